@@ -1,0 +1,43 @@
+# The documented commands. Each installs what it needs first (idempotent).
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+BAKERY := $(VENV)/bin/bakery
+# Delta jars follow the pinned delta-spark (one source of truth: requirements.txt).
+DELTA_VERSION := $(shell sed -n 's/^delta-spark==//p' requirements.txt)
+SCALA_BINARY := 2.13
+JARS := .jars
+
+.PHONY: install demo test app lint bench clean
+
+install: $(VENV)/.installed $(JARS)/.installed
+
+$(VENV)/.installed: requirements.txt constraints.txt pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements.txt -c constraints.txt
+	$(PY) -m pip install -q --no-deps -e .
+	touch $@
+
+$(JARS)/.installed: requirements.txt
+	mkdir -p $(JARS)
+	mvn -q -B dependency:copy -Dartifact=io.delta:delta-spark_$(SCALA_BINARY):$(DELTA_VERSION) -DoutputDirectory=$(JARS)
+	mvn -q -B dependency:copy -Dartifact=io.delta:delta-storage:$(DELTA_VERSION) -DoutputDirectory=$(JARS)
+	touch $@
+
+demo: install
+	$(BAKERY) demo
+
+app: install
+	$(BAKERY) app
+
+test: install
+	$(PY) -m pytest -q
+
+lint: install
+	$(VENV)/bin/ruff check src tests jobs bench
+
+bench: install
+	$(PY) bench/pipeline_speed.py
+
+clean:
+	rm -rf lakehouse .pytest_cache

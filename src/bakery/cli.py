@@ -1,0 +1,174 @@
+"""The `bakery` console script: parses arguments, builds settings and Spark, calls one library function."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from bakery.config import Settings, default_home, load_settings
+from bakery.logs import setup_logging
+
+log = logging.getLogger("bakery")
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE, EXIT_REJECTED = 0, 1, 2, 3
+
+
+class UsageError(Exception):
+    """A bad argument detected after parsing (exit code 2)."""
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _spark_and_lakehouse(settings: Settings):
+    from bakery.lakehouse import Lakehouse
+    from bakery.spark import get_spark
+
+    return Lakehouse(get_spark(settings), settings)
+
+
+def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.generate import generate_demo
+
+    end = args.end or date.today() - timedelta(days=1)
+    start = args.start or end - timedelta(days=365 * 3 - 1)
+    if start > end:
+        raise UsageError(f"--start {start} is after --end {end}")
+    summary = generate_demo(Path(args.out), stores=args.stores, products=args.products, start=start, end=end,
+                            seed=args.seed)
+    sys.stdout.write(summary.render() + "\n")
+    return EXIT_OK
+
+
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.ingest.importer import import_file
+
+    mapping = None
+    if args.mapping:
+        try:
+            mapping = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
+        except (OSError, json.JSONDecodeError) as exc:
+            raise UsageError(f"--mapping {args.mapping}: {exc}") from None
+        if not isinstance(mapping, dict):
+            raise UsageError("--mapping must be a JSON object from template column to source column")
+    if not (0.0 <= args.max_error_rate <= 1.0):
+        raise UsageError("--max-error-rate must be between 0 and 1")
+    result = import_file(settings, args.kind, Path(args.file), mapping=mapping, on_duplicate=args.on_duplicate,
+                         max_error_rate=args.max_error_rate)
+    sys.stdout.write(result.render() + "\n")
+    return EXIT_OK if result.accepted else EXIT_REJECTED
+
+
+def cmd_ingest(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.etl import run_etl
+
+    report = run_etl(_spark_and_lakehouse(settings), settings)
+    sys.stdout.write(report.render() + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.pipeline import run_pipeline
+
+    report = run_pipeline(_spark_and_lakehouse(settings), settings, as_of=args.as_of)
+    sys.stdout.write(report.render() + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.demo import run_demo
+
+    report = run_demo(settings, dataset=args.dataset)
+    sys.stdout.write(report.render() + "\n")
+    return EXIT_OK if report.ok else EXIT_FAILURE
+
+
+def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.ops.status import collect_status, render_status
+
+    status = collect_status(_spark_and_lakehouse(settings), settings)
+    sys.stdout.write((json.dumps(status, indent=2, default=str) if args.json else render_status(status)) + "\n")
+    return EXIT_OK
+
+
+def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.ops.retention import enforce_retention
+
+    report = enforce_retention(_spark_and_lakehouse(settings), settings, today=args.today or date.today())
+    sys.stdout.write(json.dumps(report, indent=2, default=str) + "\n")
+    return EXIT_OK
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bakery", description="Bakery sales-forecasting lakehouse.")
+    parser.add_argument("--home", default=None,
+                        help="where everything a run writes lives (default: $BAKERY_HOME or ./lakehouse)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="generate or load demo data, then run the daily pipeline")
+    p.add_argument("--dataset", choices=["six-bakeries"], default="six-bakeries")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("generate", help="write the six-bakery demo data set as landing files")
+    p.add_argument("--out", required=True)
+    p.add_argument("--stores", type=int, default=6)
+    p.add_argument("--products", type=int, default=30)
+    p.add_argument("--start", type=_date)
+    p.add_argument("--end", type=_date)
+    p.add_argument("--seed", type=int, default=42)
+    p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("import", help="validate a file against a template and put it in the landing zone")
+    p.add_argument("kind")
+    p.add_argument("file")
+    p.add_argument("--mapping", help="JSON object from template column to source column")
+    p.add_argument("--on-duplicate", choices=["skip", "overwrite"], default="skip")
+    p.add_argument("--max-error-rate", type=float, default=0.0)
+    p.set_defaults(func=cmd_import)
+
+    p = sub.add_parser("ingest", help="landing -> bronze -> silver -> gold, incremental")
+    p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("pipeline", help="the daily job")
+    p.add_argument("--as-of", type=_date)
+    p.set_defaults(func=cmd_pipeline)
+
+    p = sub.add_parser("status", help="tables, row counts, latest data, last runs")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_status)
+
+    p = sub.add_parser("retention", help="enforce the per-layer retention (deletes by date + VACUUM)")
+    p.add_argument("--today", type=_date, help="reference date (default: today)")
+    p.set_defaults(func=cmd_retention)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(home=args.home if args.home else default_home())
+    except ValueError as exc:
+        parser.error(str(exc))
+    setup_logging(logging.DEBUG if args.verbose else logging.INFO, log_dir=settings.logs_dir)
+    try:
+        return int(args.func(args, settings))
+    except UsageError as exc:
+        sys.stderr.write(f"bakery: error: {exc}\n")
+        return EXIT_USAGE
+    except Exception:
+        log.exception("bakery %s failed", args.command)
+        return EXIT_FAILURE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,176 @@
+"""Configuration: YAML in conf/ with environment overlays, and the per-source column specs."""
+
+from __future__ import annotations
+
+import copy
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DEFAULT_CONF_DIR = REPO_ROOT / "conf"
+
+SPARK_TYPES = {"string", "date", "timestamp", "double", "long", "boolean"}
+
+
+@dataclass(frozen=True)
+class ColumnSpec:
+    """One template column: type, whether required, and the allowed range or values."""
+
+    name: str
+    type: str
+    required: bool
+    min: float | None = None
+    max: float | None = None
+    values: tuple[str, ...] | None = None
+    pattern: str | None = None
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source: its import kind, table name, natural keys and columns."""
+
+    kind: str
+    table: str
+    keys: tuple[str, ...]
+    columns: tuple[ColumnSpec, ...]
+    event_time: str | None = None
+    freshness_days: int | None = None
+    max_future_days: int = 0
+
+    @property
+    def column_names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    @property
+    def required(self) -> list[str]:
+        return [c.name for c in self.columns if c.required]
+
+    def column(self, name: str) -> ColumnSpec:
+        for c in self.columns:
+            if c.name == name:
+                return c
+        raise KeyError(f"source {self.kind!r} has no column {name!r}")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Resolved settings for one run: the merged YAML plus the home directory."""
+
+    home: Path
+    raw: dict[str, Any]
+    sources: dict[str, SourceSpec] = field(default_factory=dict)
+    conf_dir: Path = DEFAULT_CONF_DIR
+
+    def get(self, dotted: str, default: Any = None) -> Any:
+        node: Any = self.raw
+        for part in dotted.split("."):
+            if not isinstance(node, dict) or part not in node:
+                return default
+            node = node[part]
+        return node
+
+    def source(self, kind: str) -> SourceSpec:
+        try:
+            return self.sources[kind]
+        except KeyError:
+            raise ValueError(f"unknown source kind {kind!r}; expected one of {sorted(self.sources)}") from None
+
+    # Paths under --home: everything a run writes lives here, so two homes never interfere.
+    @property
+    def landing_dir(self) -> Path:
+        return self.home / "landing"
+
+    @property
+    def tables_dir(self) -> Path:
+        return self.home / "tables"
+
+    @property
+    def mlflow_dir(self) -> Path:
+        return self.home / "mlflow"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.home / "logs"
+
+    @property
+    def reports_dir(self) -> Path:
+        return self.home / "reports"
+
+
+def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in overlay.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as fh:
+        data = yaml.safe_load(fh) or {}
+    if not isinstance(data, dict):
+        raise ValueError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+def parse_sources(raw: dict[str, Any]) -> dict[str, SourceSpec]:
+    """Turn conf/sources.yml into SourceSpec objects, checking types as we go."""
+    specs: dict[str, SourceSpec] = {}
+    for kind, body in raw.get("sources", {}).items():
+        cols = []
+        for name, col in body["columns"].items():
+            if col["type"] not in SPARK_TYPES:
+                raise ValueError(f"sources.yml: {kind}.{name} has unknown type {col['type']!r}")
+            cols.append(
+                ColumnSpec(
+                    name=name,
+                    type=col["type"],
+                    required=bool(col.get("required", False)),
+                    min=col.get("min"),
+                    max=col.get("max"),
+                    values=tuple(col["values"]) if col.get("values") else None,
+                    pattern=col.get("pattern"),
+                )
+            )
+        specs[kind] = SourceSpec(
+            kind=kind,
+            table=body["table"],
+            keys=tuple(body["keys"]),
+            columns=tuple(cols),
+            event_time=body.get("event_time"),
+            freshness_days=body.get("freshness_days"),
+            max_future_days=int(body.get("max_future_days", 0)),
+        )
+    return specs
+
+
+def default_home() -> Path:
+    return Path(os.environ.get("BAKERY_HOME", "lakehouse"))
+
+
+def load_settings(
+    home: str | Path | None = None,
+    env: str | None = None,
+    conf_dir: Path | None = None,
+    overrides: dict[str, Any] | None = None,
+) -> Settings:
+    """Load conf/base.yml, then conf/<env>.yml (env from BAKERY_ENV), then explicit overrides."""
+    conf = Path(conf_dir or os.environ.get("BAKERY_CONF_DIR") or DEFAULT_CONF_DIR)
+    raw = _read_yaml(conf / "base.yml")
+    env = env or os.environ.get("BAKERY_ENV")
+    if env:
+        overlay = conf / f"{env}.yml"
+        if not overlay.exists():
+            raise ValueError(f"BAKERY_ENV={env!r} but {overlay} does not exist")
+        raw = _deep_merge(raw, _read_yaml(overlay))
+    if overrides:
+        raw = _deep_merge(raw, overrides)
+    sources = parse_sources(_read_yaml(conf / "sources.yml"))
+    home_path = Path(home) if home is not None else default_home()
+    return Settings(home=home_path.resolve(), raw=raw, sources=sources, conf_dir=conf)

@@ -1,0 +1,162 @@
+"""Delta table IO: tables addressed by (layer, name), mapped to paths locally or to UC names on Databricks.
+
+Every read and write of a Delta table in the library goes through here, so the rest of the code
+is DataFrame -> DataFrame transforms that never know where a table lives.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from delta.tables import DeltaTable
+from pyspark.sql import DataFrame, SparkSession
+
+from bakery.config import Settings
+
+log = logging.getLogger(__name__)
+
+LAYERS = ("bronze", "silver", "gold", "ops")
+
+
+@dataclass(frozen=True)
+class TableInfo:
+    layer: str
+    name: str
+    identifier: str
+
+
+class Lakehouse:
+    """Reads and writes the medallion tables of one home (local) or one catalog (Databricks)."""
+
+    def __init__(self, spark: SparkSession, settings: Settings) -> None:
+        self.spark = spark
+        self.settings = settings
+        self.mode = settings.get("storage.mode", "local")
+        self.catalog = settings.get("storage.catalog", "bakery")
+        self.schemas: dict[str, str] = settings.get("storage.schemas", {}) or {}
+
+    # ---- addressing -------------------------------------------------------------------------
+    def _check_layer(self, layer: str) -> None:
+        if layer not in LAYERS:
+            raise ValueError(f"unknown layer {layer!r}; expected one of {LAYERS}")
+
+    def path(self, layer: str, name: str) -> str:
+        """Filesystem location of a local table (local mode only)."""
+        self._check_layer(layer)
+        return str(self.settings.tables_dir / layer / name)
+
+    def identifier(self, layer: str, name: str) -> str:
+        """A SQL identifier usable in spark.table(), MERGE and DESCRIBE HISTORY."""
+        self._check_layer(layer)
+        if self.mode == "local":
+            return f"delta.`{self.path(layer, name)}`"
+        return f"`{self.catalog}`.`{self.schemas.get(layer, layer)}`.`{name}`"
+
+    def exists(self, layer: str, name: str) -> bool:
+        if self.mode == "local":
+            return (self.settings.tables_dir / layer / name / "_delta_log").is_dir()
+        return bool(self.spark.catalog.tableExists(f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}"))
+
+    def list_tables(self) -> list[TableInfo]:
+        out: list[TableInfo] = []
+        for layer in LAYERS:
+            if self.mode == "local":
+                root = self.settings.tables_dir / layer
+                names = sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
+            else:
+                schema = f"{self.catalog}.{self.schemas.get(layer, layer)}"
+                names = sorted(r.tableName for r in self.spark.sql(f"SHOW TABLES IN {schema}").collect())
+            out.extend(TableInfo(layer, n, self.identifier(layer, n)) for n in names)
+        return out
+
+    # ---- reads ------------------------------------------------------------------------------
+    def read(self, layer: str, name: str, version: int | None = None) -> DataFrame:
+        if not self.exists(layer, name):
+            raise LookupError(f"table {layer}.{name} does not exist yet; run `bakery ingest` first")
+        if version is None:
+            return self.spark.table(self.identifier(layer, name))
+        if self.mode == "local":
+            return self.spark.read.format("delta").option("versionAsOf", version).load(self.path(layer, name))
+        return self.spark.sql(f"SELECT * FROM {self.identifier(layer, name)} VERSION AS OF {int(version)}")
+
+    def delta_table(self, layer: str, name: str) -> DeltaTable:
+        if self.mode == "local":
+            return DeltaTable.forPath(self.spark, self.path(layer, name))
+        return DeltaTable.forName(self.spark, f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}")
+
+    def version(self, layer: str, name: str) -> int | None:
+        if not self.exists(layer, name):
+            return None
+        row = self.delta_table(layer, name).history(1).select("version").first()
+        return int(row["version"]) if row else None
+
+    def versions(self, tables: Iterable[tuple[str, str]]) -> dict[str, int | None]:
+        """Current Delta versions, keyed `layer.name`: the lineage recorded with runs and models."""
+        return {f"{layer}.{name}": self.version(layer, name) for layer, name in tables}
+
+    # ---- writes (each one is a single atomic Delta commit) ----------------------------------
+    def _writer(self, df: DataFrame, mode: str, partition_by: Sequence[str] | None):
+        writer = df.write.format("delta").mode(mode)
+        if partition_by:
+            writer = writer.partitionBy(*partition_by)
+        return writer
+
+    def _save(self, writer, layer: str, name: str) -> None:
+        if self.mode == "local":
+            writer.save(self.path(layer, name))
+        else:
+            self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{self.catalog}`.`{self.schemas.get(layer, layer)}`")
+            writer.saveAsTable(f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}")
+
+    def append(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
+               txn: tuple[str, int] | None = None) -> None:
+        """Append rows. With txn=(app_id, version) Delta skips a commit it has already seen (idempotent)."""
+        writer = self._writer(df, "append", partition_by)
+        if txn is not None:
+            writer = writer.option("txnAppId", txn[0]).option("txnVersion", int(txn[1]))
+        self._save(writer, layer, name)
+
+    def overwrite(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
+                  replace_where: str | None = None) -> None:
+        """Replace the table (or only the rows matching replace_where) in one commit."""
+        writer = self._writer(df, "overwrite", partition_by).option("overwriteSchema", replace_where is None)
+        if replace_where:
+            writer = writer.option("replaceWhere", replace_where)
+        self._save(writer, layer, name)
+
+    def merge(self, df: DataFrame, layer: str, name: str, keys: Sequence[str], *, update: bool = True,
+              partition_by: Sequence[str] | None = None, condition: str | None = None) -> None:
+        """Upsert df into the table on its natural keys (null-safe); creates the table on first use.
+
+        update=False inserts new keys only (first write wins); `condition` restricts which
+        matched rows are updated (for example only when a value changed), so reruns commit no change.
+        """
+        if not self.exists(layer, name):
+            self._save(self._writer(df, "append", partition_by), layer, name)
+            return
+        on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
+        builder = self.delta_table(layer, name).alias("t").merge(df.alias("s"), on)
+        if update:
+            builder = builder.whenMatchedUpdateAll(condition=condition)
+        builder.whenNotMatchedInsertAll().execute()
+
+    def delete(self, layer: str, name: str, condition: str) -> None:
+        if self.exists(layer, name):
+            self.delta_table(layer, name).delete(condition)
+
+    def vacuum(self, layer: str, name: str, retention_hours: float) -> None:
+        if self.exists(layer, name):
+            self.delta_table(layer, name).vacuum(retention_hours)
+
+    def comment(self, layer: str, name: str, table_comment: str, column_comments: dict[str, str]) -> None:
+        """Write table and column comments (the data dictionary lives in the tables themselves)."""
+        ident = self.identifier(layer, name)
+        safe = table_comment.replace("'", "\\'")
+        self.spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('comment' = '{safe}')")
+        existing = set(self.read(layer, name).columns)
+        for col, text in column_comments.items():
+            if col in existing:
+                c = text.replace("'", "\\'")
+                self.spark.sql(f"ALTER TABLE {ident} ALTER COLUMN `{col}` COMMENT '{c}'")

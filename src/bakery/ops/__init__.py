@@ -1,0 +1,1 @@
+"""Operational records: run log, status, retention."""

@@ -1,0 +1,45 @@
+"""The quarantine table (ops.quarantine): every rejected file or row, with the rule it broke.
+
+File-level rejections (bronze) and row-level rejections (silver) share this one writer. Writes are
+MERGEs on (source, source_file, row_number, rule), so re-running a batch never duplicates entries.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from bakery.lakehouse import Lakehouse
+
+QUARANTINE_TABLE = ("ops", "quarantine")
+QUARANTINE_KEYS = ("source", "source_file", "row_number", "rule")
+QUARANTINE_SCHEMA = T.StructType(
+    [
+        T.StructField("source", T.StringType(), False),
+        T.StructField("source_file", T.StringType(), True),
+        T.StructField("row_number", T.LongType(), True),
+        T.StructField("batch_id", T.StringType(), True),
+        T.StructField("rule", T.StringType(), False),
+        T.StructField("column", T.StringType(), True),
+        T.StructField("reason", T.StringType(), False),
+        T.StructField("raw", T.StringType(), True),
+        T.StructField("quarantined_at", T.TimestampType(), False),
+    ]
+)
+
+
+def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:
+    """Add rejected rows; `rows` has the QUARANTINE_SCHEMA columns except quarantined_at (filled here)."""
+    if "quarantined_at" not in rows.columns:
+        rows = rows.withColumn("quarantined_at", F.current_timestamp())
+    rows = rows.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in QUARANTINE_SCHEMA.fields])
+    lh.merge(rows, *QUARANTINE_TABLE, keys=QUARANTINE_KEYS, update=False)
+
+
+def quarantine_file(lh: Lakehouse, source: str, source_file: str, batch_id: str, rule: str, reason: str) -> None:
+    """Record a whole file that could not be ingested (empty, binary, wrong encoding, no usable header)."""
+    row = (source, source_file, None, batch_id, rule, None, reason, None, datetime.now(UTC).replace(tzinfo=None))
+    quarantine_rows(lh, lh.spark.createDataFrame([row], QUARANTINE_SCHEMA))

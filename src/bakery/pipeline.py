@@ -1,0 +1,31 @@
+"""The daily job: ingest and quality, then the model steps, each recorded in ops.runs."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from bakery.config import Settings
+from bakery.etl import run_etl
+from bakery.lakehouse import Lakehouse
+from bakery.ops.runs import track_run
+from bakery.reports import JobReport
+
+log = logging.getLogger(__name__)
+
+
+def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
+    """Run the nightly pipeline for `as_of` (default today): ETL, then retention of old partitions."""
+    from bakery.ops.retention import enforce_retention
+
+    as_of = as_of or date.today()
+    with track_run(lh, "pipeline") as run:
+        report = run_etl(lh, settings, as_of=as_of)
+        report.job = "pipeline"
+        retention = enforce_retention(lh, settings, today=as_of)
+        report.notes.append(f"  retention: {retention.get('summary', retention)}")
+        run.details = {"as_of": as_of.isoformat(), "ok": report.ok}
+        if not report.ok:
+            run.status = "failed"
+            run.message = "one or more steps failed; see the ingest run"
+    return report

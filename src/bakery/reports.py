@@ -1,0 +1,44 @@
+"""A small shape shared by every step's report: ok, summary lines, and a JSON-able dict."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Protocol
+
+
+class StepResult(Protocol):
+    ok: bool
+
+    def summary_lines(self) -> list[str]: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+@dataclass
+class JobReport:
+    """The report of a job made of steps (ingest, pipeline, demo)."""
+
+    job: str
+    steps: dict[str, Any] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    ok: bool = True
+
+    def add(self, name: str, result: StepResult) -> None:
+        self.steps[name] = result
+        self.ok = self.ok and bool(result.ok)
+
+    def render(self) -> str:
+        lines = [f"{self.job}: {'ok' if self.ok else 'FAILED'}"]
+        for name, result in self.steps.items():
+            lines.append(f"  {name}:")
+            lines.extend(f"    {line}" for line in result.summary_lines())
+        lines.extend(self.notes)
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"job": self.job, "ok": self.ok, "notes": self.notes,
+                "steps": {k: v.to_dict() for k, v in self.steps.items()}}
+
+
+def dataclass_dict(obj: Any) -> dict[str, Any]:
+    return asdict(obj)

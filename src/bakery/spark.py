@@ -1,0 +1,68 @@
+"""The one SparkSession factory: local[*] with Delta locally, the cluster's session on Databricks."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from importlib.metadata import version
+from pathlib import Path
+
+from pyspark.sql import SparkSession
+
+from bakery.config import REPO_ROOT, Settings
+
+log = logging.getLogger(__name__)
+
+SCALA_BINARY = "2.13"
+
+
+def on_databricks() -> bool:
+    return "DATABRICKS_RUNTIME_VERSION" in os.environ
+
+
+def delta_jars(jars_dir: Path | None = None) -> list[Path]:
+    """The Delta jars fetched by `make install`, checked against the pinned delta-spark version."""
+    jars_dir = Path(jars_dir or os.environ.get("BAKERY_JARS_DIR") or REPO_ROOT / ".jars")
+    want = version("delta-spark")
+    jars = [
+        jars_dir / f"delta-spark_{SCALA_BINARY}-{want}.jar",
+        jars_dir / f"delta-storage-{want}.jar",
+    ]
+    missing = [str(j) for j in jars if not j.exists()]
+    if missing:
+        raise RuntimeError(
+            f"Delta jars for delta-spark {want} not found: {', '.join(missing)}. Run `make install` "
+            "(it fetches them with Maven) or set BAKERY_JARS_DIR."
+        )
+    return jars
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    """Return the session for this environment. Only entry points (CLI, jobs, tests) call this."""
+    if on_databricks():
+        return SparkSession.builder.getOrCreate()
+    # Python workers must use this interpreter (the venv), not whatever `python3` is on PATH.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    os.environ.setdefault("PYSPARK_DRIVER_PYTHON", sys.executable)
+    spark_conf = settings.get("spark", {})
+    local_dir = settings.home / "_spark"
+    local_dir.mkdir(parents=True, exist_ok=True)
+    builder = (
+        SparkSession.builder.master(spark_conf.get("master") or "local[*]")
+        .appName(spark_conf.get("app_name", "bakery"))
+        .config("spark.jars", ",".join(str(j) for j in delta_jars()))
+        .config("spark.sql.extensions", "io.delta.sql.DeltaSparkSessionExtension")
+        .config("spark.sql.catalog.spark_catalog", "org.apache.spark.sql.delta.catalog.DeltaCatalog")
+        .config("spark.sql.shuffle.partitions", str(spark_conf.get("shuffle_partitions", 4)))
+        .config("spark.driver.memory", spark_conf.get("driver_memory", "4g"))
+        .config("spark.sql.warehouse.dir", str(local_dir / "warehouse"))
+        .config("spark.local.dir", str(local_dir / "tmp"))
+        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={local_dir}")
+    )
+    for key, value in (spark_conf.get("conf") or {}).items():
+        builder = builder.config(key, value)
+    spark = builder.getOrCreate()
+    spark.sparkContext.setLogLevel("ERROR")
+    log.info("Spark %s with Delta %s on %s", spark.version, version("delta-spark"), spark.sparkContext.master)
+    return spark
