@@ -36,12 +36,14 @@ def _spark_and_lakehouse(settings: Settings):
 
 
 def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
-    from bakery.generate import generate_demo
-
     end = args.end or date.today() - timedelta(days=1)
     start = args.start or end - timedelta(days=365 * 3 - 1)
     if start > end:
         raise UsageError(f"--start {start} is after --end {end}")
+    if args.stores < 1 or args.products < 1:
+        raise UsageError("--stores and --products must be at least 1")
+    from bakery.generate import generate_demo
+
     summary = generate_demo(Path(args.out), stores=args.stores, products=args.products, start=start, end=end,
                             seed=args.seed)
     sys.stdout.write(summary.render() + "\n")
@@ -49,8 +51,12 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
-    from bakery.ingest.importer import import_file
-
+    try:
+        settings.source(args.kind)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not Path(args.file).is_file():
+        raise UsageError(f"FILE {args.file}: no such file")
     mapping = None
     if args.mapping:
         try:
@@ -61,6 +67,8 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             raise UsageError("--mapping must be a JSON object from template column to source column")
     if not (0.0 <= args.max_error_rate <= 1.0):
         raise UsageError("--max-error-rate must be between 0 and 1")
+    from bakery.ingest.importer import import_file
+
     result = import_file(settings, args.kind, Path(args.file), mapping=mapping, on_duplicate=args.on_duplicate,
                          max_error_rate=args.max_error_rate)
     sys.stdout.write(result.render() + "\n")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from bakery.config import Settings
+from bakery.faults import fault_point
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import new_batch_id, track_run
 from bakery.reports import JobReport
@@ -23,12 +25,17 @@ def run_etl(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> Job
     batch_id = new_batch_id()
     report = JobReport(job="ingest")
     with track_run(lh, "ingest") as run:
+        t0 = time.perf_counter()
         bronze = ingest_landing(lh, settings, batch_id)
-        report.add("bronze", bronze)
+        report.add("bronze", bronze, time.perf_counter() - t0)
+        fault_point("after_bronze")
+        t0 = time.perf_counter()
         silver = build_silver(lh, settings, batch_id, as_of=as_of)
-        report.add("silver", silver)
+        report.add("silver", silver, time.perf_counter() - t0)
+        fault_point("after_silver")
+        t0 = time.perf_counter()
         gold = build_gold(lh, settings, blocked_sources=silver.blocked_sources)
-        report.add("gold", gold)
+        report.add("gold", gold, time.perf_counter() - t0)
         run.details = {"batch_id": batch_id, **report.to_dict()}
         if not report.ok:
             run.status = "failed"
