@@ -44,8 +44,11 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--stores and --products must be at least 1")
     from bakery.generate import generate_demo
 
-    summary = generate_demo(Path(args.out), stores=args.stores, products=args.products, start=start, end=end,
-                            seed=args.seed)
+    try:
+        summary = generate_demo(Path(args.out), stores=args.stores, products=args.products, start=start,
+                                end=end, seed=args.seed)
+    except ValueError as exc:  # bad parameters are named by the generator; nothing was written
+        raise UsageError(str(exc)) from None
     sys.stdout.write(summary.render() + "\n")
     return EXIT_OK
 
