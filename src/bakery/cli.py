@@ -72,8 +72,11 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError("--max-error-rate must be between 0 and 1")
     from bakery.ingest.importer import import_file
 
-    result = import_file(settings, args.kind, Path(args.file), mapping=mapping, on_duplicate=args.on_duplicate,
-                         max_error_rate=args.max_error_rate)
+    try:
+        result = import_file(settings, args.kind, Path(args.file), mapping=mapping,
+                             on_duplicate=args.on_duplicate, max_error_rate=args.max_error_rate)
+    except (ValueError, FileNotFoundError) as exc:  # bad arguments, named by the importer
+        raise UsageError(str(exc)) from None
     sys.stdout.write(result.render() + "\n")
     return EXIT_OK if result.accepted else EXIT_REJECTED
 
@@ -160,6 +163,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retention", help="enforce the per-layer retention (deletes by date + VACUUM)")
     p.add_argument("--today", type=_date, help="reference date (default: today)")
     p.set_defaults(func=cmd_retention)
+
+    from bakery.app.cli_commands import add_app_parsers
+
+    add_app_parsers(sub)  # `app` and `users add|list|set`
     return parser
 
 

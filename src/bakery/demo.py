@@ -74,12 +74,24 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     report.job = "demo"
     report.notes.append("")
     report.notes.append(render_status(collect_status(lh, settings)))
-    report.notes.extend(_next_steps(settings))
+    report.notes.extend(_next_steps(settings, _demo_logins(lh, settings)))
     return report
 
 
-def _next_steps(settings: Settings) -> list[str]:
+def _demo_logins(lh, settings: Settings) -> list[dict[str, str]]:
+    """One account per role (the manager scoped to the first store); passwords are random per home."""
+    from bakery.app.demo_users import ensure_demo_users
+
+    stores = sorted(r.store_id for r in lh.read("silver", "stores").select("store_id").collect())
+    return ensure_demo_users(settings, stores)
+
+
+def _next_steps(settings: Settings, logins: list[dict[str, str]]) -> list[str]:
     home = settings.home
+    login_lines = [f"    {u['role']:<8} {u['username']:<10} password {u['password']}"
+                   + (f"  (stores {u['stores']})" if u.get("stores") else "") for u in logins]
+    if not logins:
+        login_lines = [f"    (created by an earlier demo run: see {home}/app/demo_logins.json)"]
     return [
         "",
         f"Lakehouse home: {home}",
@@ -88,6 +100,9 @@ def _next_steps(settings: Settings) -> list[str]:
         f"  data dictionary: docs/data_dictionary.md",
         f"  logs:          {settings.logs_dir}/bakery.log",
         "Next:",
+        "  make app                              # serves the web app on http://127.0.0.1:8050 until stopped",
+        "  demo logins (one per role):",
+        *login_lines,
         f"  bakery --home {home} status          # tables, row counts, latest dates, last runs",
         "  notebooks/01_explore_sales.ipynb      # explore the gold tables (jupyter lab)",
     ]

@@ -7,6 +7,7 @@ is DataFrame -> DataFrame transforms that never know where a table lives.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from bakery.config import Settings
 log = logging.getLogger(__name__)
 
 LAYERS = ("bronze", "silver", "gold", "ops")
+_COMMIT_FILE = re.compile(r"\d{20}\.json")
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,13 @@ class Lakehouse:
     def version(self, layer: str, name: str) -> int | None:
         if not self.exists(layer, name):
             return None
+        if self.mode == "local":
+            # Per the Delta protocol the newest commit file <version:020d>.json names the version; listing
+            # it is instant, where DESCRIBE HISTORY costs a Spark job per table.
+            log_dir = self.settings.tables_dir / layer / name / "_delta_log"
+            commits = [int(p.name[:-5]) for p in log_dir.iterdir() if _COMMIT_FILE.fullmatch(p.name)]
+            if commits:
+                return max(commits)
         row = self.delta_table(layer, name).history(1).select("version").first()
         return int(row["version"]) if row else None
 
@@ -111,19 +120,29 @@ class Lakehouse:
             writer.saveAsTable(f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}")
 
     def append(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
-               txn: tuple[str, int] | None = None) -> None:
-        """Append rows. With txn=(app_id, version) Delta skips a commit it has already seen (idempotent)."""
+               txn: tuple[str, int] | None = None, properties: dict[str, str] | None = None) -> None:
+        """Append rows. With txn=(app_id, version) Delta skips a commit it has already seen (idempotent).
+
+        `properties` (delta.* table properties) take effect when this append creates the table.
+        """
         writer = self._writer(df, "append", partition_by)
         if txn is not None:
             writer = writer.option("txnAppId", txn[0]).option("txnVersion", int(txn[1]))
+        for key, value in (properties or {}).items():
+            writer = writer.option(key, value)
         self._save(writer, layer, name)
 
     def overwrite(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
-                  replace_where: str | None = None) -> None:
-        """Replace the table (or only the rows matching replace_where) in one commit."""
+                  replace_where: str | None = None, user_metadata: str | None = None) -> None:
+        """Replace the table (or only the rows matching replace_where) in one commit.
+
+        user_metadata is kept in that commit's history entry (e.g. the input versions it was built from).
+        """
         writer = self._writer(df, "overwrite", partition_by).option("overwriteSchema", replace_where is None)
         if replace_where:
             writer = writer.option("replaceWhere", replace_where)
+        if user_metadata is not None:
+            writer = writer.option("userMetadata", user_metadata)
         self._save(writer, layer, name)
 
     def merge(self, df: DataFrame, layer: str, name: str, keys: Sequence[str], *, update: bool = True,
@@ -146,17 +165,27 @@ class Lakehouse:
         if self.exists(layer, name):
             self.delta_table(layer, name).delete(condition)
 
-    def vacuum(self, layer: str, name: str, retention_hours: float) -> None:
-        if self.exists(layer, name):
+    def vacuum(self, layer: str, name: str, retention_hours: float, lite: bool = False) -> None:
+        """Delete files unreferenced for retention_hours. LITE finds them in the Delta log instead of listing
+        storage (much faster); it raises DELTA_CANNOT_VACUUM_LITE when the log no longer covers them."""
+        if not self.exists(layer, name):
+            return
+        if lite:
+            self.spark.sql(f"VACUUM {self.identifier(layer, name)} LITE RETAIN {float(retention_hours)} HOURS")
+        else:
             self.delta_table(layer, name).vacuum(retention_hours)
 
-    def comment(self, layer: str, name: str, table_comment: str, column_comments: dict[str, str]) -> None:
-        """Write table and column comments (the data dictionary lives in the tables themselves)."""
+    def comment(self, layer: str, name: str, table_comment: str | None, column_comments: dict[str, str]) -> None:
+        """Write table and column comments (the data dictionary lives in the tables themselves).
+
+        table_comment None leaves the table comment as it is; all column comments go in one ALTER (one commit).
+        """
         ident = self.identifier(layer, name)
-        safe = table_comment.replace("'", "\\'")
-        self.spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('comment' = '{safe}')")
+        if table_comment is not None:
+            safe = table_comment.replace("'", "\\'")
+            self.spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('comment' = '{safe}')")
         existing = set(self.read(layer, name).columns)
-        for col, text in column_comments.items():
-            if col in existing:
-                c = text.replace("'", "\\'")
-                self.spark.sql(f"ALTER TABLE {ident} ALTER COLUMN `{col}` COMMENT '{c}'")
+        changes = ["`{}` COMMENT '{}'".format(col, text.replace("'", "\\'"))
+                   for col, text in column_comments.items() if col in existing]
+        if changes:
+            self.spark.sql(f"ALTER TABLE {ident} ALTER COLUMN {', '.join(changes)}")

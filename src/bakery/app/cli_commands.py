@@ -1,0 +1,167 @@
+"""`bakery app` and `bakery users ...`: argument parsers and commands the main CLI registers."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import logging
+import sys
+import threading
+
+from bakery.config import Settings
+
+log = logging.getLogger(__name__)
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _usage(message: str) -> int:
+    sys.stderr.write(f"bakery: error: {message}\n")
+    return EXIT_USAGE
+
+
+def _cli_actor() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli"
+
+
+def _read_password(args: argparse.Namespace) -> tuple[str | None, bool]:
+    """(password, generated). From stdin with --password-stdin, a prompt on a terminal, else generated."""
+    from bakery.app.accounts import generate_password
+
+    if args.password_stdin:
+        return sys.stdin.readline().rstrip("\r\n"), False
+    if sys.stdin is not None and sys.stdin.isatty():
+        first = getpass.getpass("Password: ")
+        if first != getpass.getpass("Repeat password: "):
+            raise ValueError("password: the two entries differ")
+        return first, False
+    return generate_password(), True
+
+
+def _database(settings: Settings):
+    from bakery.app.appconf import load_app_config
+    from bakery.app.auth import configure_hasher
+    from bakery.app.db import Database
+
+    conf = load_app_config(settings)
+    configure_hasher(conf)
+    return Database(conf.database_url), conf
+
+
+def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
+    """Create an account; exit 2 on a bad name/role/stores/password, 1 if the user already exists."""
+    from bakery.app.accounts import AccountError, create_user, normalize_username, parse_stores
+
+    try:
+        normalize_username(args.name)
+        parse_stores(args.stores)
+        password, generated = _read_password(args)
+    except (AccountError, ValueError) as exc:
+        return _usage(str(exc))
+    db, conf = _database(settings)
+    try:
+        account = create_user(db, args.name, args.role, args.stores, password, actor=_cli_actor(),
+                              min_password_length=int(conf.get("auth.min_password_length", 10)))
+    except AccountError as exc:
+        if "already exists" in str(exc):
+            sys.stderr.write(f"bakery: {exc}\n")
+            return EXIT_FAILURE
+        return _usage(str(exc))
+    finally:
+        db.dispose()
+    scope = ",".join(account.stores) if account.stores else "all stores"
+    sys.stdout.write(f"created user {account.username} ({account.role}, {scope})\n")
+    if generated:
+        sys.stdout.write(f"generated password (shown once): {password}\n")
+    return EXIT_OK
+
+
+def cmd_users_list(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.app.accounts import list_users
+
+    db, _ = _database(settings)
+    try:
+        for a in list_users(db):
+            state = "active" if a.active else "disabled"
+            sys.stdout.write(f"{a.username}\t{a.role}\t{','.join(a.stores) or '*'}\t{state}\n")
+    finally:
+        db.dispose()
+    return EXIT_OK
+
+
+def cmd_users_set(args: argparse.Namespace, settings: Settings) -> int:
+    """Change an account's role, stores, state or password (e.g. to recover the last admin)."""
+    from bakery.app.accounts import AccountError, update_user
+
+    try:
+        password = _read_password(args)[0] if args.password_stdin else None
+    except ValueError as exc:
+        return _usage(str(exc))
+    db, conf = _database(settings)
+    try:
+        active = None if args.enable is None else args.enable
+        account = update_user(db, args.name, actor=_cli_actor(), role=args.role, stores=args.stores,
+                              active=active, password=password,
+                              min_password_length=int(conf.get("auth.min_password_length", 10)))
+    except AccountError as exc:
+        return _usage(str(exc))
+    finally:
+        db.dispose()
+    sys.stdout.write(f"updated user {account.username} ({account.role}, {','.join(account.stores) or 'all stores'}, "
+                     f"{'active' if account.active else 'disabled'})\n")
+    return EXIT_OK
+
+
+def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
+    """Serve the web app and the HTTP API until stopped."""
+    from bakery.app.app import create_app, warm_caches
+    from bakery.app.appconf import load_app_config
+    from bakery.app.server.serve import serve
+
+    conf = load_app_config(settings)
+    host = args.host or str(conf.get("server.host", "127.0.0.1"))
+    port = int(args.port or conf.get("server.port", 8050))
+    if not 0 < port < 65536:
+        return _usage(f"--port {port}: expected 1-65535")
+    app = create_app(settings, conf=conf, host=host, warm=False)
+    ctx = app.server.extensions["bakery"]
+    sys.stdout.write(f"bakery app: serving {settings.home} on http://{host}:{port}/ (Ctrl+C to stop)\n")
+    sys.stdout.flush()
+    serve(app.server, host, port, workers=int(conf.get("server.workers", 1)),
+          threads=int(conf.get("server.threads", 8)), timeout=int(conf.get("server.timeout_seconds", 120)),
+          on_start=lambda: threading.Thread(target=warm_caches, args=(ctx,), name="serving-warm", daemon=True).start())
+    return EXIT_OK
+
+
+def add_app_parsers(subparsers: argparse._SubParsersAction) -> None:
+    """Register `app` and `users` on the main parser's subcommands."""
+    p = subparsers.add_parser("app", help="serve the web app and HTTP API on localhost")
+    p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=None, help="port (default 8050)")
+    p.set_defaults(func=cmd_app)
+
+    users = subparsers.add_parser("users", help="manage app accounts")
+    usub = users.add_subparsers(dest="users_command", required=True)
+    p = usub.add_parser("add", help="create an account")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=["manager", "analyst", "admin"])
+    p.add_argument("--stores", default=None, help="comma-separated store ids (required for managers)")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.set_defaults(func=cmd_users_add)
+
+    p = usub.add_parser("list", help="list accounts")
+    p.set_defaults(func=cmd_users_list)
+
+    p = usub.add_parser("set", help="change an account's role, stores, state or password")
+    p.add_argument("name")
+    p.add_argument("--role", choices=["manager", "analyst", "admin"])
+    p.add_argument("--stores", default=None)
+    state = p.add_mutually_exclusive_group()
+    state.add_argument("--enable", dest="enable", action="store_const", const=True, default=None)
+    state.add_argument("--disable", dest="enable", action="store_const", const=False)
+    p.add_argument("--password-stdin", action="store_true")
+    p.set_defaults(func=cmd_users_set)
+

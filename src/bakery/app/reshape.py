@@ -1,0 +1,108 @@
+"""Reshape files that do not have one row per record into the `sales` template before validation.
+
+Two shapes occur in real bakery exports:
+- `items`: one row per item sold (e.g. Bread Basket: Date, Time, Transaction, Item). Items are counted per
+  day and product: {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01",
+  "exclude": ["NONE"]}.
+- `wide`: one row per order with one column per product holding counts (e.g. the Korean bakery):
+  {"shape": "wide", "date": "datetime", "store_id": "KR01", "ignore": ["day of week", "total", "place"]}.
+  Blank cells count as 0; every product column gets a row for each day that has orders.
+Either may name a `store` column instead of a constant `store_id`, and a `date_format` (strptime, e.g.
+"%d-%m-%Y %H:%M") for dates that are not ISO. The result is text in the sales template's columns, which
+the template validation then checks like any other file.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pandas as pd
+
+SHAPES = ("items", "wide")
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+
+
+class ReshapeError(ValueError):
+    """The reshape spec does not fit the file; the message names the key, column or row at fault."""
+
+
+def _column(df: pd.DataFrame, spec: dict[str, Any], key: str, required: bool = True) -> str | None:
+    name = spec.get(key)
+    if name is None:
+        if required:
+            raise ReshapeError(f"shape: {key!r} is required (the file column holding it)")
+        return None
+    if name not in df.columns:
+        raise ReshapeError(f"shape: {key} column {name!r} is not in the file (columns: "
+                           f"{', '.join(map(repr, df.columns))})")
+    return str(name)
+
+
+def _dates(df: pd.DataFrame, col: str, fmt: str | None) -> pd.Series:
+    text = df[col].astype("string").str.strip()
+    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    bad = parsed.isna() & text.notna()
+    if bad.any():
+        rows = ", ".join(f"row {r} ({text[r]!r})" for r in list(bad[bad].index)[:10])
+        raise ReshapeError(f"shape: column {col!r} has values that are not dates"
+                           f"{f' in format {fmt}' if fmt else ''}: {rows}")
+    return parsed.dt.strftime("%Y-%m-%d")
+
+
+def _stores(df: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
+    if spec.get("store"):
+        col = _column(df, spec, "store")
+        return df[col].astype("string").str.strip()
+    store_id = str(spec.get("store_id") or "")
+    if not _ID.match(store_id):
+        raise ReshapeError("shape: give store_id (a constant store id) or store (the file column holding it)")
+    return pd.Series(store_id, index=df.index, dtype="string")
+
+
+def _items(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    date_col, item_col = _column(df, spec, "date"), _column(df, spec, "item")
+    items = df[item_col].astype("string").str.strip()
+    keep = items.notna() & (items != "") & ~items.isin([str(x) for x in spec.get("exclude", [])])
+    frame = pd.DataFrame({"date": _dates(df[keep], date_col, spec.get("date_format")),
+                          "store_id": _stores(df[keep], spec), "product_id": items[keep]})
+    out = frame.groupby(["date", "store_id", "product_id"], dropna=False).size().rename("quantity_sold").reset_index()
+    return out
+
+
+def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    date_col = _column(df, spec, "date")
+    ignore = {str(c) for c in spec.get("ignore", [])} | {date_col, str(spec.get("store") or "")}
+    missing = [c for c in spec.get("ignore", []) if c not in df.columns]
+    if missing:
+        raise ReshapeError(f"shape: ignore names columns not in the file: {', '.join(map(repr, missing))}")
+    products = [c for c in (spec.get("items") or df.columns) if c not in ignore]
+    if not products:
+        raise ReshapeError("shape: no product columns left after `ignore`")
+    base = pd.DataFrame({"date": _dates(df, date_col, spec.get("date_format")), "store_id": _stores(df, spec)})
+    counts = {}
+    for col in products:
+        text = df[col].astype("string").str.strip().replace("", pd.NA)
+        num = pd.to_numeric(text, errors="coerce")
+        bad = num.isna() & text.notna()
+        if bad.any():
+            rows = ", ".join(f"row {r} ({text[r]!r})" for r in list(bad[bad].index)[:10])
+            raise ReshapeError(f"shape: product column {col!r} holds values that are not counts: {rows}")
+        counts[col] = num.fillna(0)
+    long = pd.concat([base, pd.DataFrame(counts, index=df.index)], axis=1).melt(
+        id_vars=["date", "store_id"], var_name="product_id", value_name="quantity_sold")
+    out = long.groupby(["date", "store_id", "product_id"], as_index=False)["quantity_sold"].sum()
+    out["product_id"] = out["product_id"].str.strip()
+    return out
+
+
+def reshape(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+    """A file's rows (text, index = row number) as daily `sales` rows of text, index 1..n."""
+    shape = spec.get("shape")
+    if shape not in SHAPES:
+        raise ReshapeError(f"shape: 'shape' must be one of {', '.join(SHAPES)}")
+    out = _items(df, spec) if shape == "items" else _wide(df, spec)
+    out["quantity_sold"] = out["quantity_sold"].map(lambda v: f"{float(v):g}")
+    out = out.sort_values(["date", "store_id", "product_id"]).reset_index(drop=True).astype(object)
+    out.index = pd.RangeIndex(1, len(out) + 1, name="row")
+    return out

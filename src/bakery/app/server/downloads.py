@@ -1,0 +1,56 @@
+"""File downloads (templates, bad rows): each route checks role and ownership on the server."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+
+import flask
+from flask import abort, send_file
+
+from bakery.app.auth import STAFF, require_role
+from bakery.app.context import AppContext
+from bakery.app.db import UploadBatch
+from bakery.app.server.security import current_principal
+
+
+def install(server: flask.Flask, ctx: AppContext) -> None:
+    kinds = set(ctx.conf.get("uploads.kinds", []))
+
+    @server.get("/download/template/<kind>.<fmt>")
+    def template(kind: str, fmt: str):
+        require_role(current_principal(), STAFF)
+        if kind not in kinds or fmt not in ("csv", "xlsx"):
+            abort(404)
+        from bakery.ingest.templates import write_template
+
+        with tempfile.TemporaryDirectory() as tmp:
+            path = write_template(kind, Path(tmp) / f"{kind}_template.{fmt}", ctx.settings)
+            data = path.read_bytes()
+        mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        return flask.Response(data, mimetype=mime, headers={
+            "Content-Disposition": f'attachment; filename="{kind}_template.{fmt}"'})
+
+    @server.get("/download/staging/<token>/bad_rows.csv")
+    def staged_bad_rows(token: str):
+        from bakery.app.uploads import bad_rows_path
+
+        principal = require_role(current_principal(), STAFF)
+        path = bad_rows_path(ctx, principal, token)
+        if path is None:
+            abort(404)
+        return send_file(path, mimetype="text/csv", as_attachment=True, download_name="bad_rows.csv")
+
+    @server.get("/download/batch/<batch_id>/bad_rows.csv")
+    def batch_bad_rows(batch_id: str):
+        require_role(current_principal(), STAFF)
+        if not re.fullmatch(r"upl-[0-9T]+-[0-9a-f]{6}", batch_id):
+            abort(404)
+        with ctx.db.session() as s:
+            if s.get(UploadBatch, batch_id) is None:
+                abort(404)
+        path = ctx.conf.uploads_dir / batch_id / "bad_rows.csv"
+        if not path.exists():
+            abort(404)
+        return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"{batch_id}_bad_rows.csv")

@@ -1,0 +1,1 @@
+"""Ingestion: landing files -> bronze (incremental), `bakery import` validation, templates, weather API client."""

@@ -1,0 +1,355 @@
+"""Template validation in pure pandas: required values, types, ranges, future dates and duplicates by row and column.
+
+Shared by `bakery import` and the web app's upload module. Give `validate_frame` a file's rows as a
+DataFrame of strings (columns = file headers, index = 1-based data row number), the kind's SourceSpec and
+an optional mapping; it returns a ValidationReport holding every error and the rows to keep, written as
+canonical text (ISO dates, ISO 8601 timestamps, '.' decimals) under the template's column names.
+
+Accepted value formats: dates `YYYY-MM-DD` (a midnight time part is tolerated); timestamps ISO 8601 with
+or without offset (`T` or space, `Z` allowed); numbers with '.' or ',' as the decimal separator and no
+thousands separator (`1,000` is refused as ambiguous); enumerated values case-insensitively.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import pandas as pd
+
+from bakery.config import ColumnSpec, SourceSpec
+from bakery.ingest.mapping import ColumnMapping, Synonyms, load_synonyms, map_columns
+from bakery.ingest.readers import RawTable
+
+_NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
+_DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
+_THOUSANDS_LIKE = re.compile(r"[+-]?\d{1,3},\d{3}")
+_DATE = re.compile(r"(\d{4}-\d{2}-\d{2})([T ]00:00(:00(\.0+)?)?)?")
+_TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
+_BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
+TYPE_HINT = {
+    "date": "a date as YYYY-MM-DD",
+    "timestamp": "an ISO 8601 timestamp such as 2026-01-31T08:15:00+01:00",
+    "double": "a number ('.' or ',' decimals, no thousands separator)",
+    "long": "a whole number",
+    "boolean": "true or false",
+}
+
+
+@dataclass
+class RowError:
+    """One problem in one row (and column, when it is about a value)."""
+
+    row: int
+    column: str | None
+    rule: str
+    reason: str
+    value: str | None = None
+    line: int | None = None
+
+
+@dataclass
+class Duplicate:
+    """A row whose natural key repeats an earlier row of the file or a stored row."""
+
+    row: int
+    duplicate_of: str
+    action: str
+
+
+@dataclass
+class ValidationReport:
+    """Everything validation found, plus the rows to keep (canonical text, template columns, index = row)."""
+
+    kind: str
+    total_rows: int
+    mapping: dict[str, str] = field(default_factory=dict)
+    mapping_how: dict[str, str] = field(default_factory=dict)
+    ignored_columns: list[str] = field(default_factory=list)
+    fatal: str | None = None
+    errors: list[RowError] = field(default_factory=list)
+    invalid_rows: list[int] = field(default_factory=list)
+    duplicates: list[Duplicate] = field(default_factory=list)
+    rows: pd.DataFrame = field(default_factory=pd.DataFrame)
+
+    @property
+    def error_rate(self) -> float:
+        if self.fatal is not None or self.total_rows == 0:
+            return 1.0
+        return len(self.invalid_rows) / self.total_rows
+
+    @property
+    def skipped_rows(self) -> list[int]:
+        return [d.row for d in self.duplicates if d.action == "skipped"]
+
+    def row_reasons(self) -> dict[int, str]:
+        """Why each row not kept was left out (invalid or skipped duplicate), for the bad-rows file."""
+        reasons: dict[int, list[str]] = {}
+        for e in self.errors:
+            reasons.setdefault(e.row, []).append(f"{e.column}: {e.reason}" if e.column else e.reason)
+        for d in self.duplicates:
+            if d.action == "skipped":
+                reasons.setdefault(d.row, []).append(f"duplicate key of {d.duplicate_of} (skipped)")
+        return {row: "; ".join(r) for row, r in sorted(reasons.items())}
+
+    def totals(self) -> dict[str, Any]:
+        return {
+            "rows": self.total_rows,
+            "valid_rows": self.total_rows - len(self.invalid_rows),
+            "invalid_rows": len(self.invalid_rows),
+            "error_rate": round(self.error_rate, 6),
+            "duplicates_in_file": sum(1 for d in self.duplicates if d.duplicate_of.startswith("row")),
+            "duplicates_of_stored": sum(1 for d in self.duplicates if d.duplicate_of == "stored data"),
+            "skipped_duplicates": len(self.skipped_rows),
+            "rows_to_write": len(self.rows),
+        }
+
+    def to_dict(self, max_errors: int = 10_000) -> dict[str, Any]:
+        return {
+            "kind": self.kind,
+            "fatal": self.fatal,
+            "totals": self.totals(),
+            "mapping": self.mapping,
+            "mapping_how": self.mapping_how,
+            "ignored_columns": self.ignored_columns,
+            "errors": [vars(e) for e in self.errors[:max_errors]],
+            "errors_truncated": len(self.errors) > max_errors,
+            "duplicates": [vars(d) for d in self.duplicates[:max_errors]],
+        }
+
+
+# ---- value parsing ------------------------------------------------------------------------------
+@dataclass
+class Parsed:
+    """One column parsed: typed values (for ranges and keys), canonical text, and which entries are bad."""
+
+    values: pd.Series
+    text: pd.Series
+    bad: pd.Series
+
+
+def _obj(values: Any, index: pd.Index) -> pd.Series:
+    return pd.Series(list(values), index=index, dtype=object)
+
+
+def _cell(v: Any) -> str | None:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return None
+    text = str(v).strip()
+    return text or None
+
+
+def _numbers(items: pd.Series) -> list[float | None]:
+    """Numbers with '.' or ',' decimals; None where a value is absent or not a plain number."""
+    t = items.astype("string")
+    comma = (t.str.fullmatch(_DECIMAL_COMMA.pattern) & ~t.str.fullmatch(_THOUSANDS_LIKE.pattern)).fillna(False)
+    t = t.where(~comma.astype(bool), t.str.replace(",", ".", regex=False))
+    ok = t.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
+    num = pd.to_numeric(t.where(ok).astype(object), errors="coerce")
+    return [None if pd.isna(v) or math.isinf(v) else float(v) for v in num]
+
+
+def _date(text: str) -> dt.date | None:
+    m = _DATE.fullmatch(text)
+    try:
+        return dt.date.fromisoformat(m.group(1)) if m else None
+    except ValueError:
+        return None
+
+
+def _timestamp(text: str) -> dt.datetime | None:
+    if not _TIMESTAMP.fullmatch(text):
+        return None
+    try:
+        return dt.datetime.fromisoformat(text)
+    except ValueError:
+        return None
+
+
+def _iso(v: Any) -> str | None:
+    return None if v is None else v.isoformat()
+
+
+def parse_values(s: pd.Series, col: ColumnSpec) -> Parsed:
+    """Parse a column of text as the spec's type; blank text counts as absent, not as bad."""
+    idx = s.index
+    items = [_cell(v) for v in s]
+    if col.type == "string":
+        values, text = items, items
+    elif col.type in ("double", "long"):
+        values = _numbers(_obj(items, idx))
+        if col.type == "long":
+            values = [int(v) if v is not None and v.is_integer() else None for v in values]
+        text = [None if v is None else (str(v) if col.type == "long" else repr(v)) for v in values]
+    elif col.type == "date":
+        values = [None if v is None else _date(v) for v in items]
+        text = [_iso(v) for v in values]
+    elif col.type == "timestamp":
+        values = [None if v is None else _timestamp(v) for v in items]
+        text = [_iso(v) for v in values]
+    else:
+        values = [None if v is None else _BOOLEAN.get(v.lower()) for v in items]
+        text = [None if v is None else ("true" if v else "false") for v in values]
+    bad = [i is not None and v is None for i, v in zip(items, values, strict=True)]
+    return Parsed(_obj(values, idx), _obj(text, idx), pd.Series(bad, index=idx, dtype=bool))
+
+
+# ---- checks -------------------------------------------------------------------------------------
+def _errors(mask: pd.Series, raw: pd.Series, column: str, rule: str, reason: str) -> list[RowError]:
+    """One error per masked row; `{value}` in the reason becomes the row's raw value, quoted."""
+    return [RowError(int(row), column, rule, reason.replace("{value}", repr(raw[row])), raw[row])
+            for row in mask[mask].index]
+
+
+def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.date) -> tuple[Parsed, list[RowError]]:
+    parsed = parse_values(raw, col)
+    errs = _errors(parsed.bad, raw, col.name, f"type:{col.name}", f"{{value}} is not {TYPE_HINT.get(col.type)}")
+    present = parsed.values.notna() & ~parsed.bad
+    if col.required:
+        missing = parsed.values.isna() & ~parsed.bad
+        errs += _errors(missing, raw, col.name, f"not_null:{col.name}", "required value missing")
+    if col.type in ("double", "long") and (col.min is not None or col.max is not None):
+        lo = -math.inf if col.min is None else col.min
+        hi = math.inf if col.max is None else col.max
+        out = present & parsed.values.map(lambda v: v is not None and not lo <= v <= hi).astype(bool)
+        errs += _errors(out, raw, col.name, f"range:{col.name}",
+                        f"{{value}} is outside the allowed range [{col.min}, {col.max}]")
+    if col.values:
+        canon = {v.lower(): v for v in col.values}
+        mapped = _obj((canon.get(v.lower()) if isinstance(v, str) else None for v in parsed.text), raw.index)
+        errs += _errors(present & mapped.isna(), raw, col.name, f"values:{col.name}",
+                        f"{{value}} is not one of {', '.join(col.values)}")
+        parsed.values = parsed.text = mapped
+    if col.pattern:
+        rx = re.compile(col.pattern)
+        nomatch = present & pd.Series([isinstance(v, str) and rx.fullmatch(v) is None for v in parsed.text],
+                                      index=raw.index, dtype=bool)
+        errs += _errors(nomatch, raw, col.name, f"pattern:{col.name}",
+                        f"{{value}} does not match the expected format {col.pattern}")
+    if col.name == spec.event_time and col.type in ("date", "timestamp"):
+        limit = today + dt.timedelta(days=spec.max_future_days)
+        when = f"after today ({today})" if not spec.max_future_days else \
+            f"more than {spec.max_future_days} day(s) after today ({today})"
+        day = [v.date() if isinstance(v, dt.datetime) else v for v in parsed.values]
+        future = present & pd.Series([d is not None and d > limit for d in day], index=raw.index, dtype=bool)
+        errs += _errors(future, raw, col.name, f"future_date:{col.name}",
+                        f"{{value}} is {when}")
+    return parsed, errs
+
+
+def _utc_key(value: Any, store: Any, zones: Mapping[str, str]) -> Any:
+    """A timestamp key as a naive UTC datetime; a store-local one needs the store's timezone."""
+    if not isinstance(value, dt.datetime):
+        return value
+    if value.tzinfo is not None:
+        return value.astimezone(dt.UTC).replace(tzinfo=None)
+    zone = zones.get(store) if isinstance(store, str) else None
+    if zone is None:
+        return ("local", value)
+    try:
+        return value.replace(tzinfo=ZoneInfo(zone)).astimezone(dt.UTC).replace(tzinfo=None)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ("local", value)
+
+
+def _key_frame(spec: SourceSpec, parsed: dict[str, Parsed], index: pd.Index, zones: Mapping[str, str]) -> pd.DataFrame:
+    keys = pd.DataFrame({k: parsed[k].values if k in parsed else _obj([None] * len(index), index)
+                         for k in spec.keys}, index=index, dtype=object)
+    stores = parsed["store_id"].values if "store_id" in parsed else _obj([None] * len(index), index)
+    for k in spec.keys:
+        if spec.column(k).type == "timestamp":
+            keys[k] = _obj((_utc_key(v, st, zones) for v, st in zip(keys[k], stores, strict=True)), index)
+    return keys
+
+
+def _resolve_duplicates(keys: pd.DataFrame, on_duplicate: str, existing: set[tuple] | None) -> tuple[list[Duplicate], list[int]]:
+    """Duplicates within the file (skip keeps the first, overwrite the last) and against stored keys."""
+    keep = "first" if on_duplicate == "skip" else "last"
+    dups: list[Duplicate] = []
+    cols = list(keys.columns)
+    if len(keys):
+        winner = keys.assign(_row=keys.index).groupby(cols, dropna=False, sort=False)["_row"].transform(keep)
+        for row in keys.index[keys.duplicated(keep=keep)]:
+            dups.append(Duplicate(int(row), f"row {int(winner[row])}", "skipped"))
+    dropped = {d.row for d in dups}
+    if existing:
+        for row, key in zip(keys.index, keys.itertuples(index=False, name=None), strict=True):
+            if row not in dropped and key in existing:
+                dups.append(Duplicate(int(row), "stored data", "skipped" if on_duplicate == "skip" else "overwrites"))
+    return dups, [d.row for d in dups if d.action == "skipped"]
+
+
+def validate_frame(
+    df: pd.DataFrame,
+    spec: SourceSpec,
+    mapping: Mapping[str, str | None] | None = None,
+    *,
+    synonyms: Synonyms | None = None,
+    malformed: pd.Series | None = None,
+    lines: pd.Series | None = None,
+    today: dt.date | None = None,
+    existing_keys: set[tuple] | None = None,
+    store_timezones: Mapping[str, str] | None = None,
+    on_duplicate: str = "skip",
+) -> ValidationReport:
+    """Validate a file's rows against the template of `spec.kind`.
+
+    `malformed` (row -> reason) marks rows the reader could not split into fields; `lines` (row -> line)
+    adds line numbers to errors; `existing_keys` are the natural keys already stored, as tuples of typed
+    values (dates as date, timestamps as naive UTC datetime); `on_duplicate` is 'skip' or 'overwrite'.
+    """
+    if on_duplicate not in ("skip", "overwrite"):
+        raise ValueError(f"on_duplicate must be 'skip' or 'overwrite', got {on_duplicate!r}")
+    today = today or dt.date.today()
+    cm = map_columns([str(c) for c in df.columns], spec, synonyms or load_synonyms(), mapping)
+    report = _base_report(spec, df, cm)
+    if report.fatal:
+        return report
+    malformed = malformed if malformed is not None else pd.Series(dtype=object)
+    ok_rows = df.index[~df.index.isin(malformed.index)]
+    errors = [RowError(int(r), None, "malformed_row", f"malformed row: {why}") for r, why in malformed.items()]
+    parsed: dict[str, Parsed] = {}
+    for name, idx in cm.assigned.items():
+        parsed[name], errs = _check_column(df.iloc[:, idx].loc[ok_rows], spec.column(name), spec, today)
+        errors += errs
+    order = {c: i for i, c in enumerate(spec.column_names)}
+    errors.sort(key=lambda e: (e.row, order.get(e.column or "", -1)))
+    if lines is not None:
+        for e in errors:
+            line = lines.get(e.row)
+            e.line = None if line is None or pd.isna(line) else int(line)
+    invalid = sorted({e.row for e in errors})
+    valid = ok_rows[~ok_rows.isin(invalid)]
+    keys = _key_frame(spec, {k: Parsed(p.values.loc[valid], p.text.loc[valid], p.bad.loc[valid])
+                             for k, p in parsed.items()}, valid, store_timezones or {})
+    dups, skipped = _resolve_duplicates(keys, on_duplicate, existing_keys)
+    keep = valid[~valid.isin(skipped)]
+    report.rows = pd.DataFrame({c: parsed[c].text.loc[keep] if c in parsed else _obj([None] * len(keep), keep)
+                                for c in spec.column_names}, index=keep, dtype=object)
+    report.errors, report.invalid_rows, report.duplicates = errors, invalid, dups
+    return report
+
+
+def _base_report(spec: SourceSpec, df: pd.DataFrame, cm: ColumnMapping) -> ValidationReport:
+    report = ValidationReport(kind=spec.kind, total_rows=len(df), mapping=cm.source_names(), mapping_how=dict(cm.how),
+                              ignored_columns=[cm.headers[i] for i in cm.unmapped],
+                              rows=pd.DataFrame(columns=spec.column_names, dtype=object))
+    if cm.problems:
+        report.fatal = "; ".join(cm.problems)
+    elif cm.missing_required:
+        report.fatal = cm.describe_missing()
+    elif len(df) == 0:
+        report.fatal = "the file has no data rows"
+    return report
+
+
+def validate_raw(raw: RawTable, spec: SourceSpec, mapping: Mapping[str, str | None] | None = None,
+                 **kwargs: Any) -> ValidationReport:
+    """validate_frame over what readers.read_file returned (malformed rows and line numbers included)."""
+    return validate_frame(raw.frame(), spec, mapping, malformed=raw.malformed_series(), lines=raw.line_series(),
+                          **kwargs)

@@ -1,0 +1,210 @@
+"""Pages and callbacks through Dash's own endpoint: role and store scope enforced on the server."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from bakery.app import audit
+from bakery.app.accounts import list_users
+from bakery.app.auth import Principal
+from bakery.app.pages import events as events_page
+from bakery.app.pages import forecast as forecast_page
+from bakery.app.sample import write_sample_tables
+from bakery.app.serving import LocalDeltaReader, ServingData
+
+FC_OUT = [("forecast-graph", "figure"), ("forecast-table", "children"), ("forecast-summary", "children")]
+
+
+def _fc_inputs(store, view="tomorrow", product="P001"):
+    return [("forecast-store", "value", store), ("forecast-view", "value", view), ("forecast-product", "value", product)]
+
+
+def test_pages_need_a_login(dash_app):
+    c = dash_app.server.test_client()
+    r = c.get("/metrics")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/metrics")
+    assert c.get("/_dash-layout").status_code == 401
+    assert c.post("/_dash-update-component", json={}).status_code == 401
+
+
+@pytest.mark.parametrize(("user", "allowed", "denied"), [
+    ("mgr", ["/", "/history", "/stock", "/events"], ["/metrics", "/models", "/drivers", "/uploads", "/admin/users",
+                                                     "/admin/audit"]),
+    ("ana", ["/", "/metrics", "/models", "/drivers", "/uploads"], ["/admin/users", "/admin/settings",
+                                                                   "/admin/health", "/admin/audit"]),
+    ("admin", ["/", "/metrics", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"], []),
+])
+def test_router_enforces_roles(browser_client, ctx, user, allowed, denied):
+    c = browser_client(user)
+    for path in allowed:
+        r = c.page(path)
+        assert r.status_code == 200 and "page-forbidden" not in r.get_data(as_text=True), path
+    for path in denied:
+        assert "page-forbidden" in c.page(path).get_data(as_text=True), path
+    nav = json.dumps(c.page("/").get_json()["response"]["app-nav"])
+    assert ("nav-metrics" in nav) == (user != "mgr") and ("nav-admin-audit" in nav) == (user == "admin")
+    if denied:
+        assert audit.query(ctx.db, audit.AuditQuery(action="access.denied"))[1] == len(denied)
+
+
+def test_manager_gets_403_for_another_store_whether_or_not_it_exists(browser_client):
+    c = browser_client("mgr")
+    ok = c.call(FC_OUT, _fc_inputs("S01"))
+    assert ok.status_code == 200
+    assert "forecast-rows" in ok.get_data(as_text=True)
+    other, missing, chain = (c.call(FC_OUT, _fc_inputs(s)) for s in ("S02", "S999", "__chain__"))
+    assert other.status_code == missing.status_code == chain.status_code == 403
+    assert other.get_data() == missing.get_data()
+    # the other callbacks that take a store are guarded the same way
+    for outputs, inputs in (
+        ([("stock-alerts", "children")], [("stock-store", "value", "S02")]),
+        ([("history-graph", "figure"), ("history-kpis", "children")],
+         [("history-store", "value", "S02"), ("history-product", "value", "P001"), ("history-horizon", "value", 1),
+          ("history-range", "start_date", "2026-04-01"), ("history-range", "end_date", "2026-04-30")])):
+        assert c.call(outputs, inputs).status_code == 403
+
+
+def test_analyst_only_callbacks_refuse_managers(browser_client):
+    c = browser_client("mgr")
+    r = c.call([("metrics-evaluated", "children"), ("metrics-global", "figure"), ("metrics-global-table", "children"),
+                ("metrics-stores", "figure"), ("metrics-store-table", "children")],
+               [("metrics-metric", "value", "wmape"), ("metrics-horizon", "value", 1)])
+    assert r.status_code == 403
+    assert c.call([("uploads-templates", "children")], [("uploads-kind", "value", "sales")]).status_code == 403
+    assert c.client.get("/download/template/sales.csv").status_code == 403
+
+
+def test_callbacks_need_the_csrf_header(browser_client):
+    c = browser_client("ana")
+    assert c.call(FC_OUT, _fc_inputs("S01"), csrf=False).status_code == 403
+
+
+def test_forecast_page_for_the_chain_and_every_view(browser_client):
+    c = browser_client("ana")
+    for view in ("tomorrow", "week", "month"):
+        r = c.call(FC_OUT, _fc_inputs("__chain__", view))
+        assert r.status_code == 200, view
+        names = [tr["name"] for tr in r.get_json()["response"]["forecast-graph"]["figure"]["data"]]
+        assert names == ["Intervalo", "Intervalo", "Previsión", "Ventas reales"]
+
+
+def test_no_forecasts_yet_state(tmp_path, settings):
+    write_sample_tables(settings.tables_dir, stores=1, products=2, days=10, with_forecasts=False)
+    from bakery.app.app import build_context
+
+    ctx = build_context(settings)
+    p = Principal("ana", "analyst", frozenset())
+    fig, table, summary = forecast_page.forecast_view(ctx, p, "en", "S01", "tomorrow", None)
+    assert "No forecasts yet: run `bakery pipeline`" in json.dumps(table.to_plotly_json(), default=str)
+    assert summary is None and fig["data"] == []
+
+
+def test_events_form_lands_a_csv_for_the_managers_store(browser_client, app_settings, ctx):
+    c = browser_client("mgr")
+    outputs = [("events-message", "children"), ("events-list", "children")]
+
+    def submit(store, name="Fiesta del barrio", start="2026-06-01", end="2026-06-02", kind="event"):
+        return c.call(outputs, [("events-submit", "n_clicks", 1)],
+                      [("events-store", "value", store), ("events-name", "value", name), ("events-type", "value", kind),
+                       ("events-dates", "start_date", start), ("events-dates", "end_date", end)])
+    r = submit("S01")
+    assert r.status_code == 200 and "events-ok" in r.get_data(as_text=True)
+    files = list((app_settings.landing_dir / "events").glob("app_event_S01_*.csv"))
+    assert len(files) == 1
+    rows = list(csv.DictReader(files[0].open(encoding="utf-8")))
+    assert rows == [{"event_date_start": "2026-06-01", "event_date_end": "2026-06-02",
+                     "event_name": "Fiesta del barrio", "event_type": "event", "scope": "S01"}]
+    assert "Fiesta del barrio" in r.get_data(as_text=True)
+    assert submit("S02").status_code == 403
+    bad = submit("S01", start="2026-06-05", end="2026-06-01")
+    assert "events-error" in bad.get_data(as_text=True)
+    assert len(list((app_settings.landing_dir / "events").glob("*.csv"))) == 1
+    assert audit.query(ctx.db, audit.AuditQuery(action="event.created"))[1] == 1
+
+
+def test_event_form_checks(app_settings):
+    with pytest.raises(events_page.EventError):
+        events_page.check_form("S01", "   ", "event", "2026-06-01", "2026-06-01")
+    with pytest.raises(events_page.EventError):
+        events_page.check_form("S01", "x", "party", "2026-06-01", "2026-06-01")
+    with pytest.raises(events_page.EventError):
+        events_page.check_form("S01", "x", "event", "2026-06-01", "2026-09-01")
+
+
+def test_admin_manages_users_and_settings_through_callbacks(browser_client, ctx):
+    c = browser_client("admin")
+    outputs = [("users-message", "children"), ("users-list", "children")]
+    state = [("users-new-name", "value", "nuevo"), ("users-new-role", "value", "manager"),
+             ("users-new-stores", "value", "S02"), ("users-new-password", "value", "nuevo-pass-123"),
+             ("users-edit-name", "value", None), ("users-edit-role", "value", None),
+             ("users-edit-stores", "value", None), ("users-edit-active", "value", ["on"]),
+             ("users-edit-password", "value", None)]
+    r = c.call(outputs, [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)], state)
+    assert "users-ok" in r.get_data(as_text=True)
+    assert {a.username: a.stores for a in list_users(ctx.db)}["nuevo"] == ["S02"]
+    ids = [{"type": "settings-input", "key": k} for k in ("retrain_fraction", "stockout_lookback_days")]
+    r = c.call([("settings-message", "children")], [("settings-save", "n_clicks", 1)],
+               [(ids, "id", ids), (ids, "value", ["0.3", "oops"])])
+    assert r.status_code == 200 and "settings-error" in r.get_data(as_text=True)
+    assert ctx.options.get("retrain_fraction") == 0.10  # nothing half-applied on a bad value
+    assert browser_client("ana").call(outputs, [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)],
+                                      state).status_code == 403
+
+
+def test_health_and_audit_pages_render_for_admins(browser_client):
+    c = browser_client("admin")
+    r = c.call([("health-body", "children")], [("health-refresh", "n_clicks", 0)])
+    text = r.get_data(as_text=True)
+    assert r.status_code == 200 and "boom: weather API timed out" in text and "range:quantity_sold" in text
+    r = c.call([("audit-total", "children"), ("audit-table", "children")],
+               [("audit-action", "value", "login"), ("audit-actor", "value", None), ("audit-more", "n_clicks", 0)],
+               [("audit-more", "n_clicks", 0)])
+    assert r.status_code == 200 and "login.ok" in r.get_data(as_text=True)
+
+
+def test_serving_reads_delta_without_spark_or_models(dash_app, browser_client):
+    """The request path uses delta-rs only: no SparkSession, no model is loaded."""
+    import subprocess
+    import sys
+
+    ctx = dash_app.server.extensions["bakery"]
+    assert isinstance(ctx.serving, ServingData) and isinstance(ctx.serving.reader, LocalDeltaReader)
+    code = ("import sys; sys.path.insert(0, '.'); from tests.app.conftest import make_home, build_app, DashClient;"
+            "import tempfile, pathlib; s = make_home(pathlib.Path(tempfile.mkdtemp()) / 'x'); app = build_app(s);"
+            "c = DashClient(app); c.login('ana');"
+            "assert c.call([('forecast-graph','figure'),('forecast-table','children'),('forecast-summary','children')],"
+            "[('forecast-store','value','S01'),('forecast-view','value','week'),('forecast-product','value','P001')]"
+            ").status_code == 200;"
+            "bad = [m for m in ('pyspark', 'prophet', 'mlflow', 'lightgbm') if m in sys.modules]; print(bad)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env={**__import__("os").environ, "BAKERY_SECRET_KEY": "k" * 32})
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert out.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_databricks_apps_identity_comes_from_headers_and_roles_from_the_table(app_settings):
+    from tests.app.conftest import build_app
+
+    app = build_app(app_settings, overrides={"auth": {"mode": "databricks",
+                                                      "argon2": {"time_cost": 1, "memory_cost_kib": 1024,
+                                                                 "parallelism": 1}}})
+    c = app.server.test_client()
+    assert c.get("/", headers={"X-Forwarded-Email": "stranger@example.com"}).status_code == 403
+    assert c.get("/login").status_code == 302  # no password form on Databricks Apps
+    r = c.get("/api/v1/forecasts?store_id=S02", headers={"X-Forwarded-Email": "MGR"})
+    assert r.status_code == 403
+    r = c.get("/api/v1/forecasts?store_id=S01&horizon=1", headers={"X-Forwarded-Email": "mgr"})
+    assert r.status_code == 200 and r.get_json()["total"] == 4
+
+
+def test_cookies_are_secure_off_loopback(app_settings):
+    from bakery.app.app import _secure_cookies
+    from bakery.app.appconf import load_app_config
+
+    conf = load_app_config(app_settings)
+    assert _secure_cookies(conf, "0.0.0.0") and _secure_cookies(conf, "bakery.example.com")
+    assert not _secure_cookies(conf, "127.0.0.1") and not _secure_cookies(conf, "localhost")
+    assert _secure_cookies(load_app_config(app_settings, {"auth": {"cookie_secure": True}}), "127.0.0.1")

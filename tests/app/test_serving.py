@@ -1,0 +1,100 @@
+"""Serving data: reads without Spark, caches until a new table version lands, copes with missing tables."""
+
+from __future__ import annotations
+
+import time
+from datetime import date
+
+import pandas as pd
+import pyarrow as pa
+from deltalake import write_deltalake
+
+from bakery.app.sample import FORECAST_SCHEMA, write_sample_tables
+from bakery.app.serving import LocalDeltaReader, ServingData, build_select, parse_components
+
+
+def _serving(tables, ttl=0.0):
+    return ServingData(LocalDeltaReader(tables), version_check_seconds=ttl)
+
+
+def test_no_tables_at_all_gives_empty_answers(tmp_path):
+    s = _serving(tmp_path / "tables")
+    assert s.forecast_snapshot() is None
+    assert s.forecasts(["S01"]).empty and s.metrics().empty and s.runs().empty
+    assert s.stores().empty and s.latest_sales_date() is None and s.recent_sales() == {}
+    assert s.freshness() == {"latest_sales_date": None, "latest_forecast_as_of": None, "forecast_stores": 0}
+    assert s.row_count(("gold", "daily_sales")) == 0
+
+
+def test_sales_without_forecasts(tmp_path):
+    write_sample_tables(tmp_path / "tables", stores=1, products=2, days=10, with_forecasts=False)
+    s = _serving(tmp_path / "tables")
+    assert s.forecast_snapshot() is None
+    assert s.latest_sales_date() == date(2026, 4, 30)
+    assert len(s.sales(["S01"], date(2026, 4, 25), date(2026, 4, 30))) == 12
+
+
+def test_snapshot_is_the_latest_run_split_per_store(tmp_path):
+    write_sample_tables(tmp_path / "tables", stores=2, products=3, days=10, past_as_of=3)
+    s = _serving(tmp_path / "tables")
+    snap = s.forecast_snapshot()
+    assert snap.as_of == date(2026, 4, 30) and snap.store_ids == ["S01", "S02"]
+    assert set(snap.roles["role"]) == {"champion", "challenger", "shadow"}
+    tomorrow = s.forecasts(["S01"], product_id="P002", horizon=1)
+    assert len(tomorrow) == 1 and tomorrow["date"].iloc[0] == pd.Timestamp("2026-05-01")
+    assert len(s.forecasts(["S01", "S02"], target_date=date(2026, 5, 3))) == 6
+    assert len(s.forecasts(["S01"], role=None, horizon=1)) == 9
+    past = s.past_forecasts("S01", "P001", date(2026, 4, 28), date(2026, 5, 1), horizons=(1,))
+    assert past["as_of"].dt.date.tolist() == [date(2026, 4, 27), date(2026, 4, 28), date(2026, 4, 29),
+                                              date(2026, 4, 30)]
+
+
+def test_cache_is_dropped_when_a_new_version_lands(tmp_path):
+    tables = tmp_path / "tables"
+    write_sample_tables(tables, stores=1, products=1, days=5, past_as_of=0)
+    s = _serving(tables, ttl=0.0)
+    first = s.forecast_snapshot()
+    assert s.forecast_snapshot() is first  # cached: same object while the version is unchanged
+    newer = s.forecasts(["S01"]).copy()
+    newer["as_of"] = date(2026, 5, 1)
+    newer["date"] = newer["date"] + pd.Timedelta(days=1)
+    newer["as_of"] = newer["as_of"].astype(object)
+    newer["date"] = newer["date"].dt.date
+    write_deltalake(str(tables / "gold" / "forecasts"), pa.Table.from_pandas(newer[FORECAST_SCHEMA.names],
+                                                                               schema=FORECAST_SCHEMA,
+                                                                               preserve_index=False), mode="append")
+    assert s.forecast_snapshot().as_of == date(2026, 5, 1)
+
+
+def test_version_checks_are_throttled(tmp_path):
+    tables = tmp_path / "tables"
+    write_sample_tables(tables, stores=1, products=1, days=5, past_as_of=0)
+    calls = []
+    reader = LocalDeltaReader(tables)
+    original = reader.version
+
+    def counting(layer, name):
+        calls.append((layer, name))
+        return original(layer, name)
+    reader.version = counting
+    s = ServingData(reader, version_check_seconds=60)
+    for _ in range(20):
+        s.forecast_snapshot()
+    assert calls.count(("gold", "forecasts")) == 1
+    t0 = time.perf_counter()
+    for _ in range(200):
+        s.forecasts(["S01"], horizon=1)
+    assert (time.perf_counter() - t0) / 200 < 0.01
+
+
+def test_sql_for_the_warehouse_is_parameterised():
+    sql, params = build_select("`c`.`gold`.`forecasts`", ["store_id", "yhat"],
+                               [("store_id", "in", ["S1", "x'; DROP TABLE t; --"]), ("horizon", "=", 1)])
+    assert sql == ("SELECT `store_id`, `yhat` FROM `c`.`gold`.`forecasts` WHERE `store_id` IN (:p0_0, :p0_1) "
+                   "AND `horizon` = :p1")
+    assert params[1]["value"] == "x'; DROP TABLE t; --"
+
+
+def test_parse_components_tolerates_junk():
+    assert parse_components('{"trend": 1, "x": "2.5", "bad": "n/a"}') == {"trend": 1.0, "x": 2.5}
+    assert parse_components("not json") == {} and parse_components(None) == {}

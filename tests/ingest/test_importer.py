@@ -1,0 +1,129 @@
+"""`bakery import`: validation report by row and column, safe bad-row CSV, threshold, duplicates, landing output."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import json
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from bakery.cli import EXIT_OK, EXIT_REJECTED, main
+from bakery.ingest.importer import import_file, safe_cell
+
+TODAY = dt.date(2026, 5, 1)
+BREADBASKET = Path(__file__).resolve().parents[3] / "shared" / "data" / "breadbasket_edinburgh" / "BreadBasket_DMS.csv"
+
+
+def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _landed(settings, kind: str) -> list[Path]:
+    root = settings.landing_dir / kind
+    return sorted(root.glob("*.parquet")) if root.is_dir() else []
+
+
+def test_german_semicolon_file_is_auto_mapped_and_landed_as_template_parquet(settings, tmp_path):
+    src = _write(tmp_path / "Verkäufe März.csv",
+                 "Datum;Filiale;Artikel;Menge;Umsatz;Bemerkung\r\n2026-03-01;S01;P001;12,5;30,0;ok\r\n"
+                 "2026-03-01;S01;P002;3;4.5;\r\n", "cp1252")
+    result = import_file(settings, "sales", src, today=TODAY)
+    assert result.accepted, result.render()
+    [landed] = _landed(settings, "sales")
+    assert landed.name.startswith("import_") and landed.name.endswith("_Verk_ufe_M_rz.parquet")
+    table = pq.read_table(landed)
+    assert table.column_names == settings.source("sales").column_names
+    assert table.to_pylist()[0] == {"date": "2026-03-01", "store_id": "S01", "product_id": "P001",
+                                    "quantity_sold": "12.5", "revenue": "30.0", "promotion_id": None}
+    report = json.loads(result.report_path.read_text())
+    assert report["accepted"] and report["totals"]["rows_written"] == 2
+    assert report["mapping"]["quantity_sold"] == "Menge" and report["ignored_columns"] == ["Bemerkung"]
+    assert str(result.report_path) in result.render()
+
+
+def test_errors_by_row_and_column_and_a_formula_safe_bad_row_csv(settings, tmp_path):
+    src = _write(tmp_path / "sales.csv",
+                 "fecha,tienda,producto,cantidad\n2026-03-01,S01,P001,4\n\n2026-03-01,S01,=HYPERLINK(\"x\"),-5\n"
+                 "2027-01-01,S01,P003,2\n2026-03-02,S01,P004\n")
+    result = import_file(settings, "sales", src, max_error_rate=1.0, today=TODAY)
+    report = json.loads(result.report_path.read_text())
+    errors = [(e["row"], e["line"], e["column"], e["rule"]) for e in report["errors"]]
+    assert errors == [(2, 4, "quantity_sold", "range:quantity_sold"), (3, 5, "date", "future_date:date"),
+                      (4, 6, None, "malformed_row")]
+    assert report["totals"]["invalid_rows"] == 3 and report["totals"]["rows"] == 4
+    with result.bad_rows_path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["row"] for r in rows] == ["2", "3", "4"]
+    assert rows[0]["producto"] == "'=HYPERLINK(\"x\")" and rows[0]["cantidad"] == "'-5"
+    assert "outside the allowed range" in rows[0]["reason"] and "expected 4 fields, found 3" in rows[2]["reason"]
+    assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("+1") == "'+1" and safe_cell("ok") == "ok"
+
+
+@pytest.mark.parametrize("limit,accepted", [(0.25, True), (0.2, False)])
+def test_error_threshold_accepts_or_rejects_the_whole_file(settings, tmp_path, limit, accepted):
+    src = _write(tmp_path / "s.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,1\n"
+                                     "2026-03-01,S01,P2,x\n2026-03-01,S01,P3,1\n2026-03-01,S01,P4,1\n")
+    result = import_file(settings, "sales", src, max_error_rate=limit, today=TODAY)
+    assert result.accepted is accepted
+    landed = _landed(settings, "sales")
+    if accepted:
+        assert pq.read_table(landed[0]).num_rows == 3
+    else:
+        assert landed == [] and "more than --max-error-rate" in result.reason
+        assert not (settings.landing_dir / "sales").exists() or not any((settings.landing_dir / "sales").iterdir())
+
+
+def test_unreadable_or_unmappable_files_are_rejected_with_a_report(settings, tmp_path):
+    empty = _write(tmp_path / "empty.csv", "")
+    result = import_file(settings, "sales", empty, today=TODAY)
+    assert not result.accepted and result.reason.startswith("file:empty")
+    assert json.loads(result.report_path.read_text())["fatal"].startswith("file:empty")
+    wrong = _write(tmp_path / "w.csv", "date,quantity_sold\n2026-01-01,1\n")
+    result = import_file(settings, "sales", wrong, mapping={"store_id": "Filiale"}, today=TODAY)
+    assert not result.accepted and "store_id <- 'Filiale'" in result.reason
+    assert _landed(settings, "sales") == []
+
+
+@pytest.mark.skipif(not BREADBASKET.exists(), reason="real data set not present")
+def test_real_item_per_row_file_reports_the_missing_template_columns(settings):
+    result = import_file(settings, "sales", BREADBASKET, today=TODAY)
+    assert not result.accepted
+    assert "missing required column(s) store_id, quantity_sold" in result.reason
+    assert "'Date', 'Time', 'Transaction', 'Item'" in result.reason
+
+
+def test_unknown_kind_and_missing_file_raise(settings, tmp_path):
+    with pytest.raises(ValueError, match=r"unknown source kind 'sale'.*'sales'"):
+        import_file(settings, "sale", tmp_path / "x.csv")
+    with pytest.raises(FileNotFoundError):
+        import_file(settings, "sales", tmp_path / "nope.csv")
+
+
+def test_cli_exit_codes_and_mapping_file(settings, tmp_path, capsys):
+    src = _write(tmp_path / "s.csv", "Tag,Shop,Sku,Stk\n2026-03-01,S01,P1,2\n")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"date": "Tag", "store_id": "Shop", "product_id": "Sku", "quantity_sold": "Stk"}))
+    home = ["--home", str(settings.home)]
+    assert main([*home, "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_OK
+    assert "report:" in capsys.readouterr().out
+    assert main([*home, "import", "sales", str(src)]) == EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "REJECTED" in out and "report:" in out
+
+
+def test_duplicates_against_stored_silver_skip_or_overwrite(lh, settings, tmp_path):
+    stored = lh.spark.createDataFrame([(dt.date(2026, 3, 1), "S01", "P1", 5.0)],
+                                      "date date, store_id string, product_id string, quantity_sold double")
+    lh.merge(stored, "silver", settings.source("sales").table, keys=["date", "store_id", "product_id"])
+    src = _write(tmp_path / "s.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,7\n"
+                                     "2026-03-02,S01,P1,1\n2026-03-02,S01,P1,2\n")
+    skip = import_file(settings, "sales", src, today=TODAY)
+    assert skip.accepted and skip.totals["skipped_duplicates"] == 2 and skip.totals["rows_written"] == 1
+    assert pq.read_table(skip.landing_path).column("quantity_sold").to_pylist() == ["1.0"]
+    over = import_file(settings, "sales", src, on_duplicate="overwrite", today=TODAY)
+    assert over.totals["duplicates_of_stored"] == 1 and over.totals["rows_written"] == 2
+    assert pq.read_table(over.landing_path).column("quantity_sold").to_pylist() == ["7.0", "2.0"]

@@ -1,0 +1,114 @@
+"""Pure-pandas template validation and column auto-mapping (what import and the upload page rely on)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import pytest
+
+from bakery.ingest.mapping import load_synonyms, map_columns, normalize_header
+from bakery.ingest.validate import validate_frame
+
+TODAY = dt.date(2026, 5, 1)
+
+
+def _frame(columns: dict[str, list]) -> pd.DataFrame:
+    n = len(next(iter(columns.values())))
+    return pd.DataFrame(columns, index=pd.Index(range(1, n + 1), name="row"), dtype=object)
+
+
+def test_headers_match_ignoring_case_spaces_accents_and_punctuation():
+    assert normalize_header(" Store ID ") == normalize_header("store_id") == "store_id"
+    assert normalize_header("Stück") == "stuck" and normalize_header("\ufeffFecha de venta") == "fecha_de_venta"
+
+
+@pytest.mark.parametrize("headers", [
+    ["Datum", "Filiale", "Artikel", "Menge"],
+    ["Fecha", "Tienda", "Producto", "Cantidad"],
+    ["DATE", "Store Id", "product-id", "Quantity Sold"],
+])
+def test_german_spanish_and_english_headers_auto_map(settings, headers):
+    cm = map_columns(headers, settings.source("sales"), load_synonyms(settings))
+    assert cm.source_names() == dict(zip(["date", "store_id", "product_id", "quantity_sold"], headers, strict=True))
+    assert cm.missing_required == []
+
+
+def test_explicit_mapping_wins_and_bad_mappings_are_named(settings):
+    spec, syn = settings.source("sales"), load_synonyms(settings)
+    cm = map_columns(["Datum", "Menge", "Umsatz"], spec, syn, {"quantity_sold": "umsatz", "revenue": None})
+    assert cm.source_names() == {"date": "Datum", "quantity_sold": "Umsatz"}
+    assert [cm.headers[i] for i in cm.unmapped] == ["Menge"]
+    cm = map_columns(["Datum"], spec, syn, {"quantity": "Datum", "store_id": "Filiale"})
+    assert "'quantity', which is not a column of the sales template" in cm.problems[0]
+    assert "store_id <- 'Filiale', but the file has no such column" in cm.problems[1]
+
+
+def test_errors_name_row_column_and_reason(settings):
+    df = _frame({
+        "Datum": ["2026-01-01", "01.02.2026", "2026-01-03", "2026-06-01", "2026-01-05", None],
+        "Filiale": ["S01", "S01", "S01", "S01", "S01", "S01"],
+        "Artikel": ["P1", "P2", "P3", "P4", "P5", "P6"],
+        "Menge": ["1,5", "2", "-3", "4", "1,000", "2"],
+        "Kommentar": ["x", "", "", "", "", ""],
+    })
+    report = validate_frame(df, settings.source("sales"), today=TODAY)
+    got = [(e.row, e.column, e.rule) for e in report.errors]
+    assert got == [(2, "date", "type:date"), (3, "quantity_sold", "range:quantity_sold"),
+                   (4, "date", "future_date:date"), (5, "quantity_sold", "type:quantity_sold"),
+                   (6, "date", "not_null:date")]
+    assert "'01.02.2026' is not a date as YYYY-MM-DD" in report.errors[0].reason
+    assert report.ignored_columns == ["Kommentar"]
+    assert report.invalid_rows == [2, 3, 4, 5, 6] and report.error_rate == pytest.approx(5 / 6)
+    assert report.rows.to_dict("records") == [{"date": "2026-01-01", "store_id": "S01", "product_id": "P1",
+                                               "quantity_sold": "1.5", "revenue": None, "promotion_id": None}]
+
+
+def test_events_may_lie_ahead_up_to_max_future_days(settings):
+    df = _frame({"event_date_start": ["2027-06-01", "2029-01-01"], "event_date_end": ["2027-06-02", "2029-01-02"],
+                 "event_name": ["Fiesta", "Far"], "event_type": ["festival", "festival"],
+                 "scope": ["national", "S01"]})
+    report = validate_frame(df, settings.source("events"), today=TODAY)
+    assert [(e.row, e.rule) for e in report.errors] == [(2, "future_date:event_date_start")]
+
+
+def test_timestamps_patterns_and_enumerations(settings):
+    df = _frame({"store_id": ["S01", "S02", "S03"], "name": ["a", "b", "c"], "city": ["M", "M", "M"],
+                 "country": ["ES", "es", "DE"], "timezone": ["Europe/Madrid"] * 3,
+                 "store_type": ["Urban", "mall", "village"]})
+    report = validate_frame(df, settings.source("stores"), today=TODAY)
+    assert [(e.row, e.rule) for e in report.errors] == [(2, "pattern:country"), (3, "values:store_type")]
+    assert report.rows.loc[1, "store_type"] == "urban"
+    ts = _frame({"timestamp": ["2026-01-01T08:00:00+01:00", "2026-01-01 08:00", "yesterday"],
+                 "store_id": ["S01"] * 3, "foot_traffic_count": ["3", "4", "5"]})
+    report = validate_frame(ts, settings.source("traffic"), today=TODAY)
+    assert [(e.row, e.rule) for e in report.errors] == [(3, "type:timestamp")]
+    assert report.rows["timestamp"].tolist() == ["2026-01-01T08:00:00+01:00", "2026-01-01T08:00:00"]
+
+
+@pytest.mark.parametrize("mode,kept,skipped", [("skip", [1, 3], {2: "row 1", 4: "stored data"}),
+                                               ("overwrite", [2, 3, 4], {1: "row 2"})])
+def test_duplicates_in_file_and_against_stored_keys(settings, mode, kept, skipped):
+    df = _frame({"date": ["2026-01-01", "2026-01-01", "2026-01-02", "2026-01-03"], "store_id": ["S01"] * 4,
+                 "product_id": ["P1"] * 4, "quantity_sold": ["1", "2", "3", "4"]})
+    stored = {(dt.date(2026, 1, 3), "S01", "P1")}
+    report = validate_frame(df, settings.source("sales"), today=TODAY, existing_keys=stored, on_duplicate=mode)
+    assert report.rows.index.tolist() == kept
+    assert {d.row: d.duplicate_of for d in report.duplicates if d.action == "skipped"} == skipped
+    assert report.invalid_rows == []
+
+
+def test_store_local_timestamps_compare_with_stored_utc_keys(settings):
+    df = _frame({"timestamp": ["2026-01-01T09:00:00", "2026-01-01T08:00:00Z"], "store_id": ["S01", "S01"],
+                 "foot_traffic_count": ["1", "2"]})
+    stored = {(dt.datetime(2026, 1, 1, 8, 0), "S01")}
+    report = validate_frame(df, settings.source("traffic"), today=TODAY, existing_keys=stored,
+                            store_timezones={"S01": "Europe/Madrid"})
+    assert sorted(d.row for d in report.duplicates) == [1, 2]
+    assert report.rows.empty
+
+
+def test_missing_required_column_is_fatal_and_names_the_columns(settings):
+    report = validate_frame(_frame({"Datum": ["2026-01-01"], "foo": ["1"]}), settings.source("sales"), today=TODAY)
+    assert report.fatal.startswith("missing required column(s) store_id, product_id, quantity_sold")
+    assert "'Datum', 'foo'" in report.fatal and report.error_rate == 1.0
