@@ -7,12 +7,17 @@ is DataFrame -> DataFrame transforms that never know where a table lives.
 from __future__ import annotations
 
 import logging
+import operator
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
 
+import pyarrow as pa
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
 
 from bakery.config import Settings
 
@@ -20,6 +25,8 @@ log = logging.getLogger(__name__)
 
 LAYERS = ("bronze", "silver", "gold", "ops")
 _COMMIT_FILE = re.compile(r"\d{20}\.json")
+_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
+            ">=": operator.ge}
 
 
 @dataclass(frozen=True)
@@ -27,6 +34,18 @@ class TableInfo:
     layer: str
     name: str
     identifier: str
+
+
+@dataclass(frozen=True)
+class LogStats:
+    """What a table's Delta log says without reading data: version, rows, column types, and the min and
+    max of each column whose per-file statistics are complete (Python values; timestamps in UTC)."""
+
+    version: int
+    rows: int
+    dtypes: dict[str, str]
+    low: dict[str, Any]
+    high: dict[str, Any]
 
 
 class Lakehouse:
@@ -83,6 +102,23 @@ class Lakehouse:
             return self.spark.read.format("delta").option("versionAsOf", version).load(self.path(layer, name))
         return self.spark.sql(f"SELECT * FROM {self.identifier(layer, name)} VERSION AS OF {int(version)}")
 
+    def read_arrow(self, layer: str, name: str, columns: Sequence[str] | None = None,
+                   filters: Sequence[tuple[str, str, Any]] = ()) -> pa.Table:
+        """Some columns and rows of a table as Arrow, for small reads (status, reports) that should not
+        pay for a Spark job: delta-rs reads local tables directly; on Databricks Spark reads them.
+        filters: (column, op, value) with op one of = != < <= > >=, all of which must hold."""
+        if not self.exists(layer, name):
+            raise LookupError(f"table {layer}.{name} does not exist yet; run `bakery ingest` first")
+        if self.mode == "local":
+            from deltalake import DeltaTable as DeltaLog
+
+            return DeltaLog(self.path(layer, name)).to_pyarrow_table(
+                columns=list(columns) if columns else None, filters=list(filters) or None)
+        df = self.read(layer, name)
+        for column, op, value in filters:
+            df = df.filter(_COMPARE[op](F.col(column), F.lit(value)))
+        return (df.select(*columns) if columns else df).toArrow()
+
     def delta_table(self, layer: str, name: str) -> DeltaTable:
         if self.mode == "local":
             return DeltaTable.forPath(self.spark, self.path(layer, name))
@@ -100,6 +136,52 @@ class Lakehouse:
                 return max(commits)
         row = self.delta_table(layer, name).history(1).select("version").first()
         return int(row["version"]) if row else None
+
+    def log_stats(self, layer: str, name: str) -> LogStats | None:
+        """The table's LogStats from the file statistics in its Delta log (delta-rs, no Spark job: a few ms
+        where a cold Spark read costs a job). Local mode only; None when the log cannot give exact counts
+        (a file without statistics, deletion vectors), so the caller scans instead."""
+        if self.mode != "local" or not self.exists(layer, name):
+            return None
+        import pyarrow.compute as pc
+        from deltalake import DeltaTable as DeltaLog
+
+        log_table = DeltaLog(self.path(layer, name))
+        if "deletionVectors" in (log_table.protocol().reader_features or []):
+            return None
+        files = pa.table(log_table.get_add_actions(flatten=True))
+        if files.num_rows and ("num_records" not in files.column_names or files["num_records"].null_count):
+            return None
+        dtypes = {f.name: getattr(f.type, "type", "struct") for f in log_table.schema().fields}
+        low, high = {}, {}
+        for col in dtypes:
+            stats = [f"min.{col}", f"max.{col}", f"null_count.{col}"]
+            if files.num_rows == 0 or not set(stats) <= set(files.column_names):
+                continue
+            has_values = pc.greater(files["num_records"], pc.fill_null(files[stats[2]], -1))
+            if pc.any(pc.and_(has_values, pc.is_null(files[stats[0]]))).as_py():
+                continue  # some file holds values but no statistics for this column
+            low[col], high[col] = pc.min(files[stats[0]]).as_py(), pc.max(files[stats[1]]).as_py()
+        rows = int(pc.sum(files["num_records"]).as_py() or 0) if files.num_rows else 0
+        return LogStats(int(log_table.version()), rows, dtypes, low, high)
+
+    def history(self, layer: str, name: str) -> list[dict[str, Any]]:
+        """The table's commits, newest first: version, timestamp (UTC), operation and its parameters as
+        text. Read from the Delta log with delta-rs locally, DESCRIBE HISTORY elsewhere."""
+        if not self.exists(layer, name):
+            return []
+        if self.mode == "local":
+            from deltalake import DeltaTable as DeltaLog
+
+            commits = [(c["version"], c["timestamp"], c["operation"], c.get("operationParameters") or {})
+                       for c in DeltaLog(self.path(layer, name)).history()]
+        else:
+            rows = self.delta_table(layer, name).history().select(
+                "version", F.unix_millis("timestamp").alias("ms"), "operation", "operationParameters").collect()
+            commits = [(r["version"], r["ms"], r["operation"], r["operationParameters"] or {}) for r in rows]
+        return [{"version": int(v), "timestamp": datetime.fromtimestamp(ms / 1000, UTC), "operation": op,
+                 "parameters": {k: str(p) for k, p in params.items()}}
+                for v, ms, op, params in sorted(commits, key=lambda c: -c[0])]
 
     def versions(self, tables: Iterable[tuple[str, str]]) -> dict[str, int | None]:
         """Current Delta versions, keyed `layer.name`: the lineage recorded with runs and models."""

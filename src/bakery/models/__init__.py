@@ -1,0 +1,1 @@
+"""Forecasting core: pure pandas in, pandas out, so it runs unchanged under applyInPandas."""

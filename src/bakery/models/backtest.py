@@ -1,0 +1,136 @@
+"""Rolling-origin backtests per series: train on ds <= cutoff only, score the observed days c + h."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bakery.models import metrics
+from bakery.models.baselines import seasonal_naive, weekday_profile
+from bakery.models.config import ModelConfig
+from bakery.models.frames import SeriesData, design, series_data
+from bakery.models.prophet_model import PROPHET, PROPHET_DEFAULT, forecast_design
+
+PER_SERIES_MODELS = ("seasonal_naive", "weekday_profile", PROPHET_DEFAULT, PROPHET)
+BACKTEST_SCHEMA = (
+    "unique_id string, store_id string, product_id string, cutoff date, ds date, horizon int, "
+    "y double, censored boolean, seasonal_naive double, weekday_profile double, prophet_default double, "
+    "prophet double, prophet_model string, fallback_reason string"
+)
+BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
+
+
+def cutoff_range(start: date | str, end: date | str, step: int) -> list[pd.Timestamp]:
+    """start, start + step, ... <= end (CONTRACT)."""
+    if step < 1:
+        raise ValueError(f"step must be >= 1 day, got {step}")
+    start, end = pd.Timestamp(start), pd.Timestamp(end)
+    if end < start:
+        raise ValueError(f"end {end.date()} is before start {start.date()}")
+    return list(pd.date_range(start, end, freq=f"{step}D"))
+
+
+def _weather_until(cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.Timestamp:
+    return cutoff + pd.Timedelta(days=cfg.weather_lookahead_days)
+
+
+def cutoff_design(sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig):
+    """The design a backtest may use at this cutoff (weather lookahead, planned values unknown)."""
+    return design(
+        sd,
+        cutoff,
+        cfg,
+        weather_until=_weather_until(cutoff, cfg),
+        mask_planned=not cfg.regressors.get("planned_known_ahead", False),
+    )
+
+
+def observed_targets(sd: SeriesData, cutoff: pd.Timestamp, horizons: Sequence[int]) -> pd.DataFrame:
+    """The (ds, horizon, y, censored) pairs at cutoff + h that have an observation."""
+    wanted = pd.DataFrame({"horizon": list(horizons)})
+    wanted["ds"] = cutoff + pd.to_timedelta(wanted["horizon"], unit="D")
+    return wanted.merge(sd.obs[["ds", "y", "censored"]], on="ds", how="inner")
+
+
+def _series_cutoff(sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, models) -> pd.DataFrame | None:
+    targets = observed_targets(sd, cutoff, horizons)
+    if targets.empty:
+        return None
+    dz = cutoff_design(sd, cutoff, cfg)
+    rows = targets.assign(cutoff=cutoff, prophet_model=None, fallback_reason=None)
+    if "seasonal_naive" in models:
+        rows["seasonal_naive"] = seasonal_naive(dz.history, cutoff, rows["ds"])
+    if "weekday_profile" in models:
+        rows["weekday_profile"] = _at(weekday_profile(dz.history, dz.future["ds"], cfg), rows["ds"])
+    if PROPHET_DEFAULT in models:
+        frame, _, _, _ = forecast_design(sd, dz, cutoff, cfg, national_only=True)
+        rows[PROPHET_DEFAULT] = _at(frame, rows["ds"])
+    if PROPHET in models:
+        frame, used, reason, _ = forecast_design(sd, dz, cutoff, cfg)
+        rows[PROPHET] = _at(frame, rows["ds"])
+        rows["prophet_model"], rows["fallback_reason"] = used, reason
+    return rows
+
+
+def _at(frame: pd.DataFrame, ds: pd.Series) -> np.ndarray:
+    return frame.set_index("ds")["yhat"].reindex(ds).to_numpy()
+
+
+def backtest_series(
+    pdf: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Iterable[date | pd.Timestamp],
+    horizons: Sequence[int] | None = None,
+    models: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """BACKTEST_SCHEMA rows for one series; models not run are null. Cutoffs whose targets are all
+    unobserved (closed days) are skipped without fitting."""
+    horizons = list(horizons or cfg.horizons)
+    models = list(models or cfg.backtest["models"])
+    unknown = sorted(set(models) - set(PER_SERIES_MODELS))
+    if unknown:
+        raise ValueError(f"unknown per-series model(s) {unknown}; expected some of {list(PER_SERIES_MODELS)}")
+    sd = series_data(pdf, cfg)
+    parts = [_series_cutoff(sd, pd.Timestamp(c), cfg, horizons, models) for c in cutoffs]
+    parts = [p for p in parts if p is not None]
+    if not parts:
+        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in BACKTEST_COLUMNS})
+    rows = pd.concat(parts, ignore_index=True)
+    rows["unique_id"], rows["store_id"], rows["product_id"] = sd.unique_id, sd.store_id, sd.product_id
+    for col in BACKTEST_COLUMNS:
+        if col not in rows:
+            rows[col] = pd.Series(np.nan if _dtype(col) == "float64" else None, index=rows.index, dtype=_dtype(col))
+    rows["horizon"] = rows["horizon"].astype("int32")
+    return rows[BACKTEST_COLUMNS]
+
+
+def _dtype(col: str) -> str:
+    if col in ("cutoff", "ds"):
+        return "datetime64[ns]"
+    if col == "horizon":
+        return "int32"
+    if col == "censored":
+        return "bool"
+    return "object" if col in ("unique_id", "store_id", "product_id", "prophet_model", "fallback_reason") else "float64"
+
+
+def report(
+    rows: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[Any], champion: str, models: list[str] | None = None
+) -> dict[str, Any]:
+    """The CONTRACT backtest report (horizon keys as strings; seasonal_naive and champion present)."""
+    scores = metrics.evaluate(rows, models)
+    for required in ("seasonal_naive", champion):
+        if required not in scores:
+            raise ValueError(f"backtest rows lack the {required!r} column the report requires")
+    return {
+        "cutoffs": len(cutoffs),
+        "horizons": [int(h) for h in cfg.horizons],
+        "weather_lookahead_days": cfg.weather_lookahead_days,
+        "baseline": "seasonal_naive",
+        "champion": champion,
+        "models": {m: {str(h): v for h, v in by_h.items()} for m, by_h in scores.items()},
+    }

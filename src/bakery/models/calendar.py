@@ -1,0 +1,88 @@
+"""Holiday calendar per store (country + subdivision via `holidays`) and days-around-holiday features."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import holidays
+import numpy as np
+import pandas as pd
+
+from bakery.models.config import ModelConfig
+
+AROUND_CAP_DAYS = 7
+
+
+def _subdivision(country: str, subdivision: str | None) -> str | None:
+    """ISO 3166-2 'DE-BY' -> 'BY' (the `holidays` package wants the part after the country)."""
+    if not subdivision:
+        return None
+    sub = str(subdivision)
+    return sub.split("-", 1)[1] if sub.upper().startswith(f"{country.upper()}-") else sub
+
+
+@lru_cache(maxsize=256)
+def _legal(country: str, subdivision: str | None, years: tuple[int, ...], categories: tuple[str, ...]):
+    try:
+        return holidays.country_holidays(country, subdiv=subdivision, years=years, categories=categories)
+    except (NotImplementedError, KeyError, ValueError):
+        pass
+    try:
+        # Unknown subdivision or category for this country: fall back to the national public calendar.
+        return holidays.country_holidays(country, years=years)
+    except NotImplementedError:
+        return {}
+
+
+def _legal_for(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig):
+    country = country.upper()
+    cats = tuple(cfg.prophet.get("holiday_categories", {}).get(country, ["public"]))
+    return _legal(country, _subdivision(country, subdivision), tuple(years), cats)
+
+
+def holiday_table(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig) -> pd.DataFrame:
+    """Prophet-style holidays frame (ds, holiday): legal holidays plus the configured bakery days."""
+    legal = _legal_for(country, subdivision, years, cfg)
+    rows = [(pd.Timestamp(d), name) for d, name in legal.items()]
+    for mmdd, name in (cfg.prophet.get("extra_days") or {}).items():
+        rows += [(pd.Timestamp(f"{y}-{mmdd}"), name) for y in years]
+    table = pd.DataFrame(rows, columns=["ds", "holiday"])
+    table["holiday"] = table["holiday"].str.replace(r"\s*\(.*\)$", "", regex=True)
+    return table.drop_duplicates("ds").sort_values("ds").reset_index(drop=True)
+
+
+def legal_holiday_dates(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig) -> np.ndarray:
+    """Sorted legal holiday dates (no bakery extra days), for the days-around features."""
+    legal = _legal_for(country, subdivision, years, cfg)
+    return np.array(sorted(pd.Timestamp(d) for d in legal), dtype="datetime64[ns]")
+
+
+def around_holiday(ds: pd.Series, hol_dates: np.ndarray, offsets: list[int]) -> pd.DataFrame:
+    """Per date: 1.0 if a holiday lies at that offset (hol_m1 = the day before a holiday), plus the
+    capped number of days to the next and from the previous holiday."""
+    values = ds.to_numpy(dtype="datetime64[ns]")
+    hol_set = set(hol_dates.tolist())
+    out = {}
+    for off in offsets:
+        name = f"hol_m{-off}" if off < 0 else f"hol_p{off}"
+        shifted = values - np.timedelta64(off, "D")
+        out[name] = np.fromiter((d in hol_set for d in shifted.tolist()), dtype=float, count=len(values))
+    if len(hol_dates):
+        idx = np.searchsorted(hol_dates, values, side="left")
+        nxt = hol_dates[np.minimum(idx, len(hol_dates) - 1)]
+        to_next = (nxt - values) / np.timedelta64(1, "D")
+        to_next = np.where((idx < len(hol_dates)) & (to_next >= 0), to_next, AROUND_CAP_DAYS)
+        idx_prev = np.searchsorted(hol_dates, values, side="right") - 1
+        prv = hol_dates[np.maximum(idx_prev, 0)]
+        from_prev = (values - prv) / np.timedelta64(1, "D")
+        from_prev = np.where(idx_prev >= 0, from_prev, AROUND_CAP_DAYS)
+    else:
+        to_next = from_prev = np.full(len(values), AROUND_CAP_DAYS, dtype=float)
+    out["days_to_holiday"] = np.minimum(to_next, AROUND_CAP_DAYS)
+    out["days_from_holiday"] = np.minimum(from_prev, AROUND_CAP_DAYS)
+    out["is_holiday"] = np.isin(values, hol_dates).astype(float)
+    return pd.DataFrame(out, index=ds.index)
+
+
+def around_columns(cfg: ModelConfig) -> list[str]:
+    return [f"hol_m{-o}" if o < 0 else f"hol_p{o}" for o in cfg.prophet.get("around_holiday_offsets", [])]

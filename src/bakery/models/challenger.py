@@ -1,0 +1,357 @@
+"""Global LightGBM challenger: one direct multi-horizon model over all series, trained on scaled targets.
+
+Direct (horizon is a feature) rather than recursive: one model, no error feedback through lags, and
+one training per cutoff instead of 28 sequential predictions; every feature is known at the origin.
+Targets are divided by the series' recent level and weighted by it, so the L1 loss is the absolute
+error in units (what wMAPE sums) and one model serves series of very different size.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+
+import lightgbm as lgb
+import numpy as np
+import pandas as pd
+
+from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_dates
+from bakery.models.config import ModelConfig
+from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
+from bakery.models.prophet_model import FORECAST_COLUMNS
+
+LGBM = "lgbm"
+HOLIDAY_FEATURES = ["is_holiday", "is_special", "days_to_holiday", "days_from_holiday"]
+FEATURE_GROUPS = {"weekly": ["dow"], "yearly": ["doy", "month", "dom", "ly", "lyn", "ly_level"]}
+
+
+@dataclass
+class Panel:
+    """All series on one daily grid: y (NaN = no observation), censored flags, regressors, calendar."""
+
+    uids: np.ndarray
+    store_ids: np.ndarray
+    product_ids: np.ndarray
+    dates: pd.DatetimeIndex
+    y: np.ndarray
+    censored: np.ndarray
+    regs: dict[str, np.ndarray]
+    cal: dict[str, np.ndarray]
+    regressors: Regressors
+    store_codes: np.ndarray
+    product_codes: np.ndarray
+
+    def index_of(self, day: pd.Timestamp) -> int:
+        return int((pd.Timestamp(day) - self.dates[0]).days)
+
+
+def build_panel(features: pd.DataFrame, cfg: ModelConfig) -> Panel:
+    """gold.features rows of many series -> Panel, with the grid extended max_horizon days."""
+    long = to_long(features, cfg)
+    table = regressor_table(features, cfg)
+    uids = np.array(sorted(table["unique_id"].unique()))
+    dates = pd.date_range(table["ds"].min(), table["ds"].max() + pd.Timedelta(days=cfg.max_horizon), freq="D")
+    pos = pd.Series(np.arange(len(uids)), index=uids)
+
+    def grid(frame: pd.DataFrame, col: str, fill: float = np.nan) -> np.ndarray:
+        out = np.full((len(uids), len(dates)), fill, dtype=float)
+        out[pos[frame["unique_id"]].to_numpy(), (frame["ds"] - dates[0]).dt.days.to_numpy()] = frame[col].to_numpy(float)
+        return out
+
+    regressors = regressor_columns(table.columns, cfg)
+    firsts = table.groupby("unique_id").first().reindex(uids)
+    return Panel(
+        uids=uids,
+        store_ids=firsts["store_id"].to_numpy(str),
+        product_ids=firsts["product_id"].to_numpy(str),
+        dates=dates,
+        y=grid(long, "y"),
+        censored=grid(long.assign(c=long["censored"].astype(float)), "c", 0.0) > 0,
+        regs={c: grid(table, c) for c in regressors.all},
+        cal=_calendar_grid(firsts, dates, cfg),
+        regressors=regressors,
+        store_codes=pd.factorize(firsts["store_id"])[0],
+        product_codes=pd.factorize(firsts["product_id"])[0],
+    )
+
+
+def _calendar_grid(firsts: pd.DataFrame, dates: pd.DatetimeIndex, cfg: ModelConfig) -> dict[str, np.ndarray]:
+    country = firsts["country"] if "country" in firsts else pd.Series(cfg.prophet["default_country"], index=firsts.index)
+    sub = firsts["subdivision"] if "subdivision" in firsts else pd.Series(None, index=firsts.index)
+    keys = list(zip(country.fillna(cfg.prophet["default_country"]), sub.where(sub.notna(), None), strict=True))
+    years = range(dates[0].year - 1, dates[-1].year + 2)
+    ds = pd.Series(dates)
+    per_key = {}
+    for key in set(keys):
+        feats = around_holiday(ds, legal_holiday_dates(key[0], key[1], years, cfg), [])
+        special = holiday_table(key[0], key[1], years, cfg)["ds"]
+        feats["is_special"] = ds.isin(special).astype(float).to_numpy()
+        per_key[key] = feats
+    return {name: np.vstack([per_key[k][name].to_numpy() for k in keys]) for name in HOLIDAY_FEATURES}
+
+
+def _chain_mean(y: np.ndarray, weeks: int) -> np.ndarray:
+    """Per day x: mean of the observed values among x, x-7, ..., x-7*(weeks-1) (same weekday)."""
+    acc = np.zeros_like(y)
+    cnt = np.zeros_like(y)
+    for k in range(weeks):
+        shifted = np.full_like(y, np.nan)
+        shifted[:, 7 * k :] = y[:, : y.shape[1] - 7 * k]
+        ok = ~np.isnan(shifted)
+        acc[ok] += shifted[ok]
+        cnt += ok
+    with np.errstate(invalid="ignore"):
+        return np.where(cnt > 0, acc / np.maximum(cnt, 1), np.nan)
+
+
+def _chain_last(y: np.ndarray) -> np.ndarray:
+    """Per day x: the latest observed value among x, x-7, x-14, ... (the seasonal-naive source)."""
+    out = y.copy()
+    for start in range(7):
+        block = out[:, start::7]
+        out[:, start::7] = pd.DataFrame(block.T).ffill().to_numpy().T
+    return out
+
+
+def _window_mean(y: np.ndarray, days: int) -> np.ndarray:
+    """Per day x: mean of the observed values in (x - days, x]."""
+    return pd.DataFrame(y.T).rolling(days, min_periods=1).mean().to_numpy().T
+
+
+@dataclass
+class _Stats:
+    level: np.ndarray
+    level56: np.ndarray
+    last7: np.ndarray
+    chain_last: np.ndarray
+    chain4: np.ndarray
+    chain8: np.ndarray
+    ly_neigh: np.ndarray
+    clim: dict[str, np.ndarray]
+    reg_window: dict[str, np.ndarray]
+
+
+def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
+    """Rolling statistics from data <= cutoff only (later days are blanked before computing)."""
+    y = panel.y.copy()
+    y[:, cutoff_idx + 1 :] = np.nan
+    level_days = int(cfg.challenger["level_days"])
+    doy = panel.dates.dayofyear.to_numpy()
+    clim = {}
+    for col in panel.regressors.weather:
+        vals = panel.regs[col].copy()
+        vals[:, cutoff_idx + 1 :] = np.nan
+        tables = [
+            climatology(pd.DataFrame({"ds": panel.dates, col: row}), [col], cfg.climatology_window_days)[col]
+            for row in vals
+        ]
+        clim[col] = np.vstack([t.reindex(doy).to_numpy() for t in tables])
+    y_next = np.full_like(y, np.nan)
+    y_next[:, :-7] = y[:, 7:]
+    y_prev = np.full_like(y, np.nan)
+    y_prev[:, 7:] = y[:, :-7]
+    stacked = np.stack([y_prev, y, y_next])
+    counts = (~np.isnan(stacked)).sum(axis=0)
+    ly_neigh = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
+    return _Stats(
+        level=_window_mean(y, level_days),
+        level56=_window_mean(y, 56),
+        last7=_window_mean(y, 7),
+        chain_last=_chain_last(y),
+        chain4=_chain_mean(y, 4),
+        chain8=_chain_mean(y, 8),
+        ly_neigh=ly_neigh,
+        clim=clim,
+        # Regressor means over the level window: the conditions the origin level was measured in.
+        reg_window={c: _window_mean(panel.regs[c], level_days) for c in (*panel.regressors.weather, *panel.regressors.calendar)},
+    )
+
+
+def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
+    ok = (j >= 0) & (j < mat.shape[1])
+    out = np.full(len(i), np.nan)
+    out[ok] = mat[i[ok], j[ok]]
+    return out
+
+
+def _features(panel: Panel, st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig) -> pd.DataFrame:
+    """Feature rows for series i, origin day t, horizon h (target day d = t + h)."""
+    d = t + h
+    dates = panel.dates
+    level = st.level[i, t]
+    back = d - 7 * np.ceil(h / 7).astype(int)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        feats = {
+            "h": h.astype(float),
+            "dow": dates.dayofweek.to_numpy()[d],
+            "doy": dates.dayofyear.to_numpy()[d],
+            "month": dates.month.to_numpy()[d],
+            "dom": dates.day.to_numpy()[d],
+            **{name: panel.cal[name][i, d] for name in HOLIDAY_FEATURES},
+            "sn": _take(st.chain_last, i, back) / level,
+            "m4": _take(st.chain4, i, back) / level,
+            "m8": _take(st.chain8, i, back) / st.level56[i, t],
+            "last": panel.y[i, t] / level,
+            "r7": st.last7[i, t] / level,
+            "ly": _take(panel.y, i, d - 364) / level,
+            "lyn": _take(st.ly_neigh, i, d - 364) / level,
+            "ly_level": _take(st.level, i, t - 364) / level,
+            "log_level": np.log1p(level),
+            "trend28": level / _take(st.level, i, t - 28),
+            "store": panel.store_codes[i],
+            "product": panel.product_codes[i],
+        }
+    lookahead = cfg.weather_lookahead_days
+    for col in panel.regressors.weather:
+        observed = panel.regs[col][i, d]
+        clim = st.clim[col][i, d]
+        feats[col] = np.where((h <= lookahead) & ~np.isnan(observed), observed, clim)
+        feats[f"{col}_vs_level"] = feats[col] - st.reg_window[col][i, t]
+    known_ahead = cfg.regressors.get("planned_known_ahead", False)
+    for col in panel.regressors.planned:
+        feats[col] = np.nan_to_num(panel.regs[col][i, d] if known_ahead else panel.regs[col][i, t])
+    for col in panel.regressors.calendar:
+        feats[col] = np.nan_to_num(panel.regs[col][i, d])
+        feats[f"{col}_in_level"] = st.reg_window[col][i, t]
+    return pd.DataFrame(feats)
+
+
+@dataclass
+class FittedChallenger:
+    """The point model, optional quantile models, and the cutoff it was trained at."""
+
+    model: lgb.LGBMRegressor
+    quantiles: tuple[lgb.LGBMRegressor, lgb.LGBMRegressor] | None
+    cutoff_idx: int
+    columns: list[str]
+
+
+def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
+    ch = cfg.challenger
+    rng = np.random.default_rng(int(ch["seed"]))
+    first = max(cutoff_idx - int(ch["train_days"]), 1)
+    origins = np.arange(cutoff_idx - 1, first, -int(ch["origin_step_days"]))[::-1]
+    k = min(int(ch["horizons_per_origin"]), cfg.max_horizon)
+    hs = np.stack([rng.choice(np.arange(1, cfg.max_horizon + 1), k, replace=False) for _ in origins])
+    n_series = len(panel.uids)
+    i = np.repeat(np.arange(n_series), len(origins) * k)
+    t = np.tile(np.repeat(origins, k), n_series)
+    h = np.tile(hs.ravel(), n_series)
+    d = t + h
+    y = _take(panel.y, i, d)
+    ok = (d <= cutoff_idx) & ~np.isnan(y) & ~_take(panel.censored.astype(float), i, d).astype(bool)
+    ok &= st.level[i, t] > 0
+    i, t, h, y = i[ok], t[ok], h[ok], y[ok]
+    return _features(panel, st, i, t, h, cfg), y / st.level[i, t], st.level[i, t]
+
+
+def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_intervals: bool = True) -> FittedChallenger:
+    """Train on targets <= cutoff (features from data <= each origin)."""
+    cutoff_idx = panel.index_of(cutoff)
+    st = _stats(panel, cutoff_idx, cfg)
+    x, target, weight = _training_rows(panel, st, cutoff_idx, cfg)
+    if len(x) == 0:
+        raise ValueError(f"challenger: no training rows up to the cutoff {pd.Timestamp(cutoff).date()}")
+    params = dict(cfg.challenger["lgbm"])
+    params.setdefault("random_state", int(cfg.challenger["seed"]))
+    model = lgb.LGBMRegressor(**params)
+    model.fit(x, target, sample_weight=weight, categorical_feature=["store", "product"])
+    quantiles = None
+    if with_intervals:
+        lo_a, hi_a = (1 - cfg.interval_width) / 2, (1 + cfg.interval_width) / 2
+        quantiles = tuple(
+            lgb.LGBMRegressor(**{**params, "objective": "quantile", "alpha": a}).fit(
+                x, target, sample_weight=weight, categorical_feature=["store", "product"]
+            )
+            for a in (lo_a, hi_a)
+        )
+    return FittedChallenger(model, quantiles, cutoff_idx, list(x.columns))
+
+
+def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig):
+    """Predictions at origin = cutoff for every series and horizon (stats from data <= cutoff)."""
+    cutoff_idx = panel.index_of(cutoff)
+    st = _stats(panel, cutoff_idx, cfg)
+    hs = np.asarray(list(horizons))
+    i = np.repeat(np.arange(len(panel.uids)), len(hs))
+    t = np.full(len(i), cutoff_idx)
+    h = np.tile(hs, len(panel.uids))
+    x = _features(panel, st, i, t, h, cfg)[fitted.columns]
+    level = np.nan_to_num(st.level[i, t])
+    return x, i, t + h, level
+
+
+def predict_challenger(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig) -> pd.DataFrame:
+    """(unique_id, ds, horizon, lgbm) for origin = cutoff; a series with no level predicts 0."""
+    x, i, d, level = _predict_rows(panel, fitted, cutoff, horizons, cfg)
+    return pd.DataFrame(
+        {
+            "unique_id": panel.uids[i],
+            "ds": panel.dates[d],
+            "horizon": (d - panel.index_of(cutoff)).astype("int32"),
+            LGBM: np.clip(fitted.model.predict(x), 0, None) * level,
+        }
+    )
+
+
+def backtest_challenger(
+    features: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[date | pd.Timestamp], horizons: Sequence[int] | None = None
+) -> pd.DataFrame:
+    """(unique_id, cutoff, ds, horizon, lgbm) for every cutoff, retrained at each cutoff; keep only the
+    pairs with an observation by merging on the per-series backtest rows."""
+    panel = build_panel(features, cfg)
+    horizons = list(horizons or cfg.horizons)
+    parts = []
+    for c in cutoffs:
+        c = pd.Timestamp(c)
+        fitted = fit_challenger(panel, c, cfg, with_intervals=False)
+        parts.append(predict_challenger(panel, fitted, c, horizons, cfg).assign(cutoff=c))
+    return pd.concat(parts, ignore_index=True)
+
+
+def _contributions(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, regs: list[str]) -> pd.DataFrame:
+    """SHAP contributions in units, grouped into the forecast component columns (they sum to yhat
+    before clipping). A regressor's derived features (e.g. temperature_vs_level) count for it."""
+    contrib = fitted.model.predict(x, pred_contrib=True) * level[:, None]
+    frame = pd.DataFrame(contrib, columns=[*fitted.columns, "_bias"])
+    per_reg = {r: [c for c in fitted.columns if c in (r, f"{r}_vs_level", f"{r}_in_level")] for r in regs}
+    groups = {**FEATURE_GROUPS, "holidays": [c for c in HOLIDAY_FEATURES if c in frame]}
+    out = pd.DataFrame({name: frame[cols].sum(axis=1) for name, cols in groups.items()})
+    used = {c for cols in (*groups.values(), *per_reg.values()) for c in cols}
+    out["trend"] = frame[[c for c in frame.columns if c not in used]].sum(axis=1)
+    reg_units = pd.DataFrame({r: frame[cols].sum(axis=1) for r, cols in per_reg.items()})
+    out["regressors"] = [json.dumps({r: round(float(v), 4) for r, v in row.items()}) for row in reg_units.to_dict("records")]
+    return out
+
+
+def forecast_challenger(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows (model 'lgbm') for every series, as_of+1..as_of+max_horizon."""
+    as_of = pd.Timestamp(as_of)
+    panel = build_panel(features, cfg)
+    fitted = fit_challenger(panel, as_of, cfg, with_intervals=True)
+    horizons = range(1, cfg.max_horizon + 1)
+    x, i, d, level = _predict_rows(panel, fitted, as_of, horizons, cfg)
+    yhat = np.clip(fitted.model.predict(x), 0, None) * level
+    lo, hi = (np.clip(q.predict(x), 0, None) * level for q in fitted.quantiles)
+    comps = _contributions(fitted, x, level, panel.regressors.all)
+    out = pd.DataFrame(
+        {
+            "unique_id": panel.uids[i],
+            "store_id": panel.store_ids[i],
+            "product_id": panel.product_ids[i],
+            "as_of": as_of,
+            "ds": panel.dates[d],
+            "horizon": (d - panel.index_of(as_of)).astype("int32"),
+            "model": LGBM,
+            "yhat": yhat,
+            "yhat_lower": np.minimum(lo, yhat),
+            "yhat_upper": np.maximum(hi, yhat),
+            "fallback_reason": np.where(level > 0, None, "no_level: no observation in the last level_days"),
+            "notes": None,
+        }
+    )
+    out = pd.concat([out, comps.reset_index(drop=True)], axis=1)
+    return out[FORECAST_COLUMNS]
+

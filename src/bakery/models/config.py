@@ -1,0 +1,82 @@
+"""Model configuration: conf/models.yml resolved into one picklable ModelConfig."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bakery.config import DEFAULT_CONF_DIR, _deep_merge
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """Everything the per-series and global model functions need; shipped to Spark workers as is."""
+
+    horizons: tuple[int, ...]
+    max_horizon: int
+    weather_lookahead_days: int
+    climatology_window_days: int
+    backtest: dict[str, Any]
+    fallback: dict[str, Any]
+    interval_width: float
+    residual_days: int
+    prophet: dict[str, Any]
+    regressors: dict[str, Any]
+    tuning: dict[str, Any]
+    challenger: dict[str, Any]
+    selection: dict[str, Any]
+    gate: dict[str, Any]
+    # Tuned Prophet parameters per unique_id (from tuning.tune_series); others use prophet.params.
+    series_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def prophet_params(self, unique_id: str) -> dict[str, Any]:
+        """The Prophet hyper-parameters for one series: tuned if known, else the configured defaults."""
+        params = dict(self.prophet["params"])
+        params.update(self.series_params.get(unique_id, {}))
+        return params
+
+    def with_series_params(self, series_params: dict[str, dict[str, Any]]) -> ModelConfig:
+        return replace(self, series_params=dict(series_params))
+
+    def with_overrides(self, overrides: dict[str, Any]) -> ModelConfig:
+        """A copy with nested keys replaced, e.g. {"fallback": {"min_history_days": 10}}."""
+        raw = {k: copy.deepcopy(getattr(self, k)) for k in self.__dataclass_fields__}
+        return _from_raw(_deep_merge(raw, overrides))
+
+
+def _from_raw(raw: dict[str, Any]) -> ModelConfig:
+    horizons = tuple(int(h) for h in raw["horizons"])
+    max_h = int(raw["max_horizon"])
+    if not horizons or min(horizons) < 1 or max(horizons) > max_h:
+        raise ValueError(f"models.yml: horizons {list(horizons)} must lie in 1..max_horizon={max_h}")
+    return ModelConfig(
+        horizons=horizons,
+        max_horizon=max_h,
+        weather_lookahead_days=int(raw["weather_lookahead_days"]),
+        climatology_window_days=int(raw.get("climatology_window_days", 15)),
+        backtest=dict(raw["backtest"]),
+        fallback=dict(raw["fallback"]),
+        interval_width=float(raw["interval_width"]),
+        residual_days=int(raw.get("residual_days", 365)),
+        prophet=dict(raw["prophet"]),
+        regressors=dict(raw["regressors"]),
+        tuning=dict(raw["tuning"]),
+        challenger=dict(raw["challenger"]),
+        selection=dict(raw["selection"]),
+        gate=dict(raw["gate"]),
+        series_params=dict(raw.get("series_params") or {}),
+    )
+
+
+def load_model_config(conf_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> ModelConfig:
+    """Read conf/models.yml (optionally from another conf dir) and apply overrides."""
+    path = Path(conf_dir or DEFAULT_CONF_DIR) / "models.yml"
+    with path.open(encoding="utf-8") as fh:
+        raw = yaml.safe_load(fh) or {}
+    if overrides:
+        raw = _deep_merge(raw, overrides)
+    return _from_raw(raw)

@@ -1,0 +1,212 @@
+"""Canonical long frame (unique_id, ds, y) from gold.features rows, and the regressor design per cutoff."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from bakery.models.config import ModelConfig
+
+KEYS = ["unique_id", "store_id", "product_id"]
+LONG_COLUMNS = ["unique_id", "ds", "y", "store_id", "product_id", "censored"]
+REQUIRED = ("store_id", "product_id", "date", "y")
+
+
+@dataclass(frozen=True)
+class Regressors:
+    """The regressor columns present in a frame, by how their future values become known."""
+
+    weather: tuple[str, ...] = ()
+    planned: tuple[str, ...] = ()
+    calendar: tuple[str, ...] = ()
+
+    @property
+    def all(self) -> list[str]:
+        return [*self.weather, *self.planned, *self.calendar]
+
+
+def regressor_columns(columns: list[str] | pd.Index, cfg: ModelConfig) -> Regressors:
+    """Pick the configured weather / planned / calendar columns that the frame actually has."""
+    cols = list(columns)
+    reg = cfg.regressors
+    planned_prefixes = tuple(reg.get("planned_prefixes") or ())
+    planned = [c for c in cols if c in reg.get("planned", []) or (planned_prefixes and c.startswith(planned_prefixes))]
+    return Regressors(
+        weather=tuple(c for c in reg.get("weather", []) if c in cols),
+        planned=tuple(planned),
+        calendar=tuple(c for c in reg.get("calendar", []) if c in cols),
+    )
+
+
+def _check(features: pd.DataFrame) -> None:
+    missing = [c for c in REQUIRED if c not in features.columns]
+    if missing:
+        raise ValueError(f"features frame lacks required column(s) {missing}; has {list(features.columns)}")
+    negative = features.index[features["y"].astype(float) < 0]
+    if len(negative):
+        row = features.loc[negative[0]]
+        raise ValueError(
+            f"column y must be >= 0: row {negative[0]} (store_id={row['store_id']}, "
+            f"product_id={row['product_id']}, date={row['date']}) has y={row['y']}"
+        )
+
+
+def _base(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """All rows (closed and future days too) with unique_id, ds and float regressors."""
+    _check(features)
+    df = features.copy()
+    df["store_id"] = df["store_id"].astype(str)
+    df["product_id"] = df["product_id"].astype(str)
+    if "unique_id" not in df.columns:
+        df["unique_id"] = df["store_id"] + "/" + df["product_id"]
+    df["ds"] = pd.to_datetime(df["date"]).dt.normalize()
+    dup = df.duplicated(["unique_id", "ds"], keep=False)
+    if dup.any():
+        first = df.loc[dup, ["unique_id", "ds"]].iloc[0]
+        raise ValueError(
+            f"{int(dup.sum())} rows share a (unique_id, date) key, e.g. unique_id={first['unique_id']} "
+            f"date={first['ds'].date()}; gold.features must hold one row per series and day"
+        )
+    for col in regressor_columns(df.columns, cfg).all:
+        df[col] = pd.to_numeric(df[col].astype("float64"), errors="coerce")
+    return df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
+
+
+def _flag(df: pd.DataFrame, col: str, default: bool) -> pd.Series:
+    if col not in df.columns:
+        return pd.Series(default, index=df.index)
+    return df[col].astype("boolean").fillna(default).astype(bool)
+
+
+def to_long(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """Observed days only: closed / not-offered / null-y rows dropped, stock-out days marked censored."""
+    df = _base(features, cfg)
+    observed = df["y"].notna() & _flag(df, "is_open", True) & _flag(df, "is_offered", True)
+    out = df.loc[observed].copy()
+    out["y"] = out["y"].astype(float)
+    out["censored"] = _flag(out, "stockout", False)
+    regs = regressor_columns(out.columns, cfg).all
+    return out[LONG_COLUMNS + regs].reset_index(drop=True)
+
+
+def regressor_table(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """Every row (closed and future days too): keys, ds, store calendar attributes and regressors."""
+    df = _base(features, cfg)
+    attrs = [c for c in ("country", "subdivision") if c in df.columns]
+    return df[[*KEYS, "ds", *attrs, *regressor_columns(df.columns, cfg).all]]
+
+
+@dataclass
+class SeriesData:
+    """One series: its observations, its regressors on every known date, and its store's calendar."""
+
+    unique_id: str
+    store_id: str
+    product_id: str
+    country: str
+    subdivision: str | None
+    obs: pd.DataFrame  # long frame of this series (observed days)
+    regs: pd.DataFrame  # ds + regressor columns on every date present in the input (incl. closed/future)
+    regressors: Regressors = field(default_factory=Regressors)
+
+
+def _attr(df: pd.DataFrame, col: str) -> str | None:
+    if col not in df.columns:
+        return None
+    vals = df[col].dropna()
+    return str(vals.iloc[0]) if len(vals) else None
+
+
+def series_data(pdf: pd.DataFrame, cfg: ModelConfig) -> SeriesData:
+    """Split one series' gold.features rows into observations and regressors."""
+    base = _base(pdf, cfg)
+    uids = base["unique_id"].unique()
+    if len(uids) != 1:
+        raise ValueError(f"expected the rows of one series, got {len(uids)} unique_id values: {list(uids[:5])}")
+    regressors = regressor_columns(base.columns, cfg)
+    obs = to_long(pdf, cfg)
+    return SeriesData(
+        unique_id=str(uids[0]),
+        store_id=str(base["store_id"].iloc[0]),
+        product_id=str(base["product_id"].iloc[0]),
+        country=_attr(base, "country") or cfg.prophet["default_country"],
+        subdivision=_attr(base, "subdivision"),
+        obs=obs,
+        regs=base[["ds", *regressors.all]].copy(),
+        regressors=regressors,
+    )
+
+
+def climatology(regs: pd.DataFrame, cols: list[str] | tuple[str, ...], window: int) -> pd.DataFrame:
+    """Day-of-year means (circular centred window) of the given columns; index 1..366."""
+    doy = regs["ds"].dt.dayofyear
+    out = pd.DataFrame(index=pd.RangeIndex(1, 367, name="doy"))
+    for col in cols:
+        sums = regs[col].groupby(doy).sum(min_count=1).reindex(out.index)
+        counts = regs[col].groupby(doy).count().reindex(out.index).fillna(0)
+        half = window // 2
+        wrap_s = pd.concat([sums.iloc[-half:], sums, sums.iloc[:half]]) if half else sums
+        wrap_c = pd.concat([counts.iloc[-half:], counts, counts.iloc[:half]]) if half else counts
+        roll_s = wrap_s.fillna(0).rolling(window, center=True, min_periods=1).sum().to_numpy()
+        roll_c = wrap_c.rolling(window, center=True, min_periods=1).sum().to_numpy()
+        if half:
+            roll_s, roll_c = roll_s[half:-half], roll_c[half:-half]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            clim = np.where(roll_c > 0, roll_s / np.where(roll_c > 0, roll_c, 1), np.nan)
+        out[col] = pd.Series(clim, index=out.index).fillna(regs[col].mean())
+    return out
+
+
+@dataclass
+class Design:
+    """Training rows (ds <= cutoff) and the future days cutoff+1..cutoff+H, with filled regressors."""
+
+    history: pd.DataFrame
+    future: pd.DataFrame
+    regressors: list[str]
+    notes: list[str]
+
+
+def design(
+    sd: SeriesData,
+    cutoff: pd.Timestamp,
+    cfg: ModelConfig,
+    *,
+    weather_until: pd.Timestamp | None,
+    mask_planned: bool,
+) -> Design:
+    """Regressors as known at the cutoff: weather observed up to weather_until then climatology (from
+    data <= cutoff), planned values past the cutoff kept or zeroed, NaN filled safely."""
+    cutoff = pd.Timestamp(cutoff)
+    notes: list[str] = []
+    past = sd.regs[sd.regs["ds"] <= cutoff]
+    clim = climatology(past, sd.regressors.weather, cfg.climatology_window_days)
+    history = sd.obs[sd.obs["ds"] <= cutoff].copy()
+    days = pd.date_range(cutoff + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
+    future = pd.DataFrame({"ds": days}).merge(sd.regs, on="ds", how="left")
+    usable: list[str] = []
+    for col in sd.regressors.weather:
+        if past[col].notna().sum() == 0:
+            notes.append(f"regressor {col} dropped: no values up to the cutoff")
+            continue
+        fill_hist = clim.loc[history["ds"].dt.dayofyear, col].to_numpy()
+        n_nan = int(history[col].isna().sum())
+        if n_nan:
+            notes.append(f"regressor {col}: {n_nan} missing value(s) filled by climatology")
+        history[col] = history[col].fillna(pd.Series(fill_hist, index=history.index))
+        known = future[col].where(future["ds"] <= weather_until) if weather_until is not None else future[col]
+        future[col] = known.fillna(pd.Series(clim.loc[future["ds"].dt.dayofyear, col].to_numpy()))
+        usable.append(col)
+    for col in (*sd.regressors.planned, *sd.regressors.calendar):
+        n_nan = int(history[col].isna().sum())
+        if n_nan:
+            notes.append(f"regressor {col}: {n_nan} missing value(s) filled with 0")
+        history[col] = history[col].fillna(0.0)
+        if mask_planned and col in sd.regressors.planned:
+            future[col] = 0.0
+        future[col] = future[col].fillna(0.0)
+        usable.append(col)
+    cols = ["ds", *usable]
+    return Design(history=history, future=future[cols], regressors=usable, notes=notes)

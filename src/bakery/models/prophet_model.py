@@ -1,0 +1,268 @@
+"""Per-series Prophet: fit, fast predict with components and intervals, fallbacks, and JSON serialisation."""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from prophet import Prophet
+from prophet.serialize import model_from_json, model_to_json
+
+from bakery.models.baselines import weekday_profile
+from bakery.models.calendar import around_columns, around_holiday, holiday_table, legal_holiday_dates
+from bakery.models.config import ModelConfig
+from bakery.models.frames import Design, SeriesData, design, series_data
+from bakery.models.intervals import residual_bounds
+
+log = logging.getLogger(__name__)
+
+PROPHET = "prophet"
+PROPHET_DEFAULT = "prophet_default"
+FALLBACK = "weekday_profile"
+
+FORECAST_SCHEMA = (
+    "unique_id string, store_id string, product_id string, as_of date, ds date, horizon int, "
+    "model string, yhat double, yhat_lower double, yhat_upper double, trend double, weekly double, "
+    "yearly double, holidays double, regressors string, fallback_reason string, notes string"
+)
+FORECAST_COLUMNS = [f.split()[0] for f in FORECAST_SCHEMA.split(", ")]
+MODEL_SCHEMA = (
+    "unique_id string, store_id string, product_id string, as_of date, model string, params string, "
+    "model_json string, fallback_reason string, n_obs long"
+)
+
+
+@dataclass
+class FittedProphet:
+    """A fitted Prophet plus what predict needs: regressor names, residuals for intervals, calendar."""
+
+    model: Prophet
+    regressors: list[str]
+    around: list[str]
+    residuals: np.ndarray
+    relative: bool
+    country: str
+    subdivision: str | None
+    national_only: bool = False
+
+
+def _gap_trimmed(history: pd.DataFrame, max_gap_days: int) -> pd.DataFrame:
+    """History after the last gap longer than max_gap_days (a reopened store starts afresh)."""
+    gaps = history["ds"].diff().dt.days
+    long = gaps.index[gaps > max_gap_days]
+    return history.loc[long[-1]:] if len(long) else history
+
+
+def fallback_reason(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfig) -> str | None:
+    """Why this history cannot carry Prophet (None if it can). Checks run on the uncensored days."""
+    fb = cfg.fallback
+    usable = history.loc[~history["censored"]]
+    if usable.empty:
+        return "no_history: no uncensored observation up to the cutoff"
+    stale = (pd.Timestamp(cutoff) - usable["ds"].max()).days
+    if stale > fb["max_stale_days"]:
+        return f"stale: last observation {stale} days before the cutoff (> {fb['max_stale_days']})"
+    trimmed = _gap_trimmed(usable, fb["max_gap_days"])
+    if len(trimmed) < fb["min_history_days"]:
+        after = " after a gap" if len(trimmed) < len(usable) else ""
+        return f"too_short: {len(trimmed)} observed days{after} (< {fb['min_history_days']})"
+    nonzero = float((trimmed["y"] > 0).mean())
+    if nonzero == 0:
+        return "all_zero: every observed day sold 0"
+    if nonzero < fb["min_nonzero_share"]:
+        return f"too_sparse: {nonzero:.0%} of observed days sold anything (< {fb['min_nonzero_share']:.0%})"
+    return None
+
+
+def _years(history: pd.DataFrame, future: pd.DataFrame) -> range:
+    return range(int(history["ds"].dt.year.min()), int(future["ds"].dt.year.max()) + 1)
+
+
+def _with_around(frame: pd.DataFrame, hol_dates: np.ndarray, cfg: ModelConfig) -> pd.DataFrame:
+    feats = around_holiday(frame["ds"], hol_dates, cfg.prophet.get("around_holiday_offsets", []))
+    return pd.concat([frame.reset_index(drop=True), feats[around_columns(cfg)].reset_index(drop=True)], axis=1)
+
+
+def _varying(frame: pd.DataFrame, cols: list[str]) -> list[str]:
+    return [c for c in cols if frame[c].nunique(dropna=True) > 1]
+
+
+def fit_prophet(
+    sd: SeriesData, dz: Design, cfg: ModelConfig, params: dict[str, Any], *, national_only: bool = False
+) -> FittedProphet:
+    """Fit on uncensored observed days after the last long gap. national_only = the default-Prophet
+    baseline: default hyper-parameters, national holidays, no regressors."""
+    hist = _gap_trimmed(dz.history.loc[~dz.history["censored"]], cfg.fallback["max_gap_days"])
+    span = (hist["ds"].max() - hist["ds"].min()).days
+    if national_only:
+        model = Prophet(uncertainty_samples=0)
+        model.add_country_holidays(country_name=sd.country.upper())
+        regs, around = [], []
+        train = hist[["ds", "y"]]
+    else:
+        p = cfg.prophet
+        years = _years(hist, dz.future)
+        hol_dates = legal_holiday_dates(sd.country, sd.subdivision, years, cfg)
+        train = _with_around(hist, hol_dates, cfg)
+        around = _varying(train, around_columns(cfg))
+        regs = _varying(train, dz.regressors)
+        model = Prophet(
+            growth="linear",
+            n_changepoints=int(p["n_changepoints"]),
+            changepoint_range=float(p["changepoint_range"]),
+            yearly_seasonality=span >= int(p["yearly_min_days"]),
+            weekly_seasonality=True,
+            daily_seasonality=False,
+            holidays=holiday_table(sd.country, sd.subdivision, years, cfg),
+            changepoint_prior_scale=float(params["changepoint_prior_scale"]),
+            seasonality_prior_scale=float(params["seasonality_prior_scale"]),
+            holidays_prior_scale=float(params["holidays_prior_scale"]),
+            seasonality_mode=str(params["seasonality_mode"]),
+            uncertainty_samples=0,
+        )
+        for col in around:
+            model.add_regressor(col, prior_scale=float(params["holidays_prior_scale"]), standardize=False)
+        for col in regs:
+            model.add_regressor(col)
+        train = train[["ds", "y", *around, *regs]]
+    model.fit(train)
+    tail = train.tail(cfg.residual_days)
+    fitted_vals = model.predict(tail)["yhat"].to_numpy()
+    relative = model.seasonality_mode == "multiplicative"
+    y = tail["y"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        resid = np.where(fitted_vals > 0, y / fitted_vals - 1, np.nan) if relative else y - fitted_vals
+    return FittedProphet(model, regs, around, resid, relative, sd.country, sd.subdivision, national_only)
+
+
+def _in_units(fc: pd.DataFrame, model: Prophet, name: str) -> np.ndarray:
+    if name not in fc.columns:
+        return np.zeros(len(fc))
+    values = fc[name].to_numpy()
+    return fc["trend"].to_numpy() * values if name in model.component_modes["multiplicative"] else values
+
+
+def predict_prophet(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """yhat (clipped at 0), residual-quantile intervals, and components in units (they sum to the
+    unclipped yhat): trend, weekly, yearly, holidays (incl. days-around), regressors as JSON."""
+    m = fitted.model
+    frame = future[["ds", *fitted.regressors]].reset_index(drop=True)
+    if fitted.around:
+        years = range(int(frame["ds"].dt.year.min()) - 1, int(frame["ds"].dt.year.max()) + 1)
+        hol_dates = legal_holiday_dates(fitted.country, fitted.subdivision, years, cfg)
+        frame = _with_around(frame, hol_dates, cfg)[["ds", *fitted.regressors, *fitted.around]]
+    fc = m.predict(frame)
+    yhat = fc["yhat"].to_numpy()
+    lower, upper = residual_bounds(np.clip(yhat, 0, None), fitted.residuals, cfg.interval_width, fitted.relative)
+    holidays_units = _in_units(fc, m, "holidays") + sum(
+        (_in_units(fc, m, c) for c in fitted.around), start=np.zeros(len(fc))
+    )
+    reg_units = {c: _in_units(fc, m, c) for c in fitted.regressors}
+    regressors = [json.dumps({c: round(float(v[i]), 4) for c, v in reg_units.items()}) for i in range(len(fc))]
+    return pd.DataFrame(
+        {
+            "ds": fc["ds"],
+            "yhat": np.clip(yhat, 0, None),
+            "yhat_lower": lower,
+            "yhat_upper": upper,
+            "trend": fc["trend"].to_numpy(),
+            "weekly": _in_units(fc, m, "weekly"),
+            "yearly": _in_units(fc, m, "yearly"),
+            "holidays": holidays_units,
+            "regressors": regressors,
+        }
+    )
+
+
+def forecast_design(
+    sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig, *, national_only: bool = False
+) -> tuple[pd.DataFrame, str, str | None, FittedProphet | None]:
+    """Prophet for cutoff+1..cutoff+H, or the weekday profile with the reason Prophet was not used."""
+    reason = fallback_reason(dz.history, cutoff, cfg)
+    if reason is None:
+        try:
+            fitted = fit_prophet(sd, dz, cfg, cfg.prophet_params(sd.unique_id), national_only=national_only)
+            return predict_prophet(fitted, dz.future, cfg), PROPHET_DEFAULT if national_only else PROPHET, None, fitted
+        except Exception as exc:  # noqa: BLE001 - any fit failure must degrade to the fallback, not kill the job
+            reason = f"fit_error: {type(exc).__name__}: {str(exc)[:200]}"
+            log.warning("prophet failed for %s at %s: %s", sd.unique_id, pd.Timestamp(cutoff).date(), reason)
+    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, reason, None
+
+
+def _stamp(frame: pd.DataFrame, sd: SeriesData, as_of: pd.Timestamp, model: str, reason: str | None, notes: list[str]) -> pd.DataFrame:
+    out = frame.copy()
+    out["unique_id"], out["store_id"], out["product_id"] = sd.unique_id, sd.store_id, sd.product_id
+    out["as_of"] = as_of
+    out["horizon"] = (out["ds"] - as_of).dt.days.astype("int32")
+    out["model"] = model
+    out["fallback_reason"] = reason
+    out["notes"] = "; ".join(notes) or None
+    return out[FORECAST_COLUMNS]
+
+
+def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """One series' gold.features rows -> FORECAST_SCHEMA rows for as_of+1..as_of+max_horizon.
+
+    Rows after as_of (weather forecasts, planned promotions and events) are used as known regressors;
+    missing future weather gets climatology. Never raises on a bad fit: it falls back and says why.
+    """
+    as_of = pd.Timestamp(as_of)
+    sd = series_data(pdf, cfg)
+    dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
+    frame, model, reason, _ = forecast_design(sd, dz, as_of, cfg)
+    return _stamp(frame, sd, as_of, model, reason, dz.notes)
+
+
+def serialize(fitted: FittedProphet) -> str:
+    """JSON for the registry: Prophet's model_to_json plus the regressors and residuals predict needs."""
+    return json.dumps(
+        {
+            "prophet": model_to_json(fitted.model),
+            "regressors": fitted.regressors,
+            "around": fitted.around,
+            "residuals": [None if not np.isfinite(r) else float(r) for r in fitted.residuals],
+            "relative": fitted.relative,
+            "country": fitted.country,
+            "subdivision": fitted.subdivision,
+            "national_only": fitted.national_only,
+        }
+    )
+
+
+def deserialize(payload: str) -> FittedProphet:
+    data = json.loads(payload)
+    return FittedProphet(
+        model=model_from_json(data["prophet"]),
+        regressors=list(data["regressors"]),
+        around=list(data["around"]),
+        residuals=np.array([np.nan if r is None else r for r in data["residuals"]], dtype=float),
+        relative=bool(data["relative"]),
+        country=data["country"],
+        subdivision=data["subdivision"],
+        national_only=bool(data.get("national_only", False)),
+    )
+
+
+def train_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """One MODEL_SCHEMA row: the fitted series as JSON (null when it falls back), for the registry."""
+    as_of = pd.Timestamp(as_of)
+    sd = series_data(pdf, cfg)
+    dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
+    _, model, reason, fitted = forecast_design(sd, dz, as_of, cfg)
+    row = {
+        "unique_id": sd.unique_id,
+        "store_id": sd.store_id,
+        "product_id": sd.product_id,
+        "as_of": as_of,
+        "model": model,
+        "params": json.dumps(cfg.prophet_params(sd.unique_id)),
+        "model_json": serialize(fitted) if fitted is not None else None,
+        "fallback_reason": reason,
+        "n_obs": int((dz.history["ds"] <= as_of).sum()),
+    }
+    return pd.DataFrame([row])

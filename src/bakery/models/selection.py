@@ -1,0 +1,103 @@
+"""Champion choice per series or store from backtest rows, and the promotion gate for challengers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bakery.models.config import ModelConfig
+
+BASELINE = "seasonal_naive"
+CHAMPION = "champion"
+ENSEMBLE = "ensemble"
+
+
+def add_ensemble(rows: pd.DataFrame, members: list[str], name: str = ENSEMBLE) -> pd.DataFrame:
+    """rows plus the equal-weight mean of the member forecasts (null where any member is null)."""
+    missing = [m for m in members if m not in rows.columns]
+    if missing:
+        raise ValueError(f"ensemble members {missing} are not columns of the backtest rows")
+    return rows.assign(**{name: rows[members].mean(axis=1, skipna=False)})
+
+
+def _key(level: str) -> str:
+    if level not in ("series", "store"):
+        raise ValueError(f"selection level must be 'series' or 'store', got {level!r}")
+    return "unique_id" if level == "series" else "store_id"
+
+
+def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None) -> pd.DataFrame:
+    """One row per series (or store): the chosen model and each candidate's pooled wMAPE.
+
+    seasonal_naive is always a candidate. Candidates are compared on the rows where all of them have
+    a forecast; the default is kept unless another is better by the configured relative margin."""
+    sel = cfg.selection
+    key = _key(level or sel["level"])
+    candidates = list(dict.fromkeys([*sel["candidates"], BASELINE]))
+    candidates = [c for c in candidates if c in rows.columns]
+    default = sel["default"] if sel["default"] in candidates else candidates[0]
+    margin = float(sel["min_improvement"])
+    complete = rows.dropna(subset=[*candidates, "y"])
+    records = []
+    for k, grp in complete.groupby(key, sort=True):
+        denom = grp["y"].abs().sum()
+        scores = {c: 100 * (grp[c] - grp["y"]).abs().sum() / denom if denom > 0 else np.nan for c in candidates}
+        best = min(scores, key=lambda c: (np.inf if np.isnan(scores[c]) else scores[c]))
+        chosen = best if scores[best] < scores[default] * (1 - margin) else default
+        records.append({key: k, "model": chosen, "n": len(grp), **{f"wmape_{c}": scores[c] for c in candidates}})
+    return pd.DataFrame(records, columns=[key, "model", "n", *[f"wmape_{c}" for c in candidates]])
+
+
+def apply_selection(rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
+    """rows plus the champion column: the chosen model's forecast; keys never selected use the
+    default, and a missing forecast falls back to the default, then to seasonal_naive."""
+    key = choice.columns[0]
+    default = cfg.selection["default"]
+    chosen = rows[key].map(choice.set_index(key)["model"]).fillna(default)
+    values = pd.Series(np.nan, index=rows.index)
+    for model in chosen.unique():
+        mask = chosen == model
+        values[mask] = rows.loc[mask, model]
+    for fill in (default, BASELINE):
+        if fill in rows.columns:
+            values = values.fillna(rows[fill])
+    return rows.assign(**{name: values.to_numpy()})
+
+
+@dataclass
+class GateResult:
+    """Whether a challenger may replace the champion, and why not."""
+
+    ok: bool
+    reasons: list[str] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        return ["promotion gate: pass"] if self.ok else [f"promotion gate: fail: {r}" for r in self.reasons]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "reasons": list(self.reasons)}
+
+
+def promotion_gate(
+    scores: dict[str, dict[int, dict[str, float]]], challenger: str, champion: str | None, cfg: ModelConfig
+) -> GateResult:
+    """Per horizon: challenger wMAPE below the configured share of seasonal naive and of the current
+    champion (when there is one), and |bias| within bounds. scores come from metrics.evaluate."""
+    gate = cfg.gate
+    reasons = []
+    if challenger not in scores or BASELINE not in scores:
+        return GateResult(False, [f"scores lack {challenger!r} or {BASELINE!r}"])
+    for h, m in sorted(scores[challenger].items()):
+        base = scores[BASELINE].get(h, {}).get("wmape", np.nan)
+        if not m["wmape"] <= gate["max_wmape_ratio_vs_baseline"] * base:
+            reasons.append(f"h={h}: wMAPE {m['wmape']:.2f} not <= {gate['max_wmape_ratio_vs_baseline']} x seasonal_naive {base:.2f}")
+        if champion and champion in scores:
+            cur = scores[champion].get(h, {}).get("wmape", np.nan)
+            if not m["wmape"] <= gate["max_wmape_ratio_vs_champion"] * cur:
+                reasons.append(f"h={h}: wMAPE {m['wmape']:.2f} not <= {gate['max_wmape_ratio_vs_champion']} x champion {cur:.2f}")
+        if not abs(m["bias"]) <= gate["max_abs_bias"]:
+            reasons.append(f"h={h}: |bias| {abs(m['bias']):.2f} > {gate['max_abs_bias']}")
+    return GateResult(not reasons, reasons)

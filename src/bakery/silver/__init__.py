@@ -1,0 +1,1 @@
+"""Silver layer: typed, validated, deduplicated tables built incrementally from bronze, plus inventory."""

@@ -1,0 +1,231 @@
+"""build_silver: bronze -> silver for every source (rules, dedupe, quality gate, MERGE), then inventory.
+
+Per source, in dependency order (stores and products first: the others are checked against them and
+read store timezones from them), the bronze batches not yet taken are cast and checked, rejected rows go
+to ops.quarantine, the rest are deduplicated on the natural keys and validated with the source's
+quality suite. A failed CRITICAL expectation blocks the source: its silver table keeps its previous
+state and the batches are taken again next run. Otherwise changed rows are MERGEd into silver, every
+bronze row is accounted for in ops.reconciliation and the batches are recorded in ops.silver_progress.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from pyspark import StorageLevel
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+
+from bakery.config import Settings, SourceSpec
+from bakery.faults import fault_point
+from bakery.lakehouse import Lakehouse
+from bakery.ops.quarantine import quarantine_rows
+from bakery.silver.cleaning import LINEAGE, VIOLATIONS, References, check_rows, silver_columns, split_checked
+from bakery.silver.dedupe import ACTION, TO_SILVER, UPDATE, WRITES, classify, rank_latest, values_equal
+from bakery.silver.inventory import InventoryOutcome, refresh_inventory
+from bakery.silver.quality import DQResult, QualityRunner
+from bakery.silver.records import (
+    SILVER_STEP,
+    BatchCounts,
+    processed_batches,
+    record_dq_results,
+    record_progress,
+    record_reconciliation,
+)
+from bakery.silver.timezones import require_utc_session
+
+log = logging.getLogger(__name__)
+
+DIMENSIONS = ("stores", "products")
+
+
+@dataclass
+class SourceOutcome:
+    """What happened to one source this run."""
+
+    source: str
+    table: str
+    batches: list[BatchCounts] = field(default_factory=list)
+    inserted: int = 0
+    updated: int = 0
+    blocked: bool = False
+    dq: list[DQResult] = field(default_factory=list)
+
+    def total(self, name: str) -> int:
+        return sum(getattr(b, name) for b in self.batches)
+
+    @property
+    def failures(self) -> list[DQResult]:
+        return [r for r in self.dq if not r.success]
+
+    def summary_lines(self) -> list[str]:
+        if not self.batches:
+            lines = [f"{self.source}: no new bronze rows"]
+        else:
+            lines = [f"{self.source}: {self.total('bronze_rows')} bronze rows -> {self.total('silver_rows')} silver "
+                     f"({self.inserted} new, {self.updated} changed), {self.total('quarantined')} quarantined, "
+                     f"{self.total('duplicates')} duplicates"
+                     + (f", {self.total('held_back')} held back" if self.blocked else "")]
+        if self.blocked:
+            lines.append(f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
+                         "and downstream steps skip it this run")
+        lines += [f"{self.source}: {'FAIL' if r.severity == 'CRITICAL' else r.severity} {r.describe()}"
+                  for r in self.failures]
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        totals = {k: self.total(k) for k in ("bronze_rows", "silver_rows", "quarantined", "duplicates", "held_back")}
+        return {"table": self.table, "batches": [b.batch_id for b in self.batches], **totals,
+                "inserted": self.inserted, "updated": self.updated, "blocked": self.blocked,
+                "dq_failures": [vars(r) for r in self.failures]}
+
+
+@dataclass
+class SilverResult:
+    """The silver step's report; `blocked_sources` tells gold which sources to leave as they were."""
+
+    sources: dict[str, SourceOutcome] = field(default_factory=dict)
+    inventory: InventoryOutcome | None = None
+
+    @property
+    def blocked_sources(self) -> set[str]:
+        return {k for k, o in self.sources.items() if o.blocked}
+
+    @property
+    def ok(self) -> bool:
+        return not self.blocked_sources
+
+    def summary_lines(self) -> list[str]:
+        lines = [line for o in self.sources.values() for line in o.summary_lines()]
+        if self.inventory is not None:
+            inv = self.inventory
+            lines.append(f"inventory_daily: {inv.mode}, {inv.rows_written} rows written"
+                         + (f" ({inv.corrected_rows} with a negative-stock correction)" if inv.corrected_rows else ""))
+        return lines
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ok": self.ok, "blocked_sources": sorted(self.blocked_sources),
+                "sources": {k: o.to_dict() for k, o in self.sources.items()},
+                "inventory": self.inventory.to_dict() if self.inventory else None}
+
+
+def source_order(settings: Settings) -> list[str]:
+    """Dimensions first (facts are checked against them), then the rest in conf/sources.yml order."""
+    kinds = list(settings.sources)
+    return [k for k in DIMENSIONS if k in kinds] + [k for k in kinds if k not in DIMENSIONS]
+
+
+def pending_batches(lh: Lakehouse, spec: SourceSpec) -> list[str]:
+    """Bronze batch ids of this source that silver has not taken yet, oldest first."""
+    if not lh.exists("bronze", spec.table):
+        return []
+    batches = lh.read("bronze", spec.table).select(F.col("_batch_id").alias("batch_id")).distinct()
+    done = processed_batches(lh, SILVER_STEP, [spec.kind])
+    if done is not None:
+        batches = batches.join(done.select("batch_id"), "batch_id", "left_anti")
+    return sorted(r.batch_id for r in batches.collect())
+
+
+def _references(lh: Lakehouse, settings: Settings) -> References:
+    def dim(kind: str) -> DataFrame | None:
+        table = settings.source(kind).table
+        return lh.read("silver", table) if lh.exists("silver", table) else None
+
+    return References(stores=dim("stores"), products=dim("products"))
+
+
+def _silver(lh: Lakehouse, spec: SourceSpec) -> DataFrame | None:
+    return lh.read("silver", spec.table) if lh.exists("silver", spec.table) else None
+
+
+def value_columns(spec: SourceSpec) -> list[str]:
+    return [c for c in silver_columns(spec) if c not in spec.keys and c not in LINEAGE]
+
+
+def _count(checked: DataFrame, ranked: DataFrame, classified: DataFrame) -> tuple[dict[str, BatchCounts], dict[str, int]]:
+    """Per batch counts (bronze, quarantined, silver, duplicates) and the number of rows per action."""
+    counts: dict[str, BatchCounts] = {}
+    for r in checked.groupBy("_batch_id").agg(F.count(F.lit(1)).alias("n"),
+                                              F.count(F.when(F.size(VIOLATIONS) > 0, 1)).alias("q")).collect():
+        counts[r._batch_id] = BatchCounts(r._batch_id, bronze_rows=r.n, quarantined=r.q)
+    fates = ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)).unionByName(
+        classified.select("_batch_id", ACTION))
+    actions: dict[str, int] = {}
+    for r in fates.groupBy("_batch_id", ACTION).count().collect():
+        target = "silver_rows" if r[ACTION] in TO_SILVER else "duplicates"
+        setattr(counts[r._batch_id], target, getattr(counts[r._batch_id], target) + r["count"])
+        actions[r[ACTION]] = actions.get(r[ACTION], 0) + r["count"]
+    return counts, actions
+
+
+def _merge_condition(spec: SourceSpec) -> str:
+    """Update a silver row only with newer data that changes a value, so a rerun commits nothing."""
+    return f"s._ingested_at >= t._ingested_at AND NOT ({values_equal('t', 's', value_columns(spec))})"
+
+
+def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batches: list[str], as_of: date,
+                     dq: QualityRunner, run_batch_id: str, outcome: SourceOutcome) -> None:
+    bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
+    checked = check_rows(bronze, spec, as_of, _references(lh, settings)).persist(StorageLevel.MEMORY_AND_DISK)
+    good, rejected = split_checked(checked, spec)
+    ranked = rank_latest(good, spec.keys)
+    winners = ranked.filter(F.col("_rank") == 1).drop("_rank", "_row_number")
+    classified = classify(winners, _silver(lh, spec), spec.keys, value_columns(spec)).persist(
+        StorageLevel.MEMORY_AND_DISK)
+    try:
+        counts, actions = _count(checked, ranked, classified)
+        outcome.inserted, outcome.updated = actions.get("insert", 0), actions.get(UPDATE, 0)
+        n_winners = sum(actions.get(a, 0) for a in actions if a != "superseded")
+        outcome.dq += dq.validate_batch(spec, classified.select(*silver_columns(spec)), n_winners)
+        outcome.blocked = any(r.severity == "CRITICAL" for r in outcome.failures)
+        if any(c.quarantined for c in counts.values()):
+            quarantine_rows(lh, rejected)
+        if outcome.blocked:
+            for c in counts.values():
+                c.silver_rows, c.duplicates, c.held_back = 0, 0, c.bronze_rows - c.quarantined
+            outcome.inserted = outcome.updated = 0
+        elif outcome.inserted or outcome.updated:
+            writes = classified.filter(F.col(ACTION).isin(*WRITES)).select(*silver_columns(spec))
+            lh.merge(writes, "silver", spec.table, keys=spec.keys, condition=_merge_condition(spec))
+            fault_point("silver_merged")
+        outcome.batches = sorted(counts.values(), key=lambda c: c.batch_id)
+        record_reconciliation(lh, spec.kind, outcome.batches, "blocked" if outcome.blocked else "ok", run_batch_id)
+        if not outcome.blocked:
+            record_progress(lh, SILVER_STEP, [(spec.kind, c.batch_id, c.bronze_rows) for c in outcome.batches],
+                            run_batch_id)
+    finally:
+        classified.unpersist()
+        checked.unpersist()
+
+
+def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, run_batch_id: str, as_of: date,
+                 dq: QualityRunner) -> SourceOutcome:
+    """Take one source's new bronze batches into silver, then check its freshness."""
+    outcome = SourceOutcome(spec.kind, spec.table)
+    batches = pending_batches(lh, spec)
+    if batches:
+        _process_batches(lh, settings, spec, batches, as_of, dq, run_batch_id, outcome)
+    outcome.dq += dq.validate_freshness(spec, _silver(lh, spec), as_of)
+    for line in outcome.summary_lines():
+        level = logging.ERROR if outcome.blocked and ("FAIL" in line or "blocked" in line) else (
+            logging.WARNING if " WARNING " in line else logging.INFO)
+        log.log(level, line)
+    return outcome
+
+
+def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) -> SilverResult:
+    """Bring every silver table (and silver.inventory_daily) up to date with bronze; see the module doc."""
+    require_utc_session(lh.spark)
+    run_id = uuid.uuid4().hex[:12]
+    dq = QualityRunner(settings)
+    result = SilverResult()
+    for kind in source_order(settings):
+        outcome = build_source(lh, settings, settings.source(kind), batch_id, as_of, dq)
+        record_dq_results(lh, run_id, batch_id, outcome.dq)
+        result.sources[kind] = outcome
+    result.inventory = refresh_inventory(lh, settings, batch_id)
+    return result

@@ -1,0 +1,131 @@
+"""The silver step's own records in the ops layer: progress, reconciliation and data-quality results.
+
+ops.silver_progress (step, source, batch_id, bronze_rows, run_batch_id, processed_at): which bronze
+batches a step has taken; step `silver` per source, `inventory_daily` per input source. Written last,
+so a crash before it only means the batch is taken again (every write before it is idempotent).
+
+ops.reconciliation, one row per bronze batch and source, with
+bronze_rows = silver_rows + quarantined + duplicates + held_back:
+  silver_rows  rows that are silver's current row for their key after the batch: inserted, or changed
+               a row, or were already applied by an interrupted run of the same batch;
+  quarantined  rows that broke at least one rule (ops.quarantine has one entry per broken rule);
+  duplicates   rows not applied because another row with the same key wins: a later row of the same
+               batch (exact copies included), or silver already holds the same values or newer ones;
+  held_back    rows of a batch whose source failed a CRITICAL quality check (retried next run).
+A later batch may supersede a key; each row describes its batch when it was processed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from pyspark.sql import DataFrame
+from pyspark.sql import functions as F
+from pyspark.sql import types as T
+
+from bakery.lakehouse import Lakehouse
+from bakery.silver.quality import DQResult
+
+PROGRESS = ("ops", "silver_progress")
+RECONCILIATION = ("ops", "reconciliation")
+DQ_RESULTS = ("ops", "dq_results")
+SILVER_STEP = "silver"
+
+PROGRESS_SCHEMA = T.StructType([
+    T.StructField("step", T.StringType(), False),
+    T.StructField("source", T.StringType(), False),
+    T.StructField("batch_id", T.StringType(), False),
+    T.StructField("bronze_rows", T.LongType(), True),
+    T.StructField("run_batch_id", T.StringType(), True),
+    T.StructField("processed_at", T.TimestampType(), False),
+])
+RECONCILIATION_SCHEMA = T.StructType([
+    T.StructField("batch_id", T.StringType(), False),
+    T.StructField("source", T.StringType(), False),
+    T.StructField("bronze_rows", T.LongType(), False),
+    T.StructField("silver_rows", T.LongType(), False),
+    T.StructField("quarantined", T.LongType(), False),
+    T.StructField("duplicates", T.LongType(), False),
+    T.StructField("held_back", T.LongType(), False),
+    T.StructField("status", T.StringType(), False),
+    T.StructField("run_batch_id", T.StringType(), True),
+    T.StructField("checked_at", T.TimestampType(), False),
+])
+DQ_SCHEMA = T.StructType([
+    T.StructField("run_id", T.StringType(), False),
+    T.StructField("batch_id", T.StringType(), True),
+    T.StructField("source", T.StringType(), False),
+    T.StructField("suite", T.StringType(), False),
+    T.StructField("expectation", T.StringType(), False),
+    T.StructField("column", T.StringType(), True),
+    T.StructField("severity", T.StringType(), False),
+    T.StructField("success", T.BooleanType(), False),
+    T.StructField("observed", T.StringType(), True),
+    T.StructField("checked_at", T.TimestampType(), False),
+])
+
+
+@dataclass
+class BatchCounts:
+    """Where the rows of one bronze batch of one source went."""
+
+    batch_id: str
+    bronze_rows: int = 0
+    silver_rows: int = 0
+    quarantined: int = 0
+    duplicates: int = 0
+    held_back: int = 0
+
+    @property
+    def balanced(self) -> bool:
+        return self.bronze_rows == self.silver_rows + self.quarantined + self.duplicates + self.held_back
+
+
+def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
+    df = df.withColumn(column, F.current_timestamp())
+    return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
+
+
+def processed_batches(lh: Lakehouse, step: str, sources: Sequence[str]) -> DataFrame | None:
+    """(source, batch_id) a step has already taken, or None before its first record."""
+    if not lh.exists(*PROGRESS):
+        return None
+    return lh.read(*PROGRESS).filter((F.col("step") == step) & F.col("source").isin(*sources)).select(
+        "source", "batch_id")
+
+
+def record_progress(lh: Lakehouse, step: str, rows: Iterable[tuple[str, str, int | None]], run_batch_id: str) -> None:
+    """Mark (source, batch_id, bronze_rows) as taken by `step` (idempotent)."""
+    data = [(step, source, batch, n, run_batch_id) for source, batch, n in rows]
+    if not data:
+        return
+    df = lh.spark.createDataFrame(data, "step string, source string, batch_id string, bronze_rows long, "
+                                        "run_batch_id string")
+    lh.merge(_with_now(df, "processed_at", PROGRESS_SCHEMA), *PROGRESS, keys=("step", "source", "batch_id"),
+             update=False)
+
+
+def record_reconciliation(lh: Lakehouse, source: str, counts: Iterable[BatchCounts], status: str,
+                          run_batch_id: str) -> None:
+    """Upsert the reconciliation of each batch (a rerun of a batch replaces its row)."""
+    data = [(c.batch_id, source, c.bronze_rows, c.silver_rows, c.quarantined, c.duplicates, c.held_back, status,
+             run_batch_id) for c in counts]
+    if not data:
+        return
+    df = lh.spark.createDataFrame(data, "batch_id string, source string, bronze_rows long, silver_rows long, "
+                                        "quarantined long, duplicates long, held_back long, status string, "
+                                        "run_batch_id string")
+    lh.merge(_with_now(df, "checked_at", RECONCILIATION_SCHEMA), *RECONCILIATION, keys=("batch_id", "source"))
+
+
+def record_dq_results(lh: Lakehouse, run_id: str, batch_id: str, results: Sequence[DQResult]) -> None:
+    """Append this run's expectation results."""
+    if not results:
+        return
+    data = [(run_id, batch_id, r.source, r.suite, r.expectation, r.column, r.severity, r.success, r.observed)
+            for r in results]
+    df = lh.spark.createDataFrame(data, "run_id string, batch_id string, source string, suite string, "
+                                        "expectation string, column string, severity string, success boolean, "
+                                        "observed string")
+    lh.append(_with_now(df, "checked_at", DQ_SCHEMA), *DQ_RESULTS)

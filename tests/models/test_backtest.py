@@ -1,0 +1,74 @@
+"""Backtests: only data <= cutoff is used, only observed target days count, weather past the
+lookahead is climatology, and the report has the CONTRACT shape."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.models.backtest import BACKTEST_COLUMNS, backtest_series, cutoff_range, report
+from tests.models.synth import make_series
+
+CUTOFF = pd.Timestamp("2025-05-20")
+MODELS = ["seasonal_naive", "weekday_profile", "prophet"]
+
+
+@pytest.fixture(scope="module")
+def pdf() -> pd.DataFrame:
+    return make_series(days=180)
+
+
+@pytest.fixture(scope="module")
+def rows(pdf, cfg) -> pd.DataFrame:
+    return backtest_series(pdf, cfg, [CUTOFF], horizons=range(1, 29), models=MODELS)
+
+
+def test_cutoffs_are_start_plus_step_up_to_end():
+    assert cutoff_range("2025-01-01", "2025-01-20", 7) == list(pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-15"]))
+    with pytest.raises(ValueError, match="step"):
+        cutoff_range("2025-01-01", "2025-01-20", 0)
+
+
+def test_rows_only_for_observed_target_days(rows, pdf):
+    assert list(rows.columns) == BACKTEST_COLUMNS
+    closed = set(pdf.loc[~pdf["is_open"], "date"])
+    assert not set(rows["ds"]) & closed
+    assert (rows["ds"] - rows["cutoff"]).dt.days.eq(rows["horizon"]).all()
+    assert len(rows) == 24  # 28 days minus 4 closed Sundays
+    assert rows[MODELS].notna().all().all()
+
+
+def test_backtest_never_uses_data_after_the_cutoff(pdf, rows, cfg):
+    later = pdf["date"] > CUTOFF
+    beyond_lookahead = pdf["date"] > CUTOFF + pd.Timedelta(days=cfg.weather_lookahead_days)
+    mutated = pdf.copy()
+    mutated.loc[later & mutated["y"].notna(), "y"] *= 3
+    mutated.loc[later, "promo"] = 1.0
+    mutated.loc[beyond_lookahead, "temperature"] += 25
+    again = backtest_series(mutated, cfg, [CUTOFF], horizons=range(1, 29), models=MODELS)
+    for model in MODELS:
+        assert np.allclose(again[model], rows[model]), model
+    assert np.allclose(again["y"], rows["y"] * 3)  # the actuals themselves did change
+
+
+def test_weather_within_the_lookahead_is_used(pdf, rows, cfg):
+    mutated = pdf.copy()
+    day1 = CUTOFF + pd.Timedelta(days=1)
+    mutated.loc[mutated["date"] == day1, "temperature"] += 40
+    again = backtest_series(mutated, cfg, [CUTOFF], horizons=[1], models=["prophet"])
+    assert not np.isclose(again["prophet"].iloc[0], rows.loc[rows["horizon"] == 1, "prophet"].iloc[0])
+
+
+def test_cutoffs_with_only_closed_targets_are_skipped(pdf, cfg):
+    sunday = pd.Timestamp("2025-05-18")
+    saturday = sunday - pd.Timedelta(days=1)
+    out = backtest_series(pdf, cfg, [saturday], horizons=[1], models=["seasonal_naive"])
+    assert out.empty and list(out.columns) == BACKTEST_COLUMNS
+
+
+def test_report_has_the_contract_shape(rows, cfg):
+    rep = report(rows.assign(champion=rows["prophet"]), cfg, [CUTOFF], champion="champion")
+    assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == cfg.weather_lookahead_days
+    assert set(rep["models"]) >= {"seasonal_naive", "champion", "prophet"}
+    assert set(rep["models"]["prophet"]["7"]) == {"wmape", "mae", "rmse", "mape", "bias", "n"}

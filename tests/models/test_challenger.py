@@ -1,0 +1,53 @@
+"""Global LightGBM challenger: trained and fed only with data <= cutoff; full forecasts with intervals."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.models.challenger import backtest_challenger, forecast_challenger
+from bakery.models.prophet_model import FORECAST_COLUMNS
+from tests.models.synth import make_series
+
+CUTOFF = pd.Timestamp("2025-03-31")
+
+
+@pytest.fixture(scope="module")
+def small_cfg(cfg):
+    return cfg.with_overrides({"challenger": {"lgbm": {"n_estimators": 30, "num_leaves": 7, "min_child_samples": 10}}})
+
+
+@pytest.fixture(scope="module")
+def panel_rows() -> pd.DataFrame:
+    return pd.concat(
+        [make_series(store_id=s, level=lvl, seed=k, start="2024-09-01", days=260)
+         for k, (s, lvl) in enumerate([("S1", 50.0), ("S2", 120.0), ("S3", 300.0)])],
+        ignore_index=True,
+    )
+
+
+def test_backtest_ignores_everything_after_the_cutoff(panel_rows, small_cfg):
+    base = backtest_challenger(panel_rows, small_cfg, [CUTOFF], horizons=[1, 7, 28])
+    later = panel_rows["date"] > CUTOFF
+    mutated = panel_rows.copy()
+    mutated.loc[later & mutated["y"].notna(), "y"] *= 5
+    mutated.loc[later, "promo"] = 1.0
+    mutated.loc[panel_rows["date"] > CUTOFF + pd.Timedelta(days=small_cfg.weather_lookahead_days), "temperature"] -= 30
+    again = backtest_challenger(mutated, small_cfg, [CUTOFF], horizons=[1, 7, 28])
+    assert len(base) == 9 and np.allclose(base["lgbm"], again["lgbm"])
+
+
+def test_forecast_has_28_rows_per_series_with_intervals_and_components(panel_rows, small_cfg):
+    out = forecast_challenger(panel_rows[panel_rows["date"] <= CUTOFF], small_cfg, CUTOFF.date())
+    assert list(out.columns) == FORECAST_COLUMNS
+    assert out.groupby("unique_id")["horizon"].apply(list).map(lambda h: h == list(range(1, 29))).all()
+    assert (out["yhat_lower"] <= out["yhat"]).all() and (out["yhat"] <= out["yhat_upper"]).all()
+    regs = out["regressors"].map(lambda s: sum(json.loads(s).values()))
+    total = out["trend"] + out["weekly"] + out["yearly"] + out["holidays"] + regs
+    positive = out["yhat"] > 0
+    assert np.allclose(total[positive], out.loc[positive, "yhat"], rtol=1e-6)
+    level = out.groupby("unique_id")["yhat"].mean()
+    assert level["S1/P01"] < level["S2/P01"] < level["S3/P01"]

@@ -1,0 +1,67 @@
+"""Champion selection from backtest rows (seasonal naive always a candidate) and the promotion gate."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.models.metrics import evaluate
+from bakery.models.selection import add_ensemble, apply_selection, promotion_gate, select_models
+
+
+def _rows() -> pd.DataFrame:
+    y = np.array([100.0, 100.0, 100.0, 100.0])
+    return pd.DataFrame(
+        {
+            "unique_id": ["a", "a", "b", "b"],
+            "store_id": ["s1", "s1", "s2", "s2"],
+            "horizon": [1, 7, 1, 7],
+            "y": y,
+            "seasonal_naive": [150.0, 150.0, 101.0, 99.0],  # great for b only
+            "prophet": [110.0, 90.0, 130.0, 70.0],
+            "lgbm": [104.0, 96.0, 120.0, 80.0],
+        }
+    )
+
+
+def test_each_series_gets_its_best_candidate_and_naive_can_win(cfg):
+    rows = add_ensemble(_rows(), ["prophet", "lgbm"])
+    choice = select_models(rows, cfg, level="series").set_index("unique_id")
+    assert choice.loc["a", "model"] == "lgbm"  # 4% vs ensemble 7%: better by more than the margin
+    assert choice.loc["b", "model"] == "seasonal_naive"
+
+
+def test_default_is_kept_unless_clearly_beaten(cfg):
+    rows = _rows().assign(lgbm=[106.0, 94.0, 101.0, 99.0], prophet=[106.5, 93.5, 101.0, 99.0])
+    rows = add_ensemble(rows, ["prophet", "lgbm"])  # a: ensemble 6.25%, lgbm 6%: within the 5% margin
+    choice = select_models(rows, cfg).set_index("unique_id")
+    assert choice.loc["a", "model"] == "ensemble"
+
+
+def test_store_level_selection(cfg):
+    rows = add_ensemble(_rows(), ["prophet", "lgbm"])
+    choice = select_models(rows, cfg, level="store")
+    assert list(choice.columns[:2]) == ["store_id", "model"]
+
+
+def test_apply_selection_uses_the_choice_and_defaults_for_new_series(cfg):
+    rows = add_ensemble(_rows(), ["prophet", "lgbm"])
+    choice = select_models(rows, cfg)
+    new = rows.assign(unique_id=["a", "a", "c", "c"])
+    out = apply_selection(new, choice, cfg)
+    assert out["champion"].tolist() == [104.0, 96.0, 125.0, 75.0]  # a -> lgbm, unseen c -> ensemble
+
+
+def test_bad_level_is_named(cfg):
+    with pytest.raises(ValueError, match="level"):
+        select_models(_rows(), cfg, level="region")
+
+
+def test_gate_passes_a_clear_improvement_and_explains_a_failure(cfg):
+    rows = _rows().assign(horizon=[1, 1, 7, 7], seasonal_naive=[150.0, 150.0, 130.0, 70.0])
+    rows = rows.assign(lgbm=[104.0, 96.0, 97.0, 103.0], prophet=[110.0, 90.0, 120.0, 80.0])
+    scores = evaluate(rows, ["seasonal_naive", "prophet", "lgbm"])
+    assert promotion_gate(scores, "lgbm", "prophet", cfg).ok
+    failed = promotion_gate(scores, "prophet", "lgbm", cfg)
+    assert not failed.ok and any("champion" in r for r in failed.reasons)

@@ -1,0 +1,133 @@
+"""The Databricks bundle (bundle.yml + jobs/resources/*.yml): what `databricks bundle validate` would catch
+and more (the CLI is not available offline): files exist, tasks chain, targets are complete, the task
+parameters parse with the jobs' own argument parser, pins match requirements.txt, and no secrets."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+from bakery.config import REPO_ROOT
+from bakery.entrypoints import job_parser
+
+BUNDLE = REPO_ROOT / "bundle.yml"
+SECRET_PATTERNS = [
+    re.compile(r"dapi[0-9a-f]{16,}"),  # personal access token
+    re.compile(r"(?im)^\s*-?\s*(token|password|client_secret|secret|pat|api_key)\s*:"),
+    re.compile(r"(?i)bearer\s+[a-z0-9._-]{10,}"),
+]
+
+
+def _bundle() -> dict:
+    return yaml.safe_load(BUNDLE.read_text(encoding="utf-8"))
+
+
+def _resource_files() -> list[Path]:
+    return sorted(p for pattern in _bundle()["include"] for p in REPO_ROOT.glob(pattern))
+
+
+def _jobs() -> list[tuple[Path, str, dict]]:
+    out = []
+    for path in _resource_files():
+        for key, job in (yaml.safe_load(path.read_text(encoding="utf-8"))["resources"].get("jobs") or {}).items():
+            out.append((path, key, job))
+    return out
+
+
+def _requirements() -> dict[str, str]:
+    pins = {}
+    for line in (REPO_ROOT / "requirements.txt").read_text().splitlines():
+        if "==" in line and not line.lstrip().startswith("#"):
+            name, version = line.split("#")[0].strip().split("==")
+            pins[name.lower()] = version
+    return pins
+
+
+def test_bundle_is_small_and_names_its_parts():
+    bundle = _bundle()
+    assert set(bundle) <= {"bundle", "include", "artifacts", "variables", "targets"}
+    assert bundle["bundle"]["name"] == "bakery-forecast"
+    assert {"catalog", "experiment_name", "model_name"} <= set(bundle["variables"])
+    assert bundle["targets"]["dev"]["mode"] == "development" and bundle["targets"]["dev"]["default"] is True
+    assert bundle["targets"]["prod"]["mode"] == "production"
+    assert _resource_files(), "include matches no resource file"
+
+
+def test_every_target_defines_the_catalog():
+    for name, target in _bundle()["targets"].items():
+        assert (target.get("variables") or {}).get("catalog"), f"target {name} sets no catalog"
+
+
+def test_every_variable_used_is_defined():
+    defined = set(_bundle()["variables"])
+    for path in [BUNDLE, *_resource_files()]:
+        used = set(re.findall(r"\$\{var\.([a-z_]+)\}", path.read_text(encoding="utf-8")))
+        assert used <= defined, f"{path.name} uses undefined variables {sorted(used - defined)}"
+
+
+def test_tasks_run_existing_files_and_depend_on_existing_tasks():
+    jobs = _jobs()
+    assert jobs
+    for path, key, job in jobs:
+        tasks = {t["task_key"]: t for t in job["tasks"]}
+        clusters = {c["job_cluster_key"] for c in job.get("job_clusters", [])}
+        for task_key, task in tasks.items():
+            python_file = task["spark_python_task"]["python_file"]
+            assert (path.parent / python_file).resolve().is_file(), f"{key}.{task_key}: {python_file} missing"
+            for dep in task.get("depends_on", []):
+                assert dep["task_key"] in tasks, f"{key}.{task_key} depends on unknown {dep['task_key']}"
+            assert task["job_cluster_key"] in clusters, f"{key}.{task_key}: unknown cluster"
+        _assert_acyclic(key, tasks)
+
+
+def _assert_acyclic(job: str, tasks: dict) -> None:
+    done: set[str] = set()
+    while len(done) < len(tasks):
+        ready = {k for k, t in tasks.items() if k not in done and {d["task_key"] for d in t.get("depends_on", [])} <= done}
+        assert ready, f"{job}: depends_on has a cycle among {sorted(set(tasks) - done)}"
+        done |= ready
+
+
+def test_schedule_and_cluster_fit_the_forecast_deadline_and_runtime():
+    for _, key, job in _jobs():
+        if "schedule" in job:
+            assert job["schedule"]["timezone_id"] == "Europe/Madrid"
+            hour = int(job["schedule"]["quartz_cron_expression"].split()[2])
+            assert hour < 6, f"{key} runs at {hour}:00, after the 06:00 forecast deadline"
+        for cluster in job.get("job_clusters", []):
+            assert cluster["new_cluster"]["spark_version"] == "17.3.x-scala2.13"
+
+
+def _substituted(args: list[str]) -> list[str]:
+    placeholder = {"job.parameters.as_of": "2026-11-25"}
+    args = [re.sub(r"\$\{[^}]+\}", "x", a) for a in args]
+    return [re.sub(r"\{\{([^}]+)\}\}", lambda m: placeholder.get(m.group(1).strip(), "x"), a) for a in args]
+
+
+def test_task_parameters_parse_with_the_jobs_parser():
+    for _, key, job in _jobs():
+        for task in job["tasks"]:
+            args = job_parser("bundle check").parse_args(_substituted(task["spark_python_task"]["parameters"]))
+            assert args.env == "databricks" and args.catalog == "x" and str(args.as_of) == "2026-11-25", key
+
+
+def test_library_pins_match_requirements():
+    pins = _requirements()
+    for _, key, job in _jobs():
+        for task in job["tasks"]:
+            for lib in task.get("libraries", []):
+                if "pypi" in lib:
+                    name, version = lib["pypi"]["package"].split("==")
+                    assert pins.get(name.lower()) == version, f"{key}: {name}=={version} vs requirements.txt"
+                    assert name.lower() not in {"pyspark", "delta-spark"}, "the runtime ships Spark and Delta"
+
+
+@pytest.mark.parametrize("path", [BUNDLE, *(REPO_ROOT / "jobs" / "resources").glob("*.yml")], ids=lambda p: p.name)
+def test_no_secrets_or_hosts_in_bundle_files(path):
+    text = path.read_text(encoding="utf-8")
+    for pattern in SECRET_PATTERNS:
+        assert not pattern.search(text), f"{path.name} matches {pattern.pattern}"
+    assert not re.search(r"(?m)^\s*host\s*:", text), f"{path.name} hard-codes a workspace host"

@@ -1,0 +1,51 @@
+"""The job entry points in jobs/ run locally exactly as their Databricks tasks do (the ETL job is run by
+tests/test_notebooks.py, which builds its lakehouse with it)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.test_notebooks import load_job
+
+
+def _runs(spark, home, job: str) -> list:
+    from bakery.config import load_settings
+    from bakery.lakehouse import Lakehouse
+
+    lh = Lakehouse(spark, load_settings(home=home))
+    return lh.read("ops", "runs").filter(f"job = '{job}'").collect()
+
+
+def test_bad_parameters_name_the_parameter(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        load_job("retention").main(["--home", str(tmp_path), "--as-of", "2026-13-01"])
+    assert exc.value.code == 2 and "--as-of" in capsys.readouterr().err
+
+
+def test_ingest_job_lands_new_files_in_bronze_once(spark, tmp_path):
+    home = tmp_path / "home"
+    (home / "landing" / "stores").mkdir(parents=True)
+    (home / "landing" / "stores" / "stores.csv").write_text(
+        "store_id,name,city,country,timezone\nS01,Centro,Madrid,ES,Europe/Madrid\n", encoding="utf-8")
+    ingest = load_job("ingest")
+    assert ingest.main(["--home", str(home)]) == 0
+    assert ingest.main(["--home", str(home)]) == 0  # nothing new: no new rows
+
+    from bakery.config import load_settings
+    from bakery.lakehouse import Lakehouse
+
+    lh = Lakehouse(spark, load_settings(home=home))
+    assert lh.read("bronze", "stores").count() == 1
+    assert [r["status"] for r in _runs(spark, home, "ingest_landing")] == ["success", "success"]
+
+
+def test_retention_job_records_its_run(spark, tmp_path):
+    home = tmp_path / "home"
+    assert load_job("retention").main(["--home", str(home), "--as-of", "2026-11-25"]) == 0
+    (run,) = _runs(spark, home, "retention")
+    assert run["status"] == "success" and run["message"].startswith("deleted 0 rows")
+
+
+def test_retention_job_refuses_a_future_date(tmp_path):
+    with pytest.raises(AssertionError, match="in the future"):
+        load_job("retention").main(["--home", str(tmp_path / "home"), "--as-of", "2999-01-01"])

@@ -1,0 +1,98 @@
+"""Every notebook runs top to bottom on a small built lakehouse, so none of them rots.
+
+The lakehouse is built by the ETL job entry point (jobs/etl.py, which calls bakery.etl.run_etl), so the
+job runs here exactly as its Databricks task would, only locally.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from bakery.config import REPO_ROOT, load_settings
+
+NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
+KERNEL = "python3"
+
+
+def load_job(name: str):
+    """A module from jobs/ (they are scripts, not a package)."""
+    spec = importlib.util.spec_from_file_location(f"jobs_{name}", REPO_ROOT / "jobs" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def kernel_name() -> str:
+    """A kernel that runs this interpreter (the venv): python3 if it does, else one installed into the venv."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    def runs_this_python(name: str) -> bool:
+        try:
+            argv0 = KernelSpecManager().get_kernel_spec(name).argv[0]
+        except NoSuchKernel:
+            return False
+        # jupyter_client launches a spec whose argv[0] is plain `python` with sys.executable
+        return argv0 in ("python", "python3") or Path(argv0).resolve() == Path(sys.executable).resolve()
+
+    if runs_this_python(KERNEL):
+        return KERNEL
+    name = "bakery-venv"
+    if not runs_this_python(name):
+        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name], check=True,
+                       capture_output=True)
+    return name
+
+
+@pytest.fixture(scope="module")
+def built_home(spark, tmp_path_factory, small_demo) -> Path:
+    for module in ("bakery.ingest.bronze", "bakery.silver.build", "bakery.gold.build"):
+        pytest.importorskip(module)
+    home = tmp_path_factory.mktemp("notebooks") / "home"
+    settings = load_settings(home=home)
+    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
+    assert load_job("etl").main(["--home", str(home), "--as-of", "2026-05-01"]) == 0
+    return home
+
+
+def with_parameters(nb: nbformat.NotebookNode, **params) -> nbformat.NotebookNode:
+    """Rewrite the cell tagged `parameters` (as papermill would inject them)."""
+    cells = [c for c in nb.cells if "parameters" in c.get("metadata", {}).get("tags", [])]
+    assert len(cells) == 1, "a notebook has exactly one cell tagged `parameters`"
+    names = {line.split("=")[0].strip() for line in cells[0].source.splitlines() if "=" in line}
+    assert set(params) <= names, f"unknown parameters {sorted(set(params) - names)}"
+    cells[0].source += "\n" + "\n".join(f"{k} = {v!r}" for k, v in params.items())
+    return nb
+
+
+def test_notebooks_are_thin_and_parameterised():
+    assert NOTEBOOKS
+    for path in NOTEBOOKS:
+        nb = nbformat.read(path, as_version=4)
+        assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
+        with_parameters(nb)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert len(code) <= 12 and all(len(c.source.splitlines()) <= 25 for c in code), f"{path.name} is not thin"
+        assert not any(c.get("outputs") for c in code), f"{path.name} is committed with outputs"
+        assert "getOrCreate" not in "".join(c.source for c in code)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_runs_on_a_small_lakehouse(path, built_home, kernel_name, tmp_path):
+    from nbclient import NotebookClient
+
+    nb = with_parameters(nbformat.read(path, as_version=4), home=str(built_home))
+    NotebookClient(nb, kernel_name=kernel_name, timeout=900,
+                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
+    assert not [o for o in outputs if o.output_type == "error"]
+    assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, "the plots were not drawn"
+    text = "".join(o.get("text", "") for o in outputs)
+    assert "closed days" in text and "expectations" in text
