@@ -16,7 +16,7 @@ TODAY = date(2026, 11, 25)  # raw horizon 2021-11-25, processed horizon 2023-11-
 
 
 def _ids(lh, layer: str, name: str, column: str) -> set:
-    return {r[0] for r in lh.read(layer, name).select(column).collect()}
+    return set(lh.read_arrow(layer, name, [column])[column].to_pylist())
 
 
 def _record_landing_files(lh, files: dict[str, tuple[bytes, bytes, datetime]]) -> None:
@@ -91,7 +91,8 @@ def test_deletes_exactly_the_old_rows_then_a_rerun_does_nothing(aged):
     again = enforce_retention(lh, lh.settings, TODAY)
     assert again["deleted_rows"] == {} and again["landing_files_deleted"] == [] and again["vacuumed"] == []
     assert lh.versions(business) == versions
-    runs = lh.read("ops", "runs").filter("job = 'retention'").orderBy("started").collect()
+    runs = sorted(lh.read_arrow("ops", "runs", ["started", "status", "message"], [("job", "=", "retention")])
+                  .to_pylist(), key=lambda r: r["started"])
     assert [r["status"] for r in runs] == ["success", "success"] and "deleted 0 rows" in runs[-1]["message"]
 
 

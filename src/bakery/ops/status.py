@@ -165,7 +165,7 @@ def _forecasts(lh: Lakehouse, profile: TableProfile | None) -> dict[str, Any]:
     if latest is None:
         return dict(NULL_FORECASTS)
     run = lh.read_arrow("gold", "forecasts", [*keys, target], [(as_of, "=", latest)])
-    ahead = max((_day(d) - _day(latest)).days for d in run[target].to_pylist() if d is not None)
+    ahead = max(((_day(d) - _day(latest)).days for d in run[target].to_pylist() if d is not None), default=None)
     return {"latest_as_of": _day(latest).isoformat(), "series": run.group_by(keys).aggregate([]).num_rows,
             "horizon_days": ahead}
 
@@ -270,7 +270,7 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
     stores = profiles.get("silver.stores")
     return {
         "home": str(settings.home),
-        "generated_at": _iso_utc(datetime.now(UTC).replace(tzinfo=None)),
+        "generated_at": _iso_utc(datetime.now(UTC)),
         "tables": [{"layer": p.layer, "name": p.name, "rows": p.rows, "version": p.version,
                     "latest_date": _iso(p.latest_date), "date_column": p.date_column} for p in profiles.values()],
         "stores": stores.rows if stores else 0,
@@ -332,8 +332,8 @@ def render_status(status: dict[str, Any]) -> str:
               f"Forecasts: as of {fc['latest_as_of']}, {fc['series']} series, {fc['horizon_days']} days ahead"
               if fc.get("latest_as_of") else "Forecasts: none yet"]
     lines += _section("Models", ["model", "version", "aliases", "created"],
-                      [[m["name"], m["version"], ",".join(m["aliases"]), m.get("created")] for m in status["models"]],
-                      empty="none registered")
+                      [[m["name"], m["version"], ",".join(m["aliases"]), m.get("created")] for m in status["models"]]) \
+        or ["Models: none registered"]
     lines += _section("Source freshness (silver)", ["source", "latest date", "age (days)", "max age", "status"],
                       [[s["source"], s["latest_date"], s["age_days"], s["freshness_days"], s["status"]]
                        for s in status.get("sources", [])])
