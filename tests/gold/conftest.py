@@ -25,6 +25,7 @@ class SilverData:
     stockouts: list[tuple[str, int]]
 
     def write(self, lh: Lakehouse) -> None:
+        self.write_facts(lh)
         write_silver(lh, "stores", [{"store_id": "S1", "name": "Sol", "city": "Madrid", "country": "ES",
                                      "subdivision": "ES-MD", "timezone": "Europe/Madrid", "latitude": 40.42,
                                      "longitude": -3.70, "store_type": "urban"}])
@@ -33,10 +34,13 @@ class SilverData:
             {"product_id": "P2", "name": "Napolitana", "category": "pastry", "unit_price": 1.5,
              "launched_on": date(2026, 4, 1)},
         ])
-        write_silver(lh, "pos", self.pos)
-        write_silver(lh, "weather", self.weather)
         write_silver(lh, "events", [{"event_date_start": date(2026, 5, 20), "event_date_end": date(2026, 5, 22),
                                      "event_name": "Book fair", "event_type": "local", "scope": "S1"}])
+
+    def write_facts(self, lh: Lakehouse) -> None:
+        """The day-by-day silver tables: POS, weather and inventory_daily."""
+        write_silver(lh, "pos", self.pos)
+        write_silver(lh, "weather", self.weather)
         lh.overwrite(inventory_daily_df(lh, [{"store_id": "S1", "product_id": p, "date": D[i], "stockout": True}
                                              for p, i in self.stockouts]), "silver", "inventory_daily")
 

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
+from bakery.config import load_settings
 from bakery.gold.build import build_gold
 from tests.gold.conftest import D, base_silver, cloned_home
 from tests.gold.helpers import merge_silver, pos_lines, write_silver
@@ -60,3 +63,13 @@ def test_no_sales_in_silver_yet_is_not_an_error(lh, settings):
     assert result.ok and [t.action for t in result.tables] == ["skipped", "skipped"]
     assert not lh.exists("gold", "daily_sales")
     assert result.to_dict()["tables"][0]["reason"].startswith("no sales")
+
+
+@pytest.mark.parametrize("override,named", [({"offered_window_days": 0}, "gold.offered_window_days"),
+                                            ({"lags": [1, "7"]}, "gold.lags"),
+                                            ({"rolling_windows": 28}, "gold.rolling_windows")])
+def test_bad_gold_settings_are_named_before_anything_is_written(lh, tmp_path, override, named):
+    settings = load_settings(home=tmp_path / "home", overrides={"gold": override})
+    with pytest.raises(ValueError, match=named):
+        build_gold(lh, settings, blocked_sources=set())
+    assert not lh.list_tables()

@@ -82,7 +82,7 @@ def test_unknown_country_means_no_holidays_and_a_warning_not_a_crash(caplog):
     assert df["days_to_holiday"].isna().all()
     assert warnings and "'XX'" in warnings[0] and "XX" in caplog.text
     assert (df["season"] == "autumn").all()                              # southern hemisphere
-    assert df.loc[df["date"] == date(2026, 5, 27), "event_names"].item() == "Cup final"   # national event
+    assert df.loc[df["date"] == date(2026, 5, 27), "day_events"].item() == "Cup final"   # national event
 
 
 def test_unknown_subdivision_falls_back_to_national_with_a_warning():
@@ -98,11 +98,11 @@ def test_unknown_subdivision_falls_back_to_national_with_a_warning():
 def test_events_span_their_days_for_stores_in_scope_only(cal):
     fair = [_day(cal, "MAD", f"2026-05-{d}") for d in (19, 20, 21, 22, 23)]
     assert [r["is_event"] for r in fair] == [False, True, True, True, False]
-    assert fair[1]["event_names"] == "Book fair" and fair[1]["event_types"] == "local"
+    assert fair[1]["day_events"] == "Book fair" and fair[1]["day_event_types"] == "local"
     assert fair[0]["days_to_event"] == 1 and fair[4]["days_from_event"] == 1
     assert not fair[2]["is_holiday"]                                    # an event, not a holiday
     assert not _day(cal, "LPA", "2026-05-21")["is_event"]                # another store's event
-    assert _day(cal, "LPA", "2026-05-27")["event_names"] == "Cup final"  # national scope
+    assert _day(cal, "LPA", "2026-05-27")["day_events"] == "Cup final"  # national scope
 
 
 def test_date_parts_and_fourier_terms(cal):
@@ -133,7 +133,7 @@ def test_holiday_events_add_levels_without_repeating_names():
     assert day[date(2026, 1, 1)]["holiday_name"] == "Año Nuevo" and day[date(2026, 1, 1)]["is_national_holiday"]
     isidro = day[date(2026, 5, 15)]   # the event names the local holiday; conf's "San Isidro" is not added
     assert isidro["holiday_name"] == "Fiesta local: Fiestas de San Isidro" and isidro["is_local_holiday"]
-    assert isidro["event_names"] == "Fiesta local: Fiestas de San Isidro; Fiestas de San Isidro"
+    assert isidro["day_events"] == "Fiesta local: Fiestas de San Isidro; Fiestas de San Isidro"
     assert not day[date(2026, 5, 13)]["is_holiday"] and day[date(2026, 5, 13)]["is_event"]
     assert day[date(2026, 6, 8)]["is_national_holiday"] and day[date(2026, 6, 7)]["is_holiday_eve"]
 

@@ -34,7 +34,7 @@ def test_other_layers_are_commented_too(gold_home):
     table, columns = _described(lh, "silver", "pos_transactions")
     assert table.startswith("Point-of-sale transaction lines")
     assert columns["quantity_sold"].startswith("Units of the product") and columns["local_date"]
-    assert _described(lh, "silver", "inventory_daily")[1]["stockout"].startswith("True when demand hit zero")
+    assert _described(lh, "silver", "inventory_daily")[1]["stockout"].startswith("True when the day had sales")
 
 
 def test_every_source_column_is_described_for_bronze_and_silver(settings):
@@ -51,9 +51,9 @@ def test_every_source_column_is_described_for_bronze_and_silver(settings):
 
 def test_configured_lags_windows_and_fourier_orders_are_described(settings):
     dictionary = load_dictionary(settings)
-    assert "14 calendar days earlier" in dictionary.column("gold", "features", "lag_14")
+    assert dictionary.column("gold", "features", "lag_14").startswith("Target of day d-14 ")
     assert "d-90..d-1" in dictionary.column("gold", "features", "rmean_90")
-    assert dictionary.column("gold", "features", "yearly_cos_10").startswith("Yearly Fourier term (cos")
+    assert "cos(2*pi*10*t/365.25)" in dictionary.column("gold", "features", "yearly_cos_10")
     assert dictionary.column("gold", "features", "temperature").startswith("Mean air temperature")
 
 

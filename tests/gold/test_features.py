@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.gold.conftest import D, base_silver, built_home
+from bakery.gold.build import build_gold
+from tests.gold.conftest import D, base_silver, cloned_home
 
 
 def _features(lh, product=None) -> dict:
@@ -40,7 +41,7 @@ def test_rows_carry_weather_calendar_promo_stockout_and_attributes(gold_home):
         "urban", "Madrid", "ES", "ES-MD", "bread", 1.2)
     assert f[("P1", 4)].stockout and not f[("P1", 5)].stockout
     assert f[("P2", 10)].promo and not f[("P2", 11)].promo
-    assert f[("P1", 19)].is_event and f[("P1", 19)].event_names == "Book fair"
+    assert f[("P1", 19)].is_event and f[("P1", 19)].day_events == "Book fair"
     assert (f[("P1", 2)].is_open, f[("P1", 3)].is_open) == (False, True)
     assert f[("P2", 0)].product_age_days == 30              # launched 2026-04-01
     assert f[("P1", 0)].product_age_days == 0 and f[("P1", 9)].product_age_days == 9   # first sale
@@ -57,7 +58,9 @@ def test_changing_data_after_d_never_changes_features_at_d(spark, tmp_path, gold
     data.weather = [w if D.index(w["date"]) <= d else {**w, "temperature": -5.0, "precipitation": 40.0}
                     for w in data.weather]
     data.stockouts += [("P2", i) for i in range(d + 1, 40)]
-    lh, _ = built_home(spark, tmp_path / "home", data)
+    lh, settings = cloned_home(spark, gold_home[1], tmp_path / "home")
+    data.write_facts(lh)
+    assert [t.action for t in build_gold(lh, settings, blocked_sources=set()).tables] == ["built", "built"]
 
     before, after = _features(gold_home[0]), _features(lh)
     features = [c for c in lh.read("gold", "features").columns if c != "y"]

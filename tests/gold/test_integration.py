@@ -11,6 +11,7 @@ bronze = pytest.importorskip("bakery.ingest.bronze")
 silver = pytest.importorskip("bakery.silver.build")
 
 
+@pytest.mark.slow
 def test_small_demo_gold_is_complete_consistent_and_stable(spark, small_home):
     from bakery.gold.build import build_gold
     from bakery.lakehouse import Lakehouse

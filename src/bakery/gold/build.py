@@ -157,6 +157,13 @@ def _fingerprint(user_metadata: str | None) -> str | None:
 
 
 # ---- build --------------------------------------------------------------------------------------
+def _offered_window(settings: Settings) -> int:
+    window = settings.get("gold.offered_window_days", 14)
+    if not isinstance(window, int) or isinstance(window, bool) or window < 1:
+        raise ValueError(f"gold.offered_window_days must be a whole number of days >= 1, got {window!r}")
+    return window
+
+
 def _calendar(lh: Lakehouse, settings: Settings, sales: DataFrame, warnings: list[str]) -> DataFrame:
     cfg = CalendarConfig.from_settings(settings)
     bounds = sales.agg(F.min("date").alias("lo"), F.max("date").alias("hi")).first()
@@ -173,13 +180,12 @@ def _write(lh: Lakehouse, df: DataFrame, name: str, lineage: str, rows: int, set
 
 def _build(lh: Lakehouse, settings: Settings, todo: dict[str, str], result: GoldResult) -> list[GoldTable]:
     """Compute the daily sales once and write the tables in `todo` (name -> lineage)."""
-    window = int(settings.get("gold.offered_window_days", 14))
+    window = _offered_window(settings)
     observed = observed_sales(_read_silver(lh, settings, "pos"), _read_silver(lh, settings, "sales")).persist()
     sales = build_daily_sales(observed, _read_silver(lh, settings, "inventory"),
                               _read_silver(lh, settings, "products"), window).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         rows = sales.count()
-        observed.unpersist()
         out = []
         if "daily_sales" in todo:
             out.append(_write(lh, daily_sales_table(sales), "daily_sales", todo["daily_sales"], rows, settings))
@@ -199,6 +205,9 @@ def _build(lh: Lakehouse, settings: Settings, todo: dict[str, str], result: Gold
 def build_gold(lh: Lakehouse, settings: Settings, blocked_sources: set[str] | None = None) -> GoldResult:
     """Bring gold.daily_sales and gold.features up to date with silver, then refresh the data dictionary."""
     t0 = time.perf_counter()
+    _offered_window(settings)
+    FeatureConfig.from_settings(settings)
+    CalendarConfig.from_settings(settings)
     result = GoldResult(blocked_sources=sorted(_blocked_kinds(settings, blocked_sources)))
     blocked = set(result.blocked_sources)
     inputs = {kind: (c[0] if (c := _last_data_commit(lh, "silver", table)) else None)

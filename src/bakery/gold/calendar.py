@@ -75,8 +75,8 @@ def calendar_fields(cfg: CalendarConfig) -> list[tuple[str, T.DataType]]:
         ("is_national_holiday", T.BooleanType()), ("is_regional_holiday", T.BooleanType()),
         ("is_local_holiday", T.BooleanType()), ("is_holiday_eve", T.BooleanType()),
         ("days_to_holiday", T.LongType()), ("days_from_holiday", T.LongType()),
-        ("is_event", T.BooleanType()), ("n_events", T.IntegerType()), ("event_names", T.StringType()),
-        ("event_types", T.StringType()), ("days_to_event", T.LongType()), ("days_from_event", T.LongType()),
+        ("is_event", T.BooleanType()), ("n_events", T.IntegerType()), ("day_events", T.StringType()),
+        ("day_event_types", T.StringType()), ("days_to_event", T.LongType()), ("days_from_event", T.LongType()),
     ]
 
 
@@ -278,12 +278,12 @@ def store_calendar(store: pd.Series, events: pd.DataFrame, start: date, end: dat
     out["days_from_holiday"] = _distance(ordinals, holiday_days, forward=False)
 
     per_day = ev.groupby("date").agg(n_events=("event_name", "size"),
-                                     event_names=("event_name", lambda s: "; ".join(sorted(set(s)))),
-                                     event_types=("event_type", lambda s: ",".join(sorted(set(s)))))
+                                     day_events=("event_name", lambda s: "; ".join(sorted(set(s)))),
+                                     day_event_types=("event_type", lambda s: ",".join(sorted(set(s)))))
     out["n_events"] = [int(per_day["n_events"].get(d, 0)) for d in dates]
     out["is_event"] = out["n_events"] > 0
-    out["event_names"] = [per_day["event_names"].get(d) for d in dates]
-    out["event_types"] = [per_day["event_types"].get(d) for d in dates]
+    out["day_events"] = [per_day["day_events"].get(d) for d in dates]
+    out["day_event_types"] = [per_day["day_event_types"].get(d) for d in dates]
     out["days_to_event"] = _distance(ordinals, _ordinals(ev["event_start"]), forward=True)
     out["days_from_event"] = _distance(ordinals, _ordinals(ev["event_end"]), forward=False)
     return out[["store_id", "date", *(name for name, _ in calendar_fields(cfg))]]

@@ -46,7 +46,8 @@ class Dictionary:
         template = (self.raw.get("source_tables") or {}).get(layer)
         if source and template:
             keys = ", ".join(self.source_keys.get(self.source_of_table[name], ()))
-            return _clean(template.format(description=source["description"], keys=keys))
+            return _clean(template.format(description=source["description"], keys=keys,
+                                          kind=self.source_of_table[name]))
         return None
 
     def column(self, layer: str, name: str, column: str) -> str | None:
@@ -144,9 +145,29 @@ def _sync_comments(lh: Lakehouse, dictionary: Dictionary, layer: str, name: str,
                     [(f.name, f.dataType.simpleString(), want_cols[f.name]) for f in fields], True)
 
 
-def _absent_doc(dictionary: Dictionary, layer: str, name: str) -> TableDoc:
-    cols = [(c, "", dictionary.column(layer, name, c)) for c in dictionary.documented_columns(layer, name)]
-    return TableDoc(layer, name, dictionary.table(layer, name), cols, False)
+_BRONZE_META = (("_rescued_data", "string"), ("_malformed", "string"), ("_source_file", "string"),
+                ("_file_hash", "string"), ("_row_number", "bigint"), ("_ingested_at", "timestamp"),
+                ("_batch_id", "string"))
+_SILVER_LINEAGE = (("_source_file", "string"), ("_batch_id", "string"), ("_ingested_at", "timestamp"))
+
+
+def contract_columns(settings: Settings, layer: str, name: str) -> list[tuple[str, str]] | None:
+    """The columns a bronze or silver source table has by contract (for tables not created yet)."""
+    spec = next((s for s in settings.sources.values() if s.table == name), None)
+    if spec is None or layer not in ("bronze", "silver"):
+        return None
+    if layer == "bronze":
+        return [(c, "string") for c in spec.column_names] + list(_BRONZE_META)
+    cols = [(c.name, "bigint" if c.type == "long" else c.type) for c in spec.columns]
+    if spec.event_time and spec.column(spec.event_time).type == "timestamp":
+        cols.append(("local_date", "date"))
+    return cols + list(_SILVER_LINEAGE)
+
+
+def _absent_doc(dictionary: Dictionary, settings: Settings, layer: str, name: str) -> TableDoc:
+    cols = contract_columns(settings, layer, name) or [(c, "") for c in dictionary.documented_columns(layer, name)]
+    return TableDoc(layer, name, dictionary.table(layer, name),
+                    [(c, t, dictionary.column(layer, name, c)) for c, t in cols], False)
 
 
 # ---- markdown -----------------------------------------------------------------------------------
@@ -181,7 +202,7 @@ def write_dictionary(lh: Lakehouse, settings: Settings, out: Path | None = None)
     result = DictionaryResult(path=str(path))
     existing = [(t.layer, t.name) for t in lh.list_tables()]
     docs = [_sync_comments(lh, dictionary, layer, name, result) for layer, name in existing]
-    docs += [_absent_doc(dictionary, layer, name) for layer, name in dictionary.documented_tables()
+    docs += [_absent_doc(dictionary, settings, layer, name) for layer, name in dictionary.documented_tables()
              if (layer, name) not in existing]
     docs.sort(key=lambda d: (LAYERS.index(d.layer), d.name))
     result.tables = len(existing)

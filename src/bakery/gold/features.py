@@ -30,8 +30,13 @@ class FeatureConfig:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> FeatureConfig:
-        return cls(lags=tuple(int(k) for k in settings.get("gold.lags", cls.lags)),
-                   windows=tuple(int(n) for n in settings.get("gold.rolling_windows", cls.windows)))
+        out = {}
+        for key, default in (("lags", cls.lags), ("rolling_windows", cls.windows)):
+            days = settings.get(f"gold.{key}", default)
+            if not isinstance(days, list | tuple) or not all(isinstance(d, int) and d >= 1 for d in days):
+                raise ValueError(f"gold.{key} must be a list of whole numbers of days >= 1, got {days!r}")
+            out[key] = tuple(sorted(set(days)))
+        return cls(lags=out["lags"], windows=out["rolling_windows"])
 
 
 def history_features(sales: DataFrame, cfg: FeatureConfig) -> DataFrame:
