@@ -97,7 +97,7 @@ def _next_steps(settings: Settings, logins: list[dict[str, str]]) -> list[str]:
         f"Lakehouse home: {home}",
         f"  Delta tables:  {settings.tables_dir}/<layer>/<table>",
         f"  landing zone:  {settings.landing_dir}/<source>/",
-        f"  data dictionary: docs/data_dictionary.md",
+        f"  data dictionary: {settings.reports_dir}/data_dictionary.md (repo copy: docs/data_dictionary.md)",
         f"  logs:          {settings.logs_dir}/bakery.log",
         "Next:",
         "  make app                              # serves the web app on http://127.0.0.1:8050 until stopped",
