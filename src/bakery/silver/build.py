@@ -4,8 +4,11 @@ Per source, in dependency order (stores and products first: the others are check
 read store timezones from them), the bronze batches not yet taken are cast and checked, rejected rows go
 to ops.quarantine, the rest are deduplicated on the natural keys and validated with the source's
 quality suite. A failed CRITICAL expectation blocks the source: its silver table keeps its previous
-state and the batches are taken again next run. Otherwise changed rows are MERGEd into silver, every
-bronze row is accounted for in ops.reconciliation and the batches are recorded in ops.silver_progress.
+state and its batches are taken again next run. Otherwise changed rows are MERGEd into silver.
+Then silver.inventory_daily follows the merged input batches, and the run's records are written in one
+commit each: ops.reconciliation (every bronze row accounted for), ops.dq_results and, last,
+ops.silver_progress. Every write before the progress record is idempotent, so a crash anywhere only
+means the next run takes the same batches again and ends in the same state.
 """
 
 from __future__ import annotations
@@ -26,12 +29,13 @@ from bakery.lakehouse import Lakehouse
 from bakery.ops.quarantine import quarantine_rows
 from bakery.silver.cleaning import LINEAGE, VIOLATIONS, References, check_rows, silver_columns, split_checked
 from bakery.silver.dedupe import ACTION, TO_SILVER, UPDATE, WRITES, classify, rank_latest, values_equal
-from bakery.silver.inventory import InventoryOutcome, refresh_inventory
-from bakery.silver.quality import DQResult, QualityRunner
+from bakery.silver.inventory import INPUTS, InventoryOutcome, refresh_inventory
+from bakery.silver.inventory import STEP as INVENTORY_STEP
+from bakery.silver.quality import DQResult, QualityRunner, blocks
 from bakery.silver.records import (
     SILVER_STEP,
     BatchCounts,
-    processed_batches,
+    load_progress,
     record_dq_results,
     record_progress,
     record_reconciliation,
@@ -119,15 +123,12 @@ def source_order(settings: Settings) -> list[str]:
     return [k for k in DIMENSIONS if k in kinds] + [k for k in kinds if k not in DIMENSIONS]
 
 
-def pending_batches(lh: Lakehouse, spec: SourceSpec) -> list[str]:
+def pending_batches(lh: Lakehouse, spec: SourceSpec, done: set[tuple[str, str, str]]) -> list[str]:
     """Bronze batch ids of this source that silver has not taken yet, oldest first."""
     if not lh.exists("bronze", spec.table):
         return []
-    batches = lh.read("bronze", spec.table).select(F.col("_batch_id").alias("batch_id")).distinct()
-    done = processed_batches(lh, SILVER_STEP, [spec.kind])
-    if done is not None:
-        batches = batches.join(done.select("batch_id"), "batch_id", "left_anti")
-    return sorted(r.batch_id for r in batches.collect())
+    batches = lh.read("bronze", spec.table).select("_batch_id").distinct().collect()
+    return sorted(r._batch_id for r in batches if (SILVER_STEP, spec.kind, r._batch_id) not in done)
 
 
 def _references(lh: Lakehouse, settings: Settings) -> References:
@@ -147,18 +148,26 @@ def value_columns(spec: SourceSpec) -> list[str]:
 
 
 def _count(checked: DataFrame, ranked: DataFrame, classified: DataFrame) -> tuple[dict[str, BatchCounts], dict[str, int]]:
-    """Per batch counts (bronze, quarantined, silver, duplicates) and the number of rows per action."""
+    """Per batch counts (bronze, quarantined, silver, duplicates) and the number of rows per action.
+
+    One Spark job, which also fills the caches of `checked` and `classified`.
+    """
+    fates = (checked.select("_batch_id", F.when(F.size(VIOLATIONS) > 0, "quarantined").otherwise("valid").alias(ACTION))
+             .unionByName(ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)))
+             .unionByName(classified.select("_batch_id", ACTION)))
     counts: dict[str, BatchCounts] = {}
-    for r in checked.groupBy("_batch_id").agg(F.count(F.lit(1)).alias("n"),
-                                              F.count(F.when(F.size(VIOLATIONS) > 0, 1)).alias("q")).collect():
-        counts[r._batch_id] = BatchCounts(r._batch_id, bronze_rows=r.n, quarantined=r.q)
-    fates = ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)).unionByName(
-        classified.select("_batch_id", ACTION))
     actions: dict[str, int] = {}
     for r in fates.groupBy("_batch_id", ACTION).count().collect():
-        target = "silver_rows" if r[ACTION] in TO_SILVER else "duplicates"
-        setattr(counts[r._batch_id], target, getattr(counts[r._batch_id], target) + r["count"])
-        actions[r[ACTION]] = actions.get(r[ACTION], 0) + r["count"]
+        c = counts.setdefault(r._batch_id, BatchCounts(r._batch_id))
+        n, action = r["count"], r[ACTION]
+        actions[action] = actions.get(action, 0) + n
+        if action in ("quarantined", "valid"):
+            c.bronze_rows += n
+            c.quarantined += n if action == "quarantined" else 0
+        elif action in TO_SILVER:
+            c.silver_rows += n
+        else:
+            c.duplicates += n
     return counts, actions
 
 
@@ -168,7 +177,7 @@ def _merge_condition(spec: SourceSpec) -> str:
 
 
 def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batches: list[str], as_of: date,
-                     dq: QualityRunner, run_batch_id: str, outcome: SourceOutcome) -> None:
+                     dq: QualityRunner, outcome: SourceOutcome) -> None:
     bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
     checked = check_rows(bronze, spec, as_of, _references(lh, settings)).persist(StorageLevel.MEMORY_AND_DISK)
     good, rejected = split_checked(checked, spec)
@@ -179,9 +188,9 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
     try:
         counts, actions = _count(checked, ranked, classified)
         outcome.inserted, outcome.updated = actions.get("insert", 0), actions.get(UPDATE, 0)
-        n_winners = sum(actions.get(a, 0) for a in actions if a != "superseded")
+        n_winners = sum(n for a, n in actions.items() if a not in ("quarantined", "valid", "superseded"))
         outcome.dq += dq.validate_batch(spec, classified.select(*silver_columns(spec)), n_winners)
-        outcome.blocked = any(r.severity == "CRITICAL" for r in outcome.failures)
+        outcome.blocked = blocks(settings, outcome.dq)
         if any(c.quarantined for c in counts.values()):
             quarantine_rows(lh, rejected)
         if outcome.blocked:
@@ -193,28 +202,39 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
             lh.merge(writes, "silver", spec.table, keys=spec.keys, condition=_merge_condition(spec))
             fault_point("silver_merged")
         outcome.batches = sorted(counts.values(), key=lambda c: c.batch_id)
-        record_reconciliation(lh, spec.kind, outcome.batches, "blocked" if outcome.blocked else "ok", run_batch_id)
-        if not outcome.blocked:
-            record_progress(lh, SILVER_STEP, [(spec.kind, c.batch_id, c.bronze_rows) for c in outcome.batches],
-                            run_batch_id)
     finally:
         classified.unpersist()
         checked.unpersist()
 
 
-def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, run_batch_id: str, as_of: date,
-                 dq: QualityRunner) -> SourceOutcome:
-    """Take one source's new bronze batches into silver, then check its freshness."""
+def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: date, dq: QualityRunner,
+                 done: set[tuple[str, str, str]]) -> SourceOutcome:
+    """Take one source's new bronze batches into silver (quarantine, MERGE), then check its freshness.
+
+    The run's records (reconciliation, quality results, progress) are written by build_silver.
+    """
     outcome = SourceOutcome(spec.kind, spec.table)
-    batches = pending_batches(lh, spec)
+    batches = pending_batches(lh, spec, done)
     if batches:
-        _process_batches(lh, settings, spec, batches, as_of, dq, run_batch_id, outcome)
+        _process_batches(lh, settings, spec, batches, as_of, dq, outcome)
     outcome.dq += dq.validate_freshness(spec, _silver(lh, spec), as_of)
     for line in outcome.summary_lines():
-        level = logging.ERROR if outcome.blocked and ("FAIL" in line or "blocked" in line) else (
-            logging.WARNING if " WARNING " in line else logging.INFO)
-        log.log(level, line)
+        log.log(_level(line), line)
     return outcome
+
+
+def _level(line: str) -> int:
+    if " FAIL " in line or "blocked by data quality" in line:
+        return logging.ERROR
+    return logging.WARNING if " WARNING " in line else logging.INFO
+
+
+def _inventory_pending(result: SilverResult, done: set[tuple[str, str, str]]) -> list[tuple[str, str]]:
+    """Input batches in silver (earlier runs and this one) that inventory_daily has not taken yet."""
+    merged = {(source, batch) for step, source, batch in done if step == SILVER_STEP and source in INPUTS}
+    merged |= {(k, b.batch_id) for k, o in result.sources.items() if k in INPUTS and not o.blocked for b in o.batches}
+    taken = {(source, batch) for step, source, batch in done if step == INVENTORY_STEP}
+    return sorted(merged - taken)
 
 
 def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) -> SilverResult:
@@ -222,10 +242,17 @@ def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) 
     require_utc_session(lh.spark)
     run_id = uuid.uuid4().hex[:12]
     dq = QualityRunner(settings)
+    done = load_progress(lh)
     result = SilverResult()
     for kind in source_order(settings):
-        outcome = build_source(lh, settings, settings.source(kind), batch_id, as_of, dq)
-        record_dq_results(lh, run_id, batch_id, outcome.dq)
-        result.sources[kind] = outcome
-    result.inventory = refresh_inventory(lh, settings, batch_id)
+        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done)
+    outcomes = result.sources.values()
+    record_reconciliation(lh, [(o.source, c, "blocked" if o.blocked else "ok") for o in outcomes for c in o.batches],
+                          batch_id)
+    inventory_batches = _inventory_pending(result, done)
+    result.inventory = refresh_inventory(lh, settings, inventory_batches)
+    record_dq_results(lh, run_id, batch_id, [r for o in outcomes for r in o.dq])
+    progress = [(SILVER_STEP, o.source, c.batch_id, c.bronze_rows) for o in outcomes if not o.blocked for c in o.batches]
+    progress += [(INVENTORY_STEP, source, batch, None) for source, batch in inventory_batches]
+    record_progress(lh, progress, batch_id)
     return result

@@ -131,7 +131,7 @@ def _column_rules(col: ColumnSpec) -> list[Column]:
     return rules
 
 
-def _reference_rules(spec: SourceSpec, refs: References) -> list[Column]:
+def _reference_rules(spec: SourceSpec) -> list[Column]:
     rules = []
     store = _store_column(spec)
     if store is not None:
@@ -203,7 +203,7 @@ def check_rows(bronze: DataFrame, spec: SourceSpec, as_of: date, refs: Reference
     if is_timestamped(spec):
         df = df.withColumn("local_date", local_date(F.col(spec.event_time), tz))
     rules = [r for c in spec.columns for r in _column_rules(c)]
-    rules += _reference_rules(spec, refs) + _future_rule(spec, as_of)
+    rules += _reference_rules(spec) + _future_rule(spec, as_of)
     malformed = F.array(_violation(F.lit(True), "malformed_row", None,
                                    F.concat(F.lit("the line could not be parsed: "), F.col("_malformed"))))
     violations = F.when(F.col("_malformed").isNotNull(), malformed).otherwise(

@@ -19,6 +19,9 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import date, timedelta
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
@@ -27,7 +30,6 @@ from pyspark.sql import types as T
 
 from bakery.config import Settings
 from bakery.lakehouse import Lakehouse
-from bakery.silver.records import SILVER_STEP, processed_batches, record_progress
 
 log = logging.getLogger(__name__)
 
@@ -124,11 +126,9 @@ def daily_flows(inputs: InventoryInputs) -> DataFrame:
         parts.append(_flow(uploads, "date", sold=F.col("quantity_sold")))
     if not parts:
         raise ValueError("inventory needs at least one of pos, sales uploads, deliveries or snapshots")
-    union = parts[0]
-    for p in parts[1:]:
-        union = union.unionByName(p)
+    union = reduce(DataFrame.unionByName, parts)
     return union.groupBy(*KEYS).agg(*[F.sum(c).alias(c) for c in FLOW_COLUMNS],
-                                     F.max("snapshot_stock").alias("snapshot_stock"))
+                                    F.max("snapshot_stock").alias("snapshot_stock"))
 
 
 def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataFrame | None = None) -> DataFrame:
@@ -142,7 +142,8 @@ def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataF
     if anchors is not None:
         span = span.join(anchors, list(SERIES), "full")
     else:
-        span = span.withColumn("anchor_date", F.lit(None).cast("date")).withColumn("anchor_stock", F.lit(None).cast("double"))
+        span = span.select("*", F.lit(None).cast("date").alias("anchor_date"),
+                           F.lit(None).cast("double").alias("anchor_stock"))
     if ends is not None:
         span = span.join(ends, list(SERIES), "left")
     else:
@@ -191,43 +192,36 @@ def _read_inputs(lh: Lakehouse, settings: Settings) -> InventoryInputs:
                            snapshots=table("inventory"))
 
 
-def _restrict(inputs: InventoryInputs, affected: DataFrame) -> InventoryInputs:
+def _since(stores: dict[str, date], day: str, offset: int = 0) -> Column:
+    """Rows of the given stores on or after each one's date (+ offset days), as a literal predicate so
+    Delta can skip the files that hold only older days."""
+    return reduce(or_, [(F.col("store_id") == F.lit(s)) & (F.col(day) >= F.lit(d + timedelta(days=offset)))
+                        for s, d in sorted(stores.items())])
+
+
+def _restrict(inputs: InventoryInputs, stores: dict[str, date]) -> InventoryInputs:
     """Only the rows of affected stores on or after their first affected date."""
     def cut(df: DataFrame | None, day: str) -> DataFrame | None:
-        if df is None:
-            return None
-        return df.join(F.broadcast(affected), "store_id").filter(F.col(day) >= F.col("_from")).drop("_from")
+        return None if df is None else df.filter(_since(stores, day))
 
     return InventoryInputs(pos=cut(inputs.pos, "local_date"), uploads=cut(inputs.uploads, "date"),
                            deliveries=cut(inputs.deliveries, "local_date"), snapshots=cut(inputs.snapshots, "local_date"))
 
 
-def _pending(lh: Lakehouse, settings: Settings) -> list[tuple[str, str, int | None]]:
-    """(source, batch, rows) merged into the input silver tables and not yet reflected in inventory."""
-    done = processed_batches(lh, SILVER_STEP, INPUTS)
-    if done is None:
-        return []
-    taken = processed_batches(lh, STEP, INPUTS)
-    if taken is not None:
-        done = done.join(taken, ["source", "batch_id"], "left_anti")
-    return [(r.source, r.batch_id, None) for r in done.collect()]
-
-
-def _affected_stores(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str, int | None]]) -> DataFrame:
-    """store_id, _from: the earliest local date each store's pending batches touched."""
+def _affected_stores(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]]) -> dict[str, date]:
+    """The earliest local date each store's pending batches touched."""
     parts = []
     for kind in INPUTS:
-        batches = [b for s, b, _ in pending if s == kind]
+        batches = [b for s, b in pending if s == kind]
         table = settings.source(kind).table
         if batches and lh.exists("silver", table):
             parts.append(lh.read("silver", table).filter(F.col("_batch_id").isin(*batches))
-                         .select("store_id", F.col(DAY_COLUMN[kind]).alias("_from")))
+                         .groupBy("store_id").agg(F.min(DAY_COLUMN[kind]).alias("_from")))
     if not parts:
-        return lh.spark.createDataFrame([], "store_id string, _from date")
-    union = parts[0]
-    for p in parts[1:]:
-        union = union.unionByName(p)
-    return union.groupBy("store_id").agg(F.min("_from").alias("_from"))
+        return {}
+    union = reduce(DataFrame.unionByName, parts)
+    rows = union.groupBy("store_id").agg(F.min("_from").alias("_from")).collect()
+    return {r.store_id: r._from for r in rows if r.store_id is not None and r._from is not None}
 
 
 def changed_rows(rows: DataFrame, existing: DataFrame | None) -> DataFrame:
@@ -238,9 +232,14 @@ def changed_rows(rows: DataFrame, existing: DataFrame | None) -> DataFrame:
     return rows.join(existing.select(*rows.columns), on, "left_anti")
 
 
-def _write_changes(lh: Lakehouse, rows: DataFrame, existing: DataFrame | None) -> tuple[int, int]:
-    """MERGE only rows that differ from the stored ones (no change, no commit); (rows, corrected rows)."""
-    rows = changed_rows(inventory_table(rows), existing).persist()
+def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, ends: DataFrame | None,
+                   existing: DataFrame | None) -> tuple[int, int]:
+    """Compute stock levels and MERGE the rows that differ from the stored ones (no change, no commit).
+
+    Returns (rows written, rows with a negative-stock correction among them).
+    """
+    flows = flows.persist()    # read twice by stock_levels (the series spans and the days)
+    rows = changed_rows(inventory_table(stock_levels(flows, anchors, ends)), existing).persist()
     try:
         counts = rows.agg(F.count(F.lit(1)).alias("n"), F.count(F.when(F.col("correction") > 0, 1)).alias("c")).first()
         if counts.n:
@@ -250,11 +249,12 @@ def _write_changes(lh: Lakehouse, rows: DataFrame, existing: DataFrame | None) -
         return int(counts.n), int(counts.c)
     finally:
         rows.unpersist()
+        flows.unpersist()
 
 
-def refresh_inventory(lh: Lakehouse, settings: Settings, run_batch_id: str) -> InventoryOutcome:
-    """Bring silver.inventory_daily up to date with the input batches merged since its last refresh."""
-    pending = _pending(lh, settings)
+def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]]) -> InventoryOutcome:
+    """Bring silver.inventory_daily up to date with the (source, batch) merged into its inputs since its
+    last refresh; the caller records them as taken (step `inventory_daily`) once this returns."""
     outcome = InventoryOutcome()
     if not pending and lh.exists(*TABLE):
         return outcome
@@ -264,36 +264,33 @@ def refresh_inventory(lh: Lakehouse, settings: Settings, run_batch_id: str) -> I
         return outcome
     if not lh.exists(*TABLE):
         outcome.mode = "full"
-        rows = stock_levels(daily_flows(inputs))
-        outcome.rows_written, outcome.corrected_rows = _write_changes(lh, rows, None)
+        outcome.rows_written, outcome.corrected_rows = _write_changes(lh, daily_flows(inputs), None, None, None)
     else:
-        affected = _affected_stores(lh, settings, pending).persist()
-        outcome.stores = {r.store_id: r._from.isoformat() for r in affected.collect() if r._from is not None}
-        if outcome.stores:
+        affected = _affected_stores(lh, settings, pending)
+        outcome.stores = {s: d.isoformat() for s, d in sorted(affected.items())}
+        if affected:
             outcome.mode = "incremental"
             outcome.rows_written, outcome.corrected_rows = _recompute(lh, inputs, affected)
-        affected.unpersist()
-    record_progress(lh, STEP, pending, run_batch_id)
     if outcome.rows_written:
         log.info("inventory_daily: %s refresh wrote %d rows (%d with a stock correction)",
                  outcome.mode, outcome.rows_written, outcome.corrected_rows)
     return outcome
 
 
-def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: DataFrame) -> tuple[int, int]:
-    stored = lh.read(*TABLE)
-    window = stored.join(F.broadcast(affected), "store_id")
-    anchors = window.filter(F.col("date") == F.date_sub("_from", 1)).select(
+def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date]) -> tuple[int, int]:
+    """Recompute the affected stores from their first affected day, continuing from the stored closing."""
+    stored = lh.read(*TABLE).filter(_since(affected, "date", offset=-1))
+    first = F.create_map(*[x for s, d in sorted(affected.items()) for x in (F.lit(s), F.lit(d))])[F.col("store_id")]
+    anchors = stored.filter(F.col("date") < first).select(
         *SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock"))
-    in_range = window.filter(F.col("date") >= F.col("_from")).drop("_from")
+    in_range = stored.filter(F.col("date") >= first)
     ends = in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
-    flows = daily_flows(_restrict(inputs, affected))
-    return _write_changes(lh, stock_levels(flows, anchors, ends), in_range)
+    return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range)
 
 
 def rebuild_inventory(lh: Lakehouse, settings: Settings) -> tuple[int, int]:
     """Recompute the whole table from silver (e.g. after a retention purge); writes only changed rows."""
     inputs = _read_inputs(lh, settings)
     existing = lh.read(*TABLE) if lh.exists(*TABLE) else None
-    return _write_changes(lh, stock_levels(daily_flows(inputs)), existing)
+    return _write_changes(lh, daily_flows(inputs), None, None, existing)
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -82,19 +82,15 @@ class DQResult:
         return f"{self.expectation}{target} [{self.severity}] observed {self.observed}"
 
 
-@dataclass
-class QualityOutcome:
-    """The results of a source's checks this run; blocked when a CRITICAL expectation failed."""
-
-    results: list[DQResult] = field(default_factory=list)
-
-    @property
-    def failures(self) -> list[DQResult]:
-        return [r for r in self.results if not r.success]
-
-    @property
-    def blocked(self) -> bool:
-        return any(r.severity == "CRITICAL" for r in self.failures)
+def blocks(settings: Settings, results: list[DQResult]) -> bool:
+    """Whether failed results stop the source: `quality.stop_on` is critical (default), warning or never."""
+    stop_on = str(settings.get("quality.stop_on", "critical")).upper()
+    if stop_on == "NEVER":
+        return False
+    if stop_on not in SEVERITIES:
+        raise ValueError(f"quality.stop_on is {stop_on.lower()!r}; expected critical, warning or never")
+    worst = SEVERITIES.index(stop_on)
+    return any(not r.success and SEVERITIES.index(r.severity) <= worst for r in results)
 
 
 def suites_dir(settings: Settings) -> Path:
@@ -194,6 +190,21 @@ class QualityRunner:
         self.pandas_max_rows = int(settings.get("quality.pandas_max_rows", DEFAULT_PANDAS_MAX_ROWS))
         self.engine_setting = str(settings.get("quality.engine", "auto"))
         self._suite_count = 0
+        self._configs: dict[str, SuiteConfig] = {}
+
+    def config(self, spec: SourceSpec) -> SuiteConfig:
+        """The source's suite config, read once per runner."""
+        if spec.kind not in self._configs:
+            self._configs[spec.kind] = load_suite(self.settings, spec)
+        return self._configs[spec.kind]
+
+    def build_suites(self) -> list[str]:
+        """Instantiate every configured expectation (no data): config mistakes fail here, clearly."""
+        names = []
+        for spec in self.settings.sources.values():
+            suite = self.config(spec)
+            names.append(self._suite(suite.name, [(*resolve(e, spec), e.severity) for e in suite.expectations]).name)
+        return names
 
     @cached_property
     def _gx(self) -> Any:
@@ -204,7 +215,6 @@ class QualityRunner:
             ProgressBarsConfig,
         )
 
-        logging.getLogger("great_expectations").setLevel(logging.WARNING)
         config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
                                    progress_bars=ProgressBarsConfig(globally=False))
         context = gx.get_context(mode="ephemeral", project_config=config)
@@ -243,7 +253,10 @@ class QualityRunner:
                 impl = get_expectation_impl(type_name)
             except Exception as exc:
                 raise ValueError(f"suite {name}: unknown Great Expectations expectation {type_name!r}") from exc
-            suite.add_expectation(impl(**kwargs, severity=severity.lower()))
+            try:
+                suite.add_expectation(impl(**kwargs, severity=severity.lower()))
+            except Exception as exc:
+                raise ValueError(f"suite {name}: {type_name} with {kwargs}: {exc}") from exc
         return context.suites.add(suite)
 
     def _run(self, name: str, data: Any, engine: str, asset: str,
@@ -264,7 +277,7 @@ class QualityRunner:
 
     def validate_batch(self, spec: SourceSpec, batch: DataFrame, rows: int) -> list[DQResult]:
         """Run the source's suite on a cleaned batch (typed silver columns)."""
-        suite = load_suite(self.settings, spec)
+        suite = self.config(spec)
         if not suite.expectations or rows == 0:
             return []
         items = [(*resolve(e, spec), e.severity) for e in suite.expectations]
@@ -281,7 +294,7 @@ class QualityRunner:
 
     def validate_freshness(self, spec: SourceSpec, silver: DataFrame | None, as_of: date) -> list[DQResult]:
         """Every store's latest event date within freshness_days of as_of (against the silver table)."""
-        suite = load_suite(self.settings, spec)
+        suite = self.config(spec)
         if suite.freshness_severity is None or spec.freshness_days is None or spec.event_time is None:
             return []
         cutoff = as_of - timedelta(days=int(spec.freshness_days))

@@ -1,8 +1,9 @@
 """The silver step's own records in the ops layer: progress, reconciliation and data-quality results.
 
 ops.silver_progress (step, source, batch_id, bronze_rows, run_batch_id, processed_at): which bronze
-batches a step has taken; step `silver` per source, `inventory_daily` per input source. Written last,
-so a crash before it only means the batch is taken again (every write before it is idempotent).
+batches a step has taken; step `silver` per source, `inventory_daily` per input source. Appended once,
+last, by each run, so a crash before it only means the batches are taken again (every write before it
+is idempotent).
 
 ops.reconciliation, one row per bronze batch and source, with
 bronze_rows = silver_rows + quarantined + duplicates + held_back:
@@ -87,30 +88,27 @@ def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
     return df.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in schema.fields])
 
 
-def processed_batches(lh: Lakehouse, step: str, sources: Sequence[str]) -> DataFrame | None:
-    """(source, batch_id) a step has already taken, or None before its first record."""
+def load_progress(lh: Lakehouse) -> set[tuple[str, str, str]]:
+    """(step, source, batch_id) of every bronze batch a step has taken."""
     if not lh.exists(*PROGRESS):
-        return None
-    return lh.read(*PROGRESS).filter((F.col("step") == step) & F.col("source").isin(*sources)).select(
-        "source", "batch_id")
+        return set()
+    return {(r.step, r.source, r.batch_id) for r in lh.read(*PROGRESS).select("step", "source", "batch_id").collect()}
 
 
-def record_progress(lh: Lakehouse, step: str, rows: Iterable[tuple[str, str, int | None]], run_batch_id: str) -> None:
-    """Mark (source, batch_id, bronze_rows) as taken by `step` (idempotent)."""
-    data = [(step, source, batch, n, run_batch_id) for source, batch, n in rows]
+def record_progress(lh: Lakehouse, rows: Iterable[tuple[str, str, str, int | None]], run_batch_id: str) -> None:
+    """Mark (step, source, batch_id, bronze_rows) as taken, in one commit."""
+    data = [(*row, run_batch_id) for row in rows]
     if not data:
         return
     df = lh.spark.createDataFrame(data, "step string, source string, batch_id string, bronze_rows long, "
                                         "run_batch_id string")
-    lh.merge(_with_now(df, "processed_at", PROGRESS_SCHEMA), *PROGRESS, keys=("step", "source", "batch_id"),
-             update=False)
+    lh.append(_with_now(df, "processed_at", PROGRESS_SCHEMA), *PROGRESS)
 
 
-def record_reconciliation(lh: Lakehouse, source: str, counts: Iterable[BatchCounts], status: str,
-                          run_batch_id: str) -> None:
-    """Upsert the reconciliation of each batch (a rerun of a batch replaces its row)."""
+def record_reconciliation(lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str) -> None:
+    """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row)."""
     data = [(c.batch_id, source, c.bronze_rows, c.silver_rows, c.quarantined, c.duplicates, c.held_back, status,
-             run_batch_id) for c in counts]
+             run_batch_id) for source, c, status in rows]
     if not data:
         return
     df = lh.spark.createDataFrame(data, "batch_id string, source string, bronze_rows long, silver_rows long, "
