@@ -89,3 +89,14 @@ def test_nan_weather_in_history_is_filled_and_noted(cfg):
     dz = design(sd, pd.Timestamp("2025-04-20"), cfg, weather_until=None, mask_planned=False)
     assert dz.history["temperature"].notna().all()
     assert any("temperature" in n and "filled" in n for n in dz.notes)
+
+
+def test_text_columns_are_not_regressors_and_nullable_flags_become_floats(cfg):
+    rows = _three_rows().assign(
+        event_name=["fair", None, None, None],
+        promo=pd.array([True, None, False, True], dtype="boolean"),
+        y=pd.array([5.0, None, 0.0, 7.5], dtype="Float64"),
+    )
+    long = to_long(rows, cfg)
+    assert "event_name" not in long.columns
+    assert long["promo"].tolist() == [1.0, 0.0] and long["y"].dtype == "float64"

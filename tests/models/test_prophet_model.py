@@ -126,3 +126,14 @@ def test_model_json_round_trip_predicts_the_same(cfg, good):
     dz = design(series_data(pdf, cfg), AS_OF, cfg, weather_until=None, mask_planned=False)
     again = predict_prophet(fitted, dz.future, cfg)
     assert np.allclose(again["yhat"], good["yhat"])
+
+
+def test_baseline_models_share_the_forecast_schema(cfg):
+    pdf = _history()
+    naive = forecast_series(pdf, cfg, AS_OF.date(), model="seasonal_naive")
+    assert list(naive.columns) == FORECAST_COLUMNS and len(naive) == 28
+    week_ago = pdf.set_index("date")["y"].reindex(naive["ds"].head(7) - pd.Timedelta(days=7)).to_numpy()
+    known = ~np.isnan(week_ago)  # Sundays are closed, and the last Saturday has no row
+    assert known.sum() == 5 and np.allclose(naive["yhat"].head(7)[known], week_ago[known])
+    with pytest.raises(ValueError, match="unknown per-series model"):
+        forecast_series(pdf, cfg, AS_OF.date(), model="arima")

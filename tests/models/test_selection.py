@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from bakery.models.metrics import evaluate
-from bakery.models.selection import add_ensemble, apply_selection, promotion_gate, select_models
+from bakery.models.selection import (
+    add_ensemble,
+    apply_selection,
+    champion_forecast,
+    promotion_gate,
+    select_models,
+)
 
 
 def _rows() -> pd.DataFrame:
@@ -65,3 +73,33 @@ def test_gate_passes_a_clear_improvement_and_explains_a_failure(cfg):
     assert promotion_gate(scores, "lgbm", "prophet", cfg).ok
     failed = promotion_gate(scores, "prophet", "lgbm", cfg)
     assert not failed.ok and any("champion" in r for r in failed.reasons)
+
+
+def _forecast_rows(model: str, uid: str, yhat: list[float], regs: dict[str, float]) -> pd.DataFrame:
+    ds = pd.date_range("2025-06-01", periods=len(yhat))
+    return pd.DataFrame(
+        {
+            "unique_id": uid, "store_id": uid[:2], "product_id": "P1", "as_of": pd.Timestamp("2025-05-31"),
+            "ds": ds, "horizon": range(1, len(yhat) + 1), "model": model, "yhat": yhat,
+            "yhat_lower": [v - 1 for v in yhat], "yhat_upper": [v + 1 for v in yhat], "trend": yhat,
+            "weekly": 0.0, "yearly": 0.0, "holidays": 0.0, "regressors": json.dumps(regs),
+            "fallback_reason": None, "notes": None,
+        }
+    )
+
+
+def test_champion_forecast_serves_each_series_choice_and_averages_the_ensemble(cfg):
+    candidates = {
+        name: pd.concat([_forecast_rows(name, "s1/P1", vals, regs), _forecast_rows(name, "s2/P1", vals, regs)])
+        for name, vals, regs in [
+            ("prophet", [10.0, 20.0], {"temperature": 2.0}),
+            ("lgbm", [14.0, 24.0], {"temperature": 4.0}),
+            ("seasonal_naive", [9.0, 9.0], {}),
+        ]
+    }
+    choice = pd.DataFrame({"unique_id": ["s1/P1"], "model": ["lgbm"]})
+    out = champion_forecast(candidates, choice, cfg).set_index(["unique_id", "horizon"])
+    assert out.loc[("s1/P1", 1), "model"] == "lgbm" and out.loc[("s1/P1", 1), "yhat"] == 14.0
+    assert out.loc[("s2/P1", 2), "model"] == "ensemble" and out.loc[("s2/P1", 2), "yhat"] == 22.0
+    assert json.loads(out.loc[("s2/P1", 1), "regressors"]) == {"temperature": 3.0}
+    assert len(out) == 4

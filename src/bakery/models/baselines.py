@@ -72,3 +72,18 @@ def weekday_profile(history: pd.DataFrame, future_ds: pd.Series, cfg: ModelConfi
             "regressors": "{}",
         }
     )
+
+
+def seasonal_naive_frame(history: pd.DataFrame, cutoff: pd.Timestamp, future_ds: pd.Series, cfg: ModelConfig) -> pd.DataFrame:
+    """Seasonal naive in the forecast frame shape; intervals from its past one-week-back errors."""
+    ds = pd.DatetimeIndex(future_ds)
+    yhat = seasonal_naive(history, cutoff, ds)
+    past = history.tail(int(cfg.residual_days))
+    week_ago = past["ds"] - pd.Timedelta(days=7)
+    resid = past["y"].to_numpy() - past.set_index("ds")["y"].reindex(week_ago).to_numpy()
+    filled = np.nan_to_num(yhat)
+    lower, upper = residual_bounds(filled, resid, cfg.interval_width)
+    return pd.DataFrame(
+        {"ds": ds, "yhat": filled, "yhat_lower": lower, "yhat_upper": upper, "trend": filled,
+         "weekly": 0.0, "yearly": 0.0, "holidays": 0.0, "regressors": "{}"}
+    )

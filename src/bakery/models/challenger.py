@@ -20,7 +20,7 @@ import pandas as pd
 from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
 from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
-from bakery.models.prophet_model import FORECAST_COLUMNS
+from bakery.models.output import FORECAST_COLUMNS
 
 LGBM = "lgbm"
 HOLIDAY_FEATURES = ["is_holiday", "is_special", "days_to_holiday", "days_from_holiday"]
@@ -60,7 +60,7 @@ def build_panel(features: pd.DataFrame, cfg: ModelConfig) -> Panel:
         out[pos[frame["unique_id"]].to_numpy(), (frame["ds"] - dates[0]).dt.days.to_numpy()] = frame[col].to_numpy(float)
         return out
 
-    regressors = regressor_columns(table.columns, cfg)
+    regressors = regressor_columns(table, cfg)
     firsts = table.groupby("unique_id").first().reindex(uids)
     return Panel(
         uids=uids,

@@ -27,12 +27,17 @@ class Regressors:
         return [*self.weather, *self.planned, *self.calendar]
 
 
-def regressor_columns(columns: list[str] | pd.Index, cfg: ModelConfig) -> Regressors:
-    """Pick the configured weather / planned / calendar columns that the frame actually has."""
-    cols = list(columns)
+def _numeric(series: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(series) or pd.api.types.is_bool_dtype(series)
+
+
+def regressor_columns(frame: pd.DataFrame, cfg: ModelConfig) -> Regressors:
+    """The configured weather / planned / calendar columns the frame has, numeric or boolean only
+    (an `event_name` text column matching a planned prefix is not a regressor)."""
     reg = cfg.regressors
-    planned_prefixes = tuple(reg.get("planned_prefixes") or ())
-    planned = [c for c in cols if c in reg.get("planned", []) or (planned_prefixes and c.startswith(planned_prefixes))]
+    cols = [c for c in frame.columns if _numeric(frame[c])]
+    prefixes = tuple(reg.get("planned_prefixes") or ())
+    planned = [c for c in cols if c in reg.get("planned", []) or (prefixes and c.startswith(prefixes))]
     return Regressors(
         weather=tuple(c for c in reg.get("weather", []) if c in cols),
         planned=tuple(planned),
@@ -40,11 +45,15 @@ def regressor_columns(columns: list[str] | pd.Index, cfg: ModelConfig) -> Regres
     )
 
 
+def _as_float(series: pd.Series) -> np.ndarray:
+    return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
+
+
 def _check(features: pd.DataFrame) -> None:
     missing = [c for c in REQUIRED if c not in features.columns]
     if missing:
         raise ValueError(f"features frame lacks required column(s) {missing}; has {list(features.columns)}")
-    negative = features.index[features["y"].astype(float) < 0]
+    negative = features.index[_as_float(features["y"]) < 0]
     if len(negative):
         row = features.loc[negative[0]]
         raise ValueError(
@@ -69,8 +78,8 @@ def _base(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
             f"{int(dup.sum())} rows share a (unique_id, date) key, e.g. unique_id={first['unique_id']} "
             f"date={first['ds'].date()}; gold.features must hold one row per series and day"
         )
-    for col in regressor_columns(df.columns, cfg).all:
-        df[col] = pd.to_numeric(df[col].astype("float64"), errors="coerce")
+    for col in regressor_columns(df, cfg).all:
+        df[col] = _as_float(df[col])
     return df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
@@ -85,9 +94,9 @@ def to_long(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     df = _base(features, cfg)
     observed = df["y"].notna() & _flag(df, "is_open", True) & _flag(df, "is_offered", True)
     out = df.loc[observed].copy()
-    out["y"] = out["y"].astype(float)
+    out["y"] = _as_float(out["y"])
     out["censored"] = _flag(out, "stockout", False)
-    regs = regressor_columns(out.columns, cfg).all
+    regs = regressor_columns(out, cfg).all
     return out[LONG_COLUMNS + regs].reset_index(drop=True)
 
 
@@ -95,7 +104,7 @@ def regressor_table(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     """Every row (closed and future days too): keys, ds, store calendar attributes and regressors."""
     df = _base(features, cfg)
     attrs = [c for c in ("country", "subdivision") if c in df.columns]
-    return df[[*KEYS, "ds", *attrs, *regressor_columns(df.columns, cfg).all]]
+    return df[[*KEYS, "ds", *attrs, *regressor_columns(df, cfg).all]]
 
 
 @dataclass
@@ -125,7 +134,7 @@ def series_data(pdf: pd.DataFrame, cfg: ModelConfig) -> SeriesData:
     uids = base["unique_id"].unique()
     if len(uids) != 1:
         raise ValueError(f"expected the rows of one series, got {len(uids)} unique_id values: {list(uids[:5])}")
-    regressors = regressor_columns(base.columns, cfg)
+    regressors = regressor_columns(base, cfg)
     obs = to_long(pdf, cfg)
     return SeriesData(
         unique_id=str(uids[0]),
@@ -206,6 +215,9 @@ def design(
         history[col] = history[col].fillna(0.0)
         if mask_planned and col in sd.regressors.planned:
             future[col] = 0.0
+        n_unknown = int(future[col].isna().sum())
+        if n_unknown:
+            notes.append(f"regressor {col} unknown on {n_unknown} future day(s): assumed 0")
         future[col] = future[col].fillna(0.0)
         usable.append(col)
     cols = ["ds", *usable]

@@ -13,24 +13,27 @@ import pandas as pd
 from prophet import Prophet
 from prophet.serialize import model_from_json, model_to_json
 
-from bakery.models.baselines import weekday_profile
+from bakery.models.baselines import seasonal_naive_frame, weekday_profile
 from bakery.models.calendar import around_columns, around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
 from bakery.models.frames import Design, SeriesData, design, series_data
 from bakery.models.intervals import residual_bounds
+from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA, stamp
 
 log = logging.getLogger(__name__)
+
+# FORECAST_SCHEMA is re-exported here: applyInPandas(forecast_series, schema=FORECAST_SCHEMA).
+__all__ = [
+    "FALLBACK", "FORECAST_COLUMNS", "FORECAST_SCHEMA", "MODEL_SCHEMA", "PROPHET", "PROPHET_DEFAULT", "SEASONAL_NAIVE",
+    "FittedProphet", "deserialize", "fallback_reason", "fit_prophet", "forecast_design", "forecast_series",
+    "predict_prophet", "serialize", "train_series",
+]
 
 PROPHET = "prophet"
 PROPHET_DEFAULT = "prophet_default"
 FALLBACK = "weekday_profile"
+SEASONAL_NAIVE = "seasonal_naive"
 
-FORECAST_SCHEMA = (
-    "unique_id string, store_id string, product_id string, as_of date, ds date, horizon int, "
-    "model string, yhat double, yhat_lower double, yhat_upper double, trend double, weekly double, "
-    "yearly double, holidays double, regressors string, fallback_reason string, notes string"
-)
-FORECAST_COLUMNS = [f.split()[0] for f in FORECAST_SCHEMA.split(", ")]
 MODEL_SCHEMA = (
     "unique_id string, store_id string, product_id string, as_of date, model string, params string, "
     "model_json string, fallback_reason string, n_obs long"
@@ -153,7 +156,7 @@ def predict_prophet(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfi
     m = fitted.model
     frame = future[["ds", *fitted.regressors]].reset_index(drop=True)
     if fitted.around:
-        years = range(int(frame["ds"].dt.year.min()) - 1, int(frame["ds"].dt.year.max()) + 1)
+        years = range(int(frame["ds"].dt.year.min()) - 1, int(frame["ds"].dt.year.max()) + 2)
         hol_dates = legal_holiday_dates(fitted.country, fitted.subdivision, years, cfg)
         frame = _with_around(frame, hol_dates, cfg)[["ds", *fitted.regressors, *fitted.around]]
     fc = m.predict(frame)
@@ -194,28 +197,26 @@ def forecast_design(
     return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, reason, None
 
 
-def _stamp(frame: pd.DataFrame, sd: SeriesData, as_of: pd.Timestamp, model: str, reason: str | None, notes: list[str]) -> pd.DataFrame:
-    out = frame.copy()
-    out["unique_id"], out["store_id"], out["product_id"] = sd.unique_id, sd.store_id, sd.product_id
-    out["as_of"] = as_of
-    out["horizon"] = (out["ds"] - as_of).dt.days.astype("int32")
-    out["model"] = model
-    out["fallback_reason"] = reason
-    out["notes"] = "; ".join(notes) or None
-    return out[FORECAST_COLUMNS]
-
-
-def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model: str = PROPHET) -> pd.DataFrame:
     """One series' gold.features rows -> FORECAST_SCHEMA rows for as_of+1..as_of+max_horizon.
 
-    Rows after as_of (weather forecasts, planned promotions and events) are used as known regressors;
-    missing future weather gets climatology. Never raises on a bad fit: it falls back and says why.
+    model: prophet (falls back to weekday_profile, saying why; never raises on a bad fit),
+    prophet_default, seasonal_naive or weekday_profile. Rows after as_of (weather forecasts, planned
+    promotions and events) are used as known regressors; missing future weather gets climatology.
     """
     as_of = pd.Timestamp(as_of)
     sd = series_data(pdf, cfg)
     dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
-    frame, model, reason, _ = forecast_design(sd, dz, as_of, cfg)
-    return _stamp(frame, sd, as_of, model, reason, dz.notes)
+    reason = None
+    if model in (PROPHET, PROPHET_DEFAULT):
+        frame, model, reason, _ = forecast_design(sd, dz, as_of, cfg, national_only=model == PROPHET_DEFAULT)
+    elif model == SEASONAL_NAIVE:
+        frame = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
+    elif model == FALLBACK:
+        frame = weekday_profile(dz.history, dz.future["ds"], cfg)
+    else:
+        raise ValueError(f"unknown per-series model {model!r}; expected prophet, prophet_default, seasonal_naive or weekday_profile")
+    return stamp(frame, sd, as_of, model, reason, dz.notes)
 
 
 def serialize(fitted: FittedProphet) -> str:

@@ -1,7 +1,8 @@
-"""Champion choice per series or store from backtest rows, and the promotion gate for challengers."""
+"""Champion choice per series or store from backtest rows, the champion forecast, and the promotion gate."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -9,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.models.config import ModelConfig
+from bakery.models.output import FORECAST_COLUMNS, VALUE_COLUMNS
 
 BASELINE = "seasonal_naive"
 CHAMPION = "champion"
@@ -101,3 +103,54 @@ def promotion_gate(
         if not abs(m["bias"]) <= gate["max_abs_bias"]:
             reasons.append(f"h={h}: |bias| {abs(m['bias']):.2f} > {gate['max_abs_bias']}")
     return GateResult(not reasons, reasons)
+
+
+def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
+    """Equal-weight mean of several models' FORECAST_SCHEMA rows (components and regressors too)."""
+    both = pd.concat(frames, ignore_index=True)
+    keys = ["unique_id", "ds"]
+    out = both.groupby(keys, sort=True)[VALUE_COLUMNS].mean().reset_index()
+    first = both.groupby(keys, sort=True)[["store_id", "product_id", "as_of", "horizon"]].first().reset_index()
+    texts = both.groupby(keys, sort=True).agg(
+        regressors=("regressors", lambda s: json.dumps(_mean_json(s, len(frames)))),
+        fallback_reason=("fallback_reason", lambda s: "; ".join(s.dropna().unique()) or None),
+        notes=("notes", lambda s: "; ".join(s.dropna().unique()) or None),
+    ).reset_index()
+    out = out.merge(first, on=keys).merge(texts, on=keys).assign(model=name)
+    counts = both.groupby(keys).size().reset_index(name="_n")
+    out = out.merge(counts, on=keys)
+    return out[out["_n"] == len(frames)][FORECAST_COLUMNS]
+
+
+def _mean_json(values: pd.Series, n: int) -> dict[str, float]:
+    total: dict[str, float] = {}
+    for text in values.dropna():
+        for k, v in json.loads(text).items():
+            total[k] = total.get(k, 0.0) + v / n
+    return {k: round(v, 4) for k, v in total.items()}
+
+
+def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows of each series' chosen model (choice from select_models).
+
+    candidates maps a candidate name to its rows (prophet rows may be weekday-profile fallbacks:
+    they still stand for 'prophet'); the ensemble is built from its members when not given. A series
+    whose choice has no rows gets the default, then seasonal_naive, then whatever model has it."""
+    frames = dict(candidates)
+    members = cfg.selection["ensemble_members"]
+    if ENSEMBLE not in frames and all(m in frames for m in members):
+        frames[ENSEMBLE] = _average([frames[m] for m in members], ENSEMBLE)
+    key = choice.columns[0]
+    wanted = choice.set_index(key)["model"]
+    order = [cfg.selection["default"], BASELINE]
+    by_model = {m: dict(tuple(f.groupby("unique_id", sort=False))) for m, f in frames.items()}
+    uids = sorted({uid for per_uid in by_model.values() for uid in per_uid})
+    out = []
+    for uid in uids:
+        available = [m for m in by_model if uid in by_model[m]]
+        series_key = by_model[available[0]][uid][key].iloc[0]
+        preferences = [wanted.get(series_key, order[0]), *order, *available]
+        out.append(next(by_model[m][uid] for m in preferences if m in available))
+    if not out:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
