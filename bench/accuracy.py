@@ -19,7 +19,6 @@ from multiprocessing import Pool
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
 from bakery.models import metrics
