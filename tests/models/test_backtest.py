@@ -72,3 +72,14 @@ def test_report_has_the_contract_shape(rows, cfg):
     assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == cfg.weather_lookahead_days
     assert set(rep["models"]) >= {"seasonal_naive", "champion", "prophet"}
     assert set(rep["models"]["prophet"]["7"]) == {"wmape", "mae", "rmse", "mape", "bias", "n"}
+    assert not any(m.endswith(("_lower", "_upper")) for m in rep["models"])
+
+
+def test_report_states_interval_coverage_against_its_nominal_width(rows, cfg):
+    rep = report(rows.assign(champion=rows["prophet"]), cfg, [CUTOFF], champion="champion")
+    cov = rep["interval_coverage"]
+    assert cov["nominal"] == cfg.interval_width
+    observed = rows.dropna(subset=["y", "prophet_lower", "prophet_upper"])
+    inside = ((observed["y"] >= observed["prophet_lower"]) & (observed["y"] <= observed["prophet_upper"]))
+    expected = inside[observed["horizon"] == 7].mean()
+    assert cov["prophet"]["7"] == pytest.approx(expected, abs=1e-4)

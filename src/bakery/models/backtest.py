@@ -19,7 +19,7 @@ PER_SERIES_MODELS = ("seasonal_naive", "weekday_profile", PROPHET_DEFAULT, PROPH
 BACKTEST_SCHEMA = (
     "unique_id string, store_id string, product_id string, cutoff date, ds date, horizon int, "
     "y double, censored boolean, seasonal_naive double, weekday_profile double, prophet_default double, "
-    "prophet double, prophet_model string, fallback_reason string"
+    "prophet double, prophet_lower double, prophet_upper double, prophet_model string, fallback_reason string"
 )
 BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
 
@@ -72,12 +72,14 @@ def _series_cutoff(sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horiz
     if PROPHET in models:
         frame, used, reason, _ = forecast_design(sd, dz, cutoff, cfg)
         rows[PROPHET] = _at(frame, rows["ds"])
+        rows[f"{PROPHET}_lower"] = _at(frame, rows["ds"], "yhat_lower")
+        rows[f"{PROPHET}_upper"] = _at(frame, rows["ds"], "yhat_upper")
         rows["prophet_model"], rows["fallback_reason"] = used, reason
     return rows
 
 
-def _at(frame: pd.DataFrame, ds: pd.Series) -> np.ndarray:
-    return frame.set_index("ds")["yhat"].reindex(ds).to_numpy()
+def _at(frame: pd.DataFrame, ds: pd.Series, col: str = "yhat") -> np.ndarray:
+    return frame.set_index("ds")[col].reindex(ds).to_numpy()
 
 
 def backtest_series(
@@ -126,6 +128,7 @@ def report(
     for required in ("seasonal_naive", champion):
         if required not in scores:
             raise ValueError(f"backtest rows lack the {required!r} column the report requires")
+    coverage = metrics.coverage(rows, [m for m in scores if f"{m}_lower" in rows.columns])
     return {
         "cutoffs": len(cutoffs),
         "horizons": [int(h) for h in cfg.horizons],
@@ -133,4 +136,7 @@ def report(
         "baseline": "seasonal_naive",
         "champion": champion,
         "models": {m: {str(h): v for h, v in by_h.items()} for m, by_h in scores.items()},
+        # Share of observed days inside the model's prediction interval (nominal: interval_width).
+        "interval_coverage": {"nominal": cfg.interval_width,
+                              **{m: {str(h): v for h, v in by_h.items()} for m, by_h in coverage.items()}},
     }

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 import lightgbm as lgb
@@ -226,6 +226,9 @@ class FittedChallenger:
     quantiles: tuple[lgb.LGBMRegressor, lgb.LGBMRegressor] | None
     cutoff_idx: int
     columns: list[str]
+    # Category order of the store / product codes at training (a later panel is recoded to match).
+    stores: list[str] = field(default_factory=list)
+    products: list[str] = field(default_factory=list)
 
 
 def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
@@ -267,7 +270,8 @@ def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_in
             )
             for a in (lo_a, hi_a)
         )
-    return FittedChallenger(model, quantiles, cutoff_idx, list(x.columns))
+    return FittedChallenger(model, quantiles, cutoff_idx, list(x.columns),
+                            list(pd.unique(panel.store_ids)), list(pd.unique(panel.product_ids)))
 
 
 def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig):
@@ -327,10 +331,31 @@ def _contributions(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray,
 
 
 def forecast_challenger(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
-    """FORECAST_SCHEMA rows (model 'lgbm') for every series, as_of+1..as_of+max_horizon."""
-    as_of = pd.Timestamp(as_of)
+    """FORECAST_SCHEMA rows (model 'lgbm') for every series, as_of+1..as_of+max_horizon, trained at as_of."""
     panel = build_panel(features, cfg)
-    fitted = fit_challenger(panel, as_of, cfg, with_intervals=True)
+    return predict_forecast(panel, fit_challenger(panel, pd.Timestamp(as_of), cfg, with_intervals=True), cfg, as_of)
+
+
+def _recoded(panel: Panel, fitted: FittedChallenger) -> Panel:
+    """The panel with store / product codes as at training; ids unseen then get -1 (LightGBM: missing)."""
+    if not fitted.stores:
+        return panel
+    stores = {s: k for k, s in enumerate(fitted.stores)}
+    products = {p: k for k, p in enumerate(fitted.products)}
+    return replace(
+        panel,
+        store_codes=np.array([stores.get(s, -1) for s in panel.store_ids]),
+        product_codes=np.array([products.get(p, -1) for p in panel.product_ids]),
+    )
+
+
+def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows of a fitted challenger (possibly trained at an earlier cutoff) from as_of:
+    levels, lags and regressors come from the panel's data <= as_of."""
+    as_of = pd.Timestamp(as_of)
+    if fitted.quantiles is None:
+        raise ValueError("predict_forecast needs a challenger fitted with_intervals=True")
+    panel = _recoded(panel, fitted)
     horizons = range(1, cfg.max_horizon + 1)
     x, i, d, level = _predict_rows(panel, fitted, as_of, horizons, cfg)
     yhat = np.clip(fitted.model.predict(x), 0, None) * level

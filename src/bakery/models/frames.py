@@ -222,3 +222,34 @@ def design(
         usable.append(col)
     cols = ["ds", *usable]
     return Design(history=history, future=future[cols], regressors=usable, notes=notes)
+
+
+FLAG_DEFAULTS = {"is_open": True, "is_offered": True, "stockout": False}
+ATTRIBUTES = ("unique_id", "country", "subdivision")
+
+
+def model_columns(columns: list[str], cfg: ModelConfig) -> list[str]:
+    """The gold.features columns the models read: keys, target, day flags, store calendar and every
+    configured regressor present (a projection for Spark before rows reach pandas)."""
+    reg = cfg.regressors
+    named = {*reg.get("weather", []), *reg.get("planned", []), *reg.get("calendar", [])}
+    prefixes = tuple(reg.get("planned_prefixes") or ())
+    wanted = [*REQUIRED, *FLAG_DEFAULTS, *ATTRIBUTES]
+    return [c for c in columns if c in wanted or c in named or (prefixes and c.startswith(prefixes))]
+
+
+def model_frame(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """The model columns with stable types (date as datetime, y and regressors as float, flags as bool
+    with their defaults), as the MLflow signature and the per-series functions expect them."""
+    df = features[model_columns(list(features.columns), cfg)].copy()
+    df["date"] = pd.to_datetime(df["date"]).dt.normalize()
+    df["y"] = _as_float(df["y"])
+    for col, default in FLAG_DEFAULTS.items():
+        if col in df.columns:
+            df[col] = _flag(df, col, default)
+    for col in ("store_id", "product_id", *ATTRIBUTES):
+        if col in df.columns:
+            df[col] = df[col].map(lambda v: None if pd.isna(v) else str(v))
+    for col in regressor_columns(df, cfg).all:
+        df[col] = _as_float(df[col])
+    return df.reset_index(drop=True)

@@ -56,7 +56,22 @@ METRICS = {"wmape": wmape, "mae": mae, "rmse": rmse, "mape": mape, "bias": bias,
 def model_columns(rows: pd.DataFrame) -> list[str]:
     """Forecast columns of backtest rows: everything that is not a key, the actual or a flag."""
     skip = set(ROW_KEYS) | {"censored"}
-    return [c for c in rows.columns if c not in skip and pd.api.types.is_numeric_dtype(rows[c])]
+    return [c for c in rows.columns if c not in skip and not c.endswith(BOUND_SUFFIXES)
+            and pd.api.types.is_numeric_dtype(rows[c])]
+
+
+BOUND_SUFFIXES = ("_lower", "_upper")
+
+
+def coverage(rows: pd.DataFrame, models: list[str]) -> dict[str, dict[int, float]]:
+    """{model: {horizon: share of observed days with lower <= y <= upper}} for models with bounds."""
+    out: dict[str, dict[int, float]] = {}
+    for model in models:
+        lo, hi = f"{model}_lower", f"{model}_upper"
+        ok = rows.dropna(subset=["y", lo, hi])
+        inside = (ok["y"] >= ok[lo]) & (ok["y"] <= ok[hi])
+        out[model] = {int(h): round(float(v), 4) for h, v in inside.groupby(ok["horizon"]).mean().items()}
+    return out
 
 
 def evaluate_frame(rows: pd.DataFrame, models: list[str] | None = None, by: list[str] | None = None) -> pd.DataFrame:

@@ -154,3 +154,15 @@ def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame,
     if not out:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
     return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def rolling_selection(rows: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
+    """rows plus the champion column, chosen at each cutoff from the rows whose target day is <= that
+    cutoff (what was known then); before any is known, the default candidate serves."""
+    parts = []
+    for cutoff, grp in rows.groupby("cutoff", sort=True):
+        choice = select_models(rows[rows["ds"] <= cutoff], cfg)
+        parts.append(apply_selection(grp, choice, cfg, name))
+    if not parts:
+        return rows.assign(**{name: pd.Series(dtype=float)})
+    return pd.concat(parts).loc[rows.index]

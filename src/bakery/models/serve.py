@@ -1,0 +1,179 @@
+"""Forecasts from trained models: stored Prophet fits per series, seasonal naive, the global challenger,
+and the per-series champion choice. Pure pandas; the Spark job and the MLflow pyfunc both call it."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from collections.abc import Callable
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from bakery.models.baselines import seasonal_naive_frame, weekday_profile
+from bakery.models.challenger import LGBM, FittedChallenger, build_panel, predict_forecast
+from bakery.models.config import ModelConfig
+from bakery.models.frames import SeriesData, design, series_data
+from bakery.models.output import FORECAST_COLUMNS, stamp
+from bakery.models.prophet_model import (
+    FALLBACK,
+    PROPHET,
+    SEASONAL_NAIVE,
+    deserialize,
+    fallback_reason,
+    forecast_design,
+    predict_prophet,
+)
+from bakery.models.selection import champion_forecast
+
+log = logging.getLogger(__name__)
+
+GOLD_COLUMNS = [
+    "as_of", "store_id", "product_id", "date", "horizon", "model", "model_version", "role",
+    "yhat", "yhat_lower", "yhat_upper", "components", "explanation", "fallback_reason",
+]
+GOLD_SCHEMA = (
+    "as_of date, store_id string, product_id string, date date, horizon int, model string, "
+    "model_version string, role string, yhat double, yhat_lower double, yhat_upper double, "
+    "components string, explanation string, fallback_reason string"
+)
+# Component names whose value is not a driver a store manager acts on.
+_NOT_DRIVERS = {"trend", "weekly"}
+
+
+def _prophet_rows(sd: SeriesData, dz, as_of: pd.Timestamp, cfg: ModelConfig, model_json: str | None,
+                  trained_reason: str | None) -> tuple[pd.DataFrame, str, str | None]:
+    """The 'prophet' candidate of one series: its stored fit, else the reason it had none (weekday
+    profile), else (a series new since training) a fit made now."""
+    reason = fallback_reason(dz.history, as_of, cfg)
+    if reason is None and model_json:
+        try:
+            return predict_prophet(deserialize(model_json), dz.future, cfg), PROPHET, None
+        except Exception as exc:  # noqa: BLE001 - a broken stored fit degrades to the fallback
+            reason = f"predict_error: {type(exc).__name__}: {str(exc)[:200]}"
+    elif reason is None and trained_reason:
+        reason = trained_reason
+    elif reason is None:
+        frame, used, reason, _ = forecast_design(sd, dz, as_of, cfg)
+        return frame, used, reason
+    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, reason
+
+
+def _empty_frame(days: pd.DatetimeIndex) -> pd.DataFrame:
+    zeros = np.zeros(len(days))
+    return pd.DataFrame({"ds": days, "yhat": zeros, "yhat_lower": zeros, "yhat_upper": zeros, "trend": zeros,
+                         "weekly": zeros, "yearly": zeros, "holidays": zeros, "regressors": "{}"})
+
+
+def forecast_one(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model_json: str | None = None,
+                 trained_reason: str | None = None) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows of one series for the per-series candidates (prophet or its fallback, and
+    seasonal_naive). Never raises on a bad series: the failure becomes the rows' fallback_reason."""
+    as_of = pd.Timestamp(as_of)
+    sd = series_data(pdf, cfg)
+    days = pd.date_range(as_of + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
+    try:
+        dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
+    except Exception as exc:  # noqa: BLE001 - e.g. an unusable regressor column; the series still gets rows
+        reason = f"design_error: {type(exc).__name__}: {str(exc)[:200]}"
+        log.warning("series %s: %s", sd.unique_id, reason)
+        frame = _empty_frame(days)
+        return pd.concat([stamp(frame, sd, as_of, m, reason, []) for m in (FALLBACK, SEASONAL_NAIVE)], ignore_index=True)
+    frame, used, reason = _prophet_rows(sd, dz, as_of, cfg, model_json, trained_reason)
+    if dz.history.empty:
+        reason = reason or "no_history: no observed day up to the as-of date"
+    naive = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
+    naive_reason = None if not dz.history.empty else reason
+    return pd.concat([stamp(frame, sd, as_of, used, reason, dz.notes),
+                      stamp(naive, sd, as_of, SEASONAL_NAIVE, naive_reason, dz.notes)], ignore_index=True)
+
+
+def forecast_group(pdf: pd.DataFrame, models: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """forecast_one for every series in pdf (one store's gold.features rows), with its stored fit
+    from models (MODEL_SCHEMA rows; may be empty). One log line per series at most."""
+    stored = models.set_index("unique_id") if len(models) else pd.DataFrame(columns=["model_json", "fallback_reason"])
+    if "unique_id" not in pdf.columns:
+        pdf = pdf.assign(unique_id=pdf["store_id"].astype(str) + "/" + pdf["product_id"].astype(str))
+    parts = []
+    for uid, rows in pdf.groupby("unique_id", sort=True):
+        model_json = stored["model_json"].get(uid) if uid in stored.index else None
+        trained_reason = stored["fallback_reason"].get(uid) if uid in stored.index else None
+        parts.append(forecast_one(rows, cfg, as_of, _text(model_json), _text(trained_reason)))
+    if not parts:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    return pd.concat(parts, ignore_index=True)[FORECAST_COLUMNS]
+
+
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def challenger_rows(features: pd.DataFrame, fitted: FittedChallenger | None, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """The global challenger's FORECAST_SCHEMA rows, or none when it is absent or cannot predict."""
+    if fitted is None:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    try:
+        return predict_forecast(build_panel(features, cfg), fitted, cfg, as_of)
+    except Exception as exc:  # noqa: BLE001 - the per-series candidates still serve every series
+        log.warning("challenger %s could not forecast from %s: %s", LGBM, as_of, exc)
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+
+
+def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet)."""
+    candidates = {
+        PROPHET: per_series[per_series["model"] != SEASONAL_NAIVE],
+        SEASONAL_NAIVE: per_series[per_series["model"] == SEASONAL_NAIVE],
+    }
+    if len(lgbm):
+        candidates[LGBM] = lgbm
+    if choice is None or choice.empty:
+        choice = pd.DataFrame({"unique_id": pd.Series(dtype=str), "model": pd.Series(dtype=str)})
+    return champion_forecast(candidates, choice, cfg)
+
+
+def components_json(row: pd.Series) -> str:
+    """Flat {component: units} JSON (trend, weekly, yearly, holidays and each regressor)."""
+    comps = {k: float(row[k]) for k in ("trend", "weekly", "yearly", "holidays") if _finite(row[k])}
+    regs = json.loads(row["regressors"]) if isinstance(row["regressors"], str) and row["regressors"] else {}
+    comps.update({k: float(v) for k, v in regs.items() if _finite(v)})
+    return json.dumps({k: round(v, 3) for k, v in comps.items()}, sort_keys=True)
+
+
+def _finite(value: object) -> bool:
+    try:
+        return math.isfinite(float(value))
+    except (TypeError, ValueError):
+        return False
+
+
+def explanation(components: dict[str, float], yhat: float, fallback: str | None,
+                label: Callable[[str], str] = lambda name: name.replace("_", " ")) -> str:
+    """'Main drivers: holidays +9.1, precipitation -3.2' (or the fallback reason); plain English."""
+    if fallback:
+        return f"Simpler model used: {fallback}"
+    floor = max(0.5, 0.03 * abs(yhat))
+    drivers = sorted(((k, v) for k, v in components.items() if k not in _NOT_DRIVERS and abs(v) >= floor),
+                     key=lambda kv: -abs(kv[1]))[:3]
+    if not drivers:
+        return "Usual level for this weekday; no special driver."
+    return "Main drivers: " + ", ".join(f"{label(k)} {v:+.1f}" for k, v in drivers)
+
+
+def to_gold(rows: pd.DataFrame, model_version: str, role: str) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows -> gold.forecasts rows (components as JSON, an explanation per row)."""
+    if rows.empty:
+        return pd.DataFrame(columns=GOLD_COLUMNS)
+    out = rows.rename(columns={"ds": "date"}).copy()
+    out["components"] = [components_json(r) for _, r in rows.iterrows()]
+    reasons = out["fallback_reason"].where(out["fallback_reason"].notna(), None)
+    out["explanation"] = [explanation(json.loads(c), y, r) for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)]
+    out["model_version"], out["role"] = str(model_version), role
+    out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
+    out["date"] = pd.to_datetime(out["date"]).dt.date
+    out["horizon"] = out["horizon"].astype("int32")
+    for col in ("yhat", "yhat_lower", "yhat_upper"):
+        out[col] = out[col].astype(float)
+    return out[GOLD_COLUMNS].reset_index(drop=True)

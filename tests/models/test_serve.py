@@ -1,0 +1,101 @@
+"""Serving trained models: stored Prophet fits, fallbacks with reasons, the champion choice, gold rows."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.models.bundle import TrainedModel
+from bakery.models.challenger import build_panel, fit_challenger
+from bakery.models.prophet_model import train_series
+from bakery.models.serve import explanation, forecast_group, to_gold
+from tests.models.synth import make_series
+
+AS_OF = pd.Timestamp("2025-05-20")
+
+
+def _features(cfg) -> pd.DataFrame:
+    """Three series of one store: a healthy one, one with only 5 days of history, and an all-zero one."""
+    good = make_series("S01", "P01", days=140, seed=1)
+    new = make_series("S01", "P02", start="2025-05-15", days=6 + cfg.max_horizon, seed=2)
+    zeros = make_series("S01", "P03", days=140, seed=3).assign(y=lambda d: d["y"].where(d["y"].isna(), 0.0))
+    frame = pd.concat([good, new, zeros], ignore_index=True)
+    # Rows after AS_OF carry regressors only (weather forecast, planned promotions), no target.
+    frame.loc[frame["date"] > AS_OF, "y"] = np.nan
+    return frame
+
+
+@pytest.fixture(scope="module")
+def trained(cfg) -> TrainedModel:
+    features = _features(cfg)
+    history = features[features["date"] <= AS_OF]
+    series = pd.concat([train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True)
+    challenger = fit_challenger(build_panel(features, cfg), AS_OF, cfg)
+    choice = pd.DataFrame({"unique_id": ["S01/P01"], "model": ["prophet"], "n": [28]})
+    return TrainedModel(cfg, series, choice, challenger, meta={"as_of": str(AS_OF.date())})
+
+
+def test_every_series_gets_28_days_and_short_or_zero_series_say_why(cfg, trained):
+    rows = trained.forecast(_features(cfg), AS_OF)
+    assert sorted(rows["unique_id"].unique()) == ["S01/P01", "S01/P02", "S01/P03"]
+    assert rows.groupby("unique_id")["horizon"].apply(lambda h: sorted(h) == list(range(1, 29))).all()
+    assert rows["yhat"].notna().all() and (rows["yhat"] >= 0).all()
+    assert (rows["yhat_lower"] <= rows["yhat"]).all() and (rows["yhat"] <= rows["yhat_upper"]).all()
+    by_uid = rows.drop_duplicates("unique_id").set_index("unique_id")
+    assert by_uid.loc["S01/P01", "model"] == "prophet" and pd.isna(by_uid.loc["S01/P01", "fallback_reason"])
+    assert by_uid.loc["S01/P02", "fallback_reason"].startswith("too_short")
+    assert by_uid.loc["S01/P03", "fallback_reason"]  # all zeros: too sparse for Prophet
+
+
+def test_a_series_new_since_training_is_fitted_at_forecast_time(cfg, trained):
+    extra = make_series("S01", "P09", days=140, seed=9)
+    extra.loc[extra["date"] > AS_OF, "y"] = np.nan
+    rows = forecast_group(extra, trained.models_for("S01"), cfg, AS_OF)
+    assert set(rows["model"]) == {"prophet", "seasonal_naive"}
+    assert rows["fallback_reason"].isna().all()
+
+
+def test_a_broken_stored_fit_falls_back_and_records_it(cfg, trained):
+    broken = trained.models_for("S01").assign(model_json='{"not": "a prophet model"}')
+    rows = forecast_group(_features(cfg), broken, cfg, AS_OF)
+    p01 = rows[(rows["unique_id"] == "S01/P01") & (rows["model"] != "seasonal_naive")]
+    assert set(p01["model"]) == {"weekday_profile"}
+    assert p01["fallback_reason"].str.startswith("predict_error").all()
+
+
+def test_a_nan_regressor_does_not_stop_the_series(cfg, trained):
+    features = _features(cfg)
+    features.loc[features["date"].between("2025-03-01", "2025-03-20"), "temperature"] = np.nan
+    rows = trained.forecast(features, AS_OF)
+    assert rows.loc[rows["unique_id"] == "S01/P01", "yhat"].notna().all()
+
+
+def test_bundle_round_trips_through_files(cfg, trained, tmp_path):
+    trained.save(tmp_path / "m")
+    loaded = TrainedModel.load(tmp_path / "m")
+    a = trained.forecast(_features(cfg), AS_OF)
+    b = loaded.forecast(_features(cfg), AS_OF)
+    pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(cfg, trained):
+    rows = trained.forecast(_features(cfg), AS_OF)
+    gold = to_gold(rows, "7", "champion")
+    assert list(gold["model_version"].unique()) == ["7"] and list(gold["role"].unique()) == ["champion"]
+    p01 = gold[(gold["product_id"] == "P01")]
+    comps = p01["components"].map(json.loads)
+    sums = comps.map(lambda c: sum(c.values()))
+    # Prophet's components add up to its (unclipped) forecast; yhat is clipped at 0.
+    assert np.allclose(np.clip(sums, 0, None), p01["yhat"], atol=0.05)
+    assert {"trend", "weekly"} <= set(comps.iloc[0])
+    assert p01["explanation"].str.len().gt(0).all()
+    short = gold[gold["product_id"] == "P02"]
+    assert short["explanation"].str.startswith("Simpler model used").all()
+
+
+def test_explanation_names_the_strongest_drivers():
+    text = explanation({"trend": 50.0, "weekly": 10.0, "holidays": 9.0, "precipitation": -3.0, "promo": 0.1}, 70.0, None)
+    assert text == "Main drivers: holidays +9.0, precipitation -3.0"
