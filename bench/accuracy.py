@@ -21,6 +21,7 @@ from typing import Any
 
 import pandas as pd
 
+from bakery.datasets.bakery_chain import chain_features, read_ddop
 from bakery.models import metrics
 from bakery.models.backtest import backtest_series, cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
@@ -41,42 +42,10 @@ EVAL_MODELS = ["seasonal_naive", "weekday_profile", "prophet_default", "prophet"
 def load_chain(folder: Path = DATA) -> pd.DataFrame:
     """ddop bakery_data.csv + bakery_target.csv as a gold.features-shaped frame.
 
-    Traps handled: the weekday column is off by one (only `date` is used); a 0 on a Sunday or a
-    holiday, or a 0 for all three products of a store, is a closed day (the two mostly-closed stores
-    are closed that way); a product at 0 for 7+ days in a row while its store sells is not offered.
-    Other zeros are real zero-sales days. Fractional demand is kept.
+    The traps (shifted weekday column, closed and not-offered days, fractional demand) are handled by
+    bakery.datasets.bakery_chain, which also turns the shipped copy into the demo's landing files.
     """
-    data = pd.read_csv(folder / "bakery_data.csv", parse_dates=["date"])
-    data["y"] = pd.read_csv(folder / "bakery_target.csv")["demand"].to_numpy()
-    data = data.sort_values(["store", "product", "date"]).reset_index(drop=True)
-    zero = data["y"] == 0
-    store_closed = zero.groupby([data["store"], data["date"]]).transform("all")
-    series = [data["store"], data["product"]]
-    run_id = (zero != zero.groupby(series).shift()).groupby(series).cumsum()
-    run_len = zero.groupby([*series, run_id]).transform("size")
-    closed = zero & (store_closed | (data["date"].dt.dayofweek == 6) | (data["is_holiday"] == 1))
-    not_offered = zero & ~closed & (run_len >= 7)
-    out = pd.DataFrame(
-        {
-            "store_id": data["store"].astype(str),
-            "product_id": data["product"].astype(str),
-            "date": data["date"],
-            "y": data["y"].where(~(closed | not_offered)),
-            "is_open": ~closed,
-            "is_offered": ~not_offered,
-            "stockout": False,
-            "temperature": data["temperature"],
-            "precipitation": data["rain"],
-            "promo": data["promotion_currentweek"].astype(float),
-            "promo_lastweek": data["promotion_lastweek"].astype(float),
-            "school_holiday": data["is_schoolholiday"].astype(float),
-            # Epiphany, Corpus Christi, All Saints and Assumption closures match Bavaria.
-            "country": "DE",
-            "subdivision": "DE-BY",
-        }
-    )
-    out["unique_id"] = out["store_id"] + "/" + out["product_id"]
-    return out
+    return chain_features(read_ddop(folder))
 
 
 _FEATURES: pd.DataFrame | None = None

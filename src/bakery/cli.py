@@ -128,8 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    from bakery.demo import DATASETS
+
     p = sub.add_parser("demo", help="generate or load demo data, then run the daily pipeline")
-    p.add_argument("--dataset", choices=["six-bakeries"], default="six-bakeries")
+    p.add_argument("--dataset", choices=DATASETS, default=DATASETS[0],
+                   help="six-bakeries: generated Spanish chain; bakery-chain: the real ddop German chain (35 x 3)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("generate", help="write the six-bakery demo data set as landing files")

@@ -1,4 +1,8 @@
-"""`bakery demo`: generate the six-bakery data into the landing zone, run the pipeline, say where to look."""
+"""`bakery demo`: put a demo data set into the landing zone, run the pipeline, say where to look.
+
+Data sets: `six-bakeries` (generated, bakery.generate) and `bakery-chain` (the real ddop chain shipped in
+data/bakery_chain/, bakery.datasets.bakery_chain).
+"""
 
 from __future__ import annotations
 
@@ -12,6 +16,8 @@ from bakery.config import Settings
 from bakery.reports import JobReport
 
 log = logging.getLogger(__name__)
+
+DATASETS = ("six-bakeries", "bakery-chain")
 
 
 def _demo_window(settings: Settings) -> tuple[date, date]:
@@ -51,6 +57,16 @@ def _deliver_late_files(settings: Settings, late_files: list[Path]) -> int:
     return moved
 
 
+def _load_chain(settings: Settings) -> date:
+    """Write the real chain's landing files (identical bytes on a rerun, so nothing is taken twice)."""
+    from bakery.datasets.bakery_chain import write_landing
+
+    if (settings.home / "demo.json").exists():
+        log.warning("%s already holds the six-bakery demo; the chain's stores join them (use a fresh --home "
+                    "to keep the data sets apart)", settings.home)
+    return write_landing(settings.landing_dir).end
+
+
 def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     from bakery.etl import run_etl
     from bakery.lakehouse import Lakehouse
@@ -58,11 +74,14 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     from bakery.pipeline import run_pipeline
     from bakery.spark import get_spark
 
-    if dataset != "six-bakeries":
-        raise ValueError(f"unknown dataset {dataset!r}")
-    start, end = _demo_window(settings)
+    if dataset not in DATASETS:
+        raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
     settings.home.mkdir(parents=True, exist_ok=True)
-    late = _generate_once(settings, start, end)
+    if dataset == "bakery-chain":
+        end, late = _load_chain(settings), []
+    else:
+        start, end = _demo_window(settings)
+        late = _generate_once(settings, start, end)
     lh = Lakehouse(get_spark(settings), settings)
     report = run_pipeline(lh, settings, as_of=end + timedelta(days=1))
     if late:

@@ -1,0 +1,1 @@
+"""Real data sets shipped with the project (under data/), converted into landing files of the import templates."""
