@@ -8,7 +8,7 @@ DELTA_VERSION := $(shell sed -n 's/^delta-spark==//p' requirements.txt)
 SCALA_BINARY := 2.13
 JARS := .jars
 
-.PHONY: install demo test app lint bench clean
+.PHONY: install demo test app mlflow lint bench clean
 
 install: $(VENV)/.installed $(JARS)/.installed
 
@@ -29,6 +29,10 @@ demo: install
 
 app: install
 	$(BAKERY) app
+
+# The MLflow UI over the demo home's tracking store and registry, until stopped.
+mlflow: install
+	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(abspath lakehouse)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
 
 test: install
 	$(PY) -m pytest -q

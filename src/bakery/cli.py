@@ -168,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_retention)
 
     from bakery.app.cli_commands import add_app_parsers
+    from bakery.forecasting.cli_commands import add_forecasting_parsers
 
+    add_forecasting_parsers(sub)  # `train`, `forecast`, `backtest`, `model list|promote|rollback`
     add_app_parsers(sub)  # `app` and `users add|list|set`
     return parser
 

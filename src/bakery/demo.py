@@ -123,5 +123,9 @@ def _next_steps(settings: Settings, logins: list[dict[str, str]]) -> list[str]:
         "  demo logins (one per role):",
         *login_lines,
         f"  bakery --home {home} status          # tables, row counts, latest dates, last runs",
+        "  make mlflow                           # MLflow UI on http://127.0.0.1:5000: runs, lineage, model aliases",
+        f"    (this home, any path: .venv/bin/mlflow ui --backend-store-uri sqlite:///{settings.mlflow_dir.resolve()}/mlflow.db)",
+        f"  bakery --home {home} backtest --start D --end D --out report.json   # accuracy vs seasonal naive",
         "  notebooks/01_explore_sales.ipynb      # explore the gold tables (jupyter lab)",
+        "  notebooks/02_model_experiments.ipynb  # try a model change on one store, log it to MLflow",
     ]

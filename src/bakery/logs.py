@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -12,6 +13,8 @@ _NOISY = ("py4j", "cmdstanpy", "prophet", "pyspark", "great_expectations", "urll
 
 def setup_logging(level: int = logging.INFO, log_dir: Path | None = None) -> None:
     """Configure the root logger for a CLI or job run; called once at the entry point."""
+    # MLflow configures its own logger at import (INFO, own handler); this keeps it to warnings.
+    os.environ.setdefault("MLFLOW_LOGGING_LEVEL", "WARNING")
     handlers: list[logging.Handler] = [logging.StreamHandler(sys.stderr)]
     if log_dir is not None:
         log_dir.mkdir(parents=True, exist_ok=True)

@@ -1,8 +1,9 @@
-"""The daily job: ingest and quality, then the model steps, each recorded in ops.runs."""
+"""The daily job: ingest and quality, train if due, forecast, retention; each step recorded in ops.runs."""
 
 from __future__ import annotations
 
 import logging
+import time
 from datetime import date
 
 from bakery.config import Settings
@@ -15,13 +16,17 @@ log = logging.getLogger(__name__)
 
 
 def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
-    """Run the nightly pipeline for `as_of` (default today): ETL, then retention of old partitions."""
+    """Run the nightly pipeline for `as_of` (default today): ETL, train if due and forecast from the
+    last complete day (as_of - 1), then retention of old partitions."""
+    from bakery.forecasting.daily import run_model_steps
     from bakery.ops.retention import enforce_retention
 
     as_of = as_of or date.today()
     with track_run(lh, "pipeline") as run:
         report = run_etl(lh, settings, as_of=as_of)
         report.job = "pipeline"
+        t0 = time.perf_counter()
+        report.add("models", run_model_steps(lh, settings, as_of), time.perf_counter() - t0)
         retention = enforce_retention(lh, settings, today=as_of)
         report.notes.append(f"  retention: {retention.get('summary', retention)}")
         run.details = {"as_of": as_of.isoformat(), "ok": report.ok}

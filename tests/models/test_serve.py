@@ -99,3 +99,11 @@ def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(
 def test_explanation_names_the_strongest_drivers():
     text = explanation({"trend": 50.0, "weekly": 10.0, "holidays": 9.0, "precipitation": -3.0, "promo": 0.1}, 70.0, None)
     assert text == "Main drivers: holidays +9.0, precipitation -3.0"
+
+
+def test_a_store_without_weather_still_gets_prophet_and_says_so(cfg, trained):
+    features = _features(cfg).assign(temperature=np.nan)
+    rows = forecast_group(features[features["product_id"] == "P01"], trained.models_for("S01").iloc[0:0], cfg, AS_OF)
+    prophet = rows[rows["model"] == "prophet"]
+    assert len(prophet) == 28 and prophet["fallback_reason"].isna().all()
+    assert prophet["notes"].str.contains("temperature dropped").all()

@@ -193,8 +193,12 @@ def _models(settings: Settings) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for model in client.search_registered_models():
         versions = sorted(client.search_model_versions(f"name='{model.name}'"), key=lambda v: -int(v.version))
+        # search_model_versions leaves aliases empty; the registered model carries {alias: version}.
+        aliases: dict[str, list[str]] = {}
+        for alias, version in (model.aliases or {}).items():
+            aliases.setdefault(str(version), []).append(alias)
         out.extend(
-            {"name": model.name, "version": str(v.version), "aliases": sorted(v.aliases or []),
+            {"name": model.name, "version": str(v.version), "aliases": sorted(aliases.get(str(v.version), [])),
              "created": _iso_utc(datetime.fromtimestamp(v.creation_timestamp / 1000, UTC)),
              "run_id": v.run_id, "status": v.status}
             for v in versions[:MODEL_VERSIONS_SHOWN]

@@ -1,0 +1,33 @@
+"""Nightly model job: train if due (no champion, a retrain request, or an old champion), then forecast
+D+1..D+28 for every series from the last complete day into gold.forecasts.
+
+Databricks: the `models` task of jobs/resources/etl_job.yml, after `etl`. Locally, the same file:
+    python jobs/models.py --home lakehouse [--as-of 2026-11-25]
+--as-of is the run's date; forecasts are made as of the day before. Exit code 0 when the forecasts were
+written (a failed training leaves the champion serving and is recorded in ops.runs), 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import date
+
+from bakery.entrypoints import job_parser, start_job
+
+log = logging.getLogger("bakery.jobs.models")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = job_parser(__doc__).parse_args(argv)
+    settings, lh = start_job(args)
+
+    from bakery.forecasting.daily import run_model_steps
+
+    steps = run_model_steps(lh, settings, args.as_of or date.today())
+    log.info("%s", "\n".join(steps.summary_lines()))
+    return 0 if steps.ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

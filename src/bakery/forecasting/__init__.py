@@ -1,0 +1,1 @@
+"""Forecasting jobs: Spark-parallel training, MLflow tracking and registry, batch forecasts and backtests."""

@@ -1,0 +1,156 @@
+"""`bakery train|forecast|backtest|model ...`: argument parsers and commands the main CLI registers."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from datetime import date
+from pathlib import Path
+
+from bakery.config import Settings
+
+EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _horizons(text: str) -> list[int]:
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--horizons: expected comma-separated whole days like 1,7,28, got {text!r}") from None
+    if not values or min(values) < 1:
+        raise argparse.ArgumentTypeError(f"--horizons: every horizon must be >= 1 day, got {text!r}")
+    return values
+
+
+def _lakehouse(settings: Settings):
+    from bakery.lakehouse import Lakehouse
+    from bakery.spark import get_spark
+
+    return Lakehouse(get_spark(settings), settings)
+
+
+def _out(lines: list[str]) -> None:
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def _fail(message: str, code: int = EXIT_FAILURE) -> int:
+    sys.stderr.write(f"bakery: error: {message}\n")
+    return code
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.forecasting.train import run_train
+    from bakery.ops.runs import track_run
+
+    lh = _lakehouse(settings)
+    try:
+        with track_run(lh, "train") as run:
+            result = run_train(lh, settings, as_of=args.as_of, tune=args.tune)
+            run.details = result.to_dict()
+    except ValueError as exc:
+        return _fail(str(exc))
+    _out(result.summary_lines())
+    return EXIT_OK
+
+
+def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.forecasting.forecast import run_forecast
+    from bakery.ops.runs import track_run
+
+    lh = _lakehouse(settings)
+    try:
+        with track_run(lh, "forecast") as run:
+            result = run_forecast(lh, settings, as_of=args.as_of)
+            run.details = result.to_dict()
+    except ValueError as exc:
+        return _fail(str(exc))
+    _out(result.summary_lines())
+    return EXIT_OK
+
+
+def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.forecasting.backtest import run_backtest
+    from bakery.ops.runs import track_run
+
+    if args.end < args.start:
+        return _fail(f"--end {args.end} is before --start {args.start}", EXIT_USAGE)
+    if args.step < 1:
+        return _fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
+    from bakery.models.config import load_model_config
+
+    cfg = load_model_config()
+    if max(args.horizons) > cfg.max_horizon:
+        return _fail(f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
+                     EXIT_USAGE)
+    lh = _lakehouse(settings)
+    try:
+        with track_run(lh, "backtest") as run:
+            result = run_backtest(lh, settings, args.start, args.end, Path(args.out), step=args.step,
+                                  horizons=args.horizons, cfg=cfg)
+            run.details = result.to_dict()
+    except ValueError as exc:
+        return _fail(str(exc))
+    _out(result.summary_lines())
+    return EXIT_OK
+
+
+def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.forecasting import registry
+
+    if args.action == "list":
+        rows = [{"version": r.version, "aliases": r.aliases, "as_of": r.tags.get("as_of"), "gate_ok": r.tags.get("gate_ok"),
+                 "run_id": r.run_id} for r in registry.versions(settings)]
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+        return EXIT_OK
+    try:
+        if args.action == "rollback":
+            old, new = registry.rollback(settings)
+            _out([f"champion rolled back from version {old} to version {new}"])
+            return EXIT_OK
+        version = args.version or getattr(registry.by_alias(settings, registry.CHALLENGER), "version", None)
+        if version is None:
+            return _fail("no --version given and no challenger is registered", EXIT_USAGE)
+        known = {r.version: r for r in registry.versions(settings)}
+        if str(version) not in known:
+            return _fail(f"--version {version}: no such registered version (have {sorted(known, key=int)})", EXIT_USAGE)
+        if known[str(version)].tags.get("gate_ok") != "True" and not args.force:
+            return _fail(f"version {version} did not pass the promotion gate ({known[str(version)].tags.get('gate', '')[:300]}); "
+                         "use --force to promote anyway")
+        registry.set_champion(settings, str(version), "promoted by hand" + (" (forced)" if args.force else ""))
+    except ValueError as exc:
+        return _fail(str(exc))
+    _out([f"champion is now version {version}"])
+    return EXIT_OK
+
+
+def add_forecasting_parsers(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("train", help="tune (with --tune), backtest candidates, fit every series, register in MLflow")
+    p.add_argument("--tune", action="store_true", help="also run the Hyperopt tuning (weekly)")
+    p.add_argument("--as-of", type=_date, help="last day of data to train on (default: the latest sales day)")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("forecast", help="write D+1..D+28 for every series with the champion (challenger as shadow)")
+    p.add_argument("--as-of", type=_date, help="last day of known data (default: the latest sales day)")
+    p.set_defaults(func=cmd_forecast)
+
+    p = sub.add_parser("backtest", help="rolling-origin backtest; writes the CONTRACT JSON report")
+    p.add_argument("--start", type=_date, required=True, help="first cutoff (last day of known data)")
+    p.add_argument("--end", type=_date, required=True, help="last cutoff")
+    p.add_argument("--step", type=int, default=7, help="days between cutoffs")
+    p.add_argument("--horizons", type=_horizons, default=[1, 7, 28], help="comma-separated, e.g. 1,7,28")
+    p.add_argument("--out", required=True, help="path of the JSON report")
+    p.set_defaults(func=cmd_backtest)
+
+    p = sub.add_parser("model", help="registered model versions: list, promote, rollback")
+    p.add_argument("action", choices=["list", "promote", "rollback"])
+    p.add_argument("--version", help="promote: the version (default: the challenger)")
+    p.add_argument("--force", action="store_true", help="promote even if the version failed the gate")
+    p.set_defaults(func=cmd_model)

@@ -1,0 +1,99 @@
+"""The model half of the daily pipeline: train if due, then forecast with the champion."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+from bakery.config import Settings
+from bakery.forecasting import registry
+from bakery.forecasting.forecast import ForecastResult, run_forecast
+from bakery.forecasting.tables import TUNED
+from bakery.forecasting.train import TrainResult, run_train
+from bakery.lakehouse import Lakehouse
+from bakery.ops.runs import track_run
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelSteps:
+    """What the pipeline's model steps did, for the job report."""
+
+    train_reason: str | None = None
+    train: TrainResult | None = None
+    forecast: ForecastResult | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.forecast is not None
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"train: {self.train_reason}" if self.train_reason else "train: not due (champion is recent)"]
+        if self.train:
+            lines += self.train.summary_lines()
+        lines += self.forecast.summary_lines() if self.forecast else ["forecast: FAILED"]
+        return lines + self.notes
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"train_reason": self.train_reason, "train": self.train.to_dict() if self.train else None,
+                "forecast": self.forecast.to_dict() if self.forecast else None, "notes": self.notes}
+
+
+def train_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> str | None:
+    """Why the pipeline must train today, or None: no champion, a retrain request, or an old champion."""
+    from bakery.app.retrain import read_retrain_flag
+
+    champion = registry.by_alias(settings, registry.CHAMPION)
+    if champion is None:
+        return "no champion model yet"
+    flag = read_retrain_flag(settings)
+    if flag:
+        reasons = "; ".join(str(r.get("reason")) for r in flag.get("reasons", []))[:300]
+        return f"retrain requested ({reasons})"
+    trained = champion.tags.get("as_of")
+    every = int(settings.get("forecasting.retrain_every_days", 7))
+    if not trained or date.fromisoformat(trained) <= data_as_of - timedelta(days=every):
+        return f"champion version {champion.version} was trained on data to {trained} (retrain every {every} days)"
+    return None
+
+
+def tune_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> bool:
+    """Tuning rides along with a pipeline training only when configured and the last tuning is old."""
+    if not settings.get("forecasting.tune_in_pipeline", False):
+        return False
+    if not lh.exists(*TUNED):
+        return True
+    from pyspark.sql import functions as F
+
+    last = lh.read(*TUNED).agg(F.max("as_of")).first()[0]
+    return last is None or last <= data_as_of - timedelta(days=int(settings.get("forecasting.tune_every_days", 7)))
+
+
+def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date) -> ModelSteps:
+    """Train if due and forecast from the last complete day (run_date - 1). A failed training leaves
+    the current champion serving; the forecast step still runs."""
+    from bakery.app.retrain import clear_retrain_flag
+
+    data_as_of = run_date - timedelta(days=1)
+    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of))
+    if steps.train_reason:
+        try:
+            with track_run(lh, "train") as run:
+                steps.train = run_train(lh, settings, as_of=data_as_of, tune=tune_due(lh, settings, data_as_of))
+                run.details = steps.train.to_dict()
+            clear_retrain_flag(settings)
+        except Exception as exc:  # noqa: BLE001 - the champion keeps serving; the failure is recorded in ops.runs
+            log.exception("training failed; the current champion keeps serving")
+            steps.notes.append(f"train FAILED: {type(exc).__name__}: {exc}"[:500])
+    try:
+        with track_run(lh, "forecast") as run:
+            steps.forecast = run_forecast(lh, settings, as_of=data_as_of)
+            run.details = steps.forecast.to_dict()
+    except Exception as exc:  # noqa: BLE001 - reported as a failed step, the pipeline run fails
+        log.exception("forecast failed")
+        steps.notes.append(f"forecast FAILED: {type(exc).__name__}: {exc}"[:500])
+    return steps

@@ -1,0 +1,111 @@
+"""The per-series model functions run in parallel inside Spark: groupBy(store).applyInPandas.
+
+Each wrapper only moves rows: the work is the pure-pandas function in bakery.models, which unit tests
+call directly. Output date columns are converted to datetime.date for Arrow's date32."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+
+import pandas as pd
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from bakery.models.backtest import BACKTEST_COLUMNS, BACKTEST_SCHEMA, backtest_series
+from bakery.models.config import ModelConfig
+from bakery.models.frames import model_columns, model_frame
+from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA
+from bakery.models.prophet_model import MODEL_SCHEMA, train_series
+from bakery.models.serve import forecast_group
+from bakery.models.tuning import TUNING_COLUMNS, TUNING_SCHEMA, tune_group
+
+log = logging.getLogger(__name__)
+
+MODEL_COLUMNS = [f.split()[0] for f in MODEL_SCHEMA.split(", ")]
+STORED_MODEL_SCHEMA = "unique_id string, store_id string, model_json string, fallback_reason string"
+
+
+def model_input(features: DataFrame, cfg: ModelConfig, until: date | None = None) -> DataFrame:
+    """gold.features projected to the model columns (and rows up to `until`), with unique_id."""
+    df = features.select(*model_columns(features.columns, cfg))
+    if "unique_id" not in df.columns:
+        df = df.withColumn("unique_id", F.concat_ws("/", "store_id", "product_id"))
+    if until is not None:
+        df = df.where(F.col("date") <= F.lit(until))
+    return df
+
+
+def _quiet() -> None:
+    """Per-fit chatter off in the Python workers (cmdstanpy logs every fit at INFO)."""
+    logging.getLogger("cmdstanpy").disabled = True
+    for name in ("prophet", "hyperopt", "py4j"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def _dated(pdf: pd.DataFrame, columns: list[str], date_cols: tuple[str, ...]) -> pd.DataFrame:
+    out = pdf[columns].copy()
+    for col in date_cols:
+        out[col] = pd.to_datetime(out[col]).dt.date
+    return out
+
+
+def _per_series(fn: Callable[[pd.DataFrame], pd.DataFrame], columns: list[str], date_cols: tuple[str, ...]):
+    """A store's rows -> fn per series -> one frame (the per-store applyInPandas function)."""
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        _quiet()
+        parts = [fn(rows) for _, rows in pdf.groupby("unique_id", sort=True)]
+        parts = [p for p in parts if len(p)]
+        if not parts:
+            return pd.DataFrame(columns=columns)
+        return _dated(pd.concat(parts, ignore_index=True), columns, date_cols)
+
+    return run
+
+
+def train(features: DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """Every series' final fit at as_of (MODEL_SCHEMA rows), grouped per store."""
+    fn = _per_series(lambda rows: train_series(model_frame(rows, cfg), cfg, as_of), MODEL_COLUMNS, ("as_of",))
+    return features.groupBy("store_id").applyInPandas(fn, MODEL_SCHEMA).toPandas()
+
+
+def backtest(features: DataFrame, cfg: ModelConfig, cutoffs: list, horizons: list[int], models: list[str]) -> pd.DataFrame:
+    """BACKTEST_SCHEMA rows for every series at the cutoffs, grouped per store."""
+    fn = _per_series(lambda rows: backtest_series(model_frame(rows, cfg), cfg, cutoffs, horizons, models),
+                     BACKTEST_COLUMNS, ("cutoff", "ds"))
+    rows = features.groupBy("store_id").applyInPandas(fn, BACKTEST_SCHEMA).toPandas()
+    for col in ("cutoff", "ds"):
+        rows[col] = pd.to_datetime(rows[col])
+    return rows
+
+
+def tune(features: DataFrame, cfg: ModelConfig, eval_start: date) -> pd.DataFrame:
+    """Hyperopt per tuning group (conf tuning.group_by), seeded Trials inside each group's task."""
+    key = cfg.tuning.get("group_by", "unique_id")
+
+    def run(pdf: pd.DataFrame) -> pd.DataFrame:
+        _quiet()
+        return tune_group(model_frame(pdf, cfg), cfg, eval_start)[TUNING_COLUMNS]
+
+    return features.groupBy(key).applyInPandas(run, TUNING_SCHEMA).toPandas()
+
+
+def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """Per-series candidate forecasts (prophet or fallback, seasonal naive) for every series, each
+    store's rows cogrouped with its stored fits."""
+    models = spark.createDataFrame(stored[["unique_id", "store_id", "model_json", "fallback_reason"]], STORED_MODEL_SCHEMA) \
+        if len(stored) else spark.createDataFrame([], STORED_MODEL_SCHEMA)
+
+    def run(pdf: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
+        _quiet()
+        if pdf.empty:
+            return pd.DataFrame(columns=FORECAST_COLUMNS)
+        out = forecast_group(model_frame(pdf, cfg), fits, cfg, as_of)
+        return _dated(out, FORECAST_COLUMNS, ("as_of", "ds"))
+
+    rows = features.groupBy("store_id").cogroup(models.groupBy("store_id")).applyInPandas(run, FORECAST_SCHEMA).toPandas()
+    for col in ("as_of", "ds"):
+        rows[col] = pd.to_datetime(rows[col])
+    return rows

@@ -1,0 +1,228 @@
+"""Forecasting end to end on a real lakehouse: Spark training, the MLflow registry, gold forecasts,
+the promotion gate, rollback, crash safety and the backtest report (CONTRACT)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from mlflow import MlflowClient
+
+from bakery.config import load_settings
+from bakery.forecasting import registry
+from bakery.forecasting.forecast import run_forecast
+from bakery.forecasting.tables import BACKTEST_METRICS, FORECASTS, STORE_FORECASTS
+from bakery.forecasting.train import run_train
+from bakery.lakehouse import Lakehouse
+from bakery.models.config import load_model_config
+from tests.conftest import SMALL_END
+
+AS_OF = SMALL_END  # the small demo's last day of data
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning")
+
+
+@pytest.fixture(scope="module")
+def trained_home(spark, small_demo, tmp_path_factory) -> Path:
+    """The small demo ingested to gold, one model trained and registered, forecasts written."""
+    from bakery.etl import run_etl
+
+    settings = load_settings(home=tmp_path_factory.mktemp("fc") / "home")
+    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
+    lh = Lakehouse(spark, settings)
+    assert run_etl(lh, settings, as_of=AS_OF + timedelta(days=1)).ok
+    run_train(lh, settings, as_of=AS_OF)
+    run_forecast(lh, settings, as_of=AS_OF)
+    return settings.home
+
+
+def _lh(spark, home: Path) -> tuple[Lakehouse, object]:
+    settings = load_settings(home=home)
+    return Lakehouse(spark, settings), settings
+
+
+def _copy(home: Path, tmp_path: Path) -> Path:
+    dest = tmp_path / "home"
+    shutil.copytree(home, dest)
+    return dest
+
+
+def _cli(home: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = {**os.environ, **(env_extra or {})}
+    return subprocess.run([sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
+                          capture_output=True, text=True, timeout=900, env=env)
+
+
+def test_every_series_gets_d1_to_d28_with_intervals_versions_and_explanations(spark, trained_home):
+    lh, settings = _lh(spark, trained_home)
+    fc = lh.read(*FORECASTS).toPandas()
+    series = lh.read("gold", "features").select("store_id", "product_id").distinct().count()
+    champ = fc[fc["role"] == "champion"]
+    assert champ.groupby(["store_id", "product_id"]).size().eq(28).all()
+    assert len(champ.groupby(["store_id", "product_id"])) == series
+    assert set(champ["as_of"]) == {AS_OF}
+    assert sorted(champ["horizon"].unique()) == list(range(1, 29))
+    assert (champ["date"] == champ["as_of"] + champ["horizon"].map(lambda h: timedelta(days=int(h)))).all()
+    assert (champ["yhat_lower"] <= champ["yhat"]).all() and (champ["yhat"] <= champ["yhat_upper"]).all()
+    assert champ["model_version"].eq("1").all()
+    assert champ["components"].map(lambda c: "trend" in json.loads(c)).all()
+    assert champ["explanation"].str.len().gt(0).all()
+    # Store totals are the sum of their products' forecasts.
+    totals = lh.read(*STORE_FORECASTS).toPandas()
+    totals = totals[totals["role"] == "champion"].set_index(["store_id", "date"])["yhat"]
+    summed = champ.groupby(["store_id", "date"])["yhat"].sum()
+    assert (totals.reindex(summed.index) - summed).abs().max() < 1e-6
+
+
+def test_mlflow_holds_the_run_lineage_metrics_and_champion_alias(trained_home):
+    settings = load_settings(home=trained_home)
+    assert (trained_home / "mlflow" / "mlflow.db").exists()
+    champ = registry.by_alias(settings, registry.CHAMPION)
+    assert champ is not None and champ.version == "1"
+    run = MlflowClient(registry.tracking_uri(settings)).get_run(champ.run_id)
+    assert run.data.tags["delta.gold.features"].isdigit()
+    assert len(run.data.tags["git_commit"]) in (40, 7) or run.data.tags["git_commit"] == "unknown"
+    for h in (1, 7, 28):
+        assert f"champion_wmape_h{h}" in run.data.metrics
+        assert f"seasonal_naive_wmape_h{h}" in run.data.metrics
+    assert any(k.startswith("champion_wmape_h7_store_") for k in run.data.metrics)
+    assert "as_of" in run.data.params
+
+
+def test_the_registered_pyfunc_forecasts_from_features(spark, trained_home):
+    import mlflow.pyfunc
+
+    lh, settings = _lh(spark, trained_home)
+    registry.client(settings)
+    model = mlflow.pyfunc.load_model(f"models:/{registry.model_name(settings)}@champion")
+    features = lh.read("gold", "features").where("product_id = 'P001' or product_id = 'P002'").toPandas()
+    out = model.predict(features, params={"as_of": str(AS_OF)})
+    assert len(out) == 28 * features["unique_id"].nunique()
+    assert out["yhat"].notna().all()
+
+
+def test_forecast_rerun_changes_nothing(spark, trained_home, tmp_path):
+    home = _copy(trained_home, tmp_path)
+    lh, settings = _lh(spark, home)
+    before = lh.read(*FORECASTS).toPandas().sort_values(["store_id", "product_id", "date", "role"]).reset_index(drop=True)
+    run_forecast(lh, settings, as_of=AS_OF)
+    after = lh.read(*FORECASTS).toPandas().sort_values(["store_id", "product_id", "date", "role"]).reset_index(drop=True)
+    assert len(after) == len(before)
+    assert after[["yhat", "yhat_lower", "yhat_upper"]].equals(before[["yhat", "yhat_lower", "yhat_upper"]])
+
+
+def test_a_crash_mid_forecast_leaves_no_half_written_as_of(spark, trained_home, tmp_path):
+    home = _copy(trained_home, tmp_path)
+    nxt = AS_OF - timedelta(days=1)
+    killed = _cli(home, "forecast", "--as-of", str(nxt),
+                  env_extra={"BAKERY_FAULT_POINT": "forecast_before_write", "BAKERY_FAULT_DELAY": "1.5"})
+    assert killed.returncode == -9, killed.stderr[-2000:]
+    lh, _ = _lh(spark, home)
+    fc = lh.read(*FORECASTS).toPandas()
+    counts = fc[fc["as_of"] == nxt].groupby("role").size()
+    full = fc[fc["as_of"] == AS_OF].groupby("role").size()
+    # Either the whole as-of date landed or none of it did.
+    assert counts.empty or counts.equals(full)
+
+
+def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, trained_home, tmp_path):
+    home = _copy(trained_home, tmp_path)
+    lh, settings = _lh(spark, home)
+    strict = load_model_config().with_overrides({"gate": {"max_wmape_ratio_vs_baseline": 0.0}})
+    result = run_train(lh, settings, as_of=AS_OF, cfg=strict)
+    assert not result.promoted and result.gate["reasons"]
+    assert registry.by_alias(settings, registry.CHAMPION).version == "1"
+    assert registry.by_alias(settings, registry.CHALLENGER).version == result.version
+    run_forecast(lh, settings, as_of=AS_OF)
+    fc = lh.read(*FORECASTS).toPandas()
+    assert set(fc.loc[fc["role"] == "shadow", "model_version"]) == {result.version}
+    assert set(fc.loc[fc["role"] == "champion", "model_version"]) == {"1"}
+
+    # A hand promotion of a gate-failing version needs --force; rollback restores version 1 at once.
+    refused = _cli(home, "model", "promote", "--version", result.version)
+    assert refused.returncode == 1 and "did not pass the promotion gate" in refused.stderr
+    forced = _cli(home, "model", "promote", "--version", result.version, "--force")
+    assert forced.returncode == 0, forced.stderr[-2000:]
+    assert registry.by_alias(settings, registry.CHAMPION).version == result.version
+    back = _cli(home, "model", "rollback")
+    assert back.returncode == 0, back.stderr[-2000:]
+    assert registry.by_alias(settings, registry.CHAMPION).version == "1"
+    listed = json.loads(_cli(home, "model", "list").stdout)
+    assert {r["version"] for r in listed} == {"1", result.version}
+    assert [r["version"] for r in listed if "champion" in r["aliases"]] == ["1"]
+
+
+def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path):
+    home = _copy(trained_home, tmp_path)
+    out = tmp_path / "report.json"
+    start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
+    done = _cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
+    assert done.returncode == 0, done.stderr[-3000:]
+    rep = json.loads(out.read_text())
+    assert rep["cutoffs"] == 3 and rep["horizons"] == [1, 7, 28]
+    assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == 2
+    assert rep["champion"] in rep["models"] and "seasonal_naive" in rep["models"]
+    for model in rep["models"].values():
+        assert set(model) == {"1", "7", "28"}
+        for m in model.values():
+            assert {"wmape", "mae", "rmse", "mape", "bias", "n"} <= set(m) and m["n"] > 0
+    lh, _ = _lh(spark, home)
+    metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
+    assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()
+    assert lh.read("gold", "backtest_results").count() > 0
+
+
+def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path):
+    bad = _cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-02-01", "--out", str(tmp_path / "r.json"))
+    assert bad.returncode == 2 and "--end" in bad.stderr
+    bad = _cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-03-08", "--horizons", "1,90",
+               "--out", str(tmp_path / "r.json"))
+    assert bad.returncode == 2 and "--horizons" in bad.stderr
+
+
+def test_forecast_without_a_model_says_what_to_do(tmp_path):
+    done = _cli(tmp_path / "empty", "forecast")
+    assert done.returncode == 1 and "bakery train" in done.stderr
+
+
+def test_status_lists_the_registered_model_and_forecasts(trained_home):
+    done = _cli(trained_home, "status", "--json")
+    assert done.returncode == 0, done.stderr[-2000:]
+    status = json.loads(done.stdout)
+    assert status["forecasts"]["latest_as_of"] == str(AS_OF)
+    assert status["forecasts"]["horizon_days"] == 28
+    assert any("champion" in m["aliases"] for m in status["models"])
+
+
+def test_pipeline_trains_only_when_due(spark, trained_home, tmp_path):
+    from bakery.forecasting.daily import train_due
+
+    lh, settings = _lh(spark, trained_home)
+    assert train_due(lh, settings, AS_OF) is None
+    assert train_due(lh, settings, AS_OF + timedelta(days=7)).startswith("champion version 1")
+    from bakery.app.retrain import clear_retrain_flag, request_retrain
+
+    home = _copy(trained_home, tmp_path)
+    s2 = load_settings(home=home)
+    request_retrain(s2, "test", "upload of sales")
+    assert "retrain requested" in train_due(lh, s2, AS_OF)
+    clear_retrain_flag(s2)
+
+
+def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
+    from tests.test_notebooks import load_job
+
+    home = _copy(trained_home, tmp_path)
+    assert load_job("models").main(["--home", str(home), "--as-of", str(AS_OF)]) == 0
+    lh, settings = _lh(spark, home)
+    fc = lh.read(*FORECASTS).toPandas()
+    # Run date AS_OF forecasts as of the day before; the champion (trained to AS_OF) is not retrained.
+    assert set(fc.loc[fc["as_of"] == AS_OF - timedelta(days=1), "model_version"]) == {"1"}
+    assert [r.version for r in registry.versions(settings)] == ["1"]
+    runs = lh.read("ops", "runs").where("job = 'forecast'").count()
+    assert runs >= 1
