@@ -103,3 +103,18 @@ def test_champion_forecast_serves_each_series_choice_and_averages_the_ensemble(c
     assert out.loc[("s2/P1", 2), "model"] == "ensemble" and out.loc[("s2/P1", 2), "yhat"] == 22.0
     assert json.loads(out.loc[("s2/P1", 1), "regressors"]) == {"temperature": 3.0}
     assert len(out) == 4
+
+
+def test_gate_does_not_hold_a_challenger_to_a_bar_the_champion_fails_too(cfg):
+    # Both over-forecast (bias > max_abs_bias); the challenger is less biased and more accurate.
+    scores = {
+        "seasonal_naive": {1: {"wmape": 30.0, "bias": 0.0}},
+        "new": {1: {"wmape": 20.0, "bias": 15.0}},
+        "old": {1: {"wmape": 22.0, "bias": 18.0}},
+    }
+    assert promotion_gate(scores, "new", "old", cfg).ok
+    # Without a champion (or against a less biased one) the absolute bound holds.
+    assert not promotion_gate(scores, "new", None, cfg).ok
+    scores["old"][1]["bias"] = 5.0
+    failed = promotion_gate(scores, "new", "old", cfg)
+    assert not failed.ok and any("bias" in r for r in failed.reasons)
