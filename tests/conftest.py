@@ -1,16 +1,21 @@
-"""Shared fixtures: one local SparkSession per test session, a fresh home per test, small demo data."""
+"""Shared fixtures: one local SparkSession per test session, a fresh home per test, small demo data, and
+the small demo built through the ETL once per session (read-only; tests that write work on a copy)."""
 
 from __future__ import annotations
 
-from datetime import date
+import shutil
+from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
 
 from bakery.config import Settings, load_settings
+from bakery.reports import JobReport
 
 SMALL_START = date(2026, 1, 1)
 SMALL_END = date(2026, 4, 30)
+SMALL_AS_OF = SMALL_END + timedelta(days=1)  # the ETL's run date over the small demo
 
 
 @pytest.fixture(scope="session")
@@ -45,10 +50,50 @@ def small_demo(tmp_path_factory: pytest.TempPathFactory):
     return generate_demo(out, stores=2, products=8, start=SMALL_START, end=SMALL_END, seed=7)
 
 
+def land_demo(demo, settings: Settings) -> None:
+    """Copy generated landing files into a home's landing zone, late files and the truth excluded."""
+    shutil.copytree(demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
+
+
 @pytest.fixture
 def small_home(settings: Settings, small_demo) -> Settings:
     """A fresh home whose landing zone holds a copy of the small demo data (late files excluded)."""
-    import shutil
-
-    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
+    land_demo(small_demo, settings)
     return settings
+
+
+@dataclass(frozen=True)
+class BuiltHome:
+    """A home the ETL has run over, and the report of that run."""
+
+    settings: Settings
+    report: JobReport
+
+
+def copy_home(source: Settings, home: Path) -> Settings:
+    """A private copy of a home, tables included (a Delta table is a directory with relative paths, so a
+    file copy is a valid copy). The source's Spark scratch directory is left behind."""
+    shutil.copytree(source.home, home, ignore=shutil.ignore_patterns("_spark"))
+    return load_settings(home=home)
+
+
+@pytest.fixture(scope="session")
+def built_small(spark, tmp_path_factory: pytest.TempPathFactory, small_demo) -> BuiltHome:
+    """The small demo landed and run through bakery.etl.run_etl once, as of SMALL_AS_OF.
+
+    Shared by the whole session, so it is read-only: a test that writes to it (a rerun, new files, MLflow
+    runs) works on copy_home(built_small.settings, tmp_path / "home") or on built_small_copy.
+    """
+    from bakery.etl import run_etl
+    from bakery.lakehouse import Lakehouse
+
+    settings = load_settings(home=tmp_path_factory.mktemp("built_small") / "home")
+    land_demo(small_demo, settings)
+    report = run_etl(Lakehouse(spark, settings), settings, as_of=SMALL_AS_OF)
+    return BuiltHome(settings, report)
+
+
+@pytest.fixture
+def built_small_copy(built_small: BuiltHome, tmp_path: Path) -> BuiltHome:
+    """A writable copy of built_small for this test (same report)."""
+    return BuiltHome(copy_home(built_small.settings, tmp_path / "built_home"), built_small.report)

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from bakery.config import load_settings
+from tests.conftest import SMALL_AS_OF
 
 BUSINESS_LAYERS = ("bronze", "silver", "gold")
 
@@ -26,17 +27,11 @@ def _counts(lh) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def built(spark, tmp_path_factory, small_demo):
-    """The small demo landed and run through the ETL once (shared by the read-only tests below)."""
-    from bakery.etl import run_etl
+def built(spark, built_small):
+    """The small demo landed and run through the ETL once (the session's built_small; read-only)."""
     from bakery.lakehouse import Lakehouse
 
-    home = tmp_path_factory.mktemp("e2e") / "home"
-    settings = load_settings(home=home)
-    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
-    lh = Lakehouse(spark, settings)
-    report = run_etl(lh, settings, as_of=date(2026, 5, 1))
-    return lh, settings, report
+    return Lakehouse(spark, built_small.settings), built_small.settings, built_small.report
 
 
 def test_first_run_builds_every_layer_for_every_store(built):
@@ -70,12 +65,14 @@ def test_injected_defects_are_quarantined_with_a_rule(built, small_demo):
     assert any(r.startswith("range:") for r in rules), rules
 
 
-def test_rerun_changes_no_business_table(built):
+def test_rerun_changes_no_business_table(spark, built_small_copy):
     from bakery.etl import run_etl
+    from bakery.lakehouse import Lakehouse
 
-    lh, settings, _ = built
+    settings = built_small_copy.settings
+    lh = Lakehouse(spark, settings)
     before_versions, before_counts = _business_versions(lh), _counts(lh)
-    report = run_etl(lh, settings, as_of=date(2026, 5, 1))
+    report = run_etl(lh, settings, as_of=SMALL_AS_OF)
     assert report.ok, report.render()
     assert _business_versions(lh) == before_versions
     assert _counts(lh) == before_counts
@@ -98,21 +95,26 @@ def tiny_landing(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def reference_counts(spark, tmp_path_factory, tiny_landing) -> dict[str, int]:
-    """Row counts of a clean, uninterrupted run over the tiny landing data."""
+    """Row counts of a clean, uninterrupted run over the tiny landing data: the run_etl call `bakery ingest`
+    makes (as of today, as the command does), here in the test session's Spark."""
+    from bakery.etl import run_etl
     from bakery.lakehouse import Lakehouse
 
-    home = tmp_path_factory.mktemp("ref") / "home"
-    settings = load_settings(home=home)
+    settings = load_settings(home=tmp_path_factory.mktemp("ref") / "home")
     shutil.copytree(tiny_landing, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
-    done = _run_cli(home, "ingest")
-    assert done.returncode == 0, done.stderr[-3000:]
-    return _counts(Lakehouse(spark, settings))
+    lh = Lakehouse(spark, settings)
+    report = run_etl(lh, settings)
+    assert report.ok, report.render()
+    return _counts(lh)
 
 
 @pytest.mark.parametrize("point,delay", [("after_bronze", "0"), ("after_bronze", "4")],
                          ids=["between-bronze-and-silver", "during-silver-merge"])
 def test_sigkill_mid_run_then_rerun_matches_clean_run(spark, tmp_path, tiny_landing, reference_counts,
                                                       point, delay):
+    """A real `bakery ingest` process is SIGKILLed; the rerun (the same run_etl call, in the test session's
+    Spark, which is no different from a fresh process over these tables) must end where a clean run does."""
+    from bakery.etl import run_etl
     from bakery.lakehouse import Lakehouse
 
     settings = load_settings(home=tmp_path / "home")
@@ -123,6 +125,6 @@ def test_sigkill_mid_run_then_rerun_matches_clean_run(spark, tmp_path, tiny_land
     lh = Lakehouse(spark, settings)
     for t in lh.list_tables():  # every table that exists is readable after the crash
         lh.read(t.layer, t.name).count()
-    rerun = _run_cli(settings.home, "ingest")
-    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    rerun = run_etl(lh, settings)
+    assert rerun.ok, rerun.render()
     assert _counts(lh) == reference_counts

@@ -1,5 +1,5 @@
-"""The job entry points in jobs/ run locally exactly as their Databricks tasks do (the ETL job is run by
-tests/test_notebooks.py, which builds its lakehouse with it)."""
+"""The job entry points in jobs/ run locally exactly as their Databricks tasks do (the ETL they call is run on
+the small demo by the session's built_small fixture and tested in tests/test_etl_e2e.py)."""
 
 from __future__ import annotations
 
@@ -37,6 +37,22 @@ def test_ingest_job_lands_new_files_in_bronze_once(spark, tmp_path):
     lh = Lakehouse(spark, load_settings(home=home))
     assert lh.read("bronze", "stores").count() == 1
     assert [r["status"] for r in _runs(spark, home, "ingest_landing")] == ["success", "success"]
+
+
+def test_etl_job_takes_the_landing_zone_through_silver_and_records_its_run(spark, tmp_path):
+    home = tmp_path / "home"
+    (home / "landing" / "stores").mkdir(parents=True)
+    (home / "landing" / "stores" / "stores.csv").write_text(
+        "store_id,name,city,country,timezone\nS01,Centro,Madrid,ES,Europe/Madrid\n", encoding="utf-8")
+    assert load_job("etl").main(["--home", str(home), "--as-of", "2026-05-01"]) == 0
+
+    from bakery.config import load_settings
+    from bakery.lakehouse import Lakehouse
+
+    lh = Lakehouse(spark, load_settings(home=home))
+    assert [r.store_id for r in lh.read("silver", "stores").collect()] == ["S01"]
+    (run,) = _runs(spark, home, "ingest")
+    assert run["status"] == "success"
 
 
 def test_retention_job_records_its_run(spark, tmp_path):

@@ -1,13 +1,12 @@
 """Every notebook runs top to bottom on a small built lakehouse, so none of them rots.
 
-The lakehouse is built by the ETL job entry point (jobs/etl.py, which calls bakery.etl.run_etl), so the
-job runs here exactly as its Databricks task would, only locally.
+The lakehouse is a copy of the session's built_small (the small demo through bakery.etl.run_etl, which the
+ETL job entry point calls; tests/test_jobs.py runs that entry point), since notebooks may write to it.
 """
 
 from __future__ import annotations
 
 import importlib.util
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +14,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bakery.config import REPO_ROOT, load_settings
+from bakery.config import REPO_ROOT
+from tests.conftest import copy_home
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
 KERNEL = "python3"
@@ -57,14 +57,9 @@ def kernel_name() -> str:
 
 
 @pytest.fixture(scope="module")
-def built_home(spark, tmp_path_factory, small_demo) -> Path:
-    for module in ("bakery.ingest.bronze", "bakery.silver.build", "bakery.gold.build"):
-        pytest.importorskip(module)
-    home = tmp_path_factory.mktemp("notebooks") / "home"
-    settings = load_settings(home=home)
-    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
-    assert load_job("etl").main(["--home", str(home), "--as-of", "2026-05-01"]) == 0
-    return home
+def built_home(tmp_path_factory, built_small) -> Path:
+    assert built_small.report.ok, built_small.report.render()
+    return copy_home(built_small.settings, tmp_path_factory.mktemp("notebooks") / "home").home
 
 
 def with_parameters(nb: nbformat.NotebookNode, **params) -> nbformat.NotebookNode:

@@ -1,26 +1,24 @@
-"""Gold on the small generated demo, through the real bronze and silver steps."""
+"""Gold on the small generated demo, through the real bronze and silver steps (the session's built_small)."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pytest
 from pyspark.sql import functions as F
 
-bronze = pytest.importorskip("bakery.ingest.bronze")
-silver = pytest.importorskip("bakery.silver.build")
+from tests.conftest import copy_home
+
+pytest.importorskip("bakery.ingest.bronze")
+pytest.importorskip("bakery.silver.build")
 
 
 @pytest.mark.slow
-def test_small_demo_gold_is_complete_consistent_and_stable(spark, small_home):
+def test_small_demo_gold_is_complete_consistent_and_stable(spark, built_small, tmp_path):
     from bakery.gold.build import build_gold
     from bakery.lakehouse import Lakehouse
 
-    settings = small_home
+    settings, report = built_small.settings, built_small.report
     lh = Lakehouse(spark, settings)
-    bronze.ingest_landing(lh, settings, "b1")
-    silver_result = silver.build_silver(lh, settings, "b1", as_of=date(2026, 5, 1))
-    result = build_gold(lh, settings, blocked_sources=silver_result.blocked_sources)
+    silver_result, result = report.steps["silver"], report.steps["gold"]
     assert result.ok, result.summary_lines()
     assert [t.action for t in result.tables] == ["built", "built"], result.summary_lines()
 
@@ -37,5 +35,6 @@ def test_small_demo_gold_is_complete_consistent_and_stable(spark, small_home):
     assert features.where("is_holiday").count() > 0 and features.where("temperature IS NOT NULL").count() > 0.9 * n
     assert not [u for u in result.dictionary["undocumented"] if u.startswith("gold.")]
 
-    again = build_gold(lh, settings, blocked_sources=silver_result.blocked_sources)
+    mine = copy_home(settings, tmp_path / "home")  # built_small is shared: rerun on a copy
+    again = build_gold(Lakehouse(spark, mine), mine, blocked_sources=silver_result.blocked_sources)
     assert [t.action for t in again.tables] == ["unchanged", "unchanged"]

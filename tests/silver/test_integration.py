@@ -1,29 +1,27 @@
-"""The small generated demo through bronze and silver: every bronze row explained, injected defects caught."""
+"""The small generated demo through bronze and silver (the session's built_small): every bronze row explained,
+injected defects caught."""
 
 from __future__ import annotations
-
-from datetime import date
 
 import pandas as pd
 import pytest
 from pyspark.sql import functions as F
 
 from bakery.lakehouse import Lakehouse
+from tests.conftest import SMALL_AS_OF, copy_home
 
-AS_OF = date(2026, 5, 1)
 QUARANTINED_DEFECTS = {"negative_quantity", "absurd_quantity", "malformed_field_count", "malformed_number",
                        "malformed_timestamp"}
 
 
 @pytest.mark.slow
-def test_small_demo_reconciles_and_quarantines_every_injected_defect(spark, small_home, small_demo):
+def test_small_demo_reconciles_and_quarantines_every_injected_defect(spark, built_small, small_demo, tmp_path):
     pytest.importorskip("bakery.generate")
-    bronze = pytest.importorskip("bakery.ingest.bronze")
+    pytest.importorskip("bakery.ingest.bronze")
     from bakery.silver.build import build_silver
 
-    lh = Lakehouse(spark, small_home)
-    bronze.ingest_landing(lh, small_home, "demo-1")
-    result = build_silver(lh, small_home, "demo-1", as_of=AS_OF)
+    lh = Lakehouse(spark, built_small.settings)
+    result = built_small.report.steps["silver"]
     assert result.ok, result.summary_lines()
 
     totals = (lh.read("ops", "reconciliation").groupBy("source")
@@ -45,7 +43,9 @@ def test_small_demo_reconciles_and_quarantines_every_injected_defect(spark, smal
     assert inventory.filter("closing_stock < 0").count() == 0
     assert inventory.filter("stockout").count() > 0
 
+    mine = copy_home(built_small.settings, tmp_path / "home")  # built_small is shared: rerun on a copy
+    lh = Lakehouse(spark, mine)
     tables = [("silver", t.name) for t in lh.list_tables() if t.layer == "silver"]
     before = lh.versions(tables)
-    assert build_silver(lh, small_home, "demo-2", as_of=AS_OF).ok
+    assert build_silver(lh, mine, "demo-2", as_of=SMALL_AS_OF).ok
     assert lh.versions(tables) == before
