@@ -21,21 +21,18 @@ from bakery.forecasting.tables import BACKTEST_METRICS, FORECASTS, STORE_FORECAS
 from bakery.forecasting.train import run_train
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
-from tests.conftest import SMALL_END
+from tests.conftest import SMALL_END, copy_home
 
 AS_OF = SMALL_END  # the small demo's last day of data
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning")
 
 
 @pytest.fixture(scope="module")
-def trained_home(spark, small_demo, tmp_path_factory) -> Path:
-    """The small demo ingested to gold, one model trained and registered, forecasts written."""
-    from bakery.etl import run_etl
-
-    settings = load_settings(home=tmp_path_factory.mktemp("fc") / "home")
-    shutil.copytree(small_demo.out, settings.landing_dir, ignore=shutil.ignore_patterns("_late", "_truth"))
+def trained_home(spark, built_small, tmp_path_factory) -> Path:
+    """A copy of the small demo built to gold, with one model trained and registered and forecasts written."""
+    assert built_small.report.ok
+    settings = copy_home(built_small.settings, tmp_path_factory.mktemp("fc") / "home")
     lh = Lakehouse(spark, settings)
-    assert run_etl(lh, settings, as_of=AS_OF + timedelta(days=1)).ok
     run_train(lh, settings, as_of=AS_OF)
     run_forecast(lh, settings, as_of=AS_OF)
     return settings.home

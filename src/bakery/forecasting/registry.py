@@ -81,7 +81,9 @@ def client(settings: Settings):
         mlflow.set_tracking_uri(tracking_uri(settings))
         mlflow.set_registry_uri(registry_uri(settings))
         c = MlflowClient(tracking_uri(settings), registry_uri(settings))
-        c.search_experiments(max_results=1)  # creates and migrates the store now, inside the guard
+        # Create (and migrate) the tracking and the registry stores now, inside the guard.
+        c.search_experiments(max_results=1)
+        c.search_registered_models(max_results=1)
     return c
 
 
