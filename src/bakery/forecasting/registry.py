@@ -207,12 +207,12 @@ def log_version(settings: Settings, folder_files: dict[str, str], *, params: dic
     from bakery.forecasting.pyfunc import BakeryForecaster
 
     client(settings)
-    signature = infer_signature(signature_input, signature_output, params={"as_of": "2026-01-01"})
     with mlflow.start_run(experiment_id=experiment_id(settings), run_name=tags.get("run_name")) as run, \
             warnings.catch_warnings():
         # Integer columns and the missing input example are known and fine here: the signature is
         # inferred from real gold.features rows.
         warnings.simplefilter("ignore", UserWarning)
+        signature = infer_signature(signature_input, signature_output, params={"as_of": "2026-01-01"})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
         mlflow.set_tags(tags)
         for path in extra_artifacts:
