@@ -98,7 +98,7 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     result.rows = write_backtest_rows(lh, rows, scored, result.run_id or "local")
     write_metrics(lh, rows, scored, source="backtest", run_id=result.run_id, horizons=horizons)
     result.seconds = time.perf_counter() - t0
-    log.info("%s", "\n".join(result.summary_lines()))
+    log.info("%s", result.summary_lines()[0])
     return result
 
 

@@ -5,19 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from datetime import date
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+from bakery.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, _date
 from bakery.config import Settings
-
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
-
-def _date(text: str) -> date:
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
 
 
 def _horizons(text: str) -> list[int]:
@@ -46,60 +39,48 @@ def _fail(message: str, code: int = EXIT_FAILURE) -> int:
     return code
 
 
-def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
-    from bakery.forecasting.train import run_train
+def _tracked(settings: Settings, job: str, run: Callable[[Any], Any]) -> int:
+    """Run one forecasting step recorded in ops.runs; a ValueError (missing data, no model) exits 1
+    with its message, anything else propagates to the CLI's failure handler."""
     from bakery.ops.runs import track_run
 
     lh = _lakehouse(settings)
     try:
-        with track_run(lh, "train") as run:
-            result = run_train(lh, settings, as_of=args.as_of, tune=args.tune)
-            run.details = result.to_dict()
+        with track_run(lh, job) as rec:
+            result = run(lh)
+            rec.details = result.to_dict()
     except ValueError as exc:
         return _fail(str(exc))
     _out(result.summary_lines())
     return EXIT_OK
+
+
+def cmd_train(args: argparse.Namespace, settings: Settings) -> int:
+    from bakery.forecasting.train import run_train
+
+    return _tracked(settings, "train", lambda lh: run_train(lh, settings, as_of=args.as_of, tune=args.tune))
 
 
 def cmd_forecast(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.forecasting.forecast import run_forecast
-    from bakery.ops.runs import track_run
 
-    lh = _lakehouse(settings)
-    try:
-        with track_run(lh, "forecast") as run:
-            result = run_forecast(lh, settings, as_of=args.as_of)
-            run.details = result.to_dict()
-    except ValueError as exc:
-        return _fail(str(exc))
-    _out(result.summary_lines())
-    return EXIT_OK
+    return _tracked(settings, "forecast", lambda lh: run_forecast(lh, settings, as_of=args.as_of))
 
 
 def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.forecasting.backtest import run_backtest
-    from bakery.ops.runs import track_run
+    from bakery.models.config import load_model_config
 
     if args.end < args.start:
         return _fail(f"--end {args.end} is before --start {args.start}", EXIT_USAGE)
     if args.step < 1:
         return _fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
-    from bakery.models.config import load_model_config
-
     cfg = load_model_config()
     if max(args.horizons) > cfg.max_horizon:
         return _fail(f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
                      EXIT_USAGE)
-    lh = _lakehouse(settings)
-    try:
-        with track_run(lh, "backtest") as run:
-            result = run_backtest(lh, settings, args.start, args.end, Path(args.out), step=args.step,
-                                  horizons=args.horizons, cfg=cfg)
-            run.details = result.to_dict()
-    except ValueError as exc:
-        return _fail(str(exc))
-    _out(result.summary_lines())
-    return EXIT_OK
+    return _tracked(settings, "backtest", lambda lh: run_backtest(
+        lh, settings, args.start, args.end, Path(args.out), step=args.step, horizons=args.horizons, cfg=cfg))
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:

@@ -89,5 +89,5 @@ def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
     result.rows = write_forecasts(lh, gold)
     write_store_forecasts(lh, gold)
     result.seconds = time.perf_counter() - t0
-    log.info("%s", "\n".join(result.summary_lines()))
+    log.info("%s", result.summary_lines()[0])
     return result

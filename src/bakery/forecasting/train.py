@@ -182,7 +182,7 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     else:
         registry.set_challenger(settings, result.version)
     write_metrics(lh, rows, scored, source="train", run_id=result.run_id, horizons=cfg.horizons)
-    log.info("%s", "\n".join(result.summary_lines()))
+    log.info("%s", result.summary_lines()[0])
     return result
 
 
