@@ -6,7 +6,7 @@ before the selection window (2018-09-03), and the per-series model choice is mad
 cutoffs 2018-09-03..2018-12-03 whose targets end 2018-12-31. All work (tuning, per-series Prophet
 backtests, one LightGBM training per cutoff) runs in one process pool.
 
-    .venv/bin/python bench/accuracy.py [--processes 2] [--out report.json] [--quick]
+    .venv/bin/python bench/accuracy.py [--processes 2] [--out report.json] [--rows DIR] [--quick]
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _per_series(uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: lis
     """Backtest one series on the selection window and on the evaluation window."""
     pdf = _FEATURES[_FEATURES["unique_id"] == uid]
     t0 = time.perf_counter()
-    sel = backtest_series(pdf, cfg, sel_cutoffs, models=["seasonal_naive", "prophet"])
+    sel = backtest_series(pdf, cfg, sel_cutoffs, models=EVAL_MODELS)
     ev = backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS)
     return sel, ev, time.perf_counter() - t0
 
@@ -103,7 +103,7 @@ def _table(scores: dict[str, dict[int, dict[str, float]]], models: list[str], ho
     return "\n".join(lines)
 
 
-def run(processes: int, quick: bool, out: Path | None) -> dict[str, Any]:
+def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = None) -> dict[str, Any]:
     cfg = load_model_config()
     features = load_chain()
     if quick:
@@ -143,6 +143,10 @@ def run(processes: int, quick: bool, out: Path | None) -> dict[str, Any]:
     join = ["unique_id", "cutoff", "ds", "horizon"]
     sel_rows = add_ensemble(sel_rows.merge(lgbm_sel, on=join, how="left"), members)
     eval_rows = add_ensemble(eval_rows.merge(lgbm_eval, on=join, how="left"), members)
+    if rows_dir:
+        rows_dir.mkdir(parents=True, exist_ok=True)
+        sel_rows.to_parquet(rows_dir / "selection_rows.parquet", index=False)
+        eval_rows.to_parquet(rows_dir / "evaluation_rows.parquet", index=False)
     choice = select_models(sel_rows, cfg)
     eval_rows = apply_selection(eval_rows, choice, cfg)
     wall["total, wall"] = time.perf_counter() - t0
@@ -182,10 +186,11 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--out", type=Path, default=None, help="write the CONTRACT backtest report here")
     parser.add_argument("--quick", action="store_true", help="7 series, few cutoffs: a smoke run")
+    parser.add_argument("--rows", type=Path, default=None, help="also write the selection and evaluation rows (parquet) here")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _quiet()
-    run(args.processes, args.quick, args.out)
+    run(args.processes, args.quick, args.out, args.rows)
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from accuracy import load_chain  # noqa: E402
 
+from bakery.forecasting.spark_jobs import spread  # noqa: E402
 from bakery.models.config import load_model_config  # noqa: E402
 from bakery.models.frames import model_frame  # noqa: E402
 from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA  # noqa: E402
@@ -48,7 +49,7 @@ def loop(features: pd.DataFrame, cfg) -> tuple[float, int]:
 
 
 def spark_run(spark, features: pd.DataFrame, cfg) -> tuple[float, int]:
-    sdf = spark.createDataFrame(features).repartition("store_id").cache()
+    sdf = spread(spark.createDataFrame(features)).cache()
     sdf.count()
 
     def per_store(pdf: pd.DataFrame) -> pd.DataFrame:

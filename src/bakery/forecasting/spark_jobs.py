@@ -37,6 +37,14 @@ def model_input(features: DataFrame, cfg: ModelConfig, until: date | None = None
     return df
 
 
+def spread(df: DataFrame, key: str = "store_id") -> DataFrame:
+    """df range-partitioned on key, one partition per key value, so that groupBy(key).applyInPandas runs
+    the groups in parallel. Without it, adaptive execution coalesces the small shuffle of a few stores'
+    rows into a single task, and every store trains on one core."""
+    n = df.select(key).distinct().count()
+    return df.repartitionByRange(max(n, 1), key)
+
+
 def _quiet() -> None:
     """Per-fit chatter off in the Python workers (cmdstanpy logs every fit at INFO)."""
     logging.getLogger("cmdstanpy").disabled = True
@@ -68,14 +76,14 @@ def _per_series(fn: Callable[[pd.DataFrame], pd.DataFrame], columns: list[str], 
 def train(features: DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     """Every series' final fit at as_of (MODEL_SCHEMA rows), grouped per store."""
     fn = _per_series(lambda rows: train_series(model_frame(rows, cfg), cfg, as_of), MODEL_COLUMNS, ("as_of",))
-    return features.groupBy("store_id").applyInPandas(fn, MODEL_SCHEMA).toPandas()
+    return spread(features).groupBy("store_id").applyInPandas(fn, MODEL_SCHEMA).toPandas()
 
 
 def backtest(features: DataFrame, cfg: ModelConfig, cutoffs: list, horizons: list[int], models: list[str]) -> pd.DataFrame:
     """BACKTEST_SCHEMA rows for every series at the cutoffs, grouped per store."""
     fn = _per_series(lambda rows: backtest_series(model_frame(rows, cfg), cfg, cutoffs, horizons, models),
                      BACKTEST_COLUMNS, ("cutoff", "ds"))
-    rows = features.groupBy("store_id").applyInPandas(fn, BACKTEST_SCHEMA).toPandas()
+    rows = spread(features).groupBy("store_id").applyInPandas(fn, BACKTEST_SCHEMA).toPandas()
     for col in ("cutoff", "ds"):
         rows[col] = pd.to_datetime(rows[col])
     return rows
@@ -89,7 +97,7 @@ def tune(features: DataFrame, cfg: ModelConfig, eval_start: date) -> pd.DataFram
         _quiet()
         return tune_group(model_frame(pdf, cfg), cfg, eval_start)[TUNING_COLUMNS]
 
-    return features.groupBy(key).applyInPandas(run, TUNING_SCHEMA).toPandas()
+    return spread(features, key).groupBy(key).applyInPandas(run, TUNING_SCHEMA).toPandas()
 
 
 def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
@@ -105,7 +113,11 @@ def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg
         out = forecast_group(model_frame(pdf, cfg), fits, cfg, as_of)
         return _dated(out, FORECAST_COLUMNS, ("as_of", "ds"))
 
-    rows = features.groupBy("store_id").cogroup(models.groupBy("store_id")).applyInPandas(run, FORECAST_SCHEMA).toPandas()
+    # Both sides hash-partitioned alike (range bounds would differ per side and force a coalesced reshuffle).
+    n = max(len(stored["store_id"].unique()) if len(stored) else 0, 1)
+    rows = (features.repartition(n, "store_id").groupBy("store_id")
+            .cogroup(models.repartition(n, "store_id").groupBy("store_id"))
+            .applyInPandas(run, FORECAST_SCHEMA).toPandas())
     for col in ("as_of", "ds"):
         rows[col] = pd.to_datetime(rows[col])
     return rows

@@ -19,6 +19,7 @@ from bakery.models.config import ModelConfig
 from bakery.models.frames import Design, SeriesData, design, series_data
 from bakery.models.intervals import residual_bounds
 from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA, stamp
+from bakery.models.stan_backend import with_fast_backend
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +134,7 @@ def fit_prophet(
         for col in regs:
             model.add_regressor(col)
         train = train[["ds", "y", *around, *regs]]
-    model.fit(train)
+    with_fast_backend(model).fit(train)
     tail = train.tail(cfg.residual_days)
     fitted_vals = model.predict(tail)["yhat"].to_numpy()
     relative = model.seasonality_mode == "multiplicative"
