@@ -104,7 +104,8 @@ def _table(scores: dict[str, dict[int, dict[str, float]]], models: list[str], ho
 
 
 def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = None) -> dict[str, Any]:
-    cfg = load_model_config()
+    # One LightGBM thread per pool process: the pool already keeps every core busy.
+    cfg = load_model_config().with_overrides({"challenger": {"lgbm": {"num_threads": 1}}})
     features = load_chain()
     if quick:
         features = features[features["unique_id"].isin(sorted(features["unique_id"].unique())[::15])]

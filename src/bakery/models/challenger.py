@@ -265,7 +265,7 @@ def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_in
     if with_intervals:
         lo_a, hi_a = (1 - cfg.interval_width) / 2, (1 + cfg.interval_width) / 2
         quantiles = tuple(
-            lgb.LGBMRegressor(**{**params, "objective": "quantile", "alpha": a}).fit(
+            lgb.LGBMRegressor(**{**params, **cfg.challenger.get("quantile_lgbm", {}), "objective": "quantile", "alpha": a}).fit(
                 x, target, sample_weight=weight, categorical_feature=["store", "product"]
             )
             for a in (lo_a, hi_a)
