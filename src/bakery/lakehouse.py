@@ -228,20 +228,31 @@ class Lakehouse:
         self._save(writer, layer, name)
 
     def merge(self, df: DataFrame, layer: str, name: str, keys: Sequence[str], *, update: bool = True,
-              partition_by: Sequence[str] | None = None, condition: str | None = None) -> None:
+              partition_by: Sequence[str] | None = None, condition: str | None = None,
+              delete: str | None = None) -> None:
         """Upsert df into the table on its natural keys (null-safe); creates the table on first use.
 
         update=False inserts new keys only (first write wins); `condition` restricts which
         matched rows are updated (for example only when a value changed), so reruns commit no change.
+        `delete` names a boolean column of df (not written) marking keys to delete instead, in the same commit.
         """
+        columns = [c for c in df.columns if c != delete]
         if not self.exists(layer, name):
-            self._save(self._writer(df, "append", partition_by), layer, name)
+            rows = df if delete is None else df.filter(~F.col(delete)).select(*columns)
+            self._save(self._writer(rows, "append", partition_by), layer, name)
             return
         on = " AND ".join(f"t.`{k}` <=> s.`{k}`" for k in keys)
         builder = self.delta_table(layer, name).alias("t").merge(df.alias("s"), on)
+        if delete is None:
+            if update:
+                builder = builder.whenMatchedUpdateAll(condition=condition)
+            builder.whenNotMatchedInsertAll().execute()
+            return
+        values = {f"`{c}`": f"s.`{c}`" for c in columns}
+        builder = builder.whenMatchedDelete(condition=f"s.`{delete}`")
         if update:
-            builder = builder.whenMatchedUpdateAll(condition=condition)
-        builder.whenNotMatchedInsertAll().execute()
+            builder = builder.whenMatchedUpdate(condition=condition, set=values)
+        builder.whenNotMatchedInsert(condition=f"NOT s.`{delete}`", values=values).execute()
 
     def delete(self, layer: str, name: str, condition: str) -> None:
         if self.exists(layer, name):

@@ -6,7 +6,9 @@ ingest readers and `map_columns`; "validate" runs `validate_raw` with the stored
 bad-rows CSV in staging); "load" runs `import_file`, which validates again and lands the good rows as
 landing/<kind>/import_*.parquet only when the error rate is within the threshold. Every accepted upload is a
 batch: a row in the app database, a copy of the original under <home>/app/uploads/<batch_id>/, and an event
-in ops.upload_batches (batch_id, source_file, status) so the pipeline can leave out soft-deleted batches.
+in ops.upload_batches (batch_id, source_file, status). From the next ETL run on, silver leaves out the rows
+of deleted or replaced batches and takes out those it already holds (bakery.silver.retired). A replacement
+is a new batch; rows stored from the batch it replaces do not count as duplicates when it is loaded.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
 from bakery.app.reshape import ReshapeError, reshape
 from bakery.app.retrain import request_retrain
+from bakery.ingest.landing import landing_relpath
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes
 
 log = logging.getLogger(__name__)
@@ -260,6 +263,15 @@ def _log_batch(ctx: AppContext, b: UploadBatch, source_file: str | None) -> None
         log.exception("could not append to ops.upload_batches for %s", b.batch_id)
 
 
+def _landing_files(ctx: AppContext, batch_id: str | None) -> list[str]:
+    """The landing file of an accepted batch: a replacement's rows for its keys are not stored duplicates."""
+    if not batch_id:
+        return []
+    with ctx.db.session() as s:
+        b = s.get(UploadBatch, batch_id)
+        return [b.path] if b is not None and b.status == "accepted" and b.path else []
+
+
 def _history_days(ctx: AppContext, kind: str, rows: pd.DataFrame) -> int:
     """How many store x product x day observations an upload adds (for the retraining rule)."""
     if kind == "sales":
@@ -283,7 +295,7 @@ def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: di
         source = staged.path.parent / "reshaped.csv"
         raw.frame().to_csv(source, index=False)
     result = import_file(ctx.settings, staged.kind, source, mapping=mapping, on_duplicate=on_duplicate,
-                         max_error_rate=max_error_rate)
+                         max_error_rate=max_error_rate, replaces_files=_landing_files(ctx, replaces))
     report = json.loads(result.report_path.read_text(encoding="utf-8"))
     batch_id = _new_batch_id()
     landed = result.landing_path
@@ -295,7 +307,7 @@ def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: di
                         rows_rejected=int(result.totals.get("invalid_rows", 0)),
                         rows_duplicate=int(result.totals.get("skipped_duplicates", 0)), on_duplicate=on_duplicate,
                         max_error_rate=max_error_rate, replaces=replaces,
-                        path=str(landed.relative_to(ctx.settings.landing_dir)) if landed else None,
+                        path=landing_relpath(ctx.settings, landed) if landed else None,
                         report=json.dumps({k: report.get(k) for k in ("reason", "totals", "mapping", "fatal",
                                                                        "ignored_columns", "bad_rows_csv")}))
     flagged = False

@@ -14,7 +14,7 @@ import datetime as dt
 import json
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -114,11 +114,14 @@ def _stored_value(value: Any) -> Any:
     return value
 
 
-def stored_keys(settings: Settings, spec: SourceSpec) -> set[tuple] | None:
-    """Natural keys already in silver.<table> as typed tuples (None when the table does not exist yet)."""
-    df = _silver(settings, spec.table, list(spec.keys))
+def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[str] = ()) -> set[tuple] | None:
+    """Natural keys already in silver.<table> as typed tuples (None when the table does not exist yet),
+    leaving out the rows that came from `ignore_files` (landing files, as `_source_file`)."""
+    df = _silver(settings, spec.table, [*spec.keys, *(["_source_file"] if ignore_files else [])])
     if df is None:
         return None
+    if ignore_files:
+        df = df[~df.pop("_source_file").isin(list(ignore_files))]
     return {tuple(_stored_value(v) for v in row) for row in df.itertuples(index=False, name=None)}
 
 
@@ -151,8 +154,11 @@ def _write_landing(path: Path, rows: pd.DataFrame, spec: SourceSpec) -> None:
 
 def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str, str | None] | None = None,
                 on_duplicate: str = "skip", max_error_rate: float = 0.0,
-                today: dt.date | None = None) -> ImportResult:
+                today: dt.date | None = None, replaces_files: Collection[str] = ()) -> ImportResult:
     """Validate `file` as `kind` and, when its bad-row rate is at most max_error_rate, land its good rows.
+
+    replaces_files: landing files of the upload this one replaces; their rows in silver are about to be
+    taken out, so they do not count as stored duplicates (the replacement's rows for the same keys land).
 
     Raises ValueError for an unknown kind or bad arguments, FileNotFoundError for a missing file; every
     problem with the file's content is a rejection with a report instead.
@@ -177,7 +183,7 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
                        None, {"fatal": f"{rej.rule}: {rej.reason}"})
     notes: list[str] = []
     try:
-        existing, zones = stored_keys(settings, spec), store_timezones(settings)
+        existing, zones = stored_keys(settings, spec, replaces_files), store_timezones(settings)
     except StoredDataUnavailable as exc:
         log.warning("%s", exc)
         existing, zones = None, {}

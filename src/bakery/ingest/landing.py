@@ -11,7 +11,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from bakery.config import Settings
 
@@ -27,6 +27,20 @@ class LandingFile:
     relpath: str
     size: int
     mtime: float
+
+
+def landing_relpath(settings: Settings, path: Path | str) -> str:
+    """A landing file's name as bronze records it in `_source_file`: relative to the landing dir, `/`-separated.
+
+    A Path is a file in the landing dir. A str is a name recorded elsewhere (ops.upload_batches), possibly on
+    Windows: its separators, `./` and `//` are normalised, and an absolute path inside the landing dir is made
+    relative to it, so it compares equal to `_source_file`.
+    """
+    if isinstance(path, Path):
+        return path.relative_to(settings.landing_dir).as_posix()
+    name = PurePosixPath(str(path).replace("\\", "/"))
+    root = PurePosixPath(settings.landing_dir.as_posix())
+    return (name.relative_to(root) if name.is_relative_to(root) else name).as_posix()
 
 
 def _hidden(name: str) -> bool:
@@ -46,8 +60,7 @@ def scan_kind(settings: Settings, kind: str) -> list[LandingFile]:
                 continue
             path = Path(dirpath) / name
             st = path.stat()
-            rel = path.relative_to(settings.landing_dir).as_posix()
-            files.append(LandingFile(kind, path, rel, st.st_size, st.st_mtime))
+            files.append(LandingFile(kind, path, landing_relpath(settings, path), st.st_size, st.st_mtime))
     return sorted(files, key=lambda f: (f.mtime, f.relpath))
 
 

@@ -1,20 +1,24 @@
 """build_silver: bronze -> silver for every source (rules, dedupe, quality gate, MERGE), then inventory.
 
 Per source, in dependency order (stores and products first: the others are checked against them and
-read store timezones from them), the bronze batches not yet taken are cast and checked, rejected rows go
-to ops.quarantine, the rest are deduplicated on the natural keys and validated with the source's
-quality suite. A failed CRITICAL expectation blocks the source: its silver table keeps its previous
-state and its batches are taken again next run. Otherwise changed rows are MERGEd into silver.
-Then silver.inventory_daily follows the merged input batches, and the run's records are written in one
-commit each: ops.reconciliation (every bronze row accounted for), ops.dq_results and, last,
-ops.silver_progress. Every write before the progress record is idempotent, so a crash anywhere only
-means the next run takes the same batches again and ends in the same state.
+read store timezones from them), the rows of uploads deleted or replaced in the app since the last run
+are first taken out of silver (bakery.silver.retired). Then the bronze batches not yet taken are cast
+and checked, leaving out rows of retired uploads (counted as `retired` in the reconciliation, not
+quarantined: they broke no rule); rejected rows go to ops.quarantine, the rest are deduplicated on the
+natural keys and validated with the source's quality suite. A failed CRITICAL expectation blocks the
+source: its silver table keeps its previous state and its batches are taken again next run. Otherwise
+changed rows are MERGEd into silver. Then silver.inventory_daily follows the merged input batches and
+the removals, and the run's records are written in one commit each: ops.reconciliation (every bronze row
+accounted for), ops.dq_results and, last, ops.silver_progress. Every write before the progress record is
+idempotent, so a crash anywhere only means the next run takes the same batches (and retired uploads)
+again and ends in the same state.
 """
 
 from __future__ import annotations
 
 import logging
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -33,6 +37,7 @@ from bakery.silver.inventory import INPUTS, InventoryOutcome, refresh_inventory
 from bakery.silver.inventory import STEP as INVENTORY_STEP
 from bakery.silver.quality import DQResult, QualityRunner, blocks
 from bakery.silver.records import (
+    RETIRED_STEP,
     SILVER_STEP,
     BatchCounts,
     load_progress,
@@ -40,11 +45,13 @@ from bakery.silver.records import (
     record_progress,
     record_reconciliation,
 )
+from bakery.silver.retired import Removal, RetiredUpload, from_files, retired_uploads, take_out
 from bakery.silver.timezones import require_utc_session
 
 log = logging.getLogger(__name__)
 
 DIMENSIONS = ("stores", "products")
+RETIRED = "retired"                # the fate of a bronze row from a retired upload
 
 
 @dataclass
@@ -58,6 +65,7 @@ class SourceOutcome:
     updated: int = 0
     blocked: bool = False
     dq: list[DQResult] = field(default_factory=list)
+    removal: Removal = field(default_factory=Removal)
 
     def total(self, name: str) -> int:
         return sum(getattr(b, name) for b in self.batches)
@@ -73,7 +81,12 @@ class SourceOutcome:
             lines = [f"{self.source}: {self.total('bronze_rows')} bronze rows -> {self.total('silver_rows')} silver "
                      f"({self.inserted} new, {self.updated} changed), {self.total('quarantined')} quarantined, "
                      f"{self.total('duplicates')} duplicates"
+                     + (f", {self.total('retired')} from retired uploads" if self.total("retired") else "")
                      + (f", {self.total('held_back')} held back" if self.blocked else "")]
+        if self.removal.batches:
+            lines.append(f"{self.source}: retired upload(s) {', '.join(self.removal.batches)}: "
+                         f"{self.removal.removed} silver rows taken out "
+                         f"({self.removal.restored} back to an earlier file's row)")
         if self.blocked:
             lines.append(f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
                          "and downstream steps skip it this run")
@@ -82,10 +95,13 @@ class SourceOutcome:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        totals = {k: self.total(k) for k in ("bronze_rows", "silver_rows", "quarantined", "duplicates", "held_back")}
+        totals = {k: self.total(k) for k in ("bronze_rows", "silver_rows", "quarantined", "duplicates", "held_back",
+                                             "retired")}
+        removal = {"uploads": self.removal.batches, "removed": self.removal.removed,
+                   "restored": self.removal.restored}
         return {"table": self.table, "batches": [b.batch_id for b in self.batches], **totals,
                 "inserted": self.inserted, "updated": self.updated, "blocked": self.blocked,
-                "dq_failures": [vars(r) for r in self.failures]}
+                "retired_uploads": removal, "dq_failures": [vars(r) for r in self.failures]}
 
 
 @dataclass
@@ -147,23 +163,27 @@ def value_columns(spec: SourceSpec) -> list[str]:
     return [c for c in silver_columns(spec) if c not in spec.keys and c not in LINEAGE]
 
 
-def _count(checked: DataFrame, ranked: DataFrame, classified: DataFrame) -> tuple[dict[str, BatchCounts], dict[str, int]]:
-    """Per batch counts (bronze, quarantined, silver, duplicates) and the number of rows per action.
+def _count(checked: DataFrame, ranked: DataFrame, classified: DataFrame,
+           retired: DataFrame | None) -> tuple[dict[str, BatchCounts], dict[str, int]]:
+    """Per batch counts (bronze, quarantined, silver, duplicates, retired) and the number of rows per action.
 
     One Spark job, which also fills the caches of `checked` and `classified`.
     """
     fates = (checked.select("_batch_id", F.when(F.size(VIOLATIONS) > 0, "quarantined").otherwise("valid").alias(ACTION))
              .unionByName(ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)))
              .unionByName(classified.select("_batch_id", ACTION)))
+    if retired is not None:
+        fates = fates.unionByName(retired.select("_batch_id", F.lit(RETIRED).alias(ACTION)))
     counts: dict[str, BatchCounts] = {}
     actions: dict[str, int] = {}
     for r in fates.groupBy("_batch_id", ACTION).count().collect():
         c = counts.setdefault(r._batch_id, BatchCounts(r._batch_id))
         n, action = r["count"], r[ACTION]
         actions[action] = actions.get(action, 0) + n
-        if action in ("quarantined", "valid"):
+        if action in ("quarantined", "valid", RETIRED):
             c.bronze_rows += n
             c.quarantined += n if action == "quarantined" else 0
+            c.retired += n if action == RETIRED else 0
         elif action in TO_SILVER:
             c.silver_rows += n
         else:
@@ -177,8 +197,12 @@ def _merge_condition(spec: SourceSpec) -> str:
 
 
 def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batches: list[str], as_of: date,
-                     dq: QualityRunner, outcome: SourceOutcome) -> None:
+                     dq: QualityRunner, outcome: SourceOutcome, retired: list[RetiredUpload]) -> None:
     bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
+    left_out = None
+    if retired:
+        left_out = bronze.filter(from_files(retired))
+        bronze = bronze.filter(~from_files(retired))
     checked = check_rows(bronze, spec, as_of, _references(lh, settings)).persist(StorageLevel.MEMORY_AND_DISK)
     good, rejected = split_checked(checked, spec)
     ranked = rank_latest(good, spec.keys)
@@ -186,7 +210,7 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
     classified = classify(winners, _silver(lh, spec), spec.keys, value_columns(spec)).persist(
         StorageLevel.MEMORY_AND_DISK)
     try:
-        counts, actions = _count(checked, ranked, classified)
+        counts, actions = _count(checked, ranked, classified, left_out)
         outcome.inserted, outcome.updated = actions.get("insert", 0), actions.get(UPDATE, 0)
         n_winners = sum(n for a, n in actions.items() if a not in ("quarantined", "valid", "superseded"))
         outcome.dq += dq.validate_batch(spec, classified.select(*silver_columns(spec)), n_winners)
@@ -195,7 +219,7 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
             quarantine_rows(lh, rejected)
         if outcome.blocked:
             for c in counts.values():
-                c.silver_rows, c.duplicates, c.held_back = 0, 0, c.bronze_rows - c.quarantined
+                c.silver_rows, c.duplicates, c.held_back = 0, 0, c.bronze_rows - c.quarantined - c.retired
             outcome.inserted = outcome.updated = 0
         elif outcome.inserted or outcome.updated:
             writes = classified.filter(F.col(ACTION).isin(*WRITES)).select(*silver_columns(spec))
@@ -208,15 +232,20 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
 
 
 def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: date, dq: QualityRunner,
-                 done: set[tuple[str, str, str]]) -> SourceOutcome:
-    """Take one source's new bronze batches into silver (quarantine, MERGE), then check its freshness.
+                 done: set[tuple[str, str, str]], retired: list[RetiredUpload] | None = None) -> SourceOutcome:
+    """Take newly retired uploads (this source's) out of silver, then take the source's new bronze batches in
+    (quarantine, MERGE) without the rows of retired uploads, then check its freshness.
 
     The run's records (reconciliation, quality results, progress) are written by build_silver.
     """
     outcome = SourceOutcome(spec.kind, spec.table)
     batches = pending_batches(lh, spec, done)
+    retired = [u for u in retired or () if u.kind == spec.kind]
+    new = [u for u in retired if (RETIRED_STEP, spec.kind, u.batch_id) not in done]
+    if new:
+        outcome.removal = take_out(lh, spec, retired, new, batches, as_of, _references(lh, settings))
     if batches:
-        _process_batches(lh, settings, spec, batches, as_of, dq, outcome)
+        _process_batches(lh, settings, spec, batches, as_of, dq, outcome, retired)
     outcome.dq += dq.validate_freshness(spec, _silver(lh, spec), as_of)
     for line in outcome.summary_lines():
         log.log(_level(line), line)
@@ -237,22 +266,33 @@ def _inventory_pending(result: SilverResult, done: set[tuple[str, str, str]]) ->
     return sorted(merged - taken)
 
 
+def _removed_from(outcomes: Iterable[SourceOutcome]) -> dict[str, date]:
+    """Store -> first day whose inventory inputs lost (or got back) rows through retired uploads."""
+    first: dict[str, date] = {}
+    for o in outcomes:
+        for store, day in o.removal.stores.items():
+            first[store] = min(day, first.get(store, day))
+    return first
+
+
 def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) -> SilverResult:
     """Bring every silver table (and silver.inventory_daily) up to date with bronze; see the module doc."""
     require_utc_session(lh.spark)
     run_id = uuid.uuid4().hex[:12]
     dq = QualityRunner(settings)
     done = load_progress(lh)
+    retired = retired_uploads(lh)
     result = SilverResult()
     for kind in source_order(settings):
-        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done)
+        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done, retired)
     outcomes = result.sources.values()
     record_reconciliation(lh, [(o.source, c, "blocked" if o.blocked else "ok") for o in outcomes for c in o.batches],
                           batch_id)
     inventory_batches = _inventory_pending(result, done)
-    result.inventory = refresh_inventory(lh, settings, inventory_batches)
+    result.inventory = refresh_inventory(lh, settings, inventory_batches, _removed_from(outcomes))
     record_dq_results(lh, run_id, batch_id, [r for o in outcomes for r in o.dq])
     progress = [(SILVER_STEP, o.source, c.batch_id, c.bronze_rows) for o in outcomes if not o.blocked for c in o.batches]
     progress += [(INVENTORY_STEP, source, batch, None) for source, batch in inventory_batches]
+    progress += [(RETIRED_STEP, o.source, upload, None) for o in outcomes for upload in o.removal.batches]
     record_progress(lh, progress, batch_id)
     return result

@@ -13,6 +13,10 @@ the level, so closing - (opening + delivered - sold) is the count's adjustment (
 
 Recomputation is incremental: when POS, uploads, deliveries or snapshots change, each affected store is
 recomputed from the earliest changed local date, starting from the stored closing of the day before.
+When input rows were taken out (retired uploads, bakery.silver.retired), those stores are recomputed from
+the first day that lost rows, and stored days the remaining inputs no longer produce (a series or its
+first or last days that only the retired rows made) are deleted in the same MERGE, so the table ends as a
+full rebuild would.
 """
 
 from __future__ import annotations
@@ -55,6 +59,7 @@ INVENTORY_SCHEMA = T.StructType([
     T.StructField("correction", T.DoubleType(), False),
 ])
 FLOW_COLUMNS = ("sold", "delivered", "sold_after", "delivered_after")
+DELETE = "_delete"                 # marks stored days a MERGE deletes (inputs lost their rows)
 
 
 @dataclass
@@ -233,30 +238,40 @@ def changed_rows(rows: DataFrame, existing: DataFrame | None) -> DataFrame:
 
 
 def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, ends: DataFrame | None,
-                   existing: DataFrame | None) -> tuple[int, int]:
+                   existing: DataFrame | None, prune: bool = False) -> tuple[int, int]:
     """Compute stock levels and MERGE the rows that differ from the stored ones (no change, no commit).
 
-    Returns (rows written, rows with a negative-stock correction among them).
+    prune: also delete the `existing` rows the computation no longer produces (same commit).
+    Returns (rows written or deleted, rows with a negative-stock correction among them).
     """
     flows = flows.persist()    # read twice by stock_levels (the series spans and the days)
-    rows = changed_rows(inventory_table(stock_levels(flows, anchors, ends)), existing).persist()
+    levels = inventory_table(stock_levels(flows, anchors, ends))
+    rows = changed_rows(levels, existing)
+    if prune and existing is not None:
+        stale = existing.select(*KEYS).join(levels.select(*KEYS), list(KEYS), "left_anti")
+        rows = rows.withColumn(DELETE, F.lit(False)).unionByName(
+            stale.withColumn(DELETE, F.lit(True)), allowMissingColumns=True)
+    rows = rows.persist()
     try:
         counts = rows.agg(F.count(F.lit(1)).alias("n"), F.count(F.when(F.col("correction") > 0, 1)).alias("c")).first()
         if counts.n:
             values = [c for c in INVENTORY_SCHEMA.fieldNames() if c not in KEYS]
             changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in values)
-            lh.merge(rows, *TABLE, keys=KEYS, condition=changed)
+            lh.merge(rows, *TABLE, keys=KEYS, condition=changed, delete=DELETE if DELETE in rows.columns else None)
         return int(counts.n), int(counts.c)
     finally:
         rows.unpersist()
         flows.unpersist()
 
 
-def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]]) -> InventoryOutcome:
+def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]],
+                      removed: dict[str, date] | None = None) -> InventoryOutcome:
     """Bring silver.inventory_daily up to date with the (source, batch) merged into its inputs since its
-    last refresh; the caller records them as taken (step `inventory_daily`) once this returns."""
+    last refresh, and with `removed` (store -> first day whose input rows were taken out); the caller
+    records the batches as taken (step `inventory_daily`) once this returns."""
     outcome = InventoryOutcome()
-    if not pending and lh.exists(*TABLE):
+    removed = removed or {}
+    if not pending and not removed and lh.exists(*TABLE):
         return outcome
     inputs = _read_inputs(lh, settings)
     if all(v is None for v in vars(inputs).values()):
@@ -267,25 +282,32 @@ def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str
         outcome.rows_written, outcome.corrected_rows = _write_changes(lh, daily_flows(inputs), None, None, None)
     else:
         affected = _affected_stores(lh, settings, pending)
+        for store, day in removed.items():
+            affected[store] = min(day, affected.get(store, day))
         outcome.stores = {s: d.isoformat() for s, d in sorted(affected.items())}
         if affected:
             outcome.mode = "incremental"
-            outcome.rows_written, outcome.corrected_rows = _recompute(lh, inputs, affected)
+            outcome.rows_written, outcome.corrected_rows = _recompute(lh, inputs, affected, prune=bool(removed))
     if outcome.rows_written:
         log.info("inventory_daily: %s refresh wrote %d rows (%d with a stock correction)",
                  outcome.mode, outcome.rows_written, outcome.corrected_rows)
     return outcome
 
 
-def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date]) -> tuple[int, int]:
-    """Recompute the affected stores from their first affected day, continuing from the stored closing."""
+def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date],
+               prune: bool = False) -> tuple[int, int]:
+    """Recompute the affected stores from their first affected day, continuing from the stored closing.
+
+    prune (inputs lost rows): series end at their last remaining flow, as in a full build, and stored days
+    beyond what the remaining inputs produce are deleted; otherwise each series is carried to its stored end.
+    """
     stored = lh.read(*TABLE).filter(_since(affected, "date", offset=-1))
     first = F.create_map(*[x for s, d in sorted(affected.items()) for x in (F.lit(s), F.lit(d))])[F.col("store_id")]
     anchors = stored.filter(F.col("date") < first).select(
         *SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock"))
     in_range = stored.filter(F.col("date") >= first)
-    ends = in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
-    return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range)
+    ends = None if prune else in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
+    return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range, prune)
 
 
 def rebuild_inventory(lh: Lakehouse, settings: Settings) -> tuple[int, int]:

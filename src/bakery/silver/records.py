@@ -1,19 +1,23 @@
 """The silver step's own records in the ops layer: progress, reconciliation and data-quality results.
 
 ops.silver_progress (step, source, batch_id, bronze_rows, run_batch_id, processed_at): which bronze
-batches a step has taken; step `silver` per source, `inventory_daily` per input source. Appended once,
-last, by each run, so a crash before it only means the batches are taken again (every write before it
-is idempotent).
+batches a step has taken; step `silver` per source, `inventory_daily` per input source, and
+`retired_upload` per source and retired upload batch (batch_id is the upload's) once silver has left it
+out. Appended once, last, by each run, so a crash before it only means the batches are taken again
+(every write before it is idempotent).
 
 ops.reconciliation, one row per bronze batch and source, with
-bronze_rows = silver_rows + quarantined + duplicates + held_back:
+bronze_rows = silver_rows + quarantined + duplicates + held_back + retired:
   silver_rows  rows that are silver's current row for their key after the batch: inserted, or changed
                a row, or were already applied by an interrupted run of the same batch;
   quarantined  rows that broke at least one rule (ops.quarantine has one entry per broken rule);
   duplicates   rows not applied because another row with the same key wins: a later row of the same
                batch (exact copies included), or silver already holds the same values or newer ones;
-  held_back    rows of a batch whose source failed a CRITICAL quality check (retried next run).
-A later batch may supersede a key; each row describes its batch when it was processed.
+  held_back    rows of a batch whose source failed a CRITICAL quality check (retried next run);
+  retired      rows from an upload deleted or replaced in the app before silver took the batch: left
+               out, not quarantined (they broke no rule); null on rows written before the column existed.
+A later batch may supersede a key, and a later retirement may take a batch's rows out of silver again;
+each row describes its batch when it was processed.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ PROGRESS = ("ops", "silver_progress")
 RECONCILIATION = ("ops", "reconciliation")
 DQ_RESULTS = ("ops", "dq_results")
 SILVER_STEP = "silver"
+RETIRED_STEP = "retired_upload"
 
 PROGRESS_SCHEMA = T.StructType([
     T.StructField("step", T.StringType(), False),
@@ -49,6 +54,7 @@ RECONCILIATION_SCHEMA = T.StructType([
     T.StructField("quarantined", T.LongType(), False),
     T.StructField("duplicates", T.LongType(), False),
     T.StructField("held_back", T.LongType(), False),
+    T.StructField("retired", T.LongType(), True),
     T.StructField("status", T.StringType(), False),
     T.StructField("run_batch_id", T.StringType(), True),
     T.StructField("checked_at", T.TimestampType(), False),
@@ -77,10 +83,12 @@ class BatchCounts:
     quarantined: int = 0
     duplicates: int = 0
     held_back: int = 0
+    retired: int = 0
 
     @property
     def balanced(self) -> bool:
-        return self.bronze_rows == self.silver_rows + self.quarantined + self.duplicates + self.held_back
+        return self.bronze_rows == (self.silver_rows + self.quarantined + self.duplicates + self.held_back
+                                    + self.retired)
 
 
 def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
@@ -107,14 +115,26 @@ def record_progress(lh: Lakehouse, rows: Iterable[tuple[str, str, str, int | Non
 
 def record_reconciliation(lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str) -> None:
     """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row)."""
-    data = [(c.batch_id, source, c.bronze_rows, c.silver_rows, c.quarantined, c.duplicates, c.held_back, status,
-             run_batch_id) for source, c, status in rows]
+    data = [(c.batch_id, source, c.bronze_rows, c.silver_rows, c.quarantined, c.duplicates, c.held_back,
+             c.retired, status, run_batch_id) for source, c, status in rows]
     if not data:
         return
     df = lh.spark.createDataFrame(data, "batch_id string, source string, bronze_rows long, silver_rows long, "
-                                        "quarantined long, duplicates long, held_back long, status string, "
-                                        "run_batch_id string")
+                                        "quarantined long, duplicates long, held_back long, retired long, "
+                                        "status string, run_batch_id string")
+    _add_missing_columns(lh, RECONCILIATION, RECONCILIATION_SCHEMA)
     lh.merge(_with_now(df, "checked_at", RECONCILIATION_SCHEMA), *RECONCILIATION, keys=("batch_id", "source"))
+
+
+def _add_missing_columns(lh: Lakehouse, table: tuple[str, str], schema: T.StructType) -> None:
+    """Add the schema's newer columns (nullable) to a table written before they existed, so MERGE keeps them."""
+    if not lh.exists(*table):
+        return
+    present = set(lh.read(*table).columns)
+    missing = [f for f in schema.fields if f.name not in present]
+    if missing:
+        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+        lh.spark.sql(f"ALTER TABLE {lh.identifier(*table)} ADD COLUMNS ({columns})")
 
 
 def record_dq_results(lh: Lakehouse, run_id: str, batch_id: str, results: Sequence[DQResult]) -> None:
