@@ -84,6 +84,11 @@ def test_deleted_and_replaced_uploads_leave_silver_inventory_and_gold_on_the_nex
     assert _gold_day(lh, s1) == {p1: 5.0, p2: 7.0}
 
     uploads.soft_delete(ctx, ANA, deleted)
+    # The dry run ("Validar") judges duplicates as the load will: the replaced batch's keys are not stored ones.
+    staged = uploads.stage(ctx, ANA, "sales", "ventas.csv", f"date,store_id,product_id,quantity_sold\n{DAY},{s2},{p1},9\n".encode())
+    raw = uploads.parse(ctx, staged, None)
+    assert uploads.validate(ctx, staged, raw, None, "skip").to_dict()["totals"]["skipped_duplicates"] == 1
+    assert uploads.validate(ctx, staged, raw, None, "skip", replaces=replaced).to_dict()["totals"]["skipped_duplicates"] == 0
     replacement = _upload(ctx, [(s2, p1, 9)], replaces=replaced)    # same key: not skipped as already stored
     assert replacement["totals"]["rows_written"] == 1
     late = _upload(ctx, [(s1, p3, 2)])["batch_id"]     # reaches bronze (with the replacement), then is deleted

@@ -248,7 +248,8 @@ def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
     values = ["Datum", "Filiale", "Artikel", "Menge", "__none__", "__none__"]
     state = [("uploads-token", "data", token), (ids, "id", ids), (ids, "value", values), ("uploads-dup", "value", "skip"),
              ("uploads-rate", "value", 0.5), ("uploads-shape", "value", None)]
-    r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], state)
+    check_state = state + [("uploads-replaces", "value", None)]
+    r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], check_state)
     text = r.get_data(as_text=True)
     assert "uploads-check" in text and "uploads-bad-rows" in text and landed(app_settings) == []
     assert c.client.get(f"/download/staging/{token['token']}/bad_rows.csv").status_code == 200
@@ -256,7 +257,7 @@ def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
                state + [("uploads-replaces", "value", None)])
     assert "uploads-result-ok" in r.get_data(as_text=True) and len(landed(app_settings)) == 1
     assert browser_client("mgr").call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)],
-                                      state).status_code == 403
+                                      check_state).status_code == 403
 
 
 # ---- reshaping and the real files --------------------------------------------------------------------------

@@ -222,15 +222,17 @@ def preview(raw: RawTable, mapping: dict[str, str], columns: list[str], n: int) 
             for idx, r in zip(frame.index, frame.to_dict("records"), strict=True)]
 
 
-def validate(ctx: AppContext, staged: Staged, raw: RawTable, mapping: dict[str, Any] | None, on_duplicate: str):
-    """A dry run of the import validation (same function, same stored keys); writes only the bad-rows CSV."""
+def validate(ctx: AppContext, staged: Staged, raw: RawTable, mapping: dict[str, Any] | None, on_duplicate: str,
+             replaces: str | None = None):
+    """A dry run of the import validation (same function, same stored keys as commit, so the rows of the
+    batch it would replace are not duplicates); writes only the bad-rows CSV."""
     from bakery.ingest.importer import _write_bad_rows, store_timezones, stored_keys
     from bakery.ingest.mapping import load_synonyms
     from bakery.ingest.validate import validate_raw
 
     spec = ctx.settings.source(staged.kind)
     report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(ctx.settings),
-                          existing_keys=stored_keys(ctx.settings, spec),
+                          existing_keys=stored_keys(ctx.settings, spec, _landing_files(ctx, replaces)),
                           store_timezones=store_timezones(ctx.settings), on_duplicate=on_duplicate)
     reasons = report.row_reasons()
     bad = staged.path.parent / "bad_rows.csv"

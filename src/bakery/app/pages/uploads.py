@@ -203,7 +203,7 @@ def _report_view(ctx: AppContext, lang: str, report: dict[str, Any], token: str 
 
 
 def on_validate(ctx: AppContext, principal: Principal, lang: str, token_data: dict | None, ids: list, values: list,
-                on_duplicate: str, rate: float | None, shape_text: str | None) -> Any:
+                on_duplicate: str, rate: float | None, shape_text: str | None, replaces: str | None = None) -> Any:
     if not token_data:
         return notice(t("up.no_file", lang), "warn")
     try:
@@ -211,7 +211,7 @@ def on_validate(ctx: AppContext, principal: Principal, lang: str, token_data: di
         raw = uploads.parse(ctx, staged, parse_shape(shape_text))
     except (FileRejected, ReshapeError) as exc:
         return notice(t("up.file_rejected", lang, reason=str(exc)), "error")
-    report = uploads.validate(ctx, staged, raw, chosen_mapping(ids, values), on_duplicate)
+    report = uploads.validate(ctx, staged, raw, chosen_mapping(ids, values), on_duplicate, replaces or None)
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     body = report.to_dict(max_errors=200)
     body["ok"] = report.fatal is None and report.error_rate <= limit
@@ -268,10 +268,11 @@ def register(app: Any, ctx: AppContext) -> None:
     @app.callback(Output(f"{P}-report", "children"), Input(f"{P}-validate", "n_clicks"),
                   State(f"{P}-token", "data"), State({"type": f"{P}-map", "col": ALL}, "id"),
                   State({"type": f"{P}-map", "col": ALL}, "value"), State(f"{P}-dup", "value"),
-                  State(f"{P}-rate", "value"), State(f"{P}-shape", "value"), prevent_initial_call=True)
+                  State(f"{P}-rate", "value"), State(f"{P}-shape", "value"), State(f"{P}-replaces", "value"),
+                  prevent_initial_call=True)
     @secured(STAFF)
-    def _validate(principal, lang, _n, token_data, ids, values, on_duplicate, rate, shape_text):
-        return on_validate(ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text)
+    def _validate(principal, lang, _n, token_data, ids, values, on_duplicate, rate, shape_text, replaces):
+        return on_validate(ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces)
 
     @app.callback(Output(f"{P}-report", "children", allow_duplicate=True),
                   Output(f"{P}-batches", "children"), Input(f"{P}-load", "submit_n_clicks"),
