@@ -171,7 +171,7 @@ def build_parser() -> argparse.ArgumentParser:
     from bakery.forecasting.cli_commands import add_forecasting_parsers
 
     add_forecasting_parsers(sub)  # `train`, `forecast`, `backtest`, `model list|promote|rollback`
-    add_app_parsers(sub)  # `app` and `users add|list|set`
+    add_app_parsers(sub)  # `app`, `app-db status|upgrade` and `users add|list|set`
     return parser
 
 

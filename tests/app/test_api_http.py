@@ -8,6 +8,7 @@ import re
 import pytest
 import requests
 
+from bakery.app import audit
 from tests.app.conftest import PASSWORDS
 
 
@@ -80,6 +81,12 @@ def test_manager_asking_for_another_store_gets_403_either_way(live):
         ghost = get(live, path, tok, store_id="S404")
         assert other.status_code == ghost.status_code == 403
         assert other.json() == ghost.json()
+    denied, _ = audit.query(live.ctx.db, audit.AuditQuery(action="access.denied", actor="mgr"))
+    assert {(d["target"], d["detail"]["method"]) for d in denied} >= {("/api/v1/forecasts", "GET"),
+                                                                     ("/api/v1/sales", "GET")}
+    scoped = [d for d in denied if d["target"] in ("/api/v1/forecasts", "/api/v1/sales")]
+    assert len(scoped) == 4 and all(not d["success"] and d["ip"] == "127.0.0.1" for d in scoped)
+    assert {d["detail"]["reason"] for d in scoped} == {"this store is outside your scope"}
     assert get(live, "/api/v1/forecasts", token(live, "ana"), store_id="S404").json()["items"] == []
 
 

@@ -115,6 +115,26 @@ def cmd_users_set(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_app_db(args: argparse.Namespace, settings: Settings) -> int:
+    """`app-db status` (exit 1 when migrations are pending) and `app-db upgrade`."""
+    from bakery.app import migrate
+    from bakery.app.appconf import load_app_config
+    from bakery.app.db import Database
+
+    db = Database(load_app_config(settings).database_url, migrate=False)
+    try:
+        before = migrate.state(db.engine)
+        after = migrate.upgrade(db.engine) if args.app_db_command == "upgrade" else before
+    finally:
+        db.dispose()
+    if args.app_db_command == "upgrade":
+        sys.stdout.write(f"app database: revision {before.current or 'none'} -> {after.current}\n")
+        return EXIT_OK
+    pending = "" if before.up_to_date else " (pending: run `bakery app-db upgrade`)"
+    sys.stdout.write(f"app database: revision {before.current or 'none'}, newest {before.head}{pending}\n")
+    return EXIT_OK if before.up_to_date else EXIT_FAILURE
+
+
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the web app and the HTTP API until stopped."""
     from bakery.app.app import create_app, warm_caches
@@ -137,11 +157,17 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_app_parsers(subparsers: argparse._SubParsersAction) -> None:
-    """Register `app` and `users` on the main parser's subcommands."""
+    """Register `app`, `app-db` and `users` on the main parser's subcommands."""
     p = subparsers.add_parser("app", help="serve the web app and HTTP API on localhost")
     p.add_argument("--host", default=None, help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=None, help="port (default 8050)")
     p.set_defaults(func=cmd_app)
+
+    db = subparsers.add_parser("app-db", help="the app database's schema migrations")
+    dsub = db.add_subparsers(dest="app_db_command", required=True)
+    dsub.add_parser("status", help="current and newest revision; exit 1 when migrations are pending")
+    dsub.add_parser("upgrade", help="apply pending migrations (the app also does this when it starts)")
+    db.set_defaults(func=cmd_app_db)
 
     users = subparsers.add_parser("users", help="manage app accounts")
     usub = users.add_subparsers(dest="users_command", required=True)

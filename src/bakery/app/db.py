@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import DDL, Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -83,12 +83,13 @@ class ApiToken(Base):
 
 
 class AuditEvent(Base):
-    """One audited action. The table is append-only (database triggers refuse UPDATE and DELETE)."""
+    """One audited action. The table is append-only (a trigger or rule, made by the first migration, refuses
+    UPDATE and DELETE)."""
 
     __tablename__ = "audit_log"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
-    actor: Mapped[str] = mapped_column(String(200))
+    actor: Mapped[str] = mapped_column(String(200), index=True)
     action: Mapped[str] = mapped_column(String(64), index=True)
     target: Mapped[str | None] = mapped_column(String(500), nullable=True)
     success: Mapped[bool] = mapped_column(Boolean, default=True)
@@ -138,15 +139,6 @@ class UploadBatch(Base):
         return json.loads(self.report) if self.report else {}
 
 
-for _verb in ("UPDATE", "DELETE"):
-    event.listen(AuditEvent.__table__, "after_create", DDL(
-        f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{_verb.lower()} BEFORE {_verb} ON audit_log "
-        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END").execute_if(dialect="sqlite"))
-    event.listen(AuditEvent.__table__, "after_create", DDL(
-        f"CREATE RULE audit_log_no_{_verb.lower()} AS ON {_verb} TO audit_log DO INSTEAD NOTHING"
-    ).execute_if(dialect="postgresql"))
-
-
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur = dbapi_conn.cursor()
     cur.execute("PRAGMA journal_mode=WAL")
@@ -156,9 +148,9 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
 
 
 class Database:
-    """An engine plus a session factory; creates the schema on first use."""
+    """An engine plus a session factory; migrates the schema to the newest revision on first use."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, migrate: bool = True) -> None:
         self.url = url
         kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
         if url.startswith("sqlite"):
@@ -169,7 +161,10 @@ class Database:
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
             event.listen(self.engine, "connect", _sqlite_pragmas)
-        Base.metadata.create_all(self.engine)
+        if migrate:
+            from bakery.app.migrate import upgrade
+
+            upgrade(self.engine)
         self._factory = sessionmaker(self.engine, expire_on_commit=False)
 
     @contextmanager

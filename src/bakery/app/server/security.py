@@ -9,6 +9,7 @@ from urllib.parse import quote
 import flask
 from flask import g, jsonify, redirect, request, session
 
+from bakery.app import audit
 from bakery.app.auth import Principal
 from bakery.app.context import AppContext
 from bakery.app.i18n import choose
@@ -110,6 +111,17 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
             if not session.get("csrf") or not secrets.compare_digest(str(sent), str(session["csrf"])):
                 return api_error(403, "missing or wrong CSRF token; reload the page")
         return None
+
+    @server.after_request
+    def _audit_denial(resp: flask.Response) -> flask.Response:
+        # Every refusal on the server (API scope, downloads, callbacks, CSRF) leaves an audit row for the admins.
+        if resp.status_code == 403:
+            principal = current_principal()
+            body = resp.get_json(silent=True) if resp.is_json else None
+            reason = body.get("error", {}).get("message") if isinstance(body, dict) else None
+            audit.record(ctx.db, principal.username if principal else "-", "access.denied", request.path[:500],
+                         success=False, ip=client_ip(), method=request.method, reason=reason)
+        return resp
 
     @server.after_request
     def _headers(resp: flask.Response) -> flask.Response:
