@@ -105,6 +105,10 @@ def test_manager_on_a_phone(server, browser, shots):
     _visit(d, server, "/history", "history-graph", shots, "manager_history_phone")
     _visit(d, server, "/stock", "stock-alerts", shots, "manager_stock_phone")
     _visit(d, server, "/events", "events-submit", shots, "manager_events_phone")
+    d.find_element(By.ID, "events-name").send_keys("Fiesta del barrio")
+    d.find_element(By.ID, "events-submit").click()
+    assert "Fiesta del barrio" in _wait(d, "events-ok").text
+    assert list((server.settings.landing_dir / "events").glob("app_event_S01_*.csv"))
     _visit(d, server, "/metrics", "page-forbidden")
 
 
@@ -138,6 +142,11 @@ def test_admin_pages_and_language_switch(server, browser, shots):
     d = browser()
     _login(d, server, "admin")
     _visit(d, server, "/admin/users", "users-table", shots, "admin_users")
+    for element, text in (("users-new-name", "marta"), ("users-new-stores", "S01"),
+                          ("users-new-password", "marta-pass-123")):
+        d.find_element(By.ID, element).send_keys(text)
+    d.find_element(By.ID, "users-create").click()
+    assert "marta" in _wait(d, "users-ok").text and "marta" in d.find_element(By.ID, "users-table").text
     _visit(d, server, "/admin/settings", "settings-table", shots, "admin_settings")
     _visit(d, server, "/admin/health", "health-runs", shots, "admin_health")
     _visit(d, server, "/admin/audit", "audit-rows", shots, "admin_audit")
