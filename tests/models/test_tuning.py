@@ -33,18 +33,13 @@ def test_space_comes_from_config(cfg):
 
 def test_tuning_never_sees_the_evaluation_window(fast_cfg, monkeypatch):
     seen: list[pd.Timestamp] = []
-    original_fit, original_predict = tuning.fit_prophet, tuning.predict_prophet
+    original = tuning.fit_predict_prophet
 
-    def spy_fit(sd, dz, cfg, params, **kw):
-        seen.append(dz.history["ds"].max())
-        return original_fit(sd, dz, cfg, params, **kw)
+    def spy(sd, dz, cfg, params, **kw):
+        seen.extend([dz.history["ds"].max(), dz.future["ds"].max()])
+        return original(sd, dz, cfg, params, **kw)
 
-    def spy_predict(fitted, future, cfg):
-        seen.append(future["ds"].max())
-        return original_predict(fitted, future, cfg)
-
-    monkeypatch.setattr(tuning, "fit_prophet", spy_fit)
-    monkeypatch.setattr(tuning, "predict_prophet", spy_predict)
+    monkeypatch.setattr(tuning, "fit_predict_prophet", spy)
     pdf = make_series(days=200)  # runs into the evaluation window: those rows must stay unseen
     row = tune_series(pdf, fast_cfg, EVAL_START).iloc[0]
     assert seen and max(seen) < EVAL_START

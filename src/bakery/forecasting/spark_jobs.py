@@ -37,12 +37,24 @@ def model_input(features: DataFrame, cfg: ModelConfig, until: date | None = None
     return df
 
 
-def spread(df: DataFrame, key: str = "store_id") -> DataFrame:
-    """df range-partitioned on key, one partition per key value, so that groupBy(key).applyInPandas runs
-    the groups in parallel. Without it, adaptive execution coalesces the small shuffle of a few stores'
-    rows into a single task, and every store trains on one core."""
+TASKS_PER_CORE = 2  # few tasks: each costs ~0.3 s of Spark and Python worker set-up; 2 per core evens out the ends
+
+
+def _cores(spark: SparkSession) -> int:
+    try:
+        return int(spark.sparkContext.defaultParallelism)
+    except Exception:  # Spark Connect has no SparkContext: the shuffle width is the next best guess
+        return int(spark.conf.get("spark.sql.shuffle.partitions", "8"))
+
+
+def spread(df: DataFrame, key: str = "store_id", tasks_per_core: int = TASKS_PER_CORE) -> DataFrame:
+    """df range-partitioned on key into at most `tasks_per_core` tasks per core (and at most one per key
+    value), so that groupBy(key).applyInPandas runs the groups in parallel in a few large tasks. Without it,
+    adaptive execution coalesces the small shuffle of a few stores' rows into a single task, and every store
+    trains on one core; with a task per store, the per-task set-up costs as much as a fit. The range bounds
+    come from sampled rows, so the tasks get similar numbers of rows."""
     n = df.select(key).distinct().count()
-    return df.repartitionByRange(max(n, 1), key)
+    return df.repartitionByRange(max(1, min(n, _cores(df.sparkSession) * tasks_per_core)), key)
 
 
 def _quiet() -> None:
@@ -114,7 +126,8 @@ def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg
         return _dated(out, FORECAST_COLUMNS, ("as_of", "ds"))
 
     # Both sides hash-partitioned alike (range bounds would differ per side and force a coalesced reshuffle).
-    n = max(len(stored["store_id"].unique()) if len(stored) else 0, 1)
+    stores = len(stored["store_id"].unique()) if len(stored) else 0
+    n = max(1, min(stores, _cores(spark) * TASKS_PER_CORE))
     rows = (features.repartition(n, "store_id").groupBy("store_id")
             .cogroup(models.repartition(n, "store_id").groupBy("store_id"))
             .applyInPandas(run, FORECAST_SCHEMA).toPandas())

@@ -91,7 +91,10 @@ def _flag(df: pd.DataFrame, col: str, default: bool) -> pd.Series:
 
 def to_long(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     """Observed days only: closed / not-offered / null-y rows dropped, stock-out days marked censored."""
-    df = _base(features, cfg)
+    return _long(_base(features, cfg), cfg)
+
+
+def _long(df: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     observed = df["y"].notna() & _flag(df, "is_open", True) & _flag(df, "is_offered", True)
     out = df.loc[observed].copy()
     out["y"] = _as_float(out["y"])
@@ -135,7 +138,7 @@ def series_data(pdf: pd.DataFrame, cfg: ModelConfig) -> SeriesData:
     if len(uids) != 1:
         raise ValueError(f"expected the rows of one series, got {len(uids)} unique_id values: {list(uids[:5])}")
     regressors = regressor_columns(base, cfg)
-    obs = to_long(pdf, cfg)
+    obs = _long(base, cfg)
     return SeriesData(
         unique_id=str(uids[0]),
         store_id=str(base["store_id"].iloc[0]),

@@ -26,7 +26,8 @@ log = logging.getLogger(__name__)
 # FORECAST_SCHEMA is re-exported here: applyInPandas(forecast_series, schema=FORECAST_SCHEMA).
 __all__ = [
     "FALLBACK", "FORECAST_COLUMNS", "FORECAST_SCHEMA", "MODEL_SCHEMA", "PROPHET", "PROPHET_DEFAULT", "SEASONAL_NAIVE",
-    "FittedProphet", "deserialize", "fallback_reason", "fit_prophet", "forecast_design", "forecast_series",
+    "FittedProphet", "deserialize", "fallback_reason", "fit_predict_prophet", "fit_prophet", "forecast_design",
+    "forecast_series",
     "predict_prophet", "serialize", "train_series",
 ]
 
@@ -96,11 +97,12 @@ def _varying(frame: pd.DataFrame, cols: list[str]) -> list[str]:
     return [c for c in cols if frame[c].nunique(dropna=True) > 1]
 
 
-def fit_prophet(
-    sd: SeriesData, dz: Design, cfg: ModelConfig, params: dict[str, Any], *, national_only: bool = False
-) -> FittedProphet:
-    """Fit on uncensored observed days after the last long gap. national_only = the default-Prophet
-    baseline: default hyper-parameters, national holidays, no regressors."""
+def _fitted_model(
+    sd: SeriesData, dz: Design, cfg: ModelConfig, params: dict[str, Any], national_only: bool
+) -> tuple[Prophet, list[str], list[str], pd.DataFrame]:
+    """A fitted Prophet on uncensored observed days after the last long gap, its regressors and days-around
+    columns, and the training frame. national_only = the default-Prophet baseline: default
+    hyper-parameters, national holidays, no regressors."""
     hist = _gap_trimmed(dz.history.loc[~dz.history["censored"]], cfg.fallback["max_gap_days"])
     span = (hist["ds"].max() - hist["ds"].min()).days
     if national_only:
@@ -135,13 +137,43 @@ def fit_prophet(
             model.add_regressor(col)
         train = train[["ds", "y", *around, *regs]]
     with_fast_backend(model).fit(train)
-    tail = train.tail(cfg.residual_days)
-    fitted_vals = model.predict(tail)["yhat"].to_numpy()
+    return model, regs, around, train
+
+
+def _residuals(model: Prophet, tail: pd.DataFrame, fitted_vals: np.ndarray) -> tuple[np.ndarray, bool]:
+    """In-sample residuals over the last residual_days (relative ones for a multiplicative model)."""
     relative = model.seasonality_mode == "multiplicative"
     y = tail["y"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         resid = np.where(fitted_vals > 0, y / fitted_vals - 1, np.nan) if relative else y - fitted_vals
+    return resid, relative
+
+
+def fit_prophet(
+    sd: SeriesData, dz: Design, cfg: ModelConfig, params: dict[str, Any], *, national_only: bool = False
+) -> FittedProphet:
+    """A fitted series for the registry (see _fitted_model), with its in-sample residuals for intervals."""
+    model, regs, around, train = _fitted_model(sd, dz, cfg, params, national_only)
+    tail = train.tail(cfg.residual_days)
+    resid, relative = _residuals(model, tail, model.predict(tail)["yhat"].to_numpy())
     return FittedProphet(model, regs, around, resid, relative, sd.country, sd.subdivision, national_only)
+
+
+def fit_predict_prophet(
+    sd: SeriesData, dz: Design, cfg: ModelConfig, params: dict[str, Any], *, national_only: bool = False
+) -> tuple[FittedProphet, pd.DataFrame]:
+    """fit_prophet, then predict_prophet over dz.future, with one Prophet predict call for the in-sample
+    residuals and the future together (Prophet's per-call set-up is a large part of a short predict)."""
+    model, regs, around, train = _fitted_model(sd, dz, cfg, params, national_only)
+    tail = train.tail(cfg.residual_days).drop(columns="y")
+    shell = FittedProphet(model, regs, around, np.array([]), False, sd.country, sd.subdivision, national_only)
+    future = _future_frame(shell, dz.future, cfg)
+    if len(tail) and len(future) and tail["ds"].iloc[-1] >= future["ds"].iloc[0]:
+        raise ValueError("future dates must follow the training dates")
+    fc = model.predict(pd.concat([tail.reset_index(drop=True), future], ignore_index=True))
+    resid, relative = _residuals(model, train.tail(cfg.residual_days), fc["yhat"].to_numpy()[: len(tail)])
+    fitted = FittedProphet(model, regs, around, resid, relative, sd.country, sd.subdivision, national_only)
+    return fitted, _output(fitted, fc.iloc[len(tail):].reset_index(drop=True), cfg)
 
 
 def _in_units(fc: pd.DataFrame, model: Prophet, name: str) -> np.ndarray:
@@ -151,16 +183,24 @@ def _in_units(fc: pd.DataFrame, model: Prophet, name: str) -> np.ndarray:
     return fc["trend"].to_numpy() * values if name in model.component_modes["multiplicative"] else values
 
 
-def predict_prophet(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
-    """yhat (clipped at 0), residual-quantile intervals, and components in units (they sum to the
-    unclipped yhat): trend, weekly, yearly, holidays (incl. days-around), regressors as JSON."""
-    m = fitted.model
+def _future_frame(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """The frame Prophet predicts on: dates, regressors and the days-around-holiday columns."""
     frame = future[["ds", *fitted.regressors]].reset_index(drop=True)
     if fitted.around:
         years = range(int(frame["ds"].dt.year.min()) - 1, int(frame["ds"].dt.year.max()) + 2)
         hol_dates = legal_holiday_dates(fitted.country, fitted.subdivision, years, cfg)
         frame = _with_around(frame, hol_dates, cfg)[["ds", *fitted.regressors, *fitted.around]]
-    fc = m.predict(frame)
+    return frame
+
+
+def predict_prophet(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """yhat (clipped at 0), residual-quantile intervals, and components in units (they sum to the
+    unclipped yhat): trend, weekly, yearly, holidays (incl. days-around), regressors as JSON."""
+    return _output(fitted, fitted.model.predict(_future_frame(fitted, future, cfg)), cfg)
+
+
+def _output(fitted: FittedProphet, fc: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    m = fitted.model
     yhat = fc["yhat"].to_numpy()
     lower, upper = residual_bounds(np.clip(yhat, 0, None), fitted.residuals, cfg.interval_width, fitted.relative)
     holidays_units = _in_units(fc, m, "holidays") + sum(
@@ -190,8 +230,9 @@ def forecast_design(
     reason = fallback_reason(dz.history, cutoff, cfg)
     if reason is None:
         try:
-            fitted = fit_prophet(sd, dz, cfg, cfg.prophet_params(sd.unique_id), national_only=national_only)
-            return predict_prophet(fitted, dz.future, cfg), PROPHET_DEFAULT if national_only else PROPHET, None, fitted
+            fitted, frame = fit_predict_prophet(sd, dz, cfg, cfg.prophet_params(sd.unique_id),
+                                                national_only=national_only)
+            return frame, PROPHET_DEFAULT if national_only else PROPHET, None, fitted
         except Exception as exc:  # noqa: BLE001 - any fit failure must degrade to the fallback, not kill the job
             reason = f"fit_error: {type(exc).__name__}: {str(exc)[:200]}"
             log.warning("prophet failed for %s at %s: %s", sd.unique_id, pd.Timestamp(cutoff).date(), reason)

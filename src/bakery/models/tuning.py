@@ -15,7 +15,7 @@ from hyperopt import STATUS_OK, Trials, fmin, hp, space_eval, tpe
 from bakery.models.backtest import cutoff_design, observed_targets
 from bakery.models.config import ModelConfig
 from bakery.models.frames import SeriesData, series_data
-from bakery.models.prophet_model import fallback_reason, fit_prophet, predict_prophet
+from bakery.models.prophet_model import fallback_reason, fit_predict_prophet
 
 log = logging.getLogger(__name__)
 
@@ -77,11 +77,11 @@ def _loss(work: list[tuple[SeriesData, list[tuple]]], cfg: ModelConfig, params: 
     for sd, folds in work:
         for c, dz, targets in folds:
             try:
-                fitted = fit_prophet(sd, dz, cfg, params)
+                _, frame = fit_predict_prophet(sd, dz, cfg, params)
             except Exception as exc:  # noqa: BLE001 - a failing candidate is just a bad candidate
                 log.debug("tuning fit failed for %s at %s: %s", sd.unique_id, c.date(), exc)
                 return float("inf")
-            yhat = predict_prophet(fitted, dz.future, cfg).set_index("ds")["yhat"].reindex(targets["ds"]).to_numpy()
+            yhat = frame.set_index("ds")["yhat"].reindex(targets["ds"]).to_numpy()
             err += float(np.abs(targets["y"].to_numpy() - yhat).sum())
             denom += float(np.abs(targets["y"]).sum())
     return 100 * err / denom if denom > 0 else float("inf")
