@@ -2,17 +2,18 @@
 
 cmdstanpy writes its input JSON with stanio, which walks every number in Python and streams it through
 json's pure-Python encoder: for a three-year daily series with holidays and regressors that is about
-40% of a Prophet fit. Here the same data (Prophet's own `prepare_data`) is encoded once with the C
-encoder into a temporary file, and CmdStan reads that file. The optimisation itself is unchanged.
+40% of a Prophet fit. Here the same data (Prophet's own `prepare_data`) is encoded once with orjson
+(about 10x faster than even the standard library's C encoder, with the same shortest round-trip floats)
+into a temporary file, and CmdStan reads that file. The optimisation itself is unchanged.
 """
 
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 from typing import Any
 
+import orjson
 from prophet import Prophet
 from prophet.models import CmdStanPyBackend
 
@@ -24,8 +25,8 @@ class FastJsonBackend(CmdStanPyBackend):
         _, data = self.prepare_data(stan_init, stan_data)
         fd, path = tempfile.mkstemp(suffix=".json", prefix="prophet-data-")
         try:
-            with os.fdopen(fd, "w") as fh:
-                fh.write(json.dumps(data))
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(orjson.dumps(data))
             return super().fit(stan_init, stan_data, **{"data": path, **kwargs})
         finally:
             os.remove(path)
