@@ -252,7 +252,8 @@ def model_frame(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
             df[col] = _flag(df, col, default)
     for col in ("store_id", "product_id", *ATTRIBUTES):
         if col in df.columns:
-            df[col] = df[col].map(lambda v: None if pd.isna(v) else str(v))
+            values = df[col]
+            df[col] = values.astype(str).astype(object).where(values.notna(), None)
     for col in regressor_columns(df, cfg).all:
         df[col] = _as_float(df[col])
     return df.reset_index(drop=True)
