@@ -136,7 +136,8 @@ def _fitted_model(
         for col in regs:
             model.add_regressor(col)
         train = train[["ds", "y", *around, *regs]]
-    with_fast_backend(model).fit(train)
+    # The default-Prophet baseline keeps CmdStan's default stopping rule (it is the untouched baseline).
+    with_fast_backend(model, None if national_only else cfg.prophet.get("optimizer")).fit(train)
     return model, regs, around, train
 
 
