@@ -46,6 +46,8 @@ def regressor_columns(frame: pd.DataFrame, cfg: ModelConfig) -> Regressors:
 
 
 def _as_float(series: pd.Series) -> np.ndarray:
+    if series.dtype == np.float64:  # already plain floats (the common case after model_frame): no round trip
+        return series.to_numpy(copy=True)
     return series.astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
 
 
@@ -86,6 +88,8 @@ def _base(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
 def _flag(df: pd.DataFrame, col: str, default: bool) -> pd.Series:
     if col not in df.columns:
         return pd.Series(default, index=df.index)
+    if df[col].dtype == bool:  # numpy bool holds no nulls
+        return df[col]
     return df[col].astype("boolean").fillna(default).astype(bool)
 
 
@@ -153,21 +157,29 @@ def series_data(pdf: pd.DataFrame, cfg: ModelConfig) -> SeriesData:
 
 def climatology(regs: pd.DataFrame, cols: list[str] | tuple[str, ...], window: int) -> pd.DataFrame:
     """Day-of-year means (circular centred window) of the given columns; index 1..366."""
-    doy = regs["ds"].dt.dayofyear
     out = pd.DataFrame(index=pd.RangeIndex(1, 367, name="doy"))
-    for col in cols:
-        sums = regs[col].groupby(doy).sum(min_count=1).reindex(out.index)
-        counts = regs[col].groupby(doy).count().reindex(out.index).fillna(0)
-        half = window // 2
-        wrap_s = pd.concat([sums.iloc[-half:], sums, sums.iloc[:half]]) if half else sums
-        wrap_c = pd.concat([counts.iloc[-half:], counts, counts.iloc[:half]]) if half else counts
-        roll_s = wrap_s.fillna(0).rolling(window, center=True, min_periods=1).sum().to_numpy()
-        roll_c = wrap_c.rolling(window, center=True, min_periods=1).sum().to_numpy()
-        if half:
-            roll_s, roll_c = roll_s[half:-half], roll_c[half:-half]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            clim = np.where(roll_c > 0, roll_s / np.where(roll_c > 0, roll_c, 1), np.nan)
-        out[col] = pd.Series(clim, index=out.index).fillna(regs[col].mean())
+    cols = list(cols)
+    if not cols:
+        return out
+    day = regs["ds"].dt.dayofyear.to_numpy() - 1
+    values = regs[cols].to_numpy(dtype="float64", na_value=np.nan)
+    seen = ~np.isnan(values)
+    sums = np.column_stack([np.bincount(day[seen[:, j]], values[seen[:, j], j], minlength=366) for j in range(len(cols))])
+    counts = np.column_stack([np.bincount(day[seen[:, j]], minlength=366) for j in range(len(cols))]).astype("float64")
+    both = np.hstack([sums, counts])
+    half = window // 2
+    if half:
+        both = np.vstack([both[-half:], both, both[:half]])
+    rolled = pd.DataFrame(both).rolling(window, center=True, min_periods=1).sum().to_numpy()
+    if half:
+        rolled = rolled[half:-half]
+    roll_s, roll_c = rolled[:, : len(cols)], rolled[:, len(cols) :]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        clim = np.where(roll_c > 0, roll_s / np.where(roll_c > 0, roll_c, 1), np.nan)
+    means = np.array([values[seen[:, j], j].mean() if seen[:, j].any() else np.nan for j in range(len(cols))])
+    clim = np.where(np.isnan(clim), means, clim)
+    for j, col in enumerate(cols):
+        out[col] = clim[:, j]
     return out
 
 
@@ -199,17 +211,23 @@ def design(
     days = pd.date_range(cutoff + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
     future = pd.DataFrame({"ds": days}).merge(sd.regs, on="ds", how="left")
     usable: list[str] = []
+    hist_day = history["ds"].dt.dayofyear.to_numpy() - 1
+    future_day = future["ds"].dt.dayofyear.to_numpy() - 1
+    known_days = (future["ds"] <= weather_until).to_numpy() if weather_until is not None else None
     for col in sd.regressors.weather:
         if past[col].notna().sum() == 0:
             notes.append(f"regressor {col} dropped: no values up to the cutoff")
             continue
-        fill_hist = clim.loc[history["ds"].dt.dayofyear, col].to_numpy()
-        n_nan = int(history[col].isna().sum())
-        if n_nan:
-            notes.append(f"regressor {col}: {n_nan} missing value(s) filled by climatology")
-        history[col] = history[col].fillna(pd.Series(fill_hist, index=history.index))
-        known = future[col].where(future["ds"] <= weather_until) if weather_until is not None else future[col]
-        future[col] = known.fillna(pd.Series(clim.loc[future["ds"].dt.dayofyear, col].to_numpy()))
+        by_day = clim[col].to_numpy()
+        values = history[col].to_numpy(dtype="float64", na_value=np.nan)
+        missing = np.isnan(values)
+        if missing.any():
+            notes.append(f"regressor {col}: {int(missing.sum())} missing value(s) filled by climatology")
+        history[col] = np.where(missing, by_day[hist_day], values)
+        ahead = future[col].to_numpy(dtype="float64", na_value=np.nan)
+        if known_days is not None:
+            ahead = np.where(known_days, ahead, np.nan)
+        future[col] = np.where(np.isnan(ahead), by_day[future_day], ahead)
         usable.append(col)
     for col in (*sd.regressors.planned, *sd.regressors.calendar):
         n_nan = int(history[col].isna().sum())

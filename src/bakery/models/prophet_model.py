@@ -18,6 +18,7 @@ from bakery.models.calendar import around_columns, around_holiday, holiday_table
 from bakery.models.config import ModelConfig
 from bakery.models.frames import Design, SeriesData, design, series_data
 from bakery.models.intervals import residual_bounds
+from bakery.models.lean_prophet import LeanProphet
 from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA, stamp
 from bakery.models.stan_backend import with_fast_backend
 
@@ -106,7 +107,7 @@ def _fitted_model(
     hist = _gap_trimmed(dz.history.loc[~dz.history["censored"]], cfg.fallback["max_gap_days"])
     span = (hist["ds"].max() - hist["ds"].min()).days
     if national_only:
-        model = Prophet(uncertainty_samples=0)
+        model = LeanProphet(uncertainty_samples=0)
         model.add_country_holidays(country_name=sd.country.upper())
         regs, around = [], []
         train = hist[["ds", "y"]]
@@ -117,7 +118,7 @@ def _fitted_model(
         train = _with_around(hist, hol_dates, cfg)
         around = _varying(train, around_columns(cfg))
         regs = _varying(train, dz.regressors)
-        model = Prophet(
+        model = LeanProphet(
             growth="linear",
             n_changepoints=int(p["n_changepoints"]),
             changepoint_range=float(p["changepoint_range"]),
