@@ -24,7 +24,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     sizes = [int(s) for s in args.stores.split(",")]
-    rows = {n: bench(n, args.years, 1, etl_only=True) for n in sizes}
+    rows = {n: bench(n, args.years, 1, mode="etl") for n in sizes}
     cols = ["generate", "bronze", "silver", "gold", "etl_total", "rerun_noop", "peak_rss_mb"]
     log.info("stores  " + "  ".join(f"{c:>11}" for c in cols) + "  etl_s/store  x_vs_first")
     base = rows[sizes[0]]["etl_total"] / sizes[0]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -122,6 +122,27 @@ def test_same_arguments_give_identical_bytes(tmp_path):
     for rel in files_a:
         assert (first.out / rel).read_bytes() == (second.out / rel).read_bytes(), rel
     assert generate_demo(tmp_path / "c", **{**args, "seed": 4}).rows != first.rows
+
+
+def test_last_days_can_arrive_as_daily_files_with_the_same_rows(tmp_path):
+    args = {"stores": 2, "products": 3, "start": date(2026, 1, 1), "end": date(2026, 2, 5), "seed": 3}
+    monthly = generate_demo(tmp_path / "m", **args)
+    daily = generate_demo(tmp_path / "d", **args, daily_days=2)
+    # POS defects are injected per file (an overlapping row at a file boundary), so POS may differ by a few rows.
+    assert {k: v for k, v in daily.rows.items() if k != "pos"} == {k: v for k, v in monthly.rows.items() if k != "pos"}
+    assert abs(daily.rows["pos"] - monthly.rows["pos"]) <= 4
+    for day in ("2026-02-04", "2026-02-05"):
+        names = sorted(p.relative_to(daily.out).as_posix() for p in daily.out.rglob(f"*{day}*"))
+        assert f"pos/pos_S001_{day}.csv" in names and f"deliveries/deliveries_{day}.csv" in names, names
+        assert f"traffic/traffic_{day}.parquet" in names, names
+        dates = [r["timestamp"][:10] for r in records(daily.out / "pos" / f"pos_S001_{day}.csv")]
+        before = (date.fromisoformat(day) - timedelta(days=1)).isoformat()
+        # The day's rows (and, where the overlap defect struck, a repeat of the previous file's last rows).
+        assert dates.count(day) > 0.9 * len(dates) and set(dates) <= {day, before}
+    month = {r["timestamp"][:10] for r in records(daily.out / "pos" / "pos_S001_2026-02.csv")}
+    assert "2026-02-03" in month and not month & {"2026-02-04", "2026-02-05"}
+    with pytest.raises(ValueError, match="daily_days must be between 0 and"):
+        generate_demo(tmp_path / "x", **args, daily_days=36)
 
 
 def test_regenerating_replaces_the_previous_run_but_no_other_file(tmp_path):

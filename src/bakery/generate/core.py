@@ -72,8 +72,12 @@ def _remove_previous(out: Path) -> None:
     log.info("removed the files of the previous generator run in %s", out)
 
 
-def _months(world: World) -> list[tuple[str, slice]]:
-    labels = np.array(world.period.dates.strftime("%Y-%m"))
+def _months(world: World, daily_days: int = 0) -> list[tuple[str, slice]]:
+    """(label, day slice) per month; the last `daily_days` days get a file each, labelled YYYY-MM-DD (the
+    way a chain delivers its daily exports once the history is loaded)."""
+    labels = np.array(world.period.dates.strftime("%Y-%m"), dtype=object)
+    if daily_days:
+        labels[-daily_days:] = world.period.dates[-daily_days:].strftime("%Y-%m-%d")
     firsts = np.flatnonzero(np.concatenate(([True], labels[1:] != labels[:-1])))
     bounds = [*firsts.tolist(), labels.size]
     return [(str(labels[a]), slice(a, b)) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
@@ -110,10 +114,10 @@ def _write_weather(world: World, writer: LandingWriter) -> list[DefectRecord]:
     return records
 
 
-def _pos_pieces(world: World, days: np.ndarray, store_id: str, late: bool) -> list[tuple[str, int, int]]:
+def _pos_pieces(world: World, days: np.ndarray, store_id: str, late: bool, daily_days: int = 0) -> list[tuple[str, int, int]]:
     """(file, first line, end line) per month; the late store's last days go to a file under _late/."""
     pieces = []
-    for label, sl in _months(world):
+    for label, sl in _months(world, daily_days):
         a, b = np.searchsorted(days, [sl.start, sl.stop])
         if b > a:
             pieces.append((f"pos/pos_{store_id}_{label}.csv", int(a), int(b)))
@@ -127,7 +131,7 @@ def _pos_pieces(world: World, days: np.ndarray, store_id: str, late: bool) -> li
     return pieces
 
 
-def _write_pos(world: World, writer: LandingWriter) -> tuple[list[Path], list[DefectRecord], list[Any]]:
+def _write_pos(world: World, writer: LandingWriter, daily_days: int = 0) -> tuple[list[Path], list[DefectRecord], list[Any]]:
     cfg, seed = world.cfg, world.seed
     late_store = world.pick_store(cfg["defects"]["late_file"]["store_index"])
     header = csv_header(POS_COLUMNS)
@@ -139,7 +143,7 @@ def _write_pos(world: World, writer: LandingWriter) -> tuple[list[Path], list[De
         lines = store_lines(cfg, s, world.products, world.stock.sold[i], world.prices, world.promotions.discount[i],
                             world.promotions.code[i], world.calendar.hours[i], seed)
         table = pos_table(lines, s, world.products, world.texts.dates, world.texts.offsets[i], world.promotions.ids)
-        pieces = _pos_pieces(world, lines.day, s.store_id, s is late_store)
+        pieces = _pos_pieces(world, lines.day, s.store_id, s is late_store, daily_days)
         bodies = [csv_body(table.slice(a, b - a)) for _, a, b in pieces]
         names = [name for name, _, _ in pieces]
         rendered, found = render_pos_files(cfg["defects"], bodies, names, stream(seed, "defects", i))
@@ -157,13 +161,14 @@ def _write_pos(world: World, writer: LandingWriter) -> tuple[list[Path], list[De
     return late_paths, records, traffic
 
 
-def _write_monthly(world: World, writer: LandingWriter, traffic: list[Any]) -> None:
-    """Deliveries (CSV), weekly inventory counts (JSON lines) and hourly traffic (Parquet), one file per month."""
+def _write_monthly(world: World, writer: LandingWriter, traffic: list[Any], daily_days: int = 0) -> None:
+    """Deliveries (CSV), weekly inventory counts (JSON lines) and hourly traffic (Parquet), one file per month
+    (and per day for the last daily_days)."""
     cfg = world.cfg
     truck = stream(world.seed, "trucks").integers(0, 15, (len(world.stores), world.period.days)) * 60
     weekday = world.period.dates.weekday.to_numpy()
     snapshot_day = int(cfg["inventory"]["snapshot_weekday"])
-    for label, sl in _months(world):
+    for label, sl in _months(world, daily_days):
         table = deliveries_table(cfg, world.stock, world.stores, world.products, world.texts, sl, truck)
         writer.write(f"deliveries/deliveries_{label}.csv", csv_header(table.column_names) + csv_body(table),
                      "deliveries", table.num_rows)
@@ -199,25 +204,28 @@ def _defect_counts(records: list[DefectRecord], late_rows: int) -> dict[str, int
 
 
 def generate_demo(out: Path, *, stores: int = 6, products: int = 30, start: date, end: date, seed: int = 42,
-                  config: Path | Mapping[str, Any] | None = None) -> GenerateSummary:
+                  config: Path | Mapping[str, Any] | None = None, daily_days: int = 0) -> GenerateSummary:
     """Generate the demo chain's landing files into `out` (deterministic for the arguments).
 
     Writes out/<kind>/... for every source of conf/sources.yml except `sales`, out/_late/pos/ (a POS
     file that arrives late), out/_truth/demand.parquet (true demand, sales, stock-outs) and
     out/_truth/defects.csv (where each injected defect is). `config` is conf/generator.yml's path, or a
-    mapping of overrides deep-merged over it.
+    mapping of overrides deep-merged over it. The POS, deliveries, inventory and traffic rows of the last
+    `daily_days` days go to one file per day (e.g. pos/pos_S001_2026-11-24.csv) instead of their month's.
     """
     cfg = load_config(config) if isinstance(config, Path) else load_config(overrides=config)
     _check_args(stores, products, start, end, seed, len(cfg["products"]))
+    if not 0 <= daily_days < (end - start).days + 1:
+        raise ValueError(f"daily_days must be between 0 and the number of days - 1 ({(end - start).days}), got {daily_days}")
     out = Path(out).resolve()
     _remove_previous(out)
     world = simulate(cfg, stores, products, start, end, seed)
     writer = LandingWriter(out)
     _write_reference(world, writer)
     records = _write_weather(world, writer)
-    late_paths, pos_records, traffic = _write_pos(world, writer)
+    late_paths, pos_records, traffic = _write_pos(world, writer, daily_days)
     records.extend(pos_records)
-    _write_monthly(world, writer, traffic)
+    _write_monthly(world, writer, traffic, daily_days)
     _write_ingredients(world, writer)
     landing_files = len(writer.files)
     _write_truth(world, writer, records)
