@@ -3,6 +3,7 @@ the small demo built through the ETL once per session (read-only; tests that wri
 
 from __future__ import annotations
 
+import logging
 import shutil
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -16,6 +17,20 @@ from bakery.reports import JobReport
 SMALL_START = date(2026, 1, 1)
 SMALL_END = date(2026, 4, 30)
 SMALL_AS_OF = SMALL_END + timedelta(days=1)  # the ETL's run date over the small demo
+
+
+@pytest.fixture(autouse=True)
+def _entry_point_logging_stays_in_its_test():
+    """A test that calls an entry point in-process (cli.main, a job) gets setup_logging's root handlers,
+    bound to that test's captured stderr and home. Later tests must not log into those closed streams."""
+    root = logging.getLogger()
+    before, level = set(root.handlers), root.level
+    yield
+    for handler in list(root.handlers):
+        if handler not in before and type(handler) in (logging.StreamHandler, logging.FileHandler):
+            root.removeHandler(handler)
+            handler.close()
+    root.setLevel(level)
 
 
 @pytest.fixture(scope="session")

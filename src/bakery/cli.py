@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from datetime import date, timedelta
 from pathlib import Path
@@ -193,5 +194,20 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_FAILURE
 
 
+def run() -> None:
+    """The `bakery` console command: main(), then an exit that skips the interpreter's teardown.
+
+    Every write has committed when main() returns. Native runtimes can still abort the teardown after
+    that ("terminate called without an active exception", delta-io/delta-rs#2184: delta-rs threads still
+    running at exit), which turned a finished command's exit code into -6. Logs and output are flushed
+    first; the Spark JVM exits by itself when its Python driver goes away.
+    """
+    code = main()
+    logging.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run()
