@@ -119,6 +119,15 @@ class Lakehouse:
             df = df.filter(_COMPARE[op](F.col(column), F.lit(value)))
         return (df.select(*columns) if columns else df).toArrow()
 
+    def distinct_values(self, layer: str, name: str, column: str) -> list[Any]:
+        """The distinct values of one column, in no particular order. Locally delta-rs reads just that
+        column (no Spark job, which costs more than the read for the small tables of a nightly run)."""
+        if self.mode == "local":
+            import pyarrow.compute as pc
+
+            return pc.unique(self.read_arrow(layer, name, [column])[column]).to_pylist()
+        return [r[0] for r in self.read(layer, name).select(column).distinct().collect()]
+
     def delta_table(self, layer: str, name: str) -> DeltaTable:
         if self.mode == "local":
             return DeltaTable.forPath(self.spark, self.path(layer, name))
@@ -165,23 +174,27 @@ class Lakehouse:
         rows = int(pc.sum(files["num_records"]).as_py() or 0) if files.num_rows else 0
         return LogStats(int(log_table.version()), rows, dtypes, low, high)
 
-    def history(self, layer: str, name: str) -> list[dict[str, Any]]:
-        """The table's commits, newest first: version, timestamp (UTC), operation and its parameters as
-        text. Read from the Delta log with delta-rs locally, DESCRIBE HISTORY elsewhere."""
+    def history(self, layer: str, name: str, limit: int | None = None) -> list[dict[str, Any]]:
+        """The table's commits (the newest `limit` of them, or all), newest first: version, timestamp (UTC),
+        operation, its parameters as text and the commit's userMetadata. Read from the Delta log with
+        delta-rs locally (no Spark job), DESCRIBE HISTORY elsewhere."""
         if not self.exists(layer, name):
             return []
         if self.mode == "local":
             from deltalake import DeltaTable as DeltaLog
 
-            commits = [(c["version"], c["timestamp"], c["operation"], c.get("operationParameters") or {})
-                       for c in DeltaLog(self.path(layer, name)).history()]
+            commits = [(c["version"], c["timestamp"], c["operation"], c.get("operationParameters") or {},
+                        c.get("userMetadata")) for c in DeltaLog(self.path(layer, name)).history(limit)]
         else:
-            rows = self.delta_table(layer, name).history().select(
-                "version", F.unix_millis("timestamp").alias("ms"), "operation", "operationParameters").collect()
-            commits = [(r["version"], r["ms"], r["operation"], r["operationParameters"] or {}) for r in rows]
+            table = self.delta_table(layer, name)
+            rows = (table.history(limit) if limit else table.history()).select(
+                "version", F.unix_millis("timestamp").alias("ms"), "operation", "operationParameters",
+                "userMetadata").collect()
+            commits = [(r["version"], r["ms"], r["operation"], r["operationParameters"] or {}, r["userMetadata"])
+                       for r in rows]
         return [{"version": int(v), "timestamp": datetime.fromtimestamp(ms / 1000, UTC), "operation": op,
-                 "parameters": {k: str(p) for k, p in params.items()}}
-                for v, ms, op, params in sorted(commits, key=lambda c: -c[0])]
+                 "parameters": {k: str(p) for k, p in params.items()}, "user_metadata": meta}
+                for v, ms, op, params, meta in sorted(commits, key=lambda c: -c[0])]
 
     def versions(self, tables: Iterable[tuple[str, str]]) -> dict[str, int | None]:
         """Current Delta versions, keyed `layer.name`: the lineage recorded with runs and models."""

@@ -124,12 +124,11 @@ def _last_data_commit(lh: Lakehouse, layer: str, name: str) -> tuple[int, str | 
     """(version, userMetadata) of the table's latest commit that changed rows; None if it does not exist."""
     if not lh.exists(layer, name):
         return None
-    history = lh.delta_table(layer, name).history(_HISTORY_DEPTH).select("version", "operation", "userMetadata")
-    rows = sorted(history.collect(), key=lambda r: -r.version)
-    for row in rows:
-        if row.operation not in _METADATA_OPERATIONS:
-            return int(row.version), row.userMetadata
-    return int(rows[-1].version), None
+    commits = lh.history(layer, name, limit=_HISTORY_DEPTH)
+    for commit in commits:
+        if commit["operation"] not in _METADATA_OPERATIONS:
+            return commit["version"], commit["user_metadata"]
+    return commits[-1]["version"], None
 
 
 def _code_hash() -> str:

@@ -143,8 +143,8 @@ def pending_batches(lh: Lakehouse, spec: SourceSpec, done: set[tuple[str, str, s
     """Bronze batch ids of this source that silver has not taken yet, oldest first."""
     if not lh.exists("bronze", spec.table):
         return []
-    batches = lh.read("bronze", spec.table).select("_batch_id").distinct().collect()
-    return sorted(r._batch_id for r in batches if (SILVER_STEP, spec.kind, r._batch_id) not in done)
+    batches = lh.distinct_values("bronze", spec.table, "_batch_id")
+    return sorted(b for b in batches if (SILVER_STEP, spec.kind, b) not in done)
 
 
 def _references(lh: Lakehouse, settings: Settings) -> References:

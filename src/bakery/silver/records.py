@@ -100,7 +100,8 @@ def load_progress(lh: Lakehouse) -> set[tuple[str, str, str]]:
     """(step, source, batch_id) of every bronze batch a step has taken."""
     if not lh.exists(*PROGRESS):
         return set()
-    return {(r.step, r.source, r.batch_id) for r in lh.read(*PROGRESS).select("step", "source", "batch_id").collect()}
+    taken = lh.read_arrow(*PROGRESS, columns=["step", "source", "batch_id"])
+    return set(zip(*(taken[c].to_pylist() for c in ("step", "source", "batch_id")), strict=True))
 
 
 def record_progress(lh: Lakehouse, rows: Iterable[tuple[str, str, str, int | None]], run_batch_id: str) -> None:
