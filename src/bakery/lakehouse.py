@@ -128,6 +128,16 @@ class Lakehouse:
             return pc.unique(self.read_arrow(layer, name, [column])[column]).to_pylist()
         return [r[0] for r in self.read(layer, name).select(column).distinct().collect()]
 
+    def table_comment(self, layer: str, name: str) -> str | None:
+        """The table's comment (the Delta metadata's description). Locally delta-rs reads it from the log,
+        where DESCRIBE TABLE EXTENDED costs a Spark query per table."""
+        if self.mode == "local":
+            from deltalake import DeltaTable as DeltaLog
+
+            return DeltaLog(self.path(layer, name)).metadata().description
+        rows = self.spark.sql(f"DESCRIBE TABLE EXTENDED {self.identifier(layer, name)}").collect()
+        return next((r.data_type for r in rows if r.col_name == "Comment"), None)
+
     def delta_table(self, layer: str, name: str) -> DeltaTable:
         if self.mode == "local":
             return DeltaTable.forPath(self.spark, self.path(layer, name))

@@ -121,10 +121,8 @@ class DictionaryResult:
 
 def _live_comments(lh: Lakehouse, layer: str, name: str) -> tuple[str | None, dict[str, str | None], list]:
     """(table comment, {column: comment}, schema fields) of an existing table."""
-    rows = lh.spark.sql(f"DESCRIBE TABLE EXTENDED {lh.identifier(layer, name)}").collect()
-    table_comment = next((r.data_type for r in rows if r.col_name == "Comment"), None)
     fields = lh.read(layer, name).schema.fields
-    return table_comment, {f.name: f.metadata.get("comment") for f in fields}, fields
+    return lh.table_comment(layer, name), {f.name: f.metadata.get("comment") for f in fields}, fields
 
 
 def _sync_comments(lh: Lakehouse, dictionary: Dictionary, layer: str, name: str, result: DictionaryResult
