@@ -105,6 +105,20 @@ def test_champion_forecast_serves_each_series_choice_and_averages_the_ensemble(c
     assert len(out) == 4
 
 
+def test_the_ensemble_carries_each_members_fallback_and_regressors_and_skips_days_one_member_lacks(cfg):
+    prophet = _forecast_rows("prophet", "s1/P1", [10.0, 20.0, 30.0], {"temperature": 2.0, "promo": 1.0})
+    prophet["fallback_reason"] = "short_history: 30 observed days"
+    lgbm = _forecast_rows("lgbm", "s1/P1", [14.0, 24.0], {"temperature": 4.0})
+    lgbm.loc[1, "notes"] = "new product"
+    choice = pd.DataFrame({"unique_id": ["s1/P1"], "model": ["ensemble"]})
+    out = champion_forecast({"prophet": prophet, "lgbm": lgbm}, choice, cfg).set_index("horizon")
+    assert list(out.index) == [1, 2]  # day 3: only prophet forecast it
+    assert out["yhat"].tolist() == [12.0, 22.0]
+    assert json.loads(out.loc[1, "regressors"]) == {"temperature": 3.0, "promo": 0.5}
+    assert out["fallback_reason"].tolist() == ["short_history: 30 observed days"] * 2
+    assert out.loc[1, "notes"] is None and out.loc[2, "notes"] == "new product"
+
+
 def test_gate_does_not_hold_a_challenger_to_a_bar_the_champion_fails_too(cfg):
     # Both over-forecast (bias > max_abs_bias); the challenger is less biased and more accurate.
     scores = {

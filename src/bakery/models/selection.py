@@ -111,28 +111,38 @@ def promotion_gate(
 
 
 def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
-    """Equal-weight mean of several models' FORECAST_SCHEMA rows (components and regressors too)."""
+    """Equal-weight mean of several models' FORECAST_SCHEMA rows (components and regressors too); only
+    (series, day) pairs every model forecast."""
+    n = len(frames)
     both = pd.concat(frames, ignore_index=True)
-    keys = ["unique_id", "ds"]
-    out = both.groupby(keys, sort=True)[VALUE_COLUMNS].mean().reset_index()
-    first = both.groupby(keys, sort=True)[["store_id", "product_id", "as_of", "horizon"]].first().reset_index()
-    texts = both.groupby(keys, sort=True).agg(
-        regressors=("regressors", lambda s: json.dumps(_mean_json(s, len(frames)))),
-        fallback_reason=("fallback_reason", lambda s: "; ".join(s.dropna().unique()) or None),
-        notes=("notes", lambda s: "; ".join(s.dropna().unique()) or None),
-    ).reset_index()
-    out = out.merge(first, on=keys).merge(texts, on=keys).assign(model=name)
-    counts = both.groupby(keys).size().reset_index(name="_n")
-    out = out.merge(counts, on=keys)
-    return out[out["_n"] == len(frames)][FORECAST_COLUMNS]
+    keys = [both["unique_id"], both["ds"]]
+    grouped = both.groupby(keys, sort=True)
+    out = grouped[VALUE_COLUMNS].mean()
+    out[["store_id", "product_id", "as_of", "horizon"]] = grouped[["store_id", "product_id", "as_of", "horizon"]].first()
+    out["regressors"] = _mean_regressors(both["regressors"], keys, n).reindex(out.index)
+    for col in ("fallback_reason", "notes"):
+        texts = both[col].dropna()
+        joined = (texts.groupby([k[texts.index] for k in keys], sort=False).unique().map("; ".join)
+                  if len(texts) else pd.Series(dtype=object))
+        out[col] = joined.reindex(out.index).astype(object).where(lambda s: s.notna(), None)
+    out = out[grouped.size() == n].reset_index().assign(model=name)
+    return out[FORECAST_COLUMNS]
 
 
-def _mean_json(values: pd.Series, n: int) -> dict[str, float]:
-    total: dict[str, float] = {}
-    for text in values.dropna():
-        for k, v in json.loads(text).items():
-            total[k] = total.get(k, 0.0) + v / n
-    return {k: round(v, 4) for k, v in total.items()}
+def _mean_regressors(texts: pd.Series, keys: list[pd.Series], n: int) -> pd.Series:
+    """Per (series, day): the JSON of each regressor's contribution summed over the models / n (a model
+    without the regressor adds 0); only regressors some model has."""
+    regs = pd.DataFrame([json.loads(t) if isinstance(t, str) else {} for t in texts], index=texts.index, dtype=float)
+    if regs.shape[1] == 0:
+        return pd.Series("{}", index=pd.MultiIndex.from_arrays(keys)).groupby(level=[0, 1]).first()
+    present = regs.notna().groupby(keys).any()
+    sums = (regs.fillna(0.0) / n).groupby(keys).sum().round(4)
+    names = list(sums.columns)
+    return pd.Series(
+        [json.dumps({k: float(v) for k, v, p in zip(names, row, has, strict=True) if p})
+         for row, has in zip(sums.to_numpy(), present.to_numpy(), strict=True)],
+        index=sums.index,
+    )
 
 
 def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
