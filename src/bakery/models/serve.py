@@ -6,8 +6,9 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -134,7 +135,7 @@ def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, 
     return champion_forecast(candidates, choice, cfg)
 
 
-def components_json(row: pd.Series) -> str:
+def components_json(row: Mapping[str, Any]) -> str:
     """Flat {component: units} JSON (trend, weekly, yearly, holidays and each regressor)."""
     comps = {k: float(row[k]) for k in ("trend", "weekly", "yearly", "holidays") if _finite(row[k])}
     regs = json.loads(row["regressors"]) if isinstance(row["regressors"], str) and row["regressors"] else {}
@@ -167,7 +168,8 @@ def to_gold(rows: pd.DataFrame, model_version: str, role: str) -> pd.DataFrame:
     if rows.empty:
         return pd.DataFrame(columns=GOLD_COLUMNS)
     out = rows.rename(columns={"ds": "date"}).copy()
-    out["components"] = [components_json(r) for _, r in rows.iterrows()]
+    parts = rows[["trend", "weekly", "yearly", "holidays", "regressors"]].to_dict("records")
+    out["components"] = [components_json(r) for r in parts]
     reasons = out["fallback_reason"].where(out["fallback_reason"].notna(), None)
     out["explanation"] = [explanation(json.loads(c), y, r) for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)]
     out["model_version"], out["role"] = str(model_version), role
