@@ -54,8 +54,8 @@ def taken_files(lh: Lakehouse) -> set[FileKey]:
     """Every (source_file, file_hash) already recorded, ingested or rejected."""
     if not lh.exists(*INGESTED_FILES):
         return set()
-    rows = lh.read(*INGESTED_FILES).select("source_file", "file_hash").collect()
-    return {(r.source_file, r.file_hash) for r in rows}
+    taken = lh.read_arrow(*INGESTED_FILES, columns=["source_file", "file_hash"])
+    return set(zip(taken["source_file"].to_pylist(), taken["file_hash"].to_pylist(), strict=True))
 
 
 def found_in_bronze(lh: Lakehouse, table: str, candidates: list[FileKey]) -> dict[FileKey, int]:

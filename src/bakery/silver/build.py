@@ -246,7 +246,7 @@ def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: dat
         outcome.removal = take_out(lh, spec, retired, new, batches, as_of, _references(lh, settings))
     if batches:
         _process_batches(lh, settings, spec, batches, as_of, dq, outcome, retired)
-    outcome.dq += dq.validate_freshness(spec, _silver(lh, spec), as_of)
+    outcome.dq += dq.validate_freshness(spec, lh, as_of)
     for line in outcome.summary_lines():
         log.log(_level(line), line)
     return outcome
