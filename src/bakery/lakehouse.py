@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 import operator
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -125,8 +125,18 @@ class Lakehouse:
         if self.mode == "local":
             import pyarrow.compute as pc
 
-            return pc.unique(self.read_arrow(layer, name, [column])[column]).to_pylist()
+            seen: set[Any] = set()
+            for batch in self.arrow_batches(layer, name, [column]):
+                seen.update(pc.unique(batch.column(0)).to_pylist())
+            return list(seen)
         return [r[0] for r in self.read(layer, name).select(column).distinct().collect()]
+
+    def arrow_batches(self, layer: str, name: str, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
+        """Local tables only: some columns as a stream of Arrow record batches (delta-rs), so a scan of a
+        large table holds one batch in memory, not the whole column."""
+        from deltalake import DeltaTable as DeltaLog
+
+        yield from DeltaLog(self.path(layer, name)).to_pyarrow_dataset().to_batches(columns=list(columns))
 
     def table_comment(self, layer: str, name: str) -> str | None:
         """The table's comment (the Delta metadata's description). Locally delta-rs reads it from the log,
