@@ -56,6 +56,16 @@ class SourceSpec:
         raise KeyError(f"source {self.kind!r} has no column {name!r}")
 
 
+def dotted_get(raw: dict[str, Any], dotted: str, default: Any = None) -> Any:
+    """raw["a"]["b"] for "a.b", or default where a part is missing."""
+    node: Any = raw
+    for part in dotted.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return default
+        node = node[part]
+    return node
+
+
 @dataclass(frozen=True)
 class Settings:
     """Resolved settings for one run: the merged YAML plus the home directory."""
@@ -66,12 +76,7 @@ class Settings:
     conf_dir: Path = DEFAULT_CONF_DIR
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        node: Any = self.raw
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
+        return dotted_get(self.raw, dotted, default)
 
     def source(self, kind: str) -> SourceSpec:
         try:
@@ -101,17 +106,19 @@ class Settings:
         return self.home / "reports"
 
 
-def _deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
+    """A copy of base with overlay's keys replaced, nested mappings merged key by key."""
     out = copy.deepcopy(base)
     for key, value in overlay.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = _deep_merge(out[key], value)
+            out[key] = deep_merge(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
     return out
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def read_yaml(path: Path) -> dict[str, Any]:
+    """A YAML file whose top level is a mapping (empty file -> {})."""
     with path.open(encoding="utf-8") as fh:
         data = yaml.safe_load(fh) or {}
     if not isinstance(data, dict):
@@ -162,15 +169,15 @@ def load_settings(
 ) -> Settings:
     """Load conf/base.yml, then conf/<env>.yml (env from BAKERY_ENV), then explicit overrides."""
     conf = Path(conf_dir or os.environ.get("BAKERY_CONF_DIR") or DEFAULT_CONF_DIR)
-    raw = _read_yaml(conf / "base.yml")
+    raw = read_yaml(conf / "base.yml")
     env = env or os.environ.get("BAKERY_ENV")
     if env:
         overlay = conf / f"{env}.yml"
         if not overlay.exists():
             raise ValueError(f"BAKERY_ENV={env!r} but {overlay} does not exist")
-        raw = _deep_merge(raw, _read_yaml(overlay))
+        raw = deep_merge(raw, read_yaml(overlay))
     if overrides:
-        raw = _deep_merge(raw, overrides)
-    sources = parse_sources(_read_yaml(conf / "sources.yml"))
+        raw = deep_merge(raw, overrides)
+    sources = parse_sources(read_yaml(conf / "sources.yml"))
     home_path = Path(home) if home is not None else default_home()
     return Settings(home=home_path.resolve(), raw=raw, sources=sources, conf_dir=conf)

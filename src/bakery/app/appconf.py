@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-import copy
 import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bakery.config import Settings
-
-
-def _merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
-    out = copy.deepcopy(base)
-    for key, value in overlay.items():
-        out[key] = _merge(out[key], value) if isinstance(value, dict) and isinstance(out.get(key), dict) else value
-    return out
+from bakery.config import Settings, deep_merge, dotted_get, read_yaml
 
 
 @dataclass(frozen=True)
@@ -28,12 +18,7 @@ class AppConfig:
     home: Path
 
     def get(self, dotted: str, default: Any = None) -> Any:
-        node: Any = self.raw
-        for part in dotted.split("."):
-            if not isinstance(node, dict) or part not in node:
-                return default
-            node = node[part]
-        return node
+        return dotted_get(self.raw, dotted, default)
 
     @property
     def app_dir(self) -> Path:
@@ -57,11 +42,8 @@ class AppConfig:
 def load_app_config(settings: Settings, overrides: dict[str, Any] | None = None) -> AppConfig:
     """Read conf/app.yml next to the settings' conf dir and apply `app:` overlays and explicit overrides."""
     path = settings.conf_dir / "app.yml"
-    raw: dict[str, Any] = {}
-    if path.exists():
-        with path.open(encoding="utf-8") as fh:
-            raw = yaml.safe_load(fh) or {}
-    raw = _merge(raw, settings.get("app", {}) or {})
+    raw = read_yaml(path) if path.exists() else {}
+    raw = deep_merge(raw, settings.get("app", {}) or {})
     if overrides:
-        raw = _merge(raw, overrides)
+        raw = deep_merge(raw, overrides)
     return AppConfig(raw=raw, home=settings.home)

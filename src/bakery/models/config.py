@@ -7,9 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from bakery.config import DEFAULT_CONF_DIR, _deep_merge
+from bakery.config import DEFAULT_CONF_DIR, deep_merge, read_yaml
 
 
 @dataclass(frozen=True)
@@ -45,7 +43,7 @@ class ModelConfig:
     def with_overrides(self, overrides: dict[str, Any]) -> ModelConfig:
         """A copy with nested keys replaced, e.g. {"fallback": {"min_history_days": 10}}."""
         raw = {k: copy.deepcopy(getattr(self, k)) for k in self.__dataclass_fields__}
-        return _from_raw(_deep_merge(raw, overrides))
+        return _from_raw(deep_merge(raw, overrides))
 
 
 def _from_raw(raw: dict[str, Any]) -> ModelConfig:
@@ -74,9 +72,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
 
 def load_model_config(conf_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> ModelConfig:
     """Read conf/models.yml (optionally from another conf dir) and apply overrides."""
-    path = Path(conf_dir or DEFAULT_CONF_DIR) / "models.yml"
-    with path.open(encoding="utf-8") as fh:
-        raw = yaml.safe_load(fh) or {}
+    raw = read_yaml(Path(conf_dir or DEFAULT_CONF_DIR) / "models.yml")
     if overrides:
-        raw = _deep_merge(raw, overrides)
+        raw = deep_merge(raw, overrides)
     return _from_raw(raw)
