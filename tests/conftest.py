@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -112,3 +114,54 @@ def built_small(spark, tmp_path_factory: pytest.TempPathFactory, small_demo) -> 
 def built_small_copy(built_small: BuiltHome, tmp_path: Path) -> BuiltHome:
     """A writable copy of built_small for this test (same report)."""
     return BuiltHome(copy_home(built_small.settings, tmp_path / "built_home"), built_small.report)
+
+
+@contextmanager
+def session_settings_kept() -> Iterator[None]:
+    """Put back the running SparkSession's SQL settings after the block. An entry point called in-process
+    (cli.main, a job) gets this session from get_spark, whose getOrCreate re-applies conf/base.yml's
+    modifiable settings (8 shuffle partitions where the test session has 2) for the rest of the session."""
+    from pyspark.sql import SparkSession
+
+    session = SparkSession.getActiveSession()
+    before = dict(session.conf.getAll) if session is not None else None
+    try:
+        yield
+    finally:
+        if before is not None:  # static settings (driver memory, ...) cannot change on a running session
+            after = dict(session.conf.getAll)
+            for key in after.keys() - before.keys():
+                if session.conf.isModifiable(key):
+                    session.conf.unset(key)
+            for key, value in before.items():
+                if after.get(key) != value and session.conf.isModifiable(key):
+                    session.conf.set(key, value)
+
+
+@dataclass(frozen=True)
+class CliRun:
+    """What a `bakery` command returned: its exit code and what it wrote."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture
+def bakery_cli(capsys: pytest.CaptureFixture) -> Callable[..., CliRun]:
+    """`bakery --home HOME ARGS...` run in this process through bakery.cli.main (what the console script's
+    run() calls before exiting with its code), sharing the test session's Spark instead of starting a
+    second JVM. Tests of what only a separate process shows (a SIGKILL mid-run) use a subprocess."""
+    from bakery.cli import main
+
+    def run(home: Path, *args: str) -> CliRun:
+        capsys.readouterr()
+        with session_settings_kept():
+            try:
+                code = main(["--home", str(home), *args])
+            except SystemExit as exc:  # argparse's usage errors
+                code = exc.code
+        out, err = capsys.readouterr()
+        return CliRun(int(code), out, err)
+
+    return run

@@ -127,7 +127,7 @@ def test_a_crash_mid_forecast_leaves_no_half_written_as_of(spark, trained_home, 
     assert counts.empty or counts.equals(full)
 
 
-def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, trained_home, tmp_path):
+def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, trained_home, tmp_path, bakery_cli):
     home = _copy(trained_home, tmp_path)
     lh, settings = _lh(spark, home)
     strict = load_model_config().with_overrides({"gate": {"max_wmape_ratio_vs_champion": 0.5}})
@@ -141,24 +141,25 @@ def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, train
     assert set(fc.loc[fc["role"] == "champion", "model_version"]) == {"1"}
 
     # A hand promotion of a gate-failing version needs --force; rollback restores version 1 at once.
+    # (The refusal runs as the console script does, in its own process; the rest in-process.)
     refused = _cli(home, "model", "promote", "--version", result.version)
     assert refused.returncode == 1 and "did not pass the promotion gate" in refused.stderr
-    forced = _cli(home, "model", "promote", "--version", result.version, "--force")
+    forced = bakery_cli(home, "model", "promote", "--version", result.version, "--force")
     assert forced.returncode == 0, forced.stderr[-2000:]
     assert registry.by_alias(settings, registry.CHAMPION).version == result.version
-    back = _cli(home, "model", "rollback")
+    back = bakery_cli(home, "model", "rollback")
     assert back.returncode == 0, back.stderr[-2000:]
     assert registry.by_alias(settings, registry.CHAMPION).version == "1"
-    listed = json.loads(_cli(home, "model", "list").stdout)
+    listed = json.loads(bakery_cli(home, "model", "list").stdout)
     assert {r["version"] for r in listed} == {"1", result.version}
     assert [r["version"] for r in listed if "champion" in r["aliases"]] == ["1"]
 
 
-def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path):
+def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli):
     home = _copy(trained_home, tmp_path)
     out = tmp_path / "report.json"
     start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
-    done = _cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
+    done = bakery_cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     rep = json.loads(out.read_text())
     assert rep["cutoffs"] == 3 and rep["horizons"] == [1, 7, 28]
@@ -174,21 +175,21 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path):
     assert lh.read("gold", "backtest_results").count() > 0
 
 
-def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path):
-    bad = _cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-02-01", "--out", str(tmp_path / "r.json"))
+def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path, bakery_cli):
+    bad = bakery_cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-02-01", "--out", str(tmp_path / "r.json"))
     assert bad.returncode == 2 and "--end" in bad.stderr
-    bad = _cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-03-08", "--horizons", "1,90",
-               "--out", str(tmp_path / "r.json"))
+    bad = bakery_cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-03-08", "--horizons", "1,90",
+                     "--out", str(tmp_path / "r.json"))
     assert bad.returncode == 2 and "--horizons" in bad.stderr
 
 
-def test_forecast_without_a_model_says_what_to_do(tmp_path):
-    done = _cli(tmp_path / "empty", "forecast")
+def test_forecast_without_a_model_says_what_to_do(spark, tmp_path, bakery_cli):
+    done = bakery_cli(tmp_path / "empty", "forecast")
     assert done.returncode == 1 and "bakery train" in done.stderr
 
 
-def test_status_lists_the_registered_model_and_forecasts(trained_home):
-    done = _cli(trained_home, "status", "--json")
+def test_status_lists_the_registered_model_and_forecasts(spark, trained_home, bakery_cli):
+    done = bakery_cli(trained_home, "status", "--json")
     assert done.returncode == 0, done.stderr[-2000:]
     status = json.loads(done.stdout)
     assert status["forecasts"]["latest_as_of"] == str(AS_OF)
