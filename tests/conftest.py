@@ -35,6 +35,14 @@ def _entry_point_logging_stays_in_its_test():
     root.setLevel(level)
 
 
+@pytest.fixture(autouse=True)
+def _entry_point_spark_settings_stay_in_its_test():
+    """The same for Spark: an entry point called in-process re-applies conf/base.yml's SQL settings to the
+    shared session (see session_settings_kept); later tests run with the test session's own."""
+    with session_settings_kept():
+        yield
+
+
 @pytest.fixture(scope="session")
 def spark(tmp_path_factory: pytest.TempPathFactory):
     from bakery.spark import get_spark
