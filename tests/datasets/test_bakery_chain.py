@@ -135,6 +135,8 @@ def test_a_part_of_the_chain_ingests_into_gold_with_closed_days_and_fractions(sp
     gold["date"] = pd.to_datetime(gold["date"])
     observed = gold[gold["status"].isin(["sold", "zero"])]
     assert len(observed) == part.rows["sales"]
+    # Daily totals and nothing about stock: no day is a stock-out, so the models learn from every sold day.
+    assert not gold["stockout"].any()
     day = gold.set_index(["store_id", "product_id", "date"])
     assert day.loc[("36", "110", pd.Timestamp("2018-12-03")), "quantity_sold"] == 65.5
     assert day.loc[("22", "101", pd.Timestamp("2018-12-25")), "status"] == "closed"

@@ -6,7 +6,9 @@ days it is the previous closing plus the day's deliveries minus its sales. Befor
 it starts from zero. Sales are POS lines by local date; for a store-day without any POS line, that day's
 uploaded daily totals (silver.daily_sales_uploads) count instead, taken as sold before that day's count.
 Stock never goes below zero: the shortfall is added back and recorded in `correction` (it means a sale,
-delivery or count is missing). `stockout` marks days with sales that ended with no stock left.
+delivery or count is missing). `stockout` marks days with sales that ended with no stock left, but only once
+the series' stock is tracked: from its first count or delivery on. A series with sales and nothing else (a
+sales-only import) has no known stock, so its zero level is not a stock-out and its days stay uncensored.
 
 On non-snapshot days opening + delivered - sold + correction = closing; on snapshot days the count resets
 the level, so closing - (opening + delivered - sold) is the count's adjustment (shrinkage, waste).
@@ -139,16 +141,18 @@ def daily_flows(inputs: InventoryInputs) -> DataFrame:
 def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataFrame | None = None) -> DataFrame:
     """inventory_daily rows from daily flows.
 
-    anchors (store_id, product_id, anchor_date, anchor_stock): a known closing stock the series continues
-    from (the day before the recomputed range); ends (store_id, product_id, end_date): days to carry the
-    series to even without flows (the stored range being recomputed).
+    anchors (store_id, product_id, anchor_date, anchor_stock, anchor_tracked): a known closing stock the
+    series continues from (the day before the recomputed range), and whether a count or delivery came before
+    it; ends (store_id, product_id, end_date): days to carry the series to even without flows (the stored
+    range being recomputed).
     """
     span = flows.groupBy(*SERIES).agg(F.min("date").alias("_first"), F.max("date").alias("_last"))
     if anchors is not None:
         span = span.join(anchors, list(SERIES), "full")
     else:
         span = span.select("*", F.lit(None).cast("date").alias("anchor_date"),
-                           F.lit(None).cast("double").alias("anchor_stock"))
+                           F.lit(None).cast("double").alias("anchor_stock"),
+                           F.lit(None).cast("boolean").alias("anchor_tracked"))
     if ends is not None:
         span = span.join(ends, list(SERIES), "left")
     else:
@@ -156,7 +160,7 @@ def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataF
     start = F.coalesce(F.date_add("anchor_date", 1), "_first")
     end = F.greatest("_last", "end_date")
     grid = (span.filter(start.isNotNull() & end.isNotNull() & (end >= start))
-            .select(*SERIES, "anchor_stock", F.explode(F.sequence(start, end)).alias("date")))
+            .select(*SERIES, "anchor_stock", "anchor_tracked", F.explode(F.sequence(start, end)).alias("date")))
     w = Window.partitionBy(*SERIES).orderBy("date")
     days = (grid.join(flows, list(KEYS), "left")
             .fillna(0.0, subset=list(FLOW_COLUMNS))
@@ -172,13 +176,16 @@ def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataF
               .withColumn("_m", F.least(F.lit(0.0), F.min("_s").over(running)))
               .withColumn("closing_stock", F.round(F.col("_s") - F.col("_m"), DECIMALS))
               .withColumn("correction", F.round(F.lag("_m", 1, 0.0).over(seg) - F.col("_m"), DECIMALS)))
+    counted = (F.col("_snap") | (F.col("delivered") > 0)).cast("int")
+    tracked = F.coalesce(F.col("anchor_tracked"), F.lit(False)) | (
+        F.max(counted).over(w.rowsBetween(Window.unboundedPreceding, 0)) > 0)
     opening = F.lag("closing_stock").over(w)
     return levels.select(
         "store_id", "product_id", "date",
         F.coalesce(opening, F.col("anchor_stock"), F.lit(0.0)).alias("opening_stock"),
         F.round("delivered", DECIMALS).alias("delivered"), F.round("sold", DECIMALS).alias("sold"),
         "closing_stock", "snapshot_stock",
-        ((F.col("sold") > 0) & (F.col("closing_stock") <= EPSILON)).alias("stockout"),
+        ((F.col("sold") > 0) & (F.col("closing_stock") <= EPSILON) & tracked).alias("stockout"),
         F.when(F.col("_snap"), "snapshot").otherwise("derived").alias("source"),
         (F.col("correction") + F.lit(0.0)).alias("correction"))
 
@@ -303,8 +310,12 @@ def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date]
     """
     stored = lh.read(*TABLE).filter(_since(affected, "date", offset=-1))
     first = F.create_map(*[x for s, d in sorted(affected.items()) for x in (F.lit(s), F.lit(d))])[F.col("store_id")]
+    tracked = (lh.read(*TABLE).filter(F.col("store_id").isin(*affected) & (F.col("date") < first))
+               .groupBy(*SERIES)
+               .agg(F.max(F.col("snapshot_stock").isNotNull() | (F.col("delivered") > 0)).alias("anchor_tracked")))
     anchors = stored.filter(F.col("date") < first).select(
-        *SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock"))
+        *SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock")
+    ).join(tracked, list(SERIES), "left")
     in_range = stored.filter(F.col("date") >= first)
     ends = None if prune else in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
     return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range, prune)
