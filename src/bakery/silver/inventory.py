@@ -249,7 +249,7 @@ def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, e
     """Compute stock levels and MERGE the rows that differ from the stored ones (no change, no commit).
 
     prune: also delete the `existing` rows the computation no longer produces (same commit).
-    Returns (rows written or deleted, rows with a negative-stock correction among them).
+    Returns (rows written or deleted, rows of tracked stock with a negative-stock correction among them).
     """
     flows = flows.persist()    # read twice by stock_levels (the series spans and the days)
     levels = inventory_table(stock_levels(flows, anchors, ends))
@@ -260,7 +260,9 @@ def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, e
             stale.withColumn(DELETE, F.lit(True)), allowMissingColumns=True)
     rows = rows.persist()
     try:
-        counts = rows.agg(F.count(F.lit(1)).alias("n"), F.count(F.when(F.col("correction") > 0, 1)).alias("c")).first()
+        # Corrections of tracked stock only (they come with a stock-out); an untracked series' are just its sales.
+        corrected = F.when((F.col("correction") > 0) & F.col("stockout"), 1)
+        counts = rows.agg(F.count(F.lit(1)).alias("n"), F.count(corrected).alias("c")).first()
         if counts.n:
             values = [c for c in INVENTORY_SCHEMA.fieldNames() if c not in KEYS]
             changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in values)
