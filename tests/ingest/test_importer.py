@@ -127,3 +127,19 @@ def test_duplicates_against_stored_silver_skip_or_overwrite(lh, settings, tmp_pa
     over = import_file(settings, "sales", src, on_duplicate="overwrite", today=TODAY)
     assert over.totals["duplicates_of_stored"] == 1 and over.totals["rows_written"] == 2
     assert pq.read_table(over.landing_path).column("quantity_sold").to_pylist() == ["7.0", "2.0"]
+
+
+def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_saying_so(settings, tmp_path):
+    """Ingest would quarantine those rows (unknown_store): the import says so while the user can still act."""
+    sales = _write(tmp_path / "sales.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,4\n"
+                                           "2026-03-01,S02,P001,5\n")
+    first = import_file(settings, "sales", sales, today=TODAY)
+    assert first.accepted and len(first.notes) == 2, first.render()
+    assert "2 store_id value(s) not in any imported stores yet (S01, S02)" in first.render()
+    assert "unknown_product" in first.notes[1] and "P001" in first.notes[1]
+    assert json.loads(first.report_path.read_text())["notes"] == first.notes
+    stores = _write(tmp_path / "stores.csv", "store_id,name,city,country,timezone\n"
+                                            "S01,Centro,Madrid,ES,Europe/Madrid\nS02,Norte,Madrid,ES,Europe/Madrid\n")
+    assert import_file(settings, "stores", stores, today=TODAY).accepted
+    again = import_file(settings, "sales", sales, on_duplicate="overwrite", today=TODAY)
+    assert again.accepted and [n for n in again.notes if "store_id" in n] == [] and len(again.notes) == 1

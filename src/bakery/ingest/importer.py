@@ -125,6 +125,47 @@ def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[s
     return {tuple(_stored_value(v) for v in row) for row in df.itertuples(index=False, name=None)}
 
 
+# Columns that must name a row of a dimension (silver quarantines rows with unknown ids as unknown_store /
+# unknown_product): column -> the dimension's source kind.
+DIMENSIONS = {"store_id": "stores", "product_id": "products"}
+
+
+def known_ids(settings: Settings, kind: str, column: str) -> set[str] | None:
+    """Ids of dimension `kind` in silver or in landing files not yet ingested (None if one cannot be read)."""
+    ids: set[str] = set()
+    try:
+        stored = _silver(settings, settings.source(kind).table, [column])
+    except StoredDataUnavailable:
+        return None
+    if stored is not None:
+        ids |= {str(v) for v in stored[column].dropna()}
+    for path in sorted((settings.landing_dir / kind).glob("*")) if (settings.landing_dir / kind).is_dir() else []:
+        try:
+            frame = read_file(path).frame()
+        except (FileRejected, OSError, ValueError):
+            continue
+        if column in frame:
+            ids |= {str(v).strip() for v in frame[column].dropna()}
+    return ids
+
+
+def unknown_id_notes(settings: Settings, spec: SourceSpec, rows: pd.DataFrame) -> list[str]:
+    """A note per dimension the accepted rows name ids of that are not known yet: `bakery ingest` would
+    quarantine those rows, so the user imports the dimension first."""
+    notes = []
+    for column, kind in DIMENSIONS.items():
+        if column not in rows or spec.kind == kind:
+            continue
+        wanted = {str(v) for v in rows[column].dropna()}
+        known = known_ids(settings, kind, column) if wanted else set()
+        missing = sorted(wanted - known) if known is not None else []
+        if missing:
+            shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
+            notes.append(f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}): import {kind} "
+                         f"before `bakery ingest`, or ingest will quarantine their rows as unknown_{kind[:-1]}")
+    return notes
+
+
 def store_timezones(settings: Settings) -> dict[str, str]:
     """Store -> IANA timezone from silver.stores, to compare store-local timestamps with stored UTC ones."""
     df = _silver(settings, settings.source("stores").table, ["store_id", "timezone"])
@@ -200,6 +241,7 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
         result.bad_rows_path = settings.reports_dir / f"import_{kind}_{stamp}_bad_rows.csv"
         _write_bad_rows(result.bad_rows_path, raw, reasons)
     if accepted and len(report.rows):
+        result.notes += unknown_id_notes(settings, spec, report.rows)
         result.landing_path = settings.landing_dir / kind / f"import_{stamp}_{_safe_stem(file)}.parquet"
         _write_landing(result.landing_path, report.rows, spec)
     return _finish(report_path, base, result, report, {})
