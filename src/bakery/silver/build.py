@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -148,11 +148,18 @@ def pending_batches(lh: Lakehouse, spec: SourceSpec, done: set[tuple[str, str, s
 
 
 def _references(lh: Lakehouse, settings: Settings) -> References:
-    def dim(kind: str) -> DataFrame | None:
+    """silver.stores (id, timezone) and silver.products (id) as small in-memory frames, read once the
+    dimensions are built: every source's check joins them, and a Delta scan per source and dimension cost
+    a file-listing Spark job each (the frames hold a few thousand rows at most)."""
+    def dim(kind: str, columns: list[str]) -> DataFrame | None:
         table = settings.source(kind).table
-        return lh.read("silver", table) if lh.exists("silver", table) else None
+        if not lh.exists("silver", table):
+            return None
+        rows = lh.read_arrow("silver", table, columns=columns)
+        schema = ", ".join(f"`{c}` string" for c in columns)
+        return lh.spark.createDataFrame(rows.to_pandas(), schema)
 
-    return References(stores=dim("stores"), products=dim("products"))
+    return References(stores=dim("stores", ["store_id", "timezone"]), products=dim("products", ["product_id"]))
 
 
 def _silver(lh: Lakehouse, spec: SourceSpec) -> DataFrame | None:
@@ -197,13 +204,14 @@ def _merge_condition(spec: SourceSpec) -> str:
 
 
 def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batches: list[str], as_of: date,
-                     dq: QualityRunner, outcome: SourceOutcome, retired: list[RetiredUpload]) -> None:
+                     dq: QualityRunner, outcome: SourceOutcome, retired: list[RetiredUpload],
+                     refs: References) -> None:
     bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
     left_out = None
     if retired:
         left_out = bronze.filter(from_files(retired))
         bronze = bronze.filter(~from_files(retired))
-    checked = check_rows(bronze, spec, as_of, _references(lh, settings)).persist(StorageLevel.MEMORY_AND_DISK)
+    checked = check_rows(bronze, spec, as_of, refs).persist(StorageLevel.MEMORY_AND_DISK)
     good, rejected = split_checked(checked, spec)
     ranked = rank_latest(good, spec.keys)
     winners = ranked.filter(F.col("_rank") == 1).drop("_rank", "_row_number")
@@ -223,7 +231,12 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
             outcome.inserted = outcome.updated = 0
         elif outcome.inserted or outcome.updated:
             writes = classified.filter(F.col(ACTION).isin(*WRITES)).select(*silver_columns(spec))
-            lh.merge(writes, "silver", spec.table, keys=spec.keys, condition=_merge_condition(spec))
+            if outcome.updated:
+                lh.merge(writes, "silver", spec.table, keys=spec.keys, condition=_merge_condition(spec))
+            else:
+                # Only keys silver lacked when `classified` read it (nothing else writes the table meanwhile): an
+                # append commits what the MERGE would, without its jobs that scan silver for matches.
+                lh.append(writes, "silver", spec.table)
             fault_point("silver_merged")
         outcome.batches = sorted(counts.values(), key=lambda c: c.batch_id)
     finally:
@@ -232,20 +245,23 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
 
 
 def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: date, dq: QualityRunner,
-                 done: set[tuple[str, str, str]], retired: list[RetiredUpload] | None = None) -> SourceOutcome:
+                 done: set[tuple[str, str, str]], retired: list[RetiredUpload] | None = None,
+                 references: Callable[[], References] | None = None) -> SourceOutcome:
     """Take newly retired uploads (this source's) out of silver, then take the source's new bronze batches in
     (quarantine, MERGE) without the rows of retired uploads, then check its freshness.
 
-    The run's records (reconciliation, quality results, progress) are written by build_silver.
+    `references` gives the dimensions to check rows against (read from silver when not given). The run's
+    records (reconciliation, quality results, progress) are written by build_silver.
     """
+    references = references or (lambda: _references(lh, settings))
     outcome = SourceOutcome(spec.kind, spec.table)
     batches = pending_batches(lh, spec, done)
     retired = [u for u in retired or () if u.kind == spec.kind]
     new = [u for u in retired if (RETIRED_STEP, spec.kind, u.batch_id) not in done]
     if new:
-        outcome.removal = take_out(lh, spec, retired, new, batches, as_of, _references(lh, settings))
+        outcome.removal = take_out(lh, spec, retired, new, batches, as_of, references())
     if batches:
-        _process_batches(lh, settings, spec, batches, as_of, dq, outcome, retired)
+        _process_batches(lh, settings, spec, batches, as_of, dq, outcome, retired, references())
     outcome.dq += dq.validate_freshness(spec, lh, as_of)
     for line in outcome.summary_lines():
         log.log(_level(line), line)
@@ -283,8 +299,18 @@ def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) 
     done = load_progress(lh)
     retired = retired_uploads(lh)
     result = SilverResult()
+    refs: dict[str, References] = {}
+
+    def references() -> References:
+        if not refs:
+            refs["dimensions"] = _references(lh, settings)
+        return refs["dimensions"]
+
     for kind in source_order(settings):
-        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done, retired)
+        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done, retired,
+                                            references)
+        if kind in DIMENSIONS:
+            refs.clear()    # read again once needed: the other sources are checked against the dimensions as built
     outcomes = result.sources.values()
     record_reconciliation(lh, [(o.source, c, "blocked" if o.blocked else "ok") for o in outcomes for c in o.batches],
                           batch_id)
