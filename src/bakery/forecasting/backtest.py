@@ -19,7 +19,7 @@ import pandas as pd
 
 from bakery.config import Settings
 from bakery.forecasting import registry, spark_jobs
-from bakery.forecasting.tables import FEATURES, write_backtest_rows, write_metrics
+from bakery.forecasting.tables import FEATURES, require_features, write_backtest_rows, write_metrics
 from bakery.lakehouse import Lakehouse
 from bakery.models.backtest import cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
@@ -78,8 +78,7 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     if min(horizons) < 1 or max(horizons) > cfg.max_horizon:
         raise ValueError(f"--horizons must lie in 1..{cfg.max_horizon}, got {horizons}")
     cfg = cfg.with_overrides({"horizons": horizons})
-    if not lh.exists(*FEATURES):
-        raise ValueError("gold.features does not exist yet: run `bakery ingest` (or `bakery import` + `bakery ingest`) first")
+    require_features(lh, "`bakery ingest` (or `bakery import` + `bakery ingest`)")
     t0 = time.perf_counter()
     cutoffs = cutoff_range(start, end, step)
     models = list(dict.fromkeys(cfg.backtest["models"]))

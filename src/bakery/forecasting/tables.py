@@ -33,6 +33,22 @@ TUNED_SCHEMA = (
 )
 
 
+def require_features(lh: Lakehouse, first: str) -> None:
+    """Raise a ValueError saying what to run when gold.features does not exist yet, and, when ingest did
+    run but quarantined rows (e.g. sales for stores never imported), which rules took them."""
+    if lh.exists(*FEATURES):
+        return
+    from bakery.ops.status import quarantine_summary
+
+    message = f"gold.features does not exist yet: run {first} first"
+    rejected = quarantine_summary(lh)
+    if rejected["total"]:
+        top = ", ".join(f"{r['source']} {r['rule']}: {r['rows']}" for r in rejected["by_rule"][:3])
+        message += (f". ops.quarantine holds {rejected['total']} rejected row(s) ({top}); `bakery status` lists them, "
+                    "and rows naming unknown stores or products need the stores and products imported first")
+    raise ValueError(message)
+
+
 def latest_data_date(lh: Lakehouse) -> date:
     """The last day with an observed sale in gold.features (the default as-of date)."""
     row = lh.read(*FEATURES).where(F.col("y").isNotNull()).agg(F.max("date")).first()

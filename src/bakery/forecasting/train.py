@@ -20,6 +20,7 @@ from bakery.forecasting.tables import (
     FEATURES,
     latest_data_date,
     latest_tuned_params,
+    require_features,
     write_metrics,
     write_tuning,
 )
@@ -123,8 +124,7 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
               cfg: ModelConfig | None = None) -> TrainResult:
     """Train, register and (if the gate passes, or there is no champion yet) promote one version."""
     cfg = cfg or load_model_config()
-    if not lh.exists(*FEATURES):
-        raise ValueError("gold.features does not exist yet: run `bakery ingest` (or `bakery pipeline`) first")
+    require_features(lh, "`bakery ingest` (or `bakery pipeline`)")
     as_of = as_of or latest_data_date(lh)
     result = TrainResult(as_of=as_of)
     seconds = result.seconds

@@ -236,7 +236,8 @@ def _sources(settings: Settings, profiles: dict[str, TableProfile], today: date)
     return out
 
 
-def _quarantine(lh: Lakehouse) -> dict[str, Any]:
+def quarantine_summary(lh: Lakehouse) -> dict[str, Any]:
+    """Rows in ops.quarantine: the total and the count per (source, rule), largest first."""
     rejected = _arrow(lh, "ops", "quarantine", ["source", "rule"])
     if rejected is None:
         return {"total": 0, "by_rule": []}
@@ -283,7 +284,7 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
         "models": _models(settings),
         "runs": _runs(lh),
         "sources": _sources(settings, profiles, today),
-        "quarantine": _quarantine(lh),
+        "quarantine": quarantine_summary(lh),
         "data_quality": _data_quality(lh),
     }
 
