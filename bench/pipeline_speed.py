@@ -121,10 +121,12 @@ print("RESULT " + json.dumps(out))
 
 
 def bench(stores: int, years: int, runs: int, mode: str = "pipeline") -> dict[str, float]:
-    """Median per-stage seconds (and peak RSS) of `runs` fresh runs. mode: pipeline (first run from empty
+    """Median per-stage seconds (and peak RSS / PSS) of `runs` fresh runs. mode: pipeline (first run from empty
     and a same-day rerun), etl (stops after gold) or daily (history, then two nightly deliveries)."""
     samples: list[dict[str, float]] = []
     peaks: list[float] = []
+    pss: list[float] = []
+    split: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="bakery-bench-") as tmp:
             m = run_measured([sys.executable, "-c", _RUN, str(Path(tmp) / "home"), str(stores), str(years), mode])
@@ -133,10 +135,15 @@ def bench(stores: int, years: int, runs: int, mode: str = "pipeline") -> dict[st
             line = next(ln for ln in m.stdout.splitlines() if ln.startswith("RESULT "))
             samples.append(json.loads(line[len("RESULT "):]))
             peaks.append(m.peak_rss_mb)
+            pss.append(m.peak_pss_mb)
+            split = m.pss_split_mb
     keys = [k for k in samples[0] if k != "ok" and not isinstance(samples[0][k], bool)]
     result = {k: median([s[k] for s in samples]) for k in keys}
     result.update({k: v for k, v in samples[0].items() if isinstance(v, bool) and k != "ok"})
     result["peak_rss_mb"] = median(peaks)
+    # PSS counts a page shared by forked processes (Spark's Python workers) once; the split is the last run's.
+    result["peak_pss_mb"] = median(pss)
+    result.update({f"peak_pss_{kind}_mb": mb for kind, mb in split.items()})
     result["ok"] = all(s["ok"] for s in samples)
     return result
 
