@@ -162,7 +162,8 @@ def unknown_id_notes(settings: Settings, spec: SourceSpec, rows: pd.DataFrame) -
         if missing:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
             notes.append(f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}): import {kind} "
-                         f"before `bakery ingest`, or ingest will quarantine their rows as unknown_{kind[:-1]}")
+                         f"before `bakery ingest`, or ingest will quarantine their rows as unknown_{kind[:-1]} until "
+                         f"the {kind} arrive (the ingest after that takes them)")
     return notes
 
 

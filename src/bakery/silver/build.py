@@ -45,7 +45,9 @@ from bakery.silver.records import (
     record_progress,
     record_reconciliation,
 )
-from bakery.silver.retired import Removal, RetiredUpload, from_files, retired_uploads, take_out
+from bakery.silver.requeue import STEP as REQUEUE_STEP
+from bakery.silver.requeue import Requeue, dimension_marker, due, release, waiting_rows, waiting_sources
+from bakery.silver.retired import Removal, RetiredUpload, first_days, from_files, retired_uploads, take_out
 from bakery.silver.timezones import require_utc_session
 
 log = logging.getLogger(__name__)
@@ -66,6 +68,7 @@ class SourceOutcome:
     blocked: bool = False
     dq: list[DQResult] = field(default_factory=list)
     removal: Removal = field(default_factory=Removal)
+    requeue: Requeue | None = None
 
     def total(self, name: str) -> int:
         return sum(getattr(b, name) for b in self.batches)
@@ -87,6 +90,9 @@ class SourceOutcome:
             lines.append(f"{self.source}: retired upload(s) {', '.join(self.removal.batches)}: "
                          f"{self.removal.removed} silver rows taken out "
                          f"({self.removal.restored} back to an earlier file's row)")
+        if self.requeue is not None:
+            lines.append(f"{self.source}: {self.requeue.taken} of {self.requeue.checked} row(s) quarantined for an "
+                         f"unknown store or product taken into silver ({self.requeue.marker})")
         if self.blocked:
             lines.append(f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
                          "and downstream steps skip it this run")
@@ -101,7 +107,8 @@ class SourceOutcome:
                    "restored": self.removal.restored}
         return {"table": self.table, "batches": [b.batch_id for b in self.batches], **totals,
                 "inserted": self.inserted, "updated": self.updated, "blocked": self.blocked,
-                "retired_uploads": removal, "dq_failures": [vars(r) for r in self.failures]}
+                "retired_uploads": removal, "dq_failures": [vars(r) for r in self.failures],
+                "requeued": self.requeue.to_dict() if self.requeue else None}
 
 
 @dataclass
@@ -203,10 +210,11 @@ def _merge_condition(spec: SourceSpec) -> str:
     return f"s._ingested_at >= t._ingested_at AND NOT ({values_equal('t', 's', value_columns(spec))})"
 
 
-def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batches: list[str], as_of: date,
+def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, bronze: DataFrame, as_of: date,
                      dq: QualityRunner, outcome: SourceOutcome, retired: list[RetiredUpload],
-                     refs: References) -> None:
-    bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
+                     refs: References, on_taken: Callable[[DataFrame], None] | None = None) -> None:
+    """Check, deduplicate, validate and write these bronze rows; `on_taken` gets them as checked (with the
+    rules each breaks) once silver holds those that pass (not when the source is blocked)."""
     left_out = None
     if retired:
         left_out = bronze.filter(from_files(retired))
@@ -238,6 +246,8 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
                 # append commits what the MERGE would, without its jobs that scan silver for matches.
                 lh.append(writes, "silver", spec.table)
             fault_point("silver_merged")
+        if on_taken is not None and not outcome.blocked:
+            on_taken(checked)
         outcome.batches = sorted(counts.values(), key=lambda c: c.batch_id)
     finally:
         classified.unpersist()
@@ -246,12 +256,15 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, batche
 
 def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: date, dq: QualityRunner,
                  done: set[tuple[str, str, str]], retired: list[RetiredUpload] | None = None,
-                 references: Callable[[], References] | None = None) -> SourceOutcome:
+                 references: Callable[[], References] | None = None,
+                 requeue: Callable[[str], str | None] | None = None) -> SourceOutcome:
     """Take newly retired uploads (this source's) out of silver, then take the source's new bronze batches in
-    (quarantine, MERGE) without the rows of retired uploads, then check its freshness.
+    (quarantine, MERGE) without the rows of retired uploads, then its rows quarantined for an unknown store or
+    product if they are due to be checked again (bakery.silver.requeue), then check its freshness.
 
-    `references` gives the dimensions to check rows against (read from silver when not given). The run's
-    records (reconciliation, quality results, progress) are written by build_silver.
+    `references` gives the dimensions to check rows against (read from silver when not given); `requeue`
+    gives, per source, the dimension marker to check waiting rows against, or None when none are due. The
+    run's records (reconciliation, quality results, progress) are written by build_silver.
     """
     references = references or (lambda: _references(lh, settings))
     outcome = SourceOutcome(spec.kind, spec.table)
@@ -261,11 +274,57 @@ def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: dat
     if new:
         outcome.removal = take_out(lh, spec, retired, new, batches, as_of, references())
     if batches:
-        _process_batches(lh, settings, spec, batches, as_of, dq, outcome, retired, references())
+        bronze = lh.read("bronze", spec.table).filter(F.col("_batch_id").isin(*batches))
+        _process_batches(lh, settings, spec, bronze, as_of, dq, outcome, retired, references())
+    marker = requeue(spec.kind) if requeue is not None and not outcome.blocked else None
+    if marker is not None:
+        outcome.requeue = _requeue(lh, settings, spec, marker, as_of, dq, outcome, retired, references())
     outcome.dq += dq.validate_freshness(spec, lh, as_of)
     for line in outcome.summary_lines():
         log.log(_level(line), line)
     return outcome
+
+
+def _requeue(lh: Lakehouse, settings: Settings, spec: SourceSpec, marker: str, as_of: date, dq: QualityRunner,
+             outcome: SourceOutcome, retired: list[RetiredUpload], refs: References) -> Requeue | None:
+    """Take the source's rows quarantined for an unknown reference that now pass; None if quality blocks them
+    (they stay quarantined and are checked again next run)."""
+    result = Requeue(marker)
+    rows = waiting_rows(lh, spec.kind, lh.read("bronze", spec.table)).persist(StorageLevel.MEMORY_AND_DISK)
+    try:
+        result.checked = rows.count()
+        scratch = SourceOutcome(spec.kind, spec.table)
+
+        def taken(checked: DataFrame) -> None:
+            good, _ = split_checked(checked, spec)
+            result.taken = good.count()
+            if result.taken and spec.kind in INPUTS:
+                result.stores = first_days([good], spec.kind)
+            release(lh, spec.kind, checked)
+
+        if result.checked:
+            _process_batches(lh, settings, spec, rows, as_of, dq, scratch, retired, refs, taken)
+    finally:
+        rows.unpersist()
+    outcome.dq += scratch.dq if result.checked else []
+    outcome.inserted += scratch.inserted
+    outcome.updated += scratch.updated
+    return None if scratch.blocked else result
+
+
+def _requeue_progress(outcomes: Iterable[SourceOutcome], waiting: set[str], done: set[tuple[str, str, str]],
+                      marker: Callable[[], str]) -> list[tuple[str, str, str, int | None]]:
+    """Progress rows: the sources whose rows with unknown references have all been checked against the
+    dimensions as they are now, i.e. retried this run, or not waiting before and quarantining rows this run
+    (then against the dimensions as built this run): none is checked again until the dimensions change."""
+    rows: list[tuple[str, str, str, int | None]] = []
+    for o in outcomes:
+        if o.requeue is not None:
+            rows.append((REQUEUE_STEP, o.source, o.requeue.marker, o.requeue.checked))
+        elif (o.source not in DIMENSIONS and o.source not in waiting and not o.blocked and o.total("quarantined")
+              and (REQUEUE_STEP, o.source, marker()) not in done):
+            rows.append((REQUEUE_STEP, o.source, marker(), 0))
+    return rows
 
 
 def _level(line: str) -> int:
@@ -283,10 +342,12 @@ def _inventory_pending(result: SilverResult, done: set[tuple[str, str, str]]) ->
 
 
 def _removed_from(outcomes: Iterable[SourceOutcome]) -> dict[str, date]:
-    """Store -> first day whose inventory inputs lost (or got back) rows through retired uploads."""
+    """Store -> first day whose inventory inputs lost (or got back) rows through retired uploads, or got rows
+    that waited in quarantine for their store or product."""
     first: dict[str, date] = {}
     for o in outcomes:
-        for store, day in o.removal.stores.items():
+        stores = [o.removal.stores, o.requeue.stores if o.requeue else {}]
+        for store, day in (item for s in stores for item in s.items()):
             first[store] = min(day, first.get(store, day))
     return first
 
@@ -300,15 +361,28 @@ def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) 
     retired = retired_uploads(lh)
     result = SilverResult()
     refs: dict[str, References] = {}
+    dimensions = [(k, settings.source(k).table) for k in DIMENSIONS if k in settings.sources]
+    waiting = waiting_sources(lh)
+    markers: dict[str, str] = {}
 
     def references() -> References:
         if not refs:
             refs["dimensions"] = _references(lh, settings)
         return refs["dimensions"]
 
+    def marker() -> str:
+        if not markers:
+            markers["dimensions"] = dimension_marker(lh, dimensions)
+        return markers["dimensions"]
+
+    def requeue(kind: str) -> str | None:
+        if kind in DIMENSIONS or kind not in waiting:
+            return None
+        return marker() if due(kind, marker(), waiting, done) else None
+
     for kind in source_order(settings):
         result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done, retired,
-                                            references)
+                                            references, requeue)
         if kind in DIMENSIONS:
             refs.clear()    # read again once needed: the other sources are checked against the dimensions as built
     outcomes = result.sources.values()
@@ -320,5 +394,6 @@ def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) 
     progress = [(SILVER_STEP, o.source, c.batch_id, c.bronze_rows) for o in outcomes if not o.blocked for c in o.batches]
     progress += [(INVENTORY_STEP, source, batch, None) for source, batch in inventory_batches]
     progress += [(RETIRED_STEP, o.source, upload, None) for o in outcomes for upload in o.removal.batches]
+    progress += _requeue_progress(outcomes, waiting, done, marker)
     record_progress(lh, progress, batch_id)
     return result

@@ -3,7 +3,9 @@
 ops.silver_progress (step, source, batch_id, bronze_rows, run_batch_id, processed_at): which bronze
 batches a step has taken; step `silver` per source, `inventory_daily` per input source, and
 `retired_upload` per source and retired upload batch (batch_id is the upload's) once silver has left it
-out. Appended once, last, by each run, so a crash before it only means the batches are taken again
+out, and `reference_retry` per source and version of the dimensions (batch_id `stores@<v>,products@<v>`, bronze_rows
+the rows checked again) once its rows quarantined for an unknown store or product have been checked against them
+(bakery.silver.requeue). Appended once, last, by each run, so a crash before it only means the batches are taken again
 (every write before it is idempotent).
 
 ops.reconciliation, one row per bronze batch and source, with

@@ -105,7 +105,7 @@ def _latest_kept(lh: Lakehouse, spec: SourceSpec, retired: Column, pending: Sequ
     return rank_latest(good, spec.keys).filter(F.col("_rank") == 1).select(*silver_columns(spec))
 
 
-def _first_days(frames: Sequence[DataFrame], kind: str) -> dict[str, date]:
+def first_days(frames: Sequence[DataFrame], kind: str) -> dict[str, date]:
     """Store -> earliest day among these rows (inventory recomputes each store from there)."""
     day = DAY_COLUMN[kind]
     union = reduce(DataFrame.unionByName, [f.select("store_id", day) for f in frames])
@@ -141,7 +141,7 @@ def take_out(lh: Lakehouse, spec: SourceSpec, retired: Sequence[RetiredUpload], 
             # The new files' bronze rows too: after a crash that followed the MERGE, silver no longer shows them.
             landed, _ = split_checked(check_rows(lh.read("bronze", spec.table).filter(from_files(new)), spec,
                                                  as_of, refs), spec)
-            removal.stores = _first_days([landed, *touched], spec.kind)
+            removal.stores = first_days([landed, *touched], spec.kind)
         if removal.removed:
             lh.merge(marked, "silver", spec.table, keys=keys, delete=DELETE)
             log.info("silver.%s: took out %d row(s) of retired upload(s) %s, %d key(s) back to an earlier file",
