@@ -47,3 +47,15 @@ def test_databricks_mode_maps_to_catalog_schema_table(spark, tmp_path):
 
     s = load_settings(home=tmp_path, env="databricks", overrides={"storage": {"catalog": "main"}})
     assert Lakehouse(spark, s).identifier("gold", "daily_sales") == "`main`.`gold`.`daily_sales`"
+
+
+def test_a_table_whose_rows_were_all_deleted_counts_zero_for_status_and_the_app(lh, settings):
+    """delta-rs panics listing the add actions of a table with no files (ops.quarantine once every entry left)."""
+    from bakery.app.serving import LocalDeltaReader
+
+    lh.append(lh.spark.createDataFrame([("a", 1)], "k string, v long"), "ops", "emptied")
+    lh.delete("ops", "emptied", "k = 'a'")
+    stats = lh.log_stats("ops", "emptied")
+    assert (stats.rows, stats.version, set(stats.dtypes)) == (0, 1, {"k", "v"})
+    assert LocalDeltaReader(settings.tables_dir).count("ops", "emptied", 1) == 0
+    assert LocalDeltaReader(settings.tables_dir).count("ops", "emptied", 0) == 1

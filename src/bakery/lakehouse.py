@@ -178,10 +178,13 @@ class Lakehouse:
         log_table = DeltaLog(self.path(layer, name))
         if "deletionVectors" in (log_table.protocol().reader_features or []):
             return None
+        dtypes = {f.name: getattr(f.type, "type", "struct") for f in log_table.schema().fields}
+        if not log_table.file_uris():
+            # Every row deleted (e.g. the last quarantine entries released): delta-rs panics listing no add actions.
+            return LogStats(int(log_table.version()), 0, dtypes, {}, {})
         files = pa.table(log_table.get_add_actions(flatten=True))
         if files.num_rows and ("num_records" not in files.column_names or files["num_records"].null_count):
             return None
-        dtypes = {f.name: getattr(f.type, "type", "struct") for f in log_table.schema().fields}
         low, high = {}, {}
         for col in dtypes:
             stats = [f"min.{col}", f"max.{col}", f"null_count.{col}"]

@@ -104,10 +104,12 @@ class LocalDeltaReader:
     def count(self, layer: str, name: str, version: int) -> int:
         from deltalake import DeltaTable
 
-        actions = DeltaTable(str(self._path(layer, name)), version=version).get_add_actions(flatten=True)
-        records = pa.table(actions).column("num_records")
+        table = DeltaTable(str(self._path(layer, name)), version=version)
+        if not table.file_uris():
+            return 0    # every row deleted (delta-rs panics listing no add actions)
+        records = pa.table(table.get_add_actions(flatten=True)).column("num_records")
         if records.null_count:  # files written without statistics: count by reading one column
-            return DeltaTable(str(self._path(layer, name)), version=version).to_pyarrow_dataset().count_rows()
+            return table.to_pyarrow_dataset().count_rows()
         return int(pc.sum(records).as_py() or 0)
 
     def append(self, layer: str, name: str, rows: pd.DataFrame, schema: pa.Schema) -> None:
