@@ -103,6 +103,16 @@ def test_combine_interval_and_reference():
     assert lines_by_store(_fc(days=1), hist.iloc[:0], {}, "tomorrow", "en")["S01"][0].reference is None
 
 
+def test_a_day_the_store_is_expected_closed_says_so_instead_of_a_change():
+    shut = _fc(days=1, base=0.0, comps={"trend": 0.0}).assign(model="closed")
+    hist = pd.DataFrame({"store_id": "S01", "product_id": "P1", "date": pd.to_datetime(["2026-04-24"]),
+                         "quantity_sold": [4.0]})
+    line = lines_by_store(shut, hist, {}, "tomorrow", "es")["S01"][0]
+    assert (line.forecast, line.explanation) == (0.0, "Tienda cerrada previsiblemente (suele cerrar ese día)")
+    week = _fc(days=7).assign(model=["closed"] + ["ensemble"] * 6)
+    assert "closed" not in lines_by_store(week, hist, {}, "week", "en")["S01"][0].explanation
+
+
 def test_stock_alerts_by_severity():
     inv = pd.DataFrame({"store_id": "S01", "product_id": ["A", "B", "C", "D"], "date": pd.Timestamp("2026-04-30"),
                         "closing_stock": [2.0, 9.0, 50.0, 50.0], "stockout": [False, False, True, False]})

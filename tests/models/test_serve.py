@@ -93,7 +93,10 @@ def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(
     assert {"trend", "weekly"} <= set(comps.iloc[0])
     assert p01["explanation"].str.len().gt(0).all()
     short = gold[gold["product_id"] == "P02"]
-    assert short["explanation"].str.startswith("Simpler model used").all()
+    shut = short["model"] == "closed"      # the synthetic store closes on Sundays
+    assert short.loc[~shut, "explanation"].str.startswith("Simpler model used").all()
+    assert short.loc[shut, "explanation"].str.startswith("Store expected closed: closed on each of the last").all()
+    assert shut.sum() == 4
 
 
 def test_explanation_names_the_strongest_drivers():

@@ -51,8 +51,11 @@ def _signed(x: float, lang: str, digits: int = 0) -> str:
 
 
 def explain(yhat: float, components: dict[str, float], lang: str, *, reference: float | None = None,
-            reference_label: str | None = None, fallback_reason: str | None = None) -> str:
-    """One sentence: the change against the reference (e.g. last Tuesday), then the main reasons in units."""
+            reference_label: str | None = None, fallback_reason: str | None = None, closed: bool = False) -> str:
+    """One sentence: the change against the reference (e.g. last Tuesday), then the main reasons in units;
+    or that the store is expected to be closed (every day of the forecast is a closed day)."""
+    if closed:
+        return t("explain.closed", lang)
     if fallback_reason:
         return t("explain.fallback", lang, reason=fallback_reason)
     if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:

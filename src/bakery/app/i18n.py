@@ -92,6 +92,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "explain.usual": ("en línea con lo habitual", "in line with usual"),
     "explain.fallback": ("Previsión de referencia (el modelo no se usó: {reason})",
                          "Reference forecast (model not used: {reason})"),
+    "explain.closed": ("Tienda cerrada previsiblemente (suele cerrar ese día)",
+                       "Store expected closed (it usually is on that day)"),
     "comp.holidays": ("festivo", "public holiday"),
     "comp.school_holiday": ("vacaciones escolares", "school holidays"),
     "comp.promo": ("promoción", "promotion"),

@@ -47,6 +47,8 @@ EVENTS = ("silver", "events")
 RUNS = ("ops", "runs")
 QUARANTINE = ("ops", "quarantine")
 DQ_RESULTS = ("ops", "dq_results")
+# gold.forecasts' model on a day the store is expected to be closed (bakery.models.opening): yhat 0.
+CLOSED_MODEL = "closed"
 FORECAST_COLUMNS = ["as_of", "store_id", "product_id", "date", "horizon", "model", "model_version", "role", "yhat",
                     "yhat_lower", "yhat_upper", "components", "explanation", "fallback_reason"]
 

@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.app.explain import component_label, explain, last_days_label, last_weekday_label
-from bakery.app.serving import parse_components
+from bakery.app.serving import CLOSED_MODEL, parse_components
 
 VIEWS = {"tomorrow": 1, "week": 7, "month": 28}
 
@@ -71,6 +71,8 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
     fallback = rows["fallback_reason"].where(rows["fallback_reason"].astype(str).str.strip() != "") \
         if "fallback_reason" in rows else None
     fallbacks = fallback.groupby([rows["store_id"], rows["product_id"]]).first() if fallback is not None else None
+    closed = (rows["model"].eq(CLOSED_MODEL).groupby([rows["store_id"], rows["product_id"]]).all()
+              if "model" in rows else pd.Series(dtype=bool))
     observed = history.dropna(subset=["quantity_sold"]) if len(history) else history
     refs, ref_days = _references(agg, observed, days)
     period_label = last_days_label(days, lang)
@@ -84,7 +86,8 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
         reason = fallbacks.get((store, product)) if fallbacks is not None else None
         drivers_ = dict(zip(comp_cols, comp_values[i], strict=True)) if comp_values is not None else {}
         text = explain(total, drivers_, lang, reference=ref, reference_label=label,
-                       fallback_reason=reason if isinstance(reason, str) else None)
+                       fallback_reason=reason if isinstance(reason, str) else None,
+                       closed=bool(closed.get((store, product), False)))
         out[str(store)].append(ForecastLine(str(product), names.get(product, str(product)), total,
                                             max(0.0, total - math.sqrt(r.lo2)), total + math.sqrt(r.hi2), ref, text,
                                             str(r.version)))

@@ -18,6 +18,7 @@ from bakery.forecasting.tables import FEATURES, latest_data_date, write_forecast
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
 from bakery.models.frames import model_frame
+from bakery.models.opening import close_days, expected_closures
 from bakery.models.serve import challenger_rows, combine, to_gold
 
 log = logging.getLogger(__name__)
@@ -54,12 +55,11 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
     features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
     try:
         per_series = spark_jobs.forecast(lh.spark, features_sdf, trained.models_for(), cfg, as_of)
-        lgbm = pd.DataFrame()
-        if trained.challenger is not None:
-            lgbm = challenger_rows(model_frame(features_sdf.toPandas(), cfg), trained.challenger, cfg, as_of)
+        features = model_frame(features_sdf.toPandas(), cfg)
+        lgbm = challenger_rows(features, trained.challenger, cfg, as_of)
     finally:
         features_sdf.unpersist()
-    return combine(per_series, lgbm, trained.choice, cfg)
+    return close_days(combine(per_series, lgbm, trained.choice, cfg), expected_closures(features, cfg, as_of))
 
 
 def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> ForecastResult:

@@ -28,6 +28,8 @@ class ModelConfig:
     challenger: dict[str, Any]
     selection: dict[str, Any]
     gate: dict[str, Any]
+    # Expected closed days (bakery.models.opening); empty = its defaults (bundles trained before it existed).
+    closures: dict[str, Any] = field(default_factory=dict)
     # Tuned Prophet parameters per unique_id (from tuning.tune_series); others use prophet.params.
     series_params: dict[str, dict[str, Any]] = field(default_factory=dict)
 
@@ -66,6 +68,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
         challenger=dict(raw["challenger"]),
         selection=dict(raw["selection"]),
         gate=dict(raw["gate"]),
+        closures=dict(raw.get("closures") or {}),
         series_params=dict(raw.get("series_params") or {}),
     )
 

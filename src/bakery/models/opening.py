@@ -1,0 +1,118 @@
+"""Days a store is expected to be closed within the forecast horizon, from its own history up to the as-of date.
+
+The forecasts for those days are 0 (model `closed`, the reason in the explanation), so a bake plan never asks
+for rolls on a Sunday the store has not opened on for two months, or on a holiday it closed for last time.
+- Weekday: the store was closed on each of its last `weeks` occurrences of that weekday that were not
+  holidays (at least `min_weeks` of them), and was not open on that weekday within a week of the day a year
+  earlier (a store shut on Sundays in the quiet months only opens on them again in the season).
+- Holiday (the store's legal holidays and bakery days, as in the models' calendar): the store was closed on
+  the holiday's latest earlier occurrence in its history that fell on a weekday it opens on (Christmas Eve on
+  a Sunday says nothing about Christmas Eve on a Monday). A holiday it has not met so follows the weekday rule.
+A store is open on a day with any observation (gold: `is_open`). Pure pandas; conf/models.yml `closures`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pandas as pd
+
+from bakery.models.calendar import holiday_table
+from bakery.models.config import ModelConfig
+from bakery.models.output import VALUE_COLUMNS
+
+CLOSED = "closed"
+DEFAULTS = {"enabled": True, "weeks": 8, "min_weeks": 4, "holidays": True}
+
+
+def _settings(cfg: ModelConfig) -> dict:
+    return {**DEFAULTS, **(cfg.closures or {})}
+
+
+def _store_days(features: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """store_id, ds, is_open (any series of the store open that day), days up to as_of."""
+    days = features[features["date"] <= as_of]
+    is_open = days["is_open"] if "is_open" in days.columns else pd.Series(True, index=days.index)
+    return (days.assign(is_open=is_open.fillna(True).astype(bool))
+            .groupby(["store_id", "date"], sort=True)["is_open"].any().reset_index()
+            .rename(columns={"date": "ds"}))
+
+
+def _holidays(features: pd.DataFrame, store: str, years: range, cfg: ModelConfig) -> pd.DataFrame:
+    rows = features[features["store_id"] == store]
+    country = next((c for c in rows.get("country", pd.Series(dtype=object)).dropna()), None)
+    if not country:
+        country = cfg.prophet.get("default_country")
+    if not country:
+        return pd.DataFrame(columns=["ds", "holiday"])
+    subdivision = next((s for s in rows.get("subdivision", pd.Series(dtype=object)).dropna()), None)
+    return holiday_table(str(country), subdivision, years, cfg)
+
+
+def _weekday_reasons(history: pd.DataFrame, holiday_days: set[pd.Timestamp], weeks: int,
+                     min_weeks: int) -> dict[int, str]:
+    """weekday -> reason, for the weekdays the store was closed on each of its last `weeks` non-holidays."""
+    usual = history[~history["ds"].isin(holiday_days)]
+    out = {}
+    for weekday, days in usual.groupby(usual["ds"].dt.weekday):
+        last = days.tail(weeks)
+        if len(last) >= min_weeks and not last["is_open"].any():
+            out[int(weekday)] = f"closed on each of the last {len(last)} {last['ds'].iloc[-1]:%A}s"
+    return out
+
+
+def _open_a_year_before(day: pd.Timestamp, state: dict[pd.Timestamp, bool], names: dict) -> bool:
+    """Open on the same weekday within a week of this day a year earlier (a store that shuts on Sundays only
+    in the quiet months opens on them again in the season)."""
+    around = (day - pd.Timedelta(days=364 + k) for k in (-7, 0, 7))
+    return any(state.get(d, False) for d in around if d not in names)
+
+
+def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """store_id, ds, reason: the days as_of+1..as_of+max_horizon each store is expected to be closed.
+
+    features: gold.features rows (model_frame) of any number of stores, with history up to as_of."""
+    conf = _settings(cfg)
+    empty = pd.DataFrame({"store_id": pd.Series(dtype=object), "ds": pd.Series(dtype="datetime64[ns]"),
+                          "reason": pd.Series(dtype=object)})
+    if not conf["enabled"] or features.empty:
+        return empty
+    as_of = pd.Timestamp(as_of)
+    future = pd.date_range(as_of + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
+    out = []
+    for store, history in _store_days(features, as_of).groupby("store_id", sort=True):
+        years = range(history["ds"].min().year, future[-1].year + 1)
+        hol = _holidays(features, store, years, cfg) if conf["holidays"] else pd.DataFrame(columns=["ds", "holiday"])
+        names = dict(zip(pd.to_datetime(hol["ds"]), hol["holiday"], strict=True))
+        weekdays = _weekday_reasons(history, set(names), int(conf["weeks"]), int(conf["min_weeks"]))
+        state = dict(zip(history["ds"], history["is_open"], strict=True))
+        for day in future:
+            name = names.get(day)
+            # Occurrences on a weekday the store closes anyway say nothing about the holiday itself.
+            earlier = [d for d, n in names.items()
+                       if n == name and d <= as_of and d in state and d.weekday() not in weekdays] if name else []
+            if earlier:
+                last = max(earlier)
+                if not state[last]:
+                    out.append((store, day, f"closed on {name} {last:%Y-%m-%d}"))
+            elif day.weekday() in weekdays and not _open_a_year_before(day, state, names):
+                out.append((store, day, weekdays[day.weekday()]))
+    return pd.DataFrame(out, columns=list(empty.columns)) if out else empty
+
+
+def close_days(rows: pd.DataFrame, closures: pd.DataFrame) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows with the expected-closed days set to 0, model `closed` and the reason in `notes`."""
+    if rows.empty or closures.empty:
+        return rows
+    keyed = rows.assign(_ds=pd.to_datetime(rows["ds"]), _store=rows["store_id"].astype(str))
+    hit = keyed.merge(closures.rename(columns={"store_id": "_store", "ds": "_ds"}), on=["_store", "_ds"],
+                      how="left")["reason"]
+    mask = hit.notna().to_numpy()
+    if not mask.any():
+        return rows
+    out = rows.copy()
+    out.loc[mask, VALUE_COLUMNS] = 0.0
+    out.loc[mask, "regressors"] = "{}"
+    out.loc[mask, "model"] = CLOSED
+    out.loc[mask, "notes"] = hit[mask].to_numpy()
+    return out

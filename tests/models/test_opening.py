@@ -1,0 +1,85 @@
+"""Expected closed days: a store's regular closing weekdays and holidays get a forecast of 0 with the reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import date
+
+import pandas as pd
+
+from bakery.models.opening import CLOSED, close_days, expected_closures
+from bakery.models.output import FORECAST_COLUMNS
+from bakery.models.serve import to_gold
+
+
+def _features(store: str, start: str, end: str, closed=lambda d: False) -> pd.DataFrame:
+    days = pd.date_range(start, end, freq="D")
+    shut = [closed(d) for d in days]
+    return pd.DataFrame({"store_id": store, "product_id": "P1", "unique_id": f"{store}/P1", "date": days,
+                         "is_open": [not c for c in shut], "y": [None if c else 10.0 for c in shut],
+                         "country": "DE", "subdivision": "DE-BY"})
+
+
+def _closures(features: pd.DataFrame, cfg, as_of: str) -> dict[tuple[str, date], str]:
+    found = expected_closures(features, cfg, date.fromisoformat(as_of))
+    return {(r.store_id, r.ds.date()): r.reason for r in found.itertuples()}
+
+
+def test_a_weekday_closed_for_the_last_eight_weeks_is_closed_ahead_and_one_opening_undoes_it(cfg):
+    sunday = lambda d: d.weekday() == 6  # noqa: E731
+    features = pd.concat([
+        _features("A", "2025-09-01", "2026-01-31", sunday),
+        _features("B", "2025-09-01", "2026-01-31"),
+        _features("C", "2025-09-01", "2026-01-31", lambda d: sunday(d) and d != pd.Timestamp("2026-01-18")),
+    ])
+    found = _closures(features, cfg, "2026-01-31")
+    assert set(found) == {("A", date(2026, 2, d)) for d in (1, 8, 15, 22)}
+    assert found[("A", date(2026, 2, 1))] == "closed on each of the last 8 Sundays"
+
+
+def test_a_holiday_closed_on_last_time_is_closed_again_but_one_on_a_closed_weekday_says_nothing(cfg):
+    features = pd.concat([
+        # Closed on Christmas Day 2024 (a Wednesday) and on Sundays: both hold for December 2025.
+        _features("A", "2024-11-01", "2025-12-10", lambda d: d == pd.Timestamp("2024-12-25") or d.weekday() == 6),
+        # Open on Christmas Day 2024.
+        _features("B", "2024-11-01", "2025-12-10"),
+    ])
+    found = _closures(features, cfg, "2025-12-10")
+    assert found[("A", date(2025, 12, 25))] == "closed on Christmas Day 2024-12-25"
+    assert ("A", date(2025, 12, 14)) in found and ("A", date(2025, 12, 24)) not in found
+    assert not [k for k in found if k[0] == "B"]
+    # Closed on Christmas Eve 2023 because it was a Sunday: Christmas Eve 2024 is a Tuesday, an open day.
+    sundays = _features("C", "2023-11-01", "2024-12-10", lambda d: d.weekday() == 6)
+    assert set(_closures(sundays, cfg, "2024-12-10")) == {("C", date(2024, 12, 15)), ("C", date(2024, 12, 22)),
+                                                          ("C", date(2024, 12, 29)), ("C", date(2025, 1, 5))}
+
+
+def test_a_weekday_closed_only_in_the_quiet_months_opens_again_in_the_season(cfg):
+    quiet_sundays = lambda d: d.weekday() == 6 and d.month in (1, 2, 3, 10, 11, 12)  # noqa: E731
+    features = _features("V", "2025-01-01", "2026-03-31", quiet_sundays)
+    assert _closures(features, cfg, "2026-03-31") == {}
+    assert set(_closures(features[features["date"] <= "2026-02-28"], cfg, "2026-02-28")) == {
+        ("V", date(2026, 3, d)) for d in (1, 8, 15, 22)}
+
+
+def _rows(store: str, days: pd.DatetimeIndex) -> pd.DataFrame:
+    n = len(days)
+    return pd.DataFrame({"unique_id": f"{store}/P1", "store_id": store, "product_id": "P1",
+                         "as_of": days[0] - pd.Timedelta(days=1), "ds": days, "horizon": range(1, n + 1),
+                         "model": "ensemble", "yhat": 12.0, "yhat_lower": 8.0, "yhat_upper": 15.0, "trend": 11.0,
+                         "weekly": 1.0, "yearly": 0.0, "holidays": 0.0, "regressors": json.dumps({"promo": 0.5}),
+                         "fallback_reason": None, "notes": None})[FORECAST_COLUMNS]
+
+
+def test_closed_days_forecast_zero_with_the_reason_as_the_explanation(cfg):
+    days = pd.date_range("2026-02-01", periods=3, freq="D")
+    rows = pd.concat([_rows("A", days), _rows("B", days)], ignore_index=True)
+    closures = pd.DataFrame({"store_id": ["A"], "ds": [days[0]], "reason": ["closed on each of the last 8 Sundays"]})
+    gold = to_gold(close_days(rows, closures), "3", "champion").set_index(["store_id", "date"])
+    shut = gold.loc[("A", date(2026, 2, 1))]
+    assert (shut.model, shut.yhat, shut.yhat_lower, shut.yhat_upper) == (CLOSED, 0.0, 0.0, 0.0)
+    assert shut.explanation == "Store expected closed: closed on each of the last 8 Sundays"
+    assert json.loads(shut.components) == {"holidays": 0.0, "trend": 0.0, "weekly": 0.0, "yearly": 0.0}
+    others = gold.drop(index=("A", date(2026, 2, 1)))
+    assert (others["yhat"] == 12.0).all() and (others["model"] == "ensemble").all()
+    assert close_days(rows, closures.iloc[0:0]).equals(rows)
