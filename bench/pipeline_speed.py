@@ -3,7 +3,7 @@ first training, forecasts), per stage; then a rerun of the same day (ETL no-op, 
 With --daily, the steady state instead: the history is loaded and trained on first, then one day's files arrive
 per night (POS, deliveries, inventory, traffic): a night when the champion is recent, then a weekly retrain night.
 
-Usage: .venv/bin/python bench/pipeline_speed.py [--runs 1] [--stores 6] [--years 3] [--etl-only | --daily | --tune]
+Usage: .venv/bin/python bench/pipeline_speed.py [--runs 1] [--stores 6] [--years 3] [--etl-only | --daily | --tune] [--pss]
 Prints per-stage seconds (median over runs), the total, and the peak memory of the process tree.
 """
 
@@ -120,30 +120,32 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def bench(stores: int, years: int, runs: int, mode: str = "pipeline") -> dict[str, float]:
+def bench(stores: int, years: int, runs: int, mode: str = "pipeline", pss: bool = False) -> dict[str, float]:
     """Median per-stage seconds (and peak RSS / PSS) of `runs` fresh runs. mode: pipeline (first run from empty
     and a same-day rerun), etl (stops after gold) or daily (history, then two nightly deliveries)."""
     samples: list[dict[str, float]] = []
     peaks: list[float] = []
-    pss: list[float] = []
+    pss_mb: list[float] = []
     split: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="bakery-bench-") as tmp:
-            m = run_measured([sys.executable, "-c", _RUN, str(Path(tmp) / "home"), str(stores), str(years), mode])
+            m = run_measured([sys.executable, "-c", _RUN, str(Path(tmp) / "home"), str(stores), str(years), mode],
+                             pss=pss)
             if m.returncode != 0:
                 raise SystemExit(f"benchmark run failed:\n{m.stderr[-4000:]}")
             line = next(ln for ln in m.stdout.splitlines() if ln.startswith("RESULT "))
             samples.append(json.loads(line[len("RESULT "):]))
             peaks.append(m.peak_rss_mb)
-            pss.append(m.peak_pss_mb)
+            pss_mb.append(m.peak_pss_mb)
             split = m.pss_split_mb
     keys = [k for k in samples[0] if k != "ok" and not isinstance(samples[0][k], bool)]
     result = {k: median([s[k] for s in samples]) for k in keys}
     result.update({k: v for k, v in samples[0].items() if isinstance(v, bool) and k != "ok"})
     result["peak_rss_mb"] = median(peaks)
     # PSS counts a page shared by forked processes (Spark's Python workers) once; the split is the last run's.
-    result["peak_pss_mb"] = median(pss)
-    result.update({f"peak_pss_{kind}_mb": mb for kind, mb in split.items()})
+    if pss:
+        result["peak_pss_mb"] = median(pss_mb)
+        result.update({f"peak_pss_{kind}_mb": mb for kind, mb in split.items()})
     result["ok"] = all(s["ok"] for s in samples)
     return result
 
@@ -159,10 +161,13 @@ def main() -> None:
     parser.add_argument("--daily", action="store_true",
                         help="steady state: load the history (first training), then two nightly deliveries of one "
                              "day's files: a day the champion is recent (no training), then a weekly retrain day")
+    parser.add_argument("--pss", action="store_true",
+                        help="also sample PSS (shared pages split between processes) and its JVM / Python split; "
+                             "reading the JVM's page maps slows the run, so its times are not speed figures")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     mode = "etl" if args.etl_only else "daily" if args.daily else "tune" if args.tune else "pipeline"
-    r = bench(args.stores, args.years, args.runs, mode)
+    r = bench(args.stores, args.years, args.runs, mode, pss=args.pss)
     log.info("pipeline benchmark: %d stores x 30 products x %d years, median of %d run(s)",
              args.stores, args.years, args.runs)
     for key, value in r.items():
