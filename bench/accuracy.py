@@ -26,6 +26,8 @@ from bakery.models import metrics
 from bakery.models.backtest import backtest_series, cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
 from bakery.models.config import ModelConfig, load_model_config
+from bakery.models.frames import model_frame
+from bakery.models.opening import close_backtest
 from bakery.models.selection import CHAMPION, add_ensemble, apply_selection, select_models
 from bakery.models.tuning import params_from_rows, tune_group
 
@@ -149,7 +151,9 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
         sel_rows.to_parquet(rows_dir / "selection_rows.parquet", index=False)
         eval_rows.to_parquet(rows_dir / "evaluation_rows.parquet", index=False)
     choice = select_models(sel_rows, cfg)
-    eval_rows = apply_selection(eval_rows, choice, cfg)
+    # As served: the days the closure rule marks closed at each cutoff forecast 0 (bakery.models.opening).
+    eval_rows = close_backtest(apply_selection(eval_rows, choice, cfg), model_frame(features, cfg), cfg,
+                               CHAMPION)
     wall["total, wall"] = time.perf_counter() - t0
 
     models = [*EVAL_MODELS[:1], "weekday_profile", "prophet_default", "prophet", LGBM, "ensemble", CHAMPION]

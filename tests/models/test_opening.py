@@ -7,7 +7,7 @@ from datetime import date
 
 import pandas as pd
 
-from bakery.models.opening import CLOSED, close_days, expected_closures
+from bakery.models.opening import CLOSED, close_backtest, close_days, expected_closures
 from bakery.models.output import FORECAST_COLUMNS
 from bakery.models.serve import to_gold
 
@@ -83,3 +83,15 @@ def test_closed_days_forecast_zero_with_the_reason_as_the_explanation(cfg):
     others = gold.drop(index=("A", date(2026, 2, 1)))
     assert (others["yhat"] == 12.0).all() and (others["model"] == "ensemble").all()
     assert close_days(rows, closures.iloc[0:0]).equals(rows)
+
+
+def test_a_backtest_scores_the_closure_rule_as_served_at_each_cutoff(cfg):
+    """Closed on the last 8 Sundays before the first cutoff, open on Sunday 2026-02-08: the champion served 0
+    that day and the backtest scores it so; by the second cutoff that Sunday opening undoes the rule."""
+    features = _features("A", "2025-09-01", "2026-02-28", lambda d: d.weekday() == 6 and d < pd.Timestamp("2026-02-08"))
+    rows = pd.DataFrame({"unique_id": "A/P1", "store_id": "A", "y": 10.0, "champion": 11.0, "prophet": 11.0,
+                         "cutoff": pd.to_datetime(["2026-01-31", "2026-01-31", "2026-02-14"]),
+                         "ds": pd.to_datetime(["2026-02-08", "2026-02-09", "2026-02-15"])})
+    scored = close_backtest(rows, features, cfg, "champion")
+    assert scored["champion"].tolist() == [0.0, 11.0, 11.0] and scored["prophet"].tolist() == [11.0] * 3
+    assert close_backtest(rows.iloc[0:0], features, cfg, "champion").empty

@@ -25,6 +25,7 @@ from bakery.models.backtest import cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
+from bakery.models.opening import close_backtest
 from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, rolling_selection
 
 log = logging.getLogger(__name__)
@@ -52,23 +53,25 @@ class BacktestResult:
 
 
 def backtest_rows(lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], horizons: list[int],
-                  models: list[str]) -> tuple[pd.DataFrame, list[str]]:
-    """Per-series rows (Spark) joined with the global challenger and the ensemble; plus notes."""
+                  models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+    """Per-series rows (Spark) joined with the global challenger and the ensemble; the model features (pandas);
+    notes."""
     until = (max(cutoffs) + pd.Timedelta(days=max(max(horizons), cfg.max_horizon))).date()
     features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
     notes: list[str] = []
     try:
         rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, models)
+        features = model_frame(features_sdf.toPandas(), cfg)
         if LGBM in cfg.selection["candidates"]:
             try:
-                lgbm = backtest_challenger(model_frame(features_sdf.toPandas(), cfg), cfg, cutoffs, horizons)
+                lgbm = backtest_challenger(features, cfg, cutoffs, horizons)
                 rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
                 rows = add_ensemble(rows, cfg.selection["ensemble_members"])
             except ValueError as exc:
                 notes.append(f"challenger {LGBM} skipped: {exc}")
     finally:
         features_sdf.unpersist()
-    return rows, notes
+    return rows, features, notes
 
 
 def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out: Path, step: int = 7,
@@ -82,10 +85,10 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     t0 = time.perf_counter()
     cutoffs = cutoff_range(start, end, step)
     models = list(dict.fromkeys(cfg.backtest["models"]))
-    rows, notes = backtest_rows(lh, cfg, cutoffs, horizons, models)
+    rows, features, notes = backtest_rows(lh, cfg, cutoffs, horizons, models)
     if rows.empty:
         raise ValueError(f"no observed (series, cutoff + h) pair between {start} and {end + timedelta(days=max(horizons))}")
-    rows = rolling_selection(rows, cfg)
+    rows = close_backtest(rolling_selection(rows, cfg), features, cfg, CHAMPION)
     scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION] if m in rows.columns]
     rep = report(rows, cfg, cutoffs, champion=CHAMPION, models=scored)
     rep["champion_selection"] = {"level": cfg.selection["level"], "candidates": cfg.selection["candidates"],

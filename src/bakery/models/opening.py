@@ -5,7 +5,8 @@ for rolls on a Sunday the store has not opened on for two months, or on a holida
 - Weekday: the store was closed on each of its last `weeks` occurrences of that weekday that were not
   holidays (at least `min_weeks` of them), and was not open on that weekday within a week of the day a year
   earlier (a store shut on Sundays in the quiet months only opens on them again in the season).
-- Holiday (the store's legal holidays and bakery days, as in the models' calendar): the store was closed on
+- Holiday (the store's legal holidays, as in the models' calendar; not the bakery days such as Christmas Eve,
+  when a store closed one year is as often open the next): the store was closed on
   the holiday's latest earlier occurrence in its history that fell on a weekday it opens on (Christmas Eve on
   a Sunday says nothing about Christmas Eve on a Monday). A holiday it has not met so follows the weekday rule.
 A store is open on a day with any observation (gold: `is_open`). Pure pandas; conf/models.yml `closures`.
@@ -79,17 +80,19 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
         return empty
     as_of = pd.Timestamp(as_of)
     future = pd.date_range(as_of + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
+    bakery_days = set((cfg.prophet.get("extra_days") or {}).values())
     out = []
     for store, history in _store_days(features, as_of).groupby("store_id", sort=True):
         years = range(history["ds"].min().year, future[-1].year + 1)
         hol = _holidays(features, store, years, cfg) if conf["holidays"] else pd.DataFrame(columns=["ds", "holiday"])
         names = dict(zip(pd.to_datetime(hol["ds"]), hol["holiday"], strict=True))
+        legal = {d: n for d, n in names.items() if n not in bakery_days}
         weekdays = _weekday_reasons(history, set(names), int(conf["weeks"]), int(conf["min_weeks"]))
         state = dict(zip(history["ds"], history["is_open"], strict=True))
         for day in future:
-            name = names.get(day)
+            name = legal.get(day)
             # Occurrences on a weekday the store closes anyway say nothing about the holiday itself.
-            earlier = [d for d, n in names.items()
+            earlier = [d for d, n in legal.items()
                        if n == name and d <= as_of and d in state and d.weekday() not in weekdays] if name else []
             if earlier:
                 last = max(earlier)
@@ -115,4 +118,25 @@ def close_days(rows: pd.DataFrame, closures: pd.DataFrame) -> pd.DataFrame:
     out.loc[mask, "regressors"] = "{}"
     out.loc[mask, "model"] = CLOSED
     out.loc[mask, "notes"] = hit[mask].to_numpy()
+    return out
+
+
+def close_backtest(rows: pd.DataFrame, features: pd.DataFrame, cfg: ModelConfig, column: str) -> pd.DataFrame:
+    """Backtest rows (store_id, cutoff, ds, ...) with `column` set to 0 on the days the rule, run at each cutoff on
+    the data up to it, marks closed: the backtest scores what the pipeline would have served. Only observed days
+    are scored, so each such row is a day the rule got wrong."""
+    if rows.empty or column not in rows.columns:
+        return rows
+    dates = pd.to_datetime(features["date"])
+    marked = [expected_closures(features[dates <= c], cfg, pd.Timestamp(c).date()).assign(cutoff=pd.Timestamp(c))
+              for c in sorted(pd.to_datetime(rows["cutoff"]).unique())]
+    marked = pd.concat(marked, ignore_index=True) if marked else pd.DataFrame(columns=["store_id", "ds", "cutoff"])
+    keys = pd.DataFrame({"store_id": rows["store_id"].astype(str).to_numpy(), "ds": pd.to_datetime(rows["ds"]).to_numpy(),
+                         "cutoff": pd.to_datetime(rows["cutoff"]).to_numpy()})
+    hit = keys.merge(marked.drop_duplicates(["store_id", "ds", "cutoff"]), on=["store_id", "ds", "cutoff"],
+                     how="left")["reason"].notna().to_numpy()
+    if not hit.any():
+        return rows
+    out = rows.copy()
+    out.loc[hit, column] = 0.0
     return out
