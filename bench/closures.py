@@ -11,12 +11,14 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from accuracy import load_chain  # noqa: E402
+from accuracy import EVAL_START, load_chain  # noqa: E402
 
 from bakery.models.config import load_model_config  # noqa: E402
 from bakery.models.frames import model_frame  # noqa: E402
@@ -35,29 +37,54 @@ def main() -> None:
     features = model_frame(load_chain(), cfg)
     days = (features.groupby(["store_id", "date"]).agg(is_open=("is_open", "any"), sales=("y", "sum"))
             .reset_index().rename(columns={"date": "ds"}))
-    marked = hits = closed = 0
-    wrong_sales = total_sales = 0.0
-    reasons: dict[str, int] = {}
     as_ofs = pd.date_range(args.start, args.end, freq="7D")
+    horizon = pd.Timedelta(days=cfg.max_horizon)
+    tallies: dict[str, Tally] = {}
     for as_of in as_ofs:
         found = expected_closures(features[features["date"] <= as_of], cfg, as_of.date())
-        ahead = days[(days["ds"] > as_of) & (days["ds"] <= as_of + pd.Timedelta(days=cfg.max_horizon))]
-        scored = ahead.merge(found, on=["store_id", "ds"], how="left")
-        flagged = scored["reason"].notna()
-        marked += int(flagged.sum())
-        hits += int((flagged & ~scored["is_open"]).sum())
-        closed += int((~scored["is_open"]).sum())
-        wrong_sales += float(scored.loc[flagged & scored["is_open"], "sales"].sum())
-        total_sales += float(scored["sales"].sum())
-        for reason in scored.loc[flagged & scored["is_open"], "reason"]:
-            reasons[reason] = reasons.get(reason, 0) + 1
+        ahead = days[(days["ds"] > as_of) & (days["ds"] <= as_of + horizon)]
+        # Windows reaching into bench/accuracy.py's evaluation window are tallied apart: a change to the rule is
+        # judged on the earlier ones only.
+        window = "evaluation window" if as_of + horizon >= EVAL_START else "before the evaluation window"
+        tallies.setdefault(window, Tally()).add(ahead.merge(found, on=["store_id", "ds"], how="left"))
     log.info("%d as-of dates %s..%s, next %d days each", len(as_ofs), args.start, args.end, cfg.max_horizon)
-    log.info("marked closed: %d days, of which closed %d (precision %.4f)", marked, hits, hits / max(marked, 1))
-    log.info("closed days: %d, marked %d (recall %.4f)", closed, hits, hits / max(closed, 1))
-    log.info("sales on days wrongly marked closed: %.0f of %.0f (%.5f)", wrong_sales, total_sales,
-             wrong_sales / max(total_sales, 1.0))
-    for reason, n in sorted(reasons.items(), key=lambda kv: -kv[1])[:5]:
-        log.info("  wrongly marked: %s x%d", reason, n)
+    for window, tally in [*tallies.items(), ("all", sum(tallies.values(), Tally()))]:
+        tally.report(window)
+
+
+@dataclass
+class Tally:
+    """Marked, correctly marked and closed days, and the sales on days wrongly marked."""
+
+    marked: int = 0
+    hits: int = 0
+    closed: int = 0
+    wrong_sales: float = 0.0
+    total_sales: float = 0.0
+    reasons: Counter = field(default_factory=Counter)
+
+    def add(self, scored: pd.DataFrame) -> None:
+        flagged = scored["reason"].notna()
+        wrong = flagged & scored["is_open"]
+        self.marked += int(flagged.sum())
+        self.hits += int((flagged & ~scored["is_open"]).sum())
+        self.closed += int((~scored["is_open"]).sum())
+        self.wrong_sales += float(scored.loc[wrong, "sales"].sum())
+        self.total_sales += float(scored["sales"].sum())
+        self.reasons.update(scored.loc[wrong, "reason"])
+
+    def __add__(self, other: Tally) -> Tally:
+        return Tally(self.marked + other.marked, self.hits + other.hits, self.closed + other.closed,
+                     self.wrong_sales + other.wrong_sales, self.total_sales + other.total_sales,
+                     self.reasons + other.reasons)
+
+    def report(self, window: str) -> None:
+        log.info("%s: marked closed %d days, of which closed %d (precision %.4f); closed days %d, marked %d "
+                 "(recall %.4f); sales on days wrongly marked %.0f of %.0f (%.5f)", window, self.marked, self.hits,
+                 self.hits / max(self.marked, 1), self.closed, self.hits, self.hits / max(self.closed, 1),
+                 self.wrong_sales, self.total_sales, self.wrong_sales / max(self.total_sales, 1.0))
+        for reason, n in self.reasons.most_common(5):
+            log.info("  wrongly marked: %s x%d", reason, n)
 
 
 if __name__ == "__main__":

@@ -37,6 +37,18 @@ def test_a_weekday_closed_for_the_last_eight_weeks_is_closed_ahead_and_one_openi
     assert found[("A", date(2026, 2, 1))] == "closed on each of the last 8 Sundays"
 
 
+def test_a_store_reopening_after_a_long_closure_takes_up_its_weekdays_at_once(cfg):
+    """Shut from 2025-11-01 to 2026-01-19 (a refit), closed on Sundays before and after: reopened on Tuesday
+    2026-01-20, only its Sundays are closed ahead. While it is still shut, every day stays closed."""
+    refit = lambda d: pd.Timestamp("2025-11-01") <= d < pd.Timestamp("2026-01-20")  # noqa: E731
+    features = _features("R", "2025-06-01", "2026-01-24", lambda d: refit(d) or d.weekday() == 6)
+    found = _closures(features, cfg, "2026-01-24")
+    assert set(found) == {("R", date(2026, d // 100, d % 100)) for d in (125, 201, 208, 215)}
+    assert found[("R", date(2026, 1, 25))] == "closed on each of the last 8 Sundays"
+    shut = _closures(features[features["date"] <= "2026-01-10"], cfg, "2026-01-10")
+    assert len(shut) == 28 and shut[("R", date(2026, 1, 12))] == "closed on each of the last 8 Mondays"
+
+
 def test_a_holiday_closed_on_last_time_is_closed_again_but_one_on_a_closed_weekday_says_nothing(cfg):
     features = pd.concat([
         # Closed on Christmas Day 2024 (a Wednesday) and on Sundays: both hold for December 2025.

@@ -4,7 +4,9 @@ The forecasts for those days are 0 (model `closed`, the reason in the explanatio
 for rolls on a Sunday the store has not opened on for two months, or on a holiday it closed for last time.
 - Weekday: the store was closed on each of its last `weeks` occurrences of that weekday that were not
   holidays (at least `min_weeks` of them), and was not open on that weekday within a week of the day a year
-  earlier (a store shut on Sundays in the quiet months only opens on them again in the season).
+  earlier (a store shut on Sundays in the quiet months only opens on them again in the season). Weeks the
+  whole store was shut (a refit, a long closure) are left out while it has opened in the last `weeks` weeks:
+  a store that reopens takes up its usual weekdays at once; one shut for all of them stays closed.
 - Holiday (the store's legal holidays, as in the models' calendar; not the bakery days such as Christmas Eve,
   when a store closed one year is as often open the next): the store was closed on
   the holiday's latest earlier occurrence in its history that fell on a weekday it opens on (Christmas Eve on
@@ -54,6 +56,11 @@ def _weekday_reasons(history: pd.DataFrame, holiday_days: set[pd.Timestamp], wee
                      min_weeks: int) -> dict[int, str]:
     """weekday -> reason, for the weekdays the store was closed on each of its last `weeks` non-holidays."""
     usual = history[~history["ds"].isin(holiday_days)]
+    week = usual["ds"] - pd.to_timedelta(usual["ds"].dt.weekday, unit="D")
+    open_weeks = set(week[usual["is_open"].to_numpy()])
+    recent = set(week.drop_duplicates().tail(weeks))
+    if open_weeks & recent:  # weeks the whole store was shut (a long closure) say nothing about its weekdays
+        usual = usual[week.isin(open_weeks).to_numpy()]
     out = {}
     for weekday, days in usual.groupby(usual["ds"].dt.weekday):
         last = days.tail(weeks)
