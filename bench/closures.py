@@ -1,4 +1,5 @@
-"""How well the expected-closed-day rule (bakery.models.opening) predicts the real chain's closed days.
+"""How well the expected-closed-day rule (bakery.models.opening) predicts the real chain's closed days, and what
+the off-sale rule (bakery.models.offering) marks there.
 
 For weekly as-of dates, the days as_of+1..as_of+28 it marks closed are compared with the days each store
 actually had no sales (ddop bakery chain: closed Sundays, holidays, two mostly closed stores). Prints the
@@ -22,6 +23,7 @@ from accuracy import EVAL_START, load_chain  # noqa: E402
 
 from bakery.models.config import load_model_config  # noqa: E402
 from bakery.models.frames import model_frame  # noqa: E402
+from bakery.models.offering import expected_not_offered  # noqa: E402
 from bakery.models.opening import expected_closures  # noqa: E402
 
 log = logging.getLogger("bench.closures")
@@ -40,6 +42,9 @@ def main() -> None:
     as_ofs = pd.date_range(args.start, args.end, freq="7D")
     horizon = pd.Timedelta(days=cfg.max_horizon)
     tallies: dict[str, Tally] = {}
+    off_sale: dict[str, list] = {}
+    series = features.assign(observed=features["y"].notna() & features["is_open"] & features["is_offered"]).rename(
+        columns={"date": "ds"})[["store_id", "product_id", "ds", "observed", "y"]]
     for as_of in as_ofs:
         found = expected_closures(features[features["date"] <= as_of], cfg, as_of.date())
         ahead = days[(days["ds"] > as_of) & (days["ds"] <= as_of + horizon)]
@@ -47,9 +52,17 @@ def main() -> None:
         # judged on the earlier ones only.
         window = "evaluation window" if as_of + horizon >= EVAL_START else "before the evaluation window"
         tallies.setdefault(window, Tally()).add(ahead.merge(found, on=["store_id", "ds"], how="left"))
+        off = expected_not_offered(features[features["date"] <= as_of], cfg, as_of.date())
+        sold = series[(series["ds"] > as_of) & (series["ds"] <= as_of + horizon)].merge(
+            off, on=["store_id", "product_id", "ds"])
+        off_sale[window] = [a + b for a, b in zip(off_sale.get(window, [0, 0, 0.0]),
+                                                   [len(off), int(sold["observed"].sum()), float(sold["y"].sum())], strict=True)]
     log.info("%d as-of dates %s..%s, next %d days each", len(as_ofs), args.start, args.end, cfg.max_horizon)
     for window, tally in [*tallies.items(), ("all", sum(tallies.values(), Tally()))]:
         tally.report(window)
+    for window, (marked, wrong, sales) in off_sale.items():
+        log.info("%s: series-days marked off sale %d, of which had an observation %d (sales %.0f)", window, marked,
+                 wrong, sales)
 
 
 @dataclass

@@ -7,7 +7,8 @@ from datetime import date
 
 import pandas as pd
 
-from bakery.models.opening import CLOSED, close_backtest, close_days, expected_closures
+from bakery.models.offering import NOT_OFFERED, expected_not_offered
+from bakery.models.opening import CLOSED, close_backtest, close_days, expected_closures, expected_zero_days
 from bakery.models.output import FORECAST_COLUMNS
 from bakery.models.serve import to_gold
 
@@ -86,7 +87,8 @@ def _rows(store: str, days: pd.DatetimeIndex) -> pd.DataFrame:
 def test_closed_days_forecast_zero_with_the_reason_as_the_explanation(cfg):
     days = pd.date_range("2026-02-01", periods=3, freq="D")
     rows = pd.concat([_rows("A", days), _rows("B", days)], ignore_index=True)
-    closures = pd.DataFrame({"store_id": ["A"], "ds": [days[0]], "reason": ["closed on each of the last 8 Sundays"]})
+    closures = pd.DataFrame({"store_id": ["A"], "product_id": [None], "ds": [days[0]], "model": [CLOSED],
+                             "reason": ["closed on each of the last 8 Sundays"]})
     gold = to_gold(close_days(rows, closures), "3", "champion").set_index(["store_id", "date"])
     shut = gold.loc[("A", date(2026, 2, 1))]
     assert (shut.model, shut.yhat, shut.yhat_lower, shut.yhat_upper) == (CLOSED, 0.0, 0.0, 0.0)
@@ -101,9 +103,70 @@ def test_a_backtest_scores_the_closure_rule_as_served_at_each_cutoff(cfg):
     """Closed on the last 8 Sundays before the first cutoff, open on Sunday 2026-02-08: the champion served 0
     that day and the backtest scores it so; by the second cutoff that Sunday opening undoes the rule."""
     features = _features("A", "2025-09-01", "2026-02-28", lambda d: d.weekday() == 6 and d < pd.Timestamp("2026-02-08"))
-    rows = pd.DataFrame({"unique_id": "A/P1", "store_id": "A", "y": 10.0, "champion": 11.0, "prophet": 11.0,
+    rows = pd.DataFrame({"unique_id": "A/P1", "store_id": "A", "product_id": "P1", "y": 10.0, "champion": 11.0, "prophet": 11.0,
                          "cutoff": pd.to_datetime(["2026-01-31", "2026-01-31", "2026-02-14"]),
                          "ds": pd.to_datetime(["2026-02-08", "2026-02-09", "2026-02-15"])})
     scored = close_backtest(rows, features, cfg, "champion")
     assert scored["champion"].tolist() == [0.0, 11.0, 11.0] and scored["prophet"].tolist() == [11.0] * 3
     assert close_backtest(rows.iloc[0:0], features, cfg, "champion").empty
+
+
+def _sales(store: str, product: str, start: str, end: str, on_sale=lambda d: True) -> pd.DataFrame:
+    """One series' gold.features rows: 10 a day on sale, no observation (not offered) otherwise; the store open."""
+    days = pd.date_range(start, end, freq="D")
+    sold = [on_sale(d) for d in days]
+    return pd.DataFrame({"store_id": store, "product_id": product, "unique_id": f"{store}/{product}", "date": days,
+                         "is_open": True, "is_offered": sold, "y": [10.0 if s else None for s in sold],
+                         "country": "DE", "subdivision": "DE-BY"})
+
+
+def test_a_product_not_sold_for_four_weeks_while_the_store_opened_is_off_sale_ahead(cfg):
+    features = pd.concat([
+        _sales("A", "ROLL", "2025-09-01", "2026-01-31"),
+        _sales("A", "CAKE", "2025-09-01", "2026-01-31", lambda d: d <= pd.Timestamp("2025-12-31")),   # dropped
+        _sales("A", "TART", "2025-09-01", "2026-01-31", lambda d: d <= pd.Timestamp("2026-01-10")),   # 21 days
+        _sales("A", "NEW", "2025-09-01", "2026-01-31", lambda d: False),                              # not launched
+    ])
+    found = expected_not_offered(features, cfg, date(2026, 1, 31))
+    assert set(found["product_id"]) == {"CAKE"} and len(found) == cfg.max_horizon
+    assert found["reason"].iloc[0] == "not sold since 2025-12-31 (31 days the store was open)"
+    # The whole store shut since 2025-12-31 is the closed-day rule's business, not its products'.
+    shut = _sales("B", "ROLL", "2025-09-01", "2026-01-31").assign(
+        is_open=lambda f: f["date"] <= "2025-12-31", y=lambda f: f["y"].where(f["date"] <= "2025-12-31"))
+    assert expected_not_offered(shut, cfg, date(2026, 1, 31)).empty
+
+
+def test_a_seasonal_product_is_off_sale_until_its_season_a_year_earlier_comes_round(cfg):
+    advent = lambda d: (d.month == 12) or (d.month == 11 and d.day >= 20)  # noqa: E731
+    features = pd.concat([_sales("A", "STOLLEN", "2024-09-01", "2025-11-05", advent),
+                          _sales("A", "ROLL", "2024-09-01", "2025-11-05")])
+    found = expected_not_offered(features, cfg, date(2025, 11, 5))
+    # Last year's season began on Thursday 2024-11-20: 52 weeks on, 2025-11-19, less the 7 days' tolerance.
+    assert list(found["ds"].dt.date) == list(pd.date_range("2025-11-06", "2025-11-11").date)
+    assert (found["product_id"] == "STOLLEN").all()
+
+
+def test_off_sale_days_forecast_zero_and_the_store_closure_wins_where_both_hold(cfg):
+    days = pd.date_range("2026-02-01", periods=2, freq="D")
+    rows = pd.concat([_rows("A", days), _rows("A", days).assign(product_id="P2", unique_id="A/P2")],
+                     ignore_index=True)
+    zero = pd.DataFrame({"store_id": ["A", "A", "A"], "product_id": ["P2", "P2", None], "ds": [days[0], days[1], days[0]],
+                         "model": [NOT_OFFERED, NOT_OFFERED, CLOSED],
+                         "reason": ["not sold since 2025-12-31 (31 days the store was open)"] * 2 + ["closed on ..."]})
+    gold = to_gold(close_days(rows, zero), "3", "champion").set_index(["product_id", "date"])
+    assert gold.loc[("P2", date(2026, 2, 2)), "explanation"] == (
+        "Not expected on sale: not sold since 2025-12-31 (31 days the store was open)")
+    assert gold.loc[("P2", date(2026, 2, 2)), "model"] == NOT_OFFERED and gold.loc[("P2", date(2026, 2, 2)), "yhat"] == 0
+    assert gold.loc[("P2", date(2026, 2, 1)), "model"] == CLOSED == gold.loc[("P1", date(2026, 2, 1)), "model"]
+    assert gold.loc[("P1", date(2026, 2, 2)), "yhat"] == 12.0
+
+
+def test_the_rules_together_mark_the_days_a_bake_plan_should_skip(cfg):
+    features = pd.concat([_features("A", "2025-09-01", "2026-01-31", lambda d: d.weekday() == 6),
+                          _sales("A", "CAKE", "2025-09-01", "2026-01-31", lambda d: d <= pd.Timestamp("2025-12-20"))
+                          .assign(is_open=lambda f: f["date"].dt.weekday != 6)])
+    zero = expected_zero_days(features, cfg, date(2026, 1, 31))
+    assert set(zero.loc[zero["model"] == CLOSED, "product_id"].isna()) == {True}
+    assert len(zero[zero["model"] == CLOSED]) == 4 and len(zero[zero["model"] == NOT_OFFERED]) == 28
+    # the cake was last sold on 2025-12-20; of the 42 days since, 6 were Sundays the store was shut
+    assert zero.loc[zero["model"] == NOT_OFFERED, "reason"].iloc[0] == "not sold since 2025-12-20 (36 days the store was open)"

@@ -99,6 +99,20 @@ def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(
     assert shut.sum() == 4
 
 
+def test_a_product_the_store_stopped_selling_forecasts_zero_and_says_since_when(cfg, trained):
+    dropped = make_series("S01", "P04", days=140, seed=4)
+    gone = dropped["date"] > AS_OF - pd.Timedelta(days=40)
+    dropped.loc[gone, "y"], dropped.loc[gone, "is_offered"] = np.nan, False
+    gold = to_gold(trained.forecast(pd.concat([_features(cfg), dropped], ignore_index=True), AS_OF), "7", "champion")
+    p04 = gold[gold["product_id"] == "P04"]
+    assert len(p04) == cfg.max_horizon and (p04["yhat"] == 0).all() and (p04["yhat_upper"] == 0).all()
+    off = p04[p04["model"] == "not_offered"]
+    assert len(off) == cfg.max_horizon - 4 and (p04.loc[p04["model"] != "not_offered", "model"] == "closed").all()
+    assert off["explanation"].str.fullmatch(r"Not expected on sale: not sold since 2025-04-10 \(\d+ days the store was open\)").all()
+    p01 = gold[gold["product_id"] == "P01"]
+    assert not p01["model"].isin(["not_offered"]).any() and (p01.loc[p01["model"] != "closed", "yhat"] > 0).all()
+
+
 def test_explanation_names_the_strongest_drivers():
     text = explanation({"trend": 50.0, "weekly": 10.0, "holidays": 9.0, "precipitation": -3.0, "promo": 0.1}, 70.0, None)
     assert text == "Main drivers: holidays +9.0, precipitation -3.0"

@@ -10,6 +10,7 @@ import math
 from datetime import date
 
 from bakery.app.i18n import t, weekday
+from bakery.app.serving import CLOSED_MODEL, NOT_OFFERED_MODEL
 
 # Component name (or prefix) -> i18n key of its plain name.
 _LABELS = {
@@ -20,6 +21,7 @@ _LABELS = {
     "yearly": "comp.yearly", "trend": "comp.trend", "weekly": "comp.weekly", "foot_traffic": "comp.traffic",
     "stockout": "comp.stockout",
 }
+ZERO_DAY_TEXT = {CLOSED_MODEL: "explain.closed", NOT_OFFERED_MODEL: "explain.not_offered"}
 _SKIP = {"weekly", "additive_terms", "multiplicative_terms", "yhat", "extra_regressors_additive"}
 
 
@@ -51,11 +53,12 @@ def _signed(x: float, lang: str, digits: int = 0) -> str:
 
 
 def explain(yhat: float, components: dict[str, float], lang: str, *, reference: float | None = None,
-            reference_label: str | None = None, fallback_reason: str | None = None, closed: bool = False) -> str:
+            reference_label: str | None = None, fallback_reason: str | None = None, zero_day: str | None = None) -> str:
     """One sentence: the change against the reference (e.g. last Tuesday), then the main reasons in units;
-    or that the store is expected to be closed (every day of the forecast is a closed day)."""
-    if closed:
-        return t("explain.closed", lang)
+    or, for a zero day (the model of every day of the forecast: serving.CLOSED_MODEL or NOT_OFFERED_MODEL), that
+    the store is expected to be closed or the product off sale."""
+    if zero_day:
+        return t(ZERO_DAY_TEXT[zero_day], lang)
     if fallback_reason:
         return t("explain.fallback", lang, reason=fallback_reason)
     if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:

@@ -94,6 +94,8 @@ TEXTS: dict[str, tuple[str, str]] = {
                          "Reference forecast (model not used: {reason})"),
     "explain.closed": ("Tienda cerrada previsiblemente (suele cerrar ese día)",
                        "Store expected closed (it usually is on that day)"),
+    "explain.not_offered": ("Fuera de venta previsiblemente (no se vende desde hace semanas)",
+                            "Not expected on sale (not sold for weeks)"),
     "comp.holidays": ("festivo", "public holiday"),
     "comp.school_holiday": ("vacaciones escolares", "school holidays"),
     "comp.promo": ("promoción", "promotion"),

@@ -47,8 +47,10 @@ EVENTS = ("silver", "events")
 RUNS = ("ops", "runs")
 QUARANTINE = ("ops", "quarantine")
 DQ_RESULTS = ("ops", "dq_results")
-# gold.forecasts' model on a day the store is expected to be closed (bakery.models.opening): yhat 0.
+# gold.forecasts' model on a day the store is expected to be closed (bakery.models.opening) and on a day a product
+# is expected off sale (bakery.models.offering): yhat 0 on both.
 CLOSED_MODEL = "closed"
+NOT_OFFERED_MODEL = "not_offered"
 FORECAST_COLUMNS = ["as_of", "store_id", "product_id", "date", "horizon", "model", "model_version", "role", "yhat",
                     "yhat_lower", "yhat_upper", "components", "explanation", "fallback_reason"]
 

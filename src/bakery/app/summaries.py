@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.app.explain import component_label, explain, last_days_label, last_weekday_label
-from bakery.app.serving import CLOSED_MODEL, parse_components
+from bakery.app.serving import CLOSED_MODEL, NOT_OFFERED_MODEL, parse_components
 
 VIEWS = {"tomorrow": 1, "week": 7, "month": 28}
 
@@ -71,8 +71,7 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
     fallback = rows["fallback_reason"].where(rows["fallback_reason"].astype(str).str.strip() != "") \
         if "fallback_reason" in rows else None
     fallbacks = fallback.groupby([rows["store_id"], rows["product_id"]]).first() if fallback is not None else None
-    closed = (rows["model"].eq(CLOSED_MODEL).groupby([rows["store_id"], rows["product_id"]]).all()
-              if "model" in rows else pd.Series(dtype=bool))
+    zero_days = _zero_days(rows)
     observed = history.dropna(subset=["quantity_sold"]) if len(history) else history
     refs, ref_days = _references(agg, observed, days)
     period_label = last_days_label(days, lang)
@@ -87,11 +86,22 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
         drivers_ = dict(zip(comp_cols, comp_values[i], strict=True)) if comp_values is not None else {}
         text = explain(total, drivers_, lang, reference=ref, reference_label=label,
                        fallback_reason=reason if isinstance(reason, str) else None,
-                       closed=bool(closed.get((store, product), False)))
+                       zero_day=zero_days.get((store, product)))
         out[str(store)].append(ForecastLine(str(product), names.get(product, str(product)), total,
                                             max(0.0, total - math.sqrt(r.lo2)), total + math.sqrt(r.hi2), ref, text,
                                             str(r.version)))
     return dict(out)
+
+
+def _zero_days(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
+    """(store, product) -> CLOSED_MODEL or NOT_OFFERED_MODEL where every day of the period is a zero day (off sale
+    where any day is: the product is the news, not the store's usual closing day)."""
+    if "model" not in rows:
+        return {}
+    keys = [rows["store_id"], rows["product_id"]]
+    zero = rows["model"].isin([CLOSED_MODEL, NOT_OFFERED_MODEL]).groupby(keys).all()
+    off = rows["model"].eq(NOT_OFFERED_MODEL).groupby(keys).any()
+    return {key: NOT_OFFERED_MODEL if off[key] else CLOSED_MODEL for key in zero[zero].index}
 
 
 def _references(agg: pd.DataFrame, observed: pd.DataFrame, days: int) -> tuple[list, list]:

@@ -18,7 +18,7 @@ from bakery.forecasting.tables import FEATURES, latest_data_date, write_forecast
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
 from bakery.models.frames import model_frame
-from bakery.models.opening import close_days, expected_closures
+from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, to_gold
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
         lgbm = challenger_rows(features, trained.challenger, cfg, as_of)
     finally:
         features_sdf.unpersist()
-    return close_days(combine(per_series, lgbm, trained.choice, cfg), expected_closures(features, cfg, as_of))
+    return close_days(combine(per_series, lgbm, trained.choice, cfg), expected_zero_days(features, cfg, as_of))
 
 
 def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> ForecastResult:

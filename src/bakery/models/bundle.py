@@ -15,7 +15,7 @@ import pandas as pd
 
 from bakery.models.challenger import FittedChallenger
 from bakery.models.config import ModelConfig, _from_raw
-from bakery.models.opening import close_days, expected_closures
+from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, forecast_group
 
 FILES = {"series": "series.parquet", "choice": "choice.parquet", "challenger": "challenger.pkl",
@@ -69,7 +69,7 @@ class TrainedModel:
         """Champion FORECAST_SCHEMA rows for every series in features, as_of+1..as_of+max_horizon."""
         per_series = forecast_group(features, self.models_for(), self.cfg, as_of)
         rows = combine(per_series, challenger_rows(features, self.challenger, self.cfg, as_of), self.choice, self.cfg)
-        return close_days(rows, expected_closures(features, self.cfg, as_of))
+        return close_days(rows, expected_zero_days(features, self.cfg, as_of))
 
 
 def config_dict(cfg: ModelConfig) -> dict[str, Any]:

@@ -85,7 +85,8 @@ def _base(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     return df.sort_values(["unique_id", "ds"], kind="stable").reset_index(drop=True)
 
 
-def _flag(df: pd.DataFrame, col: str, default: bool) -> pd.Series:
+def flag(df: pd.DataFrame, col: str, default: bool) -> pd.Series:
+    """A boolean day flag (is_open, is_offered, stockout) with nulls, or the whole column when absent, as default."""
     if col not in df.columns:
         return pd.Series(default, index=df.index)
     if df[col].dtype == bool:  # numpy bool holds no nulls
@@ -99,10 +100,10 @@ def to_long(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
 
 
 def _long(df: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
-    observed = df["y"].notna() & _flag(df, "is_open", True) & _flag(df, "is_offered", True)
+    observed = df["y"].notna() & flag(df, "is_open", True) & flag(df, "is_offered", True)
     out = df.loc[observed].copy()
     out["y"] = _as_float(out["y"])
-    out["censored"] = _flag(out, "stockout", False)
+    out["censored"] = flag(out, "stockout", False)
     regs = regressor_columns(out, cfg).all
     return out[LONG_COLUMNS + regs].reset_index(drop=True)
 
@@ -267,7 +268,7 @@ def model_frame(features: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     df["y"] = _as_float(df["y"])
     for col, default in FLAG_DEFAULTS.items():
         if col in df.columns:
-            df[col] = _flag(df, col, default)
+            df[col] = flag(df, col, default)
     for col in ("store_id", "product_id", *ATTRIBUTES):
         if col in df.columns:
             values = df[col]

@@ -22,9 +22,11 @@ import pandas as pd
 
 from bakery.models.calendar import holiday_table
 from bakery.models.config import ModelConfig
+from bakery.models.offering import NOT_OFFERED, expected_not_offered
 from bakery.models.output import VALUE_COLUMNS
 
 CLOSED = "closed"
+ZERO_COLUMNS = ["store_id", "product_id", "ds", "model", "reason"]
 DEFAULTS = {"enabled": True, "weeks": 8, "min_weeks": 4, "holidays": True}
 
 
@@ -110,38 +112,63 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
     return pd.DataFrame(out, columns=list(empty.columns)) if out else empty
 
 
-def close_days(rows: pd.DataFrame, closures: pd.DataFrame) -> pd.DataFrame:
-    """FORECAST_SCHEMA rows with the expected-closed days set to 0, model `closed` and the reason in `notes`."""
-    if rows.empty or closures.empty:
+def expected_zero_days(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """store_id, product_id, ds, model, reason: the days ahead a store is expected closed (product_id None: every
+    product; model `closed`) and those a series is expected off sale (bakery.models.offering; `not_offered`)."""
+    shut = expected_closures(features, cfg, as_of).assign(product_id=None, model=CLOSED)
+    off = expected_not_offered(features, cfg, as_of).assign(model=NOT_OFFERED)
+    return pd.concat([shut[ZERO_COLUMNS], off[ZERO_COLUMNS]], ignore_index=True)
+
+
+def _zero_hits(rows: pd.DataFrame, zero: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Per row of `rows` (store_id, product_id, ds and the `extra` keys): the model and reason of its zero day,
+    null where it has none. A store's closure takes precedence over its products being off sale."""
+    keys = pd.DataFrame({"store_id": rows["store_id"].astype(str).to_numpy(),
+                         "product_id": rows["product_id"].astype(str).to_numpy(),
+                         "ds": pd.to_datetime(rows["ds"]).to_numpy(),
+                         **{k: pd.to_datetime(rows[k]).to_numpy() for k in extra}})
+    hit = pd.DataFrame({"model": [None] * len(keys), "reason": [None] * len(keys)}, dtype=object)
+    store_wide = zero["product_id"].isna()
+    for part, on in ((zero[~store_wide], ["store_id", "product_id", "ds", *extra]),
+                     (zero[store_wide], ["store_id", "ds", *extra])):   # the closure last: it wins
+        if part.empty:
+            continue
+        found = keys.merge(part.drop_duplicates(on)[[*on, "model", "reason"]], on=on, how="left")
+        mask = found["model"].notna().to_numpy()
+        hit.loc[mask, ["model", "reason"]] = found.loc[mask, ["model", "reason"]].to_numpy()
+    return hit
+
+
+def close_days(rows: pd.DataFrame, zero: pd.DataFrame) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows with the expected zero days (expected_zero_days) set to 0, their model (`closed`,
+    `not_offered`) and the reason in `notes`."""
+    if rows.empty or zero.empty:
         return rows
-    keyed = rows.assign(_ds=pd.to_datetime(rows["ds"]), _store=rows["store_id"].astype(str))
-    hit = keyed.merge(closures.rename(columns={"store_id": "_store", "ds": "_ds"}), on=["_store", "_ds"],
-                      how="left")["reason"]
-    mask = hit.notna().to_numpy()
+    hit = _zero_hits(rows, zero)
+    mask = hit["model"].notna().to_numpy()
     if not mask.any():
         return rows
     out = rows.copy()
     out.loc[mask, VALUE_COLUMNS] = 0.0
     out.loc[mask, "regressors"] = "{}"
-    out.loc[mask, "model"] = CLOSED
-    out.loc[mask, "notes"] = hit[mask].to_numpy()
+    out.loc[mask, "model"] = hit.loc[mask, "model"].to_numpy()
+    out.loc[mask, "notes"] = hit.loc[mask, "reason"].to_numpy()
     return out
 
 
 def close_backtest(rows: pd.DataFrame, features: pd.DataFrame, cfg: ModelConfig, column: str) -> pd.DataFrame:
-    """Backtest rows (store_id, cutoff, ds, ...) with `column` set to 0 on the days the rule, run at each cutoff on
-    the data up to it, marks closed: the backtest scores what the pipeline would have served. Only observed days
-    are scored, so each such row is a day the rule got wrong."""
+    """Backtest rows (store_id, product_id, cutoff, ds, ...) with `column` set to 0 on the days expected_zero_days,
+    run at each cutoff on the data up to it, marks: the backtest scores what the pipeline would have served. Only
+    observed days are scored, so each such row is a day the rules got wrong."""
     if rows.empty or column not in rows.columns:
         return rows
     dates = pd.to_datetime(features["date"])
-    marked = [expected_closures(features[dates <= c], cfg, pd.Timestamp(c).date()).assign(cutoff=pd.Timestamp(c))
+    marked = [expected_zero_days(features[dates <= c], cfg, pd.Timestamp(c).date()).assign(cutoff=pd.Timestamp(c))
               for c in sorted(pd.to_datetime(rows["cutoff"]).unique())]
-    marked = pd.concat(marked, ignore_index=True) if marked else pd.DataFrame(columns=["store_id", "ds", "cutoff"])
-    keys = pd.DataFrame({"store_id": rows["store_id"].astype(str).to_numpy(), "ds": pd.to_datetime(rows["ds"]).to_numpy(),
-                         "cutoff": pd.to_datetime(rows["cutoff"]).to_numpy()})
-    hit = keys.merge(marked.drop_duplicates(["store_id", "ds", "cutoff"]), on=["store_id", "ds", "cutoff"],
-                     how="left")["reason"].notna().to_numpy()
+    marked = pd.concat(marked, ignore_index=True)
+    if marked.empty:
+        return rows
+    hit = _zero_hits(rows, marked, extra=("cutoff",))["model"].notna().to_numpy()
     if not hit.any():
         return rows
     out = rows.copy()

@@ -17,6 +17,7 @@ from bakery.models.baselines import seasonal_naive_frame, weekday_profile
 from bakery.models.challenger import LGBM, FittedChallenger, build_panel, predict_forecast
 from bakery.models.config import ModelConfig
 from bakery.models.frames import SeriesData, design, series_data
+from bakery.models.offering import NOT_OFFERED
 from bakery.models.opening import CLOSED
 from bakery.models.output import FORECAST_COLUMNS, stamp
 from bakery.models.prophet_model import (
@@ -173,9 +174,10 @@ def to_gold(rows: pd.DataFrame, model_version: str, role: str) -> pd.DataFrame:
     out["components"] = [components_json(r) for r in parts]
     reasons = out["fallback_reason"].where(out["fallback_reason"].notna(), None)
     out["explanation"] = [explanation(json.loads(c), y, r) for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)]
-    closed = (out["model"] == CLOSED).to_numpy()
-    if closed.any():
-        out.loc[closed, "explanation"] = "Store expected closed: " + out.loc[closed, "notes"].fillna("").astype(str)
+    for model, head in ((CLOSED, "Store expected closed: "), (NOT_OFFERED, "Not expected on sale: ")):
+        zero = (out["model"] == model).to_numpy()
+        if zero.any():
+            out.loc[zero, "explanation"] = head + out.loc[zero, "notes"].fillna("").astype(str)
     out["model_version"], out["role"] = str(model_version), role
     out["as_of"] = pd.to_datetime(out["as_of"]).dt.date
     out["date"] = pd.to_datetime(out["date"]).dt.date
