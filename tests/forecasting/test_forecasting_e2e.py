@@ -212,6 +212,18 @@ def test_pipeline_trains_only_when_due(spark, trained_home, tmp_path):
     clear_retrain_flag(s2)
 
 
+def test_the_pipeline_works_from_the_latest_sales_when_they_are_weeks_old(spark, trained_home):
+    """A history imported from years ago, or a feed stopped for weeks: training on the run date's eve would find no
+    data (the global model's cutoff fell outside it); the models work from the latest sales day and say so."""
+    from bakery.forecasting.daily import models_as_of
+
+    lh, settings = _lh(spark, trained_home)
+    assert models_as_of(lh, settings, AS_OF + timedelta(days=1)) == (AS_OF, None)
+    assert models_as_of(lh, settings, AS_OF + timedelta(days=8)) == (AS_OF + timedelta(days=7), None)   # late files
+    day, note = models_as_of(lh, settings, AS_OF + timedelta(days=2000))
+    assert day == AS_OF and note.startswith(f"latest sales are from {AS_OF}, 1999 days before")
+
+
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
     import runpy
 

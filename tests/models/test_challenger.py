@@ -40,6 +40,11 @@ def test_backtest_ignores_everything_after_the_cutoff(panel_rows, small_cfg):
     assert len(base) == 9 and np.allclose(base["lgbm"], again["lgbm"])
 
 
+def test_a_cutoff_outside_the_data_is_a_clear_error_not_an_index_error(panel_rows, small_cfg):
+    with pytest.raises(ValueError, match=r"cutoff 2026-11-25 is outside the data \(2024-09-01\.\."):
+        backtest_challenger(panel_rows, small_cfg, [pd.Timestamp("2026-11-25")], horizons=[1])
+
+
 def test_forecast_has_28_rows_per_series_with_intervals_and_components(panel_rows, small_cfg):
     out = forecast_challenger(panel_rows[panel_rows["date"] <= CUTOFF], small_cfg, CUTOFF.date())
     assert list(out.columns) == FORECAST_COLUMNS

@@ -10,7 +10,7 @@ from typing import Any
 from bakery.config import Settings
 from bakery.forecasting import registry
 from bakery.forecasting.forecast import ForecastResult, run_forecast
-from bakery.forecasting.tables import TUNED
+from bakery.forecasting.tables import TUNED, latest_data_date
 from bakery.forecasting.train import TrainResult, run_train
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import track_run
@@ -73,13 +73,28 @@ def tune_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> bool:
     return last is None or last <= data_as_of - timedelta(days=int(settings.get("forecasting.tune_every_days", 7)))
 
 
+def models_as_of(lh: Lakehouse, settings: Settings, run_date: date) -> tuple[date, str | None]:
+    """The day the models train and forecast from: run_date - 1, or the latest sales day when that is more than
+    forecasting.max_data_lag_days older (with a note saying so)."""
+    last_complete = run_date - timedelta(days=1)
+    try:
+        latest = latest_data_date(lh)
+    except ValueError:  # no sales yet: training says what is missing
+        return last_complete, None
+    lag = (last_complete - latest).days
+    if lag <= int(settings.get("forecasting.max_data_lag_days", 7)):
+        return last_complete, None
+    return latest, (f"latest sales are from {latest}, {lag} days before {last_complete}: "
+                    f"models trained and forecasting from {latest}")
+
+
 def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date) -> ModelSteps:
     """Train if due and forecast from the last complete day (run_date - 1). A failed training leaves
     the current champion serving; the forecast step still runs."""
     from bakery.app.retrain import clear_retrain_flag
 
-    data_as_of = run_date - timedelta(days=1)
-    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of))
+    data_as_of, note = models_as_of(lh, settings, run_date)
+    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of), notes=[note] if note else [])
     if steps.train_reason:
         try:
             with track_run(lh, "train") as run:

@@ -253,6 +253,9 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
 def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_intervals: bool = True) -> FittedChallenger:
     """Train on targets <= cutoff (features from data <= each origin)."""
     cutoff_idx = panel.index_of(cutoff)
+    if not 0 <= cutoff_idx < len(panel.dates):
+        raise ValueError(f"challenger: the cutoff {pd.Timestamp(cutoff).date()} is outside the data "
+                         f"({panel.dates[0].date()}..{panel.dates[-1].date()})")
     st = _stats(panel, cutoff_idx, cfg)
     x, target, weight = _training_rows(panel, st, cutoff_idx, cfg)
     if len(x) == 0:
