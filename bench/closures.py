@@ -75,6 +75,8 @@ class Tally:
     wrong_sales: float = 0.0
     total_sales: float = 0.0
     reasons: Counter = field(default_factory=Counter)
+    by_rule: Counter = field(default_factory=Counter)
+    wrong_by_rule: Counter = field(default_factory=Counter)
 
     def add(self, scored: pd.DataFrame) -> None:
         flagged = scored["reason"].notna()
@@ -85,17 +87,23 @@ class Tally:
         self.wrong_sales += float(scored.loc[wrong, "sales"].sum())
         self.total_sales += float(scored["sales"].sum())
         self.reasons.update(scored.loc[wrong, "reason"])
+        rule = scored["reason"].str.startswith("closed on each").map({True: "weekday", False: "holiday"})
+        self.by_rule.update(rule[flagged])
+        self.wrong_by_rule.update(rule[wrong])
 
     def __add__(self, other: Tally) -> Tally:
         return Tally(self.marked + other.marked, self.hits + other.hits, self.closed + other.closed,
                      self.wrong_sales + other.wrong_sales, self.total_sales + other.total_sales,
-                     self.reasons + other.reasons)
+                     self.reasons + other.reasons, self.by_rule + other.by_rule,
+                     self.wrong_by_rule + other.wrong_by_rule)
 
     def report(self, window: str) -> None:
         log.info("%s: marked closed %d days, of which closed %d (precision %.4f); closed days %d, marked %d "
                  "(recall %.4f); sales on days wrongly marked %.0f of %.0f (%.5f)", window, self.marked, self.hits,
                  self.hits / max(self.marked, 1), self.closed, self.hits, self.hits / max(self.closed, 1),
                  self.wrong_sales, self.total_sales, self.wrong_sales / max(self.total_sales, 1.0))
+        for rule in sorted(self.by_rule):
+            log.info("  %s rule: marked %d, of which open %d", rule, self.by_rule[rule], self.wrong_by_rule[rule])
         for reason, n in self.reasons.most_common(5):
             log.info("  wrongly marked: %s x%d", reason, n)
 
