@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date
+from datetime import date, timedelta
 
 from bakery.config import Settings
 from bakery.etl import run_etl
@@ -17,7 +17,8 @@ log = logging.getLogger(__name__)
 
 def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
     """Run the nightly pipeline for `as_of` (default today): ETL, train if due and forecast from the
-    last complete day (as_of - 1), then retention of old partitions."""
+    last complete day (as_of - 1; the latest sales day when those are weeks older, see
+    forecasting.daily.models_as_of), then retention of old partitions as of the same day."""
     from bakery.forecasting.daily import run_model_steps
     from bakery.ops.retention import enforce_retention
 
@@ -26,8 +27,12 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
         report = run_etl(lh, settings, as_of=as_of)
         report.job = "pipeline"
         t0 = time.perf_counter()
-        report.add("models", run_model_steps(lh, settings, as_of), time.perf_counter() - t0)
-        retention = enforce_retention(lh, settings, today=as_of)
+        steps = run_model_steps(lh, settings, as_of)
+        report.add("models", steps, time.perf_counter() - t0)
+        # An old history (the models work from its last day) is kept as of that day too: measured from the run
+        # date, the first run would delete all of it. `bakery retention` applies the policy from today.
+        kept_from = min(as_of, steps.as_of + timedelta(days=1)) if steps.as_of else as_of
+        retention = enforce_retention(lh, settings, today=kept_from)
         report.notes.append(f"  retention: {retention.get('summary', retention)}")
         run.details = {"as_of": as_of.isoformat(), "ok": report.ok}
         if not report.ok:

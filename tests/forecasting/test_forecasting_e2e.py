@@ -224,6 +224,20 @@ def test_the_pipeline_works_from_the_latest_sales_when_they_are_weeks_old(spark,
     assert day == AS_OF and note.startswith(f"latest sales are from {AS_OF}, 1999 days before")
 
 
+def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(spark, trained_home, tmp_path):
+    """`bakery pipeline` without --as-of over a history that ended years ago: forecasts as of its last day, and
+    retention measured from that day too, so the first run does not delete the history it was given."""
+    from bakery.pipeline import run_pipeline
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    sales = lh.read("gold", "daily_sales").count()
+    report = run_pipeline(lh, settings, as_of=AS_OF + timedelta(days=2000))
+    assert report.ok, report.render()
+    assert any(f"models trained and forecasting from {AS_OF}" in line for line in report.render().splitlines())
+    assert lh.read("gold", "daily_sales").count() == sales
+    assert lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}'").count() > 0
+
+
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
     import runpy
 

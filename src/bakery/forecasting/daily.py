@@ -23,6 +23,7 @@ class ModelSteps:
     """What the pipeline's model steps did, for the job report."""
 
     train_reason: str | None = None
+    as_of: date | None = None           # the day the models trained and forecast from
     train: TrainResult | None = None
     forecast: ForecastResult | None = None
     notes: list[str] = field(default_factory=list)
@@ -94,7 +95,7 @@ def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date) -> ModelS
     from bakery.app.retrain import clear_retrain_flag
 
     data_as_of, note = models_as_of(lh, settings, run_date)
-    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of), notes=[note] if note else [])
+    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of), as_of=data_as_of, notes=[note] if note else [])
     if steps.train_reason:
         try:
             with track_run(lh, "train") as run:
