@@ -111,8 +111,10 @@ def test_a_day_the_store_is_expected_closed_says_so_instead_of_a_change():
     assert (line.forecast, line.explanation) == (0.0, "Tienda cerrada previsiblemente (suele cerrar ese día)")
     week = _fc(days=7).assign(model=["closed"] + ["ensemble"] * 6)
     assert "closed" not in lines_by_store(week, hist, {}, "week", "en")["S01"][0].explanation
-    off = _fc(days=7, base=0.0, comps={"trend": 0.0}).assign(model=["closed"] + ["not_offered"] * 6)
-    assert lines_by_store(off, hist, {}, "week", "en")["S01"][0].explanation == "Not expected on sale (not sold for weeks)"
+    off = _fc(days=7, product="P0", base=0.0, comps={"trend": 0.0}).assign(model=["closed"] + ["not_offered"] * 6)
+    lines = lines_by_store(pd.concat([off, _fc(days=7).assign(model="ensemble")]), hist, {}, "week", "en")["S01"]
+    assert [ln.product_id for ln in lines] == ["P1", "P0"]     # off sale goes last, whatever its id
+    assert lines[1].explanation == "Not expected on sale (not sold for weeks)"
 
 
 def test_stock_alerts_by_severity():

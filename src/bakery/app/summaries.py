@@ -90,7 +90,9 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
         out[str(store)].append(ForecastLine(str(product), names.get(product, str(product)), total,
                                             max(0.0, total - math.sqrt(r.lo2)), total + math.sqrt(r.hi2), ref, text,
                                             str(r.version)))
-    return dict(out)
+    # Products expected off sale go last: the list is a bake plan, and they are not in it.
+    off = {(str(st), str(pr)) for (st, pr), model in zero_days.items() if model == NOT_OFFERED_MODEL}
+    return {store: sorted(lines, key=lambda ln, s=store: (s, ln.product_id) in off) for store, lines in out.items()}
 
 
 def _zero_days(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
