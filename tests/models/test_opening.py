@@ -129,7 +129,7 @@ def test_a_product_not_sold_for_four_weeks_while_the_store_opened_is_off_sale_ah
     ])
     found = expected_not_offered(features, cfg, date(2026, 1, 31))
     assert set(found["product_id"]) == {"CAKE"} and len(found) == cfg.max_horizon
-    assert found["reason"].iloc[0] == "not sold since 2025-12-31 (31 days the store was open)"
+    assert found["reason"].iloc[0] == "last on sale 2025-12-31, the store has opened 31 days since"
     # The whole store shut since 2025-12-31 is the closed-day rule's business, not its products'.
     shut = _sales("B", "ROLL", "2025-09-01", "2026-01-31").assign(
         is_open=lambda f: f["date"] <= "2025-12-31", y=lambda f: f["y"].where(f["date"] <= "2025-12-31"))
@@ -152,10 +152,10 @@ def test_off_sale_days_forecast_zero_and_the_store_closure_wins_where_both_hold(
                      ignore_index=True)
     zero = pd.DataFrame({"store_id": ["A", "A", "A"], "product_id": ["P2", "P2", None], "ds": [days[0], days[1], days[0]],
                          "model": [NOT_OFFERED, NOT_OFFERED, CLOSED],
-                         "reason": ["not sold since 2025-12-31 (31 days the store was open)"] * 2 + ["closed on ..."]})
+                         "reason": ["last on sale 2025-12-31, the store has opened 31 days since"] * 2 + ["closed on ..."]})
     gold = to_gold(close_days(rows, zero), "3", "champion").set_index(["product_id", "date"])
     assert gold.loc[("P2", date(2026, 2, 2)), "explanation"] == (
-        "Not expected on sale: not sold since 2025-12-31 (31 days the store was open)")
+        "Not expected on sale: last on sale 2025-12-31, the store has opened 31 days since")
     assert gold.loc[("P2", date(2026, 2, 2)), "model"] == NOT_OFFERED and gold.loc[("P2", date(2026, 2, 2)), "yhat"] == 0
     assert gold.loc[("P2", date(2026, 2, 1)), "model"] == CLOSED == gold.loc[("P1", date(2026, 2, 1)), "model"]
     assert gold.loc[("P1", date(2026, 2, 2)), "yhat"] == 12.0
@@ -169,4 +169,4 @@ def test_the_rules_together_mark_the_days_a_bake_plan_should_skip(cfg):
     assert set(zero.loc[zero["model"] == CLOSED, "product_id"].isna()) == {True}
     assert len(zero[zero["model"] == CLOSED]) == 4 and len(zero[zero["model"] == NOT_OFFERED]) == 28
     # the cake was last sold on 2025-12-20; of the 42 days since, 6 were Sundays the store was shut
-    assert zero.loc[zero["model"] == NOT_OFFERED, "reason"].iloc[0] == "not sold since 2025-12-20 (36 days the store was open)"
+    assert zero.loc[zero["model"] == NOT_OFFERED, "reason"].iloc[0] == "last on sale 2025-12-20, the store has opened 36 days since"

@@ -63,6 +63,6 @@ def expected_not_offered(features: pd.DataFrame, cfg: ModelConfig, as_of: date) 
         if since < threshold:
             continue
         on_sale = np.sort(days.to_numpy())
-        reason = f"not sold since {last:%Y-%m-%d} ({since} days the store was open)"
+        reason = f"last on sale {last:%Y-%m-%d}, the store has opened {since} days since"
         out.extend((store, product, day, reason) for day in future if not _in_season(day, on_sale, tolerance))
     return pd.DataFrame(out, columns=COLUMNS) if out else _empty()
