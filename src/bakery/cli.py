@@ -54,6 +54,20 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def _json_object(flag: str, value: str | None, what: str) -> dict | None:
+    """A JSON object given inline ('{...}') or as the path of a .json file; None when not given."""
+    if not value:
+        return None
+    try:
+        text = value if value.lstrip().startswith("{") else Path(value).read_text(encoding="utf-8")
+        parsed = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise UsageError(f"{flag} {value}: {exc}") from None
+    if not isinstance(parsed, dict):
+        raise UsageError(f"{flag} must be a JSON object {what}")
+    return parsed
+
+
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     try:
         settings.source(args.kind)
@@ -61,21 +75,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         raise UsageError(str(exc)) from None
     if not Path(args.file).is_file():
         raise UsageError(f"FILE {args.file}: no such file")
-    mapping = None
-    if args.mapping:
-        try:
-            mapping = json.loads(Path(args.mapping).read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise UsageError(f"--mapping {args.mapping}: {exc}") from None
-        if not isinstance(mapping, dict):
-            raise UsageError("--mapping must be a JSON object from template column to source column")
+    mapping = _json_object("--mapping", args.mapping, "from template column to source column")
+    shape = _json_object("--shape", args.shape, "describing the file's shape (see the analyst guide)")
     if not (0.0 <= args.max_error_rate <= 1.0):
         raise UsageError("--max-error-rate must be between 0 and 1")
     from bakery.ingest.importer import import_file
 
     try:
         result = import_file(settings, args.kind, Path(args.file), mapping=mapping,
-                             on_duplicate=args.on_duplicate, max_error_rate=args.max_error_rate)
+                             on_duplicate=args.on_duplicate, max_error_rate=args.max_error_rate, shape=shape)
     except (ValueError, FileNotFoundError) as exc:  # bad arguments, named by the importer
         raise UsageError(str(exc)) from None
     sys.stdout.write(result.render() + "\n")
@@ -148,7 +156,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="validate a file against a template and put it in the landing zone")
     p.add_argument("kind")
     p.add_argument("file")
-    p.add_argument("--mapping", help="JSON object from template column to source column")
+    p.add_argument("--mapping", help="JSON object from template column to source column (inline or a .json file)")
+    p.add_argument("--shape", help="sales only: JSON object turning a file of one row per item sold or one column "
+                                   "per product into daily sales, e.g. "
+                                   "'{\"shape\": \"items\", \"date\": \"Date\", \"item\": \"Item\", \"store_id\": \"EDI01\"}'")
     p.add_argument("--on-duplicate", choices=["skip", "overwrite"], default="skip")
     p.add_argument("--max-error-rate", type=float, default=0.0)
     p.set_defaults(func=cmd_import)

@@ -96,6 +96,28 @@ def test_real_item_per_row_file_reports_the_missing_template_columns(settings):
     assert "'Date', 'Time', 'Transaction', 'Item'" in result.reason
 
 
+@pytest.mark.skipif(not BREADBASKET.exists(), reason="real data set not present")
+def test_cli_import_counts_an_item_per_row_file_into_daily_sales_with_a_shape(settings, tmp_path, capsys):
+    home = ["--home", str(settings.home)]
+    shape = {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "exclude": ["NONE", "Adjustment"]}
+    assert main([*home, "import", "sales", str(BREADBASKET), "--shape", json.dumps(shape)]) == EXIT_OK, capsys.readouterr()
+    [landed] = _landed(settings, "sales")
+    rows = pq.read_table(landed).to_pandas()
+    coffee = rows[(rows["date"] == "2016-10-30") & (rows["product_id"] == "Coffee")]
+    raw = [line.split(",") for line in BREADBASKET.read_text().splitlines()[1:]]
+    assert float(coffee["quantity_sold"].iloc[0]) == sum(1 for r in raw if r[0] == "2016-10-30" and r[3] == "Coffee")
+    assert not rows["product_id"].isin(["NONE", "Adjustment"]).any() and set(rows["store_id"]) == {"EDI01"}
+    report = json.loads(sorted(settings.reports_dir.glob("import_sales_*.json"))[-1].read_text())
+    assert report["shape"] == shape
+    # A shape that does not fit the file is a rejection naming the column; other kinds take no shape.
+    bad = json.dumps({**shape, "item": "Artikel"})
+    assert main([*home, "import", "sales", str(BREADBASKET), "--shape", bad]) == EXIT_REJECTED
+    assert "shape: item column 'Artikel' is not in the file" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="it applies to kind 'sales', not 'stores'"):
+        import_file(settings, "stores", BREADBASKET, shape=shape)
+    assert len(_landed(settings, "sales")) == 1
+
+
 def test_unknown_kind_and_missing_file_raise(settings, tmp_path):
     with pytest.raises(ValueError, match=r"unknown source kind 'sale'.*'sales'"):
         import_file(settings, "sale", tmp_path / "x.csv")

@@ -38,10 +38,10 @@ from bakery.app import audit
 from bakery.app.auth import Principal
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
-from bakery.app.reshape import ReshapeError, reshape
 from bakery.app.retrain import request_retrain
 from bakery.ingest.landing import landing_relpath
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes
+from bakery.ingest.reshape import ReshapeError, reshape_raw
 
 log = logging.getLogger(__name__)
 
@@ -175,15 +175,6 @@ _parsed: OrderedDict[tuple, RawTable] = OrderedDict()
 _parsed_lock = threading.Lock()
 
 
-def raw_from_frame(df: pd.DataFrame, fmt: str = "csv") -> RawTable:
-    """A RawTable over a frame of text (after reshaping), rows numbered 1..n."""
-    n = len(df)
-    data = pa.table({f"c{i}": pa.array([None if v is None else str(v) for v in df[c]], pa.string())
-                     for i, c in enumerate(df.columns)})
-    return RawTable([str(c) for c in df.columns], data, pa.array(range(1, n + 1), pa.int64()),
-                    pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), fmt)
-
-
 def parse(ctx: AppContext, staged: Staged, shape: dict[str, Any] | None = None) -> RawTable:
     """The staged file as text rows (reshaped if a shape is given); FileRejected / ReshapeError say why not."""
     key = (staged.token, json.dumps(shape, sort_keys=True) if shape else None)
@@ -200,7 +191,7 @@ def parse(ctx: AppContext, staged: Staged, shape: dict[str, Any] | None = None) 
     if raw.num_rows > max_rows:
         raise FileRejected("file:too_many_rows", f"{raw.num_rows} rows; the limit is {max_rows}")
     if shape:
-        raw = raw_from_frame(reshape(raw.frame(), shape))
+        raw = reshape_raw(raw, shape)
     with _parsed_lock:
         _parsed[key] = raw
         while len(_parsed) > 4:

@@ -27,6 +27,7 @@ from bakery.config import Settings, SourceSpec
 from bakery.ingest.landing import write_atomically
 from bakery.ingest.mapping import load_synonyms
 from bakery.ingest.readers import FileRejected, RawTable, read_file, unique_names
+from bakery.ingest.reshape import ReshapeError, reshape_raw
 from bakery.ingest.validate import ValidationReport, validate_raw
 
 log = logging.getLogger(__name__)
@@ -196,8 +197,13 @@ def _write_landing(path: Path, rows: pd.DataFrame, spec: SourceSpec) -> None:
 
 def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str, str | None] | None = None,
                 on_duplicate: str = "skip", max_error_rate: float = 0.0,
-                today: dt.date | None = None, replaces_files: Collection[str] = ()) -> ImportResult:
+                today: dt.date | None = None, replaces_files: Collection[str] = (),
+                shape: Mapping[str, Any] | None = None) -> ImportResult:
     """Validate `file` as `kind` and, when its bad-row rate is at most max_error_rate, land its good rows.
+
+    shape: for `sales` files that are not one row per record (one row per item sold, one column per product),
+    how to turn them into daily sales first (bakery.ingest.reshape); a shape that does not fit the file is a
+    rejection naming the key or column at fault.
 
     replaces_files: landing files of the upload this one replaces; their rows in silver are about to be
     taken out, so they do not count as stored duplicates (the replacement's rows for the same keys land).
@@ -217,9 +223,16 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     report_path = settings.reports_dir / f"import_{kind}_{stamp}.json"
     base = {"kind": kind, "file": str(file), "created_at": dt.datetime.now(dt.UTC).isoformat(),
-            "on_duplicate": on_duplicate, "max_error_rate": max_error_rate}
+            "on_duplicate": on_duplicate, "max_error_rate": max_error_rate, **({"shape": dict(shape)} if shape else {})}
+    if shape is not None and kind != "sales":
+        raise ValueError(f"a shape turns a file into daily sales: it applies to kind 'sales', not {kind!r}")
     try:
         raw = _read(settings, file)
+        if shape is not None:
+            raw = reshape_raw(raw, dict(shape))
+    except ReshapeError as exc:
+        return _finish(report_path, base, ImportResult(kind, file, False, report_path, f"file:shape: {exc}"),
+                       None, {"fatal": f"file:shape: {exc}"})
     except FileRejected as rej:
         return _finish(report_path, base, ImportResult(kind, file, False, report_path, f"{rej.rule}: {rej.reason}"),
                        None, {"fatal": f"{rej.rule}: {rej.reason}"})

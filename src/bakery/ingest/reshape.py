@@ -18,6 +18,9 @@ import re
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+
+from bakery.ingest.readers import RawTable
 
 SHAPES = ("items", "wide")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -106,3 +109,13 @@ def reshape(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     out = out.sort_values(["date", "store_id", "product_id"]).reset_index(drop=True).astype(object)
     out.index = pd.RangeIndex(1, len(out) + 1, name="row")
     return out
+
+
+def reshape_raw(raw: RawTable, spec: dict[str, Any]) -> RawTable:
+    """A file read as text (readers.read_file / read_bytes) reshaped into `sales` rows, numbered 1..n."""
+    df = reshape(raw.frame(), spec)
+    n = len(df)
+    data = pa.table({f"c{i}": pa.array([None if v is None else str(v) for v in df[c]], pa.string())
+                     for i, c in enumerate(df.columns)})
+    return RawTable([str(c) for c in df.columns], data, pa.array(range(1, n + 1), pa.int64()),
+                    pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), "csv")
