@@ -33,11 +33,25 @@ def _rows() -> pd.DataFrame:
     )
 
 
+@pytest.fixture
+def cfg(cfg):
+    """The tests below compare candidates on 2 days a series: no minimum of scored days."""
+    return cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 1}})
+
+
 def test_each_series_gets_its_best_candidate_and_naive_can_win(cfg):
     rows = add_ensemble(_rows(), ["prophet", "lgbm"])
     choice = select_models(rows, cfg, level="series").set_index("unique_id")
     assert choice.loc["a", "model"] == "lgbm"  # 4% vs ensemble 7%: better by more than the margin
     assert choice.loc["b", "model"] == "seasonal_naive"
+
+
+def test_the_default_is_kept_on_too_few_scored_days(cfg):
+    rows = add_ensemble(_rows(), ["prophet", "lgbm"])
+    few = select_models(rows, cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 3}}))
+    assert few["model"].tolist() == ["ensemble", "ensemble"] and few["n"].tolist() == [2, 2]
+    assert select_models(rows, cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 2}}))["model"].tolist() == [
+        "lgbm", "seasonal_naive"]
 
 
 def test_default_is_kept_unless_clearly_beaten(cfg):

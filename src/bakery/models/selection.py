@@ -35,20 +35,22 @@ def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None
     """One row per series (or store): the chosen model and each candidate's pooled wMAPE.
 
     seasonal_naive is always a candidate. Candidates are compared on the rows where all of them have
-    a forecast; the default is kept unless another is better by the configured relative margin."""
+    a forecast; the default is kept unless another is better by the configured relative margin, on at least
+    `min_pairs` scored days of the series (or store)."""
     sel = cfg.selection
     key = _key(level or sel["level"])
     candidates = list(dict.fromkeys([*sel["candidates"], BASELINE]))
     candidates = [c for c in candidates if c in rows.columns]
     default = sel["default"] if sel["default"] in candidates else candidates[0]
-    margin = float(sel["min_improvement"])
+    margin, min_pairs = float(sel["min_improvement"]), int(sel.get("min_pairs", 1))
     complete = rows.dropna(subset=[*candidates, "y"])
     records = []
     for k, grp in complete.groupby(key, sort=True):
         denom = grp["y"].abs().sum()
         scores = {c: 100 * (grp[c] - grp["y"]).abs().sum() / denom if denom > 0 else np.nan for c in candidates}
         best = min(scores, key=lambda c: (np.inf if np.isnan(scores[c]) else scores[c]))
-        chosen = best if scores[best] < scores[default] * (1 - margin) else default
+        clear = scores[best] < scores[default] * (1 - margin) and len(grp) >= min_pairs
+        chosen = best if clear else default
         records.append({key: k, "model": chosen, "n": len(grp), **{f"wmape_{c}": scores[c] for c in candidates}})
     return pd.DataFrame(records, columns=[key, "model", "n", *[f"wmape_{c}" for c in candidates]])
 
