@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 
 def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
     """Run the nightly pipeline for `as_of` (default today): ETL, train if due and forecast from the
-    last complete day (as_of - 1; the latest sales day when those are weeks older, see
+    last complete day (as_of - 1; the latest sales day when those are more than 28 days older, see
     forecasting.daily.models_as_of), then retention of old partitions as of the same day."""
     from bakery.forecasting.daily import run_model_steps
     from bakery.ops.retention import enforce_retention

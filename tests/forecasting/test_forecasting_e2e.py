@@ -219,7 +219,9 @@ def test_the_pipeline_works_from_the_latest_sales_when_they_are_weeks_old(spark,
 
     lh, settings = _lh(spark, trained_home)
     assert models_as_of(lh, settings, AS_OF + timedelta(days=1)) == (AS_OF, None)
-    assert models_as_of(lh, settings, AS_OF + timedelta(days=8)) == (AS_OF + timedelta(days=7), None)   # late files
+    # Late files, even for weeks: "tomorrow" stays tomorrow for the app.
+    assert models_as_of(lh, settings, AS_OF + timedelta(days=29)) == (AS_OF + timedelta(days=28), None)
+    assert models_as_of(lh, settings, AS_OF + timedelta(days=30))[0] == AS_OF
     day, note = models_as_of(lh, settings, AS_OF + timedelta(days=2000))
     assert day == AS_OF and note.startswith(f"latest sales are from {AS_OF}, 1999 days before")
 

@@ -83,7 +83,7 @@ def models_as_of(lh: Lakehouse, settings: Settings, run_date: date) -> tuple[dat
     except ValueError:  # no sales yet: training says what is missing
         return last_complete, None
     lag = (last_complete - latest).days
-    if lag <= int(settings.get("forecasting.max_data_lag_days", 7)):
+    if lag <= int(settings.get("forecasting.max_data_lag_days", 28)):
         return last_complete, None
     return latest, (f"latest sales are from {latest}, {lag} days before {last_complete}: "
                     f"models trained and forecasting from {latest}")
