@@ -28,7 +28,14 @@ from bakery.models.challenger import LGBM, backtest_challenger
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_backtest
-from bakery.models.selection import CHAMPION, add_ensemble, apply_selection, select_models
+from bakery.models.selection import (
+    CHAMPION,
+    add_ensemble,
+    calibrates,
+    calibration,
+    rolling_selection,
+    select_models,
+)
 from bakery.models.tuning import params_from_rows, tune_group
 
 log = logging.getLogger("bench.accuracy")
@@ -79,7 +86,7 @@ def _tune(group: str, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
 
 def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
     """The global challenger trained at one cutoff (data <= cutoff), predicting the horizons."""
-    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff])
+    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], None, calibrates(cfg))
 
 
 def _per_series(uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: list) -> tuple[pd.DataFrame, pd.DataFrame, float]:
@@ -151,15 +158,25 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
         sel_rows.to_parquet(rows_dir / "selection_rows.parquet", index=False)
         eval_rows.to_parquet(rows_dir / "evaluation_rows.parquet", index=False)
     choice = select_models(sel_rows, cfg)
-    # As served: the days the closure rule marks closed at each cutoff forecast 0 (bakery.models.opening).
-    eval_rows = close_backtest(apply_selection(eval_rows, choice, cfg), model_frame(features, cfg), cfg,
-                               CHAMPION)
+    # As served: the choice made on the selection rows; intervals calibrated at each cutoff on the recent rows
+    # known by then (as the weekly retraining does), and the days the closure rule marks closed at each cutoff
+    # forecast 0 (bakery.models.opening).
+    history = pd.concat([sel_rows, eval_rows], ignore_index=True)
+    eval_rows = close_backtest(rolling_selection(eval_rows, cfg, history=history, choice=choice),
+                               model_frame(features, cfg), cfg, CHAMPION)
     wall["total, wall"] = time.perf_counter() - t0
 
     models = [*EVAL_MODELS[:1], "weekday_profile", "prophet_default", "prophet", LGBM, "ensemble", CHAMPION]
     scores = metrics.evaluate(eval_rows, models)
     log.info("\nEvaluation window %s..%s\n%s", EVAL_START.date(), EVAL_END.date(), _table(scores, models, cfg.horizons))
     log.info("champion choice per series: %s", choice["model"].value_counts().to_dict())
+    cover = metrics.coverage(eval_rows, [m for m in models if f"{m}_lower" in eval_rows.columns])
+    log.info("80%% interval coverage (nominal %.2f): %s", cfg.interval_width,
+             "; ".join(f"{m} " + " / ".join(f"{v:.3f}" for v in by_h.values()) for m, by_h in cover.items()))
+    scales = calibration(sel_rows, cfg)
+    shown = scales[scales["horizon"].isin(cfg.horizons)]
+    log.info("interval scales on the selection rows: %s",
+             "; ".join(f"{m} " + " / ".join(f"{v:.2f}" for v in g["scale"]) for m, g in shown.groupby("model")))
     fallbacks = eval_rows.drop_duplicates(["unique_id", "cutoff"])["fallback_reason"].dropna()
     log.info("prophet fallbacks (series x cutoff): %d %s", len(fallbacks),
              fallbacks.str.split(":").str[0].value_counts().to_dict())

@@ -89,6 +89,13 @@ def test_mlflow_holds_the_run_lineage_metrics_and_champion_alias(trained_home):
         assert f"seasonal_naive_wmape_h{h}" in run.data.metrics
     assert any(k.startswith("champion_wmape_h7_store_") for k in run.data.metrics)
     assert "as_of" in run.data.params
+    # Interval calibration measured on the selection backtest, per candidate and horizon.
+    for model in ("prophet", "lgbm", "ensemble"):
+        scale = run.data.metrics[f"interval_scale_{model}_h7"]
+        before = run.data.metrics[f"interval_coverage_{model}_h7"]
+        after = run.data.metrics[f"interval_coverage_calibrated_{model}_h7"]
+        assert 0.5 <= scale <= 3.0 and 0 <= before <= 1 and 0 <= after <= 1
+        assert (after >= before) if scale >= 1 else (after <= before)
 
 
 def test_the_registered_pyfunc_forecasts_from_features(spark, trained_home):
@@ -169,6 +176,11 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
         assert set(model) == {"1", "7", "28"}
         for m in model.values():
             assert {"wmape", "mae", "rmse", "mape", "bias", "n"} <= set(m) and m["n"] > 0
+    # Interval coverage of every model with intervals, the champion's as served (calibrated).
+    cover = rep["interval_coverage"]
+    assert cover["nominal"] == 0.8 and {"prophet", "lgbm", "ensemble", "champion"} <= set(cover)
+    assert all(set(cover[m]) == {"1", "7", "28"} and all(0 <= v <= 1 for v in cover[m].values())
+               for m in ("prophet", "lgbm", "ensemble", "champion"))
     lh, _ = _lh(spark, home)
     metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
     assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()

@@ -51,3 +51,16 @@ def test_a_real_series_forecasts_28_days_with_prophet(chain, cfg):
     out = forecast_series(pdf, cfg, pd.Timestamp("2018-12-31").date())
     assert len(out) == 28 and (out["model"] == PROPHET).all()
     assert out["yhat"].between(0, 5 * pdf["y"].max()).all()
+
+
+def test_the_challengers_intervals_stay_in_proportion_on_the_real_chain(chain, cfg):
+    """Regression: with raw levels as quantile weights, 49 of 4,942 evaluation pairs had an upper bound above
+    10x the forecast (up to 10^8 rolls for store 34 on 2019-04-23)."""
+    from bakery.models.challenger import build_panel, fit_challenger, predict_forecast
+
+    panel = build_panel(chain, cfg)
+    cutoff = pd.Timestamp("2019-04-22")
+    rows = predict_forecast(panel, fit_challenger(panel, cutoff, cfg, with_intervals=True), cfg, cutoff)
+    assert len(rows) == 105 * 28
+    assert (rows["yhat_upper"] <= 10 * rows["yhat"].clip(lower=1)).all(), rows.nlargest(3, "yhat_upper")
+    assert (rows["yhat_lower"] <= rows["yhat"]).all() and (rows["yhat"] <= rows["yhat_upper"]).all()

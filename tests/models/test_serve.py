@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -79,6 +80,24 @@ def test_bundle_round_trips_through_files(cfg, trained, tmp_path):
     a = trained.forecast(_features(cfg), AS_OF)
     b = loaded.forecast(_features(cfg), AS_OF)
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_calibrated_intervals_are_saved_served_and_absent_from_older_bundles(cfg, trained, tmp_path):
+    scales = pd.DataFrame({"model": "prophet", "horizon": range(1, 29), "scale": 2.0, "n": 50, "coverage": 0.6,
+                           "coverage_scaled": 0.8})
+    wide = dataclasses.replace(trained, scales=scales)
+    wide.save(tmp_path / "wide")
+    loaded = TrainedModel.load(tmp_path / "wide")
+    pd.testing.assert_frame_equal(loaded.scales, scales)
+    a = trained.forecast(_features(cfg), AS_OF).set_index(["unique_id", "ds"])
+    b = loaded.forecast(_features(cfg), AS_OF).set_index(["unique_id", "ds"])
+    p01 = a.index.get_level_values(0) == "S01/P01"  # served by prophet: its half-widths doubled
+    np.testing.assert_allclose((b["yhat_upper"] - b["yhat"])[p01], 2 * (a["yhat_upper"] - a["yhat"])[p01])
+    assert (b["yhat_lower"] >= 0).all()
+    (tmp_path / "wide" / "interval_scales.parquet").unlink()  # a version registered before calibration
+    old = TrainedModel.load(tmp_path / "wide")
+    assert old.scales.empty
+    pd.testing.assert_frame_equal(old.forecast(_features(cfg), AS_OF).set_index(["unique_id", "ds"]), a)
 
 
 def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(cfg, trained):

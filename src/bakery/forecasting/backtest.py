@@ -26,7 +26,7 @@ from bakery.models.challenger import LGBM, backtest_challenger
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_backtest
-from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, rolling_selection
+from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates, rolling_selection
 
 log = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def backtest_rows(lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], 
         features = model_frame(features_sdf.toPandas(), cfg)
         if LGBM in cfg.selection["candidates"]:
             try:
-                lgbm = backtest_challenger(features, cfg, cutoffs, horizons)
+                lgbm = backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
                 rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
                 rows = add_ensemble(rows, cfg.selection["ensemble_members"])
             except ValueError as exc:

@@ -59,7 +59,8 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
         lgbm = challenger_rows(features, trained.challenger, cfg, as_of)
     finally:
         features_sdf.unpersist()
-    return close_days(combine(per_series, lgbm, trained.choice, cfg), expected_zero_days(features, cfg, as_of))
+    return close_days(combine(per_series, lgbm, trained.choice, cfg, trained.scales),
+                      expected_zero_days(features, cfg, as_of))
 
 
 def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> ForecastResult:

@@ -36,6 +36,8 @@ from bakery.models.selection import (
     CHAMPION,
     add_ensemble,
     apply_selection,
+    calibrates,
+    calibration,
     promotion_gate,
     select_models,
 )
@@ -93,7 +95,7 @@ def _selection(features_sdf, features: pd.DataFrame, cfg: ModelConfig, cutoffs: 
     horizons = list(range(1, cfg.max_horizon + 1))
     rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, SELECTION_MODELS)
     try:
-        lgbm = backtest_challenger(features, cfg, cutoffs, horizons)
+        lgbm = backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
         rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
         rows = add_ensemble(rows, cfg.selection["ensemble_members"])
     except ValueError as exc:  # too little data for the global model: the per-series candidates remain
@@ -148,6 +150,7 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     t0 = time.perf_counter()
     rows = _selection(features_sdf, features, cfg, cutoffs)
     choice = select_models(rows, cfg)
+    scales = calibration(rows, cfg)
     rows = apply_selection(rows, choice, cfg)
     scored = [m for m in [BASELINE, PROPHET, LGBM, "ensemble", CHAMPION] if m in rows.columns]
     current, rows, scored = _gate(settings, rows, cfg, scored)
@@ -169,7 +172,8 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     result.gate = {"ok": gate.ok, "reasons": gate.reasons, "against_version": current.version if current else None}
     trained = TrainedModel(cfg, series, choice, challenger,
                            meta={"as_of": as_of.isoformat(), "cutoffs": [str(c.date()) for c in cutoffs],
-                                 "choice": choice["model"].value_counts().to_dict() if len(choice) else {}})
+                                 "choice": choice["model"].value_counts().to_dict() if len(choice) else {}},
+                           scales=scales)
     t0 = time.perf_counter()
     result.run_id, result.version = _register(lh, settings, trained, rows, result, raw, tune)
     _timed(seconds, "mlflow", t0)
@@ -199,6 +203,11 @@ def _register(lh: Lakehouse, settings: Settings, trained: TrainedModel, rows: pd
     per_store = metrics.evaluate_frame(rows[rows["horizon"].isin(cfg.horizons)], [CHAMPION], by=["store_id"])
     flat.update({f"champion_wmape_h{r.horizon}_store_{r.store_id}": r.wmape for r in per_store.itertuples()})
     flat.update({f"seconds_{k}": v for k, v in result.seconds.items()})
+    shown = trained.scales[trained.scales["horizon"].isin(cfg.horizons)]
+    for r in shown.itertuples():
+        flat[f"interval_scale_{r.model}_h{r.horizon}"] = r.scale
+        flat[f"interval_coverage_{r.model}_h{r.horizon}"] = r.coverage
+        flat[f"interval_coverage_calibrated_{r.model}_h{r.horizon}"] = r.coverage_scaled
     lineage = {f"delta.{layer}.{name}": str(lh.version(layer, name)) for layer, name in
                [FEATURES, ("gold", "daily_sales"), ("silver", "sales_daily")] if lh.exists(layer, name)}
     tags = {"as_of": result.as_of.isoformat(), "git_commit": registry.git_commit(), "run_name": f"train {result.as_of}",

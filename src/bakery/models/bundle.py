@@ -15,11 +15,12 @@ import pandas as pd
 
 from bakery.models.challenger import FittedChallenger
 from bakery.models.config import ModelConfig, _from_raw
+from bakery.models.intervals import SCALE_COLUMNS
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, forecast_group
 
 FILES = {"series": "series.parquet", "choice": "choice.parquet", "challenger": "challenger.pkl",
-         "config": "config.json", "meta": "meta.json"}
+         "config": "config.json", "meta": "meta.json", "intervals": "interval_scales.parquet"}
 
 
 @dataclass
@@ -31,6 +32,8 @@ class TrainedModel:
     choice: pd.DataFrame  # unique_id, model, n, wmape_<candidate>...
     challenger: FittedChallenger | None
     meta: dict[str, Any] = field(default_factory=dict)
+    # Interval scale factors per candidate and horizon (intervals.SCALE_COLUMNS); empty = intervals as fitted.
+    scales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCALE_COLUMNS))
 
     def save(self, folder: Path) -> dict[str, str]:
         """Write the files into folder; returns {name: path} for mlflow's artifacts argument."""
@@ -38,6 +41,7 @@ class TrainedModel:
         paths = {k: folder / v for k, v in FILES.items()}
         self.series.to_parquet(paths["series"], index=False)
         self.choice.to_parquet(paths["choice"], index=False)
+        self.scales.to_parquet(paths["intervals"], index=False)
         with paths["challenger"].open("wb") as fh:
             pickle.dump(self.challenger, fh)
         paths["config"].write_text(json.dumps(config_dict(self.cfg), indent=1, default=str), encoding="utf-8")
@@ -49,6 +53,7 @@ class TrainedModel:
         """From save()'s folder, or from a {name: path} mapping (mlflow's context.artifacts)."""
         if isinstance(paths, Path):
             paths = {k: str(paths / v) for k, v in FILES.items()}
+        scales = pd.read_parquet(paths["intervals"]) if Path(paths.get("intervals", "")).is_file() else None
         with open(paths["challenger"], "rb") as fh:
             challenger = pickle.load(fh)  # noqa: S301 - our own artifact, written by save()
         return cls(
@@ -57,6 +62,8 @@ class TrainedModel:
             choice=pd.read_parquet(paths["choice"]),
             challenger=challenger,
             meta=json.loads(Path(paths["meta"]).read_text(encoding="utf-8")),
+            # Versions registered before calibration have no such file: their intervals serve as fitted.
+            scales=scales if scales is not None else pd.DataFrame(columns=SCALE_COLUMNS),
         )
 
     def models_for(self, store_id: str | None = None) -> pd.DataFrame:
@@ -68,7 +75,8 @@ class TrainedModel:
     def forecast(self, features: pd.DataFrame, as_of: date) -> pd.DataFrame:
         """Champion FORECAST_SCHEMA rows for every series in features, as_of+1..as_of+max_horizon."""
         per_series = forecast_group(features, self.models_for(), self.cfg, as_of)
-        rows = combine(per_series, challenger_rows(features, self.challenger, self.cfg, as_of), self.choice, self.cfg)
+        rows = combine(per_series, challenger_rows(features, self.challenger, self.cfg, as_of), self.choice, self.cfg,
+                       self.scales)
         return close_days(rows, expected_zero_days(features, self.cfg, as_of))
 
 

@@ -267,9 +267,12 @@ def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_in
     quantiles = None
     if with_intervals:
         lo_a, hi_a = (1 - cfg.interval_width) / 2, (1 + cfg.interval_width) / 2
+        # Weights scaled to mean 1: with raw levels as weights (up to hundreds of units) LightGBM's quantile leaves
+        # went wild on a few rows (upper bounds of 10^5-10^8 times the level on the chain in April 2019).
+        unit = weight / weight.mean()
         quantiles = tuple(
             lgb.LGBMRegressor(**{**params, **cfg.challenger.get("quantile_lgbm", {}), "objective": "quantile", "alpha": a}).fit(
-                x, target, sample_weight=weight, categorical_feature=["store", "product"]
+                x, target, sample_weight=unit, categorical_feature=["store", "product"]
             )
             for a in (lo_a, hi_a)
         )
@@ -291,29 +294,41 @@ def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, 
 
 
 def predict_challenger(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig) -> pd.DataFrame:
-    """(unique_id, ds, horizon, lgbm) for origin = cutoff; a series with no level predicts 0."""
+    """(unique_id, ds, horizon, lgbm) for origin = cutoff, plus lgbm_lower / lgbm_upper when the challenger
+    was fitted with its interval models; a series with no level predicts 0."""
     x, i, d, level = _predict_rows(panel, fitted, cutoff, horizons, cfg)
-    return pd.DataFrame(
+    yhat = np.clip(fitted.model.predict(x), 0, None) * level
+    out = pd.DataFrame(
         {
             "unique_id": panel.uids[i],
             "ds": panel.dates[d],
             "horizon": (d - panel.index_of(cutoff)).astype("int32"),
-            LGBM: np.clip(fitted.model.predict(x), 0, None) * level,
+            LGBM: yhat,
         }
     )
+    if fitted.quantiles is not None:
+        out[f"{LGBM}_lower"], out[f"{LGBM}_upper"] = _bounds(fitted, x, level, yhat)
+    return out
+
+
+def _bounds(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, yhat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The interval models' bounds in units, widened where needed to hold yhat."""
+    lo, hi = (np.clip(q.predict(x), 0, None) * level for q in fitted.quantiles)
+    return np.minimum(lo, yhat), np.maximum(hi, yhat)
 
 
 def backtest_challenger(
-    features: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[date | pd.Timestamp], horizons: Sequence[int] | None = None
+    features: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[date | pd.Timestamp], horizons: Sequence[int] | None = None,
+    with_intervals: bool = False,
 ) -> pd.DataFrame:
-    """(unique_id, cutoff, ds, horizon, lgbm) for every cutoff, retrained at each cutoff; keep only the
-    pairs with an observation by merging on the per-series backtest rows."""
+    """(unique_id, cutoff, ds, horizon, lgbm[, lgbm_lower, lgbm_upper]) for every cutoff, retrained at each
+    cutoff; keep only the pairs with an observation by merging on the per-series backtest rows."""
     panel = build_panel(features, cfg)
     horizons = list(horizons or cfg.horizons)
     parts = []
     for c in cutoffs:
         c = pd.Timestamp(c)
-        fitted = fit_challenger(panel, c, cfg, with_intervals=False)
+        fitted = fit_challenger(panel, c, cfg, with_intervals=with_intervals)
         parts.append(predict_challenger(panel, fitted, c, horizons, cfg).assign(cutoff=c))
     return pd.concat(parts, ignore_index=True)
 
@@ -362,7 +377,7 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
     horizons = range(1, cfg.max_horizon + 1)
     x, i, d, level = _predict_rows(panel, fitted, as_of, horizons, cfg)
     yhat = np.clip(fitted.model.predict(x), 0, None) * level
-    lo, hi = (np.clip(q.predict(x), 0, None) * level for q in fitted.quantiles)
+    lo, hi = _bounds(fitted, x, level, yhat)
     comps = _contributions(fitted, x, level, panel.regressors.all)
     out = pd.DataFrame(
         {
@@ -374,8 +389,8 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
             "horizon": (d - panel.index_of(as_of)).astype("int32"),
             "model": LGBM,
             "yhat": yhat,
-            "yhat_lower": np.minimum(lo, yhat),
-            "yhat_upper": np.maximum(hi, yhat),
+            "yhat_lower": lo,
+            "yhat_upper": hi,
             "fallback_reason": np.where(level > 0, None, "no_level: no observation in the last level_days"),
             "notes": None,
         }

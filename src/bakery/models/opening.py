@@ -157,9 +157,9 @@ def close_days(rows: pd.DataFrame, zero: pd.DataFrame) -> pd.DataFrame:
 
 
 def close_backtest(rows: pd.DataFrame, features: pd.DataFrame, cfg: ModelConfig, column: str) -> pd.DataFrame:
-    """Backtest rows (store_id, product_id, cutoff, ds, ...) with `column` set to 0 on the days expected_zero_days,
-    run at each cutoff on the data up to it, marks: the backtest scores what the pipeline would have served. Only
-    observed days are scored, so each such row is a day the rules got wrong."""
+    """Backtest rows (store_id, product_id, cutoff, ds, ...) with `column` (and its bounds) set to 0 on the days
+    expected_zero_days, run at each cutoff on the data up to it, marks: the backtest scores what the pipeline would
+    have served. Only observed days are scored, so each such row is a day the rules got wrong."""
     if rows.empty or column not in rows.columns:
         return rows
     dates = pd.to_datetime(features["date"])
@@ -172,5 +172,5 @@ def close_backtest(rows: pd.DataFrame, features: pd.DataFrame, cfg: ModelConfig,
     if not hit.any():
         return rows
     out = rows.copy()
-    out.loc[hit, column] = 0.0
+    out.loc[hit, [c for c in (column, f"{column}_lower", f"{column}_upper") if c in out.columns]] = 0.0
     return out

@@ -10,19 +10,41 @@ import numpy as np
 import pandas as pd
 
 from bakery.models.config import ModelConfig
+from bakery.models.intervals import SCALE_COLUMNS, calibrate_frame, calibrate_rows, interval_scales
 from bakery.models.output import FORECAST_COLUMNS, VALUE_COLUMNS
 
 BASELINE = "seasonal_naive"
 CHAMPION = "champion"
 ENSEMBLE = "ensemble"
+BOUNDS = ("_lower", "_upper")
 
 
 def add_ensemble(rows: pd.DataFrame, members: list[str], name: str = ENSEMBLE) -> pd.DataFrame:
-    """rows plus the equal-weight mean of the member forecasts (null where any member is null)."""
+    """rows plus the equal-weight mean of the member forecasts (null where any member is null), and of their
+    bounds when every member has them."""
     missing = [m for m in members if m not in rows.columns]
     if missing:
         raise ValueError(f"ensemble members {missing} are not columns of the backtest rows")
-    return rows.assign(**{name: rows[members].mean(axis=1, skipna=False)})
+    out = rows.assign(**{name: rows[members].mean(axis=1, skipna=False)})
+    for bound in BOUNDS:
+        cols = [f"{m}{bound}" for m in members]
+        if all(c in rows.columns for c in cols):
+            out[f"{name}{bound}"] = rows[cols].mean(axis=1, skipna=False)
+    return out
+
+
+def calibrates(cfg: ModelConfig) -> bool:
+    """Whether intervals are calibrated on backtest errors (then backtests need the challenger's bounds)."""
+    return bool(cfg.interval_calibration.get("enabled", False))
+
+
+def calibration(rows: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """Interval scale factors (intervals.interval_scales) of every candidate with bounds in these backtest
+    rows; none when interval_calibration is off."""
+    if not calibrates(cfg):
+        return pd.DataFrame(columns=SCALE_COLUMNS)
+    candidates = list(dict.fromkeys([*cfg.selection["candidates"], BASELINE]))
+    return interval_scales(rows, candidates, cfg.interval_width, cfg.interval_calibration)
 
 
 def _key(level: str) -> str:
@@ -57,7 +79,8 @@ def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None
 
 def apply_selection(rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
     """rows plus the champion column: the chosen model's forecast; keys never selected use the
-    default, and a missing forecast falls back to the default, then to seasonal_naive."""
+    default, and a missing forecast falls back to the default, then to seasonal_naive. The champion's
+    bounds (<name>_lower / _upper) come from the same model, where it has them."""
     key = choice.columns[0]
     default = cfg.selection["default"]
     chosen = rows[key].map(choice.set_index(key)["model"]).fillna(default)
@@ -65,10 +88,22 @@ def apply_selection(rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, 
     for model in chosen.unique():
         mask = chosen == model
         values[mask] = rows.loc[mask, model]
+    source = chosen.copy()
     for fill in (default, BASELINE):
         if fill in rows.columns:
+            source = source.where(values.notna() | rows[fill].isna(), fill)
             values = values.fillna(rows[fill])
-    return rows.assign(**{name: values.to_numpy()})
+    out = rows.assign(**{name: values.to_numpy()})
+    for bound in BOUNDS:
+        if not any(f"{m}{bound}" in rows.columns for m in source.unique()):
+            continue
+        taken = pd.Series(np.nan, index=rows.index)
+        for model in source.unique():
+            if f"{model}{bound}" in rows.columns:
+                mask = source == model
+                taken[mask] = rows.loc[mask, f"{model}{bound}"]
+        out[f"{name}{bound}"] = taken.to_numpy()
+    return out
 
 
 @dataclass
@@ -147,16 +182,19 @@ def _mean_regressors(texts: pd.Series, keys: list[pd.Series], n: int) -> pd.Seri
     )
 
 
-def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame, cfg: ModelConfig,
+                      scales: pd.DataFrame | None = None) -> pd.DataFrame:
     """FORECAST_SCHEMA rows of each series' chosen model (choice from select_models).
 
     candidates maps a candidate name to its rows (prophet rows may be weekday-profile fallbacks:
     they still stand for 'prophet'); the ensemble is built from its members when not given. A series
-    whose choice has no rows gets the default, then seasonal_naive, then whatever model has it."""
+    whose choice has no rows gets the default, then seasonal_naive, then whatever model has it. scales
+    (from calibration) widen each candidate's intervals, the ensemble's after averaging its members'."""
     frames = dict(candidates)
     members = cfg.selection["ensemble_members"]
     if ENSEMBLE not in frames and all(m in frames for m in members):
         frames[ENSEMBLE] = _average([frames[m] for m in members], ENSEMBLE)
+    frames = {m: calibrate_frame(f, scales, m) for m, f in frames.items()}
     key = choice.columns[0]
     wanted = choice.set_index(key)["model"]
     order = [cfg.selection["default"], BASELINE]
@@ -173,13 +211,28 @@ def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame,
     return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
 
 
-def rolling_selection(rows: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
-    """rows plus the champion column, chosen at each cutoff from the rows whose target day is <= that
-    cutoff (what was known then); before any is known, the default candidate serves."""
+def served_selection(rows: pd.DataFrame, choice: pd.DataFrame, scales: pd.DataFrame | None, cfg: ModelConfig,
+                     name: str = CHAMPION) -> pd.DataFrame:
+    """apply_selection with the champion's bounds calibrated by scales, as the pipeline serves them; the
+    candidates' own columns stay as they were fitted."""
+    served = apply_selection(calibrate_rows(rows, scales), choice, cfg, name)
+    return rows.assign(**{c: served[c] for c in (name, f"{name}_lower", f"{name}_upper") if c in served})
+
+
+def rolling_selection(rows: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION, history: pd.DataFrame | None = None,
+                      choice: pd.DataFrame | None = None) -> pd.DataFrame:
+    """rows plus the champion column (and its bounds), chosen at each cutoff from the rows of history (default:
+    rows) whose target day is <= that cutoff (what was known then), or fixed by choice; before any is known, the
+    default candidate serves. The champion's bounds are calibrated on the known rows of the last
+    interval_calibration.window_days, as training calibrates on its recent selection backtest."""
+    history = rows if history is None else history
+    window = pd.Timedelta(days=int(cfg.interval_calibration.get("window_days", 56)))
     parts = []
     for cutoff, grp in rows.groupby("cutoff", sort=True):
-        choice = select_models(rows[rows["ds"] <= cutoff], cfg)
-        parts.append(apply_selection(grp, choice, cfg, name))
+        known = history[history["ds"] <= cutoff]
+        chosen = select_models(known, cfg) if choice is None else choice
+        scales = calibration(known[known["ds"] > cutoff - window], cfg)
+        parts.append(served_selection(grp, chosen, scales, cfg, name))
     if not parts:
         return rows.assign(**{name: pd.Series(dtype=float)})
     return pd.concat(parts).loc[rows.index]

@@ -124,8 +124,10 @@ def challenger_rows(features: pd.DataFrame, fitted: FittedChallenger | None, cfg
         return pd.DataFrame(columns=FORECAST_COLUMNS)
 
 
-def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
-    """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet)."""
+def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig,
+            scales: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet), its interval
+    calibrated by scales when given."""
     candidates = {
         PROPHET: per_series[per_series["model"] != SEASONAL_NAIVE],
         SEASONAL_NAIVE: per_series[per_series["model"] == SEASONAL_NAIVE],
@@ -134,7 +136,7 @@ def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, 
         candidates[LGBM] = lgbm
     if choice is None or choice.empty:
         choice = pd.DataFrame({"unique_id": pd.Series(dtype=str), "model": pd.Series(dtype=str)})
-    return champion_forecast(candidates, choice, cfg)
+    return champion_forecast(candidates, choice, cfg, scales)
 
 
 def components_json(row: Mapping[str, Any]) -> str:
