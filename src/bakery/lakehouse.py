@@ -238,12 +238,16 @@ class Lakehouse:
             writer.saveAsTable(f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}")
 
     def append(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
-               txn: tuple[str, int] | None = None, properties: dict[str, str] | None = None) -> None:
+               txn: tuple[str, int] | None = None, properties: dict[str, str] | None = None,
+               merge_schema: bool = False) -> None:
         """Append rows. With txn=(app_id, version) Delta skips a commit it has already seen (idempotent).
 
-        `properties` (delta.* table properties) take effect when this append creates the table.
+        `properties` (delta.* table properties) take effect when this append creates the table. merge_schema adds
+        new nullable columns of df to an existing table (rows written before read them as null).
         """
         writer = self._writer(df, "append", partition_by)
+        if merge_schema:
+            writer = writer.option("mergeSchema", "true")
         if txn is not None:
             writer = writer.option("txnAppId", txn[0]).option("txnVersion", int(txn[1]))
         for key, value in (properties or {}).items():

@@ -184,7 +184,35 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     lh, _ = _lh(spark, home)
     metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
     assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()
-    assert lh.read("gold", "backtest_results").count() > 0
+    results = lh.read("gold", "backtest_results").toPandas()
+    champ = results[results["model"] == "champion"]
+    assert len(champ) > 0 and champ["yhat_lower"].notna().mean() > 0.9
+    bounded = champ.dropna(subset=["yhat_lower", "yhat_upper"])
+    assert (bounded["yhat_lower"] <= bounded["yhat"]).all() and (bounded["yhat"] <= bounded["yhat_upper"]).all()
+    assert results.loc[results["model"] == "seasonal_naive", "yhat_upper"].isna().all()
+
+
+def test_backtest_rows_gain_bounds_on_a_table_written_before_them(spark, trained_home, tmp_path):
+    import pandas as pd
+
+    from bakery.forecasting.tables import write_backtest_rows
+
+    lh, _ = _lh(spark, _copy(trained_home, tmp_path))
+    old = lh.spark.createDataFrame(
+        [("r0", "S1/P1", "S1", "P1", AS_OF, AS_OF, 1, 5.0, "champion", 4.0)],
+        "run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, horizon int, "
+        "y double, model string, yhat double")
+    lh.append(old, "gold", "backtest_results")
+    rows = pd.DataFrame({"unique_id": ["S1/P1"], "store_id": ["S1"], "product_id": ["P1"], "cutoff": [AS_OF],
+                         "ds": [AS_OF + timedelta(days=7)], "horizon": [7], "y": [6.0], "champion": [5.0],
+                         "champion_lower": [3.0], "champion_upper": [8.0], "seasonal_naive": [4.0]})
+    assert write_backtest_rows(lh, rows, ["champion", "seasonal_naive"], "r1") == 2
+    got = lh.read("gold", "backtest_results").toPandas()
+    before = got[got["run_id"] == "r0"].iloc[0]
+    assert before["yhat"] == 4.0 and before[["yhat_lower", "yhat_upper"]].isna().all()  # kept, bounds null
+    new = got[got["run_id"] == "r1"].set_index("model")
+    assert new.loc["champion", ["yhat_lower", "yhat_upper"]].tolist() == [3.0, 8.0]
+    assert new.loc["seasonal_naive", ["yhat_lower", "yhat_upper"]].isna().all()
 
 
 def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path, bakery_cli):

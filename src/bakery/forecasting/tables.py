@@ -123,16 +123,21 @@ def write_metrics(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], *, s
 
 
 def write_backtest_rows(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], run_id: str) -> int:
-    """gold.backtest_results: one row per (series, cutoff, target day, model) with actual and forecast."""
+    """gold.backtest_results: one row per (series, cutoff, target day, model) with actual, forecast and the
+    interval where the model has one (the champion's as served)."""
     keys = ["unique_id", "store_id", "product_id", "cutoff", "ds", "horizon", "y"]
-    long = rows.melt(id_vars=keys, value_vars=[m for m in models if m in rows.columns], var_name="model",
-                     value_name="yhat").dropna(subset=["yhat"])
-    long = long.rename(columns={"ds": "date"}).assign(run_id=run_id)
+    present = [m for m in models if m in rows.columns]
+    long = rows.melt(id_vars=keys, value_vars=present, var_name="model", value_name="yhat")
+    for bound in ("lower", "upper"):
+        values = rows.reindex(columns=[f"{m}_{bound}" for m in present]).set_axis(present, axis=1)
+        long[f"yhat_{bound}"] = values.melt(value_name="v")["v"].to_numpy(dtype=float)
+    long = long.dropna(subset=["yhat"]).rename(columns={"ds": "date"}).assign(run_id=run_id)
     long["cutoff"] = pd.to_datetime(long["cutoff"]).dt.date
     long["date"] = pd.to_datetime(long["date"]).dt.date
     long["horizon"] = long["horizon"].astype("int32")
     schema = ("run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, "
-              "horizon int, y double, model string, yhat double")
+              "horizon int, y double, model string, yhat double, yhat_lower double, yhat_upper double")
     cols = [f.split()[0] for f in schema.split(", ")]
-    lh.append(lh.spark.createDataFrame(long[cols], schema), *BACKTEST_RESULTS)
+    # merge_schema: tables written before the bounds existed gain the two columns (null on their old rows).
+    lh.append(lh.spark.createDataFrame(long[cols], schema), *BACKTEST_RESULTS, merge_schema=True)
     return len(long)
