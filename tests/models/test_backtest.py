@@ -83,3 +83,19 @@ def test_report_states_interval_coverage_against_its_nominal_width(rows, cfg):
     inside = ((observed["y"] >= observed["prophet_lower"]) & (observed["y"] <= observed["prophet_upper"]))
     expected = inside[observed["horizon"] == 7].mean()
     assert cov["prophet"]["7"] == pytest.approx(expected, abs=1e-4)
+
+
+def test_report_keeps_every_horizon_and_stays_strict_json(rows, cfg):
+    """A horizon with no observed pair (every target on a day the shop is shut) is reported with n = 0, and a
+    metric with no defined value (no sales at all) is null, not NaN: strict JSON parsers read the report."""
+    import json
+
+    shut = rows[rows["horizon"] != 28].assign(champion=lambda d: d["prophet"])
+    zero = shut.assign(y=lambda d: d["y"].where(d["horizon"] != 7, 0.0))
+    rep = report(zero, cfg, [CUTOFF], champion="champion")
+    assert set(rep["models"]["champion"]) == {"1", "7", "28"}
+    assert rep["models"]["champion"]["28"] == {"wmape": None, "mae": None, "rmse": None, "mape": None, "bias": None,
+                                               "n": 0}
+    assert rep["models"]["champion"]["7"]["wmape"] is None and rep["models"]["champion"]["7"]["n"] > 0
+    assert rep["interval_coverage"]["prophet"]["28"] is None
+    json.loads(json.dumps(rep, allow_nan=False))

@@ -44,8 +44,12 @@ class BacktestResult:
         rep = self.report
         lines = [f"backtest: {rep['cutoffs']} cutoff(s), horizons {rep['horizons']}, report {self.out}"]
         for model, by_h in rep["models"].items():
-            cells = ", ".join(f"h{h} {m['wmape']:.1f}" for h, m in by_h.items())
+            cells = ", ".join(f"h{h} " + ("-" if m["wmape"] is None else f"{m['wmape']:.1f}") for h, m in by_h.items())
             lines.append(f"  {model:<16} wMAPE {cells}")
+        unscored = [h for h, m in rep["models"].get("seasonal_naive", {}).items() if not m["n"]]
+        if unscored:
+            lines.append(f"  no observed target day at h={', h='.join(unscored)}: every cutoff + h fell on a day "
+                         "without sales (the store shut that weekday?); those horizons are reported with n = 0")
         return lines + [f"  {n}" for n in self.notes]
 
     def to_dict(self) -> dict[str, Any]:
@@ -94,7 +98,7 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     rep["champion_selection"] = {"level": cfg.selection["level"], "candidates": cfg.selection["candidates"],
                                  "default": cfg.selection["default"]}
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(rep, indent=2), encoding="utf-8")
+    out.write_text(json.dumps(rep, indent=2, allow_nan=False), encoding="utf-8")
     result = BacktestResult(rep, out, notes=notes)
     result.run_id = _log_run(settings, lh, rep, start, end, step)
     result.rows = write_backtest_rows(lh, rows, scored, result.run_id or "local")

@@ -129,14 +129,23 @@ def report(
         if required not in scores:
             raise ValueError(f"backtest rows lack the {required!r} column the report requires")
     coverage = metrics.coverage(rows, [m for m in scores if f"{m}_lower" in rows.columns])
+    horizons = [int(h) for h in cfg.horizons]
+    # Every requested horizon is reported, n = 0 and null metrics where no pair was observed (e.g. a horizon
+    # that always lands on a day the shop is shut); a metric with no defined value (no sales) is null, so the
+    # report stays strict JSON.
+    empty = {name: None for name in metrics.METRICS} | {"n": 0}
     return {
         "cutoffs": len(cutoffs),
-        "horizons": [int(h) for h in cfg.horizons],
+        "horizons": horizons,
         "weather_lookahead_days": cfg.weather_lookahead_days,
         "baseline": "seasonal_naive",
         "champion": champion,
-        "models": {m: {str(h): v for h, v in by_h.items()} for m, by_h in scores.items()},
+        "models": {m: {str(h): _finite(by_h.get(h, empty)) for h in horizons} for m, by_h in scores.items()},
         # Share of observed days inside the model's prediction interval (nominal: interval_width).
         "interval_coverage": {"nominal": cfg.interval_width,
-                              **{m: {str(h): v for h, v in by_h.items()} for m, by_h in coverage.items()}},
+                              **{m: {str(h): by_h.get(h) for h in horizons} for m, by_h in coverage.items()}},
     }
+
+
+def _finite(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: None if isinstance(v, float) and not np.isfinite(v) else v for k, v in values.items()}
