@@ -45,6 +45,14 @@ def test_a_cutoff_outside_the_data_is_a_clear_error_not_an_index_error(panel_row
         backtest_challenger(panel_rows, small_cfg, [pd.Timestamp("2026-11-25")], horizons=[1])
 
 
+def test_cutoffs_too_early_to_train_are_left_out_not_the_whole_backtest(panel_rows, small_cfg):
+    too_early = pd.Timestamp("2024-09-02")  # one day of data: no training row yet
+    rows = backtest_challenger(panel_rows, small_cfg, [too_early, CUTOFF], horizons=[1, 7])
+    assert set(rows["cutoff"]) == {CUTOFF} and len(rows) == 6
+    with pytest.raises(ValueError, match="no training rows up to the cutoff 2024-09-02"):
+        backtest_challenger(panel_rows, small_cfg, [too_early], horizons=[1])
+
+
 def test_forecast_has_28_rows_per_series_with_intervals_and_components(panel_rows, small_cfg):
     out = forecast_challenger(panel_rows[panel_rows["date"] <= CUTOFF], small_cfg, CUTOFF.date())
     assert list(out.columns) == FORECAST_COLUMNS

@@ -119,6 +119,21 @@ def test_champion_forecast_serves_each_series_choice_and_averages_the_ensemble(c
     assert len(out) == 4
 
 
+def test_without_the_challenger_the_ensemble_default_falls_back_to_prophet_not_seasonal_naive(cfg):
+    """The challenger may not train (too little data) or predict: the ensemble cannot be formed, and its
+    available member serves, in backtests, in the choice and in the served forecast."""
+    rows = _rows().drop(columns="lgbm")
+    assert "ensemble" not in rows.columns
+    champion = apply_selection(rows, pd.DataFrame({"unique_id": ["b"], "model": ["ensemble"]}), cfg)
+    assert champion["champion"].tolist() == rows["prophet"].tolist()  # a: never chosen, b: chose the ensemble
+    choice = select_models(rows.assign(prophet=[104.0, 96.0, 130.0, 70.0]), cfg).set_index("unique_id")
+    assert choice.loc["a", "model"] == "prophet"  # the default now; naive is not 20% better on a
+    candidates = {name: _forecast_rows(name, "s1/P1", vals, {}) for name, vals in
+                  [("prophet", [10.0, 20.0]), ("seasonal_naive", [9.0, 9.0])]}
+    served = champion_forecast(candidates, pd.DataFrame({"unique_id": ["s1/P1"], "model": ["ensemble"]}), cfg)
+    assert served["model"].tolist() == ["prophet", "prophet"]
+
+
 def test_the_ensemble_carries_each_members_fallback_and_regressors_and_skips_days_one_member_lacks(cfg):
     prophet = _forecast_rows("prophet", "s1/P1", [10.0, 20.0, 30.0], {"temperature": 2.0, "promo": 1.0})
     prophet["fallback_reason"] = "short_history: 30 observed days"

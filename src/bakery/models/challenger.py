@@ -9,6 +9,7 @@ error in units (what wMAPE sums) and one model serves series of very different s
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import date
@@ -21,6 +22,8 @@ from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_
 from bakery.models.config import ModelConfig
 from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
 from bakery.models.output import FORECAST_COLUMNS
+
+log = logging.getLogger(__name__)
 
 LGBM = "lgbm"
 HOLIDAY_FEATURES = ["is_holiday", "is_special", "days_to_holiday", "days_from_holiday"]
@@ -236,6 +239,8 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
     rng = np.random.default_rng(int(ch["seed"]))
     first = max(cutoff_idx - int(ch["train_days"]), 1)
     origins = np.arange(cutoff_idx - 1, first, -int(ch["origin_step_days"]))[::-1]
+    if len(origins) == 0:
+        raise ValueError(f"challenger: no training rows up to the cutoff {panel.dates[cutoff_idx].date()}")
     k = min(int(ch["horizons_per_origin"]), cfg.max_horizon)
     hs = np.stack([rng.choice(np.arange(1, cfg.max_horizon + 1), k, replace=False) for _ in origins])
     n_series = len(panel.uids)
@@ -322,14 +327,23 @@ def backtest_challenger(
     with_intervals: bool = False,
 ) -> pd.DataFrame:
     """(unique_id, cutoff, ds, horizon, lgbm[, lgbm_lower, lgbm_upper]) for every cutoff, retrained at each
-    cutoff; keep only the pairs with an observation by merging on the per-series backtest rows."""
+    cutoff; keep only the pairs with an observation by merging on the per-series backtest rows. A cutoff the
+    model cannot train at (too little data yet) is left out; ValueError when that is every cutoff."""
     panel = build_panel(features, cfg)
     horizons = list(horizons or cfg.horizons)
-    parts = []
+    parts, errors = [], []
     for c in cutoffs:
         c = pd.Timestamp(c)
-        fitted = fit_challenger(panel, c, cfg, with_intervals=with_intervals)
+        try:
+            fitted = fit_challenger(panel, c, cfg, with_intervals=with_intervals)
+        except ValueError as exc:
+            errors.append(str(exc))
+            continue
         parts.append(predict_challenger(panel, fitted, c, horizons, cfg).assign(cutoff=c))
+    if not parts:
+        raise ValueError(errors[0] if errors else "challenger: no cutoff to backtest")
+    if errors:
+        log.info("challenger left out at %d of %d cutoffs (first: %s)", len(errors), len(cutoffs), errors[0])
     return pd.concat(parts, ignore_index=True)
 
 

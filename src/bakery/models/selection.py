@@ -47,6 +47,15 @@ def calibration(rows: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     return interval_scales(rows, candidates, cfg.interval_width, cfg.interval_calibration)
 
 
+def fallback_order(cfg: ModelConfig, present=None) -> list[str]:
+    """Who serves when the chosen model has no forecast: the default, then (when the default is the ensemble
+    and it cannot be formed, e.g. the challenger could not train) its members in order, then seasonal naive;
+    only the models in present, when given."""
+    sel = cfg.selection
+    order = [sel["default"], *(sel["ensemble_members"] if sel["default"] == ENSEMBLE else []), BASELINE]
+    return [m for m in dict.fromkeys(order) if present is None or m in present]
+
+
 def _key(level: str) -> str:
     if level not in ("series", "store"):
         raise ValueError(f"selection level must be 'series' or 'store', got {level!r}")
@@ -63,7 +72,7 @@ def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None
     key = _key(level or sel["level"])
     candidates = list(dict.fromkeys([*sel["candidates"], BASELINE]))
     candidates = [c for c in candidates if c in rows.columns]
-    default = sel["default"] if sel["default"] in candidates else candidates[0]
+    default = next(iter(fallback_order(cfg, candidates)), candidates[0])
     margin, min_pairs = float(sel["min_improvement"]), int(sel.get("min_pairs", 1))
     complete = rows.dropna(subset=[*candidates, "y"])
     records = []
@@ -79,20 +88,20 @@ def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None
 
 def apply_selection(rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
     """rows plus the champion column: the chosen model's forecast; keys never selected use the
-    default, and a missing forecast falls back to the default, then to seasonal_naive. The champion's
-    bounds (<name>_lower / _upper) come from the same model, where it has them."""
+    default, and a missing forecast (or a model with no column) falls back along fallback_order. The
+    champion's bounds (<name>_lower / _upper) come from the same model, where it has them."""
     key = choice.columns[0]
-    default = cfg.selection["default"]
-    chosen = rows[key].map(choice.set_index(key)["model"]).fillna(default)
+    fills = fallback_order(cfg, rows.columns)
+    chosen = rows[key].map(choice.set_index(key)["model"]).fillna(cfg.selection["default"])
     values = pd.Series(np.nan, index=rows.index)
     for model in chosen.unique():
-        mask = chosen == model
-        values[mask] = rows.loc[mask, model]
+        if model in rows.columns:
+            mask = chosen == model
+            values[mask] = rows.loc[mask, model]
     source = chosen.copy()
-    for fill in (default, BASELINE):
-        if fill in rows.columns:
-            source = source.where(values.notna() | rows[fill].isna(), fill)
-            values = values.fillna(rows[fill])
+    for fill in fills:
+        source = source.where(values.notna() | rows[fill].isna(), fill)
+        values = values.fillna(rows[fill])
     out = rows.assign(**{name: values.to_numpy()})
     for bound in BOUNDS:
         if not any(f"{m}{bound}" in rows.columns for m in source.unique()):
@@ -188,7 +197,7 @@ def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame,
 
     candidates maps a candidate name to its rows (prophet rows may be weekday-profile fallbacks:
     they still stand for 'prophet'); the ensemble is built from its members when not given. A series
-    whose choice has no rows gets the default, then seasonal_naive, then whatever model has it. scales
+    whose choice has no rows gets the first of fallback_order that has them, then whatever model has it. scales
     (from calibration) widen each candidate's intervals, the ensemble's after averaging its members'."""
     frames = dict(candidates)
     members = cfg.selection["ensemble_members"]
@@ -197,7 +206,7 @@ def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame,
     frames = {m: calibrate_frame(f, scales, m) for m, f in frames.items()}
     key = choice.columns[0]
     wanted = choice.set_index(key)["model"]
-    order = [cfg.selection["default"], BASELINE]
+    order = fallback_order(cfg)
     by_model = {m: dict(tuple(f.groupby("unique_id", sort=False))) for m, f in frames.items()}
     uids = sorted({uid for per_uid in by_model.values() for uid in per_uid})
     out = []
