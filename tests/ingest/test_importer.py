@@ -142,13 +142,13 @@ def test_duplicates_against_stored_silver_skip_or_overwrite(lh, settings, tmp_pa
                                       "date date, store_id string, product_id string, quantity_sold double")
     lh.merge(stored, "silver", settings.source("sales").table, keys=["date", "store_id", "product_id"])
     src = _write(tmp_path / "s.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,7\n"
-                                     "2026-03-02,S01,P1,1\n2026-03-02,S01,P1,2\n")
+                                     "2026-03-02,S01,P1,1\n2026-03-02,S01,P1,1.0\n")
     skip = import_file(settings, "sales", src, today=TODAY)
     assert skip.accepted and skip.totals["skipped_duplicates"] == 2 and skip.totals["rows_written"] == 1
     assert pq.read_table(skip.landing_path).column("quantity_sold").to_pylist() == ["1.0"]
     over = import_file(settings, "sales", src, on_duplicate="overwrite", today=TODAY)
     assert over.totals["duplicates_of_stored"] == 1 and over.totals["rows_written"] == 2
-    assert pq.read_table(over.landing_path).column("quantity_sold").to_pylist() == ["7.0", "2.0"]
+    assert pq.read_table(over.landing_path).column("quantity_sold").to_pylist() == ["7.0", "1.0"]
 
 
 def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_saying_so(settings, tmp_path):
@@ -157,7 +157,7 @@ def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_sayin
                                            "2026-03-01,S02,P001,5\n")
     first = import_file(settings, "sales", sales, today=TODAY)
     assert first.accepted and len(first.notes) == 2, first.render()
-    assert "2 store_id value(s) not in any imported stores yet (S01, S02)" in first.render()
+    assert "2 store_id value(s) not in any imported stores yet (S01, S02), in 2 row(s)" in first.render()
     assert "unknown_product" in first.notes[1] and "P001" in first.notes[1]
     assert json.loads(first.report_path.read_text())["notes"] == first.notes
     stores = _write(tmp_path / "stores.csv", "store_id,name,city,country,timezone\n"
@@ -165,3 +165,85 @@ def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_sayin
     assert import_file(settings, "stores", stores, today=TODAY).accepted
     again = import_file(settings, "sales", sales, on_duplicate="overwrite", today=TODAY)
     assert again.accepted and [n for n in again.notes if "store_id" in n] == [] and len(again.notes) == 1
+
+
+def test_cli_semicolon_file_reads_a_comma_with_three_fraction_digits_as_decimals(settings, tmp_path, capsys):
+    """Kilograms to the gram (3,465) read like 52,0: one comma between digits is the decimal separator."""
+    src = _write(tmp_path / "ventas.csv", "\ufeffdia;tienda;articulo;cantidad;importe\n2026-03-01;S01;CROI;52,0;78,0\n"
+                                          "2026-03-01;S01;EMPANADA_KG;3,465;50,24\n2026-03-01;S01;HOGAZA_KG;12,250;58,80\n")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"date": "dia", "store_id": "tienda", "product_id": "articulo",
+                                   "quantity_sold": "cantidad", "revenue": "importe"}))
+    assert main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_OK, \
+        capsys.readouterr().out
+    rows = pq.read_table(_landed(settings, "sales")[0]).to_pylist()
+    assert [(r["quantity_sold"], r["revenue"]) for r in rows] == [("52.0", "78.0"), ("3.465", "50.24"), ("12.25", "58.8")]
+    bad = _write(tmp_path / "bad.csv", "date;store_id;product_id;quantity_sold\n2026-03-01;S01;P1;1.234,5\n")
+    assert main(["--home", str(settings.home), "import", "sales", str(bad)]) == EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "row 1 (quantity_sold): '1.234,5' is not a number ('.' or ',' decimals, no thousands separator)" in out
+    assert "report:" in out
+
+
+def test_cli_stores_with_a_bad_timezone_or_subdivision_are_rejected_at_import(settings, tmp_path, capsys):
+    src = _write(tmp_path / "stores.csv", "store_id,name,city,country,subdivision,timezone\n"
+                                          "TZBAD,Bad tz,Madrid,ES,ES-MD,Europe/Madird\n"
+                                          "SUBMIS,Mismatch,Lyon,FR,ES-MD,Europe/Paris\n"
+                                          "USCA,Fine,LA,US,US-CA,America/Los_Angeles\n"
+                                          "NOPFX,No country prefix,X,ES,MD,Europe/Madrid\n")
+    assert main(["--home", str(settings.home), "import", "stores", str(src)]) == EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "row 1 (timezone): 'Europe/Madird' is not an IANA timezone" in out
+    assert "row 2 (subdivision): 'ES-MD' is not a subdivision of country 'FR'" in out
+    assert "row 4 (subdivision): 'MD'" in out
+    assert "rows 4, valid 1, invalid 3 (75.0%)" in out and "report:" in out and _landed(settings, "stores") == []
+
+
+def test_rows_of_one_file_with_one_key_and_different_values_are_invalid(settings, tmp_path):
+    """Not silently one of them: both rows are reported, count toward --max-error-rate, and neither lands."""
+    src = _write(tmp_path / "dup.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,LON1,SCONE,10\n"
+                                       "2026-03-01,LON1,SCONE,12\n2026-03-01,LON1,BAGUETTE,80\n"
+                                       "2026-03-01,LON1,BUN,4\n2026-03-01,LON1,BUN,4\n")
+    rejected = import_file(settings, "sales", src, max_error_rate=0.2, today=TODAY)
+    assert not rejected.accepted and "40.0% of rows invalid" in rejected.reason
+    assert rejected.first_errors == [
+        "row 1 (quantity_sold): same key (date '2026-03-01', store_id 'LON1', product_id 'SCONE') as row 2 with "
+        "different values: quantity_sold '10' here, '12' in row 2",
+        "row 2 (quantity_sold): same key (date '2026-03-01', store_id 'LON1', product_id 'SCONE') as row 1 with "
+        "different values: quantity_sold '12' here, '10' in row 1"]
+    accepted = import_file(settings, "sales", src, max_error_rate=0.4, today=TODAY)
+    assert accepted.accepted and accepted.totals["invalid_rows"] == 2 and accepted.totals["skipped_duplicates"] == 1
+    assert [r["product_id"] for r in pq.read_table(accepted.landing_path).to_pylist()] == ["BAGUETTE", "BUN"]
+    with accepted.bad_rows_path.open(newline="", encoding="utf-8") as fh:
+        reasons = {r["row"]: r["reason"] for r in csv.DictReader(fh)}
+    assert "as row 2 with different values" in reasons["1"] and "(skipped)" in reasons["5"]
+
+
+def test_events_ending_before_they_start_are_rejected_and_unknown_store_scopes_counted(settings, tmp_path):
+    src = _write(tmp_path / "events.csv", "event_date_start,event_date_end,event_name,event_type,scope\n"
+                                          "2026-05-10,2026-05-08,Backwards,festival,MAD01\n"
+                                          "2026-06-01,2026-06-03,Unknown scope,festival,NOWHERE\n"
+                                          "2026-06-05,2026-06-05,Fair,festival,NOWHERE\n"
+                                          "2026-06-01,2026-06-01,Holiday,holiday,national\n")
+    rejected = import_file(settings, "events", src, today=TODAY)
+    assert not rejected.accepted and rejected.first_errors == [
+        "row 1 (event_date_end): '2026-05-08' is before event_date_start '2026-05-10'"]
+    accepted = import_file(settings, "events", src, max_error_rate=0.25, today=TODAY)
+    assert accepted.accepted and accepted.totals["rows_written"] == 3
+    [note] = accepted.notes
+    assert note.startswith("1 scope value(s) not in any imported stores yet (NOWHERE), in 2 row(s): import stores")
+    assert "quarantine their rows as unknown_store" in note
+
+
+def test_a_mapping_to_a_missing_column_is_a_clear_rejection_that_checks_no_row(settings, tmp_path, capsys):
+    src = _write(tmp_path / "s.csv", "Datum;Filiale;Artikel;Menge\n2026-03-01;S01;P1;1\n2026-03-01;S01;P2;2\n"
+                                     "2026-03-01;S01;P3;3\n")
+    mapping = tmp_path / "map.json"
+    mapping.write_text(json.dumps({"quantity_sold": "Mengex"}))
+    assert main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_REJECTED
+    out = capsys.readouterr().out
+    assert "mapping says quantity_sold <- 'Mengex', but the file has no such column" in out
+    assert "rows 3: none checked, the file is rejected as a whole, written 0" in out
+    assert "valid 3" not in out and "100.0%" not in out
+    report = json.loads(sorted(settings.reports_dir.glob("import_sales_*.json"))[-1].read_text())
+    assert report["totals"]["valid_rows"] == 0 and report["totals"]["error_rate"] is None

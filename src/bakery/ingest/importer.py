@@ -53,9 +53,11 @@ class ImportResult:
     def render(self) -> str:
         t = self.totals
         lines = [f"import {self.kind} {self.file.name}: {'ACCEPTED' if self.accepted else 'REJECTED'} - {self.reason}"]
-        if t:
-            lines.append(f"  rows {t.get('rows', 0)}, valid {t.get('valid_rows', 0)}, invalid {t.get('invalid_rows', 0)} "
-                         f"({100 * t.get('error_rate', 0):.1f}%), duplicate rows skipped {t.get('skipped_duplicates', 0)}, "
+        if "rows" in t and t.get("error_rate") is None:
+            lines.append(f"  rows {t['rows']}: none checked, the file is rejected as a whole, written 0")
+        elif "rows" in t:
+            lines.append(f"  rows {t['rows']}, valid {t.get('valid_rows', 0)}, invalid {t.get('invalid_rows', 0)} "
+                         f"({100 * t['error_rate']:.1f}%), duplicate rows skipped {t.get('skipped_duplicates', 0)}, "
                          f"written {t.get('rows_written', 0)}")
         lines += [f"  {e}" for e in self.first_errors]
         lines += [f"  note: {n}" for n in self.notes]
@@ -129,6 +131,18 @@ def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[s
 # Columns that must name a row of a dimension (silver quarantines rows with unknown ids as unknown_store /
 # unknown_product): column -> the dimension's source kind.
 DIMENSIONS = {"store_id": "stores", "product_id": "products"}
+# Columns that name a store under another name, and the values there that name no store (as silver checks them).
+STORE_SCOPES = {"events": ("scope", ("national",))}
+
+
+def _references(spec: SourceSpec) -> list[tuple[str, str, str, tuple[str, ...]]]:
+    """(column, dimension kind, the dimension's id column, values naming no row) for each column of `spec`
+    that names a row of a dimension."""
+    refs = [(col, kind, col, ()) for col, kind in DIMENSIONS.items() if col in spec.column_names and spec.kind != kind]
+    if spec.kind in STORE_SCOPES:
+        column, literals = STORE_SCOPES[spec.kind]
+        refs.append((column, "stores", "store_id", literals))
+    return refs
 
 
 def known_ids(settings: Settings, kind: str, column: str) -> set[str] | None:
@@ -154,17 +168,19 @@ def unknown_id_notes(settings: Settings, spec: SourceSpec, rows: pd.DataFrame) -
     """A note per dimension the accepted rows name ids of that are not known yet: `bakery ingest` would
     quarantine those rows, so the user imports the dimension first."""
     notes = []
-    for column, kind in DIMENSIONS.items():
-        if column not in rows or spec.kind == kind:
+    for column, kind, id_column, literals in _references(spec):
+        if column not in rows:
             continue
-        wanted = {str(v) for v in rows[column].dropna()}
-        known = known_ids(settings, kind, column) if wanted else set()
-        missing = sorted(wanted - known) if known is not None else []
+        names = rows[column].dropna().astype(str)
+        names = names[~names.isin(literals)]
+        known = known_ids(settings, kind, id_column) if len(names) else set()
+        missing = sorted(set(names) - known) if known is not None else []
         if missing:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-            notes.append(f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}): import {kind} "
-                         f"before `bakery ingest`, or ingest will quarantine their rows as unknown_{kind[:-1]} until "
-                         f"the {kind} arrive (the ingest after that takes them)")
+            notes.append(f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}), in "
+                         f"{int(names.isin(missing).sum())} row(s): import {kind} before `bakery ingest`, or ingest "
+                         f"will quarantine their rows as unknown_{kind[:-1]} until the {kind} arrive (the ingest "
+                         "after that takes them)")
     return notes
 
 

@@ -7,18 +7,25 @@ canonical text (ISO dates, ISO 8601 timestamps, '.' decimals) under the template
 
 Accepted value formats: dates `YYYY-MM-DD` (a midnight time part is tolerated); timestamps ISO 8601 with
 or without offset (`T` or space, `Z` allowed); numbers with '.' or ',' as the decimal separator and no
-thousands separator (`1,000` is refused as ambiguous); enumerated values case-insensitively.
+thousands separator, so one ',' between digits is a decimal comma (`3,465` is 3.465 kg), except where
+`d,ddd` may be a thousands group: in a whole-number column, or in a column whose other values use '.'
+decimals; enumerated values case-insensitively.
+
+Rules across columns: a store's timezone is an IANA zone and its subdivision is an ISO 3166-2 code of its
+country; an event does not end before it starts. Rows of one file with the same natural key and different values are invalid (which
+one is right is the user's call); identical repeats are skipped as duplicates.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import pandas as pd
 
@@ -36,7 +43,7 @@ TYPE_HINT = {
     "date": "a date as YYYY-MM-DD",
     "timestamp": "an ISO 8601 timestamp such as 2026-01-31T08:15:00+01:00",
     "double": "a number ('.' or ',' decimals, no thousands separator)",
-    "long": "a whole number",
+    "long": "a whole number (no thousands separator)",
     "boolean": "true or false",
 }
 
@@ -55,7 +62,7 @@ class RowError:
 
 @dataclass
 class Duplicate:
-    """A row whose natural key repeats an earlier row of the file or a stored row."""
+    """A row whose natural key repeats another row of the file with the same values, or a stored row."""
 
     row: int
     duplicate_of: str
@@ -98,11 +105,13 @@ class ValidationReport:
         return {row: "; ".join(r) for row, r in sorted(reasons.items())}
 
     def totals(self) -> dict[str, Any]:
+        """Counts for reports; a file rejected as a whole (fatal) had no row checked: no valid rows, no rate."""
+        checked = self.fatal is None
         return {
             "rows": self.total_rows,
-            "valid_rows": self.total_rows - len(self.invalid_rows),
+            "valid_rows": self.total_rows - len(self.invalid_rows) if checked else 0,
             "invalid_rows": len(self.invalid_rows),
-            "error_rate": round(self.error_rate, 6),
+            "error_rate": round(self.error_rate, 6) if checked else None,
             "duplicates_in_file": sum(1 for d in self.duplicates if d.duplicate_of.startswith("row")),
             "duplicates_of_stored": sum(1 for d in self.duplicates if d.duplicate_of == "stored data"),
             "skipped_duplicates": len(self.skipped_rows),
@@ -144,11 +153,17 @@ def _cell(v: Any) -> str | None:
     return text or None
 
 
-def _numbers(items: pd.Series) -> list[float | None]:
-    """Numbers with '.' or ',' decimals; None where a value is absent or not a plain number."""
+def _numbers(items: pd.Series, whole: bool = False) -> list[float | None]:
+    """Numbers with '.' or ',' decimals; None where a value is absent, not a plain number, or ambiguous.
+
+    `d,ddd` may be a thousands group where the column is of whole numbers or also holds '.' decimals:
+    refused there rather than read as a decimal comma.
+    """
     t = items.astype("string")
-    comma = (t.str.fullmatch(_DECIMAL_COMMA.pattern) & ~t.str.fullmatch(_THOUSANDS_LIKE.pattern)).fillna(False)
-    t = t.where(~comma.astype(bool), t.str.replace(",", ".", regex=False))
+    comma = t.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
+    if whole or (t.str.fullmatch(_NUMBER.pattern) & t.str.contains(".", regex=False)).fillna(False).any():
+        comma &= ~t.str.fullmatch(_THOUSANDS_LIKE.pattern).fillna(False).astype(bool)
+    t = t.where(~comma, t.str.replace(",", ".", regex=False))
     ok = t.str.fullmatch(_NUMBER.pattern).fillna(False).astype(bool)
     num = pd.to_numeric(t.where(ok).astype(object), errors="coerce")
     return [None if pd.isna(v) or math.isinf(v) else float(v) for v in num]
@@ -182,7 +197,7 @@ def parse_values(s: pd.Series, col: ColumnSpec) -> Parsed:
     if col.type == "string":
         values, text = items, items
     elif col.type in ("double", "long"):
-        values = _numbers(_obj(items, idx))
+        values = _numbers(_obj(items, idx), whole=col.type == "long")
         if col.type == "long":
             values = [int(v) if v is not None and v.is_integer() else None for v in values]
         text = [None if v is None else (str(v) if col.type == "long" else repr(v)) for v in values]
@@ -242,6 +257,98 @@ def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.d
     return parsed, errs
 
 
+# ---- rules across columns (per kind) --------------------------------------------------------------
+@functools.lru_cache(maxsize=1)
+def iana_timezones() -> frozenset[str]:
+    """The IANA zone names this machine knows (Python's tzdata)."""
+    return frozenset(available_timezones())
+
+
+def _subdivision_problem(country: str, subdivision: str) -> str | None:
+    """A subdivision (its form checked by the template's pattern) is one of the row's country. One the holidays
+    package has no regional holidays for (FR-IDF) is fine: the store gets its national holidays, and ingest says so."""
+    if not subdivision.upper().startswith(f"{country.upper()}-"):
+        return f"is not a subdivision of country {country!r} (an ISO 3166-2 code starting with '{country}-')"
+    return None
+
+
+def _store_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
+    """Timezone an IANA zone; subdivision an ISO 3166-2 code of the row's country.
+
+    Checked at import: with a bad timezone silver quarantines the store and then every row naming it, and a
+    subdivision of another country would give the store another country's regional holidays.
+    """
+    bad_zone = values["timezone"].map(lambda v: isinstance(v, str) and v not in iana_timezones()).astype(bool)
+    errors = _errors(bad_zone, raw["timezone"], "timezone", "timezone:timezone",
+                     "{value} is not an IANA timezone (e.g. Europe/Madrid)")
+    if "subdivision" in values:
+        for row, country, subdivision in values[["country", "subdivision"]].itertuples(name=None):
+            if isinstance(country, str) and isinstance(subdivision, str):
+                problem = _subdivision_problem(country, subdivision)
+                if problem:
+                    value = raw.at[row, "subdivision"]
+                    errors.append(RowError(int(row), "subdivision", "subdivision:subdivision",
+                                           f"{value!r} {problem}", value))
+    return errors
+
+
+def _event_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
+    """An event ends on or after the day it starts."""
+    if not {"event_date_start", "event_date_end"} <= set(values.columns):
+        return []
+    return [RowError(int(row), "event_date_end", "date_order:event_date_end",
+                     f"{raw.at[row, 'event_date_end']!r} is before event_date_start {raw.at[row, 'event_date_start']!r}",
+                     raw.at[row, "event_date_end"])
+            for row, start, end in values[["event_date_start", "event_date_end"]].itertuples(name=None)
+            if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start]
+
+
+# kind -> rule over the typed values (a cell that already has an error is None) and the raw text of its rows.
+ROW_RULES: dict[str, Callable[[pd.DataFrame, pd.DataFrame], list[RowError]]] = {
+    "stores": _store_rules, "events": _event_rules,
+}
+
+
+def _row_rule_errors(spec: SourceSpec, parsed: dict[str, Parsed], raw: pd.DataFrame,
+                     errors: list[RowError]) -> list[RowError]:
+    rule = ROW_RULES.get(spec.kind)
+    if rule is None or raw.empty:
+        return []
+    values = pd.DataFrame({c: p.values for c, p in parsed.items()}, index=raw.index, dtype=object)
+    for e in errors:
+        if e.column in values and e.row in values.index:
+            values.at[e.row, e.column] = None
+    return rule(values, raw)
+
+
+def _conflicts(keys: pd.DataFrame, text: pd.DataFrame, raw: pd.DataFrame, max_shown: int = 3) -> list[RowError]:
+    """Rows of the file with the same key (typed) and different other values (`text`, canonical), each naming
+    the others: which one is right is the user's call, so none is kept. Identical repeats are duplicates."""
+    repeated = keys.duplicated(keep=False)
+    if not repeated.any():
+        return []
+    group = keys[repeated].groupby(list(keys.columns), dropna=False, sort=False).ngroup()
+    distinct = text[repeated].fillna("\0").groupby(group).nunique()  # group x column: how many values
+    distinct = distinct[(distinct > 1).any(axis=1)]
+    members = group[group.isin(distinct.index)]
+    errors = []
+    for g, rows in members.groupby(members).groups.items():
+        rows = sorted(int(r) for r in rows)
+        differ = [c for c in text.columns if distinct.at[g, c] > 1]
+        key = ", ".join(f"{k} {raw.at[rows[0], k]!r}" for k in keys.columns if k in raw)
+        for row in rows:
+            others = [r for r in rows if r != row]
+            shown = others[:max_shown]
+            more = f" and {len(others) - len(shown)} more" if len(others) > len(shown) else ""
+            diffs = "; ".join(f"{c} {raw.at[row, c]!r} here, " + ", ".join(f"{raw.at[r, c]!r} in row {r}" for r in shown)
+                              for c in differ)
+            errors.append(RowError(row, differ[0], "duplicate_conflict",
+                                   f"same key ({key}) as row{'s' if len(others) > 1 else ''} "
+                                   f"{', '.join(map(str, shown))}{more} with different values: {diffs}",
+                                   raw.at[row, differ[0]]))
+    return errors
+
+
 def _utc_key(value: Any, store: Any, zones: Mapping[str, str]) -> Any:
     """A timestamp key as a naive UTC datetime; a store-local one needs the store's timezone."""
     if not isinstance(value, dt.datetime):
@@ -268,7 +375,8 @@ def _key_frame(spec: SourceSpec, parsed: dict[str, Parsed], index: pd.Index, zon
 
 
 def _resolve_duplicates(keys: pd.DataFrame, on_duplicate: str, existing: set[tuple] | None) -> tuple[list[Duplicate], list[int]]:
-    """Duplicates within the file (skip keeps the first, overwrite the last) and against stored keys."""
+    """Identical repeats within the file (skip keeps the first, overwrite the last; rows that repeat a key with
+    other values are errors by now) and rows whose key is already stored."""
     keep = "first" if on_duplicate == "skip" else "last"
     dups: list[Duplicate] = []
     cols = list(keys.columns)
@@ -313,26 +421,41 @@ def validate_frame(
     malformed = malformed if malformed is not None else pd.Series(dtype=object)
     ok_rows = df.index[~df.index.isin(malformed.index)]
     errors = [RowError(int(r), None, "malformed_row", f"malformed row: {why}") for r, why in malformed.items()]
+    raw = pd.DataFrame({name: df.iloc[:, idx].loc[ok_rows] for name, idx in cm.assigned.items()}, index=ok_rows,
+                       dtype=object)
     parsed: dict[str, Parsed] = {}
-    for name, idx in cm.assigned.items():
-        parsed[name], errs = _check_column(df.iloc[:, idx].loc[ok_rows], spec.column(name), spec, today)
+    for name in cm.assigned:
+        parsed[name], errs = _check_column(raw[name], spec.column(name), spec, today)
         errors += errs
-    order = {c: i for i, c in enumerate(spec.column_names)}
-    errors.sort(key=lambda e: (e.row, order.get(e.column or "", -1)))
-    if lines is not None:
-        for e in errors:
-            line = lines.get(e.row)
-            e.line = None if line is None or pd.isna(line) else int(line)
-    invalid = sorted({e.row for e in errors})
-    valid = ok_rows[~ok_rows.isin(invalid)]
+    errors += _row_rule_errors(spec, parsed, raw, errors)
+    valid = ok_rows[~ok_rows.isin({e.row for e in errors})]
     keys = _key_frame(spec, {k: Parsed(p.values.loc[valid], p.text.loc[valid], p.bad.loc[valid])
                              for k, p in parsed.items()}, valid, store_timezones or {})
+    others = pd.DataFrame({c: p.text.loc[valid] for c, p in parsed.items() if c not in spec.keys}, index=valid,
+                          dtype=object)
+    conflicts = _conflicts(keys, others, raw)
+    if conflicts:
+        errors += conflicts
+        valid = valid[~valid.isin({e.row for e in conflicts})]
+        keys = keys.loc[valid]
+    _order_and_locate(errors, spec, lines)
+    invalid = sorted({e.row for e in errors})
     dups, skipped = _resolve_duplicates(keys, on_duplicate, existing_keys)
     keep = valid[~valid.isin(skipped)]
     report.rows = pd.DataFrame({c: parsed[c].text.loc[keep] if c in parsed else _obj([None] * len(keep), keep)
                                 for c in spec.column_names}, index=keep, dtype=object)
     report.errors, report.invalid_rows, report.duplicates = errors, invalid, dups
     return report
+
+
+def _order_and_locate(errors: list[RowError], spec: SourceSpec, lines: pd.Series | None) -> None:
+    """Errors by row, then in template column order, with the file line of each row where known."""
+    order = {c: i for i, c in enumerate(spec.column_names)}
+    errors.sort(key=lambda e: (e.row, order.get(e.column or "", -1)))
+    if lines is not None:
+        for e in errors:
+            line = lines.get(e.row)
+            e.line = None if line is None or pd.isna(line) else int(line)
 
 
 def _base_report(spec: SourceSpec, df: pd.DataFrame, cm: ColumnMapping) -> ValidationReport:

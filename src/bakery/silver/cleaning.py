@@ -16,8 +16,8 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from bakery.config import ColumnSpec, SourceSpec
+from bakery.ingest.validate import iana_timezones
 from bakery.silver.timezones import (
-    iana_timezones,
     local_date,
     parse_date,
     parse_timestamp,

@@ -8,9 +8,6 @@ column expressions assume the session runs in UTC, which `bakery.spark.get_spark
 
 from __future__ import annotations
 
-from functools import lru_cache
-from zoneinfo import available_timezones
-
 from pyspark.sql import Column, DataFrame, SparkSession
 from pyspark.sql import functions as F
 
@@ -26,12 +23,6 @@ def require_utc_session(spark: SparkSession) -> None:
     if tz not in UTC_NAMES:
         raise RuntimeError(f"spark.sql.session.timeZone is {tz!r}; the silver layer needs UTC "
                            "(set it in conf/base.yml spark.conf)")
-
-
-@lru_cache(maxsize=1)
-def iana_timezones() -> frozenset[str]:
-    """The IANA zone names this machine knows (Python's tzdata), for validating silver.stores."""
-    return frozenset(available_timezones())
 
 
 def has_offset(raw: Column) -> Column:
