@@ -67,6 +67,19 @@ def test_a_holiday_closed_on_last_time_is_closed_again_but_one_on_a_closed_weekd
                                                           ("C", date(2024, 12, 29)), ("C", date(2025, 1, 5))}
 
 
+def test_a_holiday_inside_a_longer_shutdown_says_nothing_about_the_holiday(cfg):
+    """Shut for a month around Assumption Day 2024 (a refit): Assumption Day 2025 is not expected closed. Shut on
+    Assumption Day 2024 alone, after a normal week: it is."""
+    refit = lambda d: pd.Timestamp("2024-08-01") <= d <= pd.Timestamp("2024-08-31")  # noqa: E731
+    features = pd.concat([
+        _features("S", "2024-06-01", "2025-08-01", refit),
+        _features("H", "2024-06-01", "2025-08-01", lambda d: d == pd.Timestamp("2024-08-15")),
+    ])
+    found = _closures(features, cfg, "2025-08-01")
+    assert ("S", date(2025, 8, 15)) not in found
+    assert found[("H", date(2025, 8, 15))] == "closed on Assumption Day 2024-08-15"
+
+
 def test_a_weekday_closed_only_in_the_quiet_months_opens_again_in_the_season(cfg):
     quiet_sundays = lambda d: d.weekday() == 6 and d.month in (1, 2, 3, 10, 11, 12)  # noqa: E731
     features = _features("V", "2025-01-01", "2026-03-31", quiet_sundays)

@@ -39,6 +39,8 @@ class BacktestResult:
     run_id: str | None = None
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
+    first_cutoff: date | None = None
+    data_end: date | None = None  # the last day with an observation
 
     def summary_lines(self) -> list[str]:
         rep = self.report
@@ -47,8 +49,13 @@ class BacktestResult:
             cells = ", ".join(f"h{h} " + ("-" if m["wmape"] is None else f"{m['wmape']:.1f}") for h, m in by_h.items())
             lines.append(f"  {model:<16} wMAPE {cells}")
         unscored = [h for h, m in rep["models"].get("seasonal_naive", {}).items() if not m["n"]]
-        if unscored:
-            lines.append(f"  no observed target day at h={', h='.join(unscored)}: every cutoff + h fell on a day "
+        past = [h for h in unscored if self.data_end and self.first_cutoff
+                and self.first_cutoff + timedelta(days=int(h)) > self.data_end]
+        if past:
+            lines.append(f"  no observed target day at h={', h='.join(past)}: every cutoff + h is after the data's last "
+                         f"day ({self.data_end}); those horizons are reported with n = 0")
+        if shut := [h for h in unscored if h not in past]:
+            lines.append(f"  no observed target day at h={', h='.join(shut)}: every cutoff + h fell on a day "
                          "without sales (the store shut that weekday?); those horizons are reported with n = 0")
         return lines + [f"  {n}" for n in self.notes]
 
@@ -90,8 +97,12 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     cutoffs = cutoff_range(start, end, step)
     models = list(dict.fromkeys(cfg.backtest["models"]))
     rows, features, notes = backtest_rows(lh, cfg, cutoffs, horizons, models)
+    seen = features.loc[features["y"].notna(), "date"]
+    first, last = (seen.min().date(), seen.max().date()) if len(seen) else (None, None)
     if rows.empty:
-        raise ValueError(f"no observed (series, cutoff + h) pair between {start} and {end + timedelta(days=max(horizons))}")
+        span = f"from {first} to {last}" if first else "none"
+        raise ValueError(f"no observed (series, cutoff + h) pair between {start} and "
+                         f"{end + timedelta(days=max(horizons))}; the data has observations {span}")
     rows = close_backtest(rolling_selection(rows, cfg), features, cfg, CHAMPION)
     scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION] if m in rows.columns]
     rep = report(rows, cfg, cutoffs, champion=CHAMPION, models=scored)
@@ -99,7 +110,7 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
                                  "default": cfg.selection["default"]}
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rep, indent=2, allow_nan=False), encoding="utf-8")
-    result = BacktestResult(rep, out, notes=notes)
+    result = BacktestResult(rep, out, notes=notes, first_cutoff=cutoffs[0].date(), data_end=last)
     result.run_id = _log_run(settings, lh, rep, start, end, step)
     result.rows = write_backtest_rows(lh, rows, scored, result.run_id or "local")
     write_metrics(lh, rows, scored, source="backtest", run_id=result.run_id, horizons=horizons)

@@ -161,7 +161,7 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     series = spark_jobs.train(features_sdf, cfg, as_of)
     challenger = None
     try:
-        challenger = fit_challenger(build_panel(features, cfg), pd.Timestamp(as_of), cfg, with_intervals=True)
+        challenger = fit_challenger(build_panel(features, cfg, until=as_of), pd.Timestamp(as_of), cfg, with_intervals=True)
     except ValueError as exc:
         log.warning("challenger not trained: %s", exc)
     _timed(seconds, "fit", t0)

@@ -50,12 +50,14 @@ class Panel:
         return int((pd.Timestamp(day) - self.dates[0]).days)
 
 
-def build_panel(features: pd.DataFrame, cfg: ModelConfig) -> Panel:
-    """gold.features rows of many series -> Panel, with the grid extended max_horizon days."""
+def build_panel(features: pd.DataFrame, cfg: ModelConfig, until: date | pd.Timestamp | None = None) -> Panel:
+    """gold.features rows of many series -> Panel, its grid extended max_horizon days past the later of the last
+    row and until (the latest origin to predict from: a backtest cutoff or an as-of date after the data)."""
     long = to_long(features, cfg)
     table = regressor_table(features, cfg)
     uids = np.array(sorted(table["unique_id"].unique()))
-    dates = pd.date_range(table["ds"].min(), table["ds"].max() + pd.Timedelta(days=cfg.max_horizon), freq="D")
+    last = table["ds"].max() if until is None else max(table["ds"].max(), pd.Timestamp(until))
+    dates = pd.date_range(table["ds"].min(), last + pd.Timedelta(days=cfg.max_horizon), freq="D")
     pos = pd.Series(np.arange(len(uids)), index=uids)
 
     def grid(frame: pd.DataFrame, col: str, fill: float = np.nan) -> np.ndarray:
@@ -123,6 +125,21 @@ def _window_mean(y: np.ndarray, days: int) -> np.ndarray:
     return pd.DataFrame(y.T).rolling(days, min_periods=1).mean().to_numpy().T
 
 
+def _level(y: np.ndarray, days: int) -> np.ndarray:
+    """Per day x: the mean of the observed values in (x - days, x] or, where that window has none (a store shut
+    for a month, a product off sale), the mean of the series' last `days` observations before it."""
+    level = _window_mean(y, days)
+    for k in np.flatnonzero(np.isnan(level).any(axis=1)):
+        seen = np.flatnonzero(~np.isnan(y[k]))
+        if len(seen) == 0:
+            continue
+        means = pd.Series(y[k, seen]).rolling(days, min_periods=1).mean().to_numpy()
+        latest = np.searchsorted(seen, np.arange(y.shape[1]), side="right") - 1
+        gap = np.isnan(level[k]) & (latest >= 0)
+        level[k, gap] = means[latest[gap]]
+    return level
+
+
 @dataclass
 class _Stats:
     level: np.ndarray
@@ -159,7 +176,7 @@ def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
     counts = (~np.isnan(stacked)).sum(axis=0)
     ly_neigh = np.where(counts > 0, np.nansum(stacked, axis=0) / np.maximum(counts, 1), np.nan)
     return _Stats(
-        level=_window_mean(y, level_days),
+        level=_level(y, level_days),
         level56=_window_mean(y, 56),
         last7=_window_mean(y, 7),
         chain_last=_chain_last(y),
@@ -300,7 +317,7 @@ def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, 
 
 def predict_challenger(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig) -> pd.DataFrame:
     """(unique_id, ds, horizon, lgbm) for origin = cutoff, plus lgbm_lower / lgbm_upper when the challenger
-    was fitted with its interval models; a series with no level predicts 0."""
+    was fitted with its interval models; a series with no observation up to the cutoff predicts 0."""
     x, i, d, level = _predict_rows(panel, fitted, cutoff, horizons, cfg)
     yhat = np.clip(fitted.model.predict(x), 0, None) * level
     out = pd.DataFrame(
@@ -329,11 +346,17 @@ def backtest_challenger(
     """(unique_id, cutoff, ds, horizon, lgbm[, lgbm_lower, lgbm_upper]) for every cutoff, retrained at each
     cutoff; keep only the pairs with an observation by merging on the per-series backtest rows. A cutoff the
     model cannot train at (too little data yet) is left out; ValueError when that is every cutoff."""
-    panel = build_panel(features, cfg)
+    cutoffs = [pd.Timestamp(c) for c in cutoffs]
+    panel = build_panel(features, cfg, until=max(cutoffs, default=None))
     horizons = list(horizons or cfg.horizons)
+    seen = np.flatnonzero((~np.isnan(panel.y)).any(axis=0))
+    last_seen = panel.dates[seen[-1]] if len(seen) else None
     parts, errors = [], []
     for c in cutoffs:
-        c = pd.Timestamp(c)
+        if last_seen is None or c >= last_seen:
+            errors.append(f"challenger: nothing to score after the cutoff {c.date()}, at or after the data's last day"
+                          f" ({last_seen.date() if last_seen is not None else 'no data'})")
+            continue
         try:
             fitted = fit_challenger(panel, c, cfg, with_intervals=with_intervals)
         except ValueError as exc:
@@ -364,7 +387,7 @@ def _contributions(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray,
 
 def forecast_challenger(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     """FORECAST_SCHEMA rows (model 'lgbm') for every series, as_of+1..as_of+max_horizon, trained at as_of."""
-    panel = build_panel(features, cfg)
+    panel = build_panel(features, cfg, until=as_of)
     return predict_forecast(panel, fit_challenger(panel, pd.Timestamp(as_of), cfg, with_intervals=True), cfg, as_of)
 
 
@@ -405,7 +428,7 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
             "yhat": yhat,
             "yhat_lower": lo,
             "yhat_upper": hi,
-            "fallback_reason": np.where(level > 0, None, "no_level: no observation in the last level_days"),
+            "fallback_reason": np.where(level > 0, None, "no_level: no observation up to the as-of date"),
             "notes": None,
         }
     )

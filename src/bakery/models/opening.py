@@ -10,7 +10,8 @@ for rolls on a Sunday the store has not opened on for two months, or on a holida
 - Holiday (the store's legal holidays, as in the models' calendar; not the bakery days such as Christmas Eve,
   when a store closed one year is as often open the next): the store was closed on
   the holiday's latest earlier occurrence in its history that fell on a weekday it opens on (Christmas Eve on
-  a Sunday says nothing about Christmas Eve on a Monday). A holiday it has not met so follows the weekday rule.
+  a Sunday says nothing about Christmas Eve on a Monday), and that was not inside a longer shutdown (the store
+  was open on some day of the week before it). A holiday it has not met so follows the weekday rule.
 A store is open on a day with any observation (gold: `is_open`). Pure pandas; conf/models.yml `closures`.
 """
 
@@ -78,6 +79,12 @@ def _open_a_year_before(day: pd.Timestamp, state: dict[pd.Timestamp, bool], name
     return any(state.get(d, False) for d in around if d not in names)
 
 
+def _open_the_week_before(day: pd.Timestamp, state: dict[pd.Timestamp, bool]) -> bool:
+    """Open on some day of the week before: a holiday that fell within a longer shutdown (a refit, a month shut)
+    says nothing about the holiday itself."""
+    return any(state.get(day - pd.Timedelta(days=k), False) for k in range(1, 8))
+
+
 def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     """store_id, ds, reason: the days as_of+1..as_of+max_horizon each store is expected to be closed.
 
@@ -102,7 +109,8 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
             name = legal.get(day)
             # Occurrences on a weekday the store closes anyway say nothing about the holiday itself.
             earlier = [d for d, n in legal.items()
-                       if n == name and d <= as_of and d in state and d.weekday() not in weekdays] if name else []
+                       if n == name and d <= as_of and d in state and d.weekday() not in weekdays
+                       and _open_the_week_before(d, state)] if name else []
             if earlier:
                 last = max(earlier)
                 if not state[last]:

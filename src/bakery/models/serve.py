@@ -118,7 +118,7 @@ def challenger_rows(features: pd.DataFrame, fitted: FittedChallenger | None, cfg
     if fitted is None:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
     try:
-        return predict_forecast(build_panel(features, cfg), fitted, cfg, as_of)
+        return predict_forecast(build_panel(features, cfg, until=as_of), fitted, cfg, as_of)
     except Exception as exc:  # noqa: BLE001 - the per-series candidates still serve every series
         log.warning("challenger %s could not forecast from %s: %s", LGBM, as_of, exc)
         return pd.DataFrame(columns=FORECAST_COLUMNS)
