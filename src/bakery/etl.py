@@ -42,3 +42,27 @@ def run_etl(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> Job
             run.message = "; ".join(line for step in report.steps.values() for line in step.summary_lines()
                                     if "FAIL" in line or "blocked" in line)[:2000]
     return report
+
+
+def pending_files(lh: Lakehouse, settings: Settings) -> list[str]:
+    """Landing files bronze has not taken yet (by path and content hash), e.g. after `bakery import` without
+    `bakery ingest`."""
+    from bakery.ingest.landing import scan_landing
+    from bakery.ingest.registry import sha256_file, taken_files
+
+    files, _ = scan_landing(settings)
+    taken = taken_files(lh)
+    return [lf.relpath for kind_files in files.values() for lf in kind_files
+            if (lf.relpath, sha256_file(lf.path)) not in taken]
+
+
+def ingest_pending(lh: Lakehouse, settings: Settings, job: str) -> JobReport | None:
+    """Run the ETL first when the landing zone holds files not ingested yet, so that `bakery train|forecast|backtest`
+    right after `bakery import` reads what was imported; None when there is nothing new."""
+    pending = pending_files(lh, settings)
+    if not pending:
+        return None
+    log.info("%s: %d landing file(s) not ingested yet (%s%s): running ingest first", job, len(pending),
+             ", ".join(pending[:3]), ", ..." if len(pending) > 3 else "")
+    return run_etl(lh, settings)
+

@@ -164,10 +164,20 @@ def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, train
 
 def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli):
     home = _copy(trained_home, tmp_path)
+    # Sales imported but not ingested (`bakery import` then straight to `bakery backtest`): ingested first.
+    lh, settings = _lh(spark, home)
+    store, product = lh.read("gold", "features").select("store_id", "product_id").first()
+    day = AS_OF + timedelta(days=1)
+    sales = tmp_path / "late_sales.csv"
+    sales.write_text(f"date,store_id,product_id,quantity_sold\n{day},{store},{product},37\n")
+    assert bakery_cli(home, "import", "sales", str(sales)).returncode == 0
     out = tmp_path / "report.json"
     start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
     done = bakery_cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
+    assert "held files not ingested yet; ingested them first" in done.stdout
+    daily = lh.read("gold", "daily_sales").where(f"store_id = '{store}' AND product_id = '{product}' AND date = '{day}'")
+    assert [r.quantity_sold for r in daily.collect()] == [37.0]
     rep = json.loads(out.read_text())
     assert rep["cutoffs"] == 3 and rep["horizons"] == [1, 7, 28]
     assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == 2

@@ -40,11 +40,16 @@ def _fail(message: str, code: int = EXIT_FAILURE) -> int:
 
 
 def _tracked(settings: Settings, job: str, run: Callable[[Any], Any]) -> int:
-    """Run one forecasting step recorded in ops.runs; a ValueError (missing data, no model) exits 1
-    with its message, anything else propagates to the CLI's failure handler."""
+    """Run one forecasting step recorded in ops.runs, after ingesting whatever `bakery import` left in the landing
+    zone; a ValueError (missing data, no model) exits 1 with its message, anything else propagates to the CLI's
+    failure handler."""
+    from bakery.etl import ingest_pending
     from bakery.ops.runs import track_run
 
     lh = _lakehouse(settings)
+    ingest = ingest_pending(lh, settings, job)
+    if ingest is not None:
+        _out([f"{job}: the landing zone held files not ingested yet; ingested them first", ingest.render()])
     try:
         with track_run(lh, job) as rec:
             result = run(lh)
