@@ -67,6 +67,15 @@ def test_cutoffs_with_only_closed_targets_are_skipped(pdf, cfg):
     assert out.empty and list(out.columns) == BACKTEST_COLUMNS
 
 
+def test_cutoffs_before_the_series_first_observation_are_skipped(pdf, cfg):
+    """A product launched after the cutoff did not exist for the pipeline then: no model forecast it, so its
+    (cutoff, day) pairs are not scored (every model used to be scored with a forecast of 0, or none)."""
+    first = pdf.loc[pdf["y"].notna(), "date"].min()
+    before, after = first - pd.Timedelta(days=3), first + pd.Timedelta(days=20)
+    out = backtest_series(pdf, cfg, [before, after], horizons=[4, 5, 9], models=["seasonal_naive", "weekday_profile"])
+    assert set(out["cutoff"]) == {after}
+
+
 def test_report_has_the_contract_shape(rows, cfg):
     rep = report(rows.assign(champion=rows["prophet"]), cfg, [CUTOFF], champion="champion")
     assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == cfg.weather_lookahead_days

@@ -58,7 +58,7 @@ def observed_targets(sd: SeriesData, cutoff: pd.Timestamp, horizons: Sequence[in
 
 def _series_cutoff(sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, models) -> pd.DataFrame | None:
     targets = observed_targets(sd, cutoff, horizons)
-    if targets.empty:
+    if targets.empty or not (sd.obs["ds"] <= cutoff).any():
         return None
     dz = cutoff_design(sd, cutoff, cfg)
     rows = targets.assign(cutoff=cutoff, prophet_model=None, fallback_reason=None)
@@ -90,7 +90,8 @@ def backtest_series(
     models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """BACKTEST_SCHEMA rows for one series; models not run are null. Cutoffs whose targets are all
-    unobserved (closed days) are skipped without fitting."""
+    unobserved (closed days) are skipped without fitting, and so are cutoffs before the series' first observation:
+    the pipeline has no such series yet (a product launched later), so no model would have forecast it."""
     horizons = list(horizons or cfg.horizons)
     models = list(models or cfg.backtest["models"])
     unknown = sorted(set(models) - set(PER_SERIES_MODELS))
