@@ -220,16 +220,20 @@ def test_rows_of_one_file_with_one_key_and_different_values_are_invalid(settings
 
 
 def test_events_ending_before_they_start_are_rejected_and_unknown_store_scopes_counted(settings, tmp_path):
+    stores = _write(tmp_path / "stores.csv", "store_id,name,city,country,subdivision,timezone\n"
+                                             "MAD01,Centro,Madrid,ES,ES-MD,Europe/Madrid\n")
+    assert import_file(settings, "stores", stores, today=TODAY).accepted
     src = _write(tmp_path / "events.csv", "event_date_start,event_date_end,event_name,event_type,scope\n"
                                           "2026-05-10,2026-05-08,Backwards,festival,MAD01\n"
                                           "2026-06-01,2026-06-03,Unknown scope,festival,NOWHERE\n"
                                           "2026-06-05,2026-06-05,Fair,festival,NOWHERE\n"
-                                          "2026-06-01,2026-06-01,Holiday,holiday,national\n")
+                                          "2026-06-01,2026-06-01,Holiday,holiday,national\n"
+                                          "2026-05-02,2026-05-02,Regional holiday,holiday,ES-MD\n")
     rejected = import_file(settings, "events", src, today=TODAY)
     assert not rejected.accepted and rejected.first_errors == [
         "row 1 (event_date_end): '2026-05-08' is before event_date_start '2026-05-10'"]
     accepted = import_file(settings, "events", src, max_error_rate=0.25, today=TODAY)
-    assert accepted.accepted and accepted.totals["rows_written"] == 3
+    assert accepted.accepted and accepted.totals["rows_written"] == 4
     [note] = accepted.notes
     assert note.startswith("1 scope value(s) not in any imported stores yet (NOWHERE), in 2 row(s): import stores")
     assert "quarantine their rows as unknown_store" in note

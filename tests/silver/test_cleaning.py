@@ -99,3 +99,17 @@ def test_canary_and_madrid_local_dates_around_midnight(spark, settings, refs):
     assert got["S2"] == got["S1"]
     assert got["S3"][1] == date(2026, 7, 1)
     assert got["S4"][1] == date(2026, 6, 30)
+
+
+def test_an_event_scope_is_a_store_national_or_the_country_or_subdivision_of_a_store(spark, settings, refs):
+    """gold.calendar applies an event to the stores of its scope: a store, `national`, or a store's country or
+    subdivision (an event for the Canary Islands only, in a chain across regions or countries)."""
+    regions = References(stores=refs.stores, products=refs.products, regions=("ES", "ES-CN", "ES-MD"))
+    event = {"event_date_start": "2026-03-01", "event_date_end": "2026-03-03", "event_name": "Carnaval",
+             "event_type": "local_fiesta"}
+    rows = [{**event, "scope": s} for s in ("S01", "national", "ES-CN", "es-md", "ES", "FR", "ES-AN", "S99")]
+    good, found, rejected = _split(spark, settings, "events", rows, regions)
+    assert [r.scope for r in good] == ["S01", "national", "ES-CN", "es-md", "ES"]
+    assert found == {(n, "unknown_store", "scope") for n in (6, 7, 8)}
+    reason = rejected.filter("row_number = 6").first().reason
+    assert reason == "scope 'FR' is not a store in silver.stores, 'national', nor the country or subdivision of one"

@@ -133,6 +133,8 @@ def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[s
 DIMENSIONS = {"store_id": "stores", "product_id": "products"}
 # Columns that name a store under another name, and the values there that name no store (as silver checks them).
 STORE_SCOPES = {"events": ("scope", ("national",))}
+# ... and where a store's country or subdivision code may stand instead (as silver checks them).
+REGION_SCOPES = ("events",)
 
 
 def _references(spec: SourceSpec) -> list[tuple[str, str, str, tuple[str, ...]]]:
@@ -174,6 +176,9 @@ def unknown_id_notes(settings: Settings, spec: SourceSpec, rows: pd.DataFrame) -
         names = rows[column].dropna().astype(str)
         names = names[~names.isin(literals)]
         known = known_ids(settings, kind, id_column) if len(names) else set()
+        if known is not None and spec.kind in REGION_SCOPES and len(names):
+            regions = set().union(*(known_ids(settings, kind, c) or set() for c in ("country", "subdivision")))
+            names = names[~names.str.upper().isin({r.upper() for r in regions})]
         missing = sorted(set(names) - known) if known is not None else []
         if missing:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")

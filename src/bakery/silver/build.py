@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import pandas as pd
 from pyspark import StorageLevel
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
@@ -157,16 +158,26 @@ def pending_batches(lh: Lakehouse, spec: SourceSpec, done: set[tuple[str, str, s
 def _references(lh: Lakehouse, settings: Settings) -> References:
     """silver.stores (id, timezone) and silver.products (id) as small in-memory frames, read once the
     dimensions are built: every source's check joins them, and a Delta scan per source and dimension cost
-    a file-listing Spark job each (the frames hold a few thousand rows at most)."""
-    def dim(kind: str, columns: list[str]) -> DataFrame | None:
+    a file-listing Spark job each (the frames hold a few thousand rows at most); and the stores' country and
+    subdivision codes, which an event's scope may name."""
+    def rows(kind: str, columns: list[str]) -> pd.DataFrame | None:
         table = settings.source(kind).table
         if not lh.exists("silver", table):
             return None
-        rows = lh.read_arrow("silver", table, columns=columns)
-        schema = ", ".join(f"`{c}` string" for c in columns)
-        return lh.spark.createDataFrame(rows.to_pandas(), schema)
+        return lh.read_arrow("silver", table, columns=columns).to_pandas()
 
-    return References(stores=dim("stores", ["store_id", "timezone"]), products=dim("products", ["product_id"]))
+    def frame(pdf: pd.DataFrame | None, columns: list[str]) -> DataFrame | None:
+        if pdf is None:
+            return None
+        return lh.spark.createDataFrame(pdf[columns], ", ".join(f"`{c}` string" for c in columns))
+
+    stores = rows("stores", ["store_id", "timezone", "country", "subdivision"])
+    regions: tuple[str, ...] = ()
+    if stores is not None:
+        codes = pd.concat([stores["country"], stores["subdivision"]]).dropna().astype(str)
+        regions = tuple(sorted({c.strip().upper() for c in codes if c.strip()}))
+    return References(stores=frame(stores, ["store_id", "timezone"]),
+                      products=frame(rows("products", ["product_id"]), ["product_id"]), regions=regions)
 
 
 def _silver(lh: Lakehouse, spec: SourceSpec) -> DataFrame | None:

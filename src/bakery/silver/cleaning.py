@@ -28,17 +28,21 @@ META = ("_source_file", "_row_number", "_ingested_at", "_batch_id")
 LINEAGE = ("_source_file", "_batch_id", "_ingested_at")
 VIOLATIONS = "_violations"
 RAW = "_raw"
-# Columns holding a store id, where it is not `store_id`, and the literal values also allowed there.
+# Columns holding a store id, where it is not `store_id`, and the literal values also allowed there. An event's scope
+# may also be the country or subdivision code of a known store (gold.calendar matches events to stores by those).
 STORE_COLUMN = {"events": ("scope", ("national",))}
+REGION_SCOPES = ("events",)
 LONG_LIMIT = 2.0 ** 63
 
 
 @dataclass(frozen=True)
 class References:
-    """The dimensions rows are checked against: silver.stores (id, timezone) and silver.products (id)."""
+    """The dimensions rows are checked against: silver.stores (id, timezone) and silver.products (id), and the
+    country and subdivision codes of the stores (upper case)."""
 
     stores: DataFrame | None = None
     products: DataFrame | None = None
+    regions: tuple[str, ...] = ()
 
 
 def is_timestamped(spec: SourceSpec) -> bool:
@@ -131,15 +135,18 @@ def _column_rules(col: ColumnSpec) -> list[Column]:
     return rules
 
 
-def _reference_rules(spec: SourceSpec) -> list[Column]:
+def _reference_rules(spec: SourceSpec, regions: tuple[str, ...] = ()) -> list[Column]:
     rules = []
     store = _store_column(spec)
     if store is not None:
         column, allowed = store
         known = F.col("_known_store") | F.col(column).isin(*allowed) if allowed else F.col("_known_store")
+        what = "a store in silver.stores"
+        if spec.kind in REGION_SCOPES:
+            known = known | F.upper(F.col(column)).isin(*regions) if regions else known
+            what += ", 'national', nor the country or subdivision of one"
         rules.append(_violation(F.col(column).isNotNull() & ~known, "unknown_store", column,
-                                F.concat(F.lit(f"{column} "), _quoted(F.col(column)),
-                                         F.lit(" is not a store in silver.stores"))))
+                                F.concat(F.lit(f"{column} "), _quoted(F.col(column)), F.lit(f" is not {what}"))))
     if "product_id" in spec.column_names and spec.kind != "products":
         rules.append(_violation(F.col("product_id").isNotNull() & ~F.col("_known_product"), "unknown_product",
                                 "product_id", F.concat(F.lit("product_id "), _quoted(F.col("product_id")),
@@ -203,7 +210,7 @@ def check_rows(bronze: DataFrame, spec: SourceSpec, as_of: date, refs: Reference
     if is_timestamped(spec):
         df = df.withColumn("local_date", local_date(F.col(spec.event_time), tz))
     rules = [r for c in spec.columns for r in _column_rules(c)]
-    rules += _reference_rules(spec) + _future_rule(spec, as_of)
+    rules += _reference_rules(spec, refs.regions) + _future_rule(spec, as_of)
     malformed = F.array(_violation(F.lit(True), "malformed_row", None,
                                    F.concat(F.lit("the line could not be parsed: "), F.col("_malformed"))))
     violations = F.when(F.col("_malformed").isNotNull(), malformed).otherwise(
