@@ -28,7 +28,7 @@ from bakery.ingest.landing import write_atomically
 from bakery.ingest.mapping import load_synonyms
 from bakery.ingest.readers import FileRejected, RawTable, read_file, unique_names
 from bakery.ingest.reshape import ReshapeError, reshape_raw
-from bakery.ingest.validate import ValidationReport, validate_raw
+from bakery.ingest.validate import REGION_SCOPES, STORE_SCOPES, ValidationReport, validate_raw
 
 log = logging.getLogger(__name__)
 
@@ -131,10 +131,6 @@ def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[s
 # Columns that must name a row of a dimension (silver quarantines rows with unknown ids as unknown_store /
 # unknown_product): column -> the dimension's source kind.
 DIMENSIONS = {"store_id": "stores", "product_id": "products"}
-# Columns that name a store under another name, and the values there that name no store (as silver checks them).
-STORE_SCOPES = {"events": ("scope", ("national",))}
-# ... and where a store's country or subdivision code may stand instead (as silver checks them).
-REGION_SCOPES = ("events",)
 
 
 def _references(spec: SourceSpec) -> list[tuple[str, str, str, tuple[str, ...]]]:

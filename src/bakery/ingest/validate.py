@@ -257,6 +257,13 @@ def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.d
     return parsed, errs
 
 
+# Columns that name a store under another name than store_id, and the literal values also allowed there; in the
+# kinds of REGION_SCOPES a store's country or subdivision code may stand there too (gold.calendar matches events to
+# stores by those). Silver checks them (bakery.silver.cleaning), the importer notes unknown ones.
+STORE_SCOPES = {"events": ("scope", ("national",))}
+REGION_SCOPES = ("events",)
+
+
 # ---- rules across columns (per kind) --------------------------------------------------------------
 @functools.lru_cache(maxsize=1)
 def iana_timezones() -> frozenset[str]:

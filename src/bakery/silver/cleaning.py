@@ -16,7 +16,7 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from bakery.config import ColumnSpec, SourceSpec
-from bakery.ingest.validate import iana_timezones
+from bakery.ingest.validate import REGION_SCOPES, STORE_SCOPES, iana_timezones
 from bakery.silver.timezones import (
     local_date,
     parse_date,
@@ -28,10 +28,6 @@ META = ("_source_file", "_row_number", "_ingested_at", "_batch_id")
 LINEAGE = ("_source_file", "_batch_id", "_ingested_at")
 VIOLATIONS = "_violations"
 RAW = "_raw"
-# Columns holding a store id, where it is not `store_id`, and the literal values also allowed there. An event's scope
-# may also be the country or subdivision code of a known store (gold.calendar matches events to stores by those).
-STORE_COLUMN = {"events": ("scope", ("national",))}
-REGION_SCOPES = ("events",)
 LONG_LIMIT = 2.0 ** 63
 
 
@@ -68,8 +64,8 @@ def _text(col: str) -> Column:
 
 
 def _store_column(spec: SourceSpec) -> tuple[str, tuple[str, ...]] | None:
-    if spec.kind in STORE_COLUMN:
-        return STORE_COLUMN[spec.kind]
+    if spec.kind in STORE_SCOPES:
+        return STORE_SCOPES[spec.kind]
     if spec.kind != "stores" and "store_id" in spec.column_names:
         return "store_id", ()
     return None
