@@ -76,6 +76,10 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     assert es == "+17% vs. el martes pasado: festivo (+9), lluvia (\u22123)"
     assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected: in line with usual"
     assert "model not used: no history" in explain(5.0, {}, "en", fallback_reason="no history")
+    launch = "cold_start: not sold here yet (launched 2026-03-05); forecast from the median of this store's 3 other pastry"
+    assert explain(20.0, {}, "en", fallback_reason=launch) == \
+        "New product, on sale from 05/03: forecast from similar products"
+    assert explain(20.0, {}, "es", fallback_reason=launch).startswith("Producto nuevo, a la venta desde el 05/03")
     assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == ["promo_2x1"]
 
 

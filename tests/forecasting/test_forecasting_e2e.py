@@ -11,6 +11,7 @@ import sys
 from datetime import timedelta
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
@@ -118,6 +119,39 @@ def test_forecast_rerun_changes_nothing(spark, trained_home, tmp_path):
     after = lh.read(*FORECASTS).toPandas().sort_values(["store_id", "product_id", "date", "role"]).reset_index(drop=True)
     assert len(after) == len(before)
     assert after[["yhat", "yhat_lower", "yhat_upper"]].equals(before[["yhat", "yhat_lower", "yhat_upper"]])
+
+
+def test_a_launching_product_starts_cold_at_every_store_from_its_launch_day(spark, trained_home, tmp_path):
+    """A product in the catalogue with a launch date in the next days and no sales anywhere: every store gets a
+    forecast from its launch on, the median of the store's products of its category, with the reason; days the store
+    is expected closed stay 0, and the store totals include it."""
+    from pyspark.sql import functions as F
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    launch = AS_OF + timedelta(days=3)
+    template = lh.read("silver", "products").where("product_id = 'P001'")
+    category = template.first()["category"]
+    lh.append(template.withColumn("product_id", F.lit("PNEW")).withColumn("name", F.lit("Launch loaf"))
+              .withColumn("launched_on", F.lit(launch)), "silver", "products")
+    run_forecast(lh, settings, as_of=AS_OF)
+    fc = lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}' and role = 'champion'").toPandas()
+    new = fc[fc["product_id"] == "PNEW"]
+    assert set(new["store_id"]) == set(fc["store_id"])
+    assert new.groupby("store_id")["date"].agg(["min", "size"]).eq(pd.Series({"min": launch, "size": 26})).all().all()
+    assert set(new["model"]) <= {"cold_start", "closed"} and "cold_start" in set(new["model"])
+    served = new[new["model"] == "cold_start"]
+    assert (served["yhat"] > 0).all() and (served["yhat_lower"] <= served["yhat"]).all()
+    assert served["explanation"].str.startswith(f"Simpler model used: cold_start: not sold here yet (launched {launch})").all()
+    assert (new.loc[new["model"] == "closed", "yhat"] == 0).all()
+    # The median of the store's other products of the category, day by day.
+    cats = lh.read("silver", "products").select("product_id", "category").toPandas().set_index("product_id")["category"]
+    peers = fc[(fc["product_id"] != "PNEW") & fc["product_id"].map(cats).eq(category) & (fc["model"] != "closed")]
+    median = peers.groupby(["store_id", "date"])["yhat"].median()
+    got = served.set_index(["store_id", "date"])["yhat"]
+    assert (got - median.reindex(got.index)).abs().max() < 1e-6
+    totals = lh.read(*STORE_FORECASTS).where(f"as_of = DATE'{AS_OF}' and role = 'champion'").toPandas()
+    summed = fc.groupby(["store_id", "date"])["yhat"].sum()
+    assert (totals.set_index(["store_id", "date"])["yhat"].reindex(summed.index) - summed).abs().max() < 1e-6
 
 
 def test_a_crash_mid_forecast_leaves_no_half_written_as_of(spark, trained_home, tmp_path):

@@ -92,6 +92,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "explain.usual": ("en línea con lo habitual", "in line with usual"),
     "explain.fallback": ("Previsión de referencia (el modelo no se usó: {reason})",
                          "Reference forecast (model not used: {reason})"),
+    "explain.cold_start": ("Producto nuevo, a la venta desde el {day}: previsión a partir de productos parecidos",
+                           "New product, on sale from {day}: forecast from similar products"),
     "explain.closed": ("Tienda cerrada previsiblemente (suele cerrar ese día)",
                        "Store expected closed (it usually is on that day)"),
     "explain.not_offered": ("Fuera de venta previsiblemente (no se vende desde hace semanas)",

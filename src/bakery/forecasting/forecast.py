@@ -14,9 +14,16 @@ import pandas as pd
 from bakery.config import Settings
 from bakery.faults import fault_point
 from bakery.forecasting import registry, spark_jobs
-from bakery.forecasting.tables import FEATURES, latest_data_date, write_forecasts, write_store_forecasts
+from bakery.forecasting.tables import (
+    FEATURES,
+    PRODUCTS,
+    latest_data_date,
+    write_forecasts,
+    write_store_forecasts,
+)
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
+from bakery.models.cold_start import cold_start_rows
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, to_gold
@@ -47,9 +54,15 @@ class ForecastResult:
                 "fallbacks": self.fallbacks, "seconds": round(self.seconds, 2)}
 
 
+def _products(lh: Lakehouse) -> pd.DataFrame:
+    if not lh.exists(*PRODUCTS):
+        return pd.DataFrame(columns=["product_id", "category", "launched_on"])
+    return lh.read(*PRODUCTS).select("product_id", "category", "launched_on").toPandas()
+
+
 def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataFrame:
     """Champion FORECAST_SCHEMA rows of one trained model: per-series work in Spark, the global
-    challenger and the per-series choice on the driver."""
+    challenger, the per-series choice and the cold starts of launching products on the driver."""
     cfg = trained.cfg
     until = as_of + timedelta(days=cfg.max_horizon)
     features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
@@ -59,8 +72,10 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
         lgbm = challenger_rows(features, trained.challenger, cfg, as_of)
     finally:
         features_sdf.unpersist()
-    return close_days(combine(per_series, lgbm, trained.choice, cfg, trained.scales),
-                      expected_zero_days(features, cfg, as_of))
+    rows = combine(per_series, lgbm, trained.choice, cfg, trained.scales)
+    zero = expected_zero_days(features, cfg, as_of)
+    launches = cold_start_rows(rows, _products(lh), cfg, as_of, zero)
+    return close_days(pd.concat([rows, launches], ignore_index=True) if len(launches) else rows, zero)
 
 
 def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> ForecastResult:

@@ -16,6 +16,7 @@ from bakery.models import metrics
 from bakery.models.serve import GOLD_COLUMNS, GOLD_SCHEMA
 
 FEATURES = ("gold", "features")
+PRODUCTS = ("silver", "products")
 FORECASTS = ("gold", "forecasts")
 STORE_FORECASTS = ("gold", "store_forecasts")
 BACKTEST_METRICS = ("gold", "backtest_metrics")

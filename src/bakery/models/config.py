@@ -30,6 +30,8 @@ class ModelConfig:
     gate: dict[str, Any]
     # Expected closed days (bakery.models.opening); empty = its defaults (bundles trained before it existed).
     closures: dict[str, Any] = field(default_factory=dict)
+    # Cold-start forecasts for launching products (bakery.models.cold_start); empty = its defaults.
+    cold_start: dict[str, Any] = field(default_factory=dict)
     # Interval calibration on backtest errors (bakery.models.intervals); empty = off (bundles trained before it).
     interval_calibration: dict[str, Any] = field(default_factory=dict)
     # Tuned Prophet parameters per unique_id (from tuning.tune_series); others use prophet.params.
@@ -72,6 +74,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
         gate=dict(raw["gate"]),
         closures=dict(raw.get("closures") or {}),
         interval_calibration=dict(raw.get("interval_calibration") or {}),
+        cold_start=dict(raw.get("cold_start") or {}),
         series_params=dict(raw.get("series_params") or {}),
     )
 

@@ -1,0 +1,147 @@
+"""Cold start: forecasts for a product a store has not sold yet because it is new (its `launched_on` date lies
+ahead, or at most `days_after_launch` days back), made from what the models forecast for similar series.
+
+- The product already sells at other stores: its forecast there, scaled by the store's size relative to each of
+  those stores (the ratio of their forecast totals over the horizon for the product's category, else for every
+  product), and the median over those stores per day.
+- The product is new to the whole chain: the median per day of the store's forecasts for the other products of its
+  category (of all its products when the category has no other).
+
+Each day from the launch on gets a row with model `cold_start` and the analogue in `fallback_reason`; the interval
+spans the analogues' intervals (the lowest lower bound to the highest upper one), as wide as the uncertainty of a
+product nobody has sold yet. Days before the launch get no row. Rows are made before the closed-day rule runs, so a
+day the store is expected closed still forecasts 0. Once the product sells at a store, the series is forecast as
+usual (the fallback model while its history is short). Pure pandas; conf/models.yml `cold_start`.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import numpy as np
+import pandas as pd
+
+from bakery.models.config import ModelConfig
+from bakery.models.offering import NOT_OFFERED
+from bakery.models.output import FORECAST_COLUMNS
+
+COLD_START = "cold_start"
+DEFAULTS = {"enabled": True, "days_after_launch": 14}
+_BOUNDS = ["yhat", "yhat_lower", "yhat_upper"]
+
+
+def _settings(cfg: ModelConfig) -> dict:
+    return {**DEFAULTS, **(cfg.cold_start or {})}
+
+
+def launching(products: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """product_id, category, launched_on of the products whose launch makes them cold-start candidates."""
+    conf = _settings(cfg)
+    if not conf["enabled"] or products.empty or "launched_on" not in products:
+        return products.iloc[0:0]
+    launch = pd.to_datetime(products["launched_on"])
+    as_of = pd.Timestamp(as_of)
+    window = (launch > as_of - pd.Timedelta(days=int(conf["days_after_launch"]))) & \
+             (launch <= as_of + pd.Timedelta(days=cfg.max_horizon))
+    out = products.loc[window, ["product_id", "category", "launched_on"]].copy()
+    out["product_id"] = out["product_id"].astype(str)
+    out["launched_on"] = launch[window]
+    return out.reset_index(drop=True)
+
+
+def _sizes(rows: pd.DataFrame, category: dict[str, str | None], cat: str | None, exclude: str) -> pd.Series:
+    """Per store: the forecast total over the horizon of the category's products (all products when the category
+    has none there), the new product left out."""
+    others = rows[rows["product_id"] != exclude]
+    same = others[others["product_id"].map(category).eq(cat)] if cat is not None else others.iloc[0:0]
+    by_cat = same.groupby("store_id")["yhat"].sum()
+    by_all = others.groupby("store_id")["yhat"].sum()
+    return by_cat.where(by_cat > 0).reindex(by_all.index).fillna(by_all)
+
+
+def _per_day(analogues: pd.DataFrame) -> pd.DataFrame:
+    """Per day: the analogues' median forecast, their lowest lower bound and their highest upper bound."""
+    return analogues.groupby("ds").agg(yhat=("yhat", "median"), yhat_lower=("yhat_lower", "min"),
+                                       yhat_upper=("yhat_upper", "max"))
+
+
+def _from_peers(rows: pd.DataFrame, store: str, product: str, sizes: pd.Series) -> tuple[pd.DataFrame, str] | None:
+    """The product's forecast at the stores that sell it, scaled to this store and reduced to the median per day."""
+    peers = rows[(rows["product_id"] == product) & (rows["store_id"] != store)]
+    own = sizes.get(store, 0.0)
+    ratio = (own / sizes.reindex(peers["store_id"]).to_numpy()) if own > 0 else np.full(len(peers), np.nan)
+    peers = peers.assign(**{c: peers[c].to_numpy() * ratio for c in _BOUNDS})
+    peers = peers[np.isfinite(ratio)]
+    if peers.empty:
+        return None
+    day = _per_day(peers)
+    n = peers["store_id"].nunique()
+    return day, f"its forecast at {n} other store{'s' if n > 1 else ''}, scaled to this store's size"
+
+
+def _from_similar(rows: pd.DataFrame, store: str, product: str, category: dict[str, str | None],
+                  cat: str | None) -> tuple[pd.DataFrame, str] | None:
+    """The median per day of the store's forecasts for the category's other products (else all its products)."""
+    mine = rows[(rows["store_id"] == store) & (rows["product_id"] != product)]
+    same = mine[mine["product_id"].map(category).eq(cat)] if cat is not None else mine.iloc[0:0]
+    pool, what = (same, f"{cat} products") if len(same) else (mine, "products")
+    if pool.empty:
+        return None
+    day = _per_day(pool)
+    n = pool["product_id"].nunique()
+    return day, f"the median of this store's {n} other {what}"
+
+
+def _on_sale(rows: pd.DataFrame, zero: pd.DataFrame | None) -> pd.DataFrame:
+    """rows without the days their series is expected off sale (expected_zero_days' `not_offered` rows)."""
+    if zero is None or zero.empty:
+        return rows
+    off = zero.loc[zero["model"] == NOT_OFFERED, ["store_id", "product_id", "ds"]].drop_duplicates()
+    if off.empty:
+        return rows
+    off = off.assign(ds=pd.to_datetime(off["ds"]), _off=True)
+    hit = rows.assign(ds=pd.to_datetime(rows["ds"])).merge(off, on=["store_id", "product_id", "ds"], how="left")
+    return rows[hit["_off"].isna().to_numpy()]
+
+
+def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig, as_of: date,
+                    zero: pd.DataFrame | None = None) -> pd.DataFrame:
+    """FORECAST_SCHEMA rows for each (store, launching product) the store has no series of, from its launch day.
+
+    rows: the forecast rows of every series before the closed-day rule; products: silver.products (product_id,
+    category, launched_on); zero: expected_zero_days (the days a series is expected off sale are no analogue)."""
+    new = launching(products, cfg, as_of)
+    if rows.empty or new.empty:
+        return pd.DataFrame(columns=FORECAST_COLUMNS)
+    serving = _on_sale(rows, zero)
+    category = dict(zip(products["product_id"].astype(str), products["category"].where(products["category"].notna(), None),
+                        strict=True))
+    have = set(zip(rows["store_id"], rows["product_id"], strict=True))
+    as_of = pd.Timestamp(as_of)
+    out = []
+    for item in new.itertuples(index=False):
+        cat = item.category if isinstance(item.category, str) else None
+        sizes = _sizes(serving, category, cat, item.product_id)
+        for store in sorted(serving["store_id"].unique()):
+            if (store, item.product_id) in have:
+                continue
+            made = _from_peers(serving, store, item.product_id, sizes) or \
+                _from_similar(serving, store, item.product_id, category, cat)
+            if made is None:
+                continue
+            day, source = made
+            day = day[day.index >= item.launched_on].reset_index()
+            if day.empty:
+                continue
+            day["yhat_lower"] = np.minimum(day["yhat_lower"], day["yhat"])
+            day["yhat_upper"] = np.maximum(day["yhat_upper"], day["yhat"])
+            day["unique_id"], day["store_id"], day["product_id"] = f"{store}/{item.product_id}", store, item.product_id
+            day["as_of"], day["horizon"] = as_of, (pd.to_datetime(day["ds"]) - as_of).dt.days.astype("int32")
+            day["model"] = COLD_START
+            day["fallback_reason"] = (f"{COLD_START}: not sold here yet (launched {item.launched_on:%Y-%m-%d}); "
+                                      f"forecast from {source}")
+            for col in ("trend", "weekly", "yearly", "holidays"):
+                day[col] = np.nan
+            day["regressors"], day["notes"] = "{}", None
+            out.append(day[FORECAST_COLUMNS])
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=FORECAST_COLUMNS)

@@ -1,0 +1,113 @@
+"""Cold start: a launching product a store has not sold yet gets a forecast from analogues, from its launch day."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.models.cold_start import COLD_START, cold_start_rows, launching
+from bakery.models.opening import close_days
+from bakery.models.output import FORECAST_COLUMNS
+
+AS_OF = pd.Timestamp("2026-03-02")
+DAYS = pd.date_range(AS_OF + pd.Timedelta(days=1), periods=28, freq="D")
+
+
+def _series(store: str, product: str, level: float) -> pd.DataFrame:
+    """28 forecast days of one series: level on weekdays, 1.5 x level on Saturdays, interval +-20%."""
+    yhat = np.where(DAYS.dayofweek == 5, 1.5 * level, level)
+    return pd.DataFrame({
+        "unique_id": f"{store}/{product}", "store_id": store, "product_id": product, "as_of": AS_OF, "ds": DAYS,
+        "horizon": np.arange(1, 29, dtype="int32"), "model": "prophet", "yhat": yhat, "yhat_lower": 0.8 * yhat,
+        "yhat_upper": 1.2 * yhat, "trend": yhat, "weekly": 0.0, "yearly": 0.0, "holidays": 0.0, "regressors": "{}",
+        "fallback_reason": None, "notes": None,
+    })[FORECAST_COLUMNS]
+
+
+def _products(**launches: str | None) -> pd.DataFrame:
+    cats = {"B1": "bread", "B2": "bread", "C1": "pastry", "C2": "pastry", "C3": "pastry", "NEWC": "pastry",
+            "NEWB": "bread", "NEWX": "cakes"}
+    return pd.DataFrame({"product_id": list(cats), "category": list(cats.values()),
+                         "launched_on": [launches.get(p) for p in cats]})
+
+
+@pytest.fixture
+def rows() -> pd.DataFrame:
+    """Store S2 is twice the size of S1 in bread; NEWB already sells at S1."""
+    parts = [_series("S1", "B1", 100), _series("S1", "B2", 50), _series("S1", "C1", 30), _series("S1", "C2", 20),
+             _series("S1", "C3", 10), _series("S1", "NEWB", 40),
+             _series("S2", "B1", 200), _series("S2", "B2", 100), _series("S2", "C1", 12), _series("S2", "C2", 9)]
+    return pd.concat(parts, ignore_index=True)
+
+
+def test_a_product_new_to_the_chain_gets_the_median_of_the_stores_category_from_its_launch(cfg, rows):
+    launch = AS_OF + pd.Timedelta(days=3)
+    out = cold_start_rows(rows, _products(NEWC=f"{launch:%Y-%m-%d}"), cfg, AS_OF)
+    assert set(out["unique_id"]) == {"S1/NEWC", "S2/NEWC"}
+    assert list(out.columns) == FORECAST_COLUMNS and (out["model"] == COLD_START).all()
+    for store, median, low, high in (("S1", 20.0, 8.0, 36.0), ("S2", 10.5, 0.8 * 9, 1.2 * 12)):
+        mine = out[out["store_id"] == store].set_index("ds")
+        assert mine.index.min() == launch and len(mine) == 26      # nothing before the launch day
+        weekday = mine[mine.index.dayofweek == 2].iloc[0]
+        assert weekday["yhat"] == pytest.approx(median)
+        assert (weekday["yhat_lower"], weekday["yhat_upper"]) == pytest.approx((low, high))
+        assert np.allclose(mine.loc[mine.index.dayofweek == 5, "yhat"], 1.5 * median)
+    assert (out["horizon"] == (out["ds"] - AS_OF).dt.days).all()
+    reason = out["fallback_reason"].iloc[0]
+    assert reason.startswith(f"{COLD_START}: not sold here yet (launched {launch:%Y-%m-%d})")
+    assert "median of this store's 3 other pastry products" in reason
+
+
+def test_a_product_selling_at_another_store_is_scaled_to_this_stores_size(cfg, rows):
+    out = cold_start_rows(rows, _products(NEWB=f"{AS_OF - pd.Timedelta(days=5):%Y-%m-%d}"), cfg, AS_OF)
+    assert set(out["unique_id"]) == {"S2/NEWB"}               # S1 sells it already: its own series serves
+    s2 = out.set_index("ds")
+    # S2 sells twice S1's bread: 2 x S1's 40 a day.
+    assert s2.loc[s2.index.dayofweek == 0, "yhat"].iloc[0] == pytest.approx(80.0)
+    assert len(s2) == 28 and "its forecast at 1 other store, scaled" in s2["fallback_reason"].iloc[0]
+
+
+def test_a_category_without_other_products_falls_back_to_all_the_stores_products(cfg, rows):
+    out = cold_start_rows(rows, _products(NEWX=f"{AS_OF:%Y-%m-%d}"), cfg, AS_OF)
+    s1 = out[out["store_id"] == "S1"].set_index("ds")
+    assert s1.loc[s1.index.dayofweek == 0, "yhat"].iloc[0] == pytest.approx(35.0)   # median of 100,50,30,20,10,40
+    assert "6 other products" in s1["fallback_reason"].iloc[0]
+
+
+@pytest.mark.parametrize("launched, expected", [
+    (AS_OF - pd.Timedelta(days=20), False),     # launched weeks ago and never sold here: the store does not sell it
+    (AS_OF + pd.Timedelta(days=40), False),     # beyond the forecast window
+    (AS_OF - pd.Timedelta(days=13), True),
+    (AS_OF + pd.Timedelta(days=28), True),
+    (None, False),                              # no launch date: a catalogue entry, not a launch
+])
+def test_only_products_launching_in_the_window_start_cold(cfg, rows, launched, expected):
+    day = None if launched is None else f"{launched:%Y-%m-%d}"
+    assert (not cold_start_rows(rows, _products(NEWC=day), cfg, AS_OF).empty) is expected
+    assert (len(launching(_products(NEWC=day), cfg, AS_OF)) == 1) is expected
+
+
+def test_it_can_be_switched_off(cfg, rows):
+    off = cfg.with_overrides({"cold_start": {"enabled": False}})
+    assert cold_start_rows(rows, _products(NEWC=f"{AS_OF:%Y-%m-%d}"), off, AS_OF).empty
+
+
+def test_days_a_product_is_off_sale_are_no_analogue_and_closed_days_still_forecast_zero(cfg, rows):
+    launch = f"{AS_OF:%Y-%m-%d}"
+    zero = pd.concat([
+        pd.DataFrame({"store_id": "S1", "product_id": "C3", "ds": DAYS, "model": "not_offered", "reason": "gone"}),
+        pd.DataFrame({"store_id": "S1", "product_id": None, "ds": DAYS[DAYS.dayofweek == 6], "model": "closed",
+                      "reason": "shut on Sundays"}),
+    ], ignore_index=True)
+    out = cold_start_rows(rows, _products(NEWC=launch), cfg, AS_OF, zero)
+    s1 = out[out["store_id"] == "S1"].set_index("ds")
+    assert s1.loc[s1.index.dayofweek == 0, "yhat"].iloc[0] == pytest.approx(25.0)   # median of C1, C2 (C3 is off sale)
+    served = close_days(pd.concat([rows, out], ignore_index=True), zero)
+    sundays = served[(served["unique_id"] == "S1/NEWC") & (served["ds"].dt.dayofweek == 6)]
+    assert len(sundays) == 4 and (sundays["yhat"] == 0).all() and (sundays["model"] == "closed").all()
+
+
+def test_no_other_series_means_no_cold_start(cfg):
+    empty = pd.DataFrame(columns=FORECAST_COLUMNS)
+    assert cold_start_rows(empty, _products(NEWC=f"{AS_OF:%Y-%m-%d}"), cfg, AS_OF).empty
