@@ -208,3 +208,45 @@ def test_cookies_are_secure_off_loopback(app_settings):
     assert _secure_cookies(conf, "0.0.0.0") and _secure_cookies(conf, "bakery.example.com")
     assert not _secure_cookies(conf, "127.0.0.1") and not _secure_cookies(conf, "localhost")
     assert _secure_cookies(load_app_config(app_settings, {"auth": {"cookie_secure": True}}), "127.0.0.1")
+
+
+def test_a_launching_product_shows_in_the_week_with_a_new_product_note_and_its_own_chart(tmp_path, settings):
+    """A cold-start product (forecasts from its launch day, no sales yet): listed in the week and month views with
+    "New product, on sale from ...", absent from tomorrow's list before its launch, and its chart has no history."""
+    from datetime import date, timedelta
+
+    import pandas as pd
+    import pyarrow as pa
+    from deltalake import write_deltalake
+
+    from bakery.app.app import build_context
+    from bakery.app.sample import FORECAST_SCHEMA
+
+    end = date(2026, 4, 30)
+    write_sample_tables(settings.tables_dir, stores=1, products=2, days=28, end=end, past_as_of=0)
+    launch = end + timedelta(days=3)
+    days = [launch + timedelta(days=k) for k in range(26)]
+    reason = f"cold_start: not sold here yet (launched {launch}); forecast from the median of this store's 2 other bread"
+    rows = pd.DataFrame({"as_of": end, "store_id": "S01", "product_id": "PNEW", "date": days,
+                         "horizon": [(d - end).days for d in days], "model": "cold_start", "model_version": "3",
+                         "role": "champion", "yhat": 30.0, "yhat_lower": 12.0, "yhat_upper": 55.0, "components": "{}",
+                         "explanation": None, "fallback_reason": reason})
+    rows["horizon"] = rows["horizon"].astype("int32")
+    write_deltalake(str(settings.tables_dir / "gold" / "forecasts"),
+                    pa.Table.from_pandas(rows, schema=FORECAST_SCHEMA, preserve_index=False), mode="append")
+    product = pd.DataFrame({"product_id": ["PNEW"], "name": ["Pan de espelta"], "category": ["bread"], "unit_price": [2.0]})
+    write_deltalake(str(settings.tables_dir / "silver" / "products"), pa.Table.from_pandas(product, preserve_index=False),
+                    mode="append")
+    ctx = build_context(settings)
+    p = Principal("ana", "analyst", frozenset())
+    _, tomorrow, _ = forecast_page.forecast_view(ctx, p, "en", "S01", "tomorrow", None)
+    assert "Pan de espelta" not in json.dumps(tomorrow.to_plotly_json(), default=str)
+    for view in ("week", "month"):
+        _, table, _ = forecast_page.forecast_view(ctx, p, "en", "S01", view, None)
+        text = json.dumps(table.to_plotly_json(), default=str)
+        assert "Pan de espelta" in text and f"New product, on sale from {launch:%d/%m}" in text, view
+    fig, _, _ = forecast_page.forecast_view(ctx, p, "es", "S01", "week", "PNEW")
+    names = [tr["name"] for tr in fig["data"]]
+    assert "Previsión" in names and "Ventas reales" not in names
+    with_history = forecast_page.forecast_view(ctx, p, "es", "S01", "week", "P001")[0]
+    assert "Ventas reales" in [tr["name"] for tr in with_history["data"]]
