@@ -111,3 +111,13 @@ def test_days_a_product_is_off_sale_are_no_analogue_and_closed_days_still_foreca
 def test_no_other_series_means_no_cold_start(cfg):
     empty = pd.DataFrame(columns=FORECAST_COLUMNS)
     assert cold_start_rows(empty, _products(NEWC=f"{AS_OF:%Y-%m-%d}"), cfg, AS_OF).empty
+
+
+def test_forecast_days_as_dates_work_the_same(cfg, rows):
+    """Rows read back from Spark may carry python dates instead of timestamps."""
+    launch = f"{AS_OF + pd.Timedelta(days=3):%Y-%m-%d}"
+    as_dates = rows.assign(ds=rows["ds"].dt.date)
+    out = cold_start_rows(as_dates, _products(NEWC=launch), cfg, AS_OF.date())
+    expected = cold_start_rows(rows, _products(NEWC=launch), cfg, AS_OF)
+    assert len(out) == len(expected) == 52
+    assert np.allclose(out["yhat"], expected["yhat"]) and (out["horizon"] == expected["horizon"]).all()

@@ -100,7 +100,7 @@ def _on_sale(rows: pd.DataFrame, zero: pd.DataFrame | None) -> pd.DataFrame:
     if off.empty:
         return rows
     off = off.assign(ds=pd.to_datetime(off["ds"]), _off=True)
-    hit = rows.assign(ds=pd.to_datetime(rows["ds"])).merge(off, on=["store_id", "product_id", "ds"], how="left")
+    hit = rows.merge(off, on=["store_id", "product_id", "ds"], how="left")
     return rows[hit["_off"].isna().to_numpy()]
 
 
@@ -113,7 +113,7 @@ def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig
     new = launching(products, cfg, as_of)
     if rows.empty or new.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
-    serving = _on_sale(rows, zero)
+    serving = _on_sale(rows.assign(ds=pd.to_datetime(rows["ds"])), zero)
     category = dict(zip(products["product_id"].astype(str), products["category"].where(products["category"].notna(), None),
                         strict=True))
     have = set(zip(rows["store_id"], rows["product_id"], strict=True))
