@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.models.cold_start import COLD_START, cold_start_rows, launching
+from bakery.models.cold_start import COLD_START, cold_start_rows, launching, relaunched
 from bakery.models.opening import close_days
 from bakery.models.output import FORECAST_COLUMNS
 
@@ -121,3 +121,21 @@ def test_forecast_days_as_dates_work_the_same(cfg, rows):
     expected = cold_start_rows(rows, _products(NEWC=launch), cfg, AS_OF)
     assert len(out) == len(expected) == 52
     assert np.allclose(out["yhat"], expected["yhat"]) and (out["horizon"] == expected["horizon"]).all()
+
+
+def test_a_product_launched_again_is_no_longer_expected_off_sale_from_its_new_launch(cfg):
+    """S1 stopped selling C3 weeks ago (off sale every day ahead); its new launch date brings it back from that day."""
+    zero = pd.concat([
+        pd.DataFrame({"store_id": "S1", "product_id": "C3", "ds": DAYS, "model": "not_offered", "reason": "gone"}),
+        pd.DataFrame({"store_id": "S1", "product_id": "C2", "ds": DAYS, "model": "not_offered", "reason": "gone"}),
+        pd.DataFrame({"store_id": "S1", "product_id": None, "ds": DAYS[DAYS.dayofweek == 6], "model": "closed",
+                      "reason": "shut on Sundays"}),
+    ], ignore_index=True)
+    launch = AS_OF + pd.Timedelta(days=10)
+    products = _products().assign(launched_on=lambda p: np.where(p["product_id"] == "C3", f"{launch:%Y-%m-%d}", None))
+    kept = relaunched(zero, products, cfg, AS_OF)
+    c3 = kept[kept["product_id"] == "C3"]
+    assert len(c3) == 9 and (pd.to_datetime(c3["ds"]) < launch).all()         # off sale until the relaunch only
+    assert (kept["product_id"] == "C2").sum() == 28                             # not launching: unchanged
+    assert (kept["model"] == "closed").sum() == 4                               # closures stay
+    assert relaunched(zero, _products(), cfg, AS_OF).equals(zero)

@@ -23,7 +23,7 @@ from bakery.forecasting.tables import (
 )
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
-from bakery.models.cold_start import cold_start_rows
+from bakery.models.cold_start import cold_start_rows, relaunched
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, to_gold
@@ -73,8 +73,9 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
     finally:
         features_sdf.unpersist()
     rows = combine(per_series, lgbm, trained.choice, cfg, trained.scales)
-    zero = expected_zero_days(features, cfg, as_of)
-    launches = cold_start_rows(rows, _products(lh), cfg, as_of, zero)
+    products = _products(lh)
+    zero = relaunched(expected_zero_days(features, cfg, as_of), products, cfg, as_of)
+    launches = cold_start_rows(rows, products, cfg, as_of, zero)
     return close_days(pd.concat([rows, launches], ignore_index=True) if len(launches) else rows, zero)
 
 

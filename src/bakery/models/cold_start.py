@@ -49,6 +49,18 @@ def launching(products: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataF
     return out.reset_index(drop=True)
 
 
+def relaunched(zero: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    """expected_zero_days without the off-sale days from the launch on of the launching products: a product launched
+    again (a new `launched_on` after a store stopped selling it) is expected on sale from that day, at the stores
+    that sold it before too (their series' own model serves them)."""
+    new = launching(products, cfg, as_of)
+    if zero.empty or new.empty:
+        return zero
+    launch = zero["product_id"].astype(str).map(new.set_index("product_id")["launched_on"])
+    back = (zero["model"] == NOT_OFFERED) & launch.notna() & (pd.to_datetime(zero["ds"]) >= launch)
+    return zero[~back.to_numpy()].reset_index(drop=True)
+
+
 def _sizes(rows: pd.DataFrame, category: dict[str, str | None], cat: str | None, exclude: str) -> pd.Series:
     """Per store: the forecast total over the horizon of the category's products (all products when the category
     has none there), the new product left out."""
