@@ -118,6 +118,45 @@ def test_cli_import_counts_an_item_per_row_file_into_daily_sales_with_a_shape(se
     assert len(_landed(settings, "sales")) == 1
 
 
+# The French bakery export (Kaggle "French bakery daily sales"): an unnamed index column, one row per ticket line with
+# a quantity (a return is a negative line) and a unit price with a decimal comma and a euro sign.
+FRENCH = """,date,time,ticket_number,article,Quantity,unit_price
+0,2021-01-02,08:38,150040.0,BAGUETTE,1.0,"0,90 €"
+1,2021-01-02,08:38,150040.0,PAIN AU CHOCOLAT,3.0,"1,20 €"
+4,2021-01-02,09:14,150041.0,PAIN AU CHOCOLAT,2.0,"1,20 €"
+8,2021-01-02,09:25,150042.0,TRADITIONAL BAGUETTE,5.0,"1,20 €"
+11,2021-01-03,09:25,150043.0,BAGUETTE,2.0,"0,90 €"
+14,2021-01-03,09:27,150044.0,BAGUETTE,-1.0,"0,90 €"
+15,2021-01-03,10:27,150045.0,PAIN,-1.0,"1,15 €"
+16,2021-01-03,10:30,150046.0,.,1.0,"0,00 €"
+"""
+
+
+def test_cli_sums_ticket_lines_with_quantities_and_prices_into_daily_units_and_revenue(settings, tmp_path, capsys):
+    src = _write(tmp_path / "Bakery sales.csv", FRENCH)
+    home = ["--home", str(settings.home)]
+    shape = {"shape": "items", "date": "date", "item": "article", "quantity": "Quantity", "price": "unit_price",
+             "store_id": "FR01", "exclude": ["."]}
+    code = main([*home, "import", "sales", str(src), "--shape", json.dumps(shape), "--max-error-rate", "0.2"])
+    out = capsys.readouterr().out
+    assert code == EXIT_OK, out
+    [landed] = _landed(settings, "sales")
+    rows = {(r["date"], r["product_id"]): (r["quantity_sold"], r["revenue"]) for r in pq.read_table(landed).to_pylist()}
+    # Lines are summed, not counted; the return nets out; revenue is quantity x unit price.
+    assert rows == {("2021-01-02", "BAGUETTE"): ("1.0", "0.9"), ("2021-01-02", "PAIN AU CHOCOLAT"): ("5.0", "6.0"),
+                    ("2021-01-02", "TRADITIONAL BAGUETTE"): ("5.0", "6.0"), ("2021-01-03", "BAGUETTE"): ("1.0", "0.9")}
+    # A day whose returns exceed its sales is refused like any negative quantity, naming the day's row.
+    assert "'-1' is outside the allowed range" in out and "row 5 (quantity_sold)" in out
+    # A quantity that is not a number names the file rows; price and amount together are ambiguous.
+    bad = _write(tmp_path / "bad.csv", FRENCH.replace("5.0,", "cinq,"))
+    assert main([*home, "import", "sales", str(bad), "--shape", json.dumps(shape)]) == EXIT_REJECTED
+    assert "shape: quantity column 'Quantity' holds values that are not numbers: row 4 ('cinq')" in capsys.readouterr().out
+    both = json.dumps({**shape, "amount": "unit_price"})
+    assert main([*home, "import", "sales", str(src), "--shape", both]) == EXIT_REJECTED
+    assert "give price (unit price) or amount (line total), not both" in capsys.readouterr().out
+    assert len(_landed(settings, "sales")) == 1
+
+
 def test_unknown_kind_and_missing_file_raise(settings, tmp_path):
     with pytest.raises(ValueError, match=r"unknown source kind 'sale'.*'sales'"):
         import_file(settings, "sale", tmp_path / "x.csv")

@@ -123,6 +123,23 @@ def test_one_comma_between_digits_is_a_decimal_comma(settings, text, number):
     assert report.errors == [] and report.rows["quantity_sold"].tolist() == [number]
 
 
+@pytest.mark.parametrize("text,number", [("0,90 €", "0.9"), ("€1.20", "1.2"), ("$ 3.5", "3.5"),
+                                         ("1.20 EUR", "1.2"), ("12,5\u00a0€", "12.5"), ("₩4500", "4500.0")])
+def test_a_price_with_a_currency_sign_or_code_is_a_number(settings, text, number):
+    """Shops export prices as `0,90 €` (the French bakery data): the sign is dropped, the decimal comma read."""
+    df = _frame({"date": ["2026-01-01"], "store_id": ["S01"], "product_id": ["P1"], "quantity_sold": ["2"],
+                 "revenue": [text]})
+    report = validate_frame(df, settings.source("sales"), today=TODAY)
+    assert report.errors == [] and report.rows["revenue"].tolist() == [number]
+
+
+def test_a_currency_sign_without_a_number_is_still_refused(settings):
+    df = _frame({"date": ["2026-01-01"] * 2, "store_id": ["S01"] * 2, "product_id": ["P1", "P2"],
+                 "quantity_sold": ["2", "2"], "revenue": ["€", "1,20 € 3"]})
+    report = validate_frame(df, settings.source("sales"), today=TODAY)
+    assert [(e.row, e.column) for e in report.errors] == [(1, "revenue"), (2, "revenue")]
+
+
 @pytest.mark.parametrize("values,bad", [
     (["1.234,5", "1,234,567", "1.2.3", "1,", ",5", "3,465"], [1, 2, 3, 4, 5]),
     (["2.5", "1,000", "1,25"], [2]),  # '.' decimals in the column: 1,000 may be a thousand

@@ -3,7 +3,10 @@
 Two shapes occur in real bakery exports:
 - `items`: one row per item sold (e.g. Bread Basket: Date, Time, Transaction, Item). Items are counted per
   day and product: {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01",
-  "exclude": ["NONE"]}.
+  "exclude": ["NONE"]}. Where each row is a ticket line with a quantity (e.g. the French bakery export: date,
+  time, ticket_number, article, Quantity, unit_price), `quantity` names that column and the quantities are
+  summed instead (returns, negative lines, net out); `price` (unit price) or `amount` (line total) adds the
+  day's revenue. Numbers may use a decimal comma and a currency sign (`0,90 €`).
 - `wide`: one row per order with one column per product holding counts (e.g. the Korean bakery):
   {"shape": "wide", "date": "datetime", "store_id": "KR01", "ignore": ["day of week", "total", "place"]}.
   Blank cells count as 0; every product column gets a row for each day that has orders.
@@ -21,6 +24,7 @@ import pandas as pd
 import pyarrow as pa
 
 from bakery.ingest.readers import RawTable
+from bakery.ingest.validate import parse_numbers
 
 SHAPES = ("items", "wide")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
@@ -63,14 +67,39 @@ def _stores(df: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
     return pd.Series(store_id, index=df.index, dtype="string")
 
 
+def _numbers(df: pd.DataFrame, spec: dict[str, Any], key: str) -> pd.Series:
+    """The numbers of the column spec[key]; a blank or non-numeric cell is an error naming its rows."""
+    col = _column(df, spec, key)
+    text = df[col].astype("string").str.strip()
+    num = pd.Series(parse_numbers(text), index=df.index, dtype="float64")
+    bad = num.isna()
+    if bad.any():
+        rows = ", ".join(f"row {r} ({text[r]!r})" for r in list(bad[bad].index)[:10])
+        raise ReshapeError(f"shape: {key} column {col!r} holds values that are not numbers: {rows}")
+    return num
+
+
 def _items(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     date_col, item_col = _column(df, spec, "date"), _column(df, spec, "item")
+    if spec.get("price") and spec.get("amount"):
+        raise ReshapeError("shape: give price (unit price) or amount (line total), not both")
+    if spec.get("price") and not spec.get("quantity"):
+        raise ReshapeError("shape: price needs quantity (the column of units on each line)")
     items = df[item_col].astype("string").str.strip()
     keep = items.notna() & (items != "") & ~items.isin([str(x) for x in spec.get("exclude", [])])
-    frame = pd.DataFrame({"date": _dates(df[keep], date_col, spec.get("date_format")),
-                          "store_id": _stores(df[keep], spec), "product_id": items[keep]})
-    out = frame.groupby(["date", "store_id", "product_id"], dropna=False).size().rename("quantity_sold").reset_index()
-    return out
+    lines = df[keep]
+    frame = pd.DataFrame({"date": _dates(lines, date_col, spec.get("date_format")),
+                          "store_id": _stores(lines, spec), "product_id": items[keep]})
+    keys = ["date", "store_id", "product_id"]
+    if not spec.get("quantity"):
+        return frame.groupby(keys, dropna=False).size().rename("quantity_sold").reset_index()
+    frame["quantity_sold"] = _numbers(lines, spec, "quantity")
+    if spec.get("price"):
+        frame["revenue"] = frame["quantity_sold"] * _numbers(lines, spec, "price")
+    elif spec.get("amount"):
+        frame["revenue"] = _numbers(lines, spec, "amount")
+    # Summed to the cent and the gram, so that float sums print as the file's own figures.
+    return frame.groupby(keys, dropna=False).sum().round(6).reset_index()
 
 
 def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
@@ -105,7 +134,9 @@ def reshape(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     if shape not in SHAPES:
         raise ReshapeError(f"shape: 'shape' must be one of {', '.join(SHAPES)}")
     out = _items(df, spec) if shape == "items" else _wide(df, spec)
-    out["quantity_sold"] = out["quantity_sold"].map(lambda v: f"{float(v):g}")
+    for col in ("quantity_sold", "revenue"):
+        if col in out:
+            out[col] = out[col].map(lambda v: f"{float(v):.15g}")
     out = out.sort_values(["date", "store_id", "product_id"]).reset_index(drop=True).astype(object)
     out.index = pd.RangeIndex(1, len(out) + 1, name="row")
     return out

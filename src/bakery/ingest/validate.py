@@ -9,7 +9,8 @@ Accepted value formats: dates `YYYY-MM-DD` (a midnight time part is tolerated); 
 or without offset (`T` or space, `Z` allowed); numbers with '.' or ',' as the decimal separator and no
 thousands separator, so one ',' between digits is a decimal comma (`3,465` is 3.465 kg), except where
 `d,ddd` may be a thousands group: in a whole-number column, or in a column whose other values use '.'
-decimals; enumerated values case-insensitively.
+decimals; a currency sign or code before or after a number is dropped (`0,90 €`, `$1.20`, `1.20 EUR`);
+enumerated values case-insensitively.
 
 Rules across columns: a store's timezone is an IANA zone and its subdivision is an ISO 3166-2 code of its
 country; an event does not end before it starts. Rows of one file with the same natural key and different values are invalid (which
@@ -36,6 +37,8 @@ from bakery.ingest.readers import RawTable
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _THOUSANDS_LIKE = re.compile(r"[+-]?\d{1,3},\d{3}")
+# A price as shops export it: a currency sign or ISO code before or after the number (spaces, no-break ones too).
+_CURRENCY = re.compile(r"^\s*(?:[€$£¥₩]|EUR|USD|GBP|CHF|KRW|JPY)?\s*(.*?)\s*(?:[€$£¥₩]|EUR|USD|GBP|CHF|KRW|JPY)?\s*$")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})([T ]00:00(:00(\.0+)?)?)?")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
@@ -153,13 +156,14 @@ def _cell(v: Any) -> str | None:
     return text or None
 
 
-def _numbers(items: pd.Series, whole: bool = False) -> list[float | None]:
-    """Numbers with '.' or ',' decimals; None where a value is absent, not a plain number, or ambiguous.
+def parse_numbers(items: pd.Series, whole: bool = False) -> list[float | None]:
+    """Numbers with '.' or ',' decimals, a currency sign or code allowed; None where a value is absent, not a
+    plain number, or ambiguous.
 
     `d,ddd` may be a thousands group where the column is of whole numbers or also holds '.' decimals:
     refused there rather than read as a decimal comma.
     """
-    t = items.astype("string")
+    t = items.astype("string").str.replace(_CURRENCY, r"\1", regex=True)
     comma = t.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
     if whole or (t.str.fullmatch(_NUMBER.pattern) & t.str.contains(".", regex=False)).fillna(False).any():
         comma &= ~t.str.fullmatch(_THOUSANDS_LIKE.pattern).fillna(False).astype(bool)
@@ -197,7 +201,7 @@ def parse_values(s: pd.Series, col: ColumnSpec) -> Parsed:
     if col.type == "string":
         values, text = items, items
     elif col.type in ("double", "long"):
-        values = _numbers(_obj(items, idx), whole=col.type == "long")
+        values = parse_numbers(_obj(items, idx), whole=col.type == "long")
         if col.type == "long":
             values = [int(v) if v is not None and v.is_integer() else None for v in values]
         text = [None if v is None else (str(v) if col.type == "long" else repr(v)) for v in values]
