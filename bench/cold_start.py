@@ -33,9 +33,8 @@ from bakery.datasets.bakery_chain import PRODUCTS  # noqa: E402
 from bakery.models import metrics  # noqa: E402
 from bakery.models.backtest import backtest_series, cutoff_range  # noqa: E402
 from bakery.models.challenger import backtest_challenger  # noqa: E402
-from bakery.models.cold_start import cold_start_rows  # noqa: E402
+from bakery.models.cold_start import as_forecast_rows, cold_start_rows  # noqa: E402
 from bakery.models.config import ModelConfig, load_model_config  # noqa: E402
-from bakery.models.output import FORECAST_COLUMNS  # noqa: E402
 from bakery.models.selection import ENSEMBLE, add_ensemble  # noqa: E402
 
 log = logging.getLogger("bench.cold_start")
@@ -59,19 +58,6 @@ def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.DataFrame:
     return backtest_challenger(_FEATURES, cfg, [cutoff])
 
 
-def _as_forecasts(rows: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
-    """One cutoff's ensemble backtest rows in the forecast row layout cold_start_rows reads."""
-    out = pd.DataFrame({
-        "unique_id": rows["unique_id"], "store_id": rows["store_id"], "product_id": rows["product_id"],
-        "as_of": cutoff, "ds": pd.to_datetime(rows["ds"]), "horizon": rows["horizon"], "model": ENSEMBLE,
-        "yhat": rows[ENSEMBLE], "yhat_lower": rows[ENSEMBLE], "yhat_upper": rows[ENSEMBLE],
-    })
-    for col in FORECAST_COLUMNS:
-        if col not in out:
-            out[col] = None
-    return out[FORECAST_COLUMNS].dropna(subset=["yhat"])
-
-
 def _cold(fc: pd.DataFrame, catalogue: pd.DataFrame, product: str, cfg: ModelConfig, cutoff: pd.Timestamp,
           name: str) -> pd.DataFrame:
     """cold_start_rows with `product` launching the day after the cutoff (the rest of the catalogue is not new)."""
@@ -86,7 +72,7 @@ def cold_starts(rows: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     catalogue = pd.DataFrame({"product_id": [str(p) for p in PRODUCTS], "category": [c for _, c in PRODUCTS.values()]})
     parts = []
     for cutoff, at in rows.groupby("cutoff"):
-        fc = _as_forecasts(at, cutoff)
+        fc = as_forecast_rows(at, cutoff, ENSEMBLE)
         for product in sorted(fc["product_id"].unique()):
             chain = _cold(fc[fc["product_id"] != product], catalogue, product, cfg, cutoff, "cold_start_chain")
             for uid in sorted(fc.loc[fc["product_id"] == product, "unique_id"].unique()):

@@ -202,6 +202,20 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     lh, settings = _lh(spark, home)
     store, product = lh.read("gold", "features").select("store_id", "product_id").first()
     day = AS_OF + timedelta(days=1)
+    # ... and a product launched the day after the second cutoff, sold at one store since (on its open days): the
+    # cutoffs before its first sale would have cold-started it there, and the report scores that apart.
+    launch = AS_OF - timedelta(days=34)
+    open_days = sorted({r.date for r in lh.read("gold", "daily_sales").where(
+        f"store_id = '{store}' AND date >= '{launch}' AND is_open").select("date").collect()})
+    category = lh.read("silver", "products").where(f"product_id = '{product}'").first().category
+    catalogue = tmp_path / "new_product.csv"
+    catalogue.write_text(f"product_id,name,category,launched_on\nPNEW,Nuevo,{category},{launch}\n")
+    assert bakery_cli(home, "import", "products", str(catalogue)).returncode == 0
+    pos = tmp_path / "new_product_pos.csv"    # the store has POS on those days, which outranks daily uploads
+    pos.write_text("transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount\n" + "".join(
+        f"T-NEW-{i},{d}T10:00:00,{store},PNEW,{20 + i % 7},1.5,{1.5 * (20 + i % 7)}\n"
+        for i, d in enumerate(open_days)))
+    assert bakery_cli(home, "import", "pos", str(pos)).returncode == 0
     sales = tmp_path / "late_sales.csv"
     sales.write_text(f"date,store_id,product_id,quantity_sold\n{day},{store},{product},37\n")
     assert bakery_cli(home, "import", "sales", str(sales)).returncode == 0
@@ -210,12 +224,15 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     done = bakery_cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
     assert done.returncode == 0, done.stderr[-3000:]
     assert "held files not ingested yet; ingested them first" in done.stdout
+    assert "cold_start: 1 series of launching products scored on" in done.stdout
     daily = lh.read("gold", "daily_sales").where(f"store_id = '{store}' AND product_id = '{product}' AND date = '{day}'")
     assert [r.quantity_sold for r in daily.collect()] == [37.0]
     rep = json.loads(out.read_text())
     assert rep["cutoffs"] == 3 and rep["horizons"] == [1, 7, 28]
     assert rep["baseline"] == "seasonal_naive" and rep["weather_lookahead_days"] == 2
     assert rep["champion"] in rep["models"] and "seasonal_naive" in rep["models"]
+    # The launch is scored on its own days at every horizon; the other models never saw it.
+    assert {h: m["n"] for h, m in rep["models"]["cold_start"].items()} == {"1": 1, "7": 1, "28": 2}
     for model in rep["models"].values():
         assert set(model) == {"1", "7", "28"}
         for m in model.values():

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.models.cold_start import COLD_START, cold_start_rows, launching, relaunched
+from bakery.models.cold_start import COLD_START, backtest_cold_starts, cold_start_rows, launching, relaunched
 from bakery.models.opening import close_days
 from bakery.models.output import FORECAST_COLUMNS
 
@@ -139,3 +139,36 @@ def test_a_product_launched_again_is_no_longer_expected_off_sale_from_its_new_la
     assert (kept["product_id"] == "C2").sum() == 28                             # not launching: unchanged
     assert (kept["model"] == "closed").sum() == 4                               # closures stay
     assert relaunched(zero, _products(), cfg, AS_OF).equals(zero)
+
+
+def _backtest_rows(forecasts: pd.DataFrame, cutoff: pd.Timestamp, horizons=(1, 7, 28)) -> pd.DataFrame:
+    """Champion backtest rows at one cutoff from forecast rows (as_of = cutoff), at the given horizons."""
+    f = forecasts[forecasts["horizon"].isin(horizons)]
+    return pd.DataFrame({"unique_id": f["unique_id"], "store_id": f["store_id"], "product_id": f["product_id"],
+                         "cutoff": cutoff, "ds": f["ds"], "horizon": f["horizon"], "y": f["yhat"], "censored": False,
+                         "champion": f["yhat"], "champion_lower": f["yhat_lower"], "champion_upper": f["yhat_upper"],
+                         "seasonal_naive": f["yhat"]}).reset_index(drop=True)
+
+
+def test_a_backtest_scores_the_cold_start_a_cutoff_would_have_served_on_the_days_the_launch_then_sold(cfg, rows):
+    """At a cutoff before S2's first sale of NEWB (launched the day after), the pipeline would have cold-started it
+    from S1's forecast scaled by the stores' bread sizes (S2 twice S1): the backtest scores that on S2's sales."""
+    rows2 = _backtest_rows(rows, AS_OF)
+    first = AS_OF + pd.Timedelta(days=7)          # S2 sells NEWB from D+7; a day it did not open is not scored
+    observed = pd.DataFrame({"unique_id": "S2/NEWB", "ds": [first, AS_OF + pd.Timedelta(days=28)],
+                             "y": [70.0, 90.0], "censored": [False, True]})
+    products = _products(NEWB=f"{AS_OF + pd.Timedelta(days=1):%Y-%m-%d}")
+    out = backtest_cold_starts(rows2, observed, products, cfg, "champion")
+    assert out["unique_id"].tolist() == ["S2/NEWB", "S2/NEWB"] and out["horizon"].tolist() == [7, 28]
+    assert out["cutoff"].eq(AS_OF).all() and out["y"].tolist() == [70.0, 90.0]
+    assert out["censored"].tolist() == [False, True]
+    s1 = rows.set_index(["unique_id", "ds"])["yhat"]
+    assert out[COLD_START].tolist() == pytest.approx([2 * s1[("S1/NEWB", d)] for d in out["ds"]])
+    assert (out[f"{COLD_START}_lower"] <= out[COLD_START]).all() and (out[COLD_START] <= out[f"{COLD_START}_upper"]).all()
+    # A later cutoff, after the store's first sale, forecasts the series with its own model: no cold start.
+    later = _backtest_rows(rows.assign(as_of=first), first)
+    assert backtest_cold_starts(later, observed, products, cfg, "champion").empty
+    # Nor without a launch date in the catalogue, or with the feature off.
+    assert backtest_cold_starts(rows2, observed, _products(), cfg, "champion").empty
+    off = cfg.with_overrides({"cold_start": {"enabled": False}})
+    assert backtest_cold_starts(rows2, observed, products, off, "champion").empty

@@ -19,12 +19,19 @@ import pandas as pd
 
 from bakery.config import Settings
 from bakery.forecasting import registry, spark_jobs
-from bakery.forecasting.tables import FEATURES, require_features, write_backtest_rows, write_metrics
+from bakery.forecasting.tables import (
+    FEATURES,
+    read_products,
+    require_features,
+    write_backtest_rows,
+    write_metrics,
+)
 from bakery.lakehouse import Lakehouse
 from bakery.models.backtest import cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
+from bakery.models.cold_start import COLD_START, backtest_cold_starts
 from bakery.models.config import ModelConfig, load_model_config
-from bakery.models.frames import model_frame
+from bakery.models.frames import model_frame, to_long
 from bakery.models.opening import close_backtest
 from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates, rolling_selection
 
@@ -104,7 +111,12 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
         raise ValueError(f"no observed (series, cutoff + h) pair between {start} and "
                          f"{end + timedelta(days=max(horizons))}; the data has observations {span}")
     rows = close_backtest(rolling_selection(rows, cfg), features, cfg, CHAMPION)
-    scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION] if m in rows.columns]
+    launches = backtest_cold_starts(rows, to_long(features, cfg), read_products(lh), cfg, CHAMPION)
+    if not launches.empty:
+        rows = pd.concat([rows, launches], ignore_index=True)
+        notes.append(f"{COLD_START}: {launches['unique_id'].nunique()} series of launching products scored on "
+                     f"{len(launches)} days before they had a history (reported apart: the other models have none)")
+    scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION, COLD_START] if m in rows.columns]
     rep = report(rows, cfg, cutoffs, champion=CHAMPION, models=scored)
     rep["champion_selection"] = {"level": cfg.selection["level"], "candidates": cfg.selection["candidates"],
                                  "default": cfg.selection["default"]}

@@ -16,8 +16,8 @@ from bakery.faults import fault_point
 from bakery.forecasting import registry, spark_jobs
 from bakery.forecasting.tables import (
     FEATURES,
-    PRODUCTS,
     latest_data_date,
+    read_products,
     write_forecasts,
     write_store_forecasts,
 )
@@ -54,12 +54,6 @@ class ForecastResult:
                 "fallbacks": self.fallbacks, "seconds": round(self.seconds, 2)}
 
 
-def _products(lh: Lakehouse) -> pd.DataFrame:
-    if not lh.exists(*PRODUCTS):
-        return pd.DataFrame(columns=["product_id", "category", "launched_on"])
-    return lh.read(*PRODUCTS).select("product_id", "category", "launched_on").toPandas()
-
-
 def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataFrame:
     """Champion FORECAST_SCHEMA rows of one trained model: per-series work in Spark, the global
     challenger, the per-series choice and the cold starts of launching products on the driver."""
@@ -73,7 +67,7 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
     finally:
         features_sdf.unpersist()
     rows = combine(per_series, lgbm, trained.choice, cfg, trained.scales)
-    products = _products(lh)
+    products = read_products(lh)
     zero = relaunched(expected_zero_days(features, cfg, as_of), products, cfg, as_of)
     launches = cold_start_rows(rows, products, cfg, as_of, zero)
     return close_days(pd.concat([rows, launches], ignore_index=True) if len(launches) else rows, zero)

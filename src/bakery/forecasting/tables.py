@@ -123,6 +123,13 @@ def write_metrics(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], *, s
     return table[cols]
 
 
+def read_products(lh: Lakehouse) -> pd.DataFrame:
+    """silver.products' product_id, category and launched_on (what cold starts need); empty before any import."""
+    if not lh.exists(*PRODUCTS):
+        return pd.DataFrame(columns=["product_id", "category", "launched_on"])
+    return lh.read(*PRODUCTS).select("product_id", "category", "launched_on").toPandas()
+
+
 def write_backtest_rows(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], run_id: str) -> int:
     """gold.backtest_results: one row per (series, cutoff, target day, model) with actual, forecast and the
     interval where the model has one (the champion's as served)."""

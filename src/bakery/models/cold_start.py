@@ -12,6 +12,9 @@ spans the analogues' intervals (the lowest lower bound to the highest upper one)
 product nobody has sold yet. Days before the launch get no row. Rows are made before the closed-day rule runs, so a
 day the store is expected closed still forecasts 0. Once the product sells at a store, the series is forecast as
 usual (the fallback model while its history is short). Pure pandas; conf/models.yml `cold_start`.
+
+`backtest_cold_starts` does the same at each cutoff of a backtest, from the served (champion) backtest rows, and
+scores the days the new series then sold: what the pipeline would have served for a launch.
 """
 
 from __future__ import annotations
@@ -157,3 +160,46 @@ def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig
             day["regressors"], day["notes"] = "{}", None
             out.append(day[FORECAST_COLUMNS])
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=FORECAST_COLUMNS)
+
+
+def as_forecast_rows(rows: pd.DataFrame, cutoff: pd.Timestamp, column: str) -> pd.DataFrame:
+    """One cutoff's backtest rows, forecast `column` (and its bounds where present), in the FORECAST_COLUMNS layout
+    cold_start_rows reads."""
+    yhat = rows[column].to_numpy(dtype=float)
+    out = pd.DataFrame({
+        "unique_id": rows["unique_id"].to_numpy(), "store_id": rows["store_id"].to_numpy(),
+        "product_id": rows["product_id"].astype(str).to_numpy(), "as_of": pd.Timestamp(cutoff),
+        "ds": pd.to_datetime(rows["ds"]).to_numpy(), "horizon": rows["horizon"].to_numpy(), "model": column,
+        "yhat": yhat,
+        "yhat_lower": rows[f"{column}_lower"].to_numpy(dtype=float) if f"{column}_lower" in rows else yhat,
+        "yhat_upper": rows[f"{column}_upper"].to_numpy(dtype=float) if f"{column}_upper" in rows else yhat,
+    })
+    for col in FORECAST_COLUMNS:
+        if col not in out:
+            out[col] = None
+    return out[FORECAST_COLUMNS].dropna(subset=["yhat"]).reset_index(drop=True)
+
+
+def backtest_cold_starts(rows: pd.DataFrame, observed: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig,
+                         column: str) -> pd.DataFrame:
+    """Backtest rows (unique_id, store_id, product_id, cutoff, ds, horizon, y, censored, cold_start and its bounds) of
+    the series a cutoff would have cold-started: a launching product (products' launched_on) at a store with no
+    observation up to the cutoff, made from the other series' `column` forecasts at that cutoff and scored on the
+    days the series then has an observation. observed: the observed days (frames.to_long) of every series."""
+    obs = observed[["unique_id", "ds", "y", "censored"]].assign(ds=lambda d: pd.to_datetime(d["ds"]))
+    first = obs.groupby("unique_id")["ds"].min()
+    out = []
+    for cutoff, at in rows.groupby("cutoff", sort=True):
+        made = cold_start_rows(as_forecast_rows(at, cutoff, column), products, cfg, pd.Timestamp(cutoff).date())
+        made = made[made["unique_id"].map(first).gt(pd.Timestamp(cutoff)).to_numpy()]
+        if made.empty:
+            continue
+        made = made.assign(ds=pd.to_datetime(made["ds"])).merge(obs, on=["unique_id", "ds"], how="inner")
+        out.append(pd.DataFrame({
+            "unique_id": made["unique_id"], "store_id": made["store_id"], "product_id": made["product_id"],
+            "cutoff": pd.Timestamp(cutoff), "ds": made["ds"], "horizon": made["horizon"].astype("int32"),
+            "y": made["y"].astype(float), "censored": made["censored"].astype(bool),
+            COLD_START: made["yhat"].astype(float), f"{COLD_START}_lower": made["yhat_lower"].astype(float),
+            f"{COLD_START}_upper": made["yhat_upper"].astype(float),
+        }))
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame()
