@@ -106,6 +106,8 @@ def test_sigkill_mid_run_then_rerun_matches_clean_run(spark, tmp_path, small_dem
     lh = Lakehouse(spark, settings)
     killed = _run_cli(settings.home, "ingest", env_extra={"BAKERY_FAULT_POINT": "after_bronze", "BAKERY_FAULT_DELAY": "4"})
     assert killed.returncode == -9, f"expected SIGKILL, got {killed.returncode}: {killed.stderr[-2000:]}"
+    # conf/log4j2.properties: the JVM's start-up notes (loopback host, native Hadoop, log profile) stay off.
+    assert not any(note in killed.stderr for note in ("Using Spark's default log4j", "NativeCodeLoader", "WARN Utils"))
     for t in lh.list_tables():  # every table that exists is readable after the crash
         lh.read(t.layer, t.name).count()
     assert any(t.layer == "bronze" for t in lh.list_tables())

@@ -38,6 +38,16 @@ def delta_jars(jars_dir: Path | None = None) -> list[Path]:
     return jars
 
 
+def _java_options(settings: Settings, local_dir: Path) -> list[str]:
+    """The driver JVM's options: Derby's home in the scratch dir, and conf/log4j2.properties (Spark's start-up
+    notes off, warnings kept) when the configuration has one."""
+    options = [f"-Dderby.system.home={local_dir}"]
+    log4j = settings.conf_dir / "log4j2.properties"
+    if log4j.is_file():
+        options.append(f"-Dlog4j2.configurationFile={log4j}")
+    return options
+
+
 def get_spark(settings: Settings) -> SparkSession:
     """Return the session for this environment. Only entry points (CLI, jobs, tests) call this."""
     if on_databricks():
@@ -58,7 +68,7 @@ def get_spark(settings: Settings) -> SparkSession:
         .config("spark.driver.memory", spark_conf.get("driver_memory", "4g"))
         .config("spark.sql.warehouse.dir", str(local_dir / "warehouse"))
         .config("spark.local.dir", str(local_dir / "tmp"))
-        .config("spark.driver.extraJavaOptions", f"-Dderby.system.home={local_dir}")
+        .config("spark.driver.extraJavaOptions", " ".join(_java_options(settings, local_dir)))
     )
     for key, value in (spark_conf.get("conf") or {}).items():
         builder = builder.config(key, value)

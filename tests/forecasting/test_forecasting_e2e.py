@@ -298,6 +298,17 @@ def test_status_lists_the_registered_model_and_forecasts(spark, trained_home, ba
     assert any("champion" in m["aliases"] for m in status["models"])
 
 
+def test_reading_the_registry_for_status_prints_no_migration_chatter(trained_home):
+    """MLflow's SQLite stores run alembic, whose logging set-up prints INFO lines on stderr; `bakery status` keeps
+    them out (a fresh process, as a user's: in this session the stores were opened already)."""
+    code = ("import json, sys; from bakery.config import load_settings; from bakery.ops.status import _models; "
+            "print(json.dumps(_models(load_settings(home=sys.argv[1]))))")
+    done = subprocess.run([sys.executable, "-c", code, str(trained_home)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert any("champion" in m["aliases"] for m in json.loads(done.stdout))
+    assert "alembic" not in done.stderr and "Context impl" not in done.stderr, done.stderr[-2000:]
+
+
 def test_pipeline_trains_only_when_due(spark, trained_home, tmp_path):
     from bakery.forecasting.daily import train_due
 

@@ -6,19 +6,17 @@ The champion alias is what serves; promote moves it, rollback gives it back to t
 
 from __future__ import annotations
 
-import io
 import json
 import logging
 import os
 import subprocess
 import warnings
-from collections.abc import Iterator
-from contextlib import contextmanager, redirect_stderr
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from bakery.config import Settings
+from bakery.logs import mlflow_migrations_quiet
 
 log = logging.getLogger(__name__)
 
@@ -55,29 +53,13 @@ def model_name(settings: Settings) -> str:
     return name
 
 
-@contextmanager
-def _logging_kept() -> Iterator[None]:
-    """MLflow's SQLite migrations run alembic's fileConfig, which replaces the root logger's handlers
-    and level; put ours back and keep the migration chatter out of the job's log."""
-    root = logging.getLogger()
-    handlers, level = list(root.handlers), root.level
-    try:
-        with redirect_stderr(io.StringIO()):  # the console handler fileConfig adds binds to this
-            yield
-    finally:
-        root.handlers[:] = handlers
-        root.setLevel(level)
-        for name in ("alembic", "sqlalchemy.engine"):
-            logging.getLogger(name).setLevel(logging.WARNING)
-
-
 def client(settings: Settings):
     """An MlflowClient bound to this home's stores (also sets the fluent API's URIs)."""
     import mlflow
     from mlflow import MlflowClient
 
     os.environ.setdefault("MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR", "false")
-    with _logging_kept():
+    with mlflow_migrations_quiet():
         mlflow.set_tracking_uri(tracking_uri(settings))
         mlflow.set_registry_uri(registry_uri(settings))
         c = MlflowClient(tracking_uri(settings), registry_uri(settings))
@@ -191,7 +173,7 @@ def load(settings: Settings, version: str):
     import mlflow.pyfunc
 
     client(settings)
-    with _logging_kept():
+    with mlflow_migrations_quiet():
         model = mlflow.pyfunc.load_model(f"models:/{model_name(settings)}/{version}")
     return model.unwrap_python_model().trained
 

@@ -15,6 +15,7 @@ from pyspark.sql import functions as F
 
 from bakery.config import Settings
 from bakery.lakehouse import Lakehouse, TableInfo
+from bakery.logs import mlflow_migrations_quiet
 
 log = logging.getLogger(__name__)
 
@@ -189,10 +190,12 @@ def _models(settings: Settings) -> list[dict[str, Any]]:
         return []
     from mlflow.tracking import MlflowClient
 
-    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
     out: list[dict[str, Any]] = []
-    for model in client.search_registered_models():
-        versions = sorted(client.search_model_versions(f"name='{model.name}'"), key=lambda v: -int(v.version))
+    with mlflow_migrations_quiet():  # opening the stores runs (or checks) their migrations
+        client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+        found = [(m, client.search_model_versions(f"name='{m.name}'")) for m in client.search_registered_models()]
+    for model, all_versions in found:
+        versions = sorted(all_versions, key=lambda v: -int(v.version))
         # search_model_versions leaves aliases empty; the registered model carries {alias: version}.
         aliases: dict[str, list[str]] = {}
         for alias, version in (model.aliases or {}).items():
