@@ -290,3 +290,15 @@ def test_a_mapping_to_a_missing_column_is_a_clear_rejection_that_checks_no_row(s
     assert "valid 3" not in out and "100.0%" not in out
     report = json.loads(sorted(settings.reports_dir.glob("import_sales_*.json"))[-1].read_text())
     assert report["totals"]["valid_rows"] == 0 and report["totals"]["error_rate"] is None
+
+
+def test_line_totals_without_quantities_count_one_item_a_line_and_sum_the_revenue():
+    import pandas as pd
+
+    from bakery.ingest.reshape import reshape
+
+    lines = pd.DataFrame({"Date": ["2021-01-02"] * 3, "Item": ["Bread", "Bread", "Scone"],
+                          "Total": ["1,20 €", "1,30 €", "£2"]}, index=pd.RangeIndex(1, 4))
+    out = reshape(lines, {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "amount": "Total"})
+    assert out[["product_id", "quantity_sold", "revenue"]].values.tolist() == [["Bread", "2", "2.5"],
+                                                                               ["Scone", "1", "2"]]

@@ -5,8 +5,8 @@ Two shapes occur in real bakery exports:
   day and product: {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01",
   "exclude": ["NONE"]}. Where each row is a ticket line with a quantity (e.g. the French bakery export: date,
   time, ticket_number, article, Quantity, unit_price), `quantity` names that column and the quantities are
-  summed instead (returns, negative lines, net out); `price` (unit price) or `amount` (line total) adds the
-  day's revenue. Numbers may use a decimal comma and a currency sign (`0,90 €`).
+  summed instead (returns, negative lines, net out); `price` (unit price, with `quantity`) or `amount` (line
+  total) adds the day's revenue. Numbers may use a decimal comma and a currency sign (`0,90 €`).
 - `wide`: one row per order with one column per product holding counts (e.g. the Korean bakery):
   {"shape": "wide", "date": "datetime", "store_id": "KR01", "ignore": ["day of week", "total", "place"]}.
   Blank cells count as 0; every product column gets a row for each day that has orders.
@@ -90,16 +90,14 @@ def _items(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     lines = df[keep]
     frame = pd.DataFrame({"date": _dates(lines, date_col, spec.get("date_format")),
                           "store_id": _stores(lines, spec), "product_id": items[keep]})
-    keys = ["date", "store_id", "product_id"]
-    if not spec.get("quantity"):
-        return frame.groupby(keys, dropna=False).size().rename("quantity_sold").reset_index()
-    frame["quantity_sold"] = _numbers(lines, spec, "quantity")
+    # One item a line unless the file says how many.
+    frame["quantity_sold"] = _numbers(lines, spec, "quantity") if spec.get("quantity") else 1.0
     if spec.get("price"):
         frame["revenue"] = frame["quantity_sold"] * _numbers(lines, spec, "price")
     elif spec.get("amount"):
         frame["revenue"] = _numbers(lines, spec, "amount")
     # Summed to the cent and the gram, so that float sums print as the file's own figures.
-    return frame.groupby(keys, dropna=False).sum().round(6).reset_index()
+    return frame.groupby(["date", "store_id", "product_id"], dropna=False).sum().round(6).reset_index()
 
 
 def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
