@@ -101,7 +101,7 @@ def test_sigkill_mid_run_then_rerun_matches_clean_run(spark, tmp_path, small_dem
     from bakery.etl import run_etl
     from bakery.lakehouse import Lakehouse
 
-    settings = load_settings(home=tmp_path / "home")
+    settings = load_settings(home=tmp_path / "my home")    # a space in the path: the JVM options stay whole
     land_demo(small_demo, settings)
     lh = Lakehouse(spark, settings)
     killed = _run_cli(settings.home, "ingest", env_extra={"BAKERY_FAULT_POINT": "after_bronze", "BAKERY_FAULT_DELAY": "4"})
