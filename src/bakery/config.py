@@ -117,6 +117,15 @@ def deep_merge(base: dict[str, Any], overlay: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
+def required(settings: Settings, dotted: str) -> Any:
+    """A conf value the code has no default for; a conf dir without it is refused naming the key and the dir."""
+    value = settings.get(dotted)
+    if value is None:
+        raise ValueError(f"conf {dotted} is missing from {settings.conf_dir} (base.yml or its overlay); "
+                         "copy it from the repository's conf/base.yml")
+    return value
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     """A YAML file whose top level is a mapping (empty file -> {})."""
     with path.open(encoding="utf-8") as fh:
@@ -157,6 +166,21 @@ def parse_sources(raw: dict[str, Any]) -> dict[str, SourceSpec]:
     return specs
 
 
+def vacuum_hours(raw: dict[str, Any]) -> float:
+    """retention.vacuum_hours, checked against retention.time_travel_hours (the time-travel window the
+    disaster-recovery runbook promises): a VACUUM with a shorter horizon would delete files of versions a
+    RESTORE must still reach, so such a configuration is refused."""
+    window = dotted_get(raw, "retention.time_travel_hours", 168)
+    hours = dotted_get(raw, "retention.vacuum_hours", 168)
+    for key, value in (("retention.time_travel_hours", window), ("retention.vacuum_hours", hours)):
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise ValueError(f"conf {key} must be a number of hours >= 0, got {value!r}")
+    if hours < window:
+        raise ValueError(f"conf retention.vacuum_hours is {hours:g}: the minimum is {window:g}, the "
+                         "time-travel window retention.time_travel_hours (docs/runbooks/disaster_recovery.md)")
+    return float(hours)
+
+
 def default_home() -> Path:
     return Path(os.environ.get("BAKERY_HOME", "lakehouse"))
 
@@ -178,6 +202,7 @@ def load_settings(
         raw = deep_merge(raw, read_yaml(overlay))
     if overrides:
         raw = deep_merge(raw, overrides)
+    vacuum_hours(raw)  # refused here, before anything runs
     sources = parse_sources(read_yaml(conf / "sources.yml"))
     home_path = Path(home) if home is not None else default_home()
     return Settings(home=home_path.resolve(), raw=raw, sources=sources, conf_dir=conf)

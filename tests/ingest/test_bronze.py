@@ -18,6 +18,7 @@ import pytest
 from openpyxl import Workbook
 
 from bakery.ingest.bronze import ingest_landing
+from bakery.ingest.pseudonymise import is_pseudonym, load_pseudonym_key, pseudonym
 
 STORES_CSV = ("\ufeffStore_ID,Name,City,Country,Timezone,Manager\r\n"
               "S01,Centro,Madrid,ES,Europe/Madrid,Ana\r\n\r\n"
@@ -75,7 +76,10 @@ def test_every_format_lands_as_raw_text_with_lineage_and_a_rerun_commits_nothing
     assert [(r["store_id"], r["name"], r["timezone"]) for r in stores] == [
         ("S01", "Centro", "Europe/Madrid"), ("S02", "Norte", None), ("S03", "Sur, Plaza", "Europe/Madrid")]
     assert [r["_row_number"] for r in stores] == [1, 2, 3]
-    assert json.loads(stores[0]["_rescued_data"]) == {"Manager": "Ana"} and stores[2]["_rescued_data"] is None
+    # an unknown column is rescued; a manager's name is personal, so only its pseudonym is kept
+    key = load_pseudonym_key(settings)
+    assert json.loads(stores[0]["_rescued_data"]) == {"Manager": pseudonym("Ana", key)}
+    assert stores[2]["_rescued_data"] is None
     assert stores[1]["_malformed"] == "expected 6 fields, found 4"
     assert json.loads(stores[1]["_rescued_data"]) == {"_raw": "S02,Norte,Madrid,ES"}
     assert stores[0]["_source_file"] == "stores/stores.csv"
@@ -223,3 +227,103 @@ def test_small_demo_lands_every_source_and_finds_each_malformed_line(lh, small_h
     expected = defects[(defects.defect == "malformed_field_count") & ~defects.file.str.startswith("_")]
     found = lh.read("bronze", "pos_transactions").where("_malformed IS NOT NULL").select("_source_file", "_row_number")
     assert sorted(map(tuple, found.collect())) == sorted(zip(expected.file, expected.row_number.astype(int), strict=True))
+
+
+# ---- poisoned files: refused before they are decoded, quarantined once -----------------------------------
+def _dictionary_parquet(rows: int, value: str, columns: tuple[str, ...]) -> bytes:
+    """`rows` identical rows, dictionary-encoded: a few KB that decode to rows x len(value) bytes a column."""
+    import numpy as np
+
+    column = pa.DictionaryArray.from_arrays(pa.array(np.zeros(rows, dtype=np.int32)), pa.array([value]))
+    return _parquet(pa.table({c: column for c in columns}))
+
+
+def _broken_xlsx() -> bytes:
+    import zipfile
+
+    good = _xlsx([["timestamp", "ingredient_id", "ingredient_name"], ["2026-01-02T08:00:00", "I1", "Harina"]])
+    src, buf = zipfile.ZipFile(io.BytesIO(good)), io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as out:
+        for info in src.infolist():
+            body = src.read(info)
+            out.writestr(info, body[: len(body) // 2] if info.filename == "xl/workbook.xml" else body)
+    return buf.getvalue()
+
+
+def test_a_poisoned_landing_file_is_quarantined_once_and_the_rest_of_the_landing_zone_flows(lh, tmp_path):
+    from bakery.config import load_settings
+
+    settings = load_settings(home=tmp_path / "home", overrides={"ingest": {"max_rows": 100,
+                                                                           "max_decoded_bytes": 2**20}})
+    columns = ("timestamp", "store_id", "foot_traffic_count")
+    poisoned = {
+        "traffic/rows_bomb.parquet": (_dictionary_parquet(5000, "1", columns), "file:too_many_rows"),
+        "traffic/text_bomb.parquet": (_dictionary_parquet(90, "x" * 20_000, columns),
+                                      "file:too_large_decoded"),
+        "ingredients/broken.xlsx": (_broken_xlsx(), "file:unreadable"),
+    }
+    for rel, (data, _) in poisoned.items():
+        _put(settings, rel, data)
+    header = b"timestamp,store_id,foot_traffic_count\n"
+    _put(settings, "traffic/good.csv", header + b"2026-01-02T09:00:00Z,S01,12\n")
+    first = ingest_landing(lh, settings, "b1")
+    assert first.ok
+    assert {r["source_file"]: r["rule"] for r in first.rejected} == {k: v[1] for k, v in poisoned.items()}
+    assert "5000 rows (Parquet metadata)" in next(r["reason"] for r in first.rejected
+                                                  if r["source_file"] == "traffic/rows_bomb.parquet")
+    assert lh.read("bronze", "foot_traffic").count() == 1
+
+    _put(settings, "traffic/good2.csv", header + b"2026-01-03T09:00:00Z,S01,7\n")
+    second = ingest_landing(lh, settings, "b2")  # the next night: the poisoned files are not read again
+    assert second.ok and second.rejected == [] and second.sources["traffic"].files_ingested == 1
+    assert second.sources["traffic"].files_rejected == second.sources["ingredients"].files_rejected == 0
+    assert lh.read("bronze", "foot_traffic").count() == 2
+    quarantined = [(r.source_file, r.rule, r.batch_id) for r in lh.read("ops", "quarantine").collect()]
+    assert sorted(quarantined) == sorted((k, v[1], "b1") for k, v in poisoned.items())
+    records = [(r.source_file, r.status) for r in lh.read("ops", "ingested_files").collect()]
+    assert sorted(records) == sorted([*((k, "rejected") for k in poisoned), ("traffic/good.csv", "ingested"),
+                                      ("traffic/good2.csv", "ingested")])
+
+
+# ---- personal data: pseudonymised before it is written ---------------------------------------------------
+POS_HEADER = ("transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount,cashier_id,"
+              "customer_email,Loyalty Card,note\n")
+
+
+def test_personal_columns_of_a_pos_export_reach_bronze_only_as_stable_pseudonyms(lh, settings, monkeypatch):
+    monkeypatch.delenv("BAKERY_PSEUDONYM_KEY", raising=False)
+    first = (POS_HEADER
+             + "T1,2026-01-02T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,hola\n"
+             + "T2,2026-01-02T08:05:00+01:00,S01,P2,2,0.9,1.8,CASH-018,bob@example.org,LC-99002,"
+             + "llamar al +34 612 345 678\n"
+             + "T3,2026-01-02T08:09:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,x,"
+             + "carla@example.net\n")
+    second = (POS_HEADER
+              + "T4,2026-01-03T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,\n")
+    _put(settings, "pos/pos_day1.csv", first.encode())
+    _put(settings, "pos/pos_day2.csv", second.encode())
+    result = ingest_landing(lh, settings, "b1")
+    assert result.ok and not result.rejected and result.sources["pos"].rows == 4
+
+    personal = ["CASH-017", "CASH-018", "ana.garcia@example.com", "bob@example.org", "LC-99001", "LC-99002",
+                "612 345 678", "carla@example.net", "hola"]
+    rows = _rows(lh, "pos_transactions")
+    text = json.dumps(rows, default=str)
+    assert [value for value in personal if value in text] == []
+    key = load_pseudonym_key(settings)
+    rescued = [json.loads(r["_rescued_data"]) for r in rows]
+    assert rescued[0] == {"cashier_id": pseudonym("CASH-017", key),
+                          "customer_email": pseudonym("ana.garcia@example.com", key),
+                          "Loyalty Card": pseudonym("LC-99001", key), "note": pseudonym("hola", key)}
+    # the same person gets the same pseudonym in both files, so counts and joins still work
+    assert rescued[3]["cashier_id"] == rescued[0]["cashier_id"] == rescued[2]["cashier_id"]
+    assert rescued[3]["customer_email"] == rescued[0]["customer_email"] != rescued[1]["customer_email"]
+    assert all(is_pseudonym(v) for r in rescued for k, v in r.items() if k != "_raw")
+    # the malformed row keeps its raw text for diagnosis, with the personal fields replaced
+    assert rows[2]["_malformed"] == "expected 11 fields, found 12"
+    assert rescued[2]["_raw"].startswith("T3,2026-01-02T08:09:00+01:00,S01,P1,1,1.2,1.2,")
+    assert pseudonym("carla@example.net", key) in rescued[2]["_raw"]
+    kept = [(r["transaction_id"], r["product_id"], r["quantity_sold"]) for r in rows[:2]]
+    assert kept == [("T1", "P1", "1"), ("T2", "P2", "2")]
+    key_file = settings.home / "secrets" / "pseudonym_key"
+    assert key_file.is_file() and (key_file.stat().st_mode & 0o777) == 0o600

@@ -302,3 +302,43 @@ def test_line_totals_without_quantities_count_one_item_a_line_and_sum_the_revenu
     out = reshape(lines, {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "amount": "Total"})
     assert out[["product_id", "quantity_sold", "revenue"]].values.tolist() == [["Bread", "2", "2.5"],
                                                                                ["Scone", "1", "2"]]
+
+
+def test_import_refuses_a_parquet_file_over_the_row_limit_from_its_metadata(settings, tmp_path):
+    import numpy as np
+    import pyarrow as pa
+
+    from bakery.config import load_settings
+
+    small = load_settings(home=settings.home, overrides={"ingest": {"max_rows": 1000}})
+    rows = pa.DictionaryArray.from_arrays(pa.array(np.zeros(5000, dtype=np.int32)), pa.array(["1"]))
+    bomb = tmp_path / "bomb.parquet"
+    pq.write_table(pa.table(dict.fromkeys(("date", "store_id", "product_id", "quantity_sold"), rows)), bomb)
+    result = import_file(small, "sales", bomb, today=TODAY)
+    assert not result.accepted and result.reason.startswith("file:too_many_rows")
+    assert "5000 rows (Parquet metadata)" in result.reason and "ingest.max_rows=1000" in result.reason
+    assert json.loads(result.report_path.read_text())["totals"]["rows_written"] == 0
+    assert _landed(small, "sales") == []
+
+
+ITEMS = {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1"}
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"store_id": "S01\n"}, "give store_id"),
+    ({"exclude": 5}, "exclude must be a list"),
+    ({"date": ["Date"]}, "date must be text"),
+    ({"quantiy": "Qty"}, "unknown key 'quantiy'"),
+    ({"date_format": "%Q"}, "date_format"),
+])
+def test_a_shape_of_the_wrong_form_is_a_rejection_naming_the_key(settings, tmp_path, change, message):
+    src = _write(tmp_path / "items.csv", "Date,Item,Qty\n2026-03-01,Pan,2\n")
+    result = import_file(settings, "sales", src, shape={**ITEMS, **change}, today=TODAY)
+    assert not result.accepted and result.reason.startswith("file:shape: shape:") and message in result.reason
+
+
+def test_a_shape_refuses_a_cell_over_the_length_limit_by_row_and_column(settings, tmp_path):
+    src = _write(tmp_path / "items.csv", f"Date,Item\n2026-03-01,Pan\n2026-03-01,{'P' * 600}\n")
+    shape = {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1"}
+    result = import_file(settings, "sales", src, shape=shape, today=TODAY)
+    assert not result.accepted and "row 2, column 'Item': a value of 600 characters" in result.reason

@@ -229,3 +229,41 @@ def test_a_fatal_file_reports_no_row_as_valid(settings):
     assert "mapping says quantity_sold <- 'Mengex', but the file has no such column" in report.fatal
     totals = report.totals()
     assert (totals["rows"], totals["valid_rows"], totals["invalid_rows"], totals["error_rate"]) == (3, 0, 0, None)
+
+
+def test_a_cell_longer_than_the_limit_is_refused_by_row_and_column_before_any_pattern_reads_it(settings):
+    """The attack: a quantity of `1`, 2,000 spaces and `x` took 8.9 s to reject (cubic backtracking)."""
+    from bakery.ingest.readers import read_bytes
+    from bakery.ingest.validate import validate_raw
+
+    data = ("date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,2\n"
+            f"2026-03-01,S01,P2,1{' ' * 2000}x\n").encode()
+    report = validate_raw(read_bytes(data, "csv"), settings.source("sales"), today=TODAY)
+    [error] = report.errors
+    assert (error.row, error.line, error.column) == (2, 3, "quantity_sold")
+    assert error.rule == "too_long:quantity_sold"
+    assert "2002 characters" in error.reason and "ingest.max_cell_chars" in error.reason
+    assert list(report.rows["product_id"]) == ["P1"]
+
+
+def test_prices_with_a_currency_parse_in_linear_time_whatever_the_padding():
+    from bakery.ingest.validate import parse_numbers, strip_currency
+
+    assert strip_currency("\u00a0 EUR  12,50 ") == "12,50" and strip_currency("1 € €") == "1 €"
+    cells = ["1" + " " * 200_000 + "x", "€" + " " * 200_000 + "2", " " * 200_000]
+    assert parse_numbers(pd.Series(cells, dtype=object)) == [None, 2.0, None]
+
+
+@pytest.mark.parametrize("store", ["S001\n", "S0\t01", "S001\r"])
+def test_an_id_holding_a_control_character_is_refused(settings, store):
+    df = _frame({"store_id": [store, "S002"], "name": ["a", "b"], "city": ["Madrid"] * 2,
+                 "country": ["ES"] * 2, "timezone": ["Europe/Madrid"] * 2})
+    report = validate_frame(df, settings.source("stores"), today=TODAY)
+    assert [(e.row, e.column, e.rule) for e in report.errors] == [(1, "store_id", "id:store_id")]
+    assert list(report.rows["store_id"]) == ["S002"]
+
+
+def test_a_long_value_in_a_mapping_problem_is_cut_short(settings):
+    cm = map_columns(["Datum"], settings.source("sales"), load_synonyms(settings), {"x" * 10_000: "Datum",
+                                                                                   "store_id": "y" * 10_000})
+    assert all(len(p) < 400 for p in cm.problems) and len(cm.problems) == 2

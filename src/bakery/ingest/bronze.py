@@ -6,6 +6,12 @@ Delta commit carrying txn (bronze-<kind>, table version + 1). The file records (
 written after the bronze commits; a file whose (path, hash) already has rows in bronze counts as taken
 even without a record, so a crash between the two steps never duplicates rows. Whole-file rejections
 go to ops.quarantine with a `file:*` rule and are recorded as rejected; the rest of the batch flows.
+A file over the ingest limits (bakery.ingest.limits) is refused before it is decoded, and one that breaks a
+reader in a way no rule foresaw is rejected as file:unreadable: either way it is quarantined once, and
+stays taken (a later run does not read it again) until a new version of it arrives.
+
+Personal data is pseudonymised before anything is staged (bakery.ingest.pseudonymise): no raw value of a
+personal column reaches bronze, `_rescued_data` included.
 """
 
 from __future__ import annotations
@@ -31,7 +37,9 @@ from pyspark.sql import types as T
 from bakery.config import Settings, SourceSpec
 from bakery.faults import fault_point
 from bakery.ingest.landing import LandingFile, scan_landing
+from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.mapping import ColumnMapping, Synonyms, load_synonyms, map_columns
+from bakery.ingest.pseudonymise import PrivacyRules, PseudonymKeyError, load_pseudonym_key, pseudonymise_raw
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes, unique_names
 from bakery.ingest.registry import FileRecord, found_in_bronze, record_files, sha256_file, taken_files
 from bakery.lakehouse import Lakehouse
@@ -151,16 +159,50 @@ def bronze_rows(raw: RawTable, cm: ColumnMapping, spec: SourceSpec, source_file:
     return pa.table(cols, schema=_staged_schema(spec))
 
 
-def parse_landing_file(data: bytes, lf: LandingFile, spec: SourceSpec, synonyms: Synonyms,
-                       max_bytes: int | None) -> tuple[RawTable, ColumnMapping]:
-    """Read and map one file, or FileRejected when nothing of it can be taken."""
+def check_size(lf: LandingFile, max_bytes: int | None) -> None:
+    """FileRejected for a file bigger than ingest.max_file_bytes (before it is read)."""
     if max_bytes and lf.size > max_bytes:
         raise FileRejected("file:too_large", f"{lf.size} bytes exceeds ingest.max_file_bytes={max_bytes}")
-    raw = read_bytes(data, file_format(lf.path))
+
+
+def parse_landing_file(data: bytes, lf: LandingFile, spec: SourceSpec, synonyms: Synonyms,
+                       max_bytes: int | None, limits: IngestLimits | None = None
+                       ) -> tuple[RawTable, ColumnMapping]:
+    """Read and map one file, or FileRejected when nothing of it can be taken."""
+    check_size(lf, max_bytes)
+    raw = read_bytes(data, file_format(lf.path), limits=limits)
     cm = map_columns(raw.headers, spec, synonyms)
     if cm.missing_required:
         raise FileRejected("file:missing_columns", cm.describe_missing())
     return raw, cm
+
+
+class _Pseudonymiser:
+    """Pseudonymises each file's raw rows; loads the key the first time a file has personal data."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.rules = PrivacyRules.from_settings(settings)
+        self._key: bytes | None = None
+
+    def key(self) -> bytes:
+        if self._key is None:
+            self._key = load_pseudonym_key(self.settings)
+        return self._key
+
+    def __call__(self, raw: RawTable, cm: ColumnMapping, relpath: str) -> RawTable:
+        template_names = {i: col for col, i in cm.assigned.items()}
+        raw, done = pseudonymise_raw(raw, template_names, self.rules, self.key)
+        if done.columns or done.malformed_rows:
+            log.info("%s: pseudonymised column(s) %s; personal values in %d malformed row(s)", relpath,
+                     ", ".join(done.columns) or "none", done.malformed_rows)
+        return raw
+
+
+def _unreadable(exc: Exception) -> FileRejected:
+    """A reader failure no rule foresaw, as a rejection (the file is quarantined, not retried every night)."""
+    return FileRejected("file:unreadable",
+                        f"the file could not be read ({type(exc).__name__}: {str(exc)[:300]})")
 
 
 # ---- IO -------------------------------------------------------------------------------------------
@@ -220,21 +262,36 @@ def _stage_source(lh: Lakehouse, settings: Settings, files: list[LandingFile], s
     new = [lf for lf in files if (lf.relpath, hashes[lf.relpath]) not in taken]
     recovered = found_in_bronze(lh, spec.table, [(lf.relpath, hashes[lf.relpath]) for lf in new])
     max_bytes = settings.get("ingest.max_file_bytes")
+    limits = ingest_limits(settings)
+    pseudonymise = _Pseudonymiser(settings)
     try:
         for lf in new:
             file_hash = hashes[lf.relpath]
             if (lf.relpath, file_hash) in recovered:
                 batch.recovered(lf, file_hash, recovered[(lf.relpath, file_hash)])
                 continue
+            try:
+                check_size(lf, max_bytes)
+            except FileRejected as rej:
+                batch.rejected(lf, file_hash, rej)
+                continue
             data = lf.path.read_bytes()
             if hashlib.sha256(data).hexdigest() != file_hash:
                 log.warning("%s changed while being read; the next run takes it", lf.relpath)
                 continue
             try:
-                raw, cm = parse_landing_file(data, lf, spec, synonyms, max_bytes)
+                raw, cm = parse_landing_file(data, lf, spec, synonyms, max_bytes, limits)
+                raw = pseudonymise(raw, cm, lf.relpath)
             except FileRejected as rej:
                 batch.rejected(lf, file_hash, rej)
                 continue
+            except PseudonymKeyError:
+                raise
+            except Exception as exc:  # a poisoned file must not stop every later night's ingest
+                log.exception("%s could not be read", lf.relpath)
+                batch.rejected(lf, file_hash, _unreadable(exc))
+                continue
+            del data
             batch.ingested(lf, file_hash, raw, cm)
     finally:
         batch.close()

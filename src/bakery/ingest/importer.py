@@ -25,6 +25,7 @@ import pyarrow.parquet as pq
 
 from bakery.config import Settings, SourceSpec
 from bakery.ingest.landing import write_atomically
+from bakery.ingest.limits import ingest_limits
 from bakery.ingest.mapping import load_synonyms
 from bakery.ingest.readers import FileRejected, RawTable, read_file, unique_names
 from bakery.ingest.reshape import ReshapeError, reshape_raw
@@ -152,9 +153,10 @@ def known_ids(settings: Settings, kind: str, column: str) -> set[str] | None:
         return None
     if stored is not None:
         ids |= {str(v) for v in stored[column].dropna()}
+    limits = ingest_limits(settings)
     for path in sorted((settings.landing_dir / kind).glob("*")) if (settings.landing_dir / kind).is_dir() else []:
         try:
-            frame = read_file(path).frame()
+            frame = read_file(path, limits=limits).frame()
         except (FileRejected, OSError, ValueError):
             continue
         if column in frame:
@@ -215,8 +217,11 @@ def _write_landing(path: Path, rows: pd.DataFrame, spec: SourceSpec) -> None:
 def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str, str | None] | None = None,
                 on_duplicate: str = "skip", max_error_rate: float = 0.0,
                 today: dt.date | None = None, replaces_files: Collection[str] = (),
-                shape: Mapping[str, Any] | None = None) -> ImportResult:
+                shape: Mapping[str, Any] | None = None, hold: bool = False) -> ImportResult:
     """Validate `file` as `kind` and, when its bad-row rate is at most max_error_rate, land its good rows.
+
+    hold: land them under a hidden name (a leading `.`, which the pipeline skips); the caller renames the
+    file into place once its own record of it is written (the app's upload batches).
 
     shape: for `sales` files that are not one row per record (one row per item sold, one column per product),
     how to turn them into daily sales first (bakery.ingest.reshape); a shape that does not fit the file is a
@@ -243,10 +248,11 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
             "on_duplicate": on_duplicate, "max_error_rate": max_error_rate, **({"shape": dict(shape)} if shape else {})}
     if shape is not None and kind != "sales":
         raise ValueError(f"a shape turns a file into daily sales: it applies to kind 'sales', not {kind!r}")
+    limits = ingest_limits(settings)
     try:
         raw = _read(settings, file)
         if shape is not None:
-            raw = reshape_raw(raw, dict(shape))
+            raw = reshape_raw(raw, dict(shape), limits)
     except ReshapeError as exc:
         return _finish(report_path, base, ImportResult(kind, file, False, report_path, f"file:shape: {exc}"),
                        None, {"fatal": f"file:shape: {exc}"})
@@ -260,7 +266,7 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
         log.warning("%s", exc)
         existing, zones = None, {}
         notes.append(f"duplicates against stored data were not checked: {exc}")
-    report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(settings), today=today,
+    report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(settings), today=today, limits=limits,
                           existing_keys=existing, store_timezones=zones, on_duplicate=on_duplicate)
     accepted = report.fatal is None and report.error_rate <= max_error_rate
     reason = _reason(report, accepted, max_error_rate)
@@ -273,17 +279,19 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
         _write_bad_rows(result.bad_rows_path, raw, reasons)
     if accepted and len(report.rows):
         result.notes += unknown_id_notes(settings, spec, report.rows)
-        result.landing_path = settings.landing_dir / kind / f"import_{stamp}_{_safe_stem(file)}.parquet"
+        hidden = "." if hold else ""
+        result.landing_path = settings.landing_dir / kind / f"{hidden}import_{stamp}_{_safe_stem(file)}.parquet"
         _write_landing(result.landing_path, report.rows, spec)
     return _finish(report_path, base, result, report, {})
 
 
 def _read(settings: Settings, file: Path) -> RawTable:
+    """The file within the ingest limits: its size first, then rows, columns and decoded size (readers)."""
     max_bytes = settings.get("ingest.max_file_bytes")
     size = file.stat().st_size
     if max_bytes and size > max_bytes:
         raise FileRejected("file:too_large", f"{size} bytes exceeds ingest.max_file_bytes={max_bytes}")
-    return read_file(file)
+    return read_file(file, limits=ingest_limits(settings))
 
 
 def _reason(report: ValidationReport, accepted: bool, max_error_rate: float) -> str:

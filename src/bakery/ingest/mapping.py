@@ -98,15 +98,15 @@ def map_columns(headers: list[str], spec: SourceSpec, synonyms: Synonyms,
     skip: set[str] = set()
     for col, source in (explicit or {}).items():
         if col not in spec.column_names:
-            problems.append(f"mapping names {col!r}, which is not a column of the {spec.kind} template "
-                            f"(columns: {', '.join(spec.column_names)})")
+            problems.append(f"mapping names {str(col)!r:.80}, which is not a column of the {spec.kind} "
+                            f"template (columns: {', '.join(spec.column_names)})")
         elif source is None or source == "":
             skip.add(col)
         elif (idx := _find_header(headers, str(source))) is None:
-            problems.append(f"mapping says {col} <- {source!r}, but the file has no such column "
+            problems.append(f"mapping says {col} <- {str(source)!r:.80}, but the file has no such column "
                             f"(file columns: {', '.join(repr(h) for h in headers)})")
         elif idx in assigned.values():
-            problems.append(f"mapping uses file column {source!r} for more than one template column")
+            problems.append(f"mapping uses file column {str(source)!r:.80} for more than one template column")
         else:
             assigned[col], how[col] = idx, "mapping"
     normalized = [normalize_header(h) for h in headers]

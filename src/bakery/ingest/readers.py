@@ -8,6 +8,11 @@ Text decoding: UTF-8 (a BOM is stripped); a file that is not valid UTF-8 but is 
 read as Windows-1252 (what Excel on Windows saves as "CSV"); anything else, a UTF-16/32 file, or a file
 with NUL or other control bytes is rejected. CSV delimiter: the one of , ; TAB | that the header line
 uses most (European Excel saves with ';').
+
+Limits (bakery.ingest.limits, `ingest:` in conf/base.yml) are checked before a file is decoded wherever the
+format says how big it is (Parquet metadata: rows, values and uncompressed bytes; the XLSX zip directory;
+a CSV's line count), and again while it is read: Parquet in batches of `read_batch_rows`, with the text a
+batch decodes to (dictionary-encoded strings included) counted before it is built; XLSX streamed row by row.
 """
 
 from __future__ import annotations
@@ -19,7 +24,7 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -30,6 +35,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
+
+from bakery.ingest.limits import IngestLimits, ingest_limits
 
 FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json",
            ".parquet": "parquet", ".xlsx": "xlsx"}
@@ -113,17 +120,44 @@ def file_format(path: Path) -> str:
     return fmt
 
 
-def read_file(path: Path, *, exact: bool = False) -> RawTable:
+def read_file(path: Path, *, exact: bool = False, limits: IngestLimits | None = None) -> RawTable:
     """Read a landing file from disk (see read_bytes)."""
-    return read_bytes(path.read_bytes(), file_format(path), exact=exact)
+    return read_bytes(path.read_bytes(), file_format(path), exact=exact, limits=limits)
 
 
-def read_bytes(data: bytes, fmt: str, *, exact: bool = False) -> RawTable:
-    """Parse a file's bytes. `exact=True` makes CSV go through Python's csv module (the slow reference reader)."""
+def read_bytes(data: bytes, fmt: str, *, exact: bool = False, limits: IngestLimits | None = None) -> RawTable:
+    """Parse a file's bytes within `limits` (default: the conf dir's), or FileRejected saying why not.
+
+    `exact=True` makes CSV go through Python's csv module (the slow reference reader).
+    """
     if not data.strip(b" \t\r\n" + codecs.BOM_UTF8):
         raise FileRejected("file:empty", "the file is empty")
+    limits = limits or ingest_limits()
     readers = {"csv": _read_csv, "json": _read_json, "parquet": _read_parquet, "xlsx": _read_xlsx}
-    return readers[fmt](data, exact)
+    raw = readers[fmt](data, exact, limits)
+    check_rows(raw.num_rows, limits)
+    return raw
+
+
+def check_rows(rows: int, limits: IngestLimits, where: str = "") -> None:
+    """FileRejected when a file holds more data rows than ingest.max_rows."""
+    if rows > limits.max_rows:
+        raise FileRejected("file:too_many_rows",
+                           f"{rows} rows{where}; the limit is ingest.max_rows={limits.max_rows}")
+
+
+def check_columns(columns: int, limits: IngestLimits, where: str = "") -> None:
+    """FileRejected when a file has more columns than ingest.max_columns."""
+    if columns > limits.max_columns:
+        raise FileRejected("file:too_many_columns", f"{columns} columns{where}; the limit is "
+                                                    f"ingest.max_columns={limits.max_columns}")
+
+
+def _check_decoded(size: int, limits: IngestLimits, where: str) -> None:
+    if size > limits.max_decoded_bytes:
+        raise FileRejected("file:too_large_decoded",
+                           f"{where} decodes to {size} bytes of text or more; the limit is "
+                           f"ingest.max_decoded_bytes={limits.max_decoded_bytes}")
 
 
 # ---- text decoding -------------------------------------------------------------------------------
@@ -174,25 +208,29 @@ def _clean_header(name: str) -> str:
     return name.replace("\ufeff", "").strip()
 
 
-def _read_csv(data: bytes, exact: bool) -> RawTable:
+def _read_csv(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     text, encoding = decode_text(data)
     first = _first_line(text)
     if first is None:
         raise FileRejected("file:empty", "the file has no header line")
     header_line, body_start = first
     delimiter = sniff_delimiter(header_line)
-    if not exact and header_line.count('"') % 2 == 0:
+    check_columns(header_line.count(delimiter) + 1, limits, " in the header line")
+    if not exact and header_line.count('"') % 2 == 0 and "\r" not in header_line:
         headers = [_clean_header(h) for h in next(csv.reader([header_line], delimiter=delimiter))]
         if encoding == "utf-8":  # slice the original bytes rather than encode the text again
             skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
             body = data[skip + len(text[:body_start].encode("utf-8")):]
         else:
             body = text[body_start:].encode("utf-8")
-        fast = _csv_fast(body, headers, delimiter, text.count("\n", 0, body_start))
+        try:
+            fast = _csv_fast(body, headers, delimiter, text.count("\n", 0, body_start), limits)
+        except csv.Error:  # e.g. a field over the csv module's size limit: the exact reader says where
+            fast = None
         if fast is not None:
             fast.encoding = encoding
             return fast
-    return _csv_exact(text, delimiter, encoding)
+    return _csv_exact(text, delimiter, encoding, limits)
 
 
 @dataclass
@@ -234,7 +272,8 @@ def _scan_lines(body: bytes, delimiter: str) -> _Lines | None:
     return _Lines(starts, ends, nonblank, fields)
 
 
-def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int) -> RawTable | None:
+def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int,
+              limits: IngestLimits) -> RawTable | None:
     """Arrow's multi-threaded CSV reader for the well-formed rows, Python only for the malformed ones.
 
     Returns None (the exact reader decides) when a quoted value may span lines or the two readers
@@ -249,6 +288,7 @@ def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int
     scan = _scan_lines(body, delimiter)
     if scan is None:
         return None
+    check_rows(int(scan.nonblank.sum()), limits)
     bad = scan.nonblank & (scan.fields != n)
     good = scan.nonblank & ~bad
     if good.any():
@@ -296,7 +336,7 @@ def _tracked_lines(text: str, consumed: list[str]) -> Iterator[str]:
         yield line
 
 
-def _csv_exact(text: str, delimiter: str, encoding: str) -> RawTable:
+def _csv_exact(text: str, delimiter: str, encoding: str, limits: IngestLimits) -> RawTable:
     """Python's csv module, one record at a time: exact line numbers and raw text of malformed rows."""
     consumed: list[str] = []
     reader = csv.reader(_tracked_lines(text, consumed), delimiter=delimiter)
@@ -316,9 +356,11 @@ def _csv_exact(text: str, delimiter: str, encoding: str) -> RawTable:
             if not rec or (len(rec) == 1 and not rec[0].strip()):
                 continue
             if headers is None:
+                check_columns(len(rec), limits)
                 headers = [_clean_header(h) for h in rec]
                 cols = [[] for _ in headers]
                 continue
+            check_rows(len(rows) + 1, limits)
             n = len(headers)
             bad = len(rec) != n
             values = (rec + [""] * n)[:n]
@@ -343,19 +385,24 @@ def _json_text(value: Any) -> str | None:
         return None
     if isinstance(value, str):
         return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
     if isinstance(value, bool):
         return "true" if value else "false"
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, default=str)
 
 
 def _json_records(text: str) -> Iterator[tuple[int | None, Any, str | None]]:
-    """(line, record, parse error) for a JSON array, a single object, or JSON lines."""
+    """(line, record, parse error) for a JSON array, a single object, or JSON lines.
+
+    Nesting too deep for the parser and numbers too long to convert are parse errors like any other.
+    """
     stripped = text.lstrip()
     if stripped.startswith("["):
         try:
             doc = json.loads(text)
-        except json.JSONDecodeError as exc:
-            raise FileRejected("file:unreadable", f"invalid JSON: {exc}") from None
+        except (ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+            raise FileRejected("file:unreadable", f"invalid JSON: {_json_error(exc, where=True)}") from None
         for record in doc:
             yield None, record, None
         return
@@ -363,22 +410,30 @@ def _json_records(text: str) -> Iterator[tuple[int | None, Any, str | None]]:
         try:
             yield None, json.loads(text), None
             return
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):
             pass  # not one document: JSON lines
     for i, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         try:
             yield i, json.loads(line), None
-        except json.JSONDecodeError as exc:
-            yield i, line, f"invalid JSON: {exc.msg}"
+        except (ValueError, RecursionError) as exc:
+            yield i, line, f"invalid JSON: {_json_error(exc, where=False)}"
 
 
-def _read_json(data: bytes, exact: bool) -> RawTable:
+def _json_error(exc: Exception, where: bool) -> str:
+    """The parser's message (with line and column for a whole document); short for the other failures."""
+    if isinstance(exc, json.JSONDecodeError):
+        return str(exc) if where else exc.msg
+    return "nested too deeply" if isinstance(exc, RecursionError) else str(exc)[:200]
+
+
+def _read_json(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     text, encoding = decode_text(data)
     headers: dict[str, int] = {}
     records: list[tuple[int | None, dict[str, Any] | None, str | None, str | None]] = []
     for line, record, error in _json_records(text):
+        check_rows(len(records) + 1, limits)
         if error is None and not isinstance(record, dict):
             error = f"expected a JSON object, found {type(record).__name__}"
         if error is not None:
@@ -387,7 +442,13 @@ def _read_json(data: bytes, exact: bool) -> RawTable:
             continue
         for key in record:
             headers.setdefault(_clean_header(str(key)), len(headers))
+        check_columns(len(headers), limits, " (distinct keys)")
         records.append((line, {_clean_header(str(k)): v for k, v in record.items()}, None, None))
+    if records and not headers:
+        errors = [f"line {r[0]}: {r[2]}" if r[0] else r[2] for r in records if r[2]]
+        if errors:
+            raise FileRejected("file:unreadable", f"no JSON object in the file ({errors[0]})")
+        raise FileRejected("file:empty", "the file's JSON objects have no keys")
     names = list(headers)
     cols = [[_json_text(rec.get(h)) if rec else None for _, rec, _, _ in records] for h in names]
     data_table = pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)})
@@ -401,13 +462,16 @@ def _read_json(data: bytes, exact: bool) -> RawTable:
 _TS_FRACTION_ZERO = r"\.0+(Z?)$"
 
 
-def _arrow_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
+def _arrow_text(col: pa.Array) -> pa.Array:
     """A typed Parquet column as the text a CSV would hold: ISO dates/timestamps, true/false, JSON for nested."""
     t = col.type
     if pa.types.is_string(t):
         return col
     if pa.types.is_large_string(t) or pa.types.is_dictionary(t):
-        return col.cast(pa.string())
+        try:
+            return col.cast(pa.string())
+        except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
+            return pa.array([_json_text(v) for v in col.to_pylist()], pa.string())
     if pa.types.is_timestamp(t):
         text = pc.replace_substring_regex(col.cast(pa.string()), _TS_FRACTION_ZERO, r"\1")
         text = pc.replace_substring(text, " ", "T")
@@ -417,21 +481,103 @@ def _arrow_text(col: pa.ChunkedArray) -> pa.ChunkedArray:
     try:
         return col.cast(pa.string())
     except (pa.ArrowNotImplementedError, pa.ArrowInvalid):
-        return pa.chunked_array([pa.array([_json_text(v) for v in col.to_pylist()], pa.string())])
+        return pa.array([_json_text(v) for v in col.to_pylist()], pa.string())
 
 
-def _read_parquet(data: bytes, exact: bool) -> RawTable:
+def _has_dictionary(t: pa.DataType) -> bool:
+    return pa.types.is_dictionary(t) or any(_has_dictionary(t.field(i).type) for i in range(t.num_fields))
+
+
+def _decoded_size(arr: pa.Array) -> int:
+    """Bytes of text an array decodes to, counted without decoding it (dictionary strings by length)."""
+    t = arr.type
+    if pa.types.is_dictionary(t):
+        dictionary = arr.dictionary
+        lengths = pc.binary_length(dictionary) if _is_text(t.value_type) else pa.array([8] * len(dictionary))
+        return int(pc.sum(pc.take(lengths, arr.indices)).as_py() or 0)
+    if _is_text(t):
+        return int(pc.sum(pc.binary_length(arr)).as_py() or 0)
+    if pa.types.is_struct(t):
+        return sum(_decoded_size(child) for child in arr.flatten()) + 2 * len(arr)
+    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t) or \
+            pa.types.is_map(t):
+        return _decoded_size(arr.flatten()) + 2 * len(arr)
+    return 8 * len(arr)
+
+
+def _is_text(t: pa.DataType) -> bool:
+    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or \
+        pa.types.is_large_binary(t)
+
+
+def _parquet_file(data: bytes, read_dictionary: list[str] | None = None) -> pq.ParquetFile:
+    try:
+        return pq.ParquetFile(pa.BufferReader(data), read_dictionary=read_dictionary)
+    except (pa.ArrowException, OSError) as exc:
+        raise FileRejected("file:unreadable", f"corrupt Parquet file: {exc}") from None
+
+
+def check_parquet_metadata(pf: pq.ParquetFile, limits: IngestLimits) -> None:
+    """Rows, columns, values per column and uncompressed bytes from the footer, before any page is read."""
+    md = pf.metadata
+    check_rows(md.num_rows, limits, " (Parquet metadata)")
+    check_columns(max(md.num_columns, len(pf.schema_arrow)), limits, " (Parquet metadata)")
+    if md.num_row_groups * max(md.num_columns, 1) > max(limits.max_rows, 1024):
+        raise FileRejected("file:unreadable",
+                           f"{md.num_row_groups} row groups of {md.num_columns} columns: too many parts for "
+                           "the rows the file holds; write it with bigger row groups")
+    values: dict[str, int] = {}
+    uncompressed = 0
+    for g in range(md.num_row_groups):
+        group = md.row_group(g)
+        chunks = [group.column(c) for c in range(group.num_columns)]
+        for chunk in chunks:
+            values[chunk.path_in_schema] = values.get(chunk.path_in_schema, 0) + chunk.num_values
+        uncompressed += max(group.total_byte_size, sum(chunk.total_uncompressed_size for chunk in chunks))
+    _check_decoded(uncompressed, limits, "the Parquet file (uncompressed size in its metadata)")
+    for path, count in values.items():
+        if count > limits.max_rows:
+            raise FileRejected("file:too_many_rows",
+                               f"column {path!r} holds {count} values (Parquet metadata); the limit is "
+                               f"ingest.max_rows={limits.max_rows}")
+
+
+def _read_parquet(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     if not (data.startswith(b"PAR1") and data.endswith(b"PAR1")):
         raise FileRejected("file:unreadable", "truncated or not a Parquet file (missing PAR1 magic bytes)")
     try:
-        table = pq.read_table(pa.BufferReader(data))
-    except (pa.ArrowException, OSError) as exc:
-        raise FileRejected("file:unreadable", f"corrupt Parquet file: {exc}") from None
-    headers = [_clean_header(n) for n in table.column_names]
-    text = pa.table({f"c{i}": _arrow_text(table.column(i)) for i in range(table.num_columns)})
-    n = table.num_rows
-    return RawTable(headers, text, pa.array(range(1, n + 1), pa.int64()),
-                    pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), "parquet")
+        return _parquet_rows(data, limits)
+    except (FileRejected, MemoryError):
+        raise
+    except Exception as exc:  # Arrow, and its Python layer decoding names, fail in many ways on damaged files
+        raise FileRejected("file:unreadable",
+                           f"corrupt Parquet file: {type(exc).__name__}: {str(exc)[:300]}") from None
+
+
+def _parquet_rows(data: bytes, limits: IngestLimits) -> RawTable:
+    pf = _parquet_file(data)
+    check_parquet_metadata(pf, limits)
+    leaves = [pf.schema.column(i) for i in range(len(pf.schema))]
+    # Strings stay dictionary-encoded while read, so the text they expand to is counted before it exists.
+    pf = _parquet_file(data, [c.path for c in leaves if c.physical_type == "BYTE_ARRAY"] or None)
+    names = pf.schema_arrow.names
+    pieces: list[list[pa.Array]] = [[] for _ in names]
+    rows = decoded = 0
+    for batch in pf.iter_batches(batch_size=limits.batch_rows, use_threads=False):
+        rows += batch.num_rows
+        check_rows(rows, limits)
+        for i, col in enumerate(batch.columns):
+            if _has_dictionary(col.type):
+                _check_decoded(decoded + _decoded_size(col), limits, f"column {names[i]!r}")
+            text = _arrow_text(col)
+            decoded += int(pc.sum(pc.binary_length(text)).as_py() or 0)
+            _check_decoded(decoded, limits, "the Parquet file")
+            pieces[i].append(text)
+    headers = [_clean_header(n) for n in names]
+    text_table = pa.table({f"c{i}": pa.chunked_array(p, pa.string()) for i, p in enumerate(pieces)})
+    return RawTable(headers, text_table, pa.array(range(1, rows + 1), pa.int64()),
+                    pa.nulls(rows, pa.string()), pa.nulls(rows, pa.string()), pa.nulls(rows, pa.int64()),
+                    "parquet")
 
 
 # ---- XLSX ----------------------------------------------------------------------------------------
@@ -453,34 +599,86 @@ def cell_text(value: Any) -> str | None:
     return text if text.strip() else None
 
 
-def _read_xlsx(data: bytes, exact: bool) -> RawTable:
+_BOMB_MIN_BYTES, _BOMB_RATIO = 50 * 2**20, 100
+
+
+def check_archive(data: bytes, limits: IngestLimits) -> None:
+    """Refuse an XLSX (a zip) whose parts would inflate past ingest.max_decoded_bytes, from its directory."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as zf:
+            infos = zf.infolist()
+    except MemoryError:
+        raise
+    except Exception as exc:  # BadZipFile, and NotImplementedError for a damaged version field among others
+        raise FileRejected("file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: "
+                                              f"{str(exc)[:300]}") from None
+    if len(infos) > limits.max_archive_members:
+        raise FileRejected("file:zip_bomb",
+                           f"the workbook has {len(infos)} parts (limit ingest.max_archive_members="
+                           f"{limits.max_archive_members}); refusing to open it")
+    total = sum(i.file_size for i in infos)
+    if total > limits.max_decoded_bytes:
+        raise FileRejected("file:zip_bomb",
+                           f"the workbook would expand to {total} bytes (limit ingest.max_decoded_bytes="
+                           f"{limits.max_decoded_bytes}); refusing to open it")
+    ratio = total / max(1, sum(i.compress_size for i in infos))
+    if total > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:  # workbooks compress 5-20 times, not hundreds
+        raise FileRejected("file:zip_bomb", f"the workbook would expand {ratio:.0f} times, to {total} bytes; "
+                                            "refusing to open it")
+
+
+def _sheet_rows(sheet: Any, limits: IngestLimits) -> Iterator[tuple[int, list[str | None]]]:
+    """(sheet row, cell texts) of the non-empty rows, streamed: at most max_rows + 1 (the header) of at most
+    max_columns cells, and at most max_decoded_bytes of text (a shared string may be repeated in many cells).
+
+    The sheet's declared dimension is not trusted (the writing program sets it, or leaves it out, and
+    formatting alone stretches it): rows and cells are counted as they come.
+    """
+    kept = size = 0
+    rows = sheet.iter_rows(values_only=True, max_col=limits.max_columns + 1)
+    for sheet_row, cells in enumerate(rows, start=1):
+        row = [cell_text(v) for v in cells]
+        while row and row[-1] is None:
+            row.pop()
+        if not row:
+            continue
+        check_columns(len(row), limits, f" in sheet row {sheet_row}")
+        kept += 1
+        check_rows(kept - 1, limits)
+        size += sum(len(v) for v in row if v is not None)
+        _check_decoded(size, limits, "the workbook's cells")
+        yield sheet_row, row
+
+
+def _read_xlsx(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     import openpyxl
 
     if not data.startswith(b"PK"):
         raise FileRejected("file:unreadable", "not an XLSX workbook (an old .xls or another format renamed?)")
+    check_archive(data, limits)
     try:
         wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
-            sheet = wb.worksheets[0]
-            values = [[cell_text(v) for v in row] for row in sheet.iter_rows(min_row=1, values_only=True)]
+            if not wb.worksheets:
+                raise FileRejected("file:empty", "the workbook has no sheet")
+            return _xlsx_rows(_sheet_rows(wb.worksheets[0], limits))
         finally:
             wb.close()
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, IndexError, TypeError) as exc:
-        raise FileRejected("file:unreadable", f"truncated or corrupt XLSX workbook: {exc}") from None
-    return _xlsx_rows(values)
+    except (FileRejected, MemoryError):
+        raise
+    except Exception as exc:  # zip, zlib, XML and openpyxl each fail in their own way on a damaged workbook
+        raise FileRejected("file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: "
+                                              f"{str(exc)[:300]}") from None
 
 
-def _xlsx_rows(values: list[list[str | None]]) -> RawTable:
+def _xlsx_rows(values: Iterable[tuple[int, list[str | None]]]) -> RawTable:
+    """Rows of a sheet (sheet row, cell texts without trailing blanks, blank rows left out) as a RawTable."""
     headers: list[str] | None = None
     cols: list[list[str | None]] = []
     lines: list[int] = []
     malformed: list[str | None] = []
     raws: list[str | None] = []
-    for sheet_row, row in enumerate(values, start=1):
-        while row and row[-1] is None:
-            row = row[:-1]
-        if not row:
-            continue
+    for sheet_row, row in values:
         if headers is None:
             headers = [_clean_header(h or "") for h in row]
             cols = [[] for _ in headers]

@@ -12,7 +12,8 @@ Two shapes occur in real bakery exports:
   Blank cells count as 0; every product column gets a row for each day that has orders.
 Either may name a `store` column instead of a constant `store_id`, and a `date_format` (strptime, e.g.
 "%d-%m-%Y %H:%M") for dates that are not ISO. The result is text in the sales template's columns, which
-the template validation then checks like any other file.
+the template validation then checks like any other file. A key the shape does not know, a value of the wrong
+type, or a cell of a column it reads longer than `ingest.max_cell_chars` is a ReshapeError naming it.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ from typing import Any
 import pandas as pd
 import pyarrow as pa
 
+from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.readers import RawTable
 from bakery.ingest.validate import parse_numbers
 
 SHAPES = ("items", "wide")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")  # with fullmatch: `S01\n` is not an id
+# key -> what its value is: a column name or constant (text), or a list of them.
+_TEXT_KEYS = ("shape", "date", "item", "quantity", "price", "amount", "store", "store_id", "date_format")
+_LIST_KEYS = ("exclude", "ignore", "items")
 
 
 class ReshapeError(ValueError):
@@ -48,7 +53,10 @@ def _column(df: pd.DataFrame, spec: dict[str, Any], key: str, required: bool = T
 
 def _dates(df: pd.DataFrame, col: str, fmt: str | None) -> pd.Series:
     text = df[col].astype("string").str.strip()
-    parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    try:
+        parsed = pd.to_datetime(text, format=fmt or "ISO8601", errors="coerce")
+    except (ValueError, TypeError) as exc:
+        raise ReshapeError(f"shape: date_format {fmt!r} cannot read column {col!r}: {exc}") from None
     bad = parsed.isna() & text.notna()
     if bad.any():
         rows = ", ".join(f"row {r} ({text[r]!r})" for r in list(bad[bad].index)[:10])
@@ -62,7 +70,7 @@ def _stores(df: pd.DataFrame, spec: dict[str, Any]) -> pd.Series:
         col = _column(df, spec, "store")
         return df[col].astype("string").str.strip()
     store_id = str(spec.get("store_id") or "")
-    if not _ID.match(store_id):
+    if not _ID.fullmatch(store_id):
         raise ReshapeError("shape: give store_id (a constant store id) or store (the file column holding it)")
     return pd.Series(store_id, index=df.index, dtype="string")
 
@@ -126,11 +134,44 @@ def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def reshape(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
+def _check_spec(spec: dict[str, Any]) -> None:
+    """Every key known and of its type: text, or a list of text (checked before any column is read)."""
+    if not isinstance(spec, dict):
+        raise ReshapeError("shape: give a JSON object such as {\"shape\": \"items\", ...}")
+    for key, value in spec.items():
+        if key in _TEXT_KEYS:
+            if value is not None and not isinstance(value, str):
+                raise ReshapeError(f"shape: {key} must be text (a column name or value), got {value!r:.80}")
+        elif key in _LIST_KEYS:
+            if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+                raise ReshapeError(f"shape: {key} must be a list of column names or values, "
+                                   f"got {value!r:.80}")
+        else:
+            raise ReshapeError(f"shape: unknown key {str(key)!r:.80}; the keys are "
+                               f"{', '.join(_TEXT_KEYS + _LIST_KEYS)}")
+
+
+def _check_cells(df: pd.DataFrame, spec: dict[str, Any], max_chars: int) -> None:
+    """No cell of a column the shape reads longer than max_chars (before a date or number parser sees it)."""
+    if spec.get("shape") == "items":
+        used = [spec[k] for k in ("date", "item", "quantity", "price", "amount", "store") if spec.get(k)]
+    else:
+        used = [c for c in df.columns if c not in set(spec.get("ignore") or [])]
+    for col in dict.fromkeys(c for c in used if c in df.columns):
+        lengths = df[col].map(lambda v: len(v) if isinstance(v, str) else 0)
+        if (lengths > max_chars).any():
+            row = lengths.idxmax()
+            raise ReshapeError(f"row {row}, column {col!r}: a value of {lengths[row]} characters is longer "
+                               f"than the limit of {max_chars} (ingest.max_cell_chars)")
+
+
+def reshape(df: pd.DataFrame, spec: dict[str, Any], limits: IngestLimits | None = None) -> pd.DataFrame:
     """A file's rows (text, index = row number) as daily `sales` rows of text, index 1..n."""
+    _check_spec(spec)
     shape = spec.get("shape")
     if shape not in SHAPES:
         raise ReshapeError(f"shape: 'shape' must be one of {', '.join(SHAPES)}")
+    _check_cells(df, spec, (limits or ingest_limits()).max_cell_chars)
     out = _items(df, spec) if shape == "items" else _wide(df, spec)
     for col in ("quantity_sold", "revenue"):
         if col in out:
@@ -140,9 +181,9 @@ def reshape(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     return out
 
 
-def reshape_raw(raw: RawTable, spec: dict[str, Any]) -> RawTable:
+def reshape_raw(raw: RawTable, spec: dict[str, Any], limits: IngestLimits | None = None) -> RawTable:
     """A file read as text (readers.read_file / read_bytes) reshaped into `sales` rows, numbered 1..n."""
-    df = reshape(raw.frame(), spec)
+    df = reshape(raw.frame(), spec, limits)
     n = len(df)
     data = pa.table({f"c{i}": pa.array([None if v is None else str(v) for v in df[c]], pa.string())
                      for i, c in enumerate(df.columns)})

@@ -12,6 +12,10 @@ thousands separator, so one ',' between digits is a decimal comma (`3,465` is 3.
 decimals; a currency sign or code before or after a number is dropped (`0,90 €`, `$1.20`, `1.20 EUR`);
 enumerated values case-insensitively.
 
+A cell longer than `ingest.max_cell_chars` is refused (rule `too_long:<column>`) before any pattern reads it,
+and a value of an id column (a string column named `*_id`) may not hold a control character (a newline, a
+tab): `S001\n` is not the store `S001`.
+
 Rules across columns: a store's timezone is an IANA zone and its subdivision is an ISO 3166-2 code of its
 country; an event does not end before it starts. Rows of one file with the same natural key and different values are invalid (which
 one is right is the user's call); identical repeats are skipped as duplicates.
@@ -31,6 +35,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import pandas as pd
 
 from bakery.config import ColumnSpec, SourceSpec
+from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.mapping import ColumnMapping, Synonyms, load_synonyms, map_columns
 from bakery.ingest.readers import RawTable
 
@@ -38,9 +43,11 @@ _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
 _THOUSANDS_LIKE = re.compile(r"[+-]?\d{1,3},\d{3}")
 # A price as shops export it: a currency sign or ISO code before or after the number (spaces, no-break ones too).
-_CURRENCY = re.compile(r"^\s*(?:[€$£¥₩]|EUR|USD|GBP|CHF|KRW|JPY)?\s*(.*?)\s*(?:[€$£¥₩]|EUR|USD|GBP|CHF|KRW|JPY)?\s*$")
+CURRENCIES = ("€", "$", "£", "¥", "₩", "EUR", "USD", "GBP", "CHF", "KRW", "JPY")
+_CURRENCY_ENDS = frozenset(c[0] for c in CURRENCIES) | frozenset(c[-1] for c in CURRENCIES)
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})([T ]00:00(:00(\.0+)?)?)?")
 _TIMESTAMP = re.compile(r"\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?)?(Z|[+-]\d{2}(:?\d{2})?)?")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _BOOLEAN = {"true": True, "false": False, "1": True, "0": False, "yes": True, "no": False}
 TYPE_HINT = {
     "date": "a date as YYYY-MM-DD",
@@ -149,6 +156,14 @@ def _obj(values: Any, index: pd.Index) -> pd.Series:
     return pd.Series(list(values), index=index, dtype=object)
 
 
+def _text(v: Any) -> str | None:
+    """A value as text; None for a missing one (None, NaN, pd.NA)."""
+    if isinstance(v, str):
+        return v
+    missing = v is None or v is pd.NA or v is pd.NaT or (isinstance(v, float) and math.isnan(v))
+    return None if missing else str(v)
+
+
 def _cell(v: Any) -> str | None:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return None
@@ -156,14 +171,29 @@ def _cell(v: Any) -> str | None:
     return text or None
 
 
+def strip_currency(text: str) -> str:
+    """The number of a price: spaces and one currency sign or ISO code dropped from each end.
+
+    Plain string operations, linear in the length (a pattern with optional parts around `.*?` took cubic time
+    on `1` + 2,000 spaces + `x`).
+    """
+    t = text.strip()
+    if t and t[0] in _CURRENCY_ENDS:
+        t = next((t[len(c):].lstrip() for c in CURRENCIES if t.startswith(c)), t)
+    if t and t[-1] in _CURRENCY_ENDS:
+        t = next((t[:-len(c)].rstrip() for c in CURRENCIES if t.endswith(c)), t)
+    return t
+
+
 def parse_numbers(items: pd.Series, whole: bool = False) -> list[float | None]:
     """Numbers with '.' or ',' decimals, a currency sign or code allowed; None where a value is absent, not a
-    plain number, or ambiguous.
+    plain number, or ambiguous. Linear in the length of each value.
 
     `d,ddd` may be a thousands group where the column is of whole numbers or also holds '.' decimals:
     refused there rather than read as a decimal comma.
     """
-    t = items.astype("string").str.replace(_CURRENCY, r"\1", regex=True)
+    t = pd.Series([None if v is None else strip_currency(v) for v in map(_text, items)], index=items.index,
+                  dtype="string")
     comma = t.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
     if whole or (t.str.fullmatch(_NUMBER.pattern) & t.str.contains(".", regex=False)).fillna(False).any():
         comma &= ~t.str.fullmatch(_THOUSANDS_LIKE.pattern).fillna(False).astype(bool)
@@ -225,9 +255,27 @@ def _errors(mask: pd.Series, raw: pd.Series, column: str, rule: str, reason: str
             for row in mask[mask].index]
 
 
+def _too_long(raw: pd.Series, column: str, max_chars: int) -> tuple[pd.Series, list[RowError]]:
+    """Cells longer than max_chars, as errors showing their start; the column without them, for the rest."""
+    length = pd.Series([len(v) if isinstance(v, str) else 0 for v in raw], index=raw.index, dtype="int64")
+    long = length > max_chars
+    if not long.any():
+        return raw, []
+    errors = [RowError(int(row), column, f"too_long:{column}",
+                       f"a value of {length[row]} characters is longer than the limit of {max_chars} "
+                       "(ingest.max_cell_chars)", raw[row][:40] + "…")
+              for row in long[long].index]
+    return raw.where(~long, None), errors
+
+
 def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.date) -> tuple[Parsed, list[RowError]]:
     parsed = parse_values(raw, col)
     errs = _errors(parsed.bad, raw, col.name, f"type:{col.name}", f"{{value}} is not {TYPE_HINT.get(col.type)}")
+    if col.type == "string" and col.name.endswith("_id"):
+        control = pd.Series([isinstance(v, str) and _CONTROL.search(v) is not None for v in raw],
+                            index=raw.index, dtype=bool)
+        errs += _errors(control, raw, col.name, f"id:{col.name}",
+                        "{value} holds a control character (a line break, a tab); an id is one line of text")
     present = parsed.values.notna() & ~parsed.bad
     if col.required:
         missing = parsed.values.isna() & ~parsed.bad
@@ -415,12 +463,14 @@ def validate_frame(
     existing_keys: set[tuple] | None = None,
     store_timezones: Mapping[str, str] | None = None,
     on_duplicate: str = "skip",
+    limits: IngestLimits | None = None,
 ) -> ValidationReport:
     """Validate a file's rows against the template of `spec.kind`.
 
     `malformed` (row -> reason) marks rows the reader could not split into fields; `lines` (row -> line)
     adds line numbers to errors; `existing_keys` are the natural keys already stored, as tuples of typed
-    values (dates as date, timestamps as naive UTC datetime); `on_duplicate` is 'skip' or 'overwrite'.
+    values (dates as date, timestamps as naive UTC datetime); `on_duplicate` is 'skip' or 'overwrite';
+    `limits` (default: the conf dir's) caps the length of a cell.
     """
     if on_duplicate not in ("skip", "overwrite"):
         raise ValueError(f"on_duplicate must be 'skip' or 'overwrite', got {on_duplicate!r}")
@@ -434,10 +484,14 @@ def validate_frame(
     errors = [RowError(int(r), None, "malformed_row", f"malformed row: {why}") for r, why in malformed.items()]
     raw = pd.DataFrame({name: df.iloc[:, idx].loc[ok_rows] for name, idx in cm.assigned.items()}, index=ok_rows,
                        dtype=object)
+    max_chars = (limits or ingest_limits()).max_cell_chars
     parsed: dict[str, Parsed] = {}
     for name in cm.assigned:
-        parsed[name], errs = _check_column(raw[name], spec.column(name), spec, today)
-        errors += errs
+        capped, errors_long = _too_long(raw[name], name, max_chars)
+        parsed[name], errs = _check_column(capped, spec.column(name), spec, today)
+        long_rows = {e.row for e in errors_long}
+        errors += errors_long + [e for e in errs if e.row not in long_rows]
+        raw[name] = capped
     errors += _row_rule_errors(spec, parsed, raw, errors)
     valid = ok_rows[~ok_rows.isin({e.row for e in errors})]
     keys = _key_frame(spec, {k: Parsed(p.values.loc[valid], p.text.loc[valid], p.bad.loc[valid])
