@@ -206,7 +206,7 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=None, help="write the CONTRACT backtest report here")
+    parser.add_argument("--out", type=Path, default=None, help="write the backtest report (docs/contract.md) here")
     parser.add_argument("--quick", action="store_true", help="7 series, few cutoffs: a smoke run")
     parser.add_argument("--rows", type=Path, default=None, help="also write the selection and evaluation rows (parquet) here")
     args = parser.parse_args()

@@ -11,6 +11,7 @@ import logging
 import sys
 
 from bakery.entrypoints import job_parser, start_job
+from bakery.ops.lock import run_exclusive
 
 log = logging.getLogger("bakery.jobs.etl")
 
@@ -19,7 +20,10 @@ def main(argv: list[str] | None = None) -> int:
     args = job_parser(__doc__).parse_args(argv)
     settings, lh = start_job(args)
     assert settings.landing_dir.is_dir(), f"no landing zone at {settings.landing_dir}"
+    return run_exclusive(settings, "jobs/etl.py", lambda: _etl(args, settings, lh))
 
+
+def _etl(args, settings, lh) -> int:
     from bakery.etl import run_etl
 
     report = run_etl(lh, settings, as_of=args.as_of)

@@ -12,6 +12,8 @@ import logging
 import sys
 
 from bakery.entrypoints import job_parser, start_job
+from bakery.logs import log_lines
+from bakery.ops.lock import run_exclusive
 
 log = logging.getLogger("bakery.jobs.ingest")
 
@@ -20,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     args = job_parser(__doc__).parse_args(argv)
     settings, lh = start_job(args)
     assert settings.landing_dir.is_dir(), f"no landing zone at {settings.landing_dir}"
+    return run_exclusive(settings, "jobs/ingest.py", lambda: _ingest(settings, lh))
 
+
+def _ingest(settings, lh) -> int:
     from bakery.ingest.bronze import ingest_landing
     from bakery.ops.runs import new_batch_id, track_run
 
@@ -28,7 +33,7 @@ def main(argv: list[str] | None = None) -> int:
         result = ingest_landing(lh, settings, new_batch_id())
         run.details = result.to_dict()
         run.status = "success" if result.ok else "failed"
-    log.info("%s", "\n".join(result.summary_lines()))
+    log_lines(log, result.summary_lines())
     return 0 if result.ok else 1
 
 

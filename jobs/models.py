@@ -14,6 +14,8 @@ import sys
 from datetime import date
 
 from bakery.entrypoints import job_parser, start_job
+from bakery.logs import log_lines
+from bakery.ops.lock import run_exclusive
 
 log = logging.getLogger("bakery.jobs.models")
 
@@ -21,11 +23,14 @@ log = logging.getLogger("bakery.jobs.models")
 def main(argv: list[str] | None = None) -> int:
     args = job_parser(__doc__).parse_args(argv)
     settings, lh = start_job(args)
+    return run_exclusive(settings, "jobs/models.py", lambda: _models(args, settings, lh))
 
+
+def _models(args, settings, lh) -> int:
     from bakery.forecasting.daily import run_model_steps
 
     steps = run_model_steps(lh, settings, args.as_of or date.today())
-    log.info("%s", "\n".join(steps.summary_lines()))
+    log_lines(log, steps.summary_lines())
     return 0 if steps.ok else 1
 
 

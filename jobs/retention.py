@@ -12,6 +12,7 @@ import sys
 from datetime import date
 
 from bakery.entrypoints import job_parser, start_job
+from bakery.ops.lock import run_exclusive
 
 log = logging.getLogger("bakery.jobs.retention")
 
@@ -21,7 +22,10 @@ def main(argv: list[str] | None = None) -> int:
     settings, lh = start_job(args)
     today = args.as_of or date.today()
     assert today <= date.today(), f"--as-of {today} is in the future: retention would delete data still in use"
+    return run_exclusive(settings, "jobs/retention.py", lambda: _retention(today, settings, lh))
 
+
+def _retention(today, settings, lh) -> int:
     from bakery.ops.retention import enforce_retention
 
     report = enforce_retention(lh, settings, today=today)

@@ -14,6 +14,8 @@ import sys
 from datetime import date, timedelta
 
 from bakery.entrypoints import job_parser, start_job
+from bakery.logs import log_lines
+from bakery.ops.lock import run_exclusive
 
 log = logging.getLogger("bakery.jobs.tune")
 
@@ -21,14 +23,17 @@ log = logging.getLogger("bakery.jobs.tune")
 def main(argv: list[str] | None = None) -> int:
     args = job_parser(__doc__).parse_args(argv)
     settings, lh = start_job(args)
+    return run_exclusive(settings, "jobs/tune.py", lambda: _tune(args, settings, lh))
 
+
+def _tune(args, settings, lh) -> int:
     from bakery.forecasting.train import run_train
     from bakery.ops.runs import track_run
 
     with track_run(lh, "tune") as run:
         result = run_train(lh, settings, as_of=(args.as_of or date.today()) - timedelta(days=1), tune=True)
         run.details = result.to_dict()
-    log.info("%s", "\n".join(result.summary_lines()))
+    log_lines(log, result.summary_lines())
     return 0
 
 

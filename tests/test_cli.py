@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
 from bakery.cli import EXIT_USAGE, main
@@ -51,3 +53,50 @@ def test_homes_are_resolved_from_env(monkeypatch, tmp_path):
 
     monkeypatch.setenv("BAKERY_HOME", str(tmp_path / "h"))
     assert load_settings().home == (tmp_path / "h").resolve()
+
+
+# The commands that write the home, as docs/runbooks/operations.md lists them; the others never wait for it.
+WRITERS = {"demo", "import", "ingest", "pipeline", "retention", "train", "forecast", "backtest", "model promote",
+           "model rollback"}
+
+
+def test_the_commands_that_write_the_home_are_the_ones_that_take_its_lock():
+    from bakery.cli import WAIT_FLAG, build_parser
+
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    locked = set()
+    for name, command in sub.choices.items():
+        writes = command.get_default("writes_home")
+        for action in ["list", "promote", "rollback"] if name == "model" else [None]:
+            if writes is not None and writes(argparse.Namespace(action=action)):
+                locked.add(f"{name} {action}" if action else name)
+    assert locked == WRITERS
+    args = parser.parse_args(["pipeline", "--wait"])
+    assert args.wait is WAIT_FLAG  # `--wait` alone: conf lock.wait_flag_seconds
+
+
+def test_a_negative_wait_names_the_parameter(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
+        main(["--home", str(tmp_path), "ingest", "--wait", "-5"])
+    assert exc.value.code == EXIT_USAGE and "--wait" in capsys.readouterr().err
+
+
+def test_model_settings_come_from_the_conf_dir_in_use(monkeypatch, capsys, tmp_path):
+    """An installed wheel has no conf/ beside its code: models.yml is read from BAKERY_CONF_DIR (the jobs'
+    --conf-dir), never from a folder computed from the package's location."""
+    import shutil
+
+    from bakery.config import DEFAULT_CONF_DIR
+
+    conf = tmp_path / "conf"
+    shutil.copytree(DEFAULT_CONF_DIR, conf)
+    models = conf / "models.yml"
+    text = models.read_text(encoding="utf-8")
+    models.write_text(text.replace("max_horizon: 28", "max_horizon: 30", 1), encoding="utf-8")
+    assert "max_horizon: 30" in models.read_text(encoding="utf-8")
+    monkeypatch.setenv("BAKERY_CONF_DIR", str(conf))
+    code = main(["--home", str(tmp_path / "h"), "backtest", "--start", "2026-01-01", "--end", "2026-02-01",
+                 "--horizons", "1,7,35", "--out", str(tmp_path / "r.json")])
+    assert code == EXIT_USAGE
+    assert "at most 30 days" in capsys.readouterr().err

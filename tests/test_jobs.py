@@ -65,3 +65,26 @@ def test_retention_job_records_its_run(spark, tmp_path):
 def test_retention_job_refuses_a_future_date(tmp_path):
     with pytest.raises(AssertionError, match="in the future"):
         load_job("retention").main(["--home", str(tmp_path / "home"), "--as-of", "2999-01-01"])
+
+
+def test_a_job_refuses_to_write_a_home_another_process_is_writing(spark, tmp_path, capsys):
+    from tests.ops.helpers import lock_held_by_another_process
+
+    home = tmp_path / "home"
+    with lock_held_by_another_process(home, tmp_path) as holder:
+        assert load_job("retention").main(["--home", str(home), "--as-of", "2026-11-25"]) == 1
+    err = capsys.readouterr().err
+    assert f"another command is writing the home {home}: pid {holder.pid}" in err and "bakery test-holder" in err
+    assert not (home / "tables").exists()  # no retention run was recorded
+
+
+def test_every_bundle_job_runs_alone():
+    """On Databricks the home is a volume without file locks: one run at a time per job is the guard there."""
+    import yaml
+
+    from bakery.config import REPO_ROOT
+
+    jobs = {}
+    for path in sorted((REPO_ROOT / "jobs" / "resources").glob("*.yml")):
+        jobs.update(yaml.safe_load(path.read_text(encoding="utf-8"))["resources"]["jobs"])
+    assert jobs and {name: job.get("max_concurrent_runs") for name, job in jobs.items()} == dict.fromkeys(jobs, 1)

@@ -6,7 +6,10 @@ import argparse
 import json
 import logging
 import os
+import shlex
 import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -27,6 +30,40 @@ def _date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a date as YYYY-MM-DD, got {text!r}") from None
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"--wait: expected a number of seconds >= 0, got {text!r}")
+    return value
+
+
+WAIT_FLAG = object()  # `--wait` without SECONDS: conf lock.wait_flag_seconds
+
+
+def writer(p: argparse.ArgumentParser, when: Callable[[argparse.Namespace], bool] | None = None) -> None:
+    """Mark a subcommand as writing the home (`when` its arguments say so): it runs under the home's writer
+    lock (bakery.ops.lock), so two of them never run at once, and takes --wait."""
+    p.add_argument("--wait", nargs="?", type=_seconds, const=WAIT_FLAG, default=None, metavar="SECONDS",
+                   help="if another command is writing this home, wait up to SECONDS for it to finish "
+                        "(alone: lock.wait_flag_seconds in conf; default lock.wait_seconds, 0), then exit 1")
+    p.set_defaults(writes_home=when or (lambda _args: True))
+
+
+def _home_lock(args: argparse.Namespace, settings: Settings, argv: list[str]) -> AbstractContextManager:
+    """The home's writer lock for a command that writes the home, else nothing."""
+    if not getattr(args, "writes_home", lambda _args: False)(args):
+        return nullcontext()
+    from bakery.ops.lock import home_lock
+
+    wait = settings.get("lock.wait_flag_seconds", 3600) if args.wait is WAIT_FLAG else args.wait
+    # A command naming a person (gdpr) is recorded without its arguments: the lock file names its holder to others.
+    command = getattr(args, "lock_command", None) or "bakery " + shlex.join(argv)
+    return home_lock(settings, command, wait_seconds=wait)
 
 
 def _spark_and_lakehouse(settings: Settings):
@@ -130,6 +167,36 @@ def cmd_retention(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK
 
 
+def cmd_gdpr(args: argparse.Namespace, settings: Settings) -> int:
+    """`gdpr export` writes what is held about a person to a JSON file; `gdpr erase` erases it (docs/privacy.md)."""
+    from bakery.app.cli_commands import cli_actor
+    from bakery.app.privacy import check_identifier
+    from bakery.ops.gdpr import erase_person, export_person
+
+    try:
+        check_identifier(args.user, "--user")
+        for other in args.also:
+            check_identifier(other, "--also")
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if args.gdpr_command == "export" and not Path(args.out).parent.is_dir():
+        raise UsageError(f"--out {args.out}: no such directory")
+    lh = _spark_and_lakehouse(settings)
+    if args.gdpr_command == "export":
+        doc = export_person(lh, settings, args.user, args.also, Path(args.out), cli_actor())
+        found = {k: v for k, v in doc["found"].items() if v}
+        if not found:
+            sys.stderr.write(f"bakery: warning: nothing is held about {args.user!r} (no account, no records); "
+                             f"wrote an empty export to {args.out}\n")
+        else:
+            places = ", ".join(f"{k} {v}" for k, v in found.items())
+            sys.stdout.write(f"exported what is held about {args.user} to {args.out}: {places}\n")
+        return EXIT_OK
+    report = erase_person(lh, settings, args.user, args.also, cli_actor())
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    return EXIT_OK
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bakery", description="Bakery sales-forecasting lakehouse.")
     parser.add_argument("--home", default=None,
@@ -143,6 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dataset", choices=DATASETS, default=DATASETS[0],
                    help="six-bakeries: generated Spanish chain; bakery-chain: the real ddop German chain (35 x 3)")
     p.set_defaults(func=cmd_demo)
+    writer(p)
 
     p = sub.add_parser("generate", help="write the six-bakery demo data set as landing files")
     p.add_argument("--out", required=True)
@@ -163,13 +231,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--on-duplicate", choices=["skip", "overwrite"], default="skip")
     p.add_argument("--max-error-rate", type=float, default=0.0)
     p.set_defaults(func=cmd_import)
+    writer(p)
 
     p = sub.add_parser("ingest", help="landing -> bronze -> silver -> gold, incremental")
     p.set_defaults(func=cmd_ingest)
+    writer(p)
 
     p = sub.add_parser("pipeline", help="the daily job")
     p.add_argument("--as-of", type=_date)
     p.set_defaults(func=cmd_pipeline)
+    writer(p)
 
     p = sub.add_parser("status", help="tables, row counts, latest data, last runs")
     p.add_argument("--json", action="store_true")
@@ -178,6 +249,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("retention", help="enforce the per-layer retention (deletes by date + VACUUM)")
     p.add_argument("--today", type=_date, help="reference date (default: today)")
     p.set_defaults(func=cmd_retention)
+    writer(p)
+
+    p = sub.add_parser("gdpr", help="export or erase what is held about a person (docs/privacy.md)")
+    gsub = p.add_subparsers(dest="gdpr_command", required=True)
+    for name, text in (("export", "write everything held about a person to a JSON file"),
+                       ("erase", "erase a person everywhere, Delta history included; audited under a pseudonym")):
+        g = gsub.add_parser(name, help=text)
+        g.add_argument("--user", required=True, help="the person's user name (on Databricks, their e-mail)")
+        g.add_argument("--also", action="append", default=[], metavar="IDENTIFIER",
+                       help="another identifier of the same person (an e-mail address, a cashier or loyalty id) "
+                            "looked for in the same places; repeat for more")
+        if name == "export":
+            g.add_argument("--out", required=True, metavar="FILE.json")
+        g.set_defaults(func=cmd_gdpr, lock_command=f"bakery gdpr {name}")
+        writer(g)
 
     from bakery.app.cli_commands import add_app_parsers
     from bakery.forecasting.cli_commands import add_forecasting_parsers
@@ -188,6 +274,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one command. Commands that write the home (see `writer`) hold its writer lock; a second one on the
+    same home exits 1 naming the holder, after --wait seconds if given."""
+    from bakery.ops.lock import LockHeld
+
+    argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
@@ -196,7 +287,11 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(str(exc))
     setup_logging(logging.DEBUG if args.verbose else logging.INFO, log_dir=settings.logs_dir)
     try:
-        return int(args.func(args, settings))
+        with _home_lock(args, settings, argv):
+            return int(args.func(args, settings))
+    except LockHeld as exc:
+        sys.stderr.write(f"bakery: error: {exc}; run it again once that has finished, or use --wait\n")
+        return EXIT_FAILURE
     except UsageError as exc:
         sys.stderr.write(f"bakery: error: {exc}\n")
         return EXIT_USAGE

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from bakery.config import Settings
+from bakery.logs import log_lines
 from bakery.reports import JobReport
 
 log = logging.getLogger(__name__)
@@ -39,7 +40,7 @@ def _generate_once(settings: Settings, start: date, end: date) -> list[Path]:
         return []
     summary = generate_demo(settings.landing_dir, stores=params["stores"], products=params["products"],
                             start=start, end=end, seed=params["seed"])
-    log.info("generated demo data:\n%s", summary.render())
+    log_lines(log, ["generated demo data:", *summary.render().splitlines()])
     marker.write_text(json.dumps(params))
     return list(summary.late_files)
 

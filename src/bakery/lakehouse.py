@@ -10,6 +10,7 @@ import logging
 import operator
 import re
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +21,7 @@ from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
 from bakery.config import Settings
+from bakery.spark import delta_retention_check_off
 
 log = logging.getLogger(__name__)
 
@@ -298,15 +300,21 @@ class Lakehouse:
         if self.exists(layer, name):
             self.delta_table(layer, name).delete(condition)
 
-    def vacuum(self, layer: str, name: str, retention_hours: float, lite: bool = False) -> None:
+    def vacuum(self, layer: str, name: str, retention_hours: float, lite: bool = False,
+               purge: bool = False) -> None:
         """Delete files unreferenced for retention_hours. LITE finds them in the Delta log instead of listing
-        storage (much faster); it raises DELTA_CANNOT_VACUUM_LITE when the log no longer covers them."""
+        storage (much faster); it raises DELTA_CANNOT_VACUUM_LITE when the log no longer covers them.
+
+        Delta refuses a retention_hours below the table's delta.deletedFileRetentionDuration (7 days by
+        default). purge=True is for a deliberate erase of history: that check is off for this call only."""
         if not self.exists(layer, name):
             return
-        if lite:
-            self.spark.sql(f"VACUUM {self.identifier(layer, name)} LITE RETAIN {float(retention_hours)} HOURS")
-        else:
-            self.delta_table(layer, name).vacuum(retention_hours)
+        with delta_retention_check_off(self.spark) if purge else nullcontext():
+            if lite:
+                hours = float(retention_hours)
+                self.spark.sql(f"VACUUM {self.identifier(layer, name)} LITE RETAIN {hours} HOURS")
+            else:
+                self.delta_table(layer, name).vacuum(retention_hours)
 
     def comment(self, layer: str, name: str, table_comment: str | None, column_comments: dict[str, str]) -> None:
         """Write table and column comments (the data dictionary lives in the tables themselves).

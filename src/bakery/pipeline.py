@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from bakery.config import Settings
 from bakery.etl import run_etl
@@ -24,10 +24,11 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
 
     as_of = as_of or date.today()
     with track_run(lh, "pipeline") as run:
+        started = datetime.now(UTC)  # retrain requests made from here on may bring data this ETL misses
         report = run_etl(lh, settings, as_of=as_of)
         report.job = "pipeline"
         t0 = time.perf_counter()
-        steps = run_model_steps(lh, settings, as_of)
+        steps = run_model_steps(lh, settings, as_of, requested_before=started)
         report.add("models", steps, time.perf_counter() - t0)
         # An old history (the models work from its last day) is kept as of that day too: measured from the run
         # date, the first run would delete all of it. `bakery retention` applies the policy from today.

@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from importlib.metadata import version
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from bakery.config import REPO_ROOT, Settings
 log = logging.getLogger(__name__)
 
 SCALA_BINARY = "2.13"
+DELTA_RETENTION_CHECK = "spark.databricks.delta.retentionDurationCheck.enabled"
 
 
 def on_databricks() -> bool:
@@ -46,6 +49,21 @@ def _java_options(settings: Settings, local_dir: Path) -> list[str]:
     if log4j.is_file():
         options.append(f'"-Dlog4j2.configurationFile={log4j}"')
     return options
+
+
+@contextmanager
+def delta_retention_check_off(spark: SparkSession) -> Iterator[None]:
+    """Delta's VACUUM retention safety check off for the block only. Everywhere else it stays on, so that
+    no VACUUM deletes files younger than a table's retention; a deliberate erase of history needs it off."""
+    before = spark.conf.get(DELTA_RETENTION_CHECK, None)
+    spark.conf.set(DELTA_RETENTION_CHECK, "false")
+    try:
+        yield
+    finally:
+        if before is None:
+            spark.conf.unset(DELTA_RETENTION_CHECK)
+        else:
+            spark.conf.set(DELTA_RETENTION_CHECK, before)
 
 
 def get_spark(settings: Settings) -> SparkSession:

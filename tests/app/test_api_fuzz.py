@@ -1,6 +1,10 @@
-"""Property-based fuzzing of the HTTP API against its OpenAPI document (schemathesis), on a real server."""
+"""Property-based fuzzing of the HTTP API against its OpenAPI document (schemathesis), on a real server.
+
+BAKERY_API_FUZZ_EXAMPLES sets the examples per operation (30 here; bench/fuzz_api.py runs many more)."""
 
 from __future__ import annotations
+
+import os
 
 import pytest
 import requests
@@ -23,16 +27,25 @@ def bearer(live) -> dict[str, str]:
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
+@pytest.fixture(scope="module")
+def revocable(live) -> dict[str, str]:
+    """POST /auth/revoke ends every token of its caller: it gets another user's, not the one the rest use."""
+    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": "mgr", "password": PASSWORDS["mgr"]},
+                      timeout=10)
+    return {"Authorization": f"Bearer {r.json()['access_token']}"}
+
+
 schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=30, deadline=None, suppress_health_check=list(HealthCheck))
-def test_api_matches_its_openapi_document(case, bearer):
+@settings(max_examples=int(os.environ.get("BAKERY_API_FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=list(HealthCheck))
+def test_api_matches_its_openapi_document(case, bearer, revocable):
     """Every response has a documented status, content type and body shape; no 5xx; bad input is refused.
 
     An upload whose content fails validation is a documented 422 even when the request itself is well-formed,
     so `positive_data_acceptance` does not apply to POST /uploads (random bytes are not a sales file).
     """
     excluded = [positive_data_acceptance] if case.path == "/api/v1/uploads" else []
-    case.call_and_validate(headers=bearer, excluded_checks=excluded)
+    headers = revocable if case.path == "/api/v1/auth/revoke" else bearer
+    case.call_and_validate(headers=headers, excluded_checks=excluded)

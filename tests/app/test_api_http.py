@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import http.client
 import io
 import re
 
@@ -9,7 +10,7 @@ import pytest
 import requests
 
 from bakery.app import audit
-from tests.app.conftest import PASSWORDS
+from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
 
 
 def token(live, user: str) -> str:
@@ -115,8 +116,8 @@ def test_sales_actuals(live):
 def test_openapi_document_lists_every_route(live):
     spec = get(live, "/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/api/v1/auth/token", "/api/v1/health", "/api/v1/stores", "/api/v1/forecasts",
-                                  "/api/v1/sales", "/api/v1/uploads", "/api/v1/openapi.json"}
+    assert set(spec["paths"]) == {"/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/health", "/api/v1/stores",
+                                  "/api/v1/forecasts", "/api/v1/sales", "/api/v1/uploads", "/api/v1/openapi.json"}
     rules = {r.rule for r in live.app.server.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert rules == set(spec["paths"])
 
@@ -184,3 +185,46 @@ def test_manager_cannot_download_templates(live):
     s.post(f"{live.url}/login", data={"username": "mgr", "password": PASSWORDS["mgr"], "csrf_token": csrf}, timeout=10)
     assert s.get(f"{live.url}/download/template/sales.csv", timeout=10).status_code == 403
     assert s.get(f"{live.url}/download/batch/upl-20260101T000000-abcdef/bad_rows.csv", timeout=10).status_code == 403
+
+
+def test_ids_must_match_whole_and_unknown_names_are_echoed_short(live):
+    tok = token(live, "ana")
+    for path in ("/api/v1/forecasts", "/api/v1/sales"):
+        for name, value in (("store_id", "S01\n"), ("product_id", "P001\n")):
+            r = get(live, path, tok, **{name: value})
+            assert r.status_code == 422 and r.json()["error"]["parameter"] == name, (path, name, r.text)
+    name = 'x"\\\n</script><b>' + "y" * 5000
+    r = requests.get(f"{live.url}/api/v1/stores", params={name: "1"}, headers={"Authorization": f"Bearer {tok}"},
+                     timeout=30)
+    error = r.json()["error"]
+    assert r.status_code == 422 and error["parameter"] == name[:40] + "…"
+    assert error["message"].startswith(name[:40] + "…: unknown query parameter") and len(error["message"]) < 120
+    assert "y" * 41 not in r.text
+
+
+@pytest.mark.parametrize("path", ["/_dash-component-suites/dash/../../x.js", "/_dash-component-suites/nope/x.js",
+                                  "/_dash-component-suites/dash/deps/nope.js"])
+def test_unknown_dash_bundles_are_a_plain_404_for_anyone(live, path):
+    host, port = live.url.removeprefix("http://").split(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=30)
+    conn.request("GET", path)  # sent as is: no client-side removal of "../"
+    resp = conn.getresponse()
+    body = resp.read().decode()
+    conn.close()
+    assert resp.status == 404 and "Traceback" not in body and "registered" not in body
+
+
+def test_an_unexpected_error_is_a_plain_500_and_is_logged(tmp_path, caplog):
+    settings = make_home(tmp_path)
+    srv = LiveServer(build_app(settings), settings)
+    srv.thread.start()
+    try:
+        for part in (settings.tables_dir / "gold" / "daily_sales").glob("*.parquet"):
+            part.unlink()  # a table whose data files are gone: reading it fails on the server
+        r = get(srv, "/api/v1/sales", token(srv, "ana"), store_id="S01")
+        assert r.status_code == 500 and r.json() == {"error": {"status": 500, "message": "internal error (logged)"}}
+        assert "Traceback" not in r.text
+        assert any(rec.exc_info and "/api/v1/sales" in rec.getMessage() for rec in caplog.records)
+    finally:
+        srv.server.shutdown()
+        srv.thread.join(timeout=5)

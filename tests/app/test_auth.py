@@ -32,7 +32,8 @@ def db(tmp_path):
 
 @pytest.fixture
 def authn(db, settings):
-    conf = load_app_config(settings, {"auth": {"max_failed_logins": 3, "ip_attempts_per_minute": 1000}})
+    conf = load_app_config(settings, {"auth": {"throttle": {"failures_before_backoff": 3,
+                                                            "ip_attempts_per_minute": 1000}}})
     create_user(db, "mgr", "manager", "S01,S02", "manager-pass-1", actor="test")
     return Authenticator(db, conf)
 
@@ -56,24 +57,29 @@ def test_login_ok_and_failed_are_audited(authn, db):
     assert all("nope" not in str(r["detail"]) for r in audit.query(db)[0])
 
 
-def test_lockout_after_repeated_failures_even_with_the_right_password(authn, db):
+def test_backoff_after_repeated_failures_holds_one_client_not_the_account(authn, db):
     for _ in range(3):
         with pytest.raises(LoginRefused):
             authn.login("mgr", "bad", "10.0.0.1")
     with pytest.raises(LoginRefused) as exc:
         authn.login("mgr", "manager-pass-1", "10.0.0.1")
-    assert exc.value.reason == "locked" and exc.value.retry_after > 0
-    # unknown users lock the same way, so a lockout reveals nothing about who exists
+    assert exc.value.reason == "locked" and 0 < exc.value.retry_after <= 30
+    # the guesser's waits do not lock the user out from their own address
+    assert authn.login("mgr", "manager-pass-1", "10.0.0.2").username == "mgr"
+    # unknown users wait the same way, so a refusal reveals nothing about who exists
     for _ in range(3):
         with pytest.raises(LoginRefused):
             authn.login("ghost", "bad", "10.0.0.1")
     with pytest.raises(LoginRefused) as exc:
         authn.login("ghost", "bad", "10.0.0.1")
     assert exc.value.reason == "locked"
+    # an admin clears the waits
+    assert authn.unlock("mgr") == 1
+    assert authn.login("mgr", "manager-pass-1", "10.0.0.1").username == "mgr"
 
 
 def test_ip_throttle(db, settings):
-    conf = load_app_config(settings, {"auth": {"ip_attempts_per_minute": 2}})
+    conf = load_app_config(settings, {"auth": {"throttle": {"ip_attempts_per_minute": 2}}})
     a = Authenticator(db, conf)
     for _ in range(2):
         with pytest.raises(LoginRefused):

@@ -136,6 +136,28 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     assert "quantity_sold" in d.find_element(By.ID, "uploads-errors").text
 
 
+def test_a_product_named_in_markdown_is_shown_as_plain_text(browser, tmp_path):
+    """The name stays literal for every manager: no link to follow, no image fetched from another host."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    from tests.app.test_render_text import EVIL, rename
+
+    settings = make_home(tmp_path)
+    rename(settings, "products", "product_id", "P001", EVIL)
+    srv = LiveServer(build_app(settings, warm=True), settings)
+    srv.thread.start()
+    try:
+        d = browser()
+        _login(d, srv, "mgr")
+        WebDriverWait(d, 30).until(lambda drv: EVIL in drv.find_element(By.ID, "forecast-rows").text)
+        assert d.find_elements(By.CSS_SELECTOR, "#forecast-rows a, #forecast-rows img") == []
+        assert d.find_elements(By.CSS_SELECTOR, "img[src*='9999'], a[href*='example.org']") == []
+    finally:
+        srv.server.shutdown()
+        srv.thread.join(timeout=5)
+
+
 def test_admin_pages_and_language_switch(server, browser, shots):
     from selenium.webdriver.common.by import By
 

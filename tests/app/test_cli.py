@@ -9,6 +9,8 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 import requests
@@ -74,37 +76,86 @@ def test_users_set_and_list(settings, monkeypatch):
     assert "ana\tmanager\tS09\tdisabled" in out
 
 
+def _analyst_ana(settings, monkeypatch):
+    """Account `ana` (password long-enough-1) made through the CLI, and an Authenticator over its database."""
+    from bakery.app.auth import Authenticator
+
+    run(settings, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], "long-enough-1\n",
+        monkeypatch)
+    conf = load_app_config(settings)
+    return Authenticator(Database(conf.database_url), conf)
+
+
+def test_users_unlock_clears_failed_login_waits(settings, monkeypatch):
+    from bakery.app.auth import LoginRefused
+
+    auth = _analyst_ana(settings, monkeypatch)
+    for _ in range(6):
+        with pytest.raises(LoginRefused):
+            auth.login("ana", "wrong", "203.0.113.5")
+    with pytest.raises(LoginRefused, match="locked"):
+        auth.login("ana", "long-enough-1", "203.0.113.5")
+    code, out, _ = run(settings, ["users", "unlock", "ana"], "", monkeypatch)
+    assert code == 0 and "1 failed-login wait(s) cleared" in out
+    assert auth.login("ana", "long-enough-1", "203.0.113.5").username == "ana"
+    code, out, _ = run(settings, ["users", "unlock", "ghost"], "", monkeypatch)  # any name, known or not
+    assert code == 0 and "0 failed-login wait(s)" in out
+
+
+def test_users_revoke_tokens(settings, monkeypatch):
+    auth = _analyst_ana(settings, monkeypatch)
+    tokens = [auth.issue_token(auth.login("ana", "long-enough-1", "127.0.0.1"))[0] for _ in range(2)]
+    code, out, _ = run(settings, ["users", "revoke-tokens", "ana"], "", monkeypatch)
+    assert code == 0 and "revoked 2 API token(s) of ana" in out
+    assert [auth.token_principal(t) for t in tokens] == [None, None]
+    code, _, err = run(settings, ["users", "revoke-tokens", "nobody"], "", monkeypatch)
+    assert code == 2 and "no such user" in err
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def test_bakery_app_serves_until_stopped(app_settings):
-    """`bakery app` (cmd_app under gunicorn) answers health and login, and stops on SIGTERM."""
+_SERVE = ("import sys, argparse; from bakery.config import load_settings; "
+          "from bakery.app.cli_commands import add_app_parsers; p = argparse.ArgumentParser(); "
+          "add_app_parsers(p.add_subparsers(dest='c')); a = p.parse_args(['app', '--port', sys.argv[2]]); "
+          "sys.exit(a.func(a, load_settings(home=sys.argv[1])))")
+
+
+@contextmanager
+def bakery_app(home) -> Iterator[str]:
+    """`bakery app` (cmd_app under gunicorn, as conf/app.yml sets it up) in a subprocess; yields its URL once
+    it answers, and stops it with SIGTERM."""
     port = _free_port()
-    code = ("import sys; from bakery.config import load_settings; from bakery.app.cli_commands import add_app_parsers;"
-            "import argparse; p=argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
-            f"a=p.parse_args(['app','--port','{port}']); sys.exit(a.func(a, load_settings(home=sys.argv[1])))")
     env = {**os.environ, "BAKERY_SECRET_KEY": "test-secret-key-not-for-production"}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(app_settings.home)], env=env,
+    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(home), str(port)], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
         while True:
             try:
-                r = requests.get(f"http://127.0.0.1:{port}/api/v1/health", timeout=15)
+                requests.get(f"{url}/api/v1/health", timeout=15)
                 break
             except requests.ConnectionError:
                 assert proc.poll() is None and time.time() < deadline, proc.stdout.read().decode()[-2000:]
                 time.sleep(0.3)
-        assert r.status_code == 200 and r.json()["data"]["latest_forecast_as_of"] == "2026-04-30"
-        login = requests.get(f"http://127.0.0.1:{port}/login", timeout=5)
-        assert login.status_code == 200 and 'name="csrf_token"' in login.text
-        assert requests.get(f"http://127.0.0.1:{port}/", allow_redirects=False, timeout=5).status_code == 302
+        yield url
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_bakery_app_serves_until_stopped(app_settings):
+    """`bakery app` (cmd_app under gunicorn) answers health and login, and stops on SIGTERM."""
+    with bakery_app(app_settings.home) as url:
+        r = requests.get(f"{url}/api/v1/health", timeout=15)
+        assert r.status_code == 200 and r.json()["data"]["latest_forecast_as_of"] == "2026-04-30"
+        login = requests.get(f"{url}/login", timeout=5)
+        assert login.status_code == 200 and 'name="csrf_token"' in login.text
+        assert requests.get(f"{url}/", allow_redirects=False, timeout=5).status_code == 302
 
 
 def test_demo_users_are_created_once(settings):

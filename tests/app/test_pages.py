@@ -6,6 +6,7 @@ import csv
 import json
 
 import pytest
+from plotly.io.json import to_json_plotly
 
 from bakery.app import audit
 from bakery.app.accounts import list_users
@@ -16,6 +17,11 @@ from bakery.app.sample import write_sample_tables
 from bakery.app.serving import LocalDeltaReader, ServingData
 
 FC_OUT = [("forecast-graph", "figure"), ("forecast-table", "children"), ("forecast-summary", "children")]
+
+
+def _json(component) -> str:
+    """A page part as the browser receives it (components or prebuilt JSON alike), as readable JSON text."""
+    return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False)
 
 
 def _fc_inputs(store, view="tomorrow", product="P001"):
@@ -240,10 +246,10 @@ def test_a_launching_product_shows_in_the_week_with_a_new_product_note_and_its_o
     ctx = build_context(settings)
     p = Principal("ana", "analyst", frozenset())
     _, tomorrow, _ = forecast_page.forecast_view(ctx, p, "en", "S01", "tomorrow", None)
-    assert "Pan de espelta" not in json.dumps(tomorrow.to_plotly_json(), default=str)
+    assert "Pan de espelta" not in _json(tomorrow)
     for view in ("week", "month"):
         _, table, _ = forecast_page.forecast_view(ctx, p, "en", "S01", view, None)
-        text = json.dumps(table.to_plotly_json(), default=str)
+        text = _json(table)
         assert "Pan de espelta" in text and f"New product, on sale from {launch:%d/%m}" in text, view
     fig, _, _ = forecast_page.forecast_view(ctx, p, "es", "S01", "week", "PNEW")
     names = [tr["name"] for tr in fig["data"]]

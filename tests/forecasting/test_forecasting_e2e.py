@@ -1,5 +1,5 @@
 """Forecasting end to end on a real lakehouse: Spark training, the MLflow registry, gold forecasts,
-the promotion gate, rollback, crash safety and the backtest report (CONTRACT)."""
+the promotion gate, rollback, crash safety and the backtest report (docs/contract.md)."""
 
 from __future__ import annotations
 

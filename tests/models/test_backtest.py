@@ -1,5 +1,5 @@
 """Backtests: only data <= cutoff is used, only observed target days count, weather past the
-lookahead is climatology, and the report has the CONTRACT shape."""
+lookahead is climatology, and the report has the shape of docs/contract.md."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Seasonal naive exactly per CONTRACT, and the weekday-profile fallback."""
+"""Seasonal naive exactly per docs/contract.md, and the weekday-profile fallback."""
 
 from __future__ import annotations
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import shutil
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import unquote, urlparse
@@ -99,9 +100,12 @@ def test_deletes_exactly_the_old_rows_then_a_rerun_does_nothing(aged):
 def test_vacuum_removes_the_deleted_rows_files_once(spark, tmp_path):
     from bakery.lakehouse import Lakehouse
 
-    lh = Lakehouse(spark, tiny_settings(tmp_path / "home", vacuum_hours=0))
+    # A home that promises no time travel, on a table whose Delta retention says the same.
+    lh = Lakehouse(spark, tiny_settings(tmp_path / "home", vacuum_hours=0, time_travel_hours=0))
     write(lh, "gold", "daily_sales", [("old", date(2020, 1, 1))], "id string, date date")
     write(lh, "gold", "daily_sales", [("new", date(2026, 1, 1))], "id string, date date")
+    spark.sql(f"ALTER TABLE {lh.identifier('gold', 'daily_sales')} "
+              "SET TBLPROPERTIES ('delta.deletedFileRetentionDuration' = 'interval 0 hours')")
     from pyspark.sql import functions as F
 
     old_file = lh.read("gold", "daily_sales").filter("id = 'old'").select(F.input_file_name()).first()[0]
@@ -139,3 +143,60 @@ def test_horizons_and_leap_days(tmp_path):
     assert horizons(tiny_settings(tmp_path), TODAY) == {"raw": date(2021, 11, 25), "processed": date(2023, 11, 25)}
     with pytest.raises(ValueError, match="retention.processed_years"):
         horizons(tiny_settings(tmp_path, processed_years="3y"), TODAY)
+
+
+def _deleted_file(lh, layer: str, name: str, row_id: str) -> Path:
+    """Delete the row `row_id` and return the path of the data file that held it (unreferenced now)."""
+    from pyspark.sql import functions as F
+
+    file = lh.read(layer, name).filter(f"id = '{row_id}'").select(F.input_file_name()).first()[0]
+    lh.delete(layer, name, f"id = '{row_id}'")
+    return Path(unquote(urlparse(file).path))
+
+
+def test_vacuum_below_the_tables_retention_is_refused_unless_purging(spark, tmp_path):
+    """Delta's retention safety check is on: only a deliberate purge (an erase) vacuums younger files."""
+    from bakery.lakehouse import Lakehouse
+    from bakery.spark import DELTA_RETENTION_CHECK
+
+    lh = Lakehouse(spark, tiny_settings(tmp_path / "home"))
+    write(lh, "gold", "daily_sales", [("old", date(2020, 1, 1))], "id string, date date")
+    write(lh, "gold", "daily_sales", [("new", date(2026, 1, 1))], "id string, date date")
+    old = _deleted_file(lh, "gold", "daily_sales", "old")
+
+    for lite in (True, False):
+        with pytest.raises(Exception, match="retentionDurationCheck"):
+            lh.vacuum("gold", "daily_sales", 0, lite=lite)
+    assert old.is_file()  # still there: the versions before the delete can be restored
+
+    lh.vacuum("gold", "daily_sales", 0, lite=True, purge=True)
+    assert not old.exists()
+    assert spark.conf.get(DELTA_RETENTION_CHECK, "true") == "true"  # on again after the purge
+    _deleted_file(lh, "gold", "daily_sales", "new")
+    with pytest.raises(Exception, match="retentionDurationCheck"):
+        lh.vacuum("gold", "daily_sales", 0, lite=True)
+
+
+def test_a_vacuum_horizon_below_the_time_travel_window_is_refused(tmp_path):
+    with pytest.raises(ValueError, match=r"retention.vacuum_hours is 24: the minimum is 168.*time_travel_hours"):
+        tiny_settings(tmp_path, vacuum_hours=24)
+    with pytest.raises(ValueError, match="retention.time_travel_hours must be a number of hours >= 0"):
+        tiny_settings(tmp_path, time_travel_hours="7d")
+    assert tiny_settings(tmp_path, vacuum_hours=200).get("retention.vacuum_hours") == 200
+
+
+def test_bakery_retention_refuses_a_short_vacuum_horizon_before_touching_anything(tmp_path, monkeypatch, capsys):
+    from bakery.cli import EXIT_USAGE, main
+    from bakery.config import DEFAULT_CONF_DIR
+
+    conf = tmp_path / "conf"
+    shutil.copytree(DEFAULT_CONF_DIR, conf)
+    base = (conf / "base.yml").read_text(encoding="utf-8")
+    (conf / "base.yml").write_text(base.replace("vacuum_hours: 168", "vacuum_hours: 1"), encoding="utf-8")
+    monkeypatch.setenv("BAKERY_CONF_DIR", str(conf))
+    with pytest.raises(SystemExit) as exc:
+        main(["--home", str(tmp_path / "home"), "retention"])
+    assert exc.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "retention.vacuum_hours is 1: the minimum is 168" in err and "time_travel_hours" in err
+    assert not (tmp_path / "home").exists()

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from bakery.app import audit
-from bakery.app.auth import hash_password
+from bakery.app.auth import hash_password, revoke_user_tokens
 from bakery.app.db import ROLES, Database, User
 
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._@+-]{0,199}$")
@@ -32,7 +32,7 @@ class Account:
 
 def normalize_username(name: str) -> str:
     name = (name or "").strip().lower()
-    if not _NAME.match(name):
+    if not _NAME.fullmatch(name):
         raise AccountError(f"NAME {name!r}: use 1-200 letters, digits or . _ @ + - (starting with a letter or digit)")
     return name
 
@@ -45,7 +45,7 @@ def parse_stores(stores: str | Iterable[str] | None) -> list[str]:
         s = str(raw).strip()
         if not s:
             continue
-        if not _STORE.match(s):
+        if not _STORE.fullmatch(s):
             raise AccountError(f"--stores: {s!r} is not a valid store id")
         if s not in out:
             out.append(s)
@@ -96,7 +96,8 @@ def create_user(db: Database, username: str, role: str, stores: str | Iterable[s
 def update_user(db: Database, username: str, *, actor: str, role: str | None = None,
                 stores: str | Iterable[str] | None = None, active: bool | None = None,
                 password: str | None = None, min_password_length: int = 10) -> Account:
-    """Change role, stores, active flag or password; any change ends the user's open sessions."""
+    """Change role, stores, active flag or password; any change ends the user's open sessions and revokes
+    their API tokens (a token must not outlive the password or the scope it was granted under)."""
     with db.session() as s:
         user = s.scalar(select(User).where(User.username == normalize_username(username)))
         if user is None:
@@ -117,6 +118,7 @@ def update_user(db: Database, username: str, *, actor: str, role: str | None = N
             user.active = active
         after = {"role": user.role, "stores": user.store_list, "active": user.active}
         user.session_nonce = secrets.token_hex(16)
+        revoked = revoke_user_tokens(s, user.id)
         account = _account(user)
     changes = {k: [before[k], after[k]] for k in before if before[k] != after[k]}
     if changes.get("role") or changes.get("stores"):
@@ -125,6 +127,9 @@ def update_user(db: Database, username: str, *, actor: str, role: str | None = N
         audit.record(db, actor, "user.enabled" if account.active else "user.disabled", account.username)
     if password is not None:
         audit.record(db, actor, "user.password_changed", account.username)
+    if revoked:
+        reason = "password changed" if password is not None else "account changed"
+        audit.record(db, actor, "token.revoked", account.username, count=revoked, reason=reason)
     return account
 
 

@@ -13,8 +13,10 @@ from urllib.parse import parse_qs
 import dash
 import flask
 from dash import Input, Output, dcc, html
+from dash.exceptions import DependencyException
+from werkzeug.exceptions import InternalServerError
 
-from bakery.app import audit
+from bakery.app import audit, uploads
 from bakery.app.appconf import AppConfig, load_app_config
 from bakery.app.auth import STAFF, Authenticator, Principal, configure_hasher, load_secret_key
 from bakery.app.context import AppContext
@@ -22,7 +24,7 @@ from bakery.app.db import Database
 from bakery.app.i18n import t
 from bakery.app.pages import Page, all_pages
 from bakery.app.server import api, downloads, security, web
-from bakery.app.server.security import client_ip, csrf_token, current_lang, current_principal
+from bakery.app.server.security import api_error, client_ip, csrf_token, current_lang, current_principal
 from bakery.app.serving import ServingData, make_serving
 from bakery.app.settings_store import SettingsStore
 from bakery.config import Settings
@@ -87,6 +89,19 @@ def _navbar(ctx: AppContext, principal: Principal, lang: str, pages: list[Page],
     ], className="navbar")
 
 
+def install_error_pages(server: flask.Flask) -> None:
+    """No answer carries a traceback: an unknown Dash bundle path (`/_dash-component-suites/...`) is a plain
+    404, and any unexpected error a plain 500 (JSON under /api/ and /_dash). Flask logs the exception with
+    its traceback (`log_exception`) before the handler runs."""
+    def _plain(status: int, message: str) -> flask.Response:
+        if flask.request.path.startswith(("/api/", "/_dash-update-component")):
+            return api_error(status, message)
+        return flask.Response(f"{message}\n", status=status, mimetype="text/plain")
+
+    server.register_error_handler(DependencyException, lambda _exc: _plain(404, "not found"))
+    server.register_error_handler(InternalServerError, lambda _exc: _plain(500, "internal error (logged)"))
+
+
 def _shell() -> Any:
     return html.Div([dcc.Location(id="url", refresh=False), html.Div(id="app-nav"),
                      html.Main(id="app-page", className="page")], className="app")
@@ -108,6 +123,8 @@ def create_app(settings: Settings, conf: AppConfig | None = None, host: str = "1
     web.install(server, ctx)
     api.install(server, ctx)
     downloads.install(server, ctx)
+    install_error_pages(server)
+    uploads.settle(ctx)  # an upload a crash interrupted is finished or undone
 
     app = dash.Dash("bakery.app", server=server, assets_folder=str(ASSETS), title="Bakery",
                     suppress_callback_exceptions=True, update_title=None, compress=False,
@@ -135,6 +152,7 @@ def create_app(settings: Settings, conf: AppConfig | None = None, host: str = "1
 
     for page in pages:
         page.register(app, ctx)
+    security.allow_inline_scripts(ctx, app.csp_hashes())  # Dash's renderer start-up line, in the CSP
     if warm:
         threading.Thread(target=warm_caches, args=(ctx,), name="serving-warm", daemon=True).start()
     return app

@@ -1,26 +1,26 @@
-"""Authentication and authorization: argon2 passwords, login throttling and lockout, API tokens, store scope."""
+"""Authentication and authorization: argon2 passwords, throttled logins, revocable API tokens, store scope."""
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import logging
 import os
 import secrets
-import threading
-import time
-from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import Forbidden
 
 from bakery.app import audit
 from bakery.app.appconf import AppConfig
-from bakery.app.db import ROLES, ApiToken, Database, LoginAttempt, User, utcnow
+from bakery.app.db import ROLES, ApiToken, Database, User, utcnow
+from bakery.app.login_throttle import IP, LoginThrottle
 
 log = logging.getLogger(__name__)
 
@@ -104,87 +104,86 @@ class LoginRefused(Exception):
         self.retry_after = retry_after
 
 
-class _IpThrottle:
-    """At most N login attempts per client address per minute (in memory, per process)."""
+def name_pseudonym(key: bytes, username: str) -> str:
+    """How a name that is not an account is kept in the audit log and the throttle: `unknown:` and 12 hex
+    digits of a keyed hash. People type passwords into the user name field; a keyed hash cannot be reversed by
+    trying a dictionary."""
+    return "unknown:" + hmac.new(key, username.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self._hits: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
 
-    def hit(self, ip: str) -> int:
-        """Record an attempt; return 0, or the seconds to wait when over the limit."""
-        now = time.monotonic()
-        with self._lock:
-            hits = self._hits.setdefault(ip, deque())
-            while hits and now - hits[0] > 60:
-                hits.popleft()
-            if len(hits) >= self.per_minute:
-                return int(60 - (now - hits[0])) + 1
-            hits.append(now)
+def revoke_tokens(db: Database, user: int | str, reason: str, *, actor: str | None = None,
+                  ip: str | None = None) -> int:
+    """Revoke every live API token of a user (by id or name); audited as `token.revoked` with the reason.
+    Returns how many were revoked."""
+    with db.session() as s:
+        by_name = select(User).where(User.username == user)
+        row = s.get(User, user) if isinstance(user, int) else s.scalar(by_name)
+        if row is None:
             return 0
+        username, count = row.username, revoke_user_tokens(s, row.id)
+    if count:
+        audit.record(db, actor or username, "token.revoked", username, ip=ip, count=count, reason=reason)
+    return count
+
+
+def revoke_user_tokens(s: Session, user_id: int) -> int:
+    """Inside a caller's unit of work: mark the user's unrevoked, unexpired tokens revoked."""
+    result = s.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False),
+                                              ApiToken.expires_at > utcnow()).values(revoked=True))
+    return result.rowcount or 0
 
 
 class Authenticator:
-    """Password logins with lockout, session validation and API tokens over the app database."""
+    """Password logins with throttling, session validation and API tokens over the app database."""
 
     def __init__(self, db: Database, conf: AppConfig) -> None:
         self.db = db
-        self.max_failures = int(conf.get("auth.max_failed_logins", 5))
-        self.lockout = timedelta(minutes=float(conf.get("auth.lockout_minutes", 15)))
+        self.conf = conf
         self.token_ttl = timedelta(minutes=float(conf.get("auth.token_minutes", 60)))
         self.session_ttl = timedelta(hours=float(conf.get("auth.session_hours", 8)))
-        self._throttle = _IpThrottle(int(conf.get("auth.ip_attempts_per_minute", 30)))
+        self.throttle = LoginThrottle(db, conf)
+        self._name_key: bytes | None = None
 
     # ---- logins -------------------------------------------------------------------------------
     def login(self, username: str, password: str, ip: str | None = None, channel: str = "web") -> Principal:
-        """The principal for correct credentials, else LoginRefused; every outcome is audited."""
+        """The principal for correct credentials, else LoginRefused. Every verified attempt is audited; of the
+        attempts refused during one wait only the first is (the throttle counts the rest)."""
         username = (username or "").strip()[:200]
-        wait = self._throttle.hit(ip or "-")
-        if wait:
-            audit.record(self.db, username or "-", "login.throttled", success=False, ip=ip, channel=channel)
-            raise LoginRefused("throttled", wait)
         with self.db.session() as s:
-            attempt = s.get(LoginAttempt, username) or LoginAttempt(username=username, failures=0)
-            now = utcnow()
-            if attempt.locked_until and attempt.locked_until > now:
-                s.add(attempt)
-                locked_for = int((attempt.locked_until - now).total_seconds()) + 1
-                ok = False
-            else:
-                locked_for = 0
-                user = s.scalar(select(User).where(User.username == username))
-                ok = verify_password(user.password_hash if user else None, password) and bool(user and user.active)
-        if locked_for:
-            audit.record(self.db, username or "-", "login.locked", success=False, ip=ip, channel=channel)
-            raise LoginRefused("locked", locked_for)
+            user = s.scalar(select(User).where(User.username == username)) if username else None
+        subject = username if user is not None else self.pseudonym(username)
+        verdict = self.throttle.reserve(subject, ip, account=user is not None)
+        if not verdict.allowed:
+            reason = "throttled" if verdict.scope == IP else "locked"
+            if verdict.first_refusal:
+                audit.record(self.db, subject, f"login.{reason}", success=False, ip=ip, channel=channel,
+                             scope=verdict.scope, retry_after=verdict.retry_after)
+            raise LoginRefused(reason, verdict.retry_after)
+        ok = verify_password(user.password_hash if user else None, password) and bool(user and user.active)
         if not ok:
-            self._failed(username)
-            audit.record(self.db, username or "-", "login.failed", success=False, ip=ip, channel=channel)
+            audit.record(self.db, subject, "login.failed", success=False, ip=ip, channel=channel)
             raise LoginRefused("invalid")
-        self._succeeded(username, password)
+        self.throttle.release(subject, ip, verdict)
+        self._rehash_if_needed(user.id, password)
         audit.record(self.db, username, "login.ok", ip=ip, channel=channel)
         return principal_for(user)
 
-    def _failed(self, username: str) -> None:
-        with self.db.session() as s:
-            attempt = s.get(LoginAttempt, username) or LoginAttempt(username=username, failures=0)
-            now = utcnow()
-            if attempt.last_failure_at and now - attempt.last_failure_at > self.lockout:
-                attempt.failures = 0
-            attempt.failures = (attempt.failures or 0) + 1
-            attempt.last_failure_at = now
-            if attempt.failures >= self.max_failures:
-                attempt.locked_until = now + self.lockout
-                attempt.failures = 0
-            s.add(attempt)
+    def pseudonym(self, username: str) -> str:
+        """The `unknown:` form of a name that is not an account (keyed with a key derived from the app's)."""
+        if self._name_key is None:
+            secret = load_secret_key(self.conf)
+            self._name_key = hmac.new(secret, b"bakery login names", hashlib.sha256).digest()
+        return name_pseudonym(self._name_key, username)
 
-    def _succeeded(self, username: str, password: str) -> None:
+    def unlock(self, username: str) -> int:
+        """Clear a user name's failed-login waits from every client (`bakery users unlock NAME`)."""
+        name = (username or "").strip()
+        subject = name if self.db.user(name) is not None else self.pseudonym(name)
+        return self.throttle.unlock(subject)
+
+    def _rehash_if_needed(self, user_id: int, password: str) -> None:
         with self.db.session() as s:
-            attempt = s.get(LoginAttempt, username)
-            if attempt is not None:
-                s.delete(attempt)
-            user = s.scalar(select(User).where(User.username == username))
+            user = s.get(User, user_id)
             if user is not None and user.password_hash and _hasher.check_needs_rehash(user.password_hash):
                 user.password_hash = _hasher.hash(password)
 
@@ -202,12 +201,14 @@ class Authenticator:
             user = s.get(User, user_id)
             return user.session_nonce if user else ""
 
-    def end_sessions(self, user_id: int) -> None:
-        """Log a user out everywhere: sessions carrying the old nonce are refused from now on."""
+    def end_sessions(self, user_id: int, reason: str = "logout", ip: str | None = None) -> None:
+        """Log a user out everywhere: sessions carrying the old nonce are refused from now on, and the user's
+        API tokens are revoked (a token is not tied to one browser session)."""
         with self.db.session() as s:
             user = s.get(User, user_id)
             if user is not None:
                 user.session_nonce = secrets.token_hex(16)
+        revoke_tokens(self.db, user_id, reason, ip=ip)
 
     def header_principal(self, identity: str | None) -> Principal | None:
         """Databricks Apps: the platform has authenticated the user; the role comes from our table."""

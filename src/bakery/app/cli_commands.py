@@ -20,7 +20,8 @@ def _usage(message: str) -> int:
     return EXIT_USAGE
 
 
-def _cli_actor() -> str:
+def cli_actor() -> str:
+    """Who runs a command, for the audit log: `cli:` and the OS user."""
     try:
         return f"cli:{getpass.getuser()}"
     except (KeyError, OSError):
@@ -63,7 +64,7 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         return _usage(str(exc))
     db, conf = _database(settings)
     try:
-        account = create_user(db, args.name, args.role, args.stores, password, actor=_cli_actor(),
+        account = create_user(db, args.name, args.role, args.stores, password, actor=cli_actor(),
                               min_password_length=int(conf.get("auth.min_password_length", 10)))
     except AccountError as exc:
         if "already exists" in str(exc):
@@ -103,7 +104,7 @@ def cmd_users_set(args: argparse.Namespace, settings: Settings) -> int:
     db, conf = _database(settings)
     try:
         active = None if args.enable is None else args.enable
-        account = update_user(db, args.name, actor=_cli_actor(), role=args.role, stores=args.stores,
+        account = update_user(db, args.name, actor=cli_actor(), role=args.role, stores=args.stores,
                               active=active, password=password,
                               min_password_length=int(conf.get("auth.min_password_length", 10)))
     except AccountError as exc:
@@ -112,6 +113,36 @@ def cmd_users_set(args: argparse.Namespace, settings: Settings) -> int:
         db.dispose()
     sys.stdout.write(f"updated user {account.username} ({account.role}, {','.join(account.stores) or 'all stores'}, "
                      f"{'active' if account.active else 'disabled'})\n")
+    return EXIT_OK
+
+
+def cmd_users_unlock(args: argparse.Namespace, settings: Settings) -> int:
+    """Clear a user name's failed-login waits from every address (audited)."""
+    from bakery.app import audit
+    from bakery.app.auth import Authenticator
+
+    db, conf = _database(settings)
+    try:
+        cleared = Authenticator(db, conf).unlock(args.name)
+        audit.record(db, cli_actor(), "user.unlocked", args.name[:200], cleared=cleared)
+    finally:
+        db.dispose()
+    sys.stdout.write(f"unlocked {args.name}: {cleared} failed-login wait(s) cleared\n")
+    return EXIT_OK
+
+
+def cmd_users_revoke_tokens(args: argparse.Namespace, settings: Settings) -> int:
+    """Revoke every API token of a user; exit 2 when there is no such user."""
+    from bakery.app.auth import revoke_tokens
+
+    db, _ = _database(settings)
+    try:
+        if db.user(args.name) is None:
+            return _usage(f"NAME {args.name!r}: no such user")
+        count = revoke_tokens(db, args.name, "revoked from the command line", actor=cli_actor())
+    finally:
+        db.dispose()
+    sys.stdout.write(f"revoked {count} API token(s) of {args.name}\n")
     return EXIT_OK
 
 
@@ -190,4 +221,12 @@ def add_app_parsers(subparsers: argparse._SubParsersAction) -> None:
     state.add_argument("--disable", dest="enable", action="store_const", const=False)
     p.add_argument("--password-stdin", action="store_true")
     p.set_defaults(func=cmd_users_set)
+
+    p = usub.add_parser("unlock", help="clear an account's failed-login waits from every address")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_unlock)
+
+    p = usub.add_parser("revoke-tokens", help="revoke every API token of an account")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_users_revoke_tokens)
 

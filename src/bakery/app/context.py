@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import ipaddress
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from bakery.app.appconf import AppConfig
 from bakery.app.auth import Authenticator
@@ -21,6 +23,23 @@ class AppContext:
     serving: ServingData
     options: SettingsStore
     secure_cookies: bool = True
+    # CSP hashes of the inline scripts the Dash index page carries (set once the Dash app is built).
+    script_hashes: tuple[str, ...] = field(default_factory=tuple)
+
+    @cached_property
+    def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """server.trusted_proxies as networks; a bad entry is an error naming it."""
+        raw = self.conf.get("server.trusted_proxies", []) or []
+        if isinstance(raw, str):
+            raw = [raw]
+        nets = []
+        for i, entry in enumerate(raw):
+            try:
+                nets.append(ipaddress.ip_network(str(entry).strip(), strict=False))
+            except ValueError:
+                raise ValueError(f"server.trusted_proxies[{i}]: {entry!r} is not an IP address or a CIDR "
+                                 "network") from None
+        return tuple(nets)
 
     @property
     def databricks_identity(self) -> bool:

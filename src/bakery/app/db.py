@@ -3,16 +3,32 @@
 from __future__ import annotations
 
 import json
+import logging
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, create_engine, event, select
+from sqlalchemy import (
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    create_engine,
+    event,
+    select,
+    text,
+)
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+log = logging.getLogger(__name__)
 
 ROLES = ("manager", "analyst", "admin")
 
@@ -61,13 +77,22 @@ class User(Base):
 
 
 class LoginAttempt(Base):
-    """Failed-login counter per user name (existing or not, so a lockout reveals nothing)."""
+    """A login throttle counter: per client address (scope `ip`), per user name and client (`user_ip`), or
+    per user name from anywhere (`user`). Names that are not accounts are kept as `unknown:<hash>`. Times are
+    epoch seconds, so the throttle's arithmetic stays in one locked transaction; a row is deleted once
+    `expires_at` has passed."""
 
     __tablename__ = "login_attempts"
-    username: Mapped[str] = mapped_column(String(200), primary_key=True)
-    failures: Mapped[int] = mapped_column(Integer, default=0)
-    last_failure_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    scope: Mapped[str] = mapped_column(String(8), primary_key=True)
+    subject: Mapped[str] = mapped_column(String(200), primary_key=True)
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)  # "" for the per-name scope
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # since window_start, successes excluded
+    window_start: Mapped[float] = mapped_column(Float, default=0.0)
+    blocked_until: Mapped[float] = mapped_column(Float, default=0.0)
+    delay: Mapped[float] = mapped_column(Float, default=0.0)  # the next wait once over the limit
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # refusals during the current block
+    known_until: Mapped[float] = mapped_column(Float, default=0.0)  # user_ip: a recent successful login
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class ApiToken(Base):
@@ -147,6 +172,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.close()
 
 
+def _private_sqlite_file(path: Path) -> None:
+    """Create the database file owner-only (0600) and tighten an older one: it holds password and token
+    hashes. SQLite gives its -wal and -shm files the mode of the database file; older ones are tightened too."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+    for f in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        try:
+            if f.exists() and f.stat().st_mode & 0o077:
+                f.chmod(0o600)
+        except PermissionError:  # another account's file: say so, and let SQLite decide whether it can open it
+            log.warning("%s is readable by others and not ours to change: chmod 600 it", f)
+
+
 class Database:
     """An engine plus a session factory; migrates the schema to the newest revision on first use."""
 
@@ -154,9 +192,9 @@ class Database:
         self.url = url
         kwargs: dict[str, Any] = {"future": True, "pool_pre_ping": True}
         if url.startswith("sqlite"):
-            path = url.split("///", 1)[-1]
-            if path and path != ":memory:":
-                Path(path).parent.mkdir(parents=True, exist_ok=True)
+            path = url.split("///", 1)[1].split("?", 1)[0] if "///" in url else ""
+            if path and path != ":memory:" and not path.startswith("file:"):
+                _private_sqlite_file(Path(path))
             kwargs["connect_args"] = {"check_same_thread": False, "timeout": 10}
         self.engine: Engine = create_engine(url, **kwargs)
         if url.startswith("sqlite"):
@@ -179,6 +217,19 @@ class Database:
             raise
         finally:
             s.close()
+
+    @contextmanager
+    def serialized(self, table: str) -> Iterator[Session]:
+        """A unit of work that holds the write lock from its first statement, so a read-check-write on `table`
+        is atomic across threads and worker processes (SQLite: BEGIN IMMEDIATE; PostgreSQL: a table lock that
+        only writers of `table` wait for)."""
+        with self.session() as s:
+            conn = s.connection()
+            if self.engine.dialect.name == "sqlite":
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            elif self.engine.dialect.name == "postgresql":
+                conn.execute(text(f'LOCK TABLE "{table}" IN SHARE ROW EXCLUSIVE MODE'))
+            yield s
 
     def user(self, username: str) -> User | None:
         with self.session() as s:

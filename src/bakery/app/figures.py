@@ -30,6 +30,12 @@ def _vals(s: pd.Series, digits: int = 2) -> list[float | None]:
     return [None if v != v else v for v in values]
 
 
+def plain(value: object) -> str:
+    """A data value as literal chart text: Plotly reads `<a href>`, `<b>` and entities in trace names and tick
+    labels, so `&`, `<` and `>` are written as entities (shown as themselves)."""
+    return str(value).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def _dates(s: pd.Series) -> list[str]:
     return pd.to_datetime(s).dt.strftime("%Y-%m-%d").tolist()
 
@@ -96,7 +102,7 @@ def metrics_figure(metrics: pd.DataFrame, metric: str, lang: str, baseline: str 
     for i, model in enumerate(models):
         rows = glob[glob["model"] == model].sort_values("horizon")
         color = COLORS["baseline"] if model == baseline else _PALETTE[i % len(_PALETTE)]
-        name = f"{model} ({t('met.baseline', lang)})" if model == baseline else model
+        name = f"{plain(model)} ({t('met.baseline', lang)})" if model == baseline else plain(model)
         data.append({"type": "bar", "name": name, "x": [f"D+{h}" for h in rows["horizon"]],
                      "y": _vals(rows[metric], 3), "marker": {"color": color}})
     return {"data": data, "layout": _layout(300, barmode="group", hovermode="closest")}
@@ -111,7 +117,8 @@ def store_metric_figure(metrics: pd.DataFrame, metric: str, horizon: int, lang: 
     data = []
     for i, model in enumerate(sorted(per["model"].unique())):
         rows = per[per["model"] == model].set_index("store_id").reindex(order)
-        data.append({"type": "bar", "name": model, "x": order, "y": _vals(rows[metric], 3),
+        data.append({"type": "bar", "name": plain(model), "x": [plain(s) for s in order],
+                     "y": _vals(rows[metric], 3),
                      "marker": {"color": COLORS["baseline"] if model == "seasonal_naive" else _PALETTE[i % 7]}})
     return {"data": data, "layout": _layout(300, barmode="group", hovermode="closest")}
 
@@ -128,7 +135,7 @@ def models_figure(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> dict[
         g = g.sort_values("date")
         version = g["model_version"].iloc[0]
         data.append({"type": "scatter", "x": _dates(g["date"]), "y": _vals(g["yhat"], 2), "mode": "lines",
-                     "name": f"{t('mod.role.' + str(role), lang)} · v{version}",
+                     "name": f"{t('mod.role.' + str(role), lang)} · v{plain(version)}",
                      "line": {"color": COLORS.get(str(role), "#6a1b9a"), "dash": "solid" if role == "champion" else "dash"}})
     return {"data": data, "layout": _layout()}
 
@@ -139,7 +146,8 @@ def drivers_figure(drivers: pd.DataFrame, lang: str) -> dict[str, Any]:
         return empty_figure(t("common.no_forecasts", lang))
     d = drivers.sort_values("mean_abs")
     colors = [COLORS["ok"] if m >= 0 else COLORS["bad"] for m in d["mean"]]
-    return {"data": [{"type": "bar", "orientation": "h", "y": d["label"].tolist(), "x": _vals(d["mean_abs"], 3),
+    return {"data": [{"type": "bar", "orientation": "h", "y": [plain(x) for x in d["label"]],
+                      "x": _vals(d["mean_abs"], 3),
                       "marker": {"color": colors}, "customdata": _vals(d["mean"], 3),
                       "hovertemplate": "%{y}: %{x} (" + t("drv.mean", lang) + " %{customdata})<extra></extra>"}],
             "layout": _layout(max(220, 28 * len(d) + 60), hovermode="closest", margin={"l": 150, "r": 12, "t": 10,
@@ -152,7 +160,7 @@ def runs_figure(runs: pd.DataFrame, lang: str) -> dict[str, Any]:
         return empty_figure(t("common.no_data", lang))
     data = []
     for i, (job, g) in enumerate(runs.sort_values("started").groupby("job")):
-        data.append({"type": "scatter", "mode": "lines+markers", "name": str(job),
+        data.append({"type": "scatter", "mode": "lines+markers", "name": plain(job),
                      "x": [str(s) for s in g["started"]], "y": _vals(g["seconds"], 1),
                      "line": {"color": _PALETTE[i % len(_PALETTE)]},
                      "marker": {"color": [COLORS["bad"] if s != "success" else _PALETTE[i % len(_PALETTE)]

@@ -270,6 +270,8 @@ TEXTS: dict[str, tuple[str, str]] = {
     "up.shape_apply": ("Aplicar forma", "Apply shape"),
     "up.file_ok": ("Archivo «{name}» leído: {rows} filas.", "File '{name}' read: {rows} rows."),
     "up.file_rejected": ("Archivo rechazado: {reason}", "File rejected: {reason}"),
+    "up.not_loaded": ("No se ha cargado nada: {reason}", "Nothing was loaded: {reason}"),
+    "up.not_deleted": ("No se ha borrado nada: {reason}", "Nothing was deleted: {reason}"),
     "up.template_col": ("Columna de la plantilla", "Template column"),
     "up.file_col": ("Columna del archivo", "File column"),
     "up.unmapped": ("(ninguna)", "(none)"),

@@ -70,7 +70,7 @@ class TableReader(Protocol):
 
 def _check_filters(filters: Sequence[Filter]) -> None:
     for col, op, _ in filters:
-        if op not in _OPS or not re.match(r"^[A-Za-z_][A-Za-z0-9_]*$", col):
+        if op not in _OPS or not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", col):
             raise ValueError(f"bad filter {col!r} {op!r}")
 
 

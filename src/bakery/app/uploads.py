@@ -1,30 +1,40 @@
-"""The upload module (design section 8): staging, auto-mapping, preview, dry-run validation, commit as a batch,
+"""The upload module: staging, auto-mapping, preview, dry-run validation, commit as a batch,
 soft delete / replace, retraining flag. Validation and landing are bakery.ingest's, shared with `bakery import`.
 
-Flow: a file is staged under <home>/app/staging/<token>/ (owner recorded); reading, mapping and preview use the
-ingest readers and `map_columns`; "validate" runs `validate_raw` with the stored keys (nothing written but a
-bad-rows CSV in staging); "load" runs `import_file`, which validates again and lands the good rows as
-landing/<kind>/import_*.parquet only when the error rate is within the threshold. Every accepted upload is a
-batch: a row in the app database, a copy of the original under <home>/app/uploads/<batch_id>/, and an event
-in ops.upload_batches (batch_id, source_file, status). From the next ETL run on, silver leaves out the rows
-of deleted or replaced batches and takes out those it already holds (bakery.silver.retired). A replacement
-is a new batch; rows stored from the batch it replaces do not count as duplicates when it is loaded.
+Flow: a file is staged under <home>/app/staging/<token>/ as `upload.<ext>` whatever the user called it (the
+name is metadata in meta.json, so no upload can pose as meta.json or bad_rows.csv); reading, mapping and
+preview use the ingest readers and `map_columns`; "validate" runs `validate_raw` with the stored keys
+(nothing written but a bad-rows CSV in staging); "load" runs `import_file`, which validates again and lands
+the good rows as landing/<kind>/import_*.parquet only when the error rate is within the threshold. Every
+accepted upload is a batch: a row in the app database, a copy of the original under
+<home>/app/uploads/<batch_id>/, and an event in ops.upload_batches (batch_id, source_file, status). From the
+next ETL run on, silver leaves out the rows of deleted or replaced batches and takes out those it already
+holds (bakery.silver.retired). A replacement is a new batch of the same kind as the accepted batch it
+replaces; rows stored from that batch do not count as duplicates when it is loaded.
+
+A batch is recorded and landed, or neither: the rows land under a hidden name the pipeline skips, the batch
+is written to the app database and then to ops.upload_batches (the database change is undone if the log
+cannot be written), and only then is the file renamed into place. A deletion is written the same way and
+reported as done only once both records hold. `settle` finishes what a crash interrupted: a held file whose
+batch is recorded goes into place, one without a record is removed, and ops.upload_batches catches up with
+the database (only for what is older than uploads.settle_after_seconds; younger is a commit in progress).
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import logging
+import os
 import re
 import secrets
 import shutil
 import threading
 import time
-import zipfile
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -35,11 +45,13 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from bakery.app import audit
-from bakery.app.auth import Principal
+from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
 from bakery.app.retrain import request_retrain
+from bakery.faults import fault_point
 from bakery.ingest.landing import landing_relpath
+from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes
 from bakery.ingest.reshape import ReshapeError, reshape_raw
 
@@ -52,10 +64,21 @@ BATCH_LOG_SCHEMA = pa.schema([
     ("replaces", pa.string()), ("changed_at", pa.timestamp("us", tz="UTC"))])
 ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet")
 STAGING_MAX_AGE = 24 * 3600
+STAGED_STEM = "upload"      # the user's file in staging is upload<.ext>; its own name is only metadata
+RETIRED = ("deleted", "replaced")
 
 
 class UploadTooLarge(Exception):
     """The file is larger than uploads.max_bytes (HTTP 413)."""
+
+
+class RecordFailed(Exception):
+    """A batch's record (app database or ops.upload_batches) could not be written; nothing was changed.
+    `recorded`: the app database change could not be taken back either (settle() completes it later)."""
+
+    def __init__(self, message: str, recorded: bool = False) -> None:
+        super().__init__(message)
+        self.recorded = recorded
 
 
 @dataclass
@@ -92,27 +115,19 @@ def read_limited(stream: IO[bytes], max_bytes: int) -> bytes:
     return buf.getvalue()
 
 
-def check_archive(data: bytes, max_uncompressed: int, max_members: int = 2000) -> None:
-    """Refuse an XLSX (a zip) whose members would inflate beyond the limit: a zip bomb posing as a workbook."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as zf:
-            infos = zf.infolist()
-    except zipfile.BadZipFile:
-        raise FileRejected("file:unreadable", "not an XLSX workbook (the zip container is damaged)") from None
-    if len(infos) > max_members:
-        raise FileRejected("file:zip_bomb", f"the workbook has {len(infos)} parts; refusing to open it")
-    total = sum(i.file_size for i in infos)
-    packed = max(1, sum(i.compress_size for i in infos))
-    if total > max_uncompressed or (total > 50 * 2**20 and total / packed > 100):
-        raise FileRejected("file:zip_bomb", f"the workbook would expand to {total // 2**20} MiB "
-                                            f"(limit {max_uncompressed // 2**20} MiB); refusing to open it")
+def upload_limits(ctx: AppContext) -> IngestLimits:
+    """The ingest limits (rows, decoded bytes, zip members: checked before a file is decoded), tightened by the
+    app's own uploads.max_rows and uploads.max_uncompressed_bytes."""
+    limits = ingest_limits(ctx.settings)
+    return replace(limits, max_rows=min(limits.max_rows, int(ctx.conf.get("uploads.max_rows", limits.max_rows))),
+                   max_decoded_bytes=min(limits.max_decoded_bytes,
+                                         int(ctx.conf.get("uploads.max_uncompressed_bytes", limits.max_decoded_bytes))))
 
 
-def safe_filename(name: str) -> str:
-    base = Path(name.replace("\\", "/")).name
-    stem = re.sub(r"[^A-Za-z0-9_. -]+", "_", Path(base).stem).strip(" ._")[:80] or "upload"
-    suffix = Path(base).suffix.lower()
-    return stem + suffix
+def staged_name(original: str) -> str:
+    """The fixed name a file is staged under: upload<.ext> for an accepted suffix, else plain `upload`."""
+    suffix = Path(original.replace("\\", "/")).suffix.lower()
+    return STAGED_STEM + (suffix if suffix in ACCEPTED_SUFFIXES else "")
 
 
 def _check_suffix(name: str) -> None:
@@ -146,11 +161,10 @@ def stage(ctx: AppContext, principal: Principal, kind: str, filename: str, data:
     token = secrets.token_urlsafe(16)
     folder = root / token
     folder.mkdir(parents=True)
-    name = safe_filename(filename)
-    path = folder / name
-    path.write_bytes(data)
     meta = {"kind": kind, "original_name": filename[:300], "owner": principal.username,
             "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    path = folder / staged_name(meta["original_name"])
+    path.write_bytes(data)
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
     return Staged(token, kind, meta["original_name"], path, len(data), meta["sha256"], principal.username)
 
@@ -162,11 +176,13 @@ def load_staged(ctx: AppContext, principal: Principal, token: str | None) -> Sta
     folder = staging_root(ctx) / token
     try:
         meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
+        owner, path = meta["owner"], folder / staged_name(meta["original_name"])
+    except (FileNotFoundError, json.JSONDecodeError, KeyError, TypeError):
         raise Forbidden("unknown or expired upload") from None
-    if meta["owner"] != principal.username:
+    if owner != principal.username:
         raise Forbidden("this upload belongs to another user")
-    path = next(p for p in folder.iterdir() if p.name not in ("meta.json", "bad_rows.csv", "reshaped.csv"))
+    if not path.is_file():
+        raise Forbidden("unknown or expired upload")
     return Staged(token, meta["kind"], meta["original_name"], path, meta["size"], meta["sha256"], meta["owner"])
 
 
@@ -182,14 +198,7 @@ def parse(ctx: AppContext, staged: Staged, shape: dict[str, Any] | None = None) 
         if key in _parsed:
             return _parsed[key]
     _check_suffix(staged.original_name)
-    data = staged.path.read_bytes()
-    fmt = file_format(staged.path)
-    if fmt == "xlsx" and data.startswith(b"PK"):
-        check_archive(data, int(ctx.conf.get("uploads.max_uncompressed_bytes", 256 * 2**20)))
-    raw = read_bytes(data, fmt, exact=True)
-    max_rows = int(ctx.conf.get("uploads.max_rows", 1_000_000))
-    if raw.num_rows > max_rows:
-        raise FileRejected("file:too_many_rows", f"{raw.num_rows} rows; the limit is {max_rows}")
+    raw = read_bytes(staged.path.read_bytes(), file_format(staged.path), exact=True, limits=upload_limits(ctx))
     if shape:
         raw = reshape_raw(raw, shape)
     with _parsed_lock:
@@ -216,14 +225,16 @@ def preview(raw: RawTable, mapping: dict[str, str], columns: list[str], n: int) 
 def validate(ctx: AppContext, staged: Staged, raw: RawTable, mapping: dict[str, Any] | None, on_duplicate: str,
              replaces: str | None = None):
     """A dry run of the import validation (same function, same stored keys as commit, so the rows of the
-    batch it would replace are not duplicates); writes only the bad-rows CSV."""
+    batch it would replace are not duplicates); writes only the bad-rows CSV. ValueError names `replaces`
+    when it is no accepted batch of the same kind."""
     from bakery.ingest.importer import _write_bad_rows, store_timezones, stored_keys
     from bakery.ingest.mapping import load_synonyms
     from bakery.ingest.validate import validate_raw
 
     spec = ctx.settings.source(staged.kind)
+    replaced = check_replaces(ctx, staged.kind, replaces)
     report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(ctx.settings),
-                          existing_keys=stored_keys(ctx.settings, spec, _landing_files(ctx, replaces)),
+                          existing_keys=stored_keys(ctx.settings, spec, _landing_files(replaced)),
                           store_timezones=store_timezones(ctx.settings), on_duplicate=on_duplicate)
     reasons = report.row_reasons()
     bad = staged.path.parent / "bad_rows.csv"
@@ -244,25 +255,122 @@ def _new_batch_id() -> str:
     return "upl-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
 
 
-def _log_batch(ctx: AppContext, b: UploadBatch, source_file: str | None) -> None:
-    """An event row in ops.upload_batches (latest row per batch_id = its status), for the pipeline."""
-    row = pd.DataFrame([{"batch_id": b.batch_id, "kind": b.kind, "source_file": source_file,
-                         "original_name": b.original_name, "file_hash": b.file_hash, "uploaded_by": b.uploaded_by,
-                         "status": b.status, "rows_loaded": int(b.rows_loaded), "replaces": b.replaces,
-                         "changed_at": pd.Timestamp(datetime.now(UTC))}])
+def _log_batches(ctx: AppContext, batches: list[UploadBatch]) -> None:
+    """Events in ops.upload_batches (latest row per batch_id = its status), for the pipeline: one append, so a
+    replacement and the batch it retires are logged together. RecordFailed when it cannot be written."""
+    now = pd.Timestamp(datetime.now(UTC))
+    rows = pd.DataFrame([{"batch_id": b.batch_id, "kind": b.kind, "source_file": b.path,
+                          "original_name": b.original_name, "file_hash": b.file_hash,
+                          "uploaded_by": b.uploaded_by, "status": b.status,
+                          "rows_loaded": int(b.rows_loaded or 0), "replaces": b.replaces,
+                          "changed_at": now} for b in batches])
     try:
-        ctx.serving.append(BATCH_LOG, row, BATCH_LOG_SCHEMA)
-    except Exception:  # the database row is the record; the log is for the pipeline and is retried on change
-        log.exception("could not append to ops.upload_batches for %s", b.batch_id)
+        ctx.serving.append(BATCH_LOG, rows, BATCH_LOG_SCHEMA)
+    except Exception as exc:
+        log.exception("could not append to ops.upload_batches for %s", ", ".join(b.batch_id for b in batches))
+        raise RecordFailed("the upload log (ops.upload_batches) could not be written; nothing was changed, "
+                           "try again later") from exc
 
 
-def _landing_files(ctx: AppContext, batch_id: str | None) -> list[str]:
-    """The landing file of an accepted batch: a replacement's rows for its keys are not stored duplicates."""
-    if not batch_id:
-        return []
+def check_replaces(ctx: AppContext, kind: str, replaces: Any) -> UploadBatch | None:
+    """The batch an upload of `kind` replaces: an accepted batch of the same kind (ValueError naming
+    `replaces` otherwise), checked before anything is written."""
+    if replaces is None or replaces == "":
+        return None
+    if not isinstance(replaces, str) or len(replaces) > 64:
+        raise ValueError("replaces: expected the id of an accepted batch")
     with ctx.db.session() as s:
-        b = s.get(UploadBatch, batch_id)
-        return [b.path] if b is not None and b.status == "accepted" and b.path else []
+        return _replaceable(s.get(UploadBatch, replaces), kind, replaces)
+
+
+def _replaceable(b: UploadBatch | None, kind: str, batch_id: str) -> UploadBatch:
+    if b is None or b.status != "accepted":
+        raise ValueError(f"replaces: {batch_id!r} is not an accepted batch (unknown, deleted or already "
+                         "replaced)")
+    if b.kind != kind:
+        raise ValueError(f"replaces: batch {batch_id} holds {b.kind} data; a {kind} upload can replace only "
+                         f"a {kind} batch")
+    return b
+
+
+def _landing_files(batch: UploadBatch | None) -> list[str]:
+    """The landing file of the batch being replaced: its rows for the same keys are not stored duplicates."""
+    return [batch.path] if batch is not None and batch.path else []
+
+
+@dataclass(frozen=True)
+class _Retirement:
+    """A batch to mark deleted or replaced; a replacement's kind must be the retired batch's."""
+
+    batch_id: str
+    status: str
+    by: str
+    kind: str | None = None
+    replaced_by: str | None = None
+
+
+def _set_status(b: UploadBatch, status: str, by: str | None = None, replaced_by: str | None = None) -> None:
+    retired = status in RETIRED
+    b.status, b.replaced_by = status, replaced_by
+    b.deleted_at, b.deleted_by = (datetime.now(UTC), by) if retired else (None, None)
+
+
+def _record(ctx: AppContext, new: UploadBatch | None, retire: _Retirement | None) -> UploadBatch | None:
+    """Write a new accepted batch and/or a retirement to the app database, then to ops.upload_batches. When
+    the log cannot be written the database change is undone and RecordFailed raised. Returns the retired
+    batch."""
+    old = None
+    with ctx.db.serialized("upload_batches") as s:
+        if retire is not None:
+            if not isinstance(retire.batch_id, str) or not retire.batch_id:
+                raise ValueError("batch: choose an accepted batch")
+            old = s.get(UploadBatch, retire.batch_id)
+            if retire.kind is not None:
+                _replaceable(old, retire.kind, retire.batch_id)
+            elif old is None or old.status != "accepted":
+                raise ValueError(f"batch {retire.batch_id[:64]!r}: no accepted batch with this id")
+            _set_status(old, retire.status, retire.by, retire.replaced_by)
+        if new is not None:
+            s.add(new)
+    try:
+        _log_batches(ctx, [b for b in (new, old) if b is not None])
+    except RecordFailed as exc:
+        exc.recorded = not _undo(ctx, new, old, logged=False)
+        raise
+    return old
+
+
+def _undo(ctx: AppContext, new: UploadBatch | None, old: UploadBatch | None, logged: bool) -> bool:
+    """Take back a record: the new batch's row goes, the retired batch is accepted again (and, if the change
+    reached ops.upload_batches, logged so). False when the database could not be restored."""
+    try:
+        with ctx.db.serialized("upload_batches") as s:
+            if new is not None and (row := s.get(UploadBatch, new.batch_id)) is not None:
+                s.delete(row)
+            if old is not None and (row := s.get(UploadBatch, old.batch_id)) is not None:
+                _set_status(row, "accepted")
+                _set_status(old, "accepted")
+    except Exception:
+        log.exception("could not undo the record of upload batch %s", ", ".join(
+            b.batch_id for b in (new, old) if b is not None))
+        return False
+    if logged and old is not None:
+        with contextlib.suppress(RecordFailed):  # else settle() brings the log in line later
+            _log_batches(ctx, [old])
+    return True
+
+
+def _held_to_final(held: Path) -> Path:
+    return held.with_name(held.name.removeprefix("."))
+
+
+def _land(held: Path, final: Path) -> None:
+    """Rename a held landing file into place (done already, by `settle` in another worker, is fine too)."""
+    try:
+        os.replace(held, final)
+    except FileNotFoundError:
+        if not final.exists():
+            raise
 
 
 def _history_days(ctx: AppContext, kind: str, rows: pd.DataFrame) -> int:
@@ -274,24 +382,45 @@ def _history_days(ctx: AppContext, kind: str, rows: pd.DataFrame) -> int:
     return 0
 
 
+def _keep_original(ctx: AppContext, keep: Path, staged: Staged, batch: UploadBatch, bad_rows: Path | None,
+                   report: dict[str, Any]) -> None:
+    """The batch's own folder: the original file, its bad rows and batch.json."""
+    keep.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(staged.path, keep / f"original{staged.path.suffix}")
+    if bad_rows:
+        shutil.copy2(bad_rows, keep / "bad_rows.csv")
+    (keep / "batch.json").write_text(json.dumps({"batch_id": batch.batch_id, "kind": batch.kind,
+                                                 "original_name": batch.original_name,
+                                                 "uploaded_by": batch.uploaded_by,
+                                                 "uploaded_at": datetime.now(UTC).isoformat(),
+                                                 "landing_file": batch.path, "replaces": batch.replaces,
+                                                 "validation": report}, indent=2, default=str),
+                                     encoding="utf-8")
+
+
 def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: dict[str, Any] | None,
            shape: dict[str, Any] | None, on_duplicate: str, max_error_rate: float, replaces: str | None = None,
            ip: str | None = None) -> dict[str, Any]:
-    """Validate and, if within the threshold, land the rows as a new batch; returns the report as a dict."""
+    """Validate and, if within the threshold, land the rows as a new batch; returns the report as a dict.
+    ValueError (naming `replaces`) before anything is written, RecordFailed when the batch could not be
+    recorded (then nothing is landed)."""
     from bakery.ingest.importer import import_file
 
-    if principal.role not in ("analyst", "admin"):
+    if principal.role not in STAFF:
         raise Forbidden("only analysts and admins may load data")
+    replaced = check_replaces(ctx, staged.kind, replaces)
+    settle(ctx)
     source = staged.path
     raw = parse(ctx, staged, shape)  # size, zip-bomb and row-count guards before the importer opens the file
     if shape:
         source = staged.path.parent / "reshaped.csv"
         raw.frame().to_csv(source, index=False)
     result = import_file(ctx.settings, staged.kind, source, mapping=mapping, on_duplicate=on_duplicate,
-                         max_error_rate=max_error_rate, replaces_files=_landing_files(ctx, replaces))
+                         max_error_rate=max_error_rate, replaces_files=_landing_files(replaced), hold=True)
     report = json.loads(result.report_path.read_text(encoding="utf-8"))
     batch_id = _new_batch_id()
-    landed = result.landing_path
+    held = result.landing_path
+    final = _held_to_final(held) if held else None
     batch = UploadBatch(batch_id=batch_id, kind=staged.kind, original_name=staged.original_name,
                         file_hash=staged.sha256, uploaded_by=principal.username,
                         status="accepted" if result.accepted else "rejected",
@@ -299,39 +428,68 @@ def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: di
                         rows_loaded=int(result.totals.get("rows_written", 0)),
                         rows_rejected=int(result.totals.get("invalid_rows", 0)),
                         rows_duplicate=int(result.totals.get("skipped_duplicates", 0)), on_duplicate=on_duplicate,
-                        max_error_rate=max_error_rate, replaces=replaces,
-                        path=landing_relpath(ctx.settings, landed) if landed else None,
+                        max_error_rate=max_error_rate, replaces=replaces or None,
+                        path=landing_relpath(ctx.settings, final) if final else None,
                         report=json.dumps({k: report.get(k) for k in ("reason", "totals", "mapping", "fatal",
                                                                        "ignored_columns", "bad_rows_csv")}))
-    flagged = False
+    retired = None
     if result.accepted:
-        keep = ctx.conf.uploads_dir / batch_id
-        keep.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(staged.path, keep / f"original{staged.path.suffix}")
-        if result.bad_rows_path:
-            shutil.copy2(result.bad_rows_path, keep / "bad_rows.csv")
-        (keep / "batch.json").write_text(json.dumps({"batch_id": batch_id, "kind": staged.kind,
-                                                     "original_name": staged.original_name,
-                                                     "uploaded_by": principal.username,
-                                                     "uploaded_at": datetime.now(UTC).isoformat(),
-                                                     "landing_file": batch.path, "replaces": replaces,
-                                                     "validation": report}, indent=2, default=str), encoding="utf-8")
-        flagged = _maybe_flag_retrain(ctx, principal, staged.kind, batch_id, result.landing_path)
-        batch.retrain_flagged = flagged
-    with ctx.db.session() as s:
-        s.add(batch)
+        retired = _record_and_land(ctx, principal, staged, batch, held, final, result.bad_rows_path, report)
+    else:
+        with ctx.db.session() as s:
+            s.add(batch)
     audit.record(ctx.db, principal.username, "upload.accepted" if result.accepted else "upload.rejected", batch_id,
                  success=result.accepted, ip=ip, kind=staged.kind, file=staged.original_name,
                  rows=batch.rows_total, loaded=batch.rows_loaded, rejected=batch.rows_rejected,
-                 reason=result.reason[:300], replaces=replaces)
+                 reason=result.reason[:300], replaces=replaces or None)
+    flagged = False
     if result.accepted:
-        _log_batch(ctx, batch, batch.path)
-        if replaces:
-            _retire(ctx, principal, replaces, "replaced", ip, replaced_by=batch_id)
+        if retired is not None:
+            _after_retire(ctx, principal, retired, ip)
+        flagged = _maybe_flag_retrain(ctx, principal, staged.kind, batch_id, final)
+        if flagged:
+            with ctx.db.session() as s:
+                s.get(UploadBatch, batch_id).retrain_flagged = True
     return {"accepted": result.accepted, "batch_id": batch_id if result.accepted else None, "kind": staged.kind,
             "reason": result.reason, "totals": result.totals, "errors": (report.get("errors") or [])[:1000],
             "mapping": report.get("mapping") or {}, "ignored_columns": report.get("ignored_columns") or [],
             "retrain_flagged": flagged}
+
+
+def _record_and_land(ctx: AppContext, principal: Principal, staged: Staged, batch: UploadBatch,
+                     held: Path | None, final: Path | None, bad_rows: Path | None,
+                     report: dict[str, Any]) -> UploadBatch | None:
+    """Keep the original, record the batch (and the retirement of the one it replaces), then rename the held
+    landing file into place; on any failure take back what was done. Returns the replaced batch."""
+    keep = ctx.conf.uploads_dir / batch.batch_id
+    retire = _Retirement(batch.replaces, "replaced", principal.username, batch.kind, batch.batch_id) \
+        if batch.replaces else None
+    try:
+        _keep_original(ctx, keep, staged, batch, bad_rows, report)
+        fault_point("upload_before_record")
+        retired = _record(ctx, batch, retire)
+    except Exception as exc:
+        if not getattr(exc, "recorded", False):
+            _discard(held, keep)
+        raise
+    try:
+        fault_point("upload_before_landing")
+        if held is not None and final is not None:
+            _land(held, final)
+    except OSError as exc:
+        undone = _undo(ctx, batch, retired, logged=True)
+        if undone:
+            _discard(held, keep)
+        raise RecordFailed("the rows could not be moved into the landing zone; nothing was loaded",
+                           recorded=not undone) from exc
+    return retired
+
+
+def _discard(held: Path | None, keep: Path) -> None:
+    """What an unrecorded batch left: its held landing file and its folder."""
+    if held is not None:
+        held.unlink(missing_ok=True)
+    shutil.rmtree(keep, ignore_errors=True)
 
 
 def _maybe_flag_retrain(ctx: AppContext, principal: Principal, kind: str, batch_id: str, landed: Path | None) -> bool:
@@ -348,32 +506,84 @@ def _maybe_flag_retrain(ctx: AppContext, principal: Principal, kind: str, batch_
     return False
 
 
-def _retire(ctx: AppContext, principal: Principal, batch_id: str, status: str, ip: str | None,
-            replaced_by: str | None = None) -> UploadBatch:
-    """Soft-delete or mark replaced: the batch stays on record, its landing file moves out of the landing zone,
-    ops.upload_batches tells the pipeline to leave its rows out, and retraining is flagged."""
-    with ctx.db.session() as s:
-        b = s.get(UploadBatch, batch_id)
-        if b is None or b.status != "accepted":
-            raise ValueError(f"batch {batch_id!r}: no accepted batch with this id")
-        b.status, b.deleted_at, b.deleted_by, b.replaced_by = status, datetime.now(UTC), principal.username, replaced_by
-        if b.path:
-            landed = ctx.settings.landing_dir / b.path
+def _after_retire(ctx: AppContext, principal: Principal, b: UploadBatch, ip: str | None) -> None:
+    """Once a retirement is recorded: its landing file moves out of the landing zone (the pipeline leaves its
+    rows out either way), retraining is flagged and the change audited."""
+    if b.path:
+        landed = ctx.settings.landing_dir / b.path
+        try:
             if landed.exists():
-                target = ctx.conf.uploads_dir / batch_id / "landed.parquet"
+                target = ctx.conf.uploads_dir / b.batch_id / "landed.parquet"
                 target.parent.mkdir(parents=True, exist_ok=True)
                 shutil.move(str(landed), target)
-    _log_batch(ctx, b, b.path)
-    request_retrain(ctx.settings, principal.username, f"upload batch {batch_id} {status}", batch_id=batch_id)
-    audit.record(ctx.db, principal.username, f"upload.{'deleted' if status == 'deleted' else 'replaced'}", batch_id,
-                 ip=ip, kind=b.kind, file=b.original_name, replaced_by=replaced_by)
-    return b
+        except OSError:
+            log.exception("could not move %s out of the landing zone (its rows are left out anyway)", landed)
+    request_retrain(ctx.settings, principal.username, f"upload batch {b.batch_id} {b.status}",
+                    batch_id=b.batch_id)
+    audit.record(ctx.db, principal.username, f"upload.{b.status}", b.batch_id, ip=ip, kind=b.kind,
+                 file=b.original_name, replaced_by=b.replaced_by)
 
 
 def soft_delete(ctx: AppContext, principal: Principal, batch_id: str, ip: str | None = None) -> UploadBatch:
-    if principal.role not in ("analyst", "admin"):
+    """Delete a batch (it stays on record): reported done only once the app database and ops.upload_batches
+    both hold it (RecordFailed, nothing changed, otherwise); silver leaves its rows out from the next run."""
+    if principal.role not in STAFF:
         raise Forbidden("only analysts and admins may delete batches")
-    return _retire(ctx, principal, batch_id, "deleted", ip)
+    settle(ctx)
+    b = _record(ctx, None, _Retirement(batch_id, "deleted", principal.username))
+    if b is None:  # unreachable: a retirement always names its batch
+        raise ValueError(f"batch {batch_id!r}: no accepted batch with this id")
+    _after_retire(ctx, principal, b, ip)
+    return b
+
+
+def settle(ctx: AppContext) -> None:
+    """Finish or undo what a crash left half done (see the module doc); never raises."""
+    cutoff = time.time() - float(ctx.conf.get("uploads.settle_after_seconds", 3600))
+    try:
+        with ctx.db.session() as s:
+            batches = s.scalars(select(UploadBatch)).all()
+        accepted = {b.path for b in batches if b.status == "accepted" and b.path}
+        for kind in ctx.conf.get("uploads.kinds", []):
+            folder = ctx.settings.landing_dir / kind
+            for held in sorted(folder.glob(".import_*.parquet")) if folder.is_dir() else []:
+                final = _held_to_final(held)
+                if landing_relpath(ctx.settings, final) in accepted:
+                    _land(held, final)
+                    log.warning("upload: landed %s, recorded before an interruption", final.name)
+                elif held.stat().st_mtime < cutoff:
+                    held.unlink(missing_ok=True)
+                    log.warning("upload: removed %s, whose batch was never recorded", held.name)
+        ids = {b.batch_id for b in batches}
+        root = ctx.conf.uploads_dir
+        for keep in root.iterdir() if root.is_dir() else []:
+            if keep.name not in ids and keep.stat().st_mtime < cutoff:
+                shutil.rmtree(keep, ignore_errors=True)
+        _catch_up_log(ctx, [b for b in batches if b.status != "rejected" and _changed(b) < cutoff])
+    except Exception:
+        log.exception("settling interrupted uploads failed; will try again")
+
+
+def _changed(b: UploadBatch) -> float:
+    when = b.deleted_at or b.uploaded_at
+    return when.timestamp() if when else 0.0
+
+
+def _catch_up_log(ctx: AppContext, batches: list[UploadBatch]) -> None:
+    """Log the batches whose latest ops.upload_batches status is not the app database's."""
+    if not batches:
+        return
+    reader = ctx.serving.reader
+    version = reader.version(*BATCH_LOG)
+    logged: dict[str, str] = {}
+    if version is not None:
+        events = reader.read(*BATCH_LOG, version, columns=["batch_id", "status", "changed_at"])
+        latest = events.sort_values("changed_at", kind="stable").groupby("batch_id")["status"].last()
+        logged = latest.to_dict()
+    behind = [b for b in batches if logged.get(b.batch_id) != b.status]
+    if behind:
+        _log_batches(ctx, behind)
+        log.warning("upload: logged %d batch status(es) missing from ops.upload_batches", len(behind))
 
 
 def list_batches(ctx: AppContext, limit: int = 200) -> list[dict[str, Any]]:

@@ -8,7 +8,7 @@ bakery-chain` ingests.
 The data's traps: the `weekday` column is off by one day, so only `date` is used; a demand of 0 on a
 Sunday or a public holiday, or for all three products of a store, is a closed day (the two mostly-closed
 stores, 5 and 22, are closed that way); a product at 0 for 7+ days in a row while its store sells is not
-offered. Closed and not-offered days get no sales row (CONTRACT: no row = no observation); every other
+offered. Closed and not-offered days get no sales row (docs/contract.md: no row = no observation); every other
 zero is a real zero-sales row. Fractional demand (42 values such as 1155.5) is kept as it is.
 """
 

@@ -1,4 +1,4 @@
-"""`bakery backtest --start D --end D [--step 7] [--horizons 1,7,28] --out REPORT.json` (CONTRACT).
+"""`bakery backtest --start D --end D [--step 7] [--horizons 1,7,28] --out REPORT.json` (docs/contract.md).
 
 Every candidate is refit at each cutoff on data <= cutoff (weather up to weather_lookahead_days later,
 then climatology). The champion is the per-series selection the pipeline serves, made at each cutoff
@@ -94,7 +94,7 @@ def backtest_rows(lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], 
 
 def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out: Path, step: int = 7,
                  horizons: list[int] | None = None, cfg: ModelConfig | None = None) -> BacktestResult:
-    cfg = cfg or load_model_config()
+    cfg = cfg or load_model_config(settings.conf_dir)
     horizons = sorted(set(horizons or cfg.horizons))
     if min(horizons) < 1 or max(horizons) > cfg.max_horizon:
         raise ValueError(f"--horizons must lie in 1..{cfg.max_horizon}, got {horizons}")

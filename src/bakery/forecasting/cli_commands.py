@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bakery.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, _date
+from bakery.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, _date, writer
 from bakery.config import Settings
 
 
@@ -80,7 +80,7 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"--end {args.end} is before --start {args.start}", EXIT_USAGE)
     if args.step < 1:
         return _fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
-    cfg = load_model_config()
+    cfg = load_model_config(settings.conf_dir)
     if max(args.horizons) > cfg.max_horizon:
         return _fail(f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
                      EXIT_USAGE)
@@ -122,21 +122,25 @@ def add_forecasting_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tune", action="store_true", help="also run the Hyperopt tuning (weekly)")
     p.add_argument("--as-of", type=_date, help="last day of data to train on (default: the latest sales day)")
     p.set_defaults(func=cmd_train)
+    writer(p)
 
     p = sub.add_parser("forecast", help="write D+1..D+28 for every series with the champion (challenger as shadow)")
     p.add_argument("--as-of", type=_date, help="last day of known data (default: the latest sales day)")
     p.set_defaults(func=cmd_forecast)
+    writer(p)
 
-    p = sub.add_parser("backtest", help="rolling-origin backtest; writes the CONTRACT JSON report")
+    p = sub.add_parser("backtest", help="rolling-origin backtest; writes the JSON report of docs/contract.md")
     p.add_argument("--start", type=_date, required=True, help="first cutoff (last day of known data)")
     p.add_argument("--end", type=_date, required=True, help="last cutoff")
     p.add_argument("--step", type=int, default=7, help="days between cutoffs")
     p.add_argument("--horizons", type=_horizons, default=[1, 7, 28], help="comma-separated, e.g. 1,7,28")
     p.add_argument("--out", required=True, help="path of the JSON report")
     p.set_defaults(func=cmd_backtest)
+    writer(p)  # it writes gold.backtest_* tables
 
     p = sub.add_parser("model", help="registered model versions: list, promote, rollback")
     p.add_argument("action", choices=["list", "promote", "rollback"])
     p.add_argument("--version", help="promote: the version (default: the challenger)")
     p.add_argument("--force", action="store_true", help="promote even if the version failed the gate")
     p.set_defaults(func=cmd_model)
+    writer(p, when=lambda args: args.action != "list")  # the champion alias the pipeline's training moves too

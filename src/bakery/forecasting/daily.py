@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from bakery.config import Settings
@@ -44,16 +44,18 @@ class ModelSteps:
                 "forecast": self.forecast.to_dict() if self.forecast else None, "notes": self.notes}
 
 
-def train_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> str | None:
-    """Why the pipeline must train today, or None: no champion, a retrain request, or an old champion."""
-    from bakery.app.retrain import read_retrain_flag
+def train_due(lh: Lakehouse, settings: Settings, data_as_of: date,
+              requests: list[dict[str, Any]] | None = None) -> str | None:
+    """Why the pipeline must train today, or None: no champion, a retrain request (`requests`, default the
+    pending ones), or an old champion."""
+    from bakery.app.retrain import pending_retrain_requests
 
     champion = registry.by_alias(settings, registry.CHAMPION)
     if champion is None:
         return "no champion model yet"
-    flag = read_retrain_flag(settings)
-    if flag:
-        reasons = "; ".join(str(r.get("reason")) for r in flag.get("reasons", []))[:300]
+    requests = pending_retrain_requests(settings) if requests is None else requests
+    if requests:
+        reasons = "; ".join(str(r.get("reason")) for r in requests)[:300]
         return f"retrain requested ({reasons})"
     trained = champion.tags.get("as_of")
     every = int(settings.get("forecasting.retrain_every_days", 7))
@@ -89,19 +91,25 @@ def models_as_of(lh: Lakehouse, settings: Settings, run_date: date) -> tuple[dat
                     f"models trained and forecasting from {latest}")
 
 
-def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date) -> ModelSteps:
+def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date,
+                    requested_before: datetime | None = None) -> ModelSteps:
     """Train if due and forecast from the last complete day (run_date - 1). A failed training leaves
-    the current champion serving; the forecast step still runs."""
-    from bakery.app.retrain import clear_retrain_flag
+    the current champion serving; the forecast step still runs.
+
+    The retrain requests read here (those made before `requested_before`, when given: the start of the
+    run's ingest) are the ones a successful training removes; requests made later wait for the next run."""
+    from bakery.app.retrain import clear_retrain_flag, pending_retrain_requests
 
     data_as_of, note = models_as_of(lh, settings, run_date)
-    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of), as_of=data_as_of, notes=[note] if note else [])
+    requests = pending_retrain_requests(settings, before=requested_before)
+    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of, requests), as_of=data_as_of,
+                       notes=[note] if note else [])
     if steps.train_reason:
         try:
             with track_run(lh, "train") as run:
                 steps.train = run_train(lh, settings, as_of=data_as_of, tune=tune_due(lh, settings, data_as_of))
                 run.details = steps.train.to_dict()
-            clear_retrain_flag(settings)
+            clear_retrain_flag(settings, consumed=requests)
         except Exception as exc:  # noqa: BLE001 - the champion keeps serving; the failure is recorded in ops.runs
             log.exception("training failed; the current champion keeps serving")
             steps.notes.append(f"train FAILED: {type(exc).__name__}: {exc}"[:500])

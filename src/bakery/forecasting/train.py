@@ -125,7 +125,7 @@ def _gate(settings: Settings, rows: pd.DataFrame, cfg: ModelConfig, scored: list
 def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune: bool = False,
               cfg: ModelConfig | None = None) -> TrainResult:
     """Train, register and (if the gate passes, or there is no champion yet) promote one version."""
-    cfg = cfg or load_model_config()
+    cfg = cfg or load_model_config(settings.conf_dir)
     require_features(lh, "`bakery ingest` (or `bakery pipeline`)")
     as_of = as_of or latest_data_date(lh)
     result = TrainResult(as_of=as_of)

@@ -39,6 +39,7 @@ from bakery.generate.writer import (
     parquet_bytes,
     xlsx_bytes,
 )
+from bakery.logs import log_lines
 
 log = logging.getLogger(__name__)
 
@@ -237,5 +238,5 @@ def generate_demo(out: Path, *, stores: int = 6, products: int = 30, start: date
                               rows=dict(sorted(writer.rows.items())), files=landing_files, late_files=late_paths,
                               truth_path=out / TRUTH, defects_path=out / DEFECTS,
                               defects=_defect_counts(records, late_rows))
-    log.info("generated demo data:\n%s", summary.render())
+    log_lines(log, ["generated demo data:", *summary.render().splitlines()])
     return summary

@@ -25,7 +25,7 @@ BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
 
 
 def cutoff_range(start: date | str, end: date | str, step: int) -> list[pd.Timestamp]:
-    """start, start + step, ... <= end (CONTRACT)."""
+    """start, start + step, ... <= end (docs/contract.md)."""
     if step < 1:
         raise ValueError(f"step must be >= 1 day, got {step}")
     start, end = pd.Timestamp(start), pd.Timestamp(end)
@@ -124,7 +124,7 @@ def _dtype(col: str) -> str:
 def report(
     rows: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[Any], champion: str, models: list[str] | None = None
 ) -> dict[str, Any]:
-    """The CONTRACT backtest report (horizon keys as strings; seasonal_naive and champion present)."""
+    """The backtest report of docs/contract.md (horizon keys as strings; seasonal_naive and champion present)."""
     scores = metrics.evaluate(rows, models)
     for required in ("seasonal_naive", champion):
         if required not in scores:

@@ -1,4 +1,4 @@
-"""Honest baselines: seasonal naive (CONTRACT definition) and the weekday-profile fallback model."""
+"""Honest baselines: seasonal naive (docs/contract.md definition) and the weekday-profile fallback model."""
 
 from __future__ import annotations
 

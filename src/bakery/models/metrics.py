@@ -1,4 +1,4 @@
-"""Forecast error metrics (CONTRACT formulas) and the one `evaluate` over backtest rows."""
+"""Forecast error metrics (docs/contract.md formulas) and the one `evaluate` over backtest rows."""
 
 from __future__ import annotations
 

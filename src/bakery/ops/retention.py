@@ -5,7 +5,9 @@ quality: the audit trail of the raw data). Processed = silver and gold. Rows are
 date column (`bakery.ops.status.date_column`); tables without one (stores, products) are never trimmed.
 A landing file goes when its ingestion record is past the raw horizon and its bytes are still the ones
 recorded, and it goes before its record and bronze rows, so no crash can make it look new again.
-Everything is idempotent: a second run with the same `today` deletes nothing and vacuums nothing.
+The app's own records (audit log, login counters, staged uploads, upload originals) follow conf/app.yml
+`retention` (bakery.app.data_retention). Everything is idempotent: a second run with the same `today` deletes
+nothing and vacuums nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bakery.config import Settings
+from bakery.app.data_retention import enforce_app_retention
+from bakery.config import Settings, vacuum_hours
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import track_run
 from bakery.ops.status import TableProfile, profile_tables
@@ -159,7 +162,7 @@ def _summary(deleted: dict[str, int], files: list[str], vacuumed: list[str], cut
 def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[str, Any]:
     """Apply the retention policy as of `today`; the report's 'summary' is one line for humans."""
     cut = horizons(settings, today)
-    hours = float(settings.get("retention.vacuum_hours", 168))
+    hours = vacuum_hours(settings.raw)  # never below the time-travel window (a configuration error)
     lite = str(settings.get("retention.vacuum_mode", "lite")).lower() == "lite"
     with track_run(lh, "retention") as run:
         files = expired_landing_files(lh, settings, cut[RAW])
@@ -178,6 +181,9 @@ def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[st
             if p.key in vacuumed:
                 _vacuum(lh, p, hours, lite)
 
+        # The app's own records (conf/app.yml retention), as of the end of `today` and never later than now.
+        app_data = enforce_app_retention(settings, min(datetime.now(UTC),
+                                                       datetime.combine(today + timedelta(days=1), time(), UTC)))
         report = {
             "today": today.isoformat(),
             "horizons": {k: v.isoformat() for k, v in cut.items()},
@@ -186,6 +192,7 @@ def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[st
             "untouched": sorted(p.key for p in profiles if p.date_column is None),
             "vacuumed": vacuumed,
             "vacuum_hours": hours,
+            "app_data": app_data,
             "summary": _summary(deleted, removed, vacuumed, cut),
         }
         run.message = report["summary"][:2000]

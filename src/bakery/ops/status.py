@@ -272,7 +272,7 @@ def _data_quality(lh: Lakehouse) -> dict[str, Any]:
 
 
 def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None) -> dict[str, Any]:
-    """Everything `bakery status` reports, as one JSON-able dict (the shape is in CONTRACT.md)."""
+    """Everything `bakery status` reports, as one JSON-able dict (the shape is in docs/contract.md)."""
     today = today or date.today()
     profiles = {p.key: p for p in profile_tables(lh, settings)}
     stores = profiles.get("silver.stores")

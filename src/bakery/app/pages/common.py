@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable, Sequence
 from typing import Any
 
 from dash import dcc, html
 from flask import abort
+from plotly.io.json import to_json_plotly
 
 from bakery.app.auth import Principal
 from bakery.app.context import AppContext
@@ -79,7 +81,8 @@ def page_header(title: str, *extra: Any) -> Any:
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *, id: str | None = None,
           lang: str = "es", numeric: Sequence[str] = (), digits: int = 0, empty: str | None = None) -> Any:
-    """A plain responsive HTML table; numbers formatted for the language."""
+    """A plain responsive HTML table; numbers formatted for the language, everything else shown as plain text
+    (data such as product or file names is never read as Markdown or markup)."""
     if not rows:
         return notice(empty or t("common.none", lang))
     head = html.Thead(html.Tr([html.Th(label) for _, label in columns]))
@@ -93,27 +96,17 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *,
             elif isinstance(v, bool):
                 cells.append(html.Td(t("common.yes" if v else "common.no", lang)))
             else:
-                cells.append(html.Td("" if v is None else v if not isinstance(v, float) else fmt_num(v, lang, 2)))
+                text = "" if v is None else fmt_num(v, lang, 2) if isinstance(v, float) else str(v)
+                cells.append(html.Td(text))
         body.append(html.Tr(cells, className=r.get("_class", "")))
     props = {"id": id} if id else {}
     return html.Div(html.Table([head, html.Tbody(body)], className="data-table"), className="table-wrap", **props)
 
 
-def md_table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *, id: str, lang: str = "es",
-             numeric: Sequence[str] = (), digits: int = 0, empty: str | None = None) -> Any:
-    """The same table as `table`, sent as one Markdown string: far cheaper to build and send on hot pages."""
-    if not rows:
-        return notice(empty or t("common.none", lang))
-
-    def cell(key: str, v: Any) -> str:
-        if key in numeric and isinstance(v, int | float):
-            return fmt_num(v, lang, digits)
-        text = "" if v is None else str(v)
-        return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", " ").replace("*", "\\*")
-    head = "| " + " | ".join(label for _, label in columns) + " |"
-    rule = "|" + "|".join("---:" if key in numeric else ":---" for key, _ in columns) + "|"
-    body = ["| " + " | ".join(cell(key, r.get(key)) for key, _ in columns) + " |" for r in rows]
-    return dcc.Markdown("\n".join([head, rule, *body]), id=id, className="table-wrap md-table")
+def prebuilt(component: Any) -> dict[str, Any]:
+    """A component as the plain JSON the browser receives, for a cached part of a hot page: each answer then
+    serializes one dict instead of walking hundreds of components again."""
+    return json.loads(to_json_plotly(component))
 
 
 def graph(id: str, figure: dict[str, Any] | None = None) -> Any:

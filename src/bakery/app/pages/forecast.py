@@ -18,11 +18,12 @@ from bakery.app.pages.common import (
     field,
     graph,
     kpi,
-    md_table,
     notice,
     page_header,
+    prebuilt,
     secured,
     store_picker,
+    table,
 )
 from bakery.app.serving import DAILY_SALES, FORECASTS, PRODUCTS
 from bakery.app.summaries import component_frame, daily_totals, forecast_lines, lines_by_store, window
@@ -118,9 +119,9 @@ def _table_and_total(ctx: AppContext, store_id: str, view: str, lang: str) -> tu
         rows = [{"product": ln.product, "forecast": ln.forecast,
                  "interval": f"{fmt_num(ln.lower, lang)} – {fmt_num(ln.upper, lang)}",
                  "why": ln.explanation} for ln in lines]
-        tbl = md_table(rows, [("product", t("common.product", lang)), ("forecast", t("fc.col.forecast", lang)),
-                              ("interval", t("fc.col.interval", lang)), ("why", t("fc.col.why", lang))],
-                       id=f"{P}-rows", lang=lang, numeric=["forecast"])
+        columns = [("product", t("common.product", lang)), ("forecast", t("fc.col.forecast", lang)),
+                   ("interval", t("fc.col.interval", lang)), ("why", t("fc.col.why", lang))]
+        tbl = prebuilt(table(rows, columns, id=f"{P}-rows", lang=lang, numeric=["forecast"]))
         return tbl, sum(ln.forecast for ln in lines), ", ".join(sorted({ln.model_version for ln in lines})) or "-"
     return ctx.serving.cached(("forecast_table", store_id, view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load)
 

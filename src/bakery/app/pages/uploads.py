@@ -57,7 +57,8 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                                                                      "value": "overwrite"}])),
             field(t("up.max_rate", lang), dcc.Input(id=f"{P}-rate", type="number", min=0, max=1, step=0.001,
                                                     value=rate)),
-            field(t("up.replaces", lang), dcc.Dropdown(id=f"{P}-replaces", options=_accepted(ctx), placeholder=t("common.choose", lang))),
+            field(t("up.replaces", lang), dcc.Dropdown(id=f"{P}-replaces", options=_accepted(ctx, "sales"),
+                                                       placeholder=t("common.choose", lang))),
         ], className="controls"),
             html.Div([html.Button(t("up.validate", lang), id=f"{P}-validate", n_clicks=0, className="button"),
                       dcc.ConfirmDialogProvider(html.Button(t("up.load", lang), className="button primary",
@@ -66,7 +67,8 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                      className="button-row"),
             dcc.Loading(html.Div(id=f"{P}-report"))),
         card(t("up.batches", lang), html.Div(_batches_table(ctx, lang), id=f"{P}-batches"),
-             html.Div([field(t("up.batch", lang), dcc.Dropdown(id=f"{P}-delete-id", options=_accepted(ctx), placeholder=t("common.choose", lang))),
+             html.Div([field(t("up.batch", lang), dcc.Dropdown(id=f"{P}-delete-id", options=_accepted(ctx),
+                                                              placeholder=t("common.choose", lang))),
                        dcc.ConfirmDialogProvider(html.Button(t("up.delete", lang), className="button danger"),
                                                  id=f"{P}-delete", message=t("up.confirm_delete", lang)),
                        html.Button(t("up.retrain", lang), id=f"{P}-retrain", n_clicks=0, className="button")],
@@ -76,9 +78,10 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
     ])
 
 
-def _accepted(ctx: AppContext) -> list[dict[str, str]]:
+def _accepted(ctx: AppContext, kind: str | None = None) -> list[dict[str, str]]:
+    """Accepted batches (of one kind: those an upload of that kind may replace) as dropdown options."""
     return [{"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]}
-            for b in uploads.list_batches(ctx) if b["status"] == "accepted"]
+            for b in uploads.list_batches(ctx) if b["status"] == "accepted" and kind in (None, b["kind"])]
 
 
 def _batches_table(ctx: AppContext, lang: str) -> Any:
@@ -209,9 +212,10 @@ def on_validate(ctx: AppContext, principal: Principal, lang: str, token_data: di
     try:
         staged = uploads.load_staged(ctx, principal, token_data.get("token"))
         raw = uploads.parse(ctx, staged, parse_shape(shape_text))
-    except (FileRejected, ReshapeError) as exc:
+        report = uploads.validate(ctx, staged, raw, chosen_mapping(ids, values), on_duplicate,
+                                  replaces or None)
+    except (FileRejected, ReshapeError, ValueError) as exc:
         return notice(t("up.file_rejected", lang, reason=str(exc)), "error")
-    report = uploads.validate(ctx, staged, raw, chosen_mapping(ids, values), on_duplicate, replaces or None)
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     body = report.to_dict(max_errors=200)
     body["ok"] = report.fatal is None and report.error_rate <= limit
@@ -231,8 +235,11 @@ def on_load(ctx: AppContext, principal: Principal, lang: str, token_data: dict |
         result = uploads.commit(ctx, principal, staged, mapping=chosen_mapping(ids, values),
                                 shape=parse_shape(shape_text), on_duplicate=on_duplicate, max_error_rate=limit,
                                 replaces=replaces or None, ip=client_ip())
-    except (FileRejected, ReshapeError, ValueError) as exc:
+    except (FileRejected, ReshapeError) as exc:
         return notice(t("up.file_rejected", lang, reason=str(exc)), "error"), _batches_table(ctx, lang)
+    except (ValueError, uploads.RecordFailed) as exc:
+        return notice(t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"), \
+            _batches_table(ctx, lang)
     return _report_view(ctx, lang, result, staged.token, batch=True), _batches_table(ctx, lang)
 
 
@@ -241,6 +248,12 @@ def register(app: Any, ctx: AppContext) -> None:
     @secured(STAFF)
     def _templates(principal, lang, kind):
         return templates_links(kind or "sales", lang)
+
+    @app.callback(Output(f"{P}-replaces", "options"), Output(f"{P}-replaces", "value"),
+                  Input(f"{P}-kind", "value"), prevent_initial_call=True)
+    @secured(STAFF)
+    def _replaceable(principal, lang, kind):
+        return _accepted(ctx, kind if isinstance(kind, str) else "sales"), None
 
     @app.callback(Output(f"{P}-token", "data"), Output(f"{P}-file-message", "children"),
                   Output(f"{P}-mapping", "children"), Output(f"{P}-preview", "children"),
@@ -291,8 +304,9 @@ def register(app: Any, ctx: AppContext) -> None:
     def _delete(principal, lang, _n, batch_id):
         try:
             uploads.soft_delete(ctx, principal, batch_id or "", ip=client_ip())
-        except ValueError as exc:
-            return notice(str(exc), "error"), _batches_table(ctx, lang)
+        except (ValueError, uploads.RecordFailed) as exc:
+            return notice(t("up.not_deleted", lang, reason=str(exc)), "error", id=f"{P}-delete-error"), \
+                _batches_table(ctx, lang)
         return notice(t("up.deleted", lang, batch=batch_id), "ok", id=f"{P}-deleted"), _batches_table(ctx, lang)
 
     @app.callback(Output(f"{P}-batch-message", "children", allow_duplicate=True), Input(f"{P}-retrain", "n_clicks"),

@@ -1,4 +1,4 @@
-"""The HTTP API (/api/v1) per CONTRACT.md: tokens, health, stores, forecasts, sales, uploads, OpenAPI."""
+"""The HTTP API (/api/v1) per docs/contract.md: tokens, health, stores, forecasts, sales, uploads, OpenAPI."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import pandas as pd
 from flask import Blueprint, jsonify, request
 from werkzeug.exceptions import Forbidden, HTTPException
 
-from bakery.app.auth import STAFF, LoginRefused, Principal, check_store
+from bakery.app.auth import STAFF, LoginRefused, Principal, check_store, revoke_tokens
 from bakery.app.context import AppContext
 from bakery.app.server.openapi import PRODUCT_ID_PATTERN, STORE_ID_PATTERN, build_spec
 from bakery.app.server.security import api_error, client_ip, current_principal
@@ -22,19 +22,24 @@ _STORE = re.compile(STORE_ID_PATTERN)
 _PRODUCT = re.compile(PRODUCT_ID_PATTERN)
 
 
+def shown(value: str, limit: int = 40) -> str:
+    """A caller's string as echoed in an error: at most `limit` characters, then "…" (JSON escapes it)."""
+    return value if len(value) <= limit else value[:limit] + "…"
+
+
 class BadParameter(Exception):
-    """A query or form parameter that fails its schema (HTTP 422 naming it)."""
+    """A query or form parameter that fails its schema (HTTP 422 naming it, the name capped as `shown`)."""
 
     def __init__(self, name: str, message: str) -> None:
-        super().__init__(f"{name}: {message}")
-        self.name = name
+        self.name = shown(name)
+        super().__init__(f"{self.name}: {message}")
 
 
 def only_params(*names: str) -> None:
     """Refuse query parameters the route does not know (a typo like `store=` must not silently widen a query)."""
     for name in request.args:
         if name not in names:
-            raise BadParameter(name, f"unknown query parameter {name[:40]!r}; expected {', '.join(names) or 'none'}")
+            raise BadParameter(name, f"unknown query parameter; expected {', '.join(names) or 'none'}")
 
 
 def _one(name: str) -> str | None:
@@ -48,8 +53,8 @@ def str_param(name: str, pattern: re.Pattern[str]) -> str | None:
     value = _one(name)
     if value is None:
         return None
-    if not pattern.match(value):
-        raise BadParameter(name, f"{value[:80]!r} is not a valid {name}")
+    if not pattern.fullmatch(value):  # not match: `$` would let a final newline through
+        raise BadParameter(name, f"{shown(value, 80)!r} is not a valid {name}")
     return value
 
 
@@ -58,7 +63,7 @@ def int_param(name: str, lo: int, hi: int, default: int | None = None) -> int | 
     if value is None:
         return default
     if not re.fullmatch(r"[+-]?\d{1,12}", value.strip()):
-        raise BadParameter(name, f"expected a whole number, got {value[:40]!r}")
+        raise BadParameter(name, f"expected a whole number, got {shown(value)!r}")
     n = int(value)
     if not lo <= n <= hi:
         raise BadParameter(name, f"{n} is outside {lo}..{hi}")
@@ -74,7 +79,7 @@ def date_param(name: str) -> date | None:
             raise ValueError
         return date.fromisoformat(value)
     except ValueError:
-        raise BadParameter(name, f"expected a date as YYYY-MM-DD, got {value[:40]!r}") from None
+        raise BadParameter(name, f"expected a date as YYYY-MM-DD, got {shown(value)!r}") from None
 
 
 def enum_param(name: str, allowed: tuple[str, ...], default: str) -> str:
@@ -155,6 +160,12 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
         access, expires_in = ctx.auth.issue_token(principal, client_ip())
         return jsonify({"access_token": access, "token_type": "bearer", "expires_in": expires_in})
 
+    @api.post("/auth/revoke", provide_automatic_options=False)
+    def revoke():
+        p = _principal()  # the bearer token's owner: every token of theirs stops working, this one included
+        return jsonify({"revoked": revoke_tokens(ctx.db, p.user_id or p.username, "revoked by the user",
+                                                 ip=client_ip())})
+
     @api.get("/health", provide_automatic_options=False)
     def health():
         return jsonify({"status": "ok", "time": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -217,7 +228,7 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
 
     @api.post("/uploads", provide_automatic_options=False)
     def uploads():
-        from bakery.app.uploads import UploadRequest, UploadTooLarge, handle_api_upload
+        from bakery.app.uploads import RecordFailed, UploadRequest, UploadTooLarge, handle_api_upload
 
         p = _principal()
         if p.role not in STAFF:
@@ -257,6 +268,8 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
                 ip=client_ip())
         except UploadTooLarge as exc:
             return api_error(413, str(exc))
+        except RecordFailed as exc:
+            return api_error(503, str(exc))
         except ValueError as exc:
             field = "shape" if "shape" in str(exc) else "mapping" if "mapping" in str(exc) else "file"
             raise BadParameter(field, str(exc)) from None

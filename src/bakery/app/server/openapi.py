@@ -59,6 +59,10 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                 "responses": {"200": _ok("Token", "a bearer token"), "401": _err("wrong user name or password"),
                               "422": _err("username or password missing"),
                               "429": _err("too many attempts; see Retry-After")}}},
+            "/api/v1/auth/revoke": {"post": {
+                "summary": "Revoke every bearer token of the caller, the one sent included",
+                "responses": {"200": _ok("Revoked", "how many tokens were revoked"),
+                              "401": _AUTH_ERRORS["401"]}}},
             "/api/v1/health": {"get": {
                 "summary": "Liveness and data freshness", "security": [],
                 "responses": {"200": _ok("Health", "the server is up")}}},
@@ -114,6 +118,8 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                           "properties": {"access_token": {"type": "string"},
                                          "token_type": {"type": "string", "enum": ["bearer"]},
                                          "expires_in": {"type": "integer"}}},
+                "Revoked": {"type": "object", "required": ["revoked"],
+                            "properties": {"revoked": {"type": "integer", "minimum": 0}}},
                 "Health": {"type": "object", "required": ["status", "time", "data"], "properties": {
                     "status": {"type": "string", "enum": ["ok"]}, "time": {"type": "string"},
                     "data": {"type": "object", "properties": {

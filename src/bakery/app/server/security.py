@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+import ipaddress
+import logging
 import secrets
 import time
 from urllib.parse import quote
 
 import flask
 from flask import g, jsonify, redirect, request, session
+from flask.sessions import SecureCookieSessionInterface
 
 from bakery.app import audit
 from bakery.app.auth import Principal
 from bakery.app.context import AppContext
 from bakery.app.i18n import choose
+
+log = logging.getLogger(__name__)
 
 PUBLIC_PATHS = {"/login", "/favicon.ico", "/_favicon.ico", "/api/v1/health", "/api/v1/openapi.json",
                 "/api/v1/auth/token", "/lang"}
@@ -20,6 +25,13 @@ PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_COOKIE = "_csrf_token"  # dash-renderer copies this cookie into an X-CSRFToken header
 LANG_COOKIE = "bakery_lang"
+_MAX_HOPS = 20  # X-Forwarded-For entries looked at, from the right
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+# Dash needs its own scripts plus the hashed inline line that starts its renderer; its components and Plotly
+# set inline styles. Images and fonts only from the app (and data: URIs Plotly makes), never another host.
+_CSP = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+        "form-action 'self'; base-uri 'self'; object-src 'none'")
 
 
 def current_principal() -> Principal | None:
@@ -32,8 +44,82 @@ def current_lang() -> str:
     return choose(request.cookies.get(LANG_COOKIE) if flask.has_request_context() else None, default)
 
 
+def _ctx() -> AppContext | None:
+    return flask.current_app.extensions.get("bakery")
+
+
+def _address(value: str) -> IPAddress | None:
+    """An address from a header entry, with any port dropped ("1.2.3.4:5", "[::1]:5"); None if it is none."""
+    value = value.strip()
+    if value.startswith("[") and "]" in value:
+        value = value[1:value.index("]")]
+    elif value.count(":") == 1:
+        value = value.split(":", 1)[0]
+    try:
+        return ipaddress.ip_address(value)
+    except ValueError:
+        return None
+
+
+def _trusted(addr: IPAddress | None, ctx: AppContext | None) -> bool:
+    return addr is not None and ctx is not None and any(addr in net for net in ctx.trusted_proxies)
+
+
+def _via_trusted_proxy() -> bool:
+    return _trusted(_address(request.remote_addr or ""), _ctx())
+
+
 def client_ip() -> str:
-    return request.remote_addr or "-"
+    """The client's address, decided here only: the direct peer, or, when that peer is a trusted proxy
+    (server.trusted_proxies), the right-most X-Forwarded-For entry that is not a trusted proxy itself. Entries
+    further left are whatever the client wrote, so they are never believed."""
+    peer = request.remote_addr or "-"
+    if not _via_trusted_proxy():
+        return peer
+    hops = ",".join(request.headers.getlist("X-Forwarded-For")).split(",")[-_MAX_HOPS:]
+    found = peer
+    for raw in reversed(hops):
+        addr = _address(raw)
+        if addr is None:  # garbage or a missing header: the last trusted hop is all that is known
+            break
+        found = str(addr)
+        if not _trusted(addr, _ctx()):
+            break
+    return found
+
+
+def request_is_tls() -> bool:
+    """The browser reached us over HTTPS: directly, or as X-Forwarded-Proto from a trusted proxy."""
+    if request.scheme == "https":
+        return True
+    proto = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip().lower()
+    return proto == "https" and _via_trusted_proxy()
+
+
+def cookies_secure(ctx: AppContext) -> bool:
+    """Whether cookies get the Secure flag: auth.cookie_secure true/false, or (auto) a non-loopback listener
+    or a request that arrived over HTTPS."""
+    setting = ctx.conf.get("auth.cookie_secure", "auto")
+    if setting != "auto":
+        return bool(setting)
+    return ctx.secure_cookies or (flask.has_request_context() and request_is_tls())
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session with the Secure flag decided per request (TLS behind a proxy)."""
+
+    def get_cookie_secure(self, app: flask.Flask) -> bool:
+        ctx = app.extensions.get("bakery")
+        return cookies_secure(ctx) if ctx is not None else super().get_cookie_secure(app)
+
+
+def allow_inline_scripts(ctx: AppContext, hashes: list[str] | tuple[str, ...]) -> None:
+    """Let pages run these inline scripts (CSP hashes, e.g. from `dash.Dash.csp_hashes()`) and no others."""
+    ctx.script_hashes = tuple(hashes)
+
+
+def content_security_policy(ctx: AppContext) -> str:
+    return _CSP.format(hashes="".join(f" {h}" for h in ctx.script_hashes))
 
 
 def csrf_token() -> str:
@@ -88,6 +174,9 @@ def api_error(status: int, message: str, parameter: str | None = None) -> flask.
 
 def install(server: flask.Flask, ctx: AppContext) -> None:
     """Register the before/after request hooks on the Flask server."""
+    # parsed now, so that a bad entry stops the app at start-up rather than failing every request
+    log.debug("trusted proxies: %s", ", ".join(map(str, ctx.trusted_proxies)) or "none")
+    server.session_interface = _SessionInterface()
 
     @server.before_request
     def _authenticate():
@@ -123,16 +212,19 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
                          success=False, ip=client_ip(), method=request.method, reason=reason)
         return resp
 
+    hsts = int(ctx.conf.get("server.hsts_seconds", 31536000) or 0)
+
     @server.after_request
     def _headers(resp: flask.Response) -> flask.Response:
         resp.headers.setdefault("X-Content-Type-Options", "nosniff")
         resp.headers.setdefault("X-Frame-Options", "DENY")
         resp.headers.setdefault("Referrer-Policy", "same-origin")
-        resp.headers.setdefault("Content-Security-Policy", "frame-ancestors 'none'; form-action 'self'; "
-                                                          "base-uri 'self'; object-src 'none'")
+        resp.headers.setdefault("Content-Security-Policy", content_security_policy(ctx))
+        if hsts > 0 and request_is_tls():
+            resp.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         if not request.path.startswith(PUBLIC_PREFIXES):
             resp.headers.setdefault("Cache-Control", "no-store")
         token = session.get("csrf")
         if token and request.cookies.get(CSRF_COOKIE) != token:
-            resp.set_cookie(CSRF_COOKIE, token, secure=ctx.secure_cookies, httponly=False, samesite="Strict")
+            resp.set_cookie(CSRF_COOKIE, token, secure=cookies_secure(ctx), httponly=False, samesite="Strict")
         return resp

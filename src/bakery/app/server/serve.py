@@ -1,4 +1,7 @@
-"""Run the WSGI app: gunicorn (threaded workers) where available, else Werkzeug's threaded server."""
+"""Run the WSGI app: gunicorn (threaded workers) where available, else Werkzeug's threaded server.
+
+Neither server names itself in a `Server` header, and their own log lines are escaped onto one line like ours.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,51 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from werkzeug.serving import WSGIRequestHandler
+
+from bakery.logs import EscapingFormatter
+
 log = logging.getLogger(__name__)
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's request handler without the `Server: Werkzeug/... Python/...` header."""
+
+    def send_response(self, code: int, message: str | None = None) -> None:
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+
+def _hide_gunicorn_server_header() -> None:
+    """gunicorn writes `Server: gunicorn` on every response and has no setting for it: drop that line."""
+    from gunicorn.http import wsgi
+
+    if getattr(wsgi.Response, "_bakery_quiet", False):
+        return
+    default_headers = wsgi.Response.default_headers
+
+    def without_server(self: Any) -> list[str]:
+        return [h for h in default_headers(self) if not h.lower().startswith("server:")]
+
+    wsgi.Response.default_headers = without_server
+    wsgi.Response._bakery_quiet = True
+
+
+def _escaping_logger_class() -> type:
+    from gunicorn.glogging import Logger
+
+    class EscapingLogger(Logger):
+        """gunicorn's logger whose lines (they may quote a bad request line or header) are escaped."""
+
+        def setup(self, cfg: Any) -> None:
+            super().setup(cfg)
+            for logger in (self.error_log, self.access_log):
+                for handler in logger.handlers:
+                    fmt = handler.formatter or logging.Formatter()
+                    handler.setFormatter(EscapingFormatter(fmt._fmt, fmt.datefmt))
+
+    return EscapingLogger
 
 
 def serve(wsgi_app: Any, host: str, port: int, *, workers: int = 1, threads: int = 8, timeout: int = 120,
@@ -21,14 +68,16 @@ def serve(wsgi_app: Any, host: str, port: int, *, workers: int = 1, threads: int
 
         if on_start:
             on_start()
-        run_simple(host, port, wsgi_app, threaded=True, use_reloader=False)
+        run_simple(host, port, wsgi_app, threaded=True, use_reloader=False,
+                   request_handler=QuietRequestHandler)
         return
 
     class _App(BaseApplication):
         def load_config(self) -> None:
             for key, value in {"bind": f"{host}:{port}", "workers": workers, "threads": threads,
                                "worker_class": "gthread", "timeout": timeout, "accesslog": None,
-                               "errorlog": "-", "loglevel": "warning", "graceful_timeout": 10}.items():
+                               "errorlog": "-", "loglevel": "warning", "graceful_timeout": 10,
+                               "logger_class": _escaping_logger_class()}.items():
                 self.cfg.set(key, value)
             if on_start:
                 self.cfg.set("post_worker_init", lambda _worker: on_start())
@@ -36,4 +85,5 @@ def serve(wsgi_app: Any, host: str, port: int, *, workers: int = 1, threads: int
         def load(self) -> Any:
             return wsgi_app
 
+    _hide_gunicorn_server_header()
     _App().run()

@@ -11,7 +11,14 @@ from markupsafe import escape
 from bakery.app.auth import LoginRefused
 from bakery.app.context import AppContext
 from bakery.app.i18n import LANGS, t
-from bakery.app.server.security import LANG_COOKIE, client_ip, csrf_token, current_lang, start_session
+from bakery.app.server.security import (
+    LANG_COOKIE,
+    client_ip,
+    cookies_secure,
+    csrf_token,
+    current_lang,
+    start_session,
+)
 
 _PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8">
@@ -82,8 +89,8 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
     def logout():
         uid = session.get("uid")
         principal = flask.g.get("principal")
-        if uid:
-            ctx.auth.end_sessions(int(uid))
+        if uid:  # ends every session of the user and revokes their API tokens
+            ctx.auth.end_sessions(int(uid), ip=client_ip())
         if principal is not None:
             from bakery.app import audit
 
@@ -96,6 +103,6 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         lang = request.args.get("to", "")
         resp = redirect(_safe_next(request.args.get("next")))
         if lang in LANGS:
-            resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax", secure=ctx.secure_cookies,
-                            httponly=True)
+            resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
+                            secure=cookies_secure(ctx), httponly=True)
         return resp

@@ -1,0 +1,190 @@
+"""Soak: 8 clients for 10 minutes against `bakery app` (gunicorn, 2 workers) on loopback, mixing the API, Dash
+callbacks, uploads (good files, a pathological cell, a Parquet bomb) and logins (right and wrong passwords).
+
+Usage: .venv/bin/python bench/soak.py [--minutes 10] [--clients 8] [--stores 20] [--products 30]
+Targets: no 5xx answer; worker RSS grows less than 10% from the warm start to the end. Prints p50/p95/p99 per
+request kind, the status counts and the RSS of each worker; writes bench/out/soak.json. Traffic goes only to
+127.0.0.1 and stops by itself.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import random
+import statistics
+import tempfile
+import threading
+import time
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import psutil
+import pyarrow as pa
+import pyarrow.parquet as pq
+import requests
+from app_latency import PASSWORD, _port, browser_session, prepare, start_server
+
+ROOT = Path(__file__).resolve().parents[1]
+RSS_GROWTH_LIMIT = 0.10
+
+
+def _files(stores: list[str], products: list[str]) -> dict[str, tuple[str, bytes]]:
+    """The upload bodies: a good sales file, one with a 2,000-space cell, a Parquet file of 5 M rows (8 KB)."""
+    good = ["date,store_id,product_id,quantity_sold"]
+    good += [f"2025-03-{1 + i % 28:02d},{stores[i % len(stores)]},{products[i % len(products)]},{i % 9}"
+             for i in range(200)]
+    slow = f"date,store_id,product_id,quantity_sold\n2025-03-01,{stores[0]},{products[0]},1{' ' * 2000}x\n"
+    bomb = io.BytesIO()
+    n = 5_000_000
+    pq.write_table(pa.table({"date": pa.array(["2025-03-01"] * 1).take(pa.array([0] * n)),
+                             "store_id": pa.array([stores[0]]).take(pa.array([0] * n)),
+                             "product_id": pa.array([products[0]]).take(pa.array([0] * n)),
+                             "quantity_sold": pa.array([1] * n)}), bomb, compression="zstd")
+    return {"good": ("soak_good.csv", ("\n".join(good) + "\n").encode()),
+            "slow_cell": ("soak_slow.csv", slow.encode()),
+            "parquet_bomb": ("soak_bomb.parquet", bomb.getvalue())}
+
+
+def _workers(server: psutil.Process) -> list[psutil.Process]:
+    return server.children(recursive=True) or [server]
+
+
+def _rss_mb(procs: list[psutil.Process]) -> list[float]:
+    return [round(p.memory_info().rss / 2**20, 1) for p in procs]
+
+
+class Soak:
+    """The client loop: each client picks a request kind at random until the deadline."""
+
+    def __init__(self, url: str, stores: list[str], products: list[str], token: str) -> None:
+        self.url, self.stores, self.products, self.token = url, stores, products, token
+        self.files = _files(stores, products)
+        self.times: dict[str, list[float]] = defaultdict(list)
+        self.status: dict[str, Counter] = defaultdict(Counter)
+        self.lock = threading.Lock()
+
+    def _timed(self, kind: str, call) -> None:
+        t0 = time.perf_counter()
+        try:
+            code = call().status_code
+        except requests.RequestException as exc:
+            code = f"error:{type(exc).__name__}"
+        with self.lock:
+            self.times[kind].append((time.perf_counter() - t0) * 1000)
+            self.status[kind][code] += 1
+
+    def _api(self, s: requests.Session, rnd: random.Random) -> None:
+        self._timed("api", lambda: s.get(f"{self.url}/api/v1/forecasts",
+                                         params={"store_id": rnd.choice(self.stores), "horizon": rnd.choice([1, 7, 28])},
+                                         headers={"Authorization": f"Bearer {self.token}"}, timeout=60))
+
+    def _callback(self, s: requests.Session, rnd: random.Random) -> None:
+        body = {"output": "..forecast-graph.figure...forecast-table.children...forecast-summary.children..",
+                "outputs": [{"id": "forecast-graph", "property": "figure"},
+                            {"id": "forecast-table", "property": "children"},
+                            {"id": "forecast-summary", "property": "children"}],
+                "inputs": [{"id": "forecast-store", "property": "value", "value": rnd.choice(self.stores)},
+                           {"id": "forecast-view", "property": "value", "value": rnd.choice(["tomorrow", "week"])},
+                           {"id": "forecast-product", "property": "value", "value": rnd.choice(self.products)}],
+                "state": [], "changedPropIds": ["forecast-store.value"]}
+        self._timed("callback", lambda: s.post(f"{self.url}/_dash-update-component", json=body, timeout=60,
+                                               headers={"X-CSRFToken": s.cookies.get("_csrf_token") or ""}))
+
+    def _upload(self, rnd: random.Random) -> None:
+        kind = rnd.choice(list(self.files))
+        name, data = self.files[kind]
+        self._timed(f"upload_{kind}", lambda: requests.post(
+            f"{self.url}/api/v1/uploads", data={"kind": "sales", "max_error_rate": "0.5"},
+            files={"file": (name, data)}, headers={"Authorization": f"Bearer {self.token}"}, timeout=120))
+
+    def _login(self, rnd: random.Random) -> None:
+        # Wrong passwords go to other names: the clients' own account must stay usable all along.
+        user, password = rnd.choice([("bench", PASSWORD), ("admin", "wrong-password-123"),
+                                     (f"nobody{rnd.randrange(10**6)}", "wrong-password-123")])
+        self._timed("login", lambda: requests.post(f"{self.url}/api/v1/auth/token", timeout=60,
+                                                   json={"username": user, "password": password}))
+
+    def client(self, index: int, deadline: float, session: requests.Session) -> None:
+        rnd = random.Random(index)
+        api = requests.Session()
+        while time.time() < deadline:
+            pick = rnd.random()
+            if pick < 0.40:
+                self._api(api, rnd)
+            elif pick < 0.80:
+                self._callback(session, rnd)
+            elif pick < 0.90:
+                self._upload(rnd)
+            else:
+                self._login(rnd)
+
+
+def _summary(times: list[float]) -> dict[str, float]:
+    if len(times) < 2:
+        return {"n": len(times)}
+    q = statistics.quantiles(times, n=100, method="inclusive")
+    return {"n": len(times), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1)}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10.0)
+    ap.add_argument("--clients", type=int, default=8)
+    ap.add_argument("--stores", type=int, default=20)
+    ap.add_argument("--products", type=int, default=30)
+    args = ap.parse_args()
+    home = Path(tempfile.mkdtemp(prefix="bakery_soak_")) / "home"
+    prepare(home, args.stores, args.products)
+    port = _port()
+    url = f"http://127.0.0.1:{port}"
+    proc = start_server(home, port)
+    try:
+        server = psutil.Process(proc.pid)
+        token = requests.post(f"{url}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD},
+                              timeout=30).json()["access_token"]
+        stores = [f"S{i + 1:03d}" if args.stores >= 100 else f"S{i + 1:02d}" for i in range(args.stores)]
+        products = [f"P{j + 1:03d}" for j in range(args.products)]
+        sessions = [browser_session(url) for _ in range(args.clients)]
+        soak = Soak(url, stores, products, token)
+        warm = Soak(url, stores, products, token)  # a minute of the same traffic first: caches filled, not measured
+        warm_end = time.time() + min(60.0, args.minutes * 6)
+        _run(warm, sessions, warm_end)
+        workers = _workers(server)
+        rss_start = _rss_mb(workers)
+        _run(soak, sessions, time.time() + args.minutes * 60)
+        rss_end = _rss_mb(workers)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    five_xx = sum(n for counts in soak.status.values() for code, n in counts.items()
+                  if not isinstance(code, int) or code >= 500)
+    growth = max((e - s) / s for s, e in zip(rss_start, rss_end, strict=True))
+    result = {"minutes": args.minutes, "clients": args.clients, "workers": len(rss_start),
+              "kinds": {k: {**_summary(v), "status": {str(c): n for c, n in soak.status[k].items()}}
+                        for k, v in sorted(soak.times.items())},
+              "five_xx": five_xx, "rss_start_mb": rss_start, "rss_end_mb": rss_end,
+              "rss_growth_max": round(growth, 4), "rss_growth_limit": RSS_GROWTH_LIMIT}
+    out = ROOT / "bench" / "out"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "soak.json").write_text(json.dumps(result, indent=2))
+    for kind, r in result["kinds"].items():
+        print(f"{kind:22s} n={r['n']:6d} p50={r.get('p50_ms')}ms p95={r.get('p95_ms')}ms p99={r.get('p99_ms')}ms "
+              f"status={r['status']}")
+    print(f"5xx answers: {five_xx} (target 0: {'MET' if five_xx == 0 else 'NOT MET'})")
+    print(f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
+          f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})")
+    print(f"written to {out / 'soak.json'}")
+
+
+def _run(soak: Soak, sessions: list[requests.Session], deadline: float) -> None:
+    threads = [threading.Thread(target=soak.client, args=(i, deadline, s)) for i, s in enumerate(sessions)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+
+
+if __name__ == "__main__":
+    main()
