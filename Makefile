@@ -8,7 +8,7 @@ DELTA_VERSION := $(shell sed -n 's/^delta-spark==//p' requirements.txt)
 SCALA_BINARY := 2.13
 JARS := .jars
 
-.PHONY: install demo test app mlflow lint bench clean
+.PHONY: install demo test test-fast test-packaged app mlflow lint bench clean
 
 install: $(VENV)/.installed $(JARS)/.installed
 
@@ -37,8 +37,17 @@ mlflow: install
 test: install
 	$(PY) -m pytest -q
 
+# Everything but the end-to-end runs (marked slow): the quick check before a push.
+test-fast: install
+	$(PY) -m pytest -q -m "not slow and not packaged"
+
+# The bundle's job graph from the built wheel in catalog mode (slow: not part of `make test`).
+test-packaged: install
+	$(PY) -m pytest -q -m packaged tests/test_packaged_jobs.py
+
 lint: install
 	$(VENV)/bin/ruff check src tests jobs bench
+	$(VENV)/bin/ruff format --check src tests jobs bench
 
 bench: install
 	$(PY) bench/pipeline_speed.py

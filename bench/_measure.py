@@ -29,8 +29,9 @@ def _kind(proc: psutil.Process) -> str:
     return "jvm" if "java" in name else "python" if "python" in name else "other"
 
 
-def run_measured(cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.2,
-                 pss: bool = False) -> Measured:
+def run_measured(
+    cmd: list[str], env: dict[str, str] | None = None, interval: float = 0.2, pss: bool = False
+) -> Measured:
     """Run cmd, sampling the summed RSS (and with pss=True the PSS) of it and all its descendants; returns wall
     time and peaks. Reading PSS walks the page tables of a multi-GB JVM five times a second, which costs the run
     CPU: with pss=True the times are not speed figures."""
@@ -64,8 +65,15 @@ def run_measured(cmd: list[str], env: dict[str, str] | None = None, interval: fl
     out, err = proc.communicate()
     stop.set()
     thread.join()
-    return Measured(time.perf_counter() - t0, peak, proc.returncode, out, err, peak_pss,
-                    {k: round(v) for k, v in sorted(split.items())})
+    return Measured(
+        time.perf_counter() - t0,
+        peak,
+        proc.returncode,
+        out,
+        err,
+        peak_pss,
+        {k: round(v) for k, v in sorted(split.items())},
+    )
 
 
 def median(values: list[float]) -> float:

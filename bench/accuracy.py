@@ -89,7 +89,9 @@ def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
     return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], None, calibrates(cfg))
 
 
-def _per_series(uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: list) -> tuple[pd.DataFrame, pd.DataFrame, float]:
+def _per_series(
+    uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: list
+) -> tuple[pd.DataFrame, pd.DataFrame, float]:
     """Backtest one series on the selection window and on the evaluation window."""
     pdf = _FEATURES[_FEATURES["unique_id"] == uid]
     t0 = time.perf_counter()
@@ -98,8 +100,12 @@ def _per_series(uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: lis
     return sel, ev, time.perf_counter() - t0
 
 
-def _table(scores: dict[str, dict[int, dict[str, float]]], models: list[str], horizons: tuple[int, ...]) -> str:
-    lines = [f"{'model':<16}{'h':>4}{'wMAPE':>9}{'MAE':>9}{'bias':>8}{'n':>7}{'/naive':>8}{'/prophet_default':>17}"]
+def _table(
+    scores: dict[str, dict[int, dict[str, float]]], models: list[str], horizons: tuple[int, ...]
+) -> str:
+    lines = [
+        f"{'model':<16}{'h':>4}{'wMAPE':>9}{'MAE':>9}{'bias':>8}{'n':>7}{'/naive':>8}{'/prophet_default':>17}"
+    ]
     for model in models:
         for h in horizons:
             m = scores[model][h]
@@ -119,13 +125,21 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
     if quick:
         features = features[features["unique_id"].isin(sorted(features["unique_id"].unique())[::15])]
     h_max = cfg.max_horizon
-    eval_cutoffs = cutoff_range(EVAL_START - pd.Timedelta(days=1), EVAL_END - pd.Timedelta(days=1), cfg.backtest["step_days"])
+    eval_cutoffs = cutoff_range(
+        EVAL_START - pd.Timedelta(days=1), EVAL_END - pd.Timedelta(days=1), cfg.backtest["step_days"]
+    )
     sel_cutoffs = cutoff_range(SELECTION_START, EVAL_START - pd.Timedelta(days=1 + h_max), SELECTION_STEP)
     if quick:
         eval_cutoffs, sel_cutoffs = eval_cutoffs[::6], sel_cutoffs[::3]
-    log.info("%d series, %d evaluation cutoffs (%s..%s), %d selection cutoffs, %d processes",
-             features["unique_id"].nunique(), len(eval_cutoffs), eval_cutoffs[0].date(), eval_cutoffs[-1].date(),
-             len(sel_cutoffs), processes)
+    log.info(
+        "%d series, %d evaluation cutoffs (%s..%s), %d selection cutoffs, %d processes",
+        features["unique_id"].nunique(),
+        len(eval_cutoffs),
+        eval_cutoffs[0].date(),
+        eval_cutoffs[-1].date(),
+        len(sel_cutoffs),
+        processes,
+    )
 
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
@@ -137,7 +151,9 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
         tuned = pd.concat([p[0] for p in tuned_parts], ignore_index=True)
         run_cfg = cfg.with_series_params(params_from_rows(tuned))
         uids = sorted(features["unique_id"].unique())
-        series = pool.starmap(_per_series, [(u, run_cfg, sel_cutoffs, eval_cutoffs) for u in uids], chunksize=1)
+        series = pool.starmap(
+            _per_series, [(u, run_cfg, sel_cutoffs, eval_cutoffs) for u in uids], chunksize=1
+        )
         lgbm_parts = [j.get() for j in lgbm_jobs]
     wall[f"all work, wall ({processes} processes)"] = time.perf_counter() - t0
     wall["  prophet tuning, summed task time"] = sum(p[1] for p in tuned_parts)
@@ -162,27 +178,49 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
     # known by then (as the weekly retraining does), and the days the closure rule marks closed at each cutoff
     # forecast 0 (bakery.models.opening).
     history = pd.concat([sel_rows, eval_rows], ignore_index=True)
-    eval_rows = close_backtest(rolling_selection(eval_rows, cfg, history=history, choice=choice),
-                               model_frame(features, cfg), cfg, CHAMPION)
+    eval_rows = close_backtest(
+        rolling_selection(eval_rows, cfg, history=history, choice=choice),
+        model_frame(features, cfg),
+        cfg,
+        CHAMPION,
+    )
     wall["total, wall"] = time.perf_counter() - t0
 
     models = [*EVAL_MODELS[:1], "weekday_profile", "prophet_default", "prophet", LGBM, "ensemble", CHAMPION]
     scores = metrics.evaluate(eval_rows, models)
-    log.info("\nEvaluation window %s..%s\n%s", EVAL_START.date(), EVAL_END.date(), _table(scores, models, cfg.horizons))
+    log.info(
+        "\nEvaluation window %s..%s\n%s",
+        EVAL_START.date(),
+        EVAL_END.date(),
+        _table(scores, models, cfg.horizons),
+    )
     log.info("champion choice per series: %s", choice["model"].value_counts().to_dict())
     cover = metrics.coverage(eval_rows, [m for m in models if f"{m}_lower" in eval_rows.columns])
-    log.info("80%% interval coverage (nominal %.2f): %s", cfg.interval_width,
-             "; ".join(f"{m} " + " / ".join(f"{v:.3f}" for v in by_h.values()) for m, by_h in cover.items()))
+    log.info(
+        "80%% interval coverage (nominal %.2f): %s",
+        cfg.interval_width,
+        "; ".join(f"{m} " + " / ".join(f"{v:.3f}" for v in by_h.values()) for m, by_h in cover.items()),
+    )
     scales = calibration(sel_rows, cfg)
     shown = scales[scales["horizon"].isin(cfg.horizons)]
-    log.info("interval scales on the selection rows: %s",
-             "; ".join(f"{m} " + " / ".join(f"{v:.2f}" for v in g["scale"]) for m, g in shown.groupby("model")))
+    log.info(
+        "interval scales on the selection rows: %s",
+        "; ".join(f"{m} " + " / ".join(f"{v:.2f}" for v in g["scale"]) for m, g in shown.groupby("model")),
+    )
     fallbacks = eval_rows.drop_duplicates(["unique_id", "cutoff"])["fallback_reason"].dropna()
-    log.info("prophet fallbacks (series x cutoff): %d %s", len(fallbacks),
-             fallbacks.str.split(":").str[0].value_counts().to_dict())
+    log.info(
+        "prophet fallbacks (series x cutoff): %d %s",
+        len(fallbacks),
+        fallbacks.str.split(":").str[0].value_counts().to_dict(),
+    )
     for rec in tuned.drop_duplicates("params").to_dict("records"):
-        log.info("tuned params (%d series pooled): %s  fold wMAPE %.2f (defaults %.2f)",
-                 rec["n_series"], rec["params"], rec["loss"], rec["default_loss"])
+        log.info(
+            "tuned params (%d series pooled): %s  fold wMAPE %.2f (defaults %.2f)",
+            rec["n_series"],
+            rec["params"],
+            rec["loss"],
+            rec["default_loss"],
+        )
     for name, seconds in wall.items():
         log.info("%-55s %8.1f s", name, seconds)
     targets = {
@@ -193,10 +231,18 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
         for h in cfg.horizons
     }
     met = all(t["vs_naive"] <= 0.8 and t["vs_prophet_default"] <= 0.9 for t in targets.values())
-    log.info("targets (champion <= 0.8 x naive and <= 0.9 x default Prophet at every horizon): %s", "met" if met else "NOT met")
+    log.info(
+        "targets (champion <= 0.8 x naive and <= 0.9 x default Prophet at every horizon): %s",
+        "met" if met else "NOT met",
+    )
     result = report(eval_rows, cfg, eval_cutoffs, champion=CHAMPION, models=models)
-    result["bench"] = {"targets": targets, "targets_met": met, "wall_seconds": wall, "series": len(uids),
-                       "choice": choice["model"].value_counts().to_dict()}
+    result["bench"] = {
+        "targets": targets,
+        "targets_met": met,
+        "wall_seconds": wall,
+        "series": len(uids),
+        "choice": choice["model"].value_counts().to_dict(),
+    }
     if out:
         out.write_text(json.dumps(result, indent=2, default=float))
         log.info("report written to %s", out)
@@ -206,9 +252,13 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--processes", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=None, help="write the backtest report (docs/contract.md) here")
+    parser.add_argument(
+        "--out", type=Path, default=None, help="write the backtest report (docs/contract.md) here"
+    )
     parser.add_argument("--quick", action="store_true", help="7 series, few cutoffs: a smoke run")
-    parser.add_argument("--rows", type=Path, default=None, help="also write the selection and evaluation rows (parquet) here")
+    parser.add_argument(
+        "--rows", type=Path, default=None, help="also write the selection and evaluation rows (parquet) here"
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _quiet()

@@ -40,8 +40,13 @@ def _port() -> int:
 
 def _percentiles(ms: list[float]) -> dict[str, float]:
     q = statistics.quantiles(ms, n=100, method="inclusive")
-    return {"n": len(ms), "p50_ms": round(q[49], 1), "p95_ms": round(q[94], 1), "p99_ms": round(q[98], 1),
-            "max_ms": round(max(ms), 1)}
+    return {
+        "n": len(ms),
+        "p50_ms": round(q[49], 1),
+        "p95_ms": round(q[94], 1),
+        "p99_ms": round(q[98], 1),
+        "max_ms": round(max(ms), 1),
+    }
 
 
 def prepare(home: Path, stores: int, products: int) -> None:
@@ -54,7 +59,9 @@ def prepare(home: Path, stores: int, products: int) -> None:
 
     settings = load_settings(home=home)
     t0 = time.perf_counter()
-    counts = write_sample_tables(settings.tables_dir, stores=stores, products=products, days=120, past_as_of=6)
+    counts = write_sample_tables(
+        settings.tables_dir, stores=stores, products=products, days=120, past_as_of=6
+    )
     print(f"tables written in {time.perf_counter() - t0:.1f}s: {counts}", flush=True)
     conf = load_app_config(settings)
     configure_hasher(conf)
@@ -64,13 +71,19 @@ def prepare(home: Path, stores: int, products: int) -> None:
 
 
 def start_server(home: Path, port: int) -> subprocess.Popen:
-    code = ("import sys, argparse; from bakery.config import load_settings; from bakery.logs import setup_logging;"
-            "from bakery.app.cli_commands import add_app_parsers; setup_logging();"
-            "p = argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
-            f"a = p.parse_args(['app', '--port', '{port}']); sys.exit(a.func(a, load_settings(home=sys.argv[1])))")
-    env = {**os.environ, "BAKERY_SECRET_KEY": os.environ.get("BAKERY_SECRET_KEY", "bench-only-key-0123456789abcdef")}
-    proc = subprocess.Popen([sys.executable, "-c", code, str(home)], env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    code = (
+        "import sys, argparse; from bakery.config import load_settings; from bakery.logs import setup_logging;"
+        "from bakery.app.cli_commands import add_app_parsers; setup_logging();"
+        "p = argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
+        f"a = p.parse_args(['app', '--port', '{port}']); sys.exit(a.func(a, load_settings(home=sys.argv[1])))"
+    )
+    env = {
+        **os.environ,
+        "BAKERY_SECRET_KEY": os.environ.get("BAKERY_SECRET_KEY", "bench-only-key-0123456789abcdef"),
+    }
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code, str(home)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline, warm_in_a_row = time.time() + 300, 0
     while time.time() < deadline:  # every worker answers health; wait until several in a row are warm
         try:
@@ -88,23 +101,39 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
 def browser_session(url: str) -> requests.Session:
     s = requests.Session()
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/login", timeout=30).text).group(1)
-    r = s.post(f"{url}/login", data={"username": "bench", "password": PASSWORD, "csrf_token": csrf},
-               allow_redirects=False, timeout=30)
+    r = s.post(
+        f"{url}/login",
+        data={"username": "bench", "password": PASSWORD, "csrf_token": csrf},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert r.status_code == 302, r.text
     return s
 
 
 def forecast_callback(s: requests.Session, url: str, store: str, view: str, product: str) -> float:
-    body = {"output": "..forecast-graph.figure...forecast-table.children...forecast-summary.children..",
-            "outputs": [{"id": "forecast-graph", "property": "figure"}, {"id": "forecast-table", "property": "children"},
-                        {"id": "forecast-summary", "property": "children"}],
-            "inputs": [{"id": "forecast-store", "property": "value", "value": store},
-                       {"id": "forecast-view", "property": "value", "value": view},
-                       {"id": "forecast-product", "property": "value", "value": product}],
-            "state": [], "changedPropIds": ["forecast-store.value"]}
+    body = {
+        "output": "..forecast-graph.figure...forecast-table.children...forecast-summary.children..",
+        "outputs": [
+            {"id": "forecast-graph", "property": "figure"},
+            {"id": "forecast-table", "property": "children"},
+            {"id": "forecast-summary", "property": "children"},
+        ],
+        "inputs": [
+            {"id": "forecast-store", "property": "value", "value": store},
+            {"id": "forecast-view", "property": "value", "value": view},
+            {"id": "forecast-product", "property": "value", "value": product},
+        ],
+        "state": [],
+        "changedPropIds": ["forecast-store.value"],
+    }
     t0 = time.perf_counter()
-    r = s.post(f"{url}/_dash-update-component", json=body, headers={"X-CSRFToken": s.cookies.get("_csrf_token")},
-               timeout=60)
+    r = s.post(
+        f"{url}/_dash-update-component",
+        json=body,
+        headers={"X-CSRFToken": s.cookies.get("_csrf_token")},
+        timeout=60,
+    )
     ms = (time.perf_counter() - t0) * 1000
     assert r.status_code == 200, r.status_code
     return ms
@@ -112,8 +141,12 @@ def forecast_callback(s: requests.Session, url: str, store: str, view: str, prod
 
 def api_forecasts(s: requests.Session, url: str, token: str, store: str, horizon: int) -> float:
     t0 = time.perf_counter()
-    r = s.get(f"{url}/api/v1/forecasts", params={"store_id": store, "horizon": horizon},
-              headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    r = s.get(
+        f"{url}/api/v1/forecasts",
+        params={"store_id": store, "horizon": horizon},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=60,
+    )
     ms = (time.perf_counter() - t0) * 1000
     assert r.status_code == 200 and r.json()["total"] > 0, r.text[:200]
     return ms
@@ -161,7 +194,9 @@ def first_page_load(url: str) -> float | None:
 def upload_100k(url: str, token: str, server: psutil.Process) -> dict[str, float]:
     rows = ["date,store_id,product_id,quantity_sold"]
     for i in range(100_000):
-        rows.append(f"2024-{1 + i % 12:02d}-{1 + (i // 12) % 28:02d},U{i % 97:03d},P{(i // 2716) % 30:03d},{i % 40}")
+        rows.append(
+            f"2024-{1 + i % 12:02d}-{1 + (i // 12) % 28:02d},U{i % 97:03d},P{(i // 2716) % 30:03d},{i % 40}"
+        )
     data = ("\n".join(rows) + "\n").encode()
     before = sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 2**20
     peak = [before]
@@ -170,21 +205,34 @@ def upload_100k(url: str, token: str, server: psutil.Process) -> dict[str, float
     def sample() -> None:
         while not stop.is_set():
             with contextlib.suppress(psutil.Error):
-                peak[0] = max(peak[0], sum(p.memory_info().rss for p in [server, *server.children(recursive=True)])
-                              / 2**20)
+                peak[0] = max(
+                    peak[0],
+                    sum(p.memory_info().rss for p in [server, *server.children(recursive=True)]) / 2**20,
+                )
             stop.wait(0.1)
+
     th = threading.Thread(target=sample, daemon=True)
     th.start()
     t0 = time.perf_counter()
-    r = requests.post(f"{url}/api/v1/uploads", data={"kind": "sales", "max_error_rate": "0.5"},
-                      files={"file": ("bench_100k.csv", data, "text/csv")},
-                      headers={"Authorization": f"Bearer {token}"}, timeout=600)
+    r = requests.post(
+        f"{url}/api/v1/uploads",
+        data={"kind": "sales", "max_error_rate": "0.5"},
+        files={"file": ("bench_100k.csv", data, "text/csv")},
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=600,
+    )
     seconds = time.perf_counter() - t0
     stop.set()
     th.join()
     body = r.json()
-    return {"status": r.status_code, "seconds": round(seconds, 2), "rows": body.get("totals", {}).get("rows"),
-            "rss_before_mb": round(before), "rss_peak_mb": round(peak[0]), "file_mb": round(len(data) / 2**20, 1)}
+    return {
+        "status": r.status_code,
+        "seconds": round(seconds, 2),
+        "rows": body.get("totals", {}).get("rows"),
+        "rss_before_mb": round(before),
+        "rss_peak_mb": round(peak[0]),
+        "file_mb": round(len(data) / 2**20, 1),
+    }
 
 
 def main() -> None:
@@ -205,42 +253,64 @@ def main() -> None:
         stores = [f"S{i + 1:03d}" if args.stores >= 100 else f"S{i + 1:02d}" for i in range(args.stores)]
         products = [f"P{j + 1:03d}" for j in range(args.products)]
         sessions = [browser_session(url) for _ in range(args.clients)]
-        token = requests.post(f"{url}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD},
-                              timeout=30).json()["access_token"]
+        token = requests.post(
+            f"{url}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD}, timeout=30
+        ).json()["access_token"]
         api_sessions = [requests.Session() for _ in range(args.clients)]
         rnd = random.Random(42)
         # warm-up: the server loads the latest forecast run once (per worker) before it is measured
         for s in stores[:3]:
             forecast_callback(sessions[0], url, s, "tomorrow", products[0])
             api_forecasts(api_sessions[0], url, token, s, 1)
-        cb_ms = load_test(lambda c: forecast_callback(sessions[c], url, rnd.choice(stores),
-                                                      rnd.choice(["tomorrow", "week", "month"]), rnd.choice(products)),
-                          args.requests, args.clients)
-        api_ms = load_test(lambda c: api_forecasts(api_sessions[c], url, token, rnd.choice(stores),
-                                                   rnd.choice([1, 7, 28])), args.requests, args.clients)
+        cb_ms = load_test(
+            lambda c: forecast_callback(
+                sessions[c],
+                url,
+                rnd.choice(stores),
+                rnd.choice(["tomorrow", "week", "month"]),
+                rnd.choice(products),
+            ),
+            args.requests,
+            args.clients,
+        )
+        api_ms = load_test(
+            lambda c: api_forecasts(api_sessions[c], url, token, rnd.choice(stores), rnd.choice([1, 7, 28])),
+            args.requests,
+            args.clients,
+        )
         first = first_page_load(url)
         upload = upload_100k(url, token, psutil.Process(proc.pid))
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    result = {"stores": args.stores, "products": args.products, "clients": args.clients,
-              "forecast_callback": _percentiles(cb_ms), "api_forecasts": _percentiles(api_ms),
-              "first_page_load_s": None if first is None else round(first, 2), "upload_100k": upload,
-              "targets": TARGETS}
+    result = {
+        "stores": args.stores,
+        "products": args.products,
+        "clients": args.clients,
+        "forecast_callback": _percentiles(cb_ms),
+        "api_forecasts": _percentiles(api_ms),
+        "first_page_load_s": None if first is None else round(first, 2),
+        "upload_100k": upload,
+        "targets": TARGETS,
+    }
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "app_latency.json").write_text(json.dumps(result, indent=2))
     for name in ("forecast_callback", "api_forecasts"):
         r = result[name]
-        print(f"{name:18s} n={r['n']} p50={r['p50_ms']}ms p95={r['p95_ms']}ms ({r['p95_ms'] / TARGETS['p95_ms']:.2f}x "
-              f"target) p99={r['p99_ms']}ms ({r['p99_ms'] / TARGETS['p99_ms']:.2f}x target)")
+        print(
+            f"{name:18s} n={r['n']} p50={r['p50_ms']}ms p95={r['p95_ms']}ms ({r['p95_ms'] / TARGETS['p95_ms']:.2f}x "
+            f"target) p99={r['p99_ms']}ms ({r['p99_ms'] / TARGETS['p99_ms']:.2f}x target)"
+        )
     if first is not None:
         print(f"first page load    {first:.2f}s ({first / TARGETS['first_load_s']:.2f}x target)")
     else:
         print("first page load    skipped: no /usr/bin/chromium (run .ci/install_browser.sh)")
-    print(f"upload 100k rows   {upload['seconds']}s ({upload['seconds'] / TARGETS['upload_100k_s']:.2f}x target), "
-          f"HTTP {upload['status']}, server RSS {upload['rss_before_mb']} -> peak {upload['rss_peak_mb']} MB "
-          f"for a {upload['file_mb']} MB file")
+    print(
+        f"upload 100k rows   {upload['seconds']}s ({upload['seconds'] / TARGETS['upload_100k_s']:.2f}x target), "
+        f"HTTP {upload['status']}, server RSS {upload['rss_before_mb']} -> peak {upload['rss_peak_mb']} MB "
+        f"for a {upload['file_mb']} MB file"
+    )
     print(f"written to {out / 'app_latency.json'}")
 
 

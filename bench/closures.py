@@ -37,14 +37,19 @@ def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     cfg = load_model_config()
     features = model_frame(load_chain(), cfg)
-    days = (features.groupby(["store_id", "date"]).agg(is_open=("is_open", "any"), sales=("y", "sum"))
-            .reset_index().rename(columns={"date": "ds"}))
+    days = (
+        features.groupby(["store_id", "date"])
+        .agg(is_open=("is_open", "any"), sales=("y", "sum"))
+        .reset_index()
+        .rename(columns={"date": "ds"})
+    )
     as_ofs = pd.date_range(args.start, args.end, freq="7D")
     horizon = pd.Timedelta(days=cfg.max_horizon)
     tallies: dict[str, Tally] = {}
     off_sale: dict[str, list] = {}
-    series = features.assign(observed=features["y"].notna() & features["is_open"] & features["is_offered"]).rename(
-        columns={"date": "ds"})[["store_id", "product_id", "ds", "observed", "y"]]
+    series = features.assign(
+        observed=features["y"].notna() & features["is_open"] & features["is_offered"]
+    ).rename(columns={"date": "ds"})[["store_id", "product_id", "ds", "observed", "y"]]
     for as_of in as_ofs:
         found = expected_closures(features[features["date"] <= as_of], cfg, as_of.date())
         ahead = days[(days["ds"] > as_of) & (days["ds"] <= as_of + horizon)]
@@ -54,15 +59,27 @@ def main() -> None:
         tallies.setdefault(window, Tally()).add(ahead.merge(found, on=["store_id", "ds"], how="left"))
         off = expected_not_offered(features[features["date"] <= as_of], cfg, as_of.date())
         sold = series[(series["ds"] > as_of) & (series["ds"] <= as_of + horizon)].merge(
-            off, on=["store_id", "product_id", "ds"])
-        off_sale[window] = [a + b for a, b in zip(off_sale.get(window, [0, 0, 0.0]),
-                                                   [len(off), int(sold["observed"].sum()), float(sold["y"].sum())], strict=True)]
+            off, on=["store_id", "product_id", "ds"]
+        )
+        off_sale[window] = [
+            a + b
+            for a, b in zip(
+                off_sale.get(window, [0, 0, 0.0]),
+                [len(off), int(sold["observed"].sum()), float(sold["y"].sum())],
+                strict=True,
+            )
+        ]
     log.info("%d as-of dates %s..%s, next %d days each", len(as_ofs), args.start, args.end, cfg.max_horizon)
     for window, tally in [*tallies.items(), ("all", sum(tallies.values(), Tally()))]:
         tally.report(window)
     for window, (marked, wrong, sales) in off_sale.items():
-        log.info("%s: series-days marked off sale %d, of which had an observation %d (sales %.0f)", window, marked,
-                 wrong, sales)
+        log.info(
+            "%s: series-days marked off sale %d, of which had an observation %d (sales %.0f)",
+            window,
+            marked,
+            wrong,
+            sales,
+        )
 
 
 @dataclass
@@ -92,18 +109,36 @@ class Tally:
         self.wrong_by_rule.update(rule[wrong])
 
     def __add__(self, other: Tally) -> Tally:
-        return Tally(self.marked + other.marked, self.hits + other.hits, self.closed + other.closed,
-                     self.wrong_sales + other.wrong_sales, self.total_sales + other.total_sales,
-                     self.reasons + other.reasons, self.by_rule + other.by_rule,
-                     self.wrong_by_rule + other.wrong_by_rule)
+        return Tally(
+            self.marked + other.marked,
+            self.hits + other.hits,
+            self.closed + other.closed,
+            self.wrong_sales + other.wrong_sales,
+            self.total_sales + other.total_sales,
+            self.reasons + other.reasons,
+            self.by_rule + other.by_rule,
+            self.wrong_by_rule + other.wrong_by_rule,
+        )
 
     def report(self, window: str) -> None:
-        log.info("%s: marked closed %d days, of which closed %d (precision %.4f); closed days %d, marked %d "
-                 "(recall %.4f); sales on days wrongly marked %.0f of %.0f (%.5f)", window, self.marked, self.hits,
-                 self.hits / max(self.marked, 1), self.closed, self.hits, self.hits / max(self.closed, 1),
-                 self.wrong_sales, self.total_sales, self.wrong_sales / max(self.total_sales, 1.0))
+        log.info(
+            "%s: marked closed %d days, of which closed %d (precision %.4f); closed days %d, marked %d "
+            "(recall %.4f); sales on days wrongly marked %.0f of %.0f (%.5f)",
+            window,
+            self.marked,
+            self.hits,
+            self.hits / max(self.marked, 1),
+            self.closed,
+            self.hits,
+            self.hits / max(self.closed, 1),
+            self.wrong_sales,
+            self.total_sales,
+            self.wrong_sales / max(self.total_sales, 1.0),
+        )
         for rule in sorted(self.by_rule):
-            log.info("  %s rule: marked %d, of which open %d", rule, self.by_rule[rule], self.wrong_by_rule[rule])
+            log.info(
+                "  %s rule: marked %d, of which open %d", rule, self.by_rule[rule], self.wrong_by_rule[rule]
+            )
         for reason, n in self.reasons.most_common(5):
             log.info("  wrongly marked: %s x%d", reason, n)
 

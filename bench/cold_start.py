@@ -51,36 +51,55 @@ def _init(features: pd.DataFrame) -> None:
 
 
 def _series(uid: str, cfg: ModelConfig, cutoffs: list) -> pd.DataFrame:
-    return backtest_series(_FEATURES[_FEATURES["unique_id"] == uid], cfg, cutoffs, models=["seasonal_naive", "prophet"])
+    return backtest_series(
+        _FEATURES[_FEATURES["unique_id"] == uid], cfg, cutoffs, models=["seasonal_naive", "prophet"]
+    )
 
 
 def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.DataFrame:
     return backtest_challenger(_FEATURES, cfg, [cutoff])
 
 
-def _cold(fc: pd.DataFrame, catalogue: pd.DataFrame, product: str, cfg: ModelConfig, cutoff: pd.Timestamp,
-          name: str) -> pd.DataFrame:
+def _cold(
+    fc: pd.DataFrame, catalogue: pd.DataFrame, product: str, cfg: ModelConfig, cutoff: pd.Timestamp, name: str
+) -> pd.DataFrame:
     """cold_start_rows with `product` launching the day after the cutoff (the rest of the catalogue is not new)."""
-    launched = catalogue.assign(launched_on=pd.Series(cutoff + pd.Timedelta(days=1), index=catalogue.index)
-                                .where(catalogue["product_id"] == product))
+    launched = catalogue.assign(
+        launched_on=pd.Series(cutoff + pd.Timedelta(days=1), index=catalogue.index).where(
+            catalogue["product_id"] == product
+        )
+    )
     out = cold_start_rows(fc, launched, cfg, cutoff.date())
     return out[["unique_id", "ds", "yhat"]].rename(columns={"yhat": name}).assign(cutoff=cutoff)
 
 
 def cold_starts(rows: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     """unique_id, cutoff, ds and the three cold-start forecasts of every held-out series."""
-    catalogue = pd.DataFrame({"product_id": [str(p) for p in PRODUCTS], "category": [c for _, c in PRODUCTS.values()]})
+    catalogue = pd.DataFrame(
+        {"product_id": [str(p) for p in PRODUCTS], "category": [c for _, c in PRODUCTS.values()]}
+    )
     parts = []
     for cutoff, at in rows.groupby("cutoff"):
         fc = as_forecast_rows(at, cutoff, ENSEMBLE)
         for product in sorted(fc["product_id"].unique()):
-            chain = _cold(fc[fc["product_id"] != product], catalogue, product, cfg, cutoff, "cold_start_chain")
+            chain = _cold(
+                fc[fc["product_id"] != product], catalogue, product, cfg, cutoff, "cold_start_chain"
+            )
             for uid in sorted(fc.loc[fc["product_id"] == product, "unique_id"].unique()):
                 rest = fc[fc["unique_id"] != uid]
                 store = _cold(rest, catalogue, product, cfg, cutoff, "cold_start_store")
-                peers = rest[rest["product_id"] == product].groupby("ds")["yhat"].median().rename("peers_unscaled")
+                peers = (
+                    rest[rest["product_id"] == product]
+                    .groupby("ds")["yhat"]
+                    .median()
+                    .rename("peers_unscaled")
+                )
                 store = store.join(peers, on="ds")
-                parts.append(store.merge(chain[chain["unique_id"] == uid], on=["unique_id", "ds", "cutoff"], how="left"))
+                parts.append(
+                    store.merge(
+                        chain[chain["unique_id"] == uid], on=["unique_id", "ds", "cutoff"], how="left"
+                    )
+                )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -89,8 +108,10 @@ def _table(scores: dict, horizons: tuple[int, ...]) -> str:
     for model in MODELS:
         for h in horizons:
             m = scores[model][h]
-            lines.append(f"{model:<18}{h:>4}{m['wmape']:>9.2f}{m['bias']:>8.2f}{m['n']:>7}"
-                         f"{m['wmape'] / scores[ENSEMBLE][h]['wmape']:>15.2f}")
+            lines.append(
+                f"{model:<18}{h:>4}{m['wmape']:>9.2f}{m['bias']:>8.2f}{m['n']:>7}"
+                f"{m['wmape'] / scores[ENSEMBLE][h]['wmape']:>15.2f}"
+            )
     return "\n".join(lines)
 
 
@@ -106,18 +127,31 @@ def run(processes: int, step: int, quick: bool) -> dict:
         uids = sorted(features["unique_id"].unique())
         series = pool.starmap(_series, [(u, cfg, cutoffs) for u in uids], chunksize=1)
         lgbm = pd.concat([j.get() for j in lgbm_jobs], ignore_index=True)
-    rows = add_ensemble(pd.concat(series, ignore_index=True).merge(lgbm, on=JOIN, how="left"),
-                        cfg.selection["ensemble_members"])
+    rows = add_ensemble(
+        pd.concat(series, ignore_index=True).merge(lgbm, on=JOIN, how="left"),
+        cfg.selection["ensemble_members"],
+    )
     rows["ds"] = pd.to_datetime(rows["ds"])
-    log.info("%d series x %d cutoffs (%s..%s) backtested in %.0f s", len(uids), len(cutoffs), cutoffs[0].date(),
-             cutoffs[-1].date(), time.perf_counter() - t0)
+    log.info(
+        "%d series x %d cutoffs (%s..%s) backtested in %.0f s",
+        len(uids),
+        len(cutoffs),
+        cutoffs[0].date(),
+        cutoffs[-1].date(),
+        time.perf_counter() - t0,
+    )
     cold = cold_starts(rows, cfg)
     scored = rows.merge(cold, on=["unique_id", "cutoff", "ds"], how="left")
     # Only the pairs every model forecast, so the models are compared on the same days.
     scored = scored[~scored["censored"].astype(bool)].dropna(subset=["y", *MODELS])
     scores = metrics.evaluate(scored, MODELS)
-    log.info("\nA store launching a product: %d series x %d cutoffs, %d scored pairs\n%s", len(uids), len(cutoffs),
-             len(scored), _table(scores, cfg.horizons))
+    log.info(
+        "\nA store launching a product: %d series x %d cutoffs, %d scored pairs\n%s",
+        len(uids),
+        len(cutoffs),
+        len(scored),
+        _table(scores, cfg.horizons),
+    )
     log.info("total %.0f s", time.perf_counter() - t0)
     return {m: {int(h): v for h, v in by_h.items()} for m, by_h in scores.items()}
 

@@ -47,8 +47,9 @@ def run_property(prop: Property, examples: int) -> tuple[int, str | None]:
         count += 1
         prop.test(*args)
 
-    runner = settings(max_examples=examples, deadline=None, database=None,
-                      suppress_health_check=list(HealthCheck))(given(st.tuples(*prop.strategies))(counted))
+    runner = settings(
+        max_examples=examples, deadline=None, database=None, suppress_health_check=list(HealthCheck)
+    )(given(st.tuples(*prop.strategies))(counted))
     try:
         runner()
     except Exception as exc:  # the property's failure, shrunk by hypothesis: reported, not raised
@@ -76,9 +77,16 @@ def _numbers(cells: list[str]) -> object:
 
 def _validate(cells: list[str]) -> object:
     n = len(cells)
-    df = pd.DataFrame({"date": ["2026-01-01"] * n, "store_id": ["S01"] * n,
-                       "product_id": [f"P{i}" for i in range(n)], "quantity_sold": cells},
-                      index=pd.Index(range(1, n + 1), name="row"), dtype=object)
+    df = pd.DataFrame(
+        {
+            "date": ["2026-01-01"] * n,
+            "store_id": ["S01"] * n,
+            "product_id": [f"P{i}" for i in range(n)],
+            "quantity_sold": cells,
+        },
+        index=pd.Index(range(1, n + 1), name="row"),
+        dtype=object,
+    )
     return validate_frame(df, SETTINGS.source("sales"), limits=LIMITS)
 
 
@@ -99,18 +107,25 @@ def main() -> int:
         log.info("%-20s %9d  %s (%.1fs)", prop.name, count, failure or "ok", time.perf_counter() - t0)
     log.info("")
     bad = pathological_cell(args.length)
-    log.info("time per cell, %d-char pathological cell vs %r (batches of %d)", len(bad), NORMAL_CELL,
-             args.batch)
+    log.info(
+        "time per cell, %d-char pathological cell vs %r (batches of %d)", len(bad), NORMAL_CELL, args.batch
+    )
     log.info("%-40s %12s %12s", "", "median", "p99")
-    for name, parse in (("parse_numbers", _numbers),
-                        ("validate_frame (cell refused as too long)", _validate)):
+    for name, parse in (
+        ("parse_numbers", _numbers),
+        ("validate_frame (cell refused as too long)", _validate),
+    ):
         (bad_med, bad_p99) = timings(parse, bad, args.repeat, args.batch)
         (ok_med, ok_p99) = timings(parse, NORMAL_CELL, args.repeat, args.batch)
         log.info("%s", name)
         for label, med, p99 in (("  pathological", bad_med, bad_p99), ("  normal", ok_med, ok_p99)):
             log.info("%-40s %10.2fus %10.2fus", label, 1e6 * med, 1e6 * p99)
-        log.info("%-40s %11.1fx (length ratio %.0fx)", "  ratio of medians", bad_med / ok_med,
-                 len(bad) / len(NORMAL_CELL))
+        log.info(
+            "%-40s %11.1fx (length ratio %.0fx)",
+            "  ratio of medians",
+            bad_med / ok_med,
+            len(bad) / len(NORMAL_CELL),
+        )
     log.info("\n%d propert%s, %d failing", len(PROPERTIES), "y" if len(PROPERTIES) == 1 else "ies", failures)
     return 1 if failures else 0
 

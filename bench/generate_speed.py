@@ -30,7 +30,9 @@ def main() -> None:
         out = Path(tempfile.mkdtemp(prefix="bakery_gen_bench_"))
         try:
             wall0, cpu0 = time.perf_counter(), time.process_time()
-            summary = generate_demo(out / "landing", stores=args.stores, products=args.products, start=start, end=end)
+            summary = generate_demo(
+                out / "landing", stores=args.stores, products=args.products, start=start, end=end
+            )
             seconds.append(time.perf_counter() - wall0)
             cpu.append(time.process_time() - cpu0)
         finally:
@@ -38,9 +40,11 @@ def main() -> None:
     assert summary is not None
     pos_rows = summary.rows.get("pos", 0)
     median = statistics.median(seconds)
-    print(f"generate {args.stores} stores x {args.products} products x {args.years} years "
-          f"({start}..{end}): median {median:.1f} s wall, {statistics.median(cpu):.1f} s CPU over {args.runs} runs "
-          f"[{', '.join(f'{s:.1f}' for s in seconds)}]")
+    print(
+        f"generate {args.stores} stores x {args.products} products x {args.years} years "
+        f"({start}..{end}): median {median:.1f} s wall, {statistics.median(cpu):.1f} s CPU over {args.runs} runs "
+        f"[{', '.join(f'{s:.1f}' for s in seconds)}]"
+    )
     print(f"  {summary.files} files, {pos_rows:,} POS lines, {pos_rows / median:,.0f} POS lines/s")
 
 

@@ -129,12 +129,13 @@ def bench(stores: int, years: int, runs: int, mode: str = "pipeline", pss: bool 
     split: dict[str, float] = {}
     for _ in range(runs):
         with tempfile.TemporaryDirectory(prefix="bakery-bench-") as tmp:
-            m = run_measured([sys.executable, "-c", _RUN, str(Path(tmp) / "home"), str(stores), str(years), mode],
-                             pss=pss)
+            m = run_measured(
+                [sys.executable, "-c", _RUN, str(Path(tmp) / "home"), str(stores), str(years), mode], pss=pss
+            )
             if m.returncode != 0:
                 raise SystemExit(f"benchmark run failed:\n{m.stderr[-4000:]}")
             line = next(ln for ln in m.stdout.splitlines() if ln.startswith("RESULT "))
-            samples.append(json.loads(line[len("RESULT "):]))
+            samples.append(json.loads(line[len("RESULT ") :]))
             peaks.append(m.peak_rss_mb)
             pss_mb.append(m.peak_pss_mb)
             split = m.pss_split_mb
@@ -155,38 +156,62 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=1)
     parser.add_argument("--stores", type=int, default=6)
     parser.add_argument("--years", type=int, default=3)
-    parser.add_argument("--etl-only", action="store_true", help="ETL (bronze, silver, gold) and its no-op rerun only")
-    parser.add_argument("--tune", action="store_true",
-                        help="the weekly job after the ETL: train with Hyperopt tuning (`bakery train --tune`)")
-    parser.add_argument("--daily", action="store_true",
-                        help="steady state: load the history (first training), then two nightly deliveries of one "
-                             "day's files: a day the champion is recent (no training), then a weekly retrain day")
-    parser.add_argument("--pss", action="store_true",
-                        help="also sample PSS (shared pages split between processes) and its JVM / Python split; "
-                             "reading the JVM's page maps slows the run, so its times are not speed figures")
+    parser.add_argument(
+        "--etl-only", action="store_true", help="ETL (bronze, silver, gold) and its no-op rerun only"
+    )
+    parser.add_argument(
+        "--tune",
+        action="store_true",
+        help="the weekly job after the ETL: train with Hyperopt tuning (`bakery train --tune`)",
+    )
+    parser.add_argument(
+        "--daily",
+        action="store_true",
+        help="steady state: load the history (first training), then two nightly deliveries of one "
+        "day's files: a day the champion is recent (no training), then a weekly retrain day",
+    )
+    parser.add_argument(
+        "--pss",
+        action="store_true",
+        help="also sample PSS (shared pages split between processes) and its JVM / Python split; "
+        "reading the JVM's page maps slows the run, so its times are not speed figures",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     mode = "etl" if args.etl_only else "daily" if args.daily else "tune" if args.tune else "pipeline"
     r = bench(args.stores, args.years, args.runs, mode, pss=args.pss)
-    log.info("pipeline benchmark: %d stores x 30 products x %d years, median of %d run(s)",
-             args.stores, args.years, args.runs)
+    log.info(
+        "pipeline benchmark: %d stores x 30 products x %d years, median of %d run(s)",
+        args.stores,
+        args.years,
+        args.runs,
+    )
     for key, value in r.items():
         log.info("  %-16s %s", key, f"{value:8.1f}" if isinstance(value, float) else value)
     if args.etl_only:
         return
     if args.tune:
-        log.info("  weekly tuning + training = %.1f s; target < 1200 s -> %s", r["weekly_train_total"],
-                 "met" if r["weekly_train_total"] < 1200 else "NOT met")
+        log.info(
+            "  weekly tuning + training = %.1f s; target < 1200 s -> %s",
+            r["weekly_train_total"],
+            "met" if r["weekly_train_total"] < 1200 else "NOT met",
+        )
         return
     if args.daily:
         for name in ("daily", "weekly"):
-            log.info("  nightly run, %s (delivered files -> forecasts, Spark up) = %.1f s; target < 180 s -> %s",
-                     "no training (champion recent)" if name == "daily" else "weekly retrain",
-                     r[f"{name}_total"], "met" if r[f"{name}_total"] < 180 else "NOT met")
+            log.info(
+                "  nightly run, %s (delivered files -> forecasts, Spark up) = %.1f s; target < 180 s -> %s",
+                "no training (champion recent)" if name == "daily" else "weekly retrain",
+                r[f"{name}_total"],
+                "met" if r[f"{name}_total"] < 180 else "NOT met",
+            )
         return
     pipeline = r["spark_startup"] + r["pipeline_total"]
-    log.info("  pipeline (startup + ETL + first training + forecast) = %.1f s; target < 180 s -> %s", pipeline,
-             "met" if pipeline < 180 else "NOT met")
+    log.info(
+        "  pipeline (startup + ETL + first training + forecast) = %.1f s; target < 180 s -> %s",
+        pipeline,
+        "met" if pipeline < 180 else "NOT met",
+    )
 
 
 if __name__ == "__main__":

@@ -30,8 +30,11 @@ def main() -> None:
     base = rows[sizes[0]]["etl_total"] / sizes[0]
     for n, r in rows.items():
         per_store = r["etl_total"] / n
-        log.info(f"{n:>6}  " + "  ".join(f"{r.get(c, float('nan')):>11.1f}" for c in cols)
-                 + f"  {per_store:>11.2f}  {per_store / base:>10.2f}")
+        log.info(
+            f"{n:>6}  "
+            + "  ".join(f"{r.get(c, float('nan')):>11.1f}" for c in cols)
+            + f"  {per_store:>11.2f}  {per_store / base:>10.2f}"
+        )
 
 
 if __name__ == "__main__":

@@ -33,18 +33,30 @@ RSS_GROWTH_LIMIT = 0.10
 def _files(stores: list[str], products: list[str]) -> dict[str, tuple[str, bytes]]:
     """The upload bodies: a good sales file, one with a 2,000-space cell, a Parquet file of 5 M rows (8 KB)."""
     good = ["date,store_id,product_id,quantity_sold"]
-    good += [f"2025-03-{1 + i % 28:02d},{stores[i % len(stores)]},{products[i % len(products)]},{i % 9}"
-             for i in range(200)]
+    good += [
+        f"2025-03-{1 + i % 28:02d},{stores[i % len(stores)]},{products[i % len(products)]},{i % 9}"
+        for i in range(200)
+    ]
     slow = f"date,store_id,product_id,quantity_sold\n2025-03-01,{stores[0]},{products[0]},1{' ' * 2000}x\n"
     bomb = io.BytesIO()
     n = 5_000_000
-    pq.write_table(pa.table({"date": pa.array(["2025-03-01"] * 1).take(pa.array([0] * n)),
-                             "store_id": pa.array([stores[0]]).take(pa.array([0] * n)),
-                             "product_id": pa.array([products[0]]).take(pa.array([0] * n)),
-                             "quantity_sold": pa.array([1] * n)}), bomb, compression="zstd")
-    return {"good": ("soak_good.csv", ("\n".join(good) + "\n").encode()),
-            "slow_cell": ("soak_slow.csv", slow.encode()),
-            "parquet_bomb": ("soak_bomb.parquet", bomb.getvalue())}
+    pq.write_table(
+        pa.table(
+            {
+                "date": pa.array(["2025-03-01"] * 1).take(pa.array([0] * n)),
+                "store_id": pa.array([stores[0]]).take(pa.array([0] * n)),
+                "product_id": pa.array([products[0]]).take(pa.array([0] * n)),
+                "quantity_sold": pa.array([1] * n),
+            }
+        ),
+        bomb,
+        compression="zstd",
+    )
+    return {
+        "good": ("soak_good.csv", ("\n".join(good) + "\n").encode()),
+        "slow_cell": ("soak_slow.csv", slow.encode()),
+        "parquet_bomb": ("soak_bomb.parquet", bomb.getvalue()),
+    }
 
 
 def _workers(server: psutil.Process) -> list[psutil.Process]:
@@ -63,48 +75,88 @@ class Soak:
         self.files = _files(stores, products)
         self.times: dict[str, list[float]] = defaultdict(list)
         self.status: dict[str, Counter] = defaultdict(Counter)
+        self.errors: Counter = Counter()  # requests that got no HTTP answer, by cause
         self.lock = threading.Lock()
 
     def _timed(self, kind: str, call) -> None:
         t0 = time.perf_counter()
+        cause = None
         try:
-            code = call().status_code
+            code: int | str = call().status_code
         except requests.RequestException as exc:
-            code = f"error:{type(exc).__name__}"
+            code, cause = f"error:{type(exc).__name__}", f"{kind}: {str(exc)[:160]}"
         with self.lock:
             self.times[kind].append((time.perf_counter() - t0) * 1000)
             self.status[kind][code] += 1
+            if cause:
+                self.errors[cause] += 1
 
     def _api(self, s: requests.Session, rnd: random.Random) -> None:
-        self._timed("api", lambda: s.get(f"{self.url}/api/v1/forecasts",
-                                         params={"store_id": rnd.choice(self.stores), "horizon": rnd.choice([1, 7, 28])},
-                                         headers={"Authorization": f"Bearer {self.token}"}, timeout=60))
+        self._timed(
+            "api",
+            lambda: s.get(
+                f"{self.url}/api/v1/forecasts",
+                params={"store_id": rnd.choice(self.stores), "horizon": rnd.choice([1, 7, 28])},
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=60,
+            ),
+        )
 
     def _callback(self, s: requests.Session, rnd: random.Random) -> None:
-        body = {"output": "..forecast-graph.figure...forecast-table.children...forecast-summary.children..",
-                "outputs": [{"id": "forecast-graph", "property": "figure"},
-                            {"id": "forecast-table", "property": "children"},
-                            {"id": "forecast-summary", "property": "children"}],
-                "inputs": [{"id": "forecast-store", "property": "value", "value": rnd.choice(self.stores)},
-                           {"id": "forecast-view", "property": "value", "value": rnd.choice(["tomorrow", "week"])},
-                           {"id": "forecast-product", "property": "value", "value": rnd.choice(self.products)}],
-                "state": [], "changedPropIds": ["forecast-store.value"]}
-        self._timed("callback", lambda: s.post(f"{self.url}/_dash-update-component", json=body, timeout=60,
-                                               headers={"X-CSRFToken": s.cookies.get("_csrf_token") or ""}))
+        body = {
+            "output": "..forecast-graph.figure...forecast-table.children...forecast-summary.children..",
+            "outputs": [
+                {"id": "forecast-graph", "property": "figure"},
+                {"id": "forecast-table", "property": "children"},
+                {"id": "forecast-summary", "property": "children"},
+            ],
+            "inputs": [
+                {"id": "forecast-store", "property": "value", "value": rnd.choice(self.stores)},
+                {"id": "forecast-view", "property": "value", "value": rnd.choice(["tomorrow", "week"])},
+                {"id": "forecast-product", "property": "value", "value": rnd.choice(self.products)},
+            ],
+            "state": [],
+            "changedPropIds": ["forecast-store.value"],
+        }
+        self._timed(
+            "callback",
+            lambda: s.post(
+                f"{self.url}/_dash-update-component",
+                json=body,
+                timeout=60,
+                headers={"X-CSRFToken": s.cookies.get("_csrf_token") or ""},
+            ),
+        )
 
     def _upload(self, rnd: random.Random) -> None:
         kind = rnd.choice(list(self.files))
         name, data = self.files[kind]
-        self._timed(f"upload_{kind}", lambda: requests.post(
-            f"{self.url}/api/v1/uploads", data={"kind": "sales", "max_error_rate": "0.5"},
-            files={"file": (name, data)}, headers={"Authorization": f"Bearer {self.token}"}, timeout=120))
+        self._timed(
+            f"upload_{kind}",
+            lambda: requests.post(
+                f"{self.url}/api/v1/uploads",
+                data={"kind": "sales", "max_error_rate": "0.5"},
+                files={"file": (name, data)},
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=120,
+            ),
+        )
 
     def _login(self, rnd: random.Random) -> None:
         # Wrong passwords go to other names: the clients' own account must stay usable all along.
-        user, password = rnd.choice([("bench", PASSWORD), ("admin", "wrong-password-123"),
-                                     (f"nobody{rnd.randrange(10**6)}", "wrong-password-123")])
-        self._timed("login", lambda: requests.post(f"{self.url}/api/v1/auth/token", timeout=60,
-                                                   json={"username": user, "password": password}))
+        user, password = rnd.choice(
+            [
+                ("bench", PASSWORD),
+                ("admin", "wrong-password-123"),
+                (f"nobody{rnd.randrange(10**6)}", "wrong-password-123"),
+            ]
+        )
+        self._timed(
+            "login",
+            lambda: requests.post(
+                f"{self.url}/api/v1/auth/token", timeout=60, json={"username": user, "password": password}
+            ),
+        )
 
     def client(self, index: int, deadline: float, session: requests.Session) -> None:
         rnd = random.Random(index)
@@ -119,6 +171,20 @@ class Soak:
                 self._upload(rnd)
             else:
                 self._login(rnd)
+
+
+class RssSampler(threading.Thread):
+    """The workers' RSS every `every` seconds, to tell a plateau from a leak."""
+
+    def __init__(self, workers: list[psutil.Process], every: float = 30.0) -> None:
+        super().__init__(daemon=True)
+        self.workers, self.every, self.samples = workers, every, []
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        t0 = time.time()
+        while not self.stop.wait(self.every):
+            self.samples.append((round(time.time() - t0), _rss_mb(self.workers)))
 
 
 def _summary(times: list[float]) -> dict[str, float]:
@@ -142,39 +208,72 @@ def main() -> None:
     proc = start_server(home, port)
     try:
         server = psutil.Process(proc.pid)
-        token = requests.post(f"{url}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD},
-                              timeout=30).json()["access_token"]
+        token = requests.post(
+            f"{url}/api/v1/auth/token", json={"username": "bench", "password": PASSWORD}, timeout=30
+        ).json()["access_token"]
         stores = [f"S{i + 1:03d}" if args.stores >= 100 else f"S{i + 1:02d}" for i in range(args.stores)]
         products = [f"P{j + 1:03d}" for j in range(args.products)]
         sessions = [browser_session(url) for _ in range(args.clients)]
         soak = Soak(url, stores, products, token)
-        warm = Soak(url, stores, products, token)  # a minute of the same traffic first: caches filled, not measured
+        warm = Soak(
+            url, stores, products, token
+        )  # a minute of the same traffic first: caches filled, not measured
         warm_end = time.time() + min(60.0, args.minutes * 6)
         _run(warm, sessions, warm_end)
         workers = _workers(server)
         rss_start = _rss_mb(workers)
+        sampler = RssSampler(workers)
+        sampler.start()
         _run(soak, sessions, time.time() + args.minutes * 60)
+        sampler.stop.set()
         rss_end = _rss_mb(workers)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
-    five_xx = sum(n for counts in soak.status.values() for code, n in counts.items()
-                  if not isinstance(code, int) or code >= 500)
+    five_xx = sum(
+        n
+        for counts in soak.status.values()
+        for code, n in counts.items()
+        if isinstance(code, int) and code >= 500
+    )
+    no_answer = sum(soak.errors.values())
     growth = max((e - s) / s for s, e in zip(rss_start, rss_end, strict=True))
-    result = {"minutes": args.minutes, "clients": args.clients, "workers": len(rss_start),
-              "kinds": {k: {**_summary(v), "status": {str(c): n for c, n in soak.status[k].items()}}
-                        for k, v in sorted(soak.times.items())},
-              "five_xx": five_xx, "rss_start_mb": rss_start, "rss_end_mb": rss_end,
-              "rss_growth_max": round(growth, 4), "rss_growth_limit": RSS_GROWTH_LIMIT}
+    result = {
+        "minutes": args.minutes,
+        "clients": args.clients,
+        "workers": len(rss_start),
+        "kinds": {
+            k: {**_summary(v), "status": {str(c): n for c, n in soak.status[k].items()}}
+            for k, v in sorted(soak.times.items())
+        },
+        "five_xx": five_xx,
+        "no_answer": no_answer,
+        "no_answer_causes": dict(soak.errors),
+        "rss_start_mb": rss_start,
+        "rss_end_mb": rss_end,
+        "rss_samples": sampler.samples,
+        "rss_growth_max": round(growth, 4),
+        "rss_growth_limit": RSS_GROWTH_LIMIT,
+    }
     out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps(result, indent=2))
     for kind, r in result["kinds"].items():
-        print(f"{kind:22s} n={r['n']:6d} p50={r.get('p50_ms')}ms p95={r.get('p95_ms')}ms p99={r.get('p99_ms')}ms "
-              f"status={r['status']}")
-    print(f"5xx answers: {five_xx} (target 0: {'MET' if five_xx == 0 else 'NOT MET'})")
-    print(f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
-          f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})")
+        print(
+            f"{kind:22s} n={r['n']:6d} p50={r.get('p50_ms')}ms p95={r.get('p95_ms')}ms p99={r.get('p99_ms')}ms "
+            f"status={r['status']}"
+        )
+    print(
+        f"5xx answers: {five_xx} (target 0: {'MET' if five_xx == 0 else 'NOT MET'}); requests with no answer: "
+        f"{no_answer}"
+    )
+    for cause, n in soak.errors.most_common(5):
+        print(f"  {n} x {cause}")
+    print("worker RSS over time (s: MB): " + ", ".join(f"{t}: {rss}" for t, rss in sampler.samples))
+    print(
+        f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
+        f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})"
+    )
     print(f"written to {out / 'soak.json'}")
 
 

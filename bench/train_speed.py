@@ -67,7 +67,9 @@ def spark_run(spark, features: pd.DataFrame, cfg) -> tuple[float, int]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--series", type=int, default=105)
     parser.add_argument("--cores", type=int, default=2)
     parser.add_argument("--runs", type=int, default=1)
@@ -85,8 +87,10 @@ def main() -> None:
     from bakery.config import load_settings
     from bakery.spark import get_spark
 
-    settings = load_settings(home=Path(tempfile.mkdtemp(prefix="train_speed_")),
-                             overrides={"spark": {"master": f"local[{args.cores}]", "shuffle_partitions": args.cores}})
+    settings = load_settings(
+        home=Path(tempfile.mkdtemp(prefix="train_speed_")),
+        overrides={"spark": {"master": f"local[{args.cores}]", "shuffle_partitions": args.cores}},
+    )
     spark = get_spark(settings)
     spark_runs, loop_runs = [], []
     for _ in range(args.runs):
@@ -98,9 +102,19 @@ def main() -> None:
     spark_s, loop_s = statistics.median(spark_runs), statistics.median(loop_runs)
     log.info("%-44s %8s %10s", "", "seconds", "series/s")
     log.info("%-44s %8.1f %10.2f", "single-process loop (1 core)", loop_s, len(uids) / loop_s)
-    log.info("%-44s %8.1f %10.2f", f"Spark applyInPandas per store (local[{args.cores}])", spark_s, len(uids) / spark_s)
-    log.info("speed-up Spark / loop: %.2fx on %d cores (ideal %.1fx); per-series cost in Spark = %.2fx the loop's",
-             loop_s / spark_s, args.cores, args.cores, (spark_s * args.cores) / loop_s)
+    log.info(
+        "%-44s %8.1f %10.2f",
+        f"Spark applyInPandas per store (local[{args.cores}])",
+        spark_s,
+        len(uids) / spark_s,
+    )
+    log.info(
+        "speed-up Spark / loop: %.2fx on %d cores (ideal %.1fx); per-series cost in Spark = %.2fx the loop's",
+        loop_s / spark_s,
+        args.cores,
+        args.cores,
+        (spark_s * args.cores) / loop_s,
+    )
     spark.stop()
 
 

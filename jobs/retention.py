@@ -21,7 +21,9 @@ def main(argv: list[str] | None = None) -> int:
     args = job_parser(__doc__).parse_args(argv)
     settings, lh = start_job(args)
     today = args.as_of or date.today()
-    assert today <= date.today(), f"--as-of {today} is in the future: retention would delete data still in use"
+    assert today <= date.today(), (
+        f"--as-of {today} is in the future: retention would delete data still in use"
+    )
     return run_exclusive(settings, "jobs/retention.py", lambda: _retention(today, settings, lh))
 
 

@@ -47,8 +47,10 @@ def _entry_point_spark_settings_stay_in_its_test():
 def spark(tmp_path_factory: pytest.TempPathFactory):
     from bakery.spark import get_spark
 
-    settings = load_settings(home=tmp_path_factory.mktemp("spark_home"),
-                             overrides={"spark": {"shuffle_partitions": 2, "driver_memory": "2g"}})
+    settings = load_settings(
+        home=tmp_path_factory.mktemp("spark_home"),
+        overrides={"spark": {"shuffle_partitions": 2, "driver_memory": "2g"}},
+    )
     session = get_spark(settings)
     yield session
     session.stop()

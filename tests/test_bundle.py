@@ -10,13 +10,15 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bakery.config import REPO_ROOT
 from bakery.entrypoints import job_parser
+from tests import REPO_ROOT
 
 BUNDLE = REPO_ROOT / "bundle.yml"
+BUNDLE_FILES = [BUNDLE, REPO_ROOT / "app.yaml", *(REPO_ROOT / "jobs" / "resources").glob("*.yml")]
 SECRET_PATTERNS = [
     re.compile(r"dapi[0-9a-f]{16,}"),  # personal access token
-    re.compile(r"(?im)^\s*-?\s*(token|password|client_secret|secret|pat|api_key)\s*:"),
+    # a key holding a value (`secret:` opening a mapping, as an app's secret resource does, is no secret)
+    re.compile(r"(?im)^\s*-?\s*(token|password|client_secret|secret|pat|api_key)\s*:[ \t]*[^\s#]"),
     re.compile(r"(?i)bearer\s+[a-z0-9._-]{10,}"),
 ]
 
@@ -32,7 +34,9 @@ def _resource_files() -> list[Path]:
 def _jobs() -> list[tuple[Path, str, dict]]:
     out = []
     for path in _resource_files():
-        for key, job in (yaml.safe_load(path.read_text(encoding="utf-8"))["resources"].get("jobs") or {}).items():
+        for key, job in (
+            yaml.safe_load(path.read_text(encoding="utf-8"))["resources"].get("jobs") or {}
+        ).items():
             out.append((path, key, job))
     return out
 
@@ -86,7 +90,11 @@ def test_tasks_run_existing_files_and_depend_on_existing_tasks():
 def _assert_acyclic(job: str, tasks: dict) -> None:
     done: set[str] = set()
     while len(done) < len(tasks):
-        ready = {k for k, t in tasks.items() if k not in done and {d["task_key"] for d in t.get("depends_on", [])} <= done}
+        ready = {
+            k
+            for k, t in tasks.items()
+            if k not in done and {d["task_key"] for d in t.get("depends_on", [])} <= done
+        }
         assert ready, f"{job}: depends_on has a cycle among {sorted(set(tasks) - done)}"
         done |= ready
 
@@ -113,7 +121,9 @@ def _substituted(args: list[str]) -> list[str]:
 def test_task_parameters_parse_with_the_jobs_parser():
     for _, key, job in _jobs():
         for task in job["tasks"]:
-            args = job_parser("bundle check").parse_args(_substituted(task["spark_python_task"]["parameters"]))
+            args = job_parser("bundle check").parse_args(
+                _substituted(task["spark_python_task"]["parameters"])
+            )
             assert args.env == "databricks" and args.catalog == "x" and str(args.as_of) == "2026-11-25", key
 
 
@@ -128,9 +138,67 @@ def test_library_pins_match_requirements():
                     assert name.lower() not in {"pyspark", "delta-spark"}, "the runtime ships Spark and Delta"
 
 
-@pytest.mark.parametrize("path", [BUNDLE, *(REPO_ROOT / "jobs" / "resources").glob("*.yml")], ids=lambda p: p.name)
+@pytest.mark.parametrize("path", BUNDLE_FILES, ids=lambda p: p.name)
 def test_no_secrets_or_hosts_in_bundle_files(path):
     text = path.read_text(encoding="utf-8")
     for pattern in SECRET_PATTERNS:
         assert not pattern.search(text), f"{path.name} matches {pattern.pattern}"
     assert not re.search(r"(?m)^\s*host\s*:", text), f"{path.name} hard-codes a workspace host"
+
+
+def _app() -> dict:
+    path = REPO_ROOT / "jobs" / "resources" / "app.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["resources"]["apps"]["bakery_app"]
+
+
+def _resource_models() -> dict:
+    from databricks.bundles.apps import App
+    from databricks.bundles.dashboards import Dashboard
+    from databricks.bundles.jobs import Job
+
+    return {"jobs": Job, "apps": App, "dashboards": Dashboard}
+
+
+def test_resources_load_into_the_bundle_resource_models():
+    """databricks-bundles' models of jobs, apps and dashboards: a misspelt key or a bad enum value fails."""
+    models, loaded = _resource_models(), []
+    for path in _resource_files():
+        for kind, items in yaml.safe_load(path.read_text(encoding="utf-8"))["resources"].items():
+            assert kind in models, f"{path.name}: resources.{kind} has no model here"
+            for key, body in items.items():
+                try:
+                    loaded.append((kind, key, models[kind].from_dict(body)))
+                except (ValueError, TypeError) as exc:
+                    pytest.fail(f"{path.name}: resources.{kind}.{key}: {exc}")
+    assert {(kind, key) for kind, key, _ in loaded} >= {
+        ("jobs", "etl_job"),
+        ("jobs", "tuning_job"),
+        ("apps", "bakery_app"),
+    }
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda app: app.update(source_path=app.pop("source_code_path")), "source_path"),
+        (lambda app: app["resources"][0]["sql_warehouse"].update(permission="CAN_RUN"), "CAN_RUN"),
+    ],
+    ids=["misspelt key", "bad permission"],
+)
+def test_the_resource_models_refuse_a_broken_app(edit, named):
+    from databricks.bundles.apps import App
+
+    app = _app()
+    edit(app)
+    with pytest.raises(ValueError, match=named):
+        App.from_dict(app)
+
+
+def test_the_app_runs_app_yaml_from_the_bundle_root_with_its_resources():
+    app = _app()
+    source = (REPO_ROOT / "jobs" / "resources" / app["source_code_path"]).resolve()
+    assert source == REPO_ROOT.resolve()
+    assert (source / "app.yaml").is_file() and (source / "requirements.txt").is_file()
+    kinds = {next(k for k in r if k not in {"name", "description"}) for r in app["resources"]}
+    assert {"sql_warehouse", "secret", "uc_securable"} <= kinds
+    assert {"warehouse_id", "secret_scope"} <= set(_bundle()["variables"])

@@ -23,8 +23,19 @@ def test_bad_date_names_the_parameter(capsys, tmp_path):
 
 
 def test_start_after_end_is_usage_error(capsys, tmp_path):
-    code = main(["--home", str(tmp_path), "generate", "--out", str(tmp_path / "x"),
-                 "--start", "2026-02-01", "--end", "2026-01-01"])
+    code = main(
+        [
+            "--home",
+            str(tmp_path),
+            "generate",
+            "--out",
+            str(tmp_path / "x"),
+            "--start",
+            "2026-02-01",
+            "--end",
+            "2026-01-01",
+        ]
+    )
     assert code == EXIT_USAGE
     assert "--start" in capsys.readouterr().err
 
@@ -56,8 +67,18 @@ def test_homes_are_resolved_from_env(monkeypatch, tmp_path):
 
 
 # The commands that write the home, as docs/runbooks/operations.md lists them; the others never wait for it.
-WRITERS = {"demo", "import", "ingest", "pipeline", "retention", "train", "forecast", "backtest", "model promote",
-           "model rollback"}
+WRITERS = {
+    "demo",
+    "import",
+    "ingest",
+    "pipeline",
+    "retention",
+    "train",
+    "forecast",
+    "backtest",
+    "model promote",
+    "model rollback",
+}
 
 
 def test_the_commands_that_write_the_home_are_the_ones_that_take_its_lock():
@@ -87,16 +108,29 @@ def test_model_settings_come_from_the_conf_dir_in_use(monkeypatch, capsys, tmp_p
     --conf-dir), never from a folder computed from the package's location."""
     import shutil
 
-    from bakery.config import DEFAULT_CONF_DIR
+    from tests import REPO_ROOT
 
     conf = tmp_path / "conf"
-    shutil.copytree(DEFAULT_CONF_DIR, conf)
+    shutil.copytree(REPO_ROOT / "conf", conf)
     models = conf / "models.yml"
     text = models.read_text(encoding="utf-8")
     models.write_text(text.replace("max_horizon: 28", "max_horizon: 30", 1), encoding="utf-8")
     assert "max_horizon: 30" in models.read_text(encoding="utf-8")
     monkeypatch.setenv("BAKERY_CONF_DIR", str(conf))
-    code = main(["--home", str(tmp_path / "h"), "backtest", "--start", "2026-01-01", "--end", "2026-02-01",
-                 "--horizons", "1,7,35", "--out", str(tmp_path / "r.json")])
+    code = main(
+        [
+            "--home",
+            str(tmp_path / "h"),
+            "backtest",
+            "--start",
+            "2026-01-01",
+            "--end",
+            "2026-02-01",
+            "--horizons",
+            "1,7,35",
+            "--out",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert code == EXIT_USAGE
     assert "at most 30 days" in capsys.readouterr().err

@@ -20,8 +20,11 @@ def _business_versions(lh) -> dict[str, int | None]:
 
 
 def _counts(lh) -> dict[str, int]:
-    return {f"{t.layer}.{t.name}": lh.read(t.layer, t.name).count()
-            for t in lh.list_tables() if t.layer in BUSINESS_LAYERS}
+    return {
+        f"{t.layer}.{t.name}": lh.read(t.layer, t.name).count()
+        for t in lh.list_tables()
+        if t.layer in BUSINESS_LAYERS
+    }
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +53,11 @@ def test_reconciliation_explains_every_bronze_row(built):
     from pyspark.sql import functions as F
 
     lh, _, _ = built
-    rec = lh.read("ops", "reconciliation").groupBy("source").agg(
-        *(F.sum(c).alias(c) for c in ("bronze_rows", "silver_rows", "quarantined", "duplicates")))
+    rec = (
+        lh.read("ops", "reconciliation")
+        .groupBy("source")
+        .agg(*(F.sum(c).alias(c) for c in ("bronze_rows", "silver_rows", "quarantined", "duplicates")))
+    )
     for row in rec.collect():
         assert row.bronze_rows == row.silver_rows + row.quarantined + row.duplicates, row
 
@@ -78,8 +84,13 @@ def test_rerun_changes_no_business_table(spark, built_small_copy):
 
 def _run_cli(home: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
-                          env=env, capture_output=True, text=True, timeout=900)
+    return subprocess.run(
+        [sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -101,13 +112,17 @@ def test_sigkill_mid_run_then_rerun_matches_clean_run(spark, tmp_path, small_dem
     from bakery.etl import run_etl
     from bakery.lakehouse import Lakehouse
 
-    settings = load_settings(home=tmp_path / "my home")    # a space in the path: the JVM options stay whole
+    settings = load_settings(home=tmp_path / "my home")  # a space in the path: the JVM options stay whole
     land_demo(small_demo, settings)
     lh = Lakehouse(spark, settings)
-    killed = _run_cli(settings.home, "ingest", env_extra={"BAKERY_FAULT_POINT": "after_bronze", "BAKERY_FAULT_DELAY": "4"})
+    killed = _run_cli(
+        settings.home, "ingest", env_extra={"BAKERY_FAULT_POINT": "after_bronze", "BAKERY_FAULT_DELAY": "4"}
+    )
     assert killed.returncode == -9, f"expected SIGKILL, got {killed.returncode}: {killed.stderr[-2000:]}"
     # conf/log4j2.properties: the JVM's start-up notes (loopback host, native Hadoop, log profile) stay off.
-    assert not any(note in killed.stderr for note in ("Using Spark's default log4j", "NativeCodeLoader", "WARN Utils"))
+    assert not any(
+        note in killed.stderr for note in ("Using Spark's default log4j", "NativeCodeLoader", "WARN Utils")
+    )
     for t in lh.list_tables():  # every table that exists is readable after the crash
         lh.read(t.layer, t.name).count()
     assert any(t.layer == "bronze" for t in lh.list_tables())

@@ -8,12 +8,22 @@ import pytest
 def test_merge_upserts_on_keys_and_rerun_changes_nothing(lh):
     df = lh.spark.createDataFrame([("a", 1), ("b", 2)], "k string, v long")
     lh.merge(df, "silver", "t", keys=["k"])
-    lh.merge(lh.spark.createDataFrame([("b", 3), ("c", 4)], "k string, v long"), "silver", "t", keys=["k"],
-             condition="t.v <> s.v")
+    lh.merge(
+        lh.spark.createDataFrame([("b", 3), ("c", 4)], "k string, v long"),
+        "silver",
+        "t",
+        keys=["k"],
+        condition="t.v <> s.v",
+    )
     assert sorted(map(tuple, lh.read("silver", "t").collect())) == [("a", 1), ("b", 3), ("c", 4)]
     v = lh.version("silver", "t")
-    lh.merge(lh.spark.createDataFrame([("b", 3)], "k string, v long"), "silver", "t", keys=["k"],
-             condition="t.v <> s.v")
+    lh.merge(
+        lh.spark.createDataFrame([("b", 3)], "k string, v long"),
+        "silver",
+        "t",
+        keys=["k"],
+        condition="t.v <> s.v",
+    )
     assert lh.read("silver", "t").count() == 3
     assert lh.version("silver", "t") >= v
 

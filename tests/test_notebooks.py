@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from bakery.config import REPO_ROOT
+from tests import REPO_ROOT
 from tests.conftest import copy_home
 
 NOTEBOOKS = sorted((REPO_ROOT / "notebooks").glob("*.ipynb"))
@@ -53,8 +53,11 @@ def kernel_name() -> str:
         return KERNEL
     name = "bakery-venv"
     if not runs_this_python(name):
-        subprocess.run([sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name], check=True,
-                       capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "ipykernel", "install", "--sys-prefix", "--name", name],
+            check=True,
+            capture_output=True,
+        )
     return name
 
 
@@ -81,7 +84,9 @@ def test_notebooks_are_thin_and_parameterised():
         assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
         with_parameters(nb)
         code = [c for c in nb.cells if c.cell_type == "code"]
-        assert len(code) <= 12 and all(len(c.source.splitlines()) <= 25 for c in code), f"{path.name} is not thin"
+        assert len(code) <= 12 and all(len(c.source.splitlines()) <= 25 for c in code), (
+            f"{path.name} is not thin"
+        )
         assert not any(c.get("outputs") for c in code), f"{path.name} is committed with outputs"
         assert "getOrCreate" not in "".join(c.source for c in code)
 
@@ -90,9 +95,12 @@ def test_notebooks_are_thin_and_parameterised():
 def test_notebook_runs_on_a_small_lakehouse(path, built_home, kernel_name, tmp_path):
     from nbclient import NotebookClient
 
-    nb = with_parameters(nbformat.read(path, as_version=4), home=str(built_home), **TEST_PARAMETERS.get(path.name, {}))
-    NotebookClient(nb, kernel_name=kernel_name, timeout=900,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb = with_parameters(
+        nbformat.read(path, as_version=4), home=str(built_home), **TEST_PARAMETERS.get(path.name, {})
+    )
+    NotebookClient(
+        nb, kernel_name=kernel_name, timeout=900, resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     assert sum("image/png" in o.get("data", {}) for o in outputs) >= 2, "the plots were not drawn"

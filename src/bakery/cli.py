@@ -48,9 +48,16 @@ WAIT_FLAG = object()  # `--wait` without SECONDS: conf lock.wait_flag_seconds
 def writer(p: argparse.ArgumentParser, when: Callable[[argparse.Namespace], bool] | None = None) -> None:
     """Mark a subcommand as writing the home (`when` its arguments say so): it runs under the home's writer
     lock (bakery.ops.lock), so two of them never run at once, and takes --wait."""
-    p.add_argument("--wait", nargs="?", type=_seconds, const=WAIT_FLAG, default=None, metavar="SECONDS",
-                   help="if another command is writing this home, wait up to SECONDS for it to finish "
-                        "(alone: lock.wait_flag_seconds in conf; default lock.wait_seconds, 0), then exit 1")
+    p.add_argument(
+        "--wait",
+        nargs="?",
+        type=_seconds,
+        const=WAIT_FLAG,
+        default=None,
+        metavar="SECONDS",
+        help="if another command is writing this home, wait up to SECONDS for it to finish "
+        "(alone: lock.wait_flag_seconds in conf; default lock.wait_seconds, 0), then exit 1",
+    )
     p.set_defaults(writes_home=when or (lambda _args: True))
 
 
@@ -83,8 +90,9 @@ def cmd_generate(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.generate import generate_demo
 
     try:
-        summary = generate_demo(Path(args.out), stores=args.stores, products=args.products, start=start,
-                                end=end, seed=args.seed)
+        summary = generate_demo(
+            Path(args.out), stores=args.stores, products=args.products, start=start, end=end, seed=args.seed
+        )
     except ValueError as exc:  # bad parameters are named by the generator; nothing was written
         raise UsageError(str(exc)) from None
     sys.stdout.write(summary.render() + "\n")
@@ -119,8 +127,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.ingest.importer import import_file
 
     try:
-        result = import_file(settings, args.kind, Path(args.file), mapping=mapping,
-                             on_duplicate=args.on_duplicate, max_error_rate=args.max_error_rate, shape=shape)
+        result = import_file(
+            settings,
+            args.kind,
+            Path(args.file),
+            mapping=mapping,
+            on_duplicate=args.on_duplicate,
+            max_error_rate=args.max_error_rate,
+            shape=shape,
+        )
     except (ValueError, FileNotFoundError) as exc:  # bad arguments, named by the importer
         raise UsageError(str(exc)) from None
     sys.stdout.write(result.render() + "\n")
@@ -155,7 +170,9 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.ops.status import collect_status, render_status
 
     status = collect_status(_spark_and_lakehouse(settings), settings)
-    sys.stdout.write((json.dumps(status, indent=2, default=str) if args.json else render_status(status)) + "\n")
+    sys.stdout.write(
+        (json.dumps(status, indent=2, default=str) if args.json else render_status(status)) + "\n"
+    )
     return EXIT_OK
 
 
@@ -186,8 +203,10 @@ def cmd_gdpr(args: argparse.Namespace, settings: Settings) -> int:
         doc = export_person(lh, settings, args.user, args.also, Path(args.out), cli_actor())
         found = {k: v for k, v in doc["found"].items() if v}
         if not found:
-            sys.stderr.write(f"bakery: warning: nothing is held about {args.user!r} (no account, no records); "
-                             f"wrote an empty export to {args.out}\n")
+            sys.stderr.write(
+                f"bakery: warning: nothing is held about {args.user!r} (no account, no records); "
+                f"wrote an empty export to {args.out}\n"
+            )
         else:
             places = ", ".join(f"{k} {v}" for k, v in found.items())
             sys.stdout.write(f"exported what is held about {args.user} to {args.out}: {places}\n")
@@ -199,16 +218,23 @@ def cmd_gdpr(args: argparse.Namespace, settings: Settings) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="bakery", description="Bakery sales-forecasting lakehouse.")
-    parser.add_argument("--home", default=None,
-                        help="where everything a run writes lives (default: $BAKERY_HOME or ./lakehouse)")
+    parser.add_argument(
+        "--home",
+        default=None,
+        help="where everything a run writes lives (default: $BAKERY_HOME or ./lakehouse)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
     from bakery.demo import DATASETS
 
     p = sub.add_parser("demo", help="generate or load demo data, then run the daily pipeline")
-    p.add_argument("--dataset", choices=DATASETS, default=DATASETS[0],
-                   help="six-bakeries: generated Spanish chain; bakery-chain: the real ddop German chain (35 x 3)")
+    p.add_argument(
+        "--dataset",
+        choices=DATASETS,
+        default=DATASETS[0],
+        help="six-bakeries: generated Spanish chain; bakery-chain: the real ddop German chain (35 x 3)",
+    )
     p.set_defaults(func=cmd_demo)
     writer(p)
 
@@ -224,10 +250,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import", help="validate a file against a template and put it in the landing zone")
     p.add_argument("kind")
     p.add_argument("file")
-    p.add_argument("--mapping", help="JSON object from template column to source column (inline or a .json file)")
-    p.add_argument("--shape", help="sales only: JSON object turning a file of one row per item sold or one column "
-                                   "per product into daily sales, e.g. "
-                                   "'{\"shape\": \"items\", \"date\": \"Date\", \"item\": \"Item\", \"store_id\": \"EDI01\"}'")
+    p.add_argument(
+        "--mapping", help="JSON object from template column to source column (inline or a .json file)"
+    )
+    p.add_argument(
+        "--shape",
+        help="sales only: JSON object turning a file of one row per item sold or one column "
+        "per product into daily sales, e.g. "
+        '\'{"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01"}\'',
+    )
     p.add_argument("--on-duplicate", choices=["skip", "overwrite"], default="skip")
     p.add_argument("--max-error-rate", type=float, default=0.0)
     p.set_defaults(func=cmd_import)
@@ -253,13 +284,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gdpr", help="export or erase what is held about a person (docs/privacy.md)")
     gsub = p.add_subparsers(dest="gdpr_command", required=True)
-    for name, text in (("export", "write everything held about a person to a JSON file"),
-                       ("erase", "erase a person everywhere, Delta history included; audited under a pseudonym")):
+    for name, text in (
+        ("export", "write everything held about a person to a JSON file"),
+        ("erase", "erase a person everywhere, Delta history included; audited under a pseudonym"),
+    ):
         g = gsub.add_parser(name, help=text)
         g.add_argument("--user", required=True, help="the person's user name (on Databricks, their e-mail)")
-        g.add_argument("--also", action="append", default=[], metavar="IDENTIFIER",
-                       help="another identifier of the same person (an e-mail address, a cashier or loyalty id) "
-                            "looked for in the same places; repeat for more")
+        g.add_argument(
+            "--also",
+            action="append",
+            default=[],
+            metavar="IDENTIFIER",
+            help="another identifier of the same person (an e-mail address, a cashier or loyalty id) "
+            "looked for in the same places; repeat for more",
+        )
         if name == "export":
             g.add_argument("--out", required=True, metavar="FILE.json")
         g.set_defaults(func=cmd_gdpr, lock_command=f"bakery gdpr {name}")

@@ -10,8 +10,14 @@ from typing import Any
 
 import yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-DEFAULT_CONF_DIR = REPO_ROOT / "conf"
+CONF_DIR_ENV = "BAKERY_CONF_DIR"
+EXTRA_ENV = "BAKERY_EXTRA_ENV"
+CONF_DIR_HINT = f"set the conf/ directory with --conf-dir (jobs) or the variable {CONF_DIR_ENV}"
+
+
+class ConfError(ValueError):
+    """A conf directory or file that is missing, named with the path looked for and how to set it."""
+
 
 SPARK_TYPES = {"string", "date", "timestamp", "double", "long", "boolean"}
 
@@ -73,7 +79,7 @@ class Settings:
     home: Path
     raw: dict[str, Any]
     sources: dict[str, SourceSpec] = field(default_factory=dict)
-    conf_dir: Path = DEFAULT_CONF_DIR
+    conf_dir: Path = field(default_factory=lambda: resolve_conf_dir())
 
     def get(self, dotted: str, default: Any = None) -> Any:
         return dotted_get(self.raw, dotted, default)
@@ -82,7 +88,9 @@ class Settings:
         try:
             return self.sources[kind]
         except KeyError:
-            raise ValueError(f"unknown source kind {kind!r}; expected one of {sorted(self.sources)}") from None
+            raise ValueError(
+                f"unknown source kind {kind!r}; expected one of {sorted(self.sources)}"
+            ) from None
 
     # Paths under --home: everything a run writes lives here, so two homes never interfere.
     @property
@@ -121,9 +129,40 @@ def required(settings: Settings, dotted: str) -> Any:
     """A conf value the code has no default for; a conf dir without it is refused naming the key and the dir."""
     value = settings.get(dotted)
     if value is None:
-        raise ValueError(f"conf {dotted} is missing from {settings.conf_dir} (base.yml or its overlay); "
-                         "copy it from the repository's conf/base.yml")
+        raise ValueError(
+            f"conf {dotted} is missing from {settings.conf_dir} (base.yml or its overlay); "
+            "copy it from the repository's conf/base.yml"
+        )
     return value
+
+
+def source_checkout() -> Path | None:
+    """The source checkout this package runs from (editable install), or None when installed from a wheel."""
+    root = Path(__file__).resolve().parents[2]
+    return root if (root / "pyproject.toml").is_file() and (root / "src" / "bakery").is_dir() else None
+
+
+def resolve_conf_dir(conf_dir: str | Path | None = None) -> Path:
+    """The conf/ directory: conf_dir (--conf-dir), else $BAKERY_CONF_DIR, else ./conf in the working
+    directory when it exists, else the conf/ of the source checkout (editable installs only). An installed
+    wheel has no conf/ of its own: it is refused naming the flag and the variable."""
+    chosen = conf_dir or os.environ.get(CONF_DIR_ENV)
+    if chosen:
+        return Path(chosen)
+    if Path("conf").is_dir():
+        return Path("conf").resolve()
+    checkout = source_checkout()
+    if checkout is not None:
+        return checkout / "conf"
+    raise ConfError(f"no conf directory: looked for {Path('conf').resolve()}; {CONF_DIR_HINT}")
+
+
+def conf_file(conf_dir: str | Path | None, name: str) -> Path:
+    """The path of one conf file; a missing one is refused naming the path looked for and how to set it."""
+    path = resolve_conf_dir(conf_dir) / name
+    if not path.is_file():
+        raise ConfError(f"conf file {path} not found; {CONF_DIR_HINT}")
+    return path
 
 
 def read_yaml(path: Path) -> dict[str, Any]:
@@ -176,8 +215,10 @@ def vacuum_hours(raw: dict[str, Any]) -> float:
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise ValueError(f"conf {key} must be a number of hours >= 0, got {value!r}")
     if hours < window:
-        raise ValueError(f"conf retention.vacuum_hours is {hours:g}: the minimum is {window:g}, the "
-                         "time-travel window retention.time_travel_hours (docs/runbooks/disaster_recovery.md)")
+        raise ValueError(
+            f"conf retention.vacuum_hours is {hours:g}: the minimum is {window:g}, the "
+            "time-travel window retention.time_travel_hours (docs/runbooks/disaster_recovery.md)"
+        )
     return float(hours)
 
 
@@ -191,18 +232,26 @@ def load_settings(
     conf_dir: Path | None = None,
     overrides: dict[str, Any] | None = None,
 ) -> Settings:
-    """Load conf/base.yml, then conf/<env>.yml (env from BAKERY_ENV), then explicit overrides."""
-    conf = Path(conf_dir or os.environ.get("BAKERY_CONF_DIR") or DEFAULT_CONF_DIR)
-    raw = read_yaml(conf / "base.yml")
+    """Load conf/base.yml, then conf/<env>.yml (env from BAKERY_ENV), then the overlays named in
+    BAKERY_EXTRA_ENV (comma-separated; CI's local stand-in for the platform is `local_catalog`), then
+    explicit overrides."""
+    conf = resolve_conf_dir(conf_dir)
+    raw = read_yaml(conf_file(conf, "base.yml"))
     env = env or os.environ.get("BAKERY_ENV")
-    if env:
-        overlay = conf / f"{env}.yml"
-        if not overlay.exists():
-            raise ValueError(f"BAKERY_ENV={env!r} but {overlay} does not exist")
+    extra = [e.strip() for e in os.environ.get(EXTRA_ENV, "").split(",") if e.strip()]
+    for name, source in [(env, "--env or BAKERY_ENV"), *((e, EXTRA_ENV) for e in extra)]:
+        if not name:
+            continue
+        overlay = conf / f"{name}.yml"
+        if not overlay.is_file():
+            raise ConfError(
+                f"conf overlay {overlay} not found for environment {name!r} ({source}); "
+                f"name a conf/<env>.yml that exists, or {CONF_DIR_HINT}"
+            )
         raw = deep_merge(raw, read_yaml(overlay))
     if overrides:
         raw = deep_merge(raw, overrides)
     vacuum_hours(raw)  # refused here, before anything runs
-    sources = parse_sources(read_yaml(conf / "sources.yml"))
+    sources = parse_sources(read_yaml(conf_file(conf, "sources.yml")))
     home_path = Path(home) if home is not None else default_home()
     return Settings(home=home_path.resolve(), raw=raw, sources=sources, conf_dir=conf)

@@ -1,7 +1,7 @@
 """`bakery demo`: put a demo data set into the landing zone, run the pipeline, say where to look.
 
 Data sets: `six-bakeries` (generated, bakery.generate) and `bakery-chain` (the real ddop chain shipped in
-data/bakery_chain/, bakery.datasets.bakery_chain).
+bakery/datasets/data/, bakery.datasets.bakery_chain).
 """
 
 from __future__ import annotations
@@ -33,13 +33,24 @@ def _generate_once(settings: Settings, start: date, end: date) -> list[Path]:
     from bakery.generate import generate_demo
 
     marker = settings.home / "demo.json"
-    params = {"stores": int(settings.get("demo.stores", 6)), "products": int(settings.get("demo.products", 30)),
-              "start": start.isoformat(), "end": end.isoformat(), "seed": int(settings.get("demo.seed", 42))}
+    params = {
+        "stores": int(settings.get("demo.stores", 6)),
+        "products": int(settings.get("demo.products", 30)),
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seed": int(settings.get("demo.seed", 42)),
+    }
     if marker.exists() and json.loads(marker.read_text()) == params:
         log.info("demo data already generated in %s", settings.landing_dir)
         return []
-    summary = generate_demo(settings.landing_dir, stores=params["stores"], products=params["products"],
-                            start=start, end=end, seed=params["seed"])
+    summary = generate_demo(
+        settings.landing_dir,
+        stores=params["stores"],
+        products=params["products"],
+        start=start,
+        end=end,
+        seed=params["seed"],
+    )
     log_lines(log, ["generated demo data:", *summary.render().splitlines()])
     marker.write_text(json.dumps(params))
     return list(summary.late_files)
@@ -63,8 +74,11 @@ def _load_chain(settings: Settings) -> date:
     from bakery.datasets.bakery_chain import write_landing
 
     if (settings.home / "demo.json").exists():
-        log.warning("%s already holds the six-bakery demo; the chain's stores join them (use a fresh --home "
-                    "to keep the data sets apart)", settings.home)
+        log.warning(
+            "%s already holds the six-bakery demo; the chain's stores join them (use a fresh --home "
+            "to keep the data sets apart)",
+            settings.home,
+        )
     return write_landing(settings.landing_dir).end
 
 
@@ -88,8 +102,10 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     if late:
         moved = _deliver_late_files(settings, late)
         late_report = run_etl(lh, settings, as_of=end + timedelta(days=1))
-        report.notes.append(f"  late files: {moved} arrived after the nightly run and were ingested incrementally "
-                            f"({'ok' if late_report.ok else 'FAILED'})")
+        report.notes.append(
+            f"  late files: {moved} arrived after the nightly run and were ingested incrementally "
+            f"({'ok' if late_report.ok else 'FAILED'})"
+        )
         report.ok = report.ok and late_report.ok
     report.job = "demo"
     report.notes.append("")
@@ -108,8 +124,11 @@ def _demo_logins(lh, settings: Settings) -> list[dict[str, str]]:
 
 def _next_steps(settings: Settings, logins: list[dict[str, str]]) -> list[str]:
     home = settings.home
-    login_lines = [f"    {u['role']:<8} {u['username']:<10} password {u['password']}"
-                   + (f"  (stores {u['stores']})" if u.get("stores") else "") for u in logins]
+    login_lines = [
+        f"    {u['role']:<8} {u['username']:<10} password {u['password']}"
+        + (f"  (stores {u['stores']})" if u.get("stores") else "")
+        for u in logins
+    ]
     if not logins:
         login_lines = [f"    (created by an earlier demo run: see {home}/app/demo_logins.json)"]
     return [

@@ -39,8 +39,12 @@ def run_etl(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> Job
         run.details = {"batch_id": batch_id, **report.to_dict()}
         if not report.ok:
             run.status = "failed"
-            run.message = "; ".join(line for step in report.steps.values() for line in step.summary_lines()
-                                    if "FAIL" in line or "blocked" in line)[:2000]
+            run.message = "; ".join(
+                line
+                for step in report.steps.values()
+                for line in step.summary_lines()
+                if "FAIL" in line or "blocked" in line
+            )[:2000]
     return report
 
 
@@ -52,8 +56,12 @@ def pending_files(lh: Lakehouse, settings: Settings) -> list[str]:
 
     files, _ = scan_landing(settings)
     taken = taken_files(lh)
-    return [lf.relpath for kind_files in files.values() for lf in kind_files
-            if (lf.relpath, sha256_file(lf.path)) not in taken]
+    return [
+        lf.relpath
+        for kind_files in files.values()
+        for lf in kind_files
+        if (lf.relpath, sha256_file(lf.path)) not in taken
+    ]
 
 
 def ingest_pending(lh: Lakehouse, settings: Settings, job: str) -> JobReport | None:
@@ -62,7 +70,11 @@ def ingest_pending(lh: Lakehouse, settings: Settings, job: str) -> JobReport | N
     pending = pending_files(lh, settings)
     if not pending:
         return None
-    log.info("%s: %d landing file(s) not ingested yet (%s%s): running ingest first", job, len(pending),
-             ", ".join(pending[:3]), ", ..." if len(pending) > 3 else "")
+    log.info(
+        "%s: %d landing file(s) not ingested yet (%s%s): running ingest first",
+        job,
+        len(pending),
+        ", ".join(pending[:3]),
+        ", ..." if len(pending) > 3 else "",
+    )
     return run_etl(lh, settings)
-

@@ -27,8 +27,14 @@ log = logging.getLogger(__name__)
 
 LAYERS = ("bronze", "silver", "gold", "ops")
 _COMMIT_FILE = re.compile(r"\d{20}\.json")
-_COMPARE = {"=": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le, ">": operator.gt,
-            ">=": operator.ge}
+_COMPARE = {
+    "=": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
 
 
 @dataclass(frozen=True)
@@ -87,12 +93,24 @@ class Lakehouse:
         for layer in LAYERS:
             if self.mode == "local":
                 root = self.settings.tables_dir / layer
-                names = sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir()) if root.is_dir() else []
+                names = (
+                    sorted(p.name for p in root.iterdir() if (p / "_delta_log").is_dir())
+                    if root.is_dir()
+                    else []
+                )
             else:
-                schema = f"{self.catalog}.{self.schemas.get(layer, layer)}"
-                names = sorted(r.tableName for r in self.spark.sql(f"SHOW TABLES IN {schema}").collect())
+                names = self._catalog_tables(layer)
             out.extend(TableInfo(layer, n, self.identifier(layer, n)) for n in names)
         return out
+
+    def _catalog_tables(self, layer: str) -> list[str]:
+        """The tables of a layer's schema (none while the schema does not exist); SHOW TABLES also lists the
+        session's temporary views, which are no tables of the layer."""
+        schema = self.schemas.get(layer, layer)
+        if not self.spark.catalog.databaseExists(f"{self.catalog}.{schema}"):
+            return []
+        shown = self.spark.sql(f"SHOW TABLES IN `{self.catalog}`.`{schema}`").collect()
+        return sorted(r.tableName for r in shown if not r.isTemporary)
 
     # ---- reads ------------------------------------------------------------------------------
     def read(self, layer: str, name: str, version: int | None = None) -> DataFrame:
@@ -104,8 +122,13 @@ class Lakehouse:
             return self.spark.read.format("delta").option("versionAsOf", version).load(self.path(layer, name))
         return self.spark.sql(f"SELECT * FROM {self.identifier(layer, name)} VERSION AS OF {int(version)}")
 
-    def read_arrow(self, layer: str, name: str, columns: Sequence[str] | None = None,
-                   filters: Sequence[tuple[str, str, Any]] = ()) -> pa.Table:
+    def read_arrow(
+        self,
+        layer: str,
+        name: str,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[tuple[str, str, Any]] = (),
+    ) -> pa.Table:
         """Some columns and rows of a table as Arrow, for small reads (status, reports) that should not
         pay for a Spark job: delta-rs reads local tables directly; on Databricks Spark reads them.
         filters: (column, op, value) with op one of = != < <= > >=, all of which must hold."""
@@ -115,7 +138,8 @@ class Lakehouse:
             from deltalake import DeltaTable as DeltaLog
 
             return DeltaLog(self.path(layer, name)).to_pyarrow_table(
-                columns=list(columns) if columns else None, filters=list(filters) or None)
+                columns=list(columns) if columns else None, filters=list(filters) or None
+            )
         df = self.read(layer, name)
         for column, op, value in filters:
             df = df.filter(_COMPARE[op](F.col(column), F.lit(value)))
@@ -134,8 +158,11 @@ class Lakehouse:
         return [r[0] for r in self.read(layer, name).select(column).distinct().collect()]
 
     def arrow_batches(self, layer: str, name: str, columns: Sequence[str]) -> Iterator[pa.RecordBatch]:
-        """Local tables only: some columns as a stream of Arrow record batches (delta-rs), so a scan of a
-        large table holds one batch in memory, not the whole column."""
+        """Some columns as a stream of Arrow record batches: delta-rs locally, so a scan of a large table holds
+        one batch in memory, not the whole column; in a catalog Spark reads them (one Arrow table)."""
+        if self.mode != "local":
+            yield from self.read(layer, name).select(*columns).toArrow().to_batches()
+            return
         from deltalake import DeltaTable as DeltaLog
 
         yield from DeltaLog(self.path(layer, name)).to_pyarrow_dataset().to_batches(columns=list(columns))
@@ -208,18 +235,43 @@ class Lakehouse:
         if self.mode == "local":
             from deltalake import DeltaTable as DeltaLog
 
-            commits = [(c["version"], c["timestamp"], c["operation"], c.get("operationParameters") or {},
-                        c.get("userMetadata")) for c in DeltaLog(self.path(layer, name)).history(limit)]
+            commits = [
+                (
+                    c["version"],
+                    c["timestamp"],
+                    c["operation"],
+                    c.get("operationParameters") or {},
+                    c.get("userMetadata"),
+                )
+                for c in DeltaLog(self.path(layer, name)).history(limit)
+            ]
         else:
             table = self.delta_table(layer, name)
-            rows = (table.history(limit) if limit else table.history()).select(
-                "version", F.unix_millis("timestamp").alias("ms"), "operation", "operationParameters",
-                "userMetadata").collect()
-            commits = [(r["version"], r["ms"], r["operation"], r["operationParameters"] or {}, r["userMetadata"])
-                       for r in rows]
-        return [{"version": int(v), "timestamp": datetime.fromtimestamp(ms / 1000, UTC), "operation": op,
-                 "parameters": {k: str(p) for k, p in params.items()}, "user_metadata": meta}
-                for v, ms, op, params, meta in sorted(commits, key=lambda c: -c[0])]
+            rows = (
+                (table.history(limit) if limit else table.history())
+                .select(
+                    "version",
+                    F.unix_millis("timestamp").alias("ms"),
+                    "operation",
+                    "operationParameters",
+                    "userMetadata",
+                )
+                .collect()
+            )
+            commits = [
+                (r["version"], r["ms"], r["operation"], r["operationParameters"] or {}, r["userMetadata"])
+                for r in rows
+            ]
+        return [
+            {
+                "version": int(v),
+                "timestamp": datetime.fromtimestamp(ms / 1000, UTC),
+                "operation": op,
+                "parameters": {k: str(p) for k, p in params.items()},
+                "user_metadata": meta,
+            }
+            for v, ms, op, params, meta in sorted(commits, key=lambda c: -c[0])
+        ]
 
     def versions(self, tables: Iterable[tuple[str, str]]) -> dict[str, int | None]:
         """Current Delta versions, keyed `layer.name`: the lineage recorded with runs and models."""
@@ -239,9 +291,16 @@ class Lakehouse:
             self.spark.sql(f"CREATE SCHEMA IF NOT EXISTS `{self.catalog}`.`{self.schemas.get(layer, layer)}`")
             writer.saveAsTable(f"{self.catalog}.{self.schemas.get(layer, layer)}.{name}")
 
-    def append(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
-               txn: tuple[str, int] | None = None, properties: dict[str, str] | None = None,
-               merge_schema: bool = False) -> None:
+    def append(
+        self,
+        df: DataFrame,
+        layer: str,
+        name: str,
+        partition_by: Sequence[str] | None = None,
+        txn: tuple[str, int] | None = None,
+        properties: dict[str, str] | None = None,
+        merge_schema: bool = False,
+    ) -> None:
         """Append rows. With txn=(app_id, version) Delta skips a commit it has already seen (idempotent).
 
         `properties` (delta.* table properties) take effect when this append creates the table. merge_schema adds
@@ -256,8 +315,15 @@ class Lakehouse:
             writer = writer.option(key, value)
         self._save(writer, layer, name)
 
-    def overwrite(self, df: DataFrame, layer: str, name: str, partition_by: Sequence[str] | None = None,
-                  replace_where: str | None = None, user_metadata: str | None = None) -> None:
+    def overwrite(
+        self,
+        df: DataFrame,
+        layer: str,
+        name: str,
+        partition_by: Sequence[str] | None = None,
+        replace_where: str | None = None,
+        user_metadata: str | None = None,
+    ) -> None:
         """Replace the table (or only the rows matching replace_where) in one commit.
 
         user_metadata is kept in that commit's history entry (e.g. the input versions it was built from).
@@ -269,9 +335,18 @@ class Lakehouse:
             writer = writer.option("userMetadata", user_metadata)
         self._save(writer, layer, name)
 
-    def merge(self, df: DataFrame, layer: str, name: str, keys: Sequence[str], *, update: bool = True,
-              partition_by: Sequence[str] | None = None, condition: str | None = None,
-              delete: str | None = None) -> None:
+    def merge(
+        self,
+        df: DataFrame,
+        layer: str,
+        name: str,
+        keys: Sequence[str],
+        *,
+        update: bool = True,
+        partition_by: Sequence[str] | None = None,
+        condition: str | None = None,
+        delete: str | None = None,
+    ) -> None:
         """Upsert df into the table on its natural keys (null-safe); creates the table on first use.
 
         update=False inserts new keys only (first write wins); `condition` restricts which
@@ -300,8 +375,9 @@ class Lakehouse:
         if self.exists(layer, name):
             self.delta_table(layer, name).delete(condition)
 
-    def vacuum(self, layer: str, name: str, retention_hours: float, lite: bool = False,
-               purge: bool = False) -> None:
+    def vacuum(
+        self, layer: str, name: str, retention_hours: float, lite: bool = False, purge: bool = False
+    ) -> None:
         """Delete files unreferenced for retention_hours. LITE finds them in the Delta log instead of listing
         storage (much faster); it raises DELTA_CANNOT_VACUUM_LITE when the log no longer covers them.
 
@@ -316,7 +392,9 @@ class Lakehouse:
             else:
                 self.delta_table(layer, name).vacuum(retention_hours)
 
-    def comment(self, layer: str, name: str, table_comment: str | None, column_comments: dict[str, str]) -> None:
+    def comment(
+        self, layer: str, name: str, table_comment: str | None, column_comments: dict[str, str]
+    ) -> None:
         """Write table and column comments (the data dictionary lives in the tables themselves).
 
         table_comment None leaves the table comment as it is; all column comments go in one ALTER (one commit).
@@ -326,7 +404,10 @@ class Lakehouse:
             safe = table_comment.replace("'", "\\'")
             self.spark.sql(f"ALTER TABLE {ident} SET TBLPROPERTIES ('comment' = '{safe}')")
         existing = set(self.read(layer, name).columns)
-        changes = ["`{}` COMMENT '{}'".format(col, text.replace("'", "\\'"))
-                   for col, text in column_comments.items() if col in existing]
+        changes = [
+            "`{}` COMMENT '{}'".format(col, text.replace("'", "\\'"))
+            for col, text in column_comments.items()
+            if col in existing
+        ]
         if changes:
             self.spark.sql(f"ALTER TABLE {ident} ALTER COLUMN {', '.join(changes)}")

@@ -11,8 +11,21 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, redirect_stderr
 from pathlib import Path
 
-_NOISY = ("py4j", "cmdstanpy", "prophet", "pyspark", "great_expectations", "urllib3", "werkzeug",
-          "mlflow", "alembic", "hyperopt", "numexpr", "matplotlib", "asyncio")
+_NOISY = (
+    "py4j",
+    "cmdstanpy",
+    "prophet",
+    "pyspark",
+    "great_expectations",
+    "urllib3",
+    "werkzeug",
+    "mlflow",
+    "alembic",
+    "hyperopt",
+    "numexpr",
+    "matplotlib",
+    "asyncio",
+)
 
 
 # C0 and C1 control characters plus the Unicode line and paragraph separators: anything that could start a
@@ -77,7 +90,10 @@ def mlflow_migrations_quiet() -> Iterator[None]:
     and level; put ours back and keep the migration chatter out of the job's log."""
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
-    for name in ("alembic", "sqlalchemy.engine"):  # an up-to-date store logs its schema check without a fileConfig
+    for name in (
+        "alembic",
+        "sqlalchemy.engine",
+    ):  # an up-to-date store logs its schema check without a fileConfig
         logging.getLogger(name).setLevel(logging.WARNING)
     try:
         with redirect_stderr(io.StringIO()):  # the console handler fileConfig adds binds to this

@@ -40,8 +40,13 @@ class JobReport:
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"job": self.job, "ok": self.ok, "notes": self.notes, "seconds": self.seconds,
-                "steps": {k: v.to_dict() for k, v in self.steps.items()}}
+        return {
+            "job": self.job,
+            "ok": self.ok,
+            "notes": self.notes,
+            "seconds": self.seconds,
+            "steps": {k: v.to_dict() for k, v in self.steps.items()},
+        }
 
 
 def dataclass_dict(obj: Any) -> dict[str, Any]:

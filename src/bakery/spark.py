@@ -12,7 +12,7 @@ from pathlib import Path
 
 from pyspark.sql import SparkSession
 
-from bakery.config import REPO_ROOT, Settings
+from bakery.config import Settings, source_checkout
 
 log = logging.getLogger(__name__)
 
@@ -25,8 +25,12 @@ def on_databricks() -> bool:
 
 
 def delta_jars(jars_dir: Path | None = None) -> list[Path]:
-    """The Delta jars fetched by `make install`, checked against the pinned delta-spark version."""
-    jars_dir = Path(jars_dir or os.environ.get("BAKERY_JARS_DIR") or REPO_ROOT / ".jars")
+    """The Delta jars fetched by `make install`, checked against the pinned delta-spark version: from
+    jars_dir, else $BAKERY_JARS_DIR, else ./.jars, else the source checkout's .jars (editable installs).
+    Databricks runtimes ship Delta: get_spark asks for no jars there."""
+    checkout = source_checkout()
+    fallback = Path(".jars") if Path(".jars").is_dir() or checkout is None else checkout / ".jars"
+    jars_dir = Path(jars_dir or os.environ.get("BAKERY_JARS_DIR") or fallback).resolve()
     want = version("delta-spark")
     jars = [
         jars_dir / f"delta-spark_{SCALA_BINARY}-{want}.jar",
@@ -44,7 +48,9 @@ def delta_jars(jars_dir: Path | None = None) -> list[Path]:
 def _java_options(settings: Settings, local_dir: Path) -> list[str]:
     """The driver JVM's options: Derby's home in the scratch dir, and conf/log4j2.properties (Spark's start-up
     notes off, warnings kept) when the configuration has one."""
-    options = [f'"-Dderby.system.home={local_dir}"']   # quoted: Spark splits the options on spaces, paths may hold some
+    options = [
+        f'"-Dderby.system.home={local_dir}"'
+    ]  # quoted: Spark splits the options on spaces, paths may hold some
     log4j = settings.conf_dir / "log4j2.properties"
     if log4j.is_file():
         options.append(f'"-Dlog4j2.configurationFile={log4j}"')

@@ -17,8 +17,12 @@ from bakery.app.appconf import load_app_config
 from bakery.app.sample import write_sample_tables
 from bakery.config import Settings, load_settings
 
-PASSWORDS = {"admin": "admin-pass-123", "ana": "analyst-pass-123", "mgr": "manager-pass-123",
-             "mgr2": "manager2-pass-123"}
+PASSWORDS = {
+    "admin": "admin-pass-123",
+    "ana": "analyst-pass-123",
+    "mgr": "manager-pass-123",
+    "mgr2": "manager2-pass-123",
+}
 
 
 def seed_users(db) -> None:
@@ -83,15 +87,24 @@ class DashClient:
     def login(self, username: str, password: str | None = None):
         page = self.client.get("/login").get_data(as_text=True)
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        return self.client.post("/login", data={"username": username, "password": password or PASSWORDS[username],
-                                                "csrf_token": csrf, "next": "/"})
+        return self.client.post(
+            "/login",
+            data={
+                "username": username,
+                "password": password or PASSWORDS[username],
+                "csrf_token": csrf,
+                "next": "/",
+            },
+        )
 
     @property
     def csrf(self) -> str:
         cookie = self.client.get_cookie("_csrf_token")
         return cookie.value if cookie else ""
 
-    def call(self, outputs: list[tuple[str, str]], inputs: list[tuple], state: list[tuple] = (), csrf: bool = True):
+    def call(
+        self, outputs: list[tuple[str, str]], inputs: list[tuple], state: list[tuple] = (), csrf: bool = True
+    ):
         """POST one callback the way dash-renderer does; returns the Flask response."""
         multi = len(outputs) > 1
         key = "...".join(f"{i}.{p}" for i, p in outputs)
@@ -100,18 +113,23 @@ class DashClient:
         key = next((k for k in self.app.callback_map if re.sub(r"@[0-9a-f]+", "", k) == key), key)
         props = [p for p in re.findall(r"\.([a-z_]+(?:@[0-9a-f]+)?)(?=\.\.|$)", key)]
         props = props if len(props) == len(outputs) else [p for _, p in outputs]
-        body = {"output": key,
-                "outputs": [{"id": i, "property": p} for (i, _), p in zip(outputs, props, strict=True)] if multi else
-                {"id": outputs[0][0], "property": props[0]},
-                "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-                "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-                "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"] if inputs else []}
+        body = {
+            "output": key,
+            "outputs": [{"id": i, "property": p} for (i, _), p in zip(outputs, props, strict=True)]
+            if multi
+            else {"id": outputs[0][0], "property": props[0]},
+            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"] if inputs else [],
+        }
         headers = {"X-CSRFToken": self.csrf} if csrf else {}
         return self.client.post("/_dash-update-component", json=body, headers=headers)
 
     def page(self, path: str):
-        return self.call([("app-page", "children"), ("app-nav", "children")], [("url", "pathname", path),
-                                                                              ("url", "search", "")])
+        return self.call(
+            [("app-page", "children"), ("app-nav", "children")],
+            [("url", "pathname", path), ("url", "search", "")],
+        )
 
 
 @pytest.fixture
@@ -121,6 +139,7 @@ def browser_client(dash_app):
         if username:
             assert c.login(username).status_code == 302
         return c
+
     return make
 
 

@@ -27,19 +27,41 @@ from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
 PREFIX = "/api/2.0/sql/statements"
-_ROUTES = [("POST", re.compile(rf"^{PREFIX}/?$"), "_execute"),
-           ("GET", re.compile(rf"^{PREFIX}/([\w-]+)$"), "_get"),
-           ("GET", re.compile(rf"^{PREFIX}/([\w-]+)/result/chunks/(\d+)$"), "_chunk"),
-           ("POST", re.compile(rf"^{PREFIX}/([\w-]+)/cancel$"), "_cancel")]
+_ROUTES = [
+    ("POST", re.compile(rf"^{PREFIX}/?$"), "_execute"),
+    ("GET", re.compile(rf"^{PREFIX}/([\w-]+)$"), "_get"),
+    ("GET", re.compile(rf"^{PREFIX}/([\w-]+)/result/chunks/(\d+)$"), "_chunk"),
+    ("POST", re.compile(rf"^{PREFIX}/([\w-]+)/cancel$"), "_cancel"),
+]
 _UC_NAME = re.compile(r"`([^`]+)`\.`([^`]+)`\.`([^`]+)`")
-_PARAM_TYPE = re.compile(r"^(STRING|BOOLEAN|TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|DOUBLE|DATE|TIMESTAMP|"
-                         r"TIMESTAMP_NTZ|DECIMAL(\(\d+,\s*\d+\))?)$", re.IGNORECASE)
-_TYPE_NAMES = [(T.StringType, "STRING"), (T.VarcharType, "STRING"), (T.CharType, "CHAR"), (T.ByteType, "BYTE"),
-               (T.ShortType, "SHORT"), (T.IntegerType, "INT"), (T.LongType, "LONG"), (T.FloatType, "FLOAT"),
-               (T.DoubleType, "DOUBLE"), (T.DecimalType, "DECIMAL"), (T.BooleanType, "BOOLEAN"),
-               (T.DateType, "DATE"), (T.TimestampNTZType, "TIMESTAMP_NTZ"), (T.TimestampType, "TIMESTAMP"),
-               (T.BinaryType, "BINARY"), (T.ArrayType, "ARRAY"), (T.MapType, "MAP"), (T.StructType, "STRUCT"),
-               (T.NullType, "NULL"), (T.DayTimeIntervalType, "INTERVAL"), (T.YearMonthIntervalType, "INTERVAL")]
+_PARAM_TYPE = re.compile(
+    r"^(STRING|BOOLEAN|TINYINT|SMALLINT|INT|INTEGER|BIGINT|FLOAT|DOUBLE|DATE|TIMESTAMP|"
+    r"TIMESTAMP_NTZ|DECIMAL(\(\d+,\s*\d+\))?)$",
+    re.IGNORECASE,
+)
+_TYPE_NAMES = [
+    (T.StringType, "STRING"),
+    (T.VarcharType, "STRING"),
+    (T.CharType, "CHAR"),
+    (T.ByteType, "BYTE"),
+    (T.ShortType, "SHORT"),
+    (T.IntegerType, "INT"),
+    (T.LongType, "LONG"),
+    (T.FloatType, "FLOAT"),
+    (T.DoubleType, "DOUBLE"),
+    (T.DecimalType, "DECIMAL"),
+    (T.BooleanType, "BOOLEAN"),
+    (T.DateType, "DATE"),
+    (T.TimestampNTZType, "TIMESTAMP_NTZ"),
+    (T.TimestampType, "TIMESTAMP"),
+    (T.BinaryType, "BINARY"),
+    (T.ArrayType, "ARRAY"),
+    (T.MapType, "MAP"),
+    (T.StructType, "STRUCT"),
+    (T.NullType, "NULL"),
+    (T.DayTimeIntervalType, "INTERVAL"),
+    (T.YearMonthIntervalType, "INTERVAL"),
+]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -68,13 +90,23 @@ class Statement:
 class StatementStandIn:
     """The stand-in server. Use as a context manager; `host` and `token` are what a WorkspaceClient needs."""
 
-    def __init__(self, spark: SparkSession, tables_dir: Path, *, catalog: str = "bakery",
-                 schemas: dict[str, str] | None = None, token: str = "standin-token",
-                 warehouse_id: str = "standin-warehouse", pending_polls: int = 0, chunk_rows: int = 10_000) -> None:
+    def __init__(
+        self,
+        spark: SparkSession,
+        tables_dir: Path,
+        *,
+        catalog: str = "bakery",
+        schemas: dict[str, str] | None = None,
+        token: str = "standin-token",
+        warehouse_id: str = "standin-warehouse",
+        pending_polls: int = 0,
+        chunk_rows: int = 10_000,
+    ) -> None:
         self.spark, self.tables_dir = spark, Path(tables_dir)
         self.catalog, self.token, self.warehouse_id = catalog, token, warehouse_id
         self.layers = {schema: layer for layer, schema in (schemas or {}).items()} or {
-            s: s for s in ("bronze", "silver", "gold", "ops")}
+            s: s for s in ("bronze", "silver", "gold", "ops")
+        }
         self.pending_polls, self.chunk_rows = pending_polls, chunk_rows
         self.requests: list[tuple[str, str]] = []  # (method, path) of every request, in order
         self.statements: dict[str, Statement] = {}
@@ -82,8 +114,9 @@ class StatementStandIn:
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def host(self) -> str:
@@ -125,7 +158,9 @@ class StatementStandIn:
                     for method, pattern, action in _ROUTES:
                         if method == self.command and (m := pattern.match(self.path.split("?")[0])):
                             return self._answer(200, getattr(standin, action)(_body(raw), *m.groups()))
-                    raise ApiError(404, "ENDPOINT_NOT_FOUND", f"No API found for '{self.command} {self.path}'")
+                    raise ApiError(
+                        404, "ENDPOINT_NOT_FOUND", f"No API found for '{self.command} {self.path}'"
+                    )
                 except ApiError as e:
                     self._answer(e.status, {"error_code": e.code, "message": e.message})
                 except Exception as e:  # a stand-in bug: say so rather than drop the connection
@@ -140,9 +175,13 @@ class StatementStandIn:
         if not body.get("statement") or not body.get("warehouse_id"):
             raise ApiError(400, "INVALID_PARAMETER_VALUE", "statement and warehouse_id are required")
         if body["warehouse_id"] != self.warehouse_id:
-            raise ApiError(404, "RESOURCE_DOES_NOT_EXIST", f"Warehouse {body['warehouse_id']} does not exist.")
+            raise ApiError(
+                404, "RESOURCE_DOES_NOT_EXIST", f"Warehouse {body['warehouse_id']} does not exist."
+            )
         if body.get("disposition", "INLINE") != "INLINE" or body.get("format", "JSON_ARRAY") != "JSON_ARRAY":
-            raise ApiError(400, "INVALID_PARAMETER_VALUE", "the stand-in serves INLINE JSON_ARRAY results only")
+            raise ApiError(
+                400, "INVALID_PARAMETER_VALUE", "the stand-in serves INLINE JSON_ARRAY results only"
+            )
         wait = body.get("wait_timeout", "10s")
         if not re.fullmatch(r"\d+s", wait) or int(wait[:-1]) not in (0, *range(5, 51)):
             raise ApiError(400, "INVALID_PARAMETER_VALUE", f"wait_timeout {wait!r}: expected 0s or 5s to 50s")
@@ -165,7 +204,9 @@ class StatementStandIn:
     def _chunk(self, body: dict, statement_id: str, index: str) -> dict:
         st = self._statement(statement_id)
         if st.state != "SUCCEEDED" or st.polls_left:
-            raise ApiError(400, "INVALID_STATE", f"statement {statement_id} has no result to fetch ({st.state})")
+            raise ApiError(
+                400, "INVALID_STATE", f"statement {statement_id} has no result to fetch ({st.state})"
+            )
         if not 0 <= int(index) < self._chunk_count(st):
             raise ApiError(404, "NOT_FOUND", f"chunk {index} of statement {statement_id} does not exist")
         return self._chunk_body(st, int(index))
@@ -193,10 +234,18 @@ class StatementStandIn:
             out["manifest"] = {
                 "format": "JSON_ARRAY",
                 "schema": {"column_count": len(st.columns), "columns": st.columns},
-                "total_chunk_count": count, "total_row_count": len(st.rows), "truncated": st.truncated,
-                "chunks": [{"chunk_index": i, "row_offset": i * self.chunk_rows,
-                            "row_count": min(self.chunk_rows, len(st.rows) - i * self.chunk_rows)}
-                           for i in range(count)]}
+                "total_chunk_count": count,
+                "total_row_count": len(st.rows),
+                "truncated": st.truncated,
+                "chunks": [
+                    {
+                        "chunk_index": i,
+                        "row_offset": i * self.chunk_rows,
+                        "row_count": min(self.chunk_rows, len(st.rows) - i * self.chunk_rows),
+                    }
+                    for i in range(count)
+                ],
+            }
             if count:
                 out["result"] = self._chunk_body(st, 0)
         return out
@@ -206,11 +255,13 @@ class StatementStandIn:
 
     def _chunk_body(self, st: Statement, index: int) -> dict:
         offset = index * self.chunk_rows
-        data = st.rows[offset:offset + self.chunk_rows]
+        data = st.rows[offset : offset + self.chunk_rows]
         out = {"chunk_index": index, "row_offset": offset, "row_count": len(data), "data_array": data}
         if index + 1 < self._chunk_count(st):
-            out |= {"next_chunk_index": index + 1,
-                    "next_chunk_internal_link": f"{PREFIX}/{st.id}/result/chunks/{index + 1}"}
+            out |= {
+                "next_chunk_index": index + 1,
+                "next_chunk_internal_link": f"{PREFIX}/{st.id}/result/chunks/{index + 1}",
+            }
         return out
 
     # ---- Spark -----------------------------------------------------------------------------------
@@ -239,7 +290,10 @@ class StatementStandIn:
             st.state = "SUCCEEDED"
         except PySparkException as exc:
             st.state = "FAILED"
-            st.error = {"error_code": "BAD_REQUEST", "message": str(exc).split("\n\nJVM stacktrace")[0][:4000]}
+            st.error = {
+                "error_code": "BAD_REQUEST",
+                "message": str(exc).split("\n\nJVM stacktrace")[0][:4000],
+            }
 
     def _local_name(self, m: re.Match, statement: str) -> str:
         """`catalog`.`schema`.`table` -> its local Delta path; a missing table stays a name Spark cannot find."""
@@ -267,8 +321,12 @@ def _type_name(t: T.DataType) -> str:
 
 
 def _column(position: int, f: T.StructField) -> dict[str, Any]:
-    out = {"name": f.name, "position": position, "type_name": _type_name(f.dataType),
-           "type_text": f.dataType.simpleString().upper()}
+    out = {
+        "name": f.name,
+        "position": position,
+        "type_name": _type_name(f.dataType),
+        "type_text": f.dataType.simpleString().upper(),
+    }
     if isinstance(f.dataType, T.DecimalType):
         out |= {"type_precision": f.dataType.precision, "type_scale": f.dataType.scale}
     return out

@@ -22,16 +22,18 @@ def api_schema(live):
 
 @pytest.fixture(scope="module")
 def bearer(live) -> dict[str, str]:
-    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": "ana", "password": PASSWORDS["ana"]},
-                      timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", json={"username": "ana", "password": PASSWORDS["ana"]}, timeout=10
+    )
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
 @pytest.fixture(scope="module")
 def revocable(live) -> dict[str, str]:
     """POST /auth/revoke ends every token of its caller: it gets another user's, not the one the rest use."""
-    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": "mgr", "password": PASSWORDS["mgr"]},
-                      timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", json={"username": "mgr", "password": PASSWORDS["mgr"]}, timeout=10
+    )
     return {"Authorization": f"Bearer {r.json()['access_token']}"}
 
 
@@ -39,7 +41,11 @@ schema = schemathesis.pytest.from_fixture("api_schema")
 
 
 @schema.parametrize()
-@settings(max_examples=int(os.environ.get("BAKERY_API_FUZZ_EXAMPLES", "30")), deadline=None, suppress_health_check=list(HealthCheck))
+@settings(
+    max_examples=int(os.environ.get("BAKERY_API_FUZZ_EXAMPLES", "30")),
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
 def test_api_matches_its_openapi_document(case, bearer, revocable):
     """Every response has a documented status, content type and body shape; no 5xx; bad input is refused.
 

@@ -14,7 +14,9 @@ from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
 
 
 def token(live, user: str) -> str:
-    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]}, timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]}, timeout=10
+    )
     assert r.status_code == 200, r.text
     body = r.json()
     assert body["token_type"] == "bearer" and body["expires_in"] == 3600
@@ -29,16 +31,22 @@ def get(live, path: str, tok: str | None = None, **params):
 def test_health_needs_no_auth_and_reports_freshness(live):
     r = get(live, "/api/v1/health")
     assert r.status_code == 200
-    assert r.json()["data"] == {"latest_sales_date": "2026-04-30", "latest_forecast_as_of": "2026-04-30",
-                                "forecast_stores": 2}
+    assert r.json()["data"] == {
+        "latest_sales_date": "2026-04-30",
+        "latest_forecast_as_of": "2026-04-30",
+        "forecast_stores": 2,
+    }
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
 
 def test_token_by_form_and_bad_credentials(live):
-    r = requests.post(f"{live.url}/api/v1/auth/token", data={"username": "ana", "password": PASSWORDS["ana"]},
-                      timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", data={"username": "ana", "password": PASSWORDS["ana"]}, timeout=10
+    )
     assert r.status_code == 200 and r.json()["access_token"]
-    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": "ana", "password": "wrong"}, timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", json={"username": "ana", "password": "wrong"}, timeout=10
+    )
     assert r.status_code == 401 and r.headers["WWW-Authenticate"].startswith("Bearer")
     r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": "ana"}, timeout=10)
     assert r.status_code == 422 and r.json()["error"]["parameter"] == "password"
@@ -54,7 +62,10 @@ def test_missing_or_bad_token_is_401(live, path):
 
 def test_stores_are_scoped(live):
     assert [s["store_id"] for s in get(live, "/api/v1/stores", token(live, "mgr")).json()["items"]] == ["S01"]
-    assert [s["store_id"] for s in get(live, "/api/v1/stores", token(live, "ana")).json()["items"]] == ["S01", "S02"]
+    assert [s["store_id"] for s in get(live, "/api/v1/stores", token(live, "ana")).json()["items"]] == [
+        "S01",
+        "S02",
+    ]
 
 
 def test_forecasts_with_intervals_and_model_version(live):
@@ -83,27 +94,45 @@ def test_manager_asking_for_another_store_gets_403_either_way(live):
         assert other.status_code == ghost.status_code == 403
         assert other.json() == ghost.json()
     denied, _ = audit.query(live.ctx.db, audit.AuditQuery(action="access.denied", actor="mgr"))
-    assert {(d["target"], d["detail"]["method"]) for d in denied} >= {("/api/v1/forecasts", "GET"),
-                                                                     ("/api/v1/sales", "GET")}
+    assert {(d["target"], d["detail"]["method"]) for d in denied} >= {
+        ("/api/v1/forecasts", "GET"),
+        ("/api/v1/sales", "GET"),
+    }
     scoped = [d for d in denied if d["target"] in ("/api/v1/forecasts", "/api/v1/sales")]
     assert len(scoped) == 4 and all(not d["success"] and d["ip"] == "127.0.0.1" for d in scoped)
     assert {d["detail"]["reason"] for d in scoped} == {"this store is outside your scope"}
     assert get(live, "/api/v1/forecasts", token(live, "ana"), store_id="S404").json()["items"] == []
 
 
-@pytest.mark.parametrize(("params", "name"), [
-    ({"horizon": "0"}, "horizon"), ({"horizon": "x"}, "horizon"), ({"horizon": "29"}, "horizon"),
-    ({"date": "2026-13-01"}, "date"), ({"date": "yesterday"}, "date"), ({"store_id": "S 01"}, "store_id"),
-    ({"role": "boss"}, "role"), ({"limit": "0"}, "limit"), ({"limit": "100000"}, "limit"), ({"offset": "-1"}, "offset"),
-])
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [
+        ({"horizon": "0"}, "horizon"),
+        ({"horizon": "x"}, "horizon"),
+        ({"horizon": "29"}, "horizon"),
+        ({"date": "2026-13-01"}, "date"),
+        ({"date": "yesterday"}, "date"),
+        ({"store_id": "S 01"}, "store_id"),
+        ({"role": "boss"}, "role"),
+        ({"limit": "0"}, "limit"),
+        ({"limit": "100000"}, "limit"),
+        ({"offset": "-1"}, "offset"),
+    ],
+)
 def test_bad_parameters_get_422_naming_them(live, params, name):
     r = get(live, "/api/v1/forecasts", token(live, "ana"), **params)
-    assert r.status_code == 422 and r.json()["error"]["parameter"] == name and name in r.json()["error"]["message"]
+    assert (
+        r.status_code == 422
+        and r.json()["error"]["parameter"] == name
+        and name in r.json()["error"]["message"]
+    )
 
 
 def test_sales_actuals(live):
     tok = token(live, "mgr")
-    r = get(live, "/api/v1/sales", tok, store_id="S01", product_id="P002", start="2026-04-20", end="2026-04-26")
+    r = get(
+        live, "/api/v1/sales", tok, store_id="S01", product_id="P002", start="2026-04-20", end="2026-04-26"
+    )
     items = r.json()["items"]
     assert r.status_code == 200 and len(items) == 7
     closed = [i for i in items if i["status"] == "closed"]
@@ -116,8 +145,16 @@ def test_sales_actuals(live):
 def test_openapi_document_lists_every_route(live):
     spec = get(live, "/api/v1/openapi.json").json()
     assert spec["openapi"].startswith("3.")
-    assert set(spec["paths"]) == {"/api/v1/auth/token", "/api/v1/auth/revoke", "/api/v1/health", "/api/v1/stores",
-                                  "/api/v1/forecasts", "/api/v1/sales", "/api/v1/uploads", "/api/v1/openapi.json"}
+    assert set(spec["paths"]) == {
+        "/api/v1/auth/token",
+        "/api/v1/auth/revoke",
+        "/api/v1/health",
+        "/api/v1/stores",
+        "/api/v1/forecasts",
+        "/api/v1/sales",
+        "/api/v1/uploads",
+        "/api/v1/openapi.json",
+    }
     rules = {r.rule for r in live.app.server.url_map.iter_rules() if r.rule.startswith("/api/")}
     assert rules == set(spec["paths"])
 
@@ -125,32 +162,56 @@ def test_openapi_document_lists_every_route(live):
 def test_uploads_are_for_analysts_and_validate(live):
     csv_ok = "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,12\n2026-03-02,S01,P001,9\n"
     files = {"file": ("ventas.csv", csv_ok.encode(), "text/csv")}
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "sales"}, files=files,
-                      headers={"Authorization": f"Bearer {token(live, 'mgr')}"}, timeout=60)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads",
+        data={"kind": "sales"},
+        files=files,
+        headers={"Authorization": f"Bearer {token(live, 'mgr')}"},
+        timeout=60,
+    )
     assert r.status_code == 403
     ana = {"Authorization": f"Bearer {token(live, 'ana')}"}
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "sales"}, files=files, headers=ana, timeout=60)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads", data={"kind": "sales"}, files=files, headers=ana, timeout=60
+    )
     assert r.status_code == 201, r.text
     body = r.json()
     assert body["accepted"] and body["batch_id"].startswith("upl-") and body["totals"]["rows_written"] == 2
     assert list((live.settings.landing_dir / "sales").glob("import_*.parquet"))
     bad = "date,store_id,product_id,quantity_sold\n2030-01-01,S01,P001,-3\n"
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "sales"},
-                      files={"file": ("bad.csv", bad.encode(), "text/csv")}, headers=ana, timeout=60)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads",
+        data={"kind": "sales"},
+        files={"file": ("bad.csv", bad.encode(), "text/csv")},
+        headers=ana,
+        timeout=60,
+    )
     assert r.status_code == 422 and not r.json()["accepted"]
     assert {e["column"] for e in r.json()["errors"]} == {"date", "quantity_sold"}
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "nope"}, files=files, headers=ana, timeout=60)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads", data={"kind": "nope"}, files=files, headers=ana, timeout=60
+    )
     assert r.status_code == 422 and r.json()["error"]["parameter"] == "kind"
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "sales", "mapping": "{oops"}, files=files,
-                      headers=ana, timeout=60)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads",
+        data={"kind": "sales", "mapping": "{oops"},
+        files=files,
+        headers=ana,
+        timeout=60,
+    )
     assert r.status_code == 422 and r.json()["error"]["parameter"] == "mapping"
 
 
 def test_upload_too_large_is_413(live):
     ana = {"Authorization": f"Bearer {token(live, 'ana')}"}
     big = io.BytesIO(b"date,store_id,product_id,quantity_sold\n" + b"2026-03-01,S01,P001,1\n" * (2_600_000))
-    r = requests.post(f"{live.url}/api/v1/uploads", data={"kind": "sales"}, files={"file": ("big.csv", big)},
-                      headers=ana, timeout=120)
+    r = requests.post(
+        f"{live.url}/api/v1/uploads",
+        data={"kind": "sales"},
+        files={"file": ("big.csv", big)},
+        headers=ana,
+        timeout=120,
+    )
     assert r.status_code == 413
 
 
@@ -158,13 +219,27 @@ def test_login_form_session_cookie_and_downloads(live):
     s = requests.Session()
     page = s.get(f"{live.url}/login", timeout=10).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(f"{live.url}/login", data={"username": "ana", "password": "wrong", "csrf_token": csrf}, timeout=10)
+    r = s.post(
+        f"{live.url}/login", data={"username": "ana", "password": "wrong", "csrf_token": csrf}, timeout=10
+    )
     assert r.status_code == 401 and "incorrectos" in r.text
-    r = s.post(f"{live.url}/login", data={"username": "ana", "password": PASSWORDS["ana"], "csrf_token": "forged"},
-               timeout=10)
+    r = s.post(
+        f"{live.url}/login",
+        data={"username": "ana", "password": PASSWORDS["ana"], "csrf_token": "forged"},
+        timeout=10,
+    )
     assert r.status_code == 400
-    r = s.post(f"{live.url}/login", data={"username": "ana", "password": PASSWORDS["ana"], "csrf_token": csrf,
-                                          "next": "https://evil.example/"}, allow_redirects=False, timeout=10)
+    r = s.post(
+        f"{live.url}/login",
+        data={
+            "username": "ana",
+            "password": PASSWORDS["ana"],
+            "csrf_token": csrf,
+            "next": "https://evil.example/",
+        },
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302 and r.headers["Location"] == "/"
     cookie = r.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie
@@ -181,10 +256,19 @@ def test_login_form_session_cookie_and_downloads(live):
 
 def test_manager_cannot_download_templates(live):
     s = requests.Session()
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{live.url}/login", timeout=10).text).group(1)
-    s.post(f"{live.url}/login", data={"username": "mgr", "password": PASSWORDS["mgr"], "csrf_token": csrf}, timeout=10)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{live.url}/login", timeout=10).text).group(
+        1
+    )
+    s.post(
+        f"{live.url}/login",
+        data={"username": "mgr", "password": PASSWORDS["mgr"], "csrf_token": csrf},
+        timeout=10,
+    )
     assert s.get(f"{live.url}/download/template/sales.csv", timeout=10).status_code == 403
-    assert s.get(f"{live.url}/download/batch/upl-20260101T000000-abcdef/bad_rows.csv", timeout=10).status_code == 403
+    assert (
+        s.get(f"{live.url}/download/batch/upl-20260101T000000-abcdef/bad_rows.csv", timeout=10).status_code
+        == 403
+    )
 
 
 def test_ids_must_match_whole_and_unknown_names_are_echoed_short(live):
@@ -194,16 +278,28 @@ def test_ids_must_match_whole_and_unknown_names_are_echoed_short(live):
             r = get(live, path, tok, **{name: value})
             assert r.status_code == 422 and r.json()["error"]["parameter"] == name, (path, name, r.text)
     name = 'x"\\\n</script><b>' + "y" * 5000
-    r = requests.get(f"{live.url}/api/v1/stores", params={name: "1"}, headers={"Authorization": f"Bearer {tok}"},
-                     timeout=30)
+    r = requests.get(
+        f"{live.url}/api/v1/stores",
+        params={name: "1"},
+        headers={"Authorization": f"Bearer {tok}"},
+        timeout=30,
+    )
     error = r.json()["error"]
     assert r.status_code == 422 and error["parameter"] == name[:40] + "…"
-    assert error["message"].startswith(name[:40] + "…: unknown query parameter") and len(error["message"]) < 120
+    assert (
+        error["message"].startswith(name[:40] + "…: unknown query parameter") and len(error["message"]) < 120
+    )
     assert "y" * 41 not in r.text
 
 
-@pytest.mark.parametrize("path", ["/_dash-component-suites/dash/../../x.js", "/_dash-component-suites/nope/x.js",
-                                  "/_dash-component-suites/dash/deps/nope.js"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/_dash-component-suites/dash/../../x.js",
+        "/_dash-component-suites/nope/x.js",
+        "/_dash-component-suites/dash/deps/nope.js",
+    ],
+)
 def test_unknown_dash_bundles_are_a_plain_404_for_anyone(live, path):
     host, port = live.url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
@@ -222,7 +318,9 @@ def test_an_unexpected_error_is_a_plain_500_and_is_logged(tmp_path, caplog):
         for part in (settings.tables_dir / "gold" / "daily_sales").glob("*.parquet"):
             part.unlink()  # a table whose data files are gone: reading it fails on the server
         r = get(srv, "/api/v1/sales", token(srv, "ana"), store_id="S01")
-        assert r.status_code == 500 and r.json() == {"error": {"status": 500, "message": "internal error (logged)"}}
+        assert r.status_code == 500 and r.json() == {
+            "error": {"status": 500, "message": "internal error (logged)"}
+        }
         assert "Traceback" not in r.text
         assert any(rec.exc_info and "/api/v1/sales" in rec.getMessage() for rec in caplog.records)
     finally:

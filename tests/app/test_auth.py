@@ -32,8 +32,9 @@ def db(tmp_path):
 
 @pytest.fixture
 def authn(db, settings):
-    conf = load_app_config(settings, {"auth": {"throttle": {"failures_before_backoff": 3,
-                                                            "ip_attempts_per_minute": 1000}}})
+    conf = load_app_config(
+        settings, {"auth": {"throttle": {"failures_before_backoff": 3, "ip_attempts_per_minute": 1000}}}
+    )
     create_user(db, "mgr", "manager", "S01,S02", "manager-pass-1", actor="test")
     return Authenticator(db, conf)
 
@@ -127,13 +128,16 @@ def test_authorization_rules():
         require_role(None, frozenset({"manager"}))
 
 
-@pytest.mark.parametrize(("name", "role", "stores", "password", "message"), [
-    ("bad name!", "analyst", None, "long-enough-1", "NAME"),
-    ("m", "manager", None, "long-enough-1", "--stores"),
-    ("m", "boss", None, "long-enough-1", "--role"),
-    ("m", "manager", "S01,S 2", "long-enough-1", "--stores"),
-    ("m", "analyst", None, "short", "password"),
-])
+@pytest.mark.parametrize(
+    ("name", "role", "stores", "password", "message"),
+    [
+        ("bad name!", "analyst", None, "long-enough-1", "NAME"),
+        ("m", "manager", None, "long-enough-1", "--stores"),
+        ("m", "boss", None, "long-enough-1", "--role"),
+        ("m", "manager", "S01,S 2", "long-enough-1", "--stores"),
+        ("m", "analyst", None, "short", "password"),
+    ],
+)
 def test_account_validation_names_the_field(db, name, role, stores, password, message):
     with pytest.raises(AccountError, match=message):
         create_user(db, name, role, stores, password, actor="t")
@@ -166,8 +170,12 @@ def test_settings_are_typed_validated_and_audited(db, settings):
     assert store.get("retrain_fraction") == 0.10
     assert store.set("retrain_fraction", "0.25", actor="boss") == 0.25
     assert store.get("retrain_fraction") == 0.25
-    for key, value in (("retrain_fraction", "2"), ("stockout_lookback_days", "x"), ("default_language", "fr"),
-                       ("nope", 1)):
+    for key, value in (
+        ("retrain_fraction", "2"),
+        ("stockout_lookback_days", "x"),
+        ("default_language", "fr"),
+        ("nope", 1),
+    ):
         with pytest.raises(SettingError):
             store.set(key, value, actor="boss")
     rows, _ = audit.query(db, audit.AuditQuery(action="setting.changed"))

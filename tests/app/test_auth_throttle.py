@@ -108,6 +108,7 @@ def test_counters_expire_and_prune_removes_them(throttle):
 
 # ---- over HTTP, against a real threaded server behind a (trusted) proxy on 127.0.0.1 ---------------------
 
+
 @pytest.fixture(scope="module")
 def proxied(tmp_path_factory) -> LiveServer:
     settings = make_home(tmp_path_factory.mktemp("throttle"))
@@ -119,14 +120,19 @@ def proxied(tmp_path_factory) -> LiveServer:
 
 
 def _token(srv: LiveServer, user: str, password: str, client: str) -> requests.Response:
-    return requests.post(f"{srv.url}/api/v1/auth/token", json={"username": user, "password": password},
-                         headers={"X-Forwarded-For": client}, timeout=30)
+    return requests.post(
+        f"{srv.url}/api/v1/auth/token",
+        json={"username": user, "password": password},
+        headers={"X-Forwarded-For": client},
+        timeout=30,
+    )
 
 
 def test_parallel_guesses_verify_at_most_the_limit_and_never_answer_500(proxied):
     with ThreadPoolExecutor(max_workers=25) as pool:
-        statuses = list(pool.map(lambda _: _token(proxied, "mgr", "wrong-guess", "203.0.113.25").status_code,
-                                 range(25)))
+        statuses = list(
+            pool.map(lambda _: _token(proxied, "mgr", "wrong-guess", "203.0.113.25").status_code, range(25))
+        )
     assert sorted(statuses) == [401] * 5 + [429] * 20
     # the stranger's guesses do not lock the manager out from their own address
     assert _token(proxied, "mgr", PASSWORDS["mgr"], "198.51.100.7").status_code == 200
@@ -145,8 +151,11 @@ def test_a_flood_of_made_up_names_adds_bounded_rows_and_no_raw_names(proxied):
     assert 0 < verified <= 30 and statuses.count(429) == 500 - verified
     with db.session() as s:
         new = s.scalars(select(AuditEvent).where(AuditEvent.id > audit_before)).all()
-        flood = s.scalars(select(LoginAttempt).where(
-            (LoginAttempt.subject.like("unknown:%")) | (LoginAttempt.subject == "203.0.113.66"))).all()
+        flood = s.scalars(
+            select(LoginAttempt).where(
+                (LoginAttempt.subject.like("unknown:%")) | (LoginAttempt.subject == "203.0.113.66")
+            )
+        ).all()
         raw = s.scalar(select(func.count()).where(LoginAttempt.subject.like("%xxxx%")))
     assert len(new) == verified + 1  # the verified failures and one record of the pause, not 500
     assert sorted({e.action for e in new}) == ["login.failed", "login.throttled"]
@@ -183,11 +192,21 @@ _WORKER = textwrap.dedent("""
 def test_the_client_limit_holds_across_worker_processes(tmp_path, settings):
     Database(load_app_config(settings, FAST).database_url)  # migrated once, before the workers start
     go = tmp_path / "go"
-    env = {**os.environ, "BAKERY_SECRET_KEY": "test-only-session-key-0123456789",
-           "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src")}
-    procs = [subprocess.Popen([sys.executable, "-c", _WORKER, str(settings.home), str(go), tag], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-             for tag in ("a", "b")]
+    env = {
+        **os.environ,
+        "BAKERY_SECRET_KEY": "test-only-session-key-0123456789",
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2] / "src"),
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", _WORKER, str(settings.home), str(go), tag],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for tag in ("a", "b")
+    ]
     go.touch()
     results = []
     for p in procs:

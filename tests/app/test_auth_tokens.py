@@ -15,8 +15,9 @@ from tests.app.conftest import PASSWORDS
 
 
 def _token(live, user: str) -> str:
-    r = requests.post(f"{live.url}/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]},
-                      timeout=10)
+    r = requests.post(
+        f"{live.url}/api/v1/auth/token", json={"username": user, "password": PASSWORDS[user]}, timeout=10
+    )
     assert r.status_code == 200, r.text
     return r.json()["access_token"]
 
@@ -31,8 +32,12 @@ def _browser_login(live, user: str) -> tuple[requests.Session, str]:
     s = requests.Session()
     page = s.get(f"{live.url}/login", timeout=10).text
     csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(f"{live.url}/login", data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf,
-                                          "next": "/"}, allow_redirects=False, timeout=10)
+    r = s.post(
+        f"{live.url}/login",
+        data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf, "next": "/"},
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     return s, s.cookies.get("_csrf_token")  # a login starts a new session with a new CSRF token
 
@@ -49,8 +54,9 @@ def test_logout_revokes_the_users_tokens(live):
     assert rows[0]["detail"] == {"count": 1, "reason": "logout"}
 
 
-@pytest.mark.parametrize("change", [{"password": "a-new-password-1"}, {"role": "admin"}, {"stores": "S02"},
-                                    {"active": False}])
+@pytest.mark.parametrize(
+    "change", [{"password": "a-new-password-1"}, {"role": "admin"}, {"stores": "S02"}, {"active": False}]
+)
 def test_an_account_change_revokes_its_tokens(live, change):
     db = live.ctx.db
     token = _token(live, "mgr")

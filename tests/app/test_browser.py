@@ -14,8 +14,10 @@ import pytest
 from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
 
 CHROMIUM, DRIVER = Path("/usr/bin/chromium"), Path("/usr/bin/chromedriver")
-pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and DRIVER.exists()),
-                                reason="needs Debian's chromium and chromium-driver (.ci/install_browser.sh)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and DRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (.ci/install_browser.sh)",
+)
 DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "user_guide" / "img"
 
 
@@ -41,12 +43,20 @@ def _driver(width: int, height: int):
 
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                f"--window-size={max(width, 500)},{height}", "--lang=es-ES", "--hide-scrollbars"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        f"--window-size={max(width, 500)},{height}",
+        "--lang=es-ES",
+        "--hide-scrollbars",
+    ):
         opts.add_argument(arg)
     if width < 500:  # a phone: headless windows cannot be that narrow, so emulate the device instead
-        opts.add_experimental_option("mobileEmulation", {"deviceMetrics": {"width": width, "height": height,
-                                                                           "pixelRatio": 2}})
+        opts.add_experimental_option(
+            "mobileEmulation", {"deviceMetrics": {"width": width, "height": height, "pixelRatio": 2}}
+        )
     return webdriver.Chrome(service=Service(str(DRIVER)), options=opts)
 
 
@@ -58,6 +68,7 @@ def browser():
         d = _driver(width, height)
         drivers.append(d)
         return d
+
     yield make
     for d in drivers:
         d.quit()
@@ -124,8 +135,11 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     _visit(d, server, "/drivers", "drivers-rows", shots, "analyst_drivers")
     _visit(d, server, "/uploads", "uploads-file")
     sample = tmp_path / "ventas_marzo.csv"
-    sample.write_text("Fecha,Tienda,Producto,Cantidad,Notas\n2026-03-01,S01,P001,12,\n2026-03-02,S01,P001,-3,\n"
-                      "2026-03-03,S01,P002,=1+1,\n", encoding="utf-8")
+    sample.write_text(
+        "Fecha,Tienda,Producto,Cantidad,Notas\n2026-03-01,S01,P001,12,\n2026-03-02,S01,P001,-3,\n"
+        "2026-03-03,S01,P002,=1+1,\n",
+        encoding="utf-8",
+    )
     d.find_element(By.CSS_SELECTOR, "#uploads-file input[type=file]").send_keys(str(sample))
     _wait(d, "uploads-mapping-table")
     d.find_element(By.ID, "uploads-validate").click()
@@ -164,8 +178,11 @@ def test_admin_pages_and_language_switch(server, browser, shots):
     d = browser()
     _login(d, server, "admin")
     _visit(d, server, "/admin/users", "users-table", shots, "admin_users")
-    for element, text in (("users-new-name", "marta"), ("users-new-stores", "S01"),
-                          ("users-new-password", "marta-pass-123")):
+    for element, text in (
+        ("users-new-name", "marta"),
+        ("users-new-stores", "S01"),
+        ("users-new-password", "marta-pass-123"),
+    ):
         d.find_element(By.ID, element).send_keys(text)
     d.find_element(By.ID, "users-create").click()
     assert "marta" in _wait(d, "users-ok").text and "marta" in d.find_element(By.ID, "users-table").text

@@ -37,8 +37,12 @@ def _users(settings):
 
 
 def test_users_add_with_password_on_stdin(settings, monkeypatch):
-    code, out, _ = run(settings, ["users", "add", "Marta", "--role", "manager", "--stores", "S01,S02",
-                                  "--password-stdin"], "marta-secret-1\n", monkeypatch)
+    code, out, _ = run(
+        settings,
+        ["users", "add", "Marta", "--role", "manager", "--stores", "S01,S02", "--password-stdin"],
+        "marta-secret-1\n",
+        monkeypatch,
+    )
     assert code == 0 and "marta" in out and "marta-secret-1" not in out
     assert _users(settings)["marta"].stores == ["S01", "S02"]
 
@@ -48,11 +52,17 @@ def test_users_add_generates_a_password_when_none_is_given(settings, monkeypatch
     assert code == 0 and "generated password" in out
 
 
-@pytest.mark.parametrize(("argv", "stdin"), [
-    (["users", "add", "m", "--role", "manager", "--password-stdin"], "long-enough-1\n"),  # manager without stores
-    (["users", "add", "bad name", "--role", "analyst", "--password-stdin"], "long-enough-1\n"),
-    (["users", "add", "ana", "--role", "analyst", "--password-stdin"], "short\n"),
-])
+@pytest.mark.parametrize(
+    ("argv", "stdin"),
+    [
+        (
+            ["users", "add", "m", "--role", "manager", "--password-stdin"],
+            "long-enough-1\n",
+        ),  # manager without stores
+        (["users", "add", "bad name", "--role", "analyst", "--password-stdin"], "long-enough-1\n"),
+        (["users", "add", "ana", "--role", "analyst", "--password-stdin"], "short\n"),
+    ],
+)
 def test_users_add_usage_errors_exit_2(settings, monkeypatch, argv, stdin):
     code, _, err = run(settings, argv, stdin, monkeypatch)
     assert code == 2 and err.startswith("bakery: error:")
@@ -60,17 +70,35 @@ def test_users_add_usage_errors_exit_2(settings, monkeypatch, argv, stdin):
 
 
 def test_users_add_existing_user_exits_1(settings, monkeypatch):
-    run(settings, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], "long-enough-1\n", monkeypatch)
-    code, _, err = run(settings, ["users", "add", "ana", "--role", "admin", "--password-stdin"], "long-enough-2\n",
-                       monkeypatch)
+    run(
+        settings,
+        ["users", "add", "ana", "--role", "analyst", "--password-stdin"],
+        "long-enough-1\n",
+        monkeypatch,
+    )
+    code, _, err = run(
+        settings,
+        ["users", "add", "ana", "--role", "admin", "--password-stdin"],
+        "long-enough-2\n",
+        monkeypatch,
+    )
     assert code == 1 and "already exists" in err
     assert _users(settings)["ana"].role == "analyst"
 
 
 def test_users_set_and_list(settings, monkeypatch):
-    run(settings, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], "long-enough-1\n", monkeypatch)
-    code, out, _ = run(settings, ["users", "set", "ana", "--role", "manager", "--stores", "S09", "--disable"], "",
-                       monkeypatch)
+    run(
+        settings,
+        ["users", "add", "ana", "--role", "analyst", "--password-stdin"],
+        "long-enough-1\n",
+        monkeypatch,
+    )
+    code, out, _ = run(
+        settings,
+        ["users", "set", "ana", "--role", "manager", "--stores", "S09", "--disable"],
+        "",
+        monkeypatch,
+    )
     assert code == 0 and "disabled" in out
     code, out, _ = run(settings, ["users", "list"], "", monkeypatch)
     assert "ana\tmanager\tS09\tdisabled" in out
@@ -80,8 +108,12 @@ def _analyst_ana(settings, monkeypatch):
     """Account `ana` (password long-enough-1) made through the CLI, and an Authenticator over its database."""
     from bakery.app.auth import Authenticator
 
-    run(settings, ["users", "add", "ana", "--role", "analyst", "--password-stdin"], "long-enough-1\n",
-        monkeypatch)
+    run(
+        settings,
+        ["users", "add", "ana", "--role", "analyst", "--password-stdin"],
+        "long-enough-1\n",
+        monkeypatch,
+    )
     conf = load_app_config(settings)
     return Authenticator(Database(conf.database_url), conf)
 
@@ -118,10 +150,12 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-_SERVE = ("import sys, argparse; from bakery.config import load_settings; "
-          "from bakery.app.cli_commands import add_app_parsers; p = argparse.ArgumentParser(); "
-          "add_app_parsers(p.add_subparsers(dest='c')); a = p.parse_args(['app', '--port', sys.argv[2]]); "
-          "sys.exit(a.func(a, load_settings(home=sys.argv[1])))")
+_SERVE = (
+    "import sys, argparse; from bakery.config import load_settings; "
+    "from bakery.app.cli_commands import add_app_parsers; p = argparse.ArgumentParser(); "
+    "add_app_parsers(p.add_subparsers(dest='c')); a = p.parse_args(['app', '--port', sys.argv[2]]); "
+    "sys.exit(a.func(a, load_settings(home=sys.argv[1])))"
+)
 
 
 @contextmanager
@@ -130,8 +164,12 @@ def bakery_app(home) -> Iterator[str]:
     it answers, and stops it with SIGTERM."""
     port = _free_port()
     env = {**os.environ, "BAKERY_SECRET_KEY": "test-secret-key-not-for-production"}
-    proc = subprocess.Popen([sys.executable, "-c", _SERVE, str(home), str(port)], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _SERVE, str(home), str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.time() + 60
@@ -163,6 +201,9 @@ def test_demo_users_are_created_once(settings):
 
     first = ensure_demo_users(settings, ["S01", "S02"])
     assert [(u["username"], u["role"], u["stores"]) for u in first] == [
-        ("admin", "admin", ""), ("analista", "analyst", ""), ("gerente", "manager", "S01")]
+        ("admin", "admin", ""),
+        ("analista", "analyst", ""),
+        ("gerente", "manager", "S01"),
+    ]
     assert ensure_demo_users(settings, ["S01"]) == first
     assert set(_users(settings)) == {"admin", "analista", "gerente"}

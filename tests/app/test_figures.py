@@ -25,10 +25,21 @@ from bakery.app.summaries import (
 
 def _fc(days=3, store="S01", product="P1", base=10.0, comps=None):
     d = pd.date_range("2026-05-01", periods=days)
-    return pd.DataFrame({"store_id": store, "product_id": product, "date": d, "horizon": range(1, days + 1),
-                         "yhat": base, "yhat_lower": base - 2, "yhat_upper": base + 3, "model_version": "3",
-                         "role": "champion", "fallback_reason": None,
-                         "components": json.dumps(comps or {"trend": base, "holidays": 2.0, "precipitation": -1.0})})
+    return pd.DataFrame(
+        {
+            "store_id": store,
+            "product_id": product,
+            "date": d,
+            "horizon": range(1, days + 1),
+            "yhat": base,
+            "yhat_lower": base - 2,
+            "yhat_upper": base + 3,
+            "model_version": "3",
+            "role": "champion",
+            "fallback_reason": None,
+            "components": json.dumps(comps or {"trend": base, "holidays": 2.0, "precipitation": -1.0}),
+        }
+    )
 
 
 def test_forecast_figure_has_band_forecast_and_actuals():
@@ -44,12 +55,23 @@ def test_forecast_figure_has_band_forecast_and_actuals():
 def test_empty_states_carry_a_message():
     fig = figures.forecast_figure(pd.DataFrame(), pd.DataFrame(), "es")
     assert fig["data"] == [] and "Sin datos" in fig["layout"]["annotations"][0]["text"]
-    assert "No metrics yet" in figures.metrics_figure(pd.DataFrame({"store_id": []}), "wmape", "en")["layout"]["annotations"][0]["text"]
+    assert (
+        "No metrics yet"
+        in figures.metrics_figure(pd.DataFrame({"store_id": []}), "wmape", "en")["layout"]["annotations"][0][
+            "text"
+        ]
+    )
 
 
 def test_metrics_figure_always_shows_the_baseline_last_in_grey():
-    m = pd.DataFrame({"model": ["prophet", "seasonal_naive"] * 2, "horizon": [1, 1, 7, 7], "store_id": None,
-                      "wmape": [10.0, 14.0, 12.0, 16.0]})
+    m = pd.DataFrame(
+        {
+            "model": ["prophet", "seasonal_naive"] * 2,
+            "horizon": [1, 1, 7, 7],
+            "store_id": None,
+            "wmape": [10.0, 14.0, 12.0, 16.0],
+        }
+    )
     fig = figures.metrics_figure(m, "wmape", "en")
     assert [tr["name"] for tr in fig["data"]] == ["prophet", "seasonal_naive (baseline)"]
     assert fig["data"][1]["marker"]["color"] == figures.COLORS["baseline"]
@@ -57,15 +79,23 @@ def test_metrics_figure_always_shows_the_baseline_last_in_grey():
 
 
 def test_other_builders_return_plain_dicts():
-    runs = pd.DataFrame({"job": ["pipeline", "pipeline"], "started": pd.to_datetime(["2026-01-01", "2026-01-02"]),
-                         "seconds": [10.0, 12.0], "status": ["success", "failed"]})
+    runs = pd.DataFrame(
+        {
+            "job": ["pipeline", "pipeline"],
+            "started": pd.to_datetime(["2026-01-01", "2026-01-02"]),
+            "seconds": [10.0, 12.0],
+            "status": ["success", "failed"],
+        }
+    )
     assert figures.runs_figure(runs, "en")["data"][0]["marker"]["color"][1] == figures.COLORS["bad"]
     drv = pd.DataFrame({"label": ["rain", "holiday"], "mean_abs": [1.0, 3.0], "mean": [-1.0, 3.0]})
     assert figures.drivers_figure(drv, "en")["data"][0]["y"] == ["rain", "holiday"]
     rows = _fc().assign(role=["champion", "challenger", "champion"])
     assert len(figures.models_figure(rows, pd.DataFrame(), "en")["data"]) == 2
     past = _fc().assign(as_of=pd.Timestamp("2026-04-30"))
-    assert figures.history_figure(pd.DataFrame({"date": past["date"], "quantity_sold": 9.0}), past, 1, "es")["data"]
+    assert figures.history_figure(pd.DataFrame({"date": past["date"], "quantity_sold": 9.0}), past, 1, "es")[
+        "data"
+    ]
 
 
 def test_explanation_names_change_and_reasons_in_both_languages():
@@ -77,31 +107,45 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected: in line with usual"
     assert "model not used: no history" in explain(5.0, {}, "en", fallback_reason="no history")
     launch = "cold_start: not sold here yet (launched 2026-03-05); forecast from the median of this store's 3 other pastry"
-    assert explain(20.0, {}, "en", fallback_reason=launch) == \
-        "New product, on sale from 05/03: forecast from similar products"
-    assert explain(20.0, {}, "es", fallback_reason=launch).startswith("Producto nuevo, a la venta desde el 05/03")
-    assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == ["promo_2x1"]
+    assert (
+        explain(20.0, {}, "en", fallback_reason=launch)
+        == "New product, on sale from 05/03: forecast from similar products"
+    )
+    assert explain(20.0, {}, "es", fallback_reason=launch).startswith(
+        "Producto nuevo, a la venta desde el 05/03"
+    )
+    assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == [
+        "promo_2x1"
+    ]
 
 
 def test_forecast_lines_tomorrow_compares_with_the_same_weekday():
     fc = _fc(days=7)
-    hist = pd.DataFrame({"product_id": "P1", "date": pd.date_range("2026-04-17", "2026-04-30"),
-                         "quantity_sold": 8.0})
+    hist = pd.DataFrame(
+        {"product_id": "P1", "date": pd.date_range("2026-04-17", "2026-04-30"), "quantity_sold": 8.0}
+    )
     lines = forecast_lines(fc, hist, {"P1": "Baguette"}, "tomorrow", "en")
     assert len(lines) == 1 and lines[0].product == "Baguette" and lines[0].forecast == 10.0
     assert lines[0].explanation.startswith("+25% vs last Friday")  # 2026-05-01 is a Friday; 2026-04-24 sold 8
     week = forecast_lines(fc, hist, {}, "week", "en")[0]
     assert week.forecast == 70.0 and week.explanation.startswith("+25% vs the last 7 days")
-    assert week.lower == pytest.approx(70 - 2 * 7 ** 0.5) and week.upper == pytest.approx(70 + 3 * 7 ** 0.5)
+    assert week.lower == pytest.approx(70 - 2 * 7**0.5) and week.upper == pytest.approx(70 + 3 * 7**0.5)
 
 
 def test_combine_interval_and_reference():
-    total, lo, hi = combine_interval(pd.DataFrame({"yhat": [1.0, 1.0], "yhat_lower": [0.0, 0.0],
-                                                   "yhat_upper": [2.0, 2.0]}))
-    assert (total, round(lo, 4), round(hi, 4)) == (2.0, round(2 - 2 ** 0.5, 4), round(2 + 2 ** 0.5, 4))
+    total, lo, hi = combine_interval(
+        pd.DataFrame({"yhat": [1.0, 1.0], "yhat_lower": [0.0, 0.0], "yhat_upper": [2.0, 2.0]})
+    )
+    assert (total, round(lo, 4), round(hi, 4)) == (2.0, round(2 - 2**0.5, 4), round(2 + 2**0.5, 4))
     # the reference is the last observed same weekday, up to four weeks back
-    hist = pd.DataFrame({"store_id": "S01", "product_id": "P1", "date": pd.to_datetime(["2026-04-10", "2026-04-17"]),
-                         "quantity_sold": [4.0, None]})
+    hist = pd.DataFrame(
+        {
+            "store_id": "S01",
+            "product_id": "P1",
+            "date": pd.to_datetime(["2026-04-10", "2026-04-17"]),
+            "quantity_sold": [4.0, None],
+        }
+    )
     lines = lines_by_store(_fc(days=1), hist, {}, "tomorrow", "en")
     assert lines["S01"][0].reference == 4.0 and "vs last Friday" in lines["S01"][0].explanation
     assert lines_by_store(_fc(days=1), hist.iloc[:0], {}, "tomorrow", "en")["S01"][0].reference is None
@@ -109,33 +153,62 @@ def test_combine_interval_and_reference():
 
 def test_a_day_the_store_is_expected_closed_says_so_instead_of_a_change():
     shut = _fc(days=1, base=0.0, comps={"trend": 0.0}).assign(model="closed")
-    hist = pd.DataFrame({"store_id": "S01", "product_id": "P1", "date": pd.to_datetime(["2026-04-24"]),
-                         "quantity_sold": [4.0]})
+    hist = pd.DataFrame(
+        {
+            "store_id": "S01",
+            "product_id": "P1",
+            "date": pd.to_datetime(["2026-04-24"]),
+            "quantity_sold": [4.0],
+        }
+    )
     line = lines_by_store(shut, hist, {}, "tomorrow", "es")["S01"][0]
     assert (line.forecast, line.explanation) == (0.0, "Tienda cerrada previsiblemente (suele cerrar ese día)")
     week = _fc(days=7).assign(model=["closed"] + ["ensemble"] * 6)
     assert "closed" not in lines_by_store(week, hist, {}, "week", "en")["S01"][0].explanation
-    off = _fc(days=7, product="P0", base=0.0, comps={"trend": 0.0}).assign(model=["closed"] + ["not_offered"] * 6)
-    lines = lines_by_store(pd.concat([off, _fc(days=7).assign(model="ensemble")]), hist, {}, "week", "en")["S01"]
-    assert [ln.product_id for ln in lines] == ["P1", "P0"]     # off sale goes last, whatever its id
+    off = _fc(days=7, product="P0", base=0.0, comps={"trend": 0.0}).assign(
+        model=["closed"] + ["not_offered"] * 6
+    )
+    lines = lines_by_store(pd.concat([off, _fc(days=7).assign(model="ensemble")]), hist, {}, "week", "en")[
+        "S01"
+    ]
+    assert [ln.product_id for ln in lines] == ["P1", "P0"]  # off sale goes last, whatever its id
     assert lines[1].explanation == "Not expected on sale (not sold for weeks)"
 
 
 def test_stock_alerts_by_severity():
-    inv = pd.DataFrame({"store_id": "S01", "product_id": ["A", "B", "C", "D"], "date": pd.Timestamp("2026-04-30"),
-                        "closing_stock": [2.0, 9.0, 50.0, 50.0], "stockout": [False, False, True, False]})
-    tomorrow = pd.DataFrame({"store_id": "S01", "product_id": ["A", "B", "C", "D"], "yhat": 10.0,
-                             "yhat_lower": 8.0})
+    inv = pd.DataFrame(
+        {
+            "store_id": "S01",
+            "product_id": ["A", "B", "C", "D"],
+            "date": pd.Timestamp("2026-04-30"),
+            "closing_stock": [2.0, 9.0, 50.0, 50.0],
+            "stockout": [False, False, True, False],
+        }
+    )
+    tomorrow = pd.DataFrame(
+        {"store_id": "S01", "product_id": ["A", "B", "C", "D"], "yhat": 10.0, "yhat_lower": 8.0}
+    )
     alerts = stock_alerts(inv, tomorrow, ratio=1.0, lookback_days=7)
     assert alerts[["product_id", "severity", "reason"]].values.tolist() == [
-        ["A", "CRITICAL", "below_lower"], ["B", "WARNING", "below"], ["C", "INFO", "stockouts"]]
+        ["A", "CRITICAL", "below_lower"],
+        ["B", "WARNING", "below"],
+        ["C", "INFO", "stockouts"],
+    ]
     assert stock_alerts(inv.iloc[:0], tomorrow, 1.0, 7).empty
 
 
 def test_accuracy_uses_only_observed_days():
-    past = pd.DataFrame({"date": pd.date_range("2026-04-01", periods=3), "yhat": [10.0, 10.0, 10.0],
-                         "yhat_lower": [8.0] * 3, "yhat_upper": [12.0] * 3})
-    actual = pd.DataFrame({"date": pd.date_range("2026-04-01", periods=3), "quantity_sold": [8.0, None, 12.0]})
+    past = pd.DataFrame(
+        {
+            "date": pd.date_range("2026-04-01", periods=3),
+            "yhat": [10.0, 10.0, 10.0],
+            "yhat_lower": [8.0] * 3,
+            "yhat_upper": [12.0] * 3,
+        }
+    )
+    actual = pd.DataFrame(
+        {"date": pd.date_range("2026-04-01", periods=3), "quantity_sold": [8.0, None, 12.0]}
+    )
     acc = accuracy(actual, past)
     assert acc == {"n": 2, "mae": 2.0, "wmape": 20.0, "bias": 0.0, "coverage": 100.0}
     assert accuracy(actual.iloc[:0], past)["n"] == 0
@@ -144,8 +217,14 @@ def test_accuracy_uses_only_observed_days():
 def test_drivers_and_model_versions():
     d = drivers(pd.concat([_fc(), _fc(comps={"trend": 1, "holidays": -2.0})]), "es")
     assert d.iloc[0]["label"] == "festivo" and "trend" not in set(d["component"])
-    roles = pd.DataFrame({"role": ["shadow", "champion"], "model": ["lgbm", "prophet"], "model_version": ["1", "3"],
-                          "rows": [5, 5]})
+    roles = pd.DataFrame(
+        {
+            "role": ["shadow", "champion"],
+            "model": ["lgbm", "prophet"],
+            "model_version": ["1", "3"],
+            "rows": [5, 5],
+        }
+    )
     m = pd.DataFrame({"model": ["prophet"], "horizon": [1], "store_id": [None], "wmape": [11.0]})
     out = model_versions(roles, m)
     assert out["role"].tolist() == ["champion", "shadow"] and out["wmape_D+1"].tolist()[0] == 11.0
@@ -155,7 +234,9 @@ def test_every_text_key_used_in_the_app_exists_in_both_languages():
     src = Path(__file__).resolve().parents[2] / "src" / "bakery" / "app"
     used = set()
     for path in src.rglob("*.py"):
-        used |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""", path.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z0-9_.]+)["']""", path.read_text(encoding="utf-8"))
+        )
     missing = sorted(k for k in used if k not in TEXTS and not k.endswith("."))  # prefixes of f-strings
     assert missing == []
     assert all(es and en for es, en in TEXTS.values())

@@ -102,4 +102,8 @@ def test_0003_replaces_the_old_lockout_rows_and_downgrades(tmp_path):
     with db.engine.begin() as conn:
         command.downgrade(migrate.alembic_config(conn), "0002")
     assert {c["name"] for c in inspect(db.engine).get_columns("login_attempts")} == {
-        "username", "failures", "last_failure_at", "locked_until"}
+        "username",
+        "failures",
+        "last_failure_at",
+        "locked_until",
+    }

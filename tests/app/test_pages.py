@@ -25,7 +25,11 @@ def _json(component) -> str:
 
 
 def _fc_inputs(store, view="tomorrow", product="P001"):
-    return [("forecast-store", "value", store), ("forecast-view", "value", view), ("forecast-product", "value", product)]
+    return [
+        ("forecast-store", "value", store),
+        ("forecast-view", "value", view),
+        ("forecast-product", "value", product),
+    ]
 
 
 def test_pages_need_a_login(dash_app):
@@ -36,13 +40,26 @@ def test_pages_need_a_login(dash_app):
     assert c.post("/_dash-update-component", json={}).status_code == 401
 
 
-@pytest.mark.parametrize(("user", "allowed", "denied"), [
-    ("mgr", ["/", "/history", "/stock", "/events"], ["/metrics", "/models", "/drivers", "/uploads", "/admin/users",
-                                                     "/admin/audit"]),
-    ("ana", ["/", "/metrics", "/models", "/drivers", "/uploads"], ["/admin/users", "/admin/settings",
-                                                                   "/admin/health", "/admin/audit"]),
-    ("admin", ["/", "/metrics", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"], []),
-])
+@pytest.mark.parametrize(
+    ("user", "allowed", "denied"),
+    [
+        (
+            "mgr",
+            ["/", "/history", "/stock", "/events"],
+            ["/metrics", "/models", "/drivers", "/uploads", "/admin/users", "/admin/audit"],
+        ),
+        (
+            "ana",
+            ["/", "/metrics", "/models", "/drivers", "/uploads"],
+            ["/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
+        ),
+        (
+            "admin",
+            ["/", "/metrics", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
+            [],
+        ),
+    ],
+)
 def test_router_enforces_roles(browser_client, ctx, user, allowed, denied):
     c = browser_client(user)
     for path in allowed:
@@ -67,19 +84,36 @@ def test_manager_gets_403_for_another_store_whether_or_not_it_exists(browser_cli
     # the other callbacks that take a store are guarded the same way
     for outputs, inputs in (
         ([("stock-alerts", "children")], [("stock-store", "value", "S02")]),
-        ([("history-graph", "figure"), ("history-kpis", "children")],
-         [("history-store", "value", "S02"), ("history-product", "value", "P001"), ("history-horizon", "value", 1),
-          ("history-range", "start_date", "2026-04-01"), ("history-range", "end_date", "2026-04-30")])):
+        (
+            [("history-graph", "figure"), ("history-kpis", "children")],
+            [
+                ("history-store", "value", "S02"),
+                ("history-product", "value", "P001"),
+                ("history-horizon", "value", 1),
+                ("history-range", "start_date", "2026-04-01"),
+                ("history-range", "end_date", "2026-04-30"),
+            ],
+        ),
+    ):
         assert c.call(outputs, inputs).status_code == 403
 
 
 def test_analyst_only_callbacks_refuse_managers(browser_client):
     c = browser_client("mgr")
-    r = c.call([("metrics-evaluated", "children"), ("metrics-global", "figure"), ("metrics-global-table", "children"),
-                ("metrics-stores", "figure"), ("metrics-store-table", "children")],
-               [("metrics-metric", "value", "wmape"), ("metrics-horizon", "value", 1)])
+    r = c.call(
+        [
+            ("metrics-evaluated", "children"),
+            ("metrics-global", "figure"),
+            ("metrics-global-table", "children"),
+            ("metrics-stores", "figure"),
+            ("metrics-store-table", "children"),
+        ],
+        [("metrics-metric", "value", "wmape"), ("metrics-horizon", "value", 1)],
+    )
     assert r.status_code == 403
-    assert c.call([("uploads-templates", "children")], [("uploads-kind", "value", "sales")]).status_code == 403
+    assert (
+        c.call([("uploads-templates", "children")], [("uploads-kind", "value", "sales")]).status_code == 403
+    )
     assert c.client.get("/download/template/sales.csv").status_code == 403
 
 
@@ -113,16 +147,32 @@ def test_events_form_lands_a_csv_for_the_managers_store(browser_client, app_sett
     outputs = [("events-message", "children"), ("events-list", "children")]
 
     def submit(store, name="Fiesta del barrio", start="2026-06-01", end="2026-06-02", kind="event"):
-        return c.call(outputs, [("events-submit", "n_clicks", 1)],
-                      [("events-store", "value", store), ("events-name", "value", name), ("events-type", "value", kind),
-                       ("events-dates", "start_date", start), ("events-dates", "end_date", end)])
+        return c.call(
+            outputs,
+            [("events-submit", "n_clicks", 1)],
+            [
+                ("events-store", "value", store),
+                ("events-name", "value", name),
+                ("events-type", "value", kind),
+                ("events-dates", "start_date", start),
+                ("events-dates", "end_date", end),
+            ],
+        )
+
     r = submit("S01")
     assert r.status_code == 200 and "events-ok" in r.get_data(as_text=True)
     files = list((app_settings.landing_dir / "events").glob("app_event_S01_*.csv"))
     assert len(files) == 1
     rows = list(csv.DictReader(files[0].open(encoding="utf-8")))
-    assert rows == [{"event_date_start": "2026-06-01", "event_date_end": "2026-06-02",
-                     "event_name": "Fiesta del barrio", "event_type": "event", "scope": "S01"}]
+    assert rows == [
+        {
+            "event_date_start": "2026-06-01",
+            "event_date_end": "2026-06-02",
+            "event_name": "Fiesta del barrio",
+            "event_type": "event",
+            "scope": "S01",
+        }
+    ]
     assert "Fiesta del barrio" in r.get_data(as_text=True)
     assert submit("S02").status_code == 403
     bad = submit("S01", start="2026-06-05", end="2026-06-01")
@@ -143,21 +193,34 @@ def test_event_form_checks(app_settings):
 def test_admin_manages_users_and_settings_through_callbacks(browser_client, ctx):
     c = browser_client("admin")
     outputs = [("users-message", "children"), ("users-list", "children")]
-    state = [("users-new-name", "value", "nuevo"), ("users-new-role", "value", "manager"),
-             ("users-new-stores", "value", "S02"), ("users-new-password", "value", "nuevo-pass-123"),
-             ("users-edit-name", "value", None), ("users-edit-role", "value", None),
-             ("users-edit-stores", "value", None), ("users-edit-active", "value", ["on"]),
-             ("users-edit-password", "value", None)]
+    state = [
+        ("users-new-name", "value", "nuevo"),
+        ("users-new-role", "value", "manager"),
+        ("users-new-stores", "value", "S02"),
+        ("users-new-password", "value", "nuevo-pass-123"),
+        ("users-edit-name", "value", None),
+        ("users-edit-role", "value", None),
+        ("users-edit-stores", "value", None),
+        ("users-edit-active", "value", ["on"]),
+        ("users-edit-password", "value", None),
+    ]
     r = c.call(outputs, [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)], state)
     assert "users-ok" in r.get_data(as_text=True)
     assert {a.username: a.stores for a in list_users(ctx.db)}["nuevo"] == ["S02"]
     ids = [{"type": "settings-input", "key": k} for k in ("retrain_fraction", "stockout_lookback_days")]
-    r = c.call([("settings-message", "children")], [("settings-save", "n_clicks", 1)],
-               [(ids, "id", ids), (ids, "value", ["0.3", "oops"])])
+    r = c.call(
+        [("settings-message", "children")],
+        [("settings-save", "n_clicks", 1)],
+        [(ids, "id", ids), (ids, "value", ["0.3", "oops"])],
+    )
     assert r.status_code == 200 and "settings-error" in r.get_data(as_text=True)
     assert ctx.options.get("retrain_fraction") == 0.10  # nothing half-applied on a bad value
-    assert browser_client("ana").call(outputs, [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)],
-                                      state).status_code == 403
+    assert (
+        browser_client("ana")
+        .call(outputs, [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)], state)
+        .status_code
+        == 403
+    )
 
 
 def test_health_and_audit_pages_render_for_admins(browser_client):
@@ -165,9 +228,11 @@ def test_health_and_audit_pages_render_for_admins(browser_client):
     r = c.call([("health-body", "children")], [("health-refresh", "n_clicks", 0)])
     text = r.get_data(as_text=True)
     assert r.status_code == 200 and "boom: weather API timed out" in text and "range:quantity_sold" in text
-    r = c.call([("audit-total", "children"), ("audit-table", "children")],
-               [("audit-action", "value", "login"), ("audit-actor", "value", None), ("audit-more", "n_clicks", 0)],
-               [("audit-more", "n_clicks", 0)])
+    r = c.call(
+        [("audit-total", "children"), ("audit-table", "children")],
+        [("audit-action", "value", "login"), ("audit-actor", "value", None), ("audit-more", "n_clicks", 0)],
+        [("audit-more", "n_clicks", 0)],
+    )
     assert r.status_code == 200 and "login.ok" in r.get_data(as_text=True)
 
 
@@ -178,15 +243,22 @@ def test_serving_reads_delta_without_spark_or_models(dash_app, browser_client):
 
     ctx = dash_app.server.extensions["bakery"]
     assert isinstance(ctx.serving, ServingData) and isinstance(ctx.serving.reader, LocalDeltaReader)
-    code = ("import sys; sys.path.insert(0, '.'); from tests.app.conftest import make_home, build_app, DashClient;"
-            "import tempfile, pathlib; s = make_home(pathlib.Path(tempfile.mkdtemp()) / 'x'); app = build_app(s);"
-            "c = DashClient(app); c.login('ana');"
-            "assert c.call([('forecast-graph','figure'),('forecast-table','children'),('forecast-summary','children')],"
-            "[('forecast-store','value','S01'),('forecast-view','value','week'),('forecast-product','value','P001')]"
-            ").status_code == 200;"
-            "bad = [m for m in ('pyspark', 'prophet', 'mlflow', 'lightgbm') if m in sys.modules]; print(bad)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
-                         env={**__import__("os").environ, "BAKERY_SECRET_KEY": "k" * 32})
+    code = (
+        "import sys; sys.path.insert(0, '.'); from tests.app.conftest import make_home, build_app, DashClient;"
+        "import tempfile, pathlib; s = make_home(pathlib.Path(tempfile.mkdtemp()) / 'x'); app = build_app(s);"
+        "c = DashClient(app); c.login('ana');"
+        "assert c.call([('forecast-graph','figure'),('forecast-table','children'),('forecast-summary','children')],"
+        "[('forecast-store','value','S01'),('forecast-view','value','week'),('forecast-product','value','P001')]"
+        ").status_code == 200;"
+        "bad = [m for m in ('pyspark', 'prophet', 'mlflow', 'lightgbm') if m in sys.modules]; print(bad)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**__import__("os").environ, "BAKERY_SECRET_KEY": "k" * 32},
+    )
     assert out.returncode == 0, out.stderr[-2000:]
     assert out.stdout.strip().splitlines()[-1] == "[]"
 
@@ -194,9 +266,15 @@ def test_serving_reads_delta_without_spark_or_models(dash_app, browser_client):
 def test_databricks_apps_identity_comes_from_headers_and_roles_from_the_table(app_settings):
     from tests.app.conftest import build_app
 
-    app = build_app(app_settings, overrides={"auth": {"mode": "databricks",
-                                                      "argon2": {"time_cost": 1, "memory_cost_kib": 1024,
-                                                                 "parallelism": 1}}})
+    app = build_app(
+        app_settings,
+        overrides={
+            "auth": {
+                "mode": "databricks",
+                "argon2": {"time_cost": 1, "memory_cost_kib": 1024, "parallelism": 1},
+            }
+        },
+    )
     c = app.server.test_client()
     assert c.get("/", headers={"X-Forwarded-Email": "stranger@example.com"}).status_code == 403
     assert c.get("/login").status_code == 302  # no password form on Databricks Apps
@@ -233,16 +311,38 @@ def test_a_launching_product_shows_in_the_week_with_a_new_product_note_and_its_o
     launch = end + timedelta(days=3)
     days = [launch + timedelta(days=k) for k in range(26)]
     reason = f"cold_start: not sold here yet (launched {launch}); forecast from the median of this store's 2 other bread"
-    rows = pd.DataFrame({"as_of": end, "store_id": "S01", "product_id": "PNEW", "date": days,
-                         "horizon": [(d - end).days for d in days], "model": "cold_start", "model_version": "3",
-                         "role": "champion", "yhat": 30.0, "yhat_lower": 12.0, "yhat_upper": 55.0, "components": "{}",
-                         "explanation": None, "fallback_reason": reason})
+    rows = pd.DataFrame(
+        {
+            "as_of": end,
+            "store_id": "S01",
+            "product_id": "PNEW",
+            "date": days,
+            "horizon": [(d - end).days for d in days],
+            "model": "cold_start",
+            "model_version": "3",
+            "role": "champion",
+            "yhat": 30.0,
+            "yhat_lower": 12.0,
+            "yhat_upper": 55.0,
+            "components": "{}",
+            "explanation": None,
+            "fallback_reason": reason,
+        }
+    )
     rows["horizon"] = rows["horizon"].astype("int32")
-    write_deltalake(str(settings.tables_dir / "gold" / "forecasts"),
-                    pa.Table.from_pandas(rows, schema=FORECAST_SCHEMA, preserve_index=False), mode="append")
-    product = pd.DataFrame({"product_id": ["PNEW"], "name": ["Pan de espelta"], "category": ["bread"], "unit_price": [2.0]})
-    write_deltalake(str(settings.tables_dir / "silver" / "products"), pa.Table.from_pandas(product, preserve_index=False),
-                    mode="append")
+    write_deltalake(
+        str(settings.tables_dir / "gold" / "forecasts"),
+        pa.Table.from_pandas(rows, schema=FORECAST_SCHEMA, preserve_index=False),
+        mode="append",
+    )
+    product = pd.DataFrame(
+        {"product_id": ["PNEW"], "name": ["Pan de espelta"], "category": ["bread"], "unit_price": [2.0]}
+    )
+    write_deltalake(
+        str(settings.tables_dir / "silver" / "products"),
+        pa.Table.from_pandas(product, preserve_index=False),
+        mode="append",
+    )
     ctx = build_context(settings)
     p = Principal("ana", "analyst", frozenset())
     _, tomorrow, _ = forecast_page.forecast_view(ctx, p, "en", "S01", "tomorrow", None)

@@ -67,30 +67,41 @@ def texts(node: Any) -> list[str]:
 def test_names_written_as_markdown_or_markup_stay_text_on_the_pages(evil_app):
     c = DashClient(evil_app)
     assert c.login("mgr").status_code == 302
-    r = c.call([("forecast-graph", "figure"), ("forecast-table", "children"), ("forecast-summary", "children")],
-               [("forecast-store", "value", "S01"), ("forecast-view", "value", "tomorrow"),
-                ("forecast-product", "value", "P001")])
+    r = c.call(
+        [("forecast-graph", "figure"), ("forecast-table", "children"), ("forecast-summary", "children")],
+        [
+            ("forecast-store", "value", "S01"),
+            ("forecast-view", "value", "tomorrow"),
+            ("forecast-product", "value", "P001"),
+        ],
+    )
     assert r.status_code == 200
     table = r.get_json()["response"]["forecast-table"]["children"]
     kinds = {(x["namespace"], x["type"]) for x in components(table)}
-    assert kinds <= {("dash_html_components", t) for t in ("Div", "Table", "Thead", "Tbody", "Tr", "Th", "Td")}
+    assert kinds <= {
+        ("dash_html_components", t) for t in ("Div", "Table", "Thead", "Tbody", "Tr", "Th", "Td")
+    }
     assert EVIL in texts(table)  # the whole name, verbatim, as one text node
     # the store picker and the product list carry the names as plain option labels
     page = c.page("/").get_json()["response"]["app-page"]
     store_labels = [o["label"] for x in components(page) for o in x["props"].get("options") or []]
     assert f"{MARKUP} (S01)" in store_labels
-    r = c.call([("forecast-product", "options"), ("forecast-product", "value")],
-               [("forecast-store", "value", "S01"), ("forecast-product", "value", None)])
+    r = c.call(
+        [("forecast-product", "options"), ("forecast-product", "value")],
+        [("forecast-store", "value", "S01"), ("forecast-product", "value", None)],
+    )
     assert EVIL in [o["label"] for o in r.get_json()["response"]["forecast-product"]["options"]]
     assert "Markdown" not in json.dumps(page) + r.get_data(as_text=True)
 
 
 def test_an_uploaded_file_name_is_text_in_the_batch_list(evil_app):
     ctx = evil_app.server.extensions["bakery"]
-    staged = uploads.stage(ctx, ANA, "sales", f"{EVIL}.csv",
-                           b"date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,12\n")
-    assert uploads.commit(ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip",
-                          max_error_rate=0.0)["accepted"]
+    staged = uploads.stage(
+        ctx, ANA, "sales", f"{EVIL}.csv", b"date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,12\n"
+    )
+    assert uploads.commit(
+        ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0
+    )["accepted"]
     c = DashClient(evil_app)
     assert c.login("ana").status_code == 302
     page = c.page("/uploads").get_json()["response"]["app-page"]
@@ -99,12 +110,19 @@ def test_an_uploaded_file_name_is_text_in_the_batch_list(evil_app):
 
 
 def test_charts_write_data_names_as_entities():
-    metrics = pd.DataFrame({"store_id": [MARKUP, "S02"], "model": ["prophet<b>", "prophet<b>"], "horizon": [1, 1],
-                            "wmape": [0.2, 0.3]})
+    metrics = pd.DataFrame(
+        {
+            "store_id": [MARKUP, "S02"],
+            "model": ["prophet<b>", "prophet<b>"],
+            "horizon": [1, 1],
+            "wmape": [0.2, 0.3],
+        }
+    )
     fig = store_metric_figure(metrics, "wmape", 1, "en")
     trace = fig["data"][0]
     assert trace["name"] == "prophet&lt;b&gt;" and "<" not in json.dumps(trace["x"])
     assert trace["x"][1] == MARKUP.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    drivers = pd.DataFrame({"label": ["fiesta <a href='https://example.org'>x</a>"], "mean_abs": [2.0],
-                            "mean": [1.0]})
+    drivers = pd.DataFrame(
+        {"label": ["fiesta <a href='https://example.org'>x</a>"], "mean_abs": [2.0], "mean": [1.0]}
+    )
     assert "<" not in json.dumps(drivers_figure(drivers, "en")["data"][0]["y"])

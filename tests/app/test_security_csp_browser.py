@@ -9,12 +9,16 @@ import pytest
 from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
 from tests.app.test_browser import CHROMIUM, DRIVER, _wait
 
-pytestmark = pytest.mark.skipif(not (CHROMIUM.exists() and DRIVER.exists()),
-                                reason="needs Debian's chromium and chromium-driver (.ci/install_browser.sh)")
+pytestmark = pytest.mark.skipif(
+    not (CHROMIUM.exists() and DRIVER.exists()),
+    reason="needs Debian's chromium and chromium-driver (.ci/install_browser.sh)",
+)
 
 CHART = ("css selector", "#history-graph svg")
-PAGES = {"ana": [("/history", "history-graph"), ("/metrics", "metrics-table"), ("/uploads", "uploads-file")],
-         "admin": [("/admin/users", "users-table"), ("/admin/settings", "settings-table")]}
+PAGES = {
+    "ana": [("/history", "history-graph"), ("/metrics", "metrics-table"), ("/uploads", "uploads-file")],
+    "admin": [("/admin/users", "users-table"), ("/admin/settings", "settings-table")],
+}
 
 
 def test_pages_work_under_the_policy_without_violations(tmp_path):
@@ -29,8 +33,13 @@ def test_pages_work_under_the_policy_without_violations(tmp_path):
     srv.thread.start()
     opts = webdriver.ChromeOptions()
     opts.binary_location = str(CHROMIUM)
-    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
-                "--window-size=1280,900"):
+    for arg in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--window-size=1280,900",
+    ):
         opts.add_argument(arg)
     opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
     d = webdriver.Chrome(service=Service(str(DRIVER)), options=opts)

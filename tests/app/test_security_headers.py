@@ -22,8 +22,9 @@ def proxied(tmp_path_factory) -> LiveServer:
     settings = make_home(tmp_path_factory.mktemp("proxied"))
     proxies = {"server": {"trusted_proxies": ["127.0.0.1", "10.0.0.0/8"]}}
     srv = LiveServer(build_app(settings, overrides=proxies), settings)
-    srv.server = make_server("127.0.0.1", 0, srv.app.server, threaded=True,
-                             request_handler=QuietRequestHandler)
+    srv.server = make_server(
+        "127.0.0.1", 0, srv.app.server, threaded=True, request_handler=QuietRequestHandler
+    )
     srv.url = f"http://127.0.0.1:{srv.server.server_port}"
     srv.thread = threading.Thread(target=srv.server.serve_forever, daemon=True)
     srv.thread.start()
@@ -33,22 +34,29 @@ def proxied(tmp_path_factory) -> LiveServer:
 
 
 def _failed_login_ip(srv: LiveServer, name: str, headers: dict[str, str]) -> str:
-    r = requests.post(f"{srv.url}/api/v1/auth/token", json={"username": name, "password": "wrong"},
-                      headers=headers, timeout=10)
+    r = requests.post(
+        f"{srv.url}/api/v1/auth/token",
+        json={"username": name, "password": "wrong"},
+        headers=headers,
+        timeout=10,
+    )
     assert r.status_code == 401
     query = audit.AuditQuery(action="login.failed", actor=srv.ctx.auth.pseudonym(name), limit=1)
     rows, _ = audit.query(srv.ctx.db, query)
     return rows[0]["ip"]
 
 
-@pytest.mark.parametrize(("forwarded", "client"), [
-    ("203.0.113.9", "203.0.113.9"),
-    ("6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the left entry is whatever the client wrote
-    ("198.51.100.1, 10.1.2.3", "198.51.100.1"),  # a second trusted proxy is skipped
-    ("[2001:db8::7]:4711, 10.1.2.3:80", "2001:db8::7"),
-    ("not-an-address, 10.1.2.3", "10.1.2.3"),  # garbage: the last trusted hop is all that is known
-    ("", "127.0.0.1"),
-])
+@pytest.mark.parametrize(
+    ("forwarded", "client"),
+    [
+        ("203.0.113.9", "203.0.113.9"),
+        ("6.6.6.6, 203.0.113.9", "203.0.113.9"),  # the left entry is whatever the client wrote
+        ("198.51.100.1, 10.1.2.3", "198.51.100.1"),  # a second trusted proxy is skipped
+        ("[2001:db8::7]:4711, 10.1.2.3:80", "2001:db8::7"),
+        ("not-an-address, 10.1.2.3", "10.1.2.3"),  # garbage: the last trusted hop is all that is known
+        ("", "127.0.0.1"),
+    ],
+)
 def test_the_client_address_is_read_from_trusted_proxies_only(proxied, live, forwarded, client):
     name = f"visitor-{forwarded}"
     assert _failed_login_ip(proxied, name, {"X-Forwarded-For": forwarded}) == client
@@ -72,8 +80,13 @@ def test_https_behind_a_trusted_proxy_gets_secure_cookies_and_hsts(proxied, live
     session_cookie = _set_cookies(page)["bakery_session"].split(";")[0]
     csrf = page.text.split('name="csrf_token" value="')[1].split('"')[0]
     form = {"username": "mgr", "password": PASSWORDS["mgr"], "csrf_token": csrf}
-    r = requests.post(f"{proxied.url}/login", headers={**tls, "Cookie": session_cookie}, data=form,
-                      allow_redirects=False, timeout=10)
+    r = requests.post(
+        f"{proxied.url}/login",
+        headers={**tls, "Cookie": session_cookie},
+        data=form,
+        allow_redirects=False,
+        timeout=10,
+    )
     assert r.status_code == 302
     cookies = _set_cookies(r)
     assert "Secure" in cookies["bakery_session"] and "Secure" in cookies["_csrf_token"]
@@ -111,4 +124,7 @@ def test_the_app_database_is_private(tmp_path):
     fresh = tmp_path / "fresh" / "app.db"
     Database(f"sqlite:///{fresh}").user("anyone")
     assert {f.name: stat.S_IMODE(f.stat().st_mode) for f in fresh.parent.iterdir()} == {
-        "app.db": 0o600, "app.db-wal": 0o600, "app.db-shm": 0o600}
+        "app.db": 0o600,
+        "app.db-wal": 0o600,
+        "app.db-shm": 0o600,
+    }

@@ -23,12 +23,18 @@ def test_user_values_with_newlines_stay_on_their_own_line(live, tmp_path):
     setup_logging(log_dir=tmp_path)  # the same set-up `bakery app` runs
     # an unknown user name carrying a forged record
     s = requests.Session()
-    r = s.post(f"{live.url}/login", data={"username": f"nobody\n{FORGED}", "password": "x",
-                                          "csrf_token": _csrf(s, live)}, timeout=10)
+    r = s.post(
+        f"{live.url}/login",
+        data={"username": f"nobody\n{FORGED}", "password": "x", "csrf_token": _csrf(s, live)},
+        timeout=10,
+    )
     assert r.status_code == 401
     # a signed-in user's refused request: its path (newline and all) is audited and logged
-    s.post(f"{live.url}/login", data={"username": "ana", "password": PASSWORDS["ana"],
-                                      "csrf_token": _csrf(s, live)}, timeout=10)
+    s.post(
+        f"{live.url}/login",
+        data={"username": "ana", "password": PASSWORDS["ana"], "csrf_token": _csrf(s, live)},
+        timeout=10,
+    )
     r = s.post(f"{live.url}/x%0D%0A{FORGED.replace(' ', '%20')}", timeout=10)
     assert r.status_code == 403
     try:

@@ -45,8 +45,12 @@ def test_snapshot_is_the_latest_run_split_per_store(tmp_path):
     assert len(s.forecasts(["S01", "S02"], target_date=date(2026, 5, 3))) == 6
     assert len(s.forecasts(["S01"], role=None, horizon=1)) == 9
     past = s.past_forecasts("S01", "P001", date(2026, 4, 28), date(2026, 5, 1), horizons=(1,))
-    assert past["as_of"].dt.date.tolist() == [date(2026, 4, 27), date(2026, 4, 28), date(2026, 4, 29),
-                                              date(2026, 4, 30)]
+    assert past["as_of"].dt.date.tolist() == [
+        date(2026, 4, 27),
+        date(2026, 4, 28),
+        date(2026, 4, 29),
+        date(2026, 4, 30),
+    ]
 
 
 def test_cache_is_dropped_when_a_new_version_lands(tmp_path):
@@ -60,9 +64,11 @@ def test_cache_is_dropped_when_a_new_version_lands(tmp_path):
     newer["date"] = newer["date"] + pd.Timedelta(days=1)
     newer["as_of"] = newer["as_of"].astype(object)
     newer["date"] = newer["date"].dt.date
-    write_deltalake(str(tables / "gold" / "forecasts"), pa.Table.from_pandas(newer[FORECAST_SCHEMA.names],
-                                                                               schema=FORECAST_SCHEMA,
-                                                                               preserve_index=False), mode="append")
+    write_deltalake(
+        str(tables / "gold" / "forecasts"),
+        pa.Table.from_pandas(newer[FORECAST_SCHEMA.names], schema=FORECAST_SCHEMA, preserve_index=False),
+        mode="append",
+    )
     assert s.forecast_snapshot().as_of == date(2026, 5, 1)
 
 
@@ -76,6 +82,7 @@ def test_version_checks_are_throttled(tmp_path):
     def counting(layer, name):
         calls.append((layer, name))
         return original(layer, name)
+
     reader.version = counting
     s = ServingData(reader, version_check_seconds=60)
     for _ in range(20):
@@ -88,10 +95,15 @@ def test_version_checks_are_throttled(tmp_path):
 
 
 def test_sql_for_the_warehouse_is_parameterised():
-    sql, params = build_select("`c`.`gold`.`forecasts`", ["store_id", "yhat"],
-                               [("store_id", "in", ["S1", "x'; DROP TABLE t; --"]), ("horizon", "=", 1)])
-    assert sql == ("SELECT `store_id`, `yhat` FROM `c`.`gold`.`forecasts` WHERE `store_id` IN (:p0_0, :p0_1) "
-                   "AND `horizon` = :p1")
+    sql, params = build_select(
+        "`c`.`gold`.`forecasts`",
+        ["store_id", "yhat"],
+        [("store_id", "in", ["S1", "x'; DROP TABLE t; --"]), ("horizon", "=", 1)],
+    )
+    assert sql == (
+        "SELECT `store_id`, `yhat` FROM `c`.`gold`.`forecasts` WHERE `store_id` IN (:p0_0, :p0_1) "
+        "AND `horizon` = :p1"
+    )
     assert params[1]["value"] == "x'; DROP TABLE t; --"
 
 

@@ -29,8 +29,9 @@ PRODUCTS = "product_id,name,category\nP900,Croissant,bollería\n"
 
 def _load(ctx, text: str, kind: str = "sales", name: str = "ventas.csv", replaces: str | None = None) -> dict:
     staged = uploads.stage(ctx, ANA, kind, name, text.encode())
-    return uploads.commit(ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0,
-                          replaces=replaces)
+    return uploads.commit(
+        ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0, replaces=replaces
+    )
 
 
 def _batches(ctx) -> dict[str, tuple[str, str]]:
@@ -76,7 +77,10 @@ def test_a_products_upload_cannot_replace_a_sales_batch_and_nothing_is_written(c
         _load(ctx, PRODUCTS, kind="products", replaces=sales)
     assert "sales" in str(exc.value) and "products" in str(exc.value)
     assert _batches(ctx) == {sales: ("sales", "accepted")}
-    assert (_landing_names(ctx, "sales"), sorted(p.name for p in ctx.settings.reports_dir.iterdir())) == before
+    assert (
+        _landing_names(ctx, "sales"),
+        sorted(p.name for p in ctx.settings.reports_dir.iterdir()),
+    ) == before
     assert _landing_names(ctx, "products") == []
     assert _log(ctx)[["batch_id", "status"]].values.tolist() == [[sales, "accepted"]]
     # the dry run refuses it the same way, and a batch already replaced or deleted cannot be replaced again
@@ -95,16 +99,31 @@ def test_a_products_upload_cannot_replace_a_sales_batch_and_nothing_is_written(c
 def test_the_upload_page_names_the_parameter_and_offers_only_batches_of_the_kind(ctx, browser_client):
     sales = _load(ctx, SALES)["batch_id"]
     c = browser_client("ana")
-    r = c.call([("uploads-replaces", "options"), ("uploads-replaces", "value")], [("uploads-kind", "value", "products")])
+    r = c.call(
+        [("uploads-replaces", "options"), ("uploads-replaces", "value")],
+        [("uploads-kind", "value", "products")],
+    )
     assert r.status_code == 200 and r.get_json()["response"]["uploads-replaces"]["options"] == []
-    r = c.call([("uploads-replaces", "options"), ("uploads-replaces", "value")], [("uploads-kind", "value", "sales")])
+    r = c.call(
+        [("uploads-replaces", "options"), ("uploads-replaces", "value")], [("uploads-kind", "value", "sales")]
+    )
     assert [o["value"] for o in r.get_json()["response"]["uploads-replaces"]["options"]] == [sales]
     staged = uploads.stage(ctx, ANA, "products", "p.csv", PRODUCTS.encode())
     token = {"token": staged.token, "kind": "products", "name": "p.csv"}
-    state = [("uploads-token", "data", token), ([], "id", []), ([], "value", []), ("uploads-dup", "value", "skip"),
-             ("uploads-rate", "value", 0.0), ("uploads-shape", "value", None), ("uploads-replaces", "value", sales)]
-    r = c.call([("uploads-report", "children"), ("uploads-batches", "children")],
-               [("uploads-load", "submit_n_clicks", 1)], state)
+    state = [
+        ("uploads-token", "data", token),
+        ([], "id", []),
+        ([], "value", []),
+        ("uploads-dup", "value", "skip"),
+        ("uploads-rate", "value", 0.0),
+        ("uploads-shape", "value", None),
+        ("uploads-replaces", "value", sales),
+    ]
+    r = c.call(
+        [("uploads-report", "children"), ("uploads-batches", "children")],
+        [("uploads-load", "submit_n_clicks", 1)],
+        state,
+    )
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "uploads-load-error" in body and "replaces" in body
     assert _batches(ctx) == {sales: ("sales", "accepted")}
@@ -119,7 +138,9 @@ def test_files_named_like_the_servers_own_are_staged_read_and_loaded_as_themselv
     again = uploads.load_staged(ctx, ANA, staged.token)
     assert again.original_name == "meta.json" and again.path.name == "upload.json"
     assert uploads.parse(ctx, again).num_rows == 1
-    result = uploads.commit(ctx, ANA, again, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0)
+    result = uploads.commit(
+        ctx, ANA, again, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0
+    )
     assert result["accepted"] and result["totals"]["rows_written"] == 1
     with ctx.db.session() as s:
         assert s.get(UploadBatch, result["batch_id"]).original_name == "meta.json"
@@ -128,8 +149,15 @@ def test_files_named_like_the_servers_own_are_staged_read_and_loaded_as_themselv
     staged = uploads.stage(ctx, ANA, "sales", "bad_rows.csv", bad.encode())
     c = browser_client("ana")
     token = {"token": staged.token, "kind": "sales", "name": "bad_rows.csv"}
-    state = [("uploads-token", "data", token), ([], "id", []), ([], "value", []), ("uploads-dup", "value", "skip"),
-             ("uploads-rate", "value", 0.5), ("uploads-shape", "value", None), ("uploads-replaces", "value", None)]
+    state = [
+        ("uploads-token", "data", token),
+        ([], "id", []),
+        ([], "value", []),
+        ("uploads-dup", "value", "skip"),
+        ("uploads-rate", "value", 0.5),
+        ("uploads-shape", "value", None),
+        ("uploads-replaces", "value", None),
+    ]
     r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], state)
     assert r.status_code == 200 and "uploads-bad-rows" in r.get_data(as_text=True)
     assert uploads.load_staged(ctx, ANA, staged.token).path.read_text() == bad
@@ -164,7 +192,9 @@ def test_a_deletion_whose_record_cannot_be_written_is_not_reported_done(ctx, bro
     with _Blocked(ctx, tmp_path):
         with pytest.raises(uploads.RecordFailed):
             uploads.soft_delete(ctx, ANA, batch)
-        r = c.call(outputs, [("uploads-delete", "submit_n_clicks", 1)], [("uploads-delete-id", "value", batch)])
+        r = c.call(
+            outputs, [("uploads-delete", "submit_n_clicks", 1)], [("uploads-delete-id", "value", batch)]
+        )
         body = r.get_data(as_text=True)
         assert r.status_code == 200 and "uploads-delete-error" in body and "uploads-deleted" not in body
     assert _batches(ctx) == {batch: ("sales", "accepted")} and _landing_names(ctx, "sales") == landed
@@ -193,14 +223,19 @@ print("committed")
 
 def _killed_commit(ctx, point: str) -> None:
     env = {**os.environ, "BAKERY_FAULT_POINT": point}
-    done = subprocess.run([sys.executable, "-c", _CHILD, str(ctx.settings.home), SALES], env=env, timeout=300,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-c", _CHILD, str(ctx.settings.home), SALES],
+        env=env,
+        timeout=300,
+        capture_output=True,
+        text=True,
+    )
     assert done.returncode == -9 and "committed" not in done.stdout, done.stderr[-2000:]
 
 
 def test_a_commit_killed_after_its_record_is_landed_by_the_next_settle(ctx):
     _killed_commit(ctx, "upload_before_landing")
-    (batch_id, (_, status)), = _batches(ctx).items()
+    ((batch_id, (_, status)),) = _batches(ctx).items()
     assert status == "accepted" and scan_kind(ctx.settings, "sales") == []  # the pipeline sees nothing yet
     uploads.settle(ctx)
     files = scan_kind(ctx.settings, "sales")

@@ -16,15 +16,16 @@ from tests.app.conftest import build_app
 from tests.conftest import SMALL_AS_OF
 
 ANA = Principal("ana", "analyst", frozenset(), 2)
-DAY = SMALL_AS_OF              # a day after the small demo's data: any sales on it come from the uploads
+DAY = SMALL_AS_OF  # a day after the small demo's data: any sales on it come from the uploads
 BUSINESS_LAYERS = ("bronze", "silver", "gold")
 
 
 def _upload(ctx, rows: list[tuple[str, str, int]], replaces: str | None = None) -> dict:
     text = "date,store_id,product_id,quantity_sold\n" + "".join(f"{DAY},{s},{p},{q}\n" for s, p, q in rows)
     staged = uploads.stage(ctx, ANA, "sales", "ventas.csv", text.encode())
-    result = uploads.commit(ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0,
-                            replaces=replaces)
+    result = uploads.commit(
+        ctx, ANA, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0, replaces=replaces
+    )
     assert result["accepted"], result
     return result
 
@@ -35,7 +36,9 @@ def _landing_file(ctx, batch_id: str) -> str:
 
 
 def _bronze_files(lh) -> set[str]:
-    return set(lh.read_arrow("bronze", "daily_sales_uploads", columns=["_source_file"])["_source_file"].to_pylist())
+    return set(
+        lh.read_arrow("bronze", "daily_sales_uploads", columns=["_source_file"])["_source_file"].to_pylist()
+    )
 
 
 def test_retired_uploads_name_their_rows_as_bronze_does(spark, ctx, app_settings):
@@ -48,8 +51,10 @@ def test_retired_uploads_name_their_rows_as_bronze_does(spark, ctx, app_settings
     uploads.soft_delete(ctx, ANA, third)
     assert UPLOAD_BATCHES == uploads.BATCH_LOG
     retired = {u.batch_id: u for u in retired_uploads(lh)}
-    assert retired == {first: RetiredUpload(first, "sales", _landing_file(ctx, first), "replaced"),
-                       third: RetiredUpload(third, "sales", _landing_file(ctx, third), "deleted")}
+    assert retired == {
+        first: RetiredUpload(first, "sales", _landing_file(ctx, first), "replaced"),
+        third: RetiredUpload(third, "sales", _landing_file(ctx, third), "deleted"),
+    }
     assert {u.source_file for u in retired.values()} | {_landing_file(ctx, second)} == _bronze_files(lh)
 
 
@@ -63,17 +68,24 @@ def _uploaded_sales(lh) -> dict[tuple[str, str], float]:
 
 
 def _gold_day(lh, store: str) -> dict[str, float]:
-    rows = lh.read("gold", "daily_sales").filter((F.col("store_id") == store) & (F.col("date") == DAY)
-                                                 & (F.col("status") == "sold")).collect()
+    rows = (
+        lh.read("gold", "daily_sales")
+        .filter((F.col("store_id") == store) & (F.col("date") == DAY) & (F.col("status") == "sold"))
+        .collect()
+    )
     return {r.product_id: r.quantity_sold for r in rows}
 
 
-def test_deleted_and_replaced_uploads_leave_silver_inventory_and_gold_on_the_next_run(spark, built_small_copy):
+def test_deleted_and_replaced_uploads_leave_silver_inventory_and_gold_on_the_next_run(
+    spark, built_small_copy
+):
     settings = built_small_copy.settings
     lh = Lakehouse(spark, settings)
     ctx = build_app(settings).server.extensions["bakery"]
     s1, s2 = sorted(lh.read_arrow("silver", "stores", columns=["store_id"])["store_id"].to_pylist())[:2]
-    p1, p2, p3 = sorted(lh.read_arrow("silver", "products", columns=["product_id"])["product_id"].to_pylist())[:3]
+    p1, p2, p3 = sorted(
+        lh.read_arrow("silver", "products", columns=["product_id"])["product_id"].to_pylist()
+    )[:3]
     gold_before = lh.read("gold", "daily_sales", version=lh.version("gold", "daily_sales"))
     inventory_before = lh.read("silver", "inventory_daily", version=lh.version("silver", "inventory_daily"))
 
@@ -85,13 +97,24 @@ def test_deleted_and_replaced_uploads_leave_silver_inventory_and_gold_on_the_nex
 
     uploads.soft_delete(ctx, ANA, deleted)
     # The dry run ("Validar") judges duplicates as the load will: the replaced batch's keys are not stored ones.
-    staged = uploads.stage(ctx, ANA, "sales", "ventas.csv", f"date,store_id,product_id,quantity_sold\n{DAY},{s2},{p1},9\n".encode())
+    staged = uploads.stage(
+        ctx,
+        ANA,
+        "sales",
+        "ventas.csv",
+        f"date,store_id,product_id,quantity_sold\n{DAY},{s2},{p1},9\n".encode(),
+    )
     raw = uploads.parse(ctx, staged, None)
     assert uploads.validate(ctx, staged, raw, None, "skip").to_dict()["totals"]["skipped_duplicates"] == 1
-    assert uploads.validate(ctx, staged, raw, None, "skip", replaces=replaced).to_dict()["totals"]["skipped_duplicates"] == 0
-    replacement = _upload(ctx, [(s2, p1, 9)], replaces=replaced)    # same key: not skipped as already stored
+    assert (
+        uploads.validate(ctx, staged, raw, None, "skip", replaces=replaced).to_dict()["totals"][
+            "skipped_duplicates"
+        ]
+        == 0
+    )
+    replacement = _upload(ctx, [(s2, p1, 9)], replaces=replaced)  # same key: not skipped as already stored
     assert replacement["totals"]["rows_written"] == 1
-    late = _upload(ctx, [(s1, p3, 2)])["batch_id"]     # reaches bronze (with the replacement), then is deleted
+    late = _upload(ctx, [(s1, p3, 2)])["batch_id"]  # reaches bronze (with the replacement), then is deleted
     ingest_landing(lh, settings, new_batch_id())
     uploads.soft_delete(ctx, ANA, late)
     report = run_etl(lh, settings, as_of=SMALL_AS_OF)
@@ -103,8 +126,10 @@ def test_deleted_and_replaced_uploads_leave_silver_inventory_and_gold_on_the_nex
         now = lh.read(*table.split("."))
         assert _same_rows(now.filter(F.col("store_id") == s1), before.filter(F.col("store_id") == s1)), table
     rec = lh.read("ops", "reconciliation").filter(F.col("source") == "sales").collect()
-    assert all(r.bronze_rows == r.silver_rows + r.quarantined + r.duplicates + r.held_back + (r.retired or 0)
-               for r in rec)
+    assert all(
+        r.bronze_rows == r.silver_rows + r.quarantined + r.duplicates + r.held_back + (r.retired or 0)
+        for r in rec
+    )
     assert sorted((r.bronze_rows, r.silver_rows, r.retired) for r in rec) == [(2, 1, 1), (3, 3, 0)]
 
     versions = lh.versions((t.layer, t.name) for t in lh.list_tables() if t.layer in BUSINESS_LAYERS)

@@ -34,8 +34,11 @@ GOOD = "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,12\n2026-03-
 
 
 def landed(settings, kind="sales") -> list[Path]:
-    return sorted((settings.landing_dir / kind).glob("import_*.parquet")) if (settings.landing_dir / kind).is_dir() \
+    return (
+        sorted((settings.landing_dir / kind).glob("import_*.parquet"))
+        if (settings.landing_dir / kind).is_dir()
         else []
+    )
 
 
 def stage(ctx, text: str | bytes, name="ventas.csv", kind="sales", who=ANA):
@@ -43,8 +46,16 @@ def stage(ctx, text: str | bytes, name="ventas.csv", kind="sales", who=ANA):
 
 
 def load(ctx, staged, rate=0.0, mapping=None, shape=None, on_duplicate="skip", replaces=None):
-    return uploads.commit(ctx, ANA, staged, mapping=mapping, shape=shape, on_duplicate=on_duplicate,
-                          max_error_rate=rate, replaces=replaces)
+    return uploads.commit(
+        ctx,
+        ANA,
+        staged,
+        mapping=mapping,
+        shape=shape,
+        on_duplicate=on_duplicate,
+        max_error_rate=rate,
+        replaces=replaces,
+    )
 
 
 # ---- mapping and preview ---------------------------------------------------------------------------------
@@ -53,11 +64,16 @@ def test_auto_mapping_by_synonyms_in_three_languages_and_extra_columns_ignored(c
     st = stage(ctx, text)
     raw = uploads.parse(ctx, st)
     cm = uploads.auto_mapping(ctx, raw, "sales")
-    assert cm.source_names() == {"date": "Fecha", "store_id": "Tienda", "product_id": "Artikel",
-                                 "quantity_sold": "Menge"}
+    assert cm.source_names() == {
+        "date": "Fecha",
+        "store_id": "Tienda",
+        "product_id": "Artikel",
+        "quantity_sold": "Menge",
+    }
     assert [cm.headers[i] for i in cm.unmapped] == ["Comentario"]
     assert uploads.preview(raw, cm.source_names(), ["date", "quantity_sold"], 5) == [
-        {"row": 1, "date": "2026-03-01", "quantity_sold": "12"}]
+        {"row": 1, "date": "2026-03-01", "quantity_sold": "12"}
+    ]
 
 
 def test_user_corrects_the_mapping(ctx, app_settings):
@@ -71,19 +87,25 @@ def test_user_corrects_the_mapping(ctx, app_settings):
 
 
 # ---- validation, threshold, bad rows -----------------------------------------------------------------------
-BAD = ("date,store_id,product_id,quantity_sold\n"
-       "2026-03-01,S01,P001,12\n"
-       "2026-13-01,S01,P001,5\n"
-       "2099-01-01,S01,P002,-4\n"
-       "2026-03-02,S01,=HYPERLINK(\"http://x\"),abc\n")
+BAD = (
+    "date,store_id,product_id,quantity_sold\n"
+    "2026-03-01,S01,P001,12\n"
+    "2026-13-01,S01,P001,5\n"
+    "2099-01-01,S01,P002,-4\n"
+    '2026-03-02,S01,=HYPERLINK("http://x"),abc\n'
+)
 
 
 def test_error_report_by_row_and_column_and_formula_safe_bad_rows(ctx):
     st = stage(ctx, BAD)
     report = uploads.validate(ctx, st, uploads.parse(ctx, st), None, "skip")
     errs = {(e.row, e.column, e.rule.split(":")[0]) for e in report.errors}
-    assert errs == {(2, "date", "type"), (3, "date", "future_date"), (3, "quantity_sold", "range"),
-                    (4, "quantity_sold", "type")}
+    assert errs == {
+        (2, "date", "type"),
+        (3, "date", "future_date"),
+        (3, "quantity_sold", "range"),
+        (4, "quantity_sold", "type"),
+    }
     assert report.invalid_rows == [2, 3, 4] and all(e.line for e in report.errors)
     path = uploads.bad_rows_path(ctx, ANA, st.token)
     rows = list(csv.DictReader(path.open(encoding="utf-8")))
@@ -106,11 +128,21 @@ def test_threshold_decides_between_partial_load_and_rejection(ctx, app_settings)
 
 
 def test_duplicates_against_stored_data_skip_or_overwrite(ctx, app_settings):
-    table = pa.table({"date": pa.array([date(2026, 3, 1)], pa.date32()), "store_id": ["S01"], "product_id": ["P001"],
-                      "quantity_sold": [7.0]})
+    table = pa.table(
+        {
+            "date": pa.array([date(2026, 3, 1)], pa.date32()),
+            "store_id": ["S01"],
+            "product_id": ["P001"],
+            "quantity_sold": [7.0],
+        }
+    )
     write_deltalake(str(app_settings.tables_dir / "silver" / "daily_sales_uploads"), table)
     skip = load(ctx, stage(ctx, GOOD), rate=0.0)
-    assert skip["accepted"] and skip["totals"]["duplicates_of_stored"] == 1 and skip["totals"]["rows_written"] == 1
+    assert (
+        skip["accepted"]
+        and skip["totals"]["duplicates_of_stored"] == 1
+        and skip["totals"]["rows_written"] == 1
+    )
     over = load(ctx, stage(ctx, GOOD), rate=0.0, on_duplicate="overwrite")
     assert over["totals"]["rows_written"] == 2
 
@@ -123,9 +155,13 @@ def test_accepted_upload_is_a_batch_with_metadata(ctx, app_settings):
     assert (keep / "original.csv").read_text() == GOOD
     meta = json.loads((keep / "batch.json").read_text())
     assert meta["uploaded_by"] == "ana" and meta["original_name"] == "Ventas marzo.csv"
-    assert meta["validation"]["totals"]["rows_written"] == 2 and meta["landing_file"].startswith("sales/import_")
+    assert meta["validation"]["totals"]["rows_written"] == 2 and meta["landing_file"].startswith(
+        "sales/import_"
+    )
     log = DeltaTable(str(app_settings.tables_dir / "ops" / "upload_batches")).to_pandas()
-    assert log[["batch_id", "status", "source_file"]].values.tolist() == [[batch_id, "accepted", meta["landing_file"]]]
+    assert log[["batch_id", "status", "source_file"]].values.tolist() == [
+        [batch_id, "accepted", meta["landing_file"]]
+    ]
     rows, _ = audit.query(ctx.db, audit.AuditQuery(action="upload"))
     assert rows[0]["action"] == "upload.accepted" and rows[0]["target"] == batch_id
 
@@ -159,7 +195,9 @@ def test_retraining_is_flagged_only_for_large_uploads(ctx, app_settings):
     assert not small["retrain_flagged"] and read_retrain_flag(app_settings) is None
     n = int(history * 0.1) + 5
     big = "date,store_id,product_id,quantity_sold\n" + "".join(
-        f"{(pd.Timestamp('2025-01-01') + pd.Timedelta(days=i % 300)).date()},S09,P{i // 300:03d},1\n" for i in range(n))
+        f"{(pd.Timestamp('2025-01-01') + pd.Timedelta(days=i % 300)).date()},S09,P{i // 300:03d},1\n"
+        for i in range(n)
+    )
     result = load(ctx, stage(ctx, big))
     assert result["accepted"] and result["retrain_flagged"]
     assert str(n) in read_retrain_flag(app_settings)["reasons"][0]["reason"]
@@ -167,8 +205,15 @@ def test_retraining_is_flagged_only_for_large_uploads(ctx, app_settings):
 
 def test_managers_cannot_load(ctx):
     with pytest.raises(Forbidden):
-        uploads.commit(ctx, MGR, stage(ctx, GOOD, who=MGR), mapping=None, shape=None, on_duplicate="skip",
-                       max_error_rate=0.0)
+        uploads.commit(
+            ctx,
+            MGR,
+            stage(ctx, GOOD, who=MGR),
+            mapping=None,
+            shape=None,
+            on_duplicate="skip",
+            max_error_rate=0.0,
+        )
 
 
 # ---- bad input -------------------------------------------------------------------------------------------
@@ -180,15 +225,18 @@ def _zip_bomb() -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.parametrize(("name", "content", "rule"), [
-    ("empty.csv", b"", "file:empty"),
-    ("blank.csv", b"\r\n\r\n  \n", "file:empty"),
-    ("binary.csv", bytes(range(256)) * 10, "file:binary"),
-    ("utf16.csv", codecs.BOM_UTF16_LE + GOOD.encode("utf-16-le"), "file:encoding"),
-    ("bomb.xlsx", None, "file:zip_bomb"),
-    ("fake.xlsx", b"this is not a workbook", "file:unreadable"),
-    ("photo.png", b"\x89PNG\r\n\x1a\n", "file:unsupported_format"),
-])
+@pytest.mark.parametrize(
+    ("name", "content", "rule"),
+    [
+        ("empty.csv", b"", "file:empty"),
+        ("blank.csv", b"\r\n\r\n  \n", "file:empty"),
+        ("binary.csv", bytes(range(256)) * 10, "file:binary"),
+        ("utf16.csv", codecs.BOM_UTF16_LE + GOOD.encode("utf-16-le"), "file:encoding"),
+        ("bomb.xlsx", None, "file:zip_bomb"),
+        ("fake.xlsx", b"this is not a workbook", "file:unreadable"),
+        ("photo.png", b"\x89PNG\r\n\x1a\n", "file:unsupported_format"),
+    ],
+)
 def test_unreadable_files_are_refused_with_a_clear_reason(ctx, app_settings, name, content, rule):
     st = stage(ctx, _zip_bomb() if content is None else content, name=name)
     with pytest.raises(FileRejected) as exc:
@@ -208,11 +256,14 @@ def test_files_above_the_size_limit_are_refused_before_staging(ctx):
         ctx.conf.raw["uploads"]["max_bytes"] = 52428800
 
 
-@pytest.mark.parametrize(("text", "expect"), [
-    ("fecha,tienda\n2026-03-01,S01\n", "missing required column(s) product_id, quantity_sold"),
-    ("date,store_id,product_id,quantity_sold\n", "no data rows"),
-    ("date,store_id,product_id,quantity_sold\nx,S01,P1,y\nz,S01,P1,-1\n", "100.0% of rows invalid"),
-])
+@pytest.mark.parametrize(
+    ("text", "expect"),
+    [
+        ("fecha,tienda\n2026-03-01,S01\n", "missing required column(s) product_id, quantity_sold"),
+        ("date,store_id,product_id,quantity_sold\n", "no data rows"),
+        ("date,store_id,product_id,quantity_sold\nx,S01,P1,y\nz,S01,P1,-1\n", "100.0% of rows invalid"),
+    ],
+)
 def test_unusable_content_is_rejected_and_nothing_is_stored(ctx, app_settings, text, expect):
     result = load(ctx, stage(ctx, text), rate=0.99)
     assert not result["accepted"] and expect in result["reason"]
@@ -230,50 +281,101 @@ def test_api_style_upload_handles_rejections_without_errors(ctx, app_settings):
 # ---- the upload page's callbacks ---------------------------------------------------------------------------
 def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
     c = browser_client("ana")
-    contents = "data:text/csv;base64," + base64.b64encode(
-        b"Datum,Filiale,Artikel,Menge,Notiz\n2026-03-01,S01,P001,12,x\n2026-03-02,S01,P001,abc,y\n").decode()
-    r = c.call([("uploads-token", "data"), ("uploads-file-message", "children"), ("uploads-mapping", "children"),
-                ("uploads-preview", "children")],
-               [("uploads-file", "contents", contents), ("uploads-kind", "value", "sales"),
-                ("uploads-shape-apply", "n_clicks", 0)],
-               [("uploads-file", "filename", "ventas.csv"), ("uploads-shape", "value", None),
-                ("uploads-token", "data", None)])
+    contents = (
+        "data:text/csv;base64,"
+        + base64.b64encode(
+            b"Datum,Filiale,Artikel,Menge,Notiz\n2026-03-01,S01,P001,12,x\n2026-03-02,S01,P001,abc,y\n"
+        ).decode()
+    )
+    r = c.call(
+        [
+            ("uploads-token", "data"),
+            ("uploads-file-message", "children"),
+            ("uploads-mapping", "children"),
+            ("uploads-preview", "children"),
+        ],
+        [
+            ("uploads-file", "contents", contents),
+            ("uploads-kind", "value", "sales"),
+            ("uploads-shape-apply", "n_clicks", 0),
+        ],
+        [
+            ("uploads-file", "filename", "ventas.csv"),
+            ("uploads-shape", "value", None),
+            ("uploads-token", "data", None),
+        ],
+    )
     assert r.status_code == 200, r.get_data(as_text=True)[:500]
     resp = r.get_json()["response"]
     token = resp["uploads-token"]["data"]
     body = json.dumps(resp)
     assert token["name"] == "ventas.csv" and "uploads-mapping-table" in body and "Notiz" in body
-    ids = [{"type": "uploads-map", "col": col} for col in ("date", "store_id", "product_id", "quantity_sold",
-                                                           "revenue", "promotion_id")]
+    ids = [
+        {"type": "uploads-map", "col": col}
+        for col in ("date", "store_id", "product_id", "quantity_sold", "revenue", "promotion_id")
+    ]
     values = ["Datum", "Filiale", "Artikel", "Menge", "__none__", "__none__"]
-    state = [("uploads-token", "data", token), (ids, "id", ids), (ids, "value", values), ("uploads-dup", "value", "skip"),
-             ("uploads-rate", "value", 0.5), ("uploads-shape", "value", None)]
+    state = [
+        ("uploads-token", "data", token),
+        (ids, "id", ids),
+        (ids, "value", values),
+        ("uploads-dup", "value", "skip"),
+        ("uploads-rate", "value", 0.5),
+        ("uploads-shape", "value", None),
+    ]
     check_state = state + [("uploads-replaces", "value", None)]
     r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], check_state)
     text = r.get_data(as_text=True)
     assert "uploads-check" in text and "uploads-bad-rows" in text and landed(app_settings) == []
     assert c.client.get(f"/download/staging/{token['token']}/bad_rows.csv").status_code == 200
-    r = c.call([("uploads-report", "children"), ("uploads-batches", "children")], [("uploads-load", "submit_n_clicks", 1)],
-               state + [("uploads-replaces", "value", None)])
+    r = c.call(
+        [("uploads-report", "children"), ("uploads-batches", "children")],
+        [("uploads-load", "submit_n_clicks", 1)],
+        state + [("uploads-replaces", "value", None)],
+    )
     assert "uploads-result-ok" in r.get_data(as_text=True) and len(landed(app_settings)) == 1
-    assert browser_client("mgr").call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)],
-                                      check_state).status_code == 403
+    assert (
+        browser_client("mgr")
+        .call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], check_state)
+        .status_code
+        == 403
+    )
 
 
 # ---- reshaping and the real files --------------------------------------------------------------------------
 def test_reshape_items_and_wide():
-    items = pd.DataFrame({"Date": ["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-02"],
-                          "Item": ["Bread", "Bread ", "NONE", "Cake"]}, index=[1, 2, 3, 4])
-    out = reshape(items, {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1", "exclude": ["NONE"]})
+    items = pd.DataFrame(
+        {
+            "Date": ["2026-01-01", "2026-01-01", "2026-01-01", "2026-01-02"],
+            "Item": ["Bread", "Bread ", "NONE", "Cake"],
+        },
+        index=[1, 2, 3, 4],
+    )
+    out = reshape(
+        items, {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1", "exclude": ["NONE"]}
+    )
     assert out.values.tolist() == [["2026-01-01", "S1", "Bread", "2"], ["2026-01-02", "S1", "Cake", "1"]]
-    wide = pd.DataFrame({"when": ["2026-01-01 10:00", "2026-01-01 11:00"], "total": ["1", "2"], "a": ["1", None],
-                         "b": [None, "3"]}, index=[1, 2])
+    wide = pd.DataFrame(
+        {
+            "when": ["2026-01-01 10:00", "2026-01-01 11:00"],
+            "total": ["1", "2"],
+            "a": ["1", None],
+            "b": [None, "3"],
+        },
+        index=[1, 2],
+    )
     out = reshape(wide, {"shape": "wide", "date": "when", "store_id": "S1", "ignore": ["total"]})
     assert out.values.tolist() == [["2026-01-01", "S1", "a", "1"], ["2026-01-01", "S1", "b", "3"]]
     with pytest.raises(ReshapeError, match="not counts"):
-        reshape(wide.assign(a=["x", None]), {"shape": "wide", "date": "when", "store_id": "S1", "ignore": ["total"]})
+        reshape(
+            wide.assign(a=["x", None]),
+            {"shape": "wide", "date": "when", "store_id": "S1", "ignore": ["total"]},
+        )
     with pytest.raises(ReshapeError, match="not dates"):
-        reshape(items.assign(Date="31/12/2026"), {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1"})
+        reshape(
+            items.assign(Date="31/12/2026"),
+            {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1"},
+        )
     with pytest.raises(ReshapeError, match="Datum"):
         reshape(items, {"shape": "items", "date": "Datum", "item": "Item", "store_id": "S1"})
 
@@ -282,13 +384,32 @@ needs_data = pytest.mark.skipif(not DATA.is_dir(), reason="shared/data is not be
 
 
 @needs_data
-@pytest.mark.parametrize(("file", "shape"), [
-    ("breadbasket_edinburgh/BreadBasket_DMS.csv",
-     {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "exclude": ["NONE", "Adjustment"]}),
-    ("breadbasket_edinburgh/bread basket.csv",
-     {"shape": "items", "date": "date_time", "date_format": "%d-%m-%Y %H:%M", "item": "Item", "store_id": "EDI01",
-      "exclude": ["NONE", "Adjustment"]}),
-])
+@pytest.mark.parametrize(
+    ("file", "shape"),
+    [
+        (
+            "breadbasket_edinburgh/BreadBasket_DMS.csv",
+            {
+                "shape": "items",
+                "date": "Date",
+                "item": "Item",
+                "store_id": "EDI01",
+                "exclude": ["NONE", "Adjustment"],
+            },
+        ),
+        (
+            "breadbasket_edinburgh/bread basket.csv",
+            {
+                "shape": "items",
+                "date": "date_time",
+                "date_format": "%d-%m-%Y %H:%M",
+                "item": "Item",
+                "store_id": "EDI01",
+                "exclude": ["NONE", "Adjustment"],
+            },
+        ),
+    ],
+)
 def test_bread_basket_item_rows_become_daily_sales(ctx, app_settings, file, shape):
     path = DATA / file
     result = load(ctx, stage(ctx, path.read_bytes(), name=path.name), shape=shape)
@@ -305,7 +426,12 @@ def test_bread_basket_item_rows_become_daily_sales(ctx, app_settings, file, shap
 @needs_data
 def test_korean_wide_orders_with_bom_and_blank_lines(ctx, app_settings):
     path = DATA / "korean_bakery" / "Bakery Sales.csv"
-    shape = {"shape": "wide", "date": "datetime", "store_id": "KR01", "ignore": ["day of week", "total", "place"]}
+    shape = {
+        "shape": "wide",
+        "date": "datetime",
+        "store_id": "KR01",
+        "ignore": ["day of week", "total", "place"],
+    }
     result = load(ctx, stage(ctx, path.read_bytes(), name=path.name), shape=shape)
     assert result["accepted"], result["reason"]
     df = pd.read_parquet(landed(app_settings)[0])
@@ -317,11 +443,17 @@ def test_korean_wide_orders_with_bom_and_blank_lines(ctx, app_settings):
 @needs_data
 def test_ddop_chain_weather_and_sales_with_a_mapping(ctx, app_settings, tmp_path):
     data = DATA / "ddop_bakery_chain" / "bakery_data.csv"
-    head = b"".join(data.read_bytes().splitlines(keepends=True)[:15001])  # the first 15,000 rows keep the test quick
+    head = b"".join(
+        data.read_bytes().splitlines(keepends=True)[:15001]
+    )  # the first 15,000 rows keep the test quick
     weather = load(ctx, stage(ctx, head, name=data.name, kind="weather"))
     assert weather["accepted"], weather["reason"]
-    assert weather["mapping"] == {"date": "date", "store_id": "store", "temperature": "temperature",
-                                  "precipitation": "rain"}
+    assert weather["mapping"] == {
+        "date": "date",
+        "store_id": "store",
+        "temperature": "temperature",
+        "precipitation": "rain",
+    }
     # one weather row per store and day: the file repeats it for each of the 3 products
     days = pd.read_csv(io.BytesIO(head), usecols=["date", "store"]).drop_duplicates()
     assert weather["totals"]["rows_written"] == len(days)
@@ -332,6 +464,10 @@ def test_ddop_chain_weather_and_sales_with_a_mapping(ctx, app_settings, tmp_path
     combined = pd.concat([features, target], axis=1).to_csv(index=False)
     sales = load(ctx, stage(ctx, combined, name="ddop_sales.csv"), mapping={"product_id": "product"})
     assert sales["accepted"], sales["reason"]
-    assert sales["mapping"] == {"date": "date", "store_id": "store", "product_id": "product",
-                                "quantity_sold": "demand"}
+    assert sales["mapping"] == {
+        "date": "date",
+        "store_id": "store",
+        "product_id": "product",
+        "quantity_sold": "demand",
+    }
     assert sales["totals"]["rows_written"] == 3000

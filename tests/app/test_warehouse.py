@@ -38,8 +38,12 @@ def own_home(tmp_path) -> Settings:
 
 
 def _serve(spark, settings: Settings) -> StatementStandIn:
-    return StatementStandIn(spark, settings.tables_dir, catalog=settings.get("storage.catalog"),
-                            schemas=settings.get("storage.schemas"))
+    return StatementStandIn(
+        spark,
+        settings.tables_dir,
+        catalog=settings.get("storage.catalog"),
+        schemas=settings.get("storage.schemas"),
+    )
 
 
 @pytest.fixture
@@ -48,11 +52,21 @@ def standin(spark, home: Settings) -> Iterator[StatementStandIn]:
         yield server
 
 
-def _reader(home: Settings, standin: StatementStandIn, token: str | None = None, warehouse: str | None = None,
-            **kwargs) -> DatabricksSqlReader:
+def _reader(
+    home: Settings,
+    standin: StatementStandIn,
+    token: str | None = None,
+    warehouse: str | None = None,
+    **kwargs,
+) -> DatabricksSqlReader:
     client = WorkspaceClient(host=standin.host, token=token or standin.token)
-    return DatabricksSqlReader(home.get("storage.catalog"), home.get("storage.schemas"),
-                               warehouse or standin.warehouse_id, client, **kwargs)
+    return DatabricksSqlReader(
+        home.get("storage.catalog"),
+        home.get("storage.schemas"),
+        warehouse or standin.warehouse_id,
+        client,
+        **kwargs,
+    )
 
 
 def _statement(standin: StatementStandIn, sql_start: str) -> Statement:
@@ -71,7 +85,9 @@ def test_the_app_queries_answer_as_over_local_delta(home, standin):
     queries = {  # one of each filter shape and column type the app's pages use (each table costs statements)
         "store scope": lambda d: d.forecasts(["S02"]),
         "stores, one horizon, every role": lambda d: d.forecasts(["S01", "S02"], horizon=7, role=None),
-        "history (date range, in)": lambda d: d.past_forecasts("S02", "P003", date(2026, 4, 20), date(2026, 5, 2)),
+        "history (date range, in)": lambda d: d.past_forecasts(
+            "S02", "P003", date(2026, 4, 20), date(2026, 5, 2)
+        ),
         "sales (in, date range)": lambda d: d.sales(["S01", "S02"], date(2026, 4, 1), date(2026, 4, 10)),
         "metrics (timestamps, null store)": lambda d: d.metrics(),
         "events (no table)": lambda d: d.events(None),
@@ -95,17 +111,26 @@ def test_a_new_commit_is_seen(spark, own_home):
         remote = ServingData(_reader(own_home, standin), version_check_seconds=0)
         first = remote.metrics()
         assert remote.metrics() is first  # cached while the version is unchanged
-        later = first.head(1).assign(evaluated_at=first["evaluated_at"].max() + pd.Timedelta(days=7), wmape=9.5)
+        later = first.head(1).assign(
+            evaluated_at=first["evaluated_at"].max() + pd.Timedelta(days=7), wmape=9.5
+        )
         schema = pa.schema(DeltaTable(str(table)).schema().to_arrow())
-        write_deltalake(str(table), pa.Table.from_pandas(later, schema=schema, preserve_index=False), mode="append")
+        write_deltalake(
+            str(table), pa.Table.from_pandas(later, schema=schema, preserve_index=False), mode="append"
+        )
         now = remote.metrics()
     assert now[now["model"] == "prophet"]["wmape"].tolist() == [9.5]
 
 
 def test_slow_statements_are_polled_and_every_chunk_is_read(home, standin):
     standin.pending_polls, standin.chunk_rows = 2, 25
-    args = ("gold", "daily_sales", 0, ["store_id", "product_id", "date", "quantity_sold", "stockout"],
-            [("store_id", "in", ["S01"]), ("date", ">=", date(2026, 4, 1)), ("promo", "=", False)])
+    args = (
+        "gold",
+        "daily_sales",
+        0,
+        ["store_id", "product_id", "date", "quantity_sold", "stockout"],
+        [("store_id", "in", ["S01"]), ("date", ">=", date(2026, 4, 1)), ("promo", "=", False)],
+    )
     got = _reader(home, standin).read(*args)
     assert_frame_equal(got, LocalDeltaReader(home.tables_dir).read(*args))
     assert len(got) == 4 * 30
@@ -113,7 +138,8 @@ def test_slow_statements_are_polled_and_every_chunk_is_read(home, standin):
     gets = [path for method, path in standin.requests if method == "GET"]
     assert gets.count(f"{PREFIX}/{st.id}") == 3  # RUNNING, RUNNING, then the result with chunk 0
     assert [p for p in gets if p.startswith(f"{PREFIX}/{st.id}/result/")] == [
-        f"{PREFIX}/{st.id}/result/chunks/{i}" for i in range(1, 5)]
+        f"{PREFIX}/{st.id}/result/chunks/{i}" for i in range(1, 5)
+    ]
 
 
 def test_a_statement_that_never_finishes_is_cancelled(home, standin):
@@ -147,15 +173,27 @@ def test_empty_results_keep_the_local_dtypes(home, standin):
 
 
 def test_every_column_type_reads_as_delta_rs_reads_it(spark, own_home):
-    table = pa.table({
-        "i8": pa.array([1, None, -3], pa.int8()), "i16": pa.array([300, 2, None], pa.int16()),
-        "f32": pa.array([1.5, None, -0.25], pa.float32()), "x": [1e-05, float("nan"), float("inf")],
-        "n": pa.array([2**40, None, 0], pa.int64()), "dec": pa.array([None, Decimal("12.50"), Decimal("-0.01")],
-                                                                 pa.decimal128(10, 2)),
-        "b": [True, None, False], "d": pa.array([date(2026, 4, 30), None, date(1999, 12, 31)], pa.date32()),
-        "ts": pa.array([pd.Timestamp("2026-04-30 04:00:00.123456", tz="UTC"), None,
-                        pd.Timestamp("2026-03-29 01:30", tz="Europe/Madrid")], pa.timestamp("us", tz="UTC")),
-        "s": ["Panadería ñ", None, "it's \"quoted\"\nand multi-line"]})
+    table = pa.table(
+        {
+            "i8": pa.array([1, None, -3], pa.int8()),
+            "i16": pa.array([300, 2, None], pa.int16()),
+            "f32": pa.array([1.5, None, -0.25], pa.float32()),
+            "x": [1e-05, float("nan"), float("inf")],
+            "n": pa.array([2**40, None, 0], pa.int64()),
+            "dec": pa.array([None, Decimal("12.50"), Decimal("-0.01")], pa.decimal128(10, 2)),
+            "b": [True, None, False],
+            "d": pa.array([date(2026, 4, 30), None, date(1999, 12, 31)], pa.date32()),
+            "ts": pa.array(
+                [
+                    pd.Timestamp("2026-04-30 04:00:00.123456", tz="UTC"),
+                    None,
+                    pd.Timestamp("2026-03-29 01:30", tz="Europe/Madrid"),
+                ],
+                pa.timestamp("us", tz="UTC"),
+            ),
+            "s": ["Panadería ñ", None, 'it\'s "quoted"\nand multi-line'],
+        }
+    )
     write_deltalake(str(own_home.tables_dir / "ops" / "types"), table)
     with _serve(spark, own_home) as standin:
         got = _reader(own_home, standin).read("ops", "types", 0)
@@ -163,12 +201,27 @@ def test_every_column_type_reads_as_delta_rs_reads_it(spark, own_home):
 
 
 def test_append_inserts_rows_a_later_read_returns(spark, own_home):
-    first = pd.DataFrame({"batch_id": ["b1", "b2"], "kind": "pos", "source_file": "pos/pos_S01.csv",
-                          "original_name": ["ventas.csv", "x'); DROP TABLE x; --.csv"], "file_hash": "abc",
-                          "uploaded_by": "mgr", "status": ["accepted", "rejected"], "rows_loaded": [12, None],
-                          "replaces": None, "changed_at": pd.Timestamp("2026-05-01 09:30:00.123456", tz="UTC")})
-    second = first.head(1).assign(batch_id="b3", status="accepted", rows_loaded=7, replaces="b1",
-                                  changed_at=pd.Timestamp("2026-05-02 10:00", tz="UTC"))
+    first = pd.DataFrame(
+        {
+            "batch_id": ["b1", "b2"],
+            "kind": "pos",
+            "source_file": "pos/pos_S01.csv",
+            "original_name": ["ventas.csv", "x'); DROP TABLE x; --.csv"],
+            "file_hash": "abc",
+            "uploaded_by": "mgr",
+            "status": ["accepted", "rejected"],
+            "rows_loaded": [12, None],
+            "replaces": None,
+            "changed_at": pd.Timestamp("2026-05-01 09:30:00.123456", tz="UTC"),
+        }
+    )
+    second = first.head(1).assign(
+        batch_id="b3",
+        status="accepted",
+        rows_loaded=7,
+        replaces="b1",
+        changed_at=pd.Timestamp("2026-05-02 10:00", tz="UTC"),
+    )
     assert first["rows_loaded"].dtype == "float64"  # how pandas holds an integer column with a null
     with _serve(spark, own_home) as standin:
         remote = ServingData(_reader(own_home, standin), version_check_seconds=0)
@@ -177,8 +230,9 @@ def test_append_inserts_rows_a_later_read_returns(spark, own_home):
         version = remote.version(BATCH_LOG)
         assert version == 2  # CREATE TABLE, then one INSERT commit per append
         got = remote.reader.read(*BATCH_LOG, version=version).sort_values("batch_id", ignore_index=True)
-    sent = pa.Table.from_pandas(pd.concat([first, second], ignore_index=True), schema=BATCH_LOG_SCHEMA,
-                                preserve_index=False).to_pandas()
+    sent = pa.Table.from_pandas(
+        pd.concat([first, second], ignore_index=True), schema=BATCH_LOG_SCHEMA, preserve_index=False
+    ).to_pandas()
     assert_frame_equal(got, sent)
     local = LocalDeltaReader(own_home.tables_dir).read(*BATCH_LOG, version=version)  # what delta-rs sees
     assert_frame_equal(local.sort_values("batch_id", ignore_index=True), sent)

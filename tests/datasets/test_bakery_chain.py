@@ -46,9 +46,16 @@ def sales(landing) -> pd.DataFrame:
 def test_the_shipped_copy_is_small_licensed_and_is_the_ddop_data(data):
     assert (DATA_DIR / "bakery_chain.parquet").stat().st_size < 400_000
     notice = (DATA_DIR / "LICENSE").read_text()
-    assert "BSD 3-Clause" in notice and "The ddop developers" in notice and "ddop" in (DATA_DIR / "README.md").read_text()
+    assert (
+        "BSD 3-Clause" in notice
+        and "The ddop developers" in notice
+        and "ddop" in (DATA_DIR / "README.md").read_text()
+    )
     assert len(data) == 127_575 and data["store"].nunique() == 35 and data["product"].nunique() == 3
-    assert (data["date"].min(), data["date"].max()) == (pd.Timestamp("2016-01-02"), pd.Timestamp("2019-04-30"))
+    assert (data["date"].min(), data["date"].max()) == (
+        pd.Timestamp("2016-01-02"),
+        pd.Timestamp("2019-04-30"),
+    )
     if not (SHARED / "bakery_data.csv").exists():
         pytest.skip(f"original ddop files not found at {SHARED}")
     pd.testing.assert_frame_equal(data, read_ddop(SHARED))
@@ -60,7 +67,10 @@ def test_every_landing_file_passes_import_validation(landing):
     for path in landing.files:
         raw = read_file(path)
         report = validate_raw(raw, specs[path.parent.name], today=AS_OF)
-        assert report.fatal is None and not report.errors and not report.duplicates, (path.name, report.errors[:3])
+        assert report.fatal is None and not report.errors and not report.duplicates, (
+            path.name,
+            report.errors[:3],
+        )
         assert not report.ignored_columns and len(report.rows) == raw.num_rows > 0
 
 
@@ -70,12 +80,15 @@ def test_row_counts_match_the_source(data, landing, sales):
     assert (landing.closed, landing.not_offered) == (closed.sum(), not_offered.sum()) == (14_788, 14)
     assert landing.rows["weather"] == len(data.drop_duplicates(["store", "date"])) == 35 * 1215
     assert (landing.rows["stores"], landing.rows["products"]) == (35, 3)
-    kept = data[~(closed | not_offered)].assign(store_id=lambda d: d["store"].astype(str),
-                                                product_id=lambda d: d["product"].astype(str))
+    kept = data[~(closed | not_offered)].assign(
+        store_id=lambda d: d["store"].astype(str), product_id=lambda d: d["product"].astype(str)
+    )
     both = kept.merge(sales, on=["date", "store_id", "product_id"], validate="one_to_one")
     assert len(both) == len(sales) and (both["demand"] == both["quantity"]).all()
     stores = _read(landing, "stores")
-    assert set(stores[["country", "subdivision", "timezone"]].itertuples(index=False)) == {("DE", "DE-BY", "Europe/Berlin")}
+    assert set(stores[["country", "subdivision", "timezone"]].itertuples(index=False)) == {
+        ("DE", "DE-BY", "Europe/Berlin")
+    }
     assert stores.loc[stores["store_id"] == "2", "name"].item() == "Filiale 02"
 
 
@@ -105,18 +118,24 @@ def test_fractional_demand_survives_exactly(data, sales):
 def test_promotions_ride_on_sales_rows_and_school_holidays_are_store_events(data, landing, sales):
     promo = sales[sales["promotion_id"] != ""]
     assert promo["promotion_id"].str.fullmatch(r"PROMO-(101|109|110)-\d{4}-\d{2}-\d{2}").all()
-    flagged = data[data["promotion_currentweek"] == 1].assign(store_id=lambda d: d["store"].astype(str),
-                                                               product_id=lambda d: d["product"].astype(str))
+    flagged = data[data["promotion_currentweek"] == 1].assign(
+        store_id=lambda d: d["store"].astype(str), product_id=lambda d: d["product"].astype(str)
+    )
     assert len(promo) == len(flagged.merge(sales, on=["date", "store_id", "product_id"]))
     events = _read(landing, "events")
     school = events[events["event_type"] == "school_holiday"]
-    days = {(row.scope, d) for row in school.itertuples()
-            for d in pd.date_range(row.event_date_start, row.event_date_end)}
+    days = {
+        (row.scope, d)
+        for row in school.itertuples()
+        for d in pd.date_range(row.event_date_start, row.event_date_end)
+    }
     store_days = data.drop_duplicates(["store", "date"])
     expected = store_days[store_days["is_schoolholiday"] == 1]
     assert days == set(zip(expected["store"].astype(str), expected["date"], strict=True))
-    assert set(events.loc[events["event_type"] == "national_holiday", "event_name"]) == {"Ostersonntag",
-                                                                                          "Pfingstsonntag"}
+    assert set(events.loc[events["event_type"] == "national_holiday", "event_name"]) == {
+        "Ostersonntag",
+        "Pfingstsonntag",
+    }
 
 
 @pytest.mark.slow  # one full ETL run: its fixed cost (every source's silver and quality step) dominates
@@ -142,9 +161,15 @@ def test_a_part_of_the_chain_ingests_into_gold_with_closed_days_and_fractions(sp
     assert day.loc[("22", "101", pd.Timestamp("2018-12-25")), "status"] == "closed"
     # Gold's closed store-days are the source's (all products closed) within each store's observed range.
     closed, _ = day_status(data)
-    inside = data["store"].isin(PART_STORES) & data["date"].between(pd.Timestamp(PART_START), pd.Timestamp(PART_END))
+    inside = data["store"].isin(PART_STORES) & data["date"].between(
+        pd.Timestamp(PART_START), pd.Timestamp(PART_END)
+    )
     all_closed = closed[inside].groupby([data["store"][inside].astype(str), data["date"][inside]]).all()
     span = observed.groupby("store_id")["date"].agg(["min", "max"])
-    expected = {(st, d) for (st, d), shut in all_closed.items() if shut and span.loc[st, "min"] < d < span.loc[st, "max"]}
+    expected = {
+        (st, d)
+        for (st, d), shut in all_closed.items()
+        if shut and span.loc[st, "min"] < d < span.loc[st, "max"]
+    }
     got = set(gold.loc[gold["status"] == "closed", ["store_id", "date"]].itertuples(index=False, name=None))
     assert got == expected and sum(d.dayofweek == 6 for _, d in got) > 10

@@ -25,7 +25,9 @@ from bakery.models.config import load_model_config
 from tests.conftest import SMALL_END, copy_home
 
 AS_OF = SMALL_END  # the small demo's last day of data
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
+)
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +54,13 @@ def _copy(home: Path, tmp_path: Path) -> Path:
 
 def _cli(home: Path, *args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
     env = {**os.environ, **(env_extra or {})}
-    return subprocess.run([sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
-                          capture_output=True, text=True, timeout=900, env=env)
+    return subprocess.run(
+        [sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=900,
+        env=env,
+    )
 
 
 def test_every_series_gets_d1_to_d28_with_intervals_versions_and_explanations(spark, trained_home):
@@ -114,9 +121,19 @@ def test_the_registered_pyfunc_forecasts_from_features(spark, trained_home):
 def test_forecast_rerun_changes_nothing(spark, trained_home, tmp_path):
     home = _copy(trained_home, tmp_path)
     lh, settings = _lh(spark, home)
-    before = lh.read(*FORECASTS).toPandas().sort_values(["store_id", "product_id", "date", "role"]).reset_index(drop=True)
+    before = (
+        lh.read(*FORECASTS)
+        .toPandas()
+        .sort_values(["store_id", "product_id", "date", "role"])
+        .reset_index(drop=True)
+    )
     run_forecast(lh, settings, as_of=AS_OF)
-    after = lh.read(*FORECASTS).toPandas().sort_values(["store_id", "product_id", "date", "role"]).reset_index(drop=True)
+    after = (
+        lh.read(*FORECASTS)
+        .toPandas()
+        .sort_values(["store_id", "product_id", "date", "role"])
+        .reset_index(drop=True)
+    )
     assert len(after) == len(before)
     assert after[["yhat", "yhat_lower", "yhat_upper"]].equals(before[["yhat", "yhat_lower", "yhat_upper"]])
 
@@ -131,21 +148,43 @@ def test_a_launching_product_starts_cold_at_every_store_from_its_launch_day(spar
     launch = AS_OF + timedelta(days=3)
     template = lh.read("silver", "products").where("product_id = 'P001'")
     category = template.first()["category"]
-    lh.append(template.withColumn("product_id", F.lit("PNEW")).withColumn("name", F.lit("Launch loaf"))
-              .withColumn("launched_on", F.lit(launch)), "silver", "products")
+    lh.append(
+        template.withColumn("product_id", F.lit("PNEW"))
+        .withColumn("name", F.lit("Launch loaf"))
+        .withColumn("launched_on", F.lit(launch)),
+        "silver",
+        "products",
+    )
     run_forecast(lh, settings, as_of=AS_OF)
     fc = lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}' and role = 'champion'").toPandas()
     new = fc[fc["product_id"] == "PNEW"]
     assert set(new["store_id"]) == set(fc["store_id"])
-    assert new.groupby("store_id")["date"].agg(["min", "size"]).eq(pd.Series({"min": launch, "size": 26})).all().all()
+    assert (
+        new.groupby("store_id")["date"]
+        .agg(["min", "size"])
+        .eq(pd.Series({"min": launch, "size": 26}))
+        .all()
+        .all()
+    )
     assert set(new["model"]) <= {"cold_start", "closed"} and "cold_start" in set(new["model"])
     served = new[new["model"] == "cold_start"]
     assert (served["yhat"] > 0).all() and (served["yhat_lower"] <= served["yhat"]).all()
-    assert served["explanation"].str.startswith(f"Simpler model used: cold_start: not sold here yet (launched {launch})").all()
+    assert (
+        served["explanation"]
+        .str.startswith(f"Simpler model used: cold_start: not sold here yet (launched {launch})")
+        .all()
+    )
     assert (new.loc[new["model"] == "closed", "yhat"] == 0).all()
     # The median of the store's other products of the category, day by day.
-    cats = lh.read("silver", "products").select("product_id", "category").toPandas().set_index("product_id")["category"]
-    peers = fc[(fc["product_id"] != "PNEW") & fc["product_id"].map(cats).eq(category) & (fc["model"] != "closed")]
+    cats = (
+        lh.read("silver", "products")
+        .select("product_id", "category")
+        .toPandas()
+        .set_index("product_id")["category"]
+    )
+    peers = fc[
+        (fc["product_id"] != "PNEW") & fc["product_id"].map(cats).eq(category) & (fc["model"] != "closed")
+    ]
     median = peers.groupby(["store_id", "date"])["yhat"].median()
     got = served.set_index(["store_id", "date"])["yhat"]
     assert (got - median.reindex(got.index)).abs().max() < 1e-6
@@ -157,8 +196,13 @@ def test_a_launching_product_starts_cold_at_every_store_from_its_launch_day(spar
 def test_a_crash_mid_forecast_leaves_no_half_written_as_of(spark, trained_home, tmp_path):
     home = _copy(trained_home, tmp_path)
     nxt = AS_OF - timedelta(days=1)
-    killed = _cli(home, "forecast", "--as-of", str(nxt),
-                  env_extra={"BAKERY_FAULT_POINT": "forecast_before_write", "BAKERY_FAULT_DELAY": "1.5"})
+    killed = _cli(
+        home,
+        "forecast",
+        "--as-of",
+        str(nxt),
+        env_extra={"BAKERY_FAULT_POINT": "forecast_before_write", "BAKERY_FAULT_DELAY": "1.5"},
+    )
     assert killed.returncode == -9, killed.stderr[-2000:]
     lh, _ = _lh(spark, home)
     fc = lh.read(*FORECASTS).toPandas()
@@ -168,7 +212,9 @@ def test_a_crash_mid_forecast_leaves_no_half_written_as_of(spark, trained_home, 
     assert counts.empty or counts.equals(full)
 
 
-def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(spark, trained_home, tmp_path, bakery_cli):
+def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(
+    spark, trained_home, tmp_path, bakery_cli
+):
     home = _copy(trained_home, tmp_path)
     lh, settings = _lh(spark, home)
     strict = load_model_config().with_overrides({"gate": {"max_wmape_ratio_vs_champion": 0.5}})
@@ -205,27 +251,42 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     # ... and a product launched the day after the second cutoff, sold at one store since (on its open days): the
     # cutoffs before its first sale would have cold-started it there, and the report scores that apart.
     launch = AS_OF - timedelta(days=34)
-    open_days = sorted({r.date for r in lh.read("gold", "daily_sales").where(
-        f"store_id = '{store}' AND date >= '{launch}' AND is_open").select("date").collect()})
+    open_days = sorted(
+        {
+            r.date
+            for r in lh.read("gold", "daily_sales")
+            .where(f"store_id = '{store}' AND date >= '{launch}' AND is_open")
+            .select("date")
+            .collect()
+        }
+    )
     category = lh.read("silver", "products").where(f"product_id = '{product}'").first().category
     catalogue = tmp_path / "new_product.csv"
     catalogue.write_text(f"product_id,name,category,launched_on\nPNEW,Nuevo,{category},{launch}\n")
     assert bakery_cli(home, "import", "products", str(catalogue)).returncode == 0
-    pos = tmp_path / "new_product_pos.csv"    # the store has POS on those days, which outranks daily uploads
-    pos.write_text("transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount\n" + "".join(
-        f"T-NEW-{i},{d}T10:00:00,{store},PNEW,{20 + i % 7},1.5,{1.5 * (20 + i % 7)}\n"
-        for i, d in enumerate(open_days)))
+    pos = tmp_path / "new_product_pos.csv"  # the store has POS on those days, which outranks daily uploads
+    pos.write_text(
+        "transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount\n"
+        + "".join(
+            f"T-NEW-{i},{d}T10:00:00,{store},PNEW,{20 + i % 7},1.5,{1.5 * (20 + i % 7)}\n"
+            for i, d in enumerate(open_days)
+        )
+    )
     assert bakery_cli(home, "import", "pos", str(pos)).returncode == 0
     sales = tmp_path / "late_sales.csv"
     sales.write_text(f"date,store_id,product_id,quantity_sold\n{day},{store},{product},37\n")
     assert bakery_cli(home, "import", "sales", str(sales)).returncode == 0
     out = tmp_path / "report.json"
     start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
-    done = bakery_cli(home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out))
+    done = bakery_cli(
+        home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out)
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "held files not ingested yet; ingested them first" in done.stdout
     assert "cold_start: 1 series of launching products scored on" in done.stdout
-    daily = lh.read("gold", "daily_sales").where(f"store_id = '{store}' AND product_id = '{product}' AND date = '{day}'")
+    daily = lh.read("gold", "daily_sales").where(
+        f"store_id = '{store}' AND product_id = '{product}' AND date = '{day}'"
+    )
     assert [r.quantity_sold for r in daily.collect()] == [37.0]
     rep = json.loads(out.read_text())
     assert rep["cutoffs"] == 3 and rep["horizons"] == [1, 7, 28]
@@ -240,8 +301,10 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     # Interval coverage of every model with intervals, the champion's as served (calibrated).
     cover = rep["interval_coverage"]
     assert cover["nominal"] == 0.8 and {"prophet", "lgbm", "ensemble", "champion"} <= set(cover)
-    assert all(set(cover[m]) == {"1", "7", "28"} and all(0 <= v <= 1 for v in cover[m].values())
-               for m in ("prophet", "lgbm", "ensemble", "champion"))
+    assert all(
+        set(cover[m]) == {"1", "7", "28"} and all(0 <= v <= 1 for v in cover[m].values())
+        for m in ("prophet", "lgbm", "ensemble", "champion")
+    )
     lh, _ = _lh(spark, home)
     metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
     assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()
@@ -249,7 +312,9 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     champ = results[results["model"] == "champion"]
     assert len(champ) > 0 and champ["yhat_lower"].notna().mean() > 0.9
     bounded = champ.dropna(subset=["yhat_lower", "yhat_upper"])
-    assert (bounded["yhat_lower"] <= bounded["yhat"]).all() and (bounded["yhat"] <= bounded["yhat_upper"]).all()
+    assert (bounded["yhat_lower"] <= bounded["yhat"]).all() and (
+        bounded["yhat"] <= bounded["yhat_upper"]
+    ).all()
     assert results.loc[results["model"] == "seasonal_naive", "yhat_upper"].isna().all()
 
 
@@ -262,11 +327,24 @@ def test_backtest_rows_gain_bounds_on_a_table_written_before_them(spark, trained
     old = lh.spark.createDataFrame(
         [("r0", "S1/P1", "S1", "P1", AS_OF, AS_OF, 1, 5.0, "champion", 4.0)],
         "run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, horizon int, "
-        "y double, model string, yhat double")
+        "y double, model string, yhat double",
+    )
     lh.append(old, "gold", "backtest_results")
-    rows = pd.DataFrame({"unique_id": ["S1/P1"], "store_id": ["S1"], "product_id": ["P1"], "cutoff": [AS_OF],
-                         "ds": [AS_OF + timedelta(days=7)], "horizon": [7], "y": [6.0], "champion": [5.0],
-                         "champion_lower": [3.0], "champion_upper": [8.0], "seasonal_naive": [4.0]})
+    rows = pd.DataFrame(
+        {
+            "unique_id": ["S1/P1"],
+            "store_id": ["S1"],
+            "product_id": ["P1"],
+            "cutoff": [AS_OF],
+            "ds": [AS_OF + timedelta(days=7)],
+            "horizon": [7],
+            "y": [6.0],
+            "champion": [5.0],
+            "champion_lower": [3.0],
+            "champion_upper": [8.0],
+            "seasonal_naive": [4.0],
+        }
+    )
     assert write_backtest_rows(lh, rows, ["champion", "seasonal_naive"], "r1") == 2
     got = lh.read("gold", "backtest_results").toPandas()
     before = got[got["run_id"] == "r0"].iloc[0]
@@ -277,10 +355,29 @@ def test_backtest_rows_gain_bounds_on_a_table_written_before_them(spark, trained
 
 
 def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path, bakery_cli):
-    bad = bakery_cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-02-01", "--out", str(tmp_path / "r.json"))
+    bad = bakery_cli(
+        trained_home,
+        "backtest",
+        "--start",
+        "2026-03-01",
+        "--end",
+        "2026-02-01",
+        "--out",
+        str(tmp_path / "r.json"),
+    )
     assert bad.returncode == 2 and "--end" in bad.stderr
-    bad = bakery_cli(trained_home, "backtest", "--start", "2026-03-01", "--end", "2026-03-08", "--horizons", "1,90",
-                     "--out", str(tmp_path / "r.json"))
+    bad = bakery_cli(
+        trained_home,
+        "backtest",
+        "--start",
+        "2026-03-01",
+        "--end",
+        "2026-03-08",
+        "--horizons",
+        "1,90",
+        "--out",
+        str(tmp_path / "r.json"),
+    )
     assert bad.returncode == 2 and "--horizons" in bad.stderr
 
 
@@ -301,9 +398,13 @@ def test_status_lists_the_registered_model_and_forecasts(spark, trained_home, ba
 def test_reading_the_registry_for_status_prints_no_migration_chatter(trained_home):
     """MLflow's SQLite stores run alembic, whose logging set-up prints INFO lines on stderr; `bakery status` keeps
     them out (a fresh process, as a user's: in this session the stores were opened already)."""
-    code = ("import json, sys; from bakery.config import load_settings; from bakery.ops.status import _models; "
-            "print(json.dumps(_models(load_settings(home=sys.argv[1]))))")
-    done = subprocess.run([sys.executable, "-c", code, str(trained_home)], capture_output=True, text=True, timeout=120)
+    code = (
+        "import json, sys; from bakery.config import load_settings; from bakery.ops.status import _models; "
+        "print(json.dumps(_models(load_settings(home=sys.argv[1]))))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(trained_home)], capture_output=True, text=True, timeout=120
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     assert any("champion" in m["aliases"] for m in json.loads(done.stdout))
     assert "alembic" not in done.stderr and "Context impl" not in done.stderr, done.stderr[-2000:]
@@ -347,7 +448,9 @@ def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(s
     sales = lh.read("gold", "daily_sales").count()
     report = run_pipeline(lh, settings, as_of=AS_OF + timedelta(days=2000))
     assert report.ok, report.render()
-    assert any(f"models trained and forecasting from {AS_OF}" in line for line in report.render().splitlines())
+    assert any(
+        f"models trained and forecasting from {AS_OF}" in line for line in report.render().splitlines()
+    )
     assert lh.read("gold", "daily_sales").count() == sales
     assert lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}'").count() > 0
 
@@ -355,7 +458,7 @@ def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(s
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
     import runpy
 
-    from bakery.config import REPO_ROOT
+    from tests import REPO_ROOT
 
     home = _copy(trained_home, tmp_path)
     job = runpy.run_path(str(REPO_ROOT / "jobs" / "models.py"), run_name="jobs_models")

@@ -12,8 +12,20 @@ from bakery.ops.quarantine import QUARANTINE_SCHEMA, quarantine_rows
 
 
 def _unknown_store_rows(lh, n: int):
-    rows = [("sales", "landing/sales/import_x.parquet", i, "b1", "unknown_store", "store_id", "store_id 'CHC' is unknown",
-             "{}", datetime(2026, 3, 2)) for i in range(n)]
+    rows = [
+        (
+            "sales",
+            "landing/sales/import_x.parquet",
+            i,
+            "b1",
+            "unknown_store",
+            "store_id",
+            "store_id 'CHC' is unknown",
+            "{}",
+            datetime(2026, 3, 2),
+        )
+        for i in range(n)
+    ]
     return lh.spark.createDataFrame(rows, QUARANTINE_SCHEMA).drop("quarantined_at")
 
 

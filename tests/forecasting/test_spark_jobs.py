@@ -10,13 +10,22 @@ from bakery.forecasting.spark_jobs import TASKS_PER_CORE, spread
 
 
 def _task_of_each_store(pdf: pd.DataFrame) -> pd.DataFrame:
-    return pd.DataFrame({"store_id": [pdf["store_id"].iloc[0]], "partition": [TaskContext.get().partitionId()]})
+    return pd.DataFrame(
+        {"store_id": [pdf["store_id"].iloc[0]], "partition": [TaskContext.get().partitionId()]}
+    )
 
 
 def _spread_tasks(spark, stores: int) -> pd.DataFrame:
-    rows = pd.DataFrame({"store_id": [f"S{k:03d}" for k in range(1, stores + 1) for _ in range(50)], "y": 1.0})
+    rows = pd.DataFrame(
+        {"store_id": [f"S{k:03d}" for k in range(1, stores + 1) for _ in range(50)], "y": 1.0}
+    )
     schema = "store_id string, partition int"
-    return spread(spark.createDataFrame(rows)).groupBy("store_id").applyInPandas(_task_of_each_store, schema).toPandas()
+    return (
+        spread(spark.createDataFrame(rows))
+        .groupBy("store_id")
+        .applyInPandas(_task_of_each_store, schema)
+        .toPandas()
+    )
 
 
 def test_stores_are_trained_in_separate_tasks(spark):

@@ -42,7 +42,7 @@ def records(path: Path) -> list[dict[str, Any]]:
         return pq.read_table(path).to_pylist()
     ws = load_workbook(path, read_only=True).active
     rows = list(ws.iter_rows(values_only=True))
-    width = len(rows[0])   # trailing empty cells are not stored in the sheet
+    width = len(rows[0])  # trailing empty cells are not stored in the sheet
     return [dict(zip(rows[0], (*r, *[None] * (width - len(r))), strict=True)) for r in rows[1:]]
 
 

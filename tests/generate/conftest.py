@@ -9,8 +9,16 @@ import pytest
 
 from tests.generate._read import csv_rows
 
-POS_FIELDS = ["transaction_id", "timestamp", "store_id", "product_id", "quantity_sold", "price_unit",
-              "total_amount", "promotion_applied_id"]
+POS_FIELDS = [
+    "transaction_id",
+    "timestamp",
+    "store_id",
+    "product_id",
+    "quantity_sold",
+    "price_unit",
+    "total_amount",
+    "promotion_applied_id",
+]
 
 
 def pos_files(out: Path) -> list[Path]:

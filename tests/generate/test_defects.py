@@ -61,9 +61,13 @@ def test_defect_counts_match_the_files(small_demo, defects):
     for kind in (*RATE_DEFECTS, "duplicate_next_file"):
         assert counts[kind] == small_demo.defects[kind] > 0, kind
     recorded = defects[defects["source"] == "pos"].dropna(subset=["row_number"])
-    assert {(f, int(r)): d for f, r, d in zip(recorded["file"], recorded["row_number"], recorded["defect"],
-                                               strict=True)} == found
-    assert Counter(defects["defect"]) == Counter({k: v for k, v in small_demo.defects.items() if k != "late_rows"})
+    assert {
+        (f, int(r)): d
+        for f, r, d in zip(recorded["file"], recorded["row_number"], recorded["defect"], strict=True)
+    } == found
+    assert Counter(defects["defect"]) == Counter(
+        {k: v for k, v in small_demo.defects.items() if k != "late_rows"}
+    )
 
 
 def test_duplicates_point_at_the_row_they_copy(small_demo, defects):
@@ -87,9 +91,17 @@ def test_defect_rates_come_from_the_config(tmp_path):
     from bakery.generate import generate_demo
 
     none = {k: 0.0 for k in RATE_DEFECTS}
-    summary = generate_demo(tmp_path / "clean", stores=1, products=2, start=date(2026, 1, 1), end=date(2026, 2, 10),
-                            seed=1, config={"defects": {"pos": {**none, "min_per_store": 0,
-                                                                "duplicate_next_file": {"probability": 0.0}}}})
+    summary = generate_demo(
+        tmp_path / "clean",
+        stores=1,
+        products=2,
+        start=date(2026, 1, 1),
+        end=date(2026, 2, 10),
+        seed=1,
+        config={
+            "defects": {"pos": {**none, "min_per_store": 0, "duplicate_next_file": {"probability": 0.0}}}
+        },
+    )
     counts, _ = _scan(summary.out)
     assert not counts
     assert all(summary.defects.get(k, 0) == 0 for k in (*RATE_DEFECTS, "duplicate_next_file"))

@@ -22,7 +22,7 @@ def _daily(truth: pd.DataFrame, store: str) -> pd.Series:
 def test_weekday_profile_shows_in_true_demand(truth):
     daily = _daily(truth, "S001")
     by_weekday = daily.groupby(daily.index.weekday).mean()
-    assert by_weekday[5] > 1.1 * by_weekday[1]          # urban shop: Saturday well above Tuesday
+    assert by_weekday[5] > 1.1 * by_weekday[1]  # urban shop: Saturday well above Tuesday
 
 
 def test_closed_on_new_year_and_boosted_on_the_eve_of_epiphany(truth, clean_pos):
@@ -68,14 +68,19 @@ def test_stockouts_cap_observed_sales_below_true_demand(truth):
     assert (out["observed_sales"] < out["true_demand"]).all()
     live = truth[~truth["closed"] & truth["offered"]]
     assert 0.005 < live["stockout"].mean() < 0.15
-    assert (truth.loc[~truth["stockout"], "observed_sales"] == truth.loc[~truth["stockout"], "true_demand"]).all()
+    assert (
+        truth.loc[~truth["stockout"], "observed_sales"] == truth.loc[~truth["stockout"], "true_demand"]
+    ).all()
 
 
 def test_sunday_closures_for_the_rural_shop_and_a_renovation(truth):
     first = truth[truth["product_id"] == "P001"].set_index(["store_id", "date"])["closed"]
     rural_sundays = first.loc["S002"][first.loc["S002"].index.weekday == 6]
-    assert rural_sundays[rural_sundays.index.month <= 3].all() and not rural_sundays[rural_sundays.index.month == 4].any()
-    assert first.loc["S002"].sum() > rural_sundays.sum()       # plus New Year and the renovation
+    assert (
+        rural_sundays[rural_sundays.index.month <= 3].all()
+        and not rural_sundays[rural_sundays.index.month == 4].any()
+    )
+    assert first.loc["S002"].sum() > rural_sundays.sum()  # plus New Year and the renovation
 
 
 def test_heat_moves_bread_down_and_cold_drinks_up_and_rain_keeps_city_customers_away():
@@ -84,13 +89,27 @@ def test_heat_moves_bread_down_and_cold_drinks_up_and_rain_keeps_city_customers_
     effects = event_effects(cfg, world.stores, world.period)
 
     def demand(**weather):
-        w = replace(world.weather, **{k: np.full_like(world.weather.temperature, v) for k, v in weather.items()})
-        return expected_demand(cfg, world.stores, world.products, world.period, world.calendar, effects, w,
-                               world.promotions, world.offer).sum(axis=2)[0]
+        w = replace(
+            world.weather, **{k: np.full_like(world.weather.temperature, v) for k, v in weather.items()}
+        )
+        return expected_demand(
+            cfg,
+            world.stores,
+            world.products,
+            world.period,
+            world.calendar,
+            effects,
+            w,
+            world.promotions,
+            world.offer,
+        ).sum(axis=2)[0]
 
-    mild, hot, wet = demand(temperature=20, precipitation=0), demand(temperature=35, precipitation=0), \
-        demand(temperature=20, precipitation=25)
+    mild, hot, wet = (
+        demand(temperature=20, precipitation=0),
+        demand(temperature=35, precipitation=0),
+        demand(temperature=20, precipitation=25),
+    )
     ids = [p.product_id for p in world.products]
-    assert hot[ids.index("P001")] < 0.9 * mild[ids.index("P001")]        # barra
-    assert hot[ids.index("P027")] > 2 * mild[ids.index("P027")]          # horchata
-    assert wet.sum() < 0.85 * mild.sum()                                 # S001 is an urban shop
+    assert hot[ids.index("P001")] < 0.9 * mild[ids.index("P001")]  # barra
+    assert hot[ids.index("P027")] > 2 * mild[ids.index("P027")]  # horchata
+    assert wet.sum() < 0.85 * mild.sum()  # S001 is an urban shop

@@ -16,9 +16,17 @@ from tests.generate._read import header, raw_lines, records
 
 SPECS = load_settings(home=Path("unused")).sources
 KINDS = [kind for kind in SPECS if kind != "sales"]
-EXPECTED_FORMATS = {"stores": ".csv", "products": ".json", "pos": ".csv", "inventory": ".json",
-                    "deliveries": ".csv", "weather": ".csv", "traffic": ".parquet", "events": ".csv",
-                    "ingredients": ".xlsx"}
+EXPECTED_FORMATS = {
+    "stores": ".csv",
+    "products": ".json",
+    "pos": ".csv",
+    "inventory": ".json",
+    "deliveries": ".csv",
+    "weather": ".csv",
+    "traffic": ".parquet",
+    "events": ".csv",
+    "ingredients": ".xlsx",
+}
 
 
 def _valid(value, col) -> bool:
@@ -129,7 +137,9 @@ def test_last_days_can_arrive_as_daily_files_with_the_same_rows(tmp_path):
     monthly = generate_demo(tmp_path / "m", **args)
     daily = generate_demo(tmp_path / "d", **args, daily_days=2)
     # POS defects are injected per file (an overlapping row at a file boundary), so POS may differ by a few rows.
-    assert {k: v for k, v in daily.rows.items() if k != "pos"} == {k: v for k, v in monthly.rows.items() if k != "pos"}
+    assert {k: v for k, v in daily.rows.items() if k != "pos"} == {
+        k: v for k, v in monthly.rows.items() if k != "pos"
+    }
     assert abs(daily.rows["pos"] - monthly.rows["pos"]) <= 4
     for day in ("2026-02-04", "2026-02-05"):
         names = sorted(p.relative_to(daily.out).as_posix() for p in daily.out.rglob(f"*{day}*"))
@@ -155,12 +165,25 @@ def test_regenerating_replaces_the_previous_run_but_no_other_file(tmp_path):
     assert not [n for n in names if "2026-02" in n]
 
 
-@pytest.mark.parametrize(("kwargs", "word"), [
-    ({"products": 0}, "products"), ({"products": 31}, "products"), ({"stores": 0}, "stores"),
-    ({"start": date(2026, 2, 1)}, "after"), ({"seed": -1}, "seed"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [
+        ({"products": 0}, "products"),
+        ({"products": 31}, "products"),
+        ({"stores": 0}, "stores"),
+        ({"start": date(2026, 2, 1)}, "after"),
+        ({"seed": -1}, "seed"),
+    ],
+)
 def test_bad_arguments_are_refused_naming_the_parameter(tmp_path, kwargs, word):
-    args = {"stores": 1, "products": 2, "start": date(2026, 1, 1), "end": date(2026, 1, 5), "seed": 1, **kwargs}
+    args = {
+        "stores": 1,
+        "products": 2,
+        "start": date(2026, 1, 1),
+        "end": date(2026, 1, 5),
+        "seed": 1,
+        **kwargs,
+    }
     with pytest.raises(ValueError, match=word):
         generate_demo(tmp_path / "x", **args)
     assert not (tmp_path / "x").exists()

@@ -36,22 +36,25 @@ def test_canary_store_is_one_hour_behind_mainland_across_the_dst_switch(clean_po
     offsets = clean_pos.groupby(["store_id", clean_pos["local_date"] >= switch])["offset"].unique()
     assert offsets.loc[("S001", False)].tolist() == ["+01:00"]
     assert offsets.loc[("S001", True)].tolist() == ["+02:00"]
-    assert offsets.loc[("S002", False)].tolist() == ["+00:00"]          # Las Palmas: Atlantic/Canary
+    assert offsets.loc[("S002", False)].tolist() == ["+00:00"]  # Las Palmas: Atlantic/Canary
     assert offsets.loc[("S002", True)].tolist() == ["+01:00"]
 
 
 def test_tickets_fall_within_local_opening_hours(clean_pos):
-    assert clean_pos.loc[clean_pos["store_id"] == "S001", "hour"].between(7, 20).all()     # urban 07-21
-    assert clean_pos.loc[clean_pos["store_id"] == "S002", "hour"].between(7, 19).all()     # rural 07-20
+    assert clean_pos.loc[clean_pos["store_id"] == "S001", "hour"].between(7, 20).all()  # urban 07-21
+    assert clean_pos.loc[clean_pos["store_id"] == "S002", "hour"].between(7, 19).all()  # rural 07-20
     busiest = clean_pos.groupby("hour")["transaction_id"].nunique().idxmax()
-    assert 8 <= busiest <= 10                                                           # the breakfast rush
+    assert 8 <= busiest <= 10  # the breakfast rush
 
 
 def test_hourly_traffic_follows_the_tickets(small_demo, clean_pos):
     traffic = pd.concat(pd.read_parquet(p) for p in sorted((small_demo.out / "traffic").iterdir()))
     traffic["key"] = traffic["timestamp"].str[:13]
-    tickets = clean_pos.assign(key=clean_pos["timestamp"].str[:13]).groupby(["store_id", "key"])[
-        "transaction_id"].nunique()
+    tickets = (
+        clean_pos.assign(key=clean_pos["timestamp"].str[:13])
+        .groupby(["store_id", "key"])["transaction_id"]
+        .nunique()
+    )
     joined = traffic.set_index(["store_id", "key"])["foot_traffic_count"].to_frame().join(tickets.rename("t"))
     joined = joined.fillna(0)
     assert (joined["foot_traffic_count"] >= 0).all()

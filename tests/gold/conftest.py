@@ -26,31 +26,94 @@ class SilverData:
 
     def write(self, lh: Lakehouse) -> None:
         self.write_facts(lh)
-        write_silver(lh, "stores", [{"store_id": "S1", "name": "Sol", "city": "Madrid", "country": "ES",
-                                     "subdivision": "ES-MD", "timezone": "Europe/Madrid", "latitude": 40.42,
-                                     "longitude": -3.70, "store_type": "urban"}])
-        write_silver(lh, "products", [
-            {"product_id": "P1", "name": "Barra", "category": "bread", "unit_price": 1.2, "shelf_life_days": 1},
-            {"product_id": "P2", "name": "Napolitana", "category": "pastry", "unit_price": 1.5,
-             "launched_on": date(2026, 4, 1)},
-        ])
-        write_silver(lh, "events", [{"event_date_start": date(2026, 5, 20), "event_date_end": date(2026, 5, 22),
-                                     "event_name": "Book fair", "event_type": "local", "scope": "S1"}])
+        write_silver(
+            lh,
+            "stores",
+            [
+                {
+                    "store_id": "S1",
+                    "name": "Sol",
+                    "city": "Madrid",
+                    "country": "ES",
+                    "subdivision": "ES-MD",
+                    "timezone": "Europe/Madrid",
+                    "latitude": 40.42,
+                    "longitude": -3.70,
+                    "store_type": "urban",
+                }
+            ],
+        )
+        write_silver(
+            lh,
+            "products",
+            [
+                {
+                    "product_id": "P1",
+                    "name": "Barra",
+                    "category": "bread",
+                    "unit_price": 1.2,
+                    "shelf_life_days": 1,
+                },
+                {
+                    "product_id": "P2",
+                    "name": "Napolitana",
+                    "category": "pastry",
+                    "unit_price": 1.5,
+                    "launched_on": date(2026, 4, 1),
+                },
+            ],
+        )
+        write_silver(
+            lh,
+            "events",
+            [
+                {
+                    "event_date_start": date(2026, 5, 20),
+                    "event_date_end": date(2026, 5, 22),
+                    "event_name": "Book fair",
+                    "event_type": "local",
+                    "scope": "S1",
+                }
+            ],
+        )
 
     def write_facts(self, lh: Lakehouse) -> None:
         """The day-by-day silver tables: POS, weather and inventory_daily."""
         write_silver(lh, "pos", self.pos)
         write_silver(lh, "weather", self.weather)
-        lh.overwrite(inventory_daily_df(lh, [{"store_id": "S1", "product_id": p, "date": D[i], "stockout": True}
-                                             for p, i in self.stockouts]), "silver", "inventory_daily")
+        lh.overwrite(
+            inventory_daily_df(
+                lh,
+                [
+                    {"store_id": "S1", "product_id": p, "date": D[i], "stockout": True}
+                    for p, i in self.stockouts
+                ],
+            ),
+            "silver",
+            "inventory_daily",
+        )
 
 
 def base_silver() -> SilverData:
     pos = [line for i, q in P1.items() for line in pos_lines("S1", "P1", D[i], [q], price=1.2)]
-    pos += [line for i in range(40) if i != 2 for line in pos_lines("S1", "P2", D[i], [1.0], price=1.5,
-                                                                    promo="2X1" if i == 10 else None)]
-    weather = [{"date": D[i], "store_id": "S1", "temperature": 10.0 + i, "precipitation": float(i % 3),
-                "humidity": 50.0, "wind_speed": 5.0, "weather_condition_code": 3} for i in range(40)]
+    pos += [
+        line
+        for i in range(40)
+        if i != 2
+        for line in pos_lines("S1", "P2", D[i], [1.0], price=1.5, promo="2X1" if i == 10 else None)
+    ]
+    weather = [
+        {
+            "date": D[i],
+            "store_id": "S1",
+            "temperature": 10.0 + i,
+            "precipitation": float(i % 3),
+            "humidity": 50.0,
+            "wind_speed": 5.0,
+            "weather_condition_code": 3,
+        }
+        for i in range(40)
+    ]
     return SilverData(pos=pos, weather=weather, stockouts=[("P1", 4)])
 
 

@@ -6,8 +6,15 @@ from pathlib import Path
 
 from bakery.gold.dictionary import load_dictionary, write_dictionary
 
-BRONZE_META = ("_rescued_data", "_malformed", "_source_file", "_file_hash", "_row_number", "_ingested_at",
-               "_batch_id")
+BRONZE_META = (
+    "_rescued_data",
+    "_malformed",
+    "_source_file",
+    "_file_hash",
+    "_row_number",
+    "_ingested_at",
+    "_batch_id",
+)
 SILVER_LINEAGE = ("_source_file", "_batch_id", "_ingested_at", "local_date")
 
 
@@ -34,7 +41,9 @@ def test_other_layers_are_commented_too(gold_home):
     table, columns = _described(lh, "silver", "pos_transactions")
     assert table.startswith("Point-of-sale transaction lines")
     assert columns["quantity_sold"].startswith("Units of the product") and columns["local_date"]
-    assert _described(lh, "silver", "inventory_daily")[1]["stockout"].startswith("True when the day had sales")
+    assert _described(lh, "silver", "inventory_daily")[1]["stockout"].startswith(
+        "True when the day had sales"
+    )
 
 
 def test_every_source_column_is_described_for_bronze_and_silver(settings):
@@ -44,8 +53,11 @@ def test_every_source_column_is_described_for_bronze_and_silver(settings):
         for layer, extra in (("bronze", BRONZE_META), ("silver", SILVER_LINEAGE)):
             if not dictionary.table(layer, spec.table):
                 missing.append(f"{layer}.{spec.table}")
-            missing += [f"{layer}.{spec.table}.{c}" for c in (*spec.column_names, *extra)
-                        if not dictionary.column(layer, spec.table, c)]
+            missing += [
+                f"{layer}.{spec.table}.{c}"
+                for c in (*spec.column_names, *extra)
+                if not dictionary.column(layer, spec.table, c)
+            ]
     assert not missing
 
 

@@ -32,7 +32,10 @@ def test_small_demo_gold_is_complete_consistent_and_stable(spark, built_small, t
     assert wrong == 0
     joined = daily.join(features, ["store_id", "product_id", "date"])
     assert joined.where(~F.col("quantity_sold").eqNullSafe(F.col("y"))).count() == 0
-    assert features.where("is_holiday").count() > 0 and features.where("temperature IS NOT NULL").count() > 0.9 * n
+    assert (
+        features.where("is_holiday").count() > 0
+        and features.where("temperature IS NOT NULL").count() > 0.9 * n
+    )
     assert not [u for u in result.dictionary["undocumented"] if u.startswith("gold.")]
 
     mine = copy_home(settings, tmp_path / "home")  # built_small is shared: rerun on a copy

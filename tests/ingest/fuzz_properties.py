@@ -49,14 +49,36 @@ cells = st.one_of(
     st.none(),
     st.text(alphabet=_NUMBERISH, max_size=MAX_TEXT),
     st.text(max_size=MAX_TEXT),
-    st.sampled_from(["1,5", "1.234,5", "3,465", "0,90 €", "$1.20", "1.20 EUR", "2026-01-31",
-                     "2026-01-31T08:15:00Z", "S001\n", " S01 ", "true", "NaN", "inf", "1e309", "-0",
-                     "ana@example.com", "+34 612 345 678"]),
+    st.sampled_from(
+        [
+            "1,5",
+            "1.234,5",
+            "3,465",
+            "0,90 €",
+            "$1.20",
+            "1.20 EUR",
+            "2026-01-31",
+            "2026-01-31T08:15:00Z",
+            "S001\n",
+            " S01 ",
+            "true",
+            "NaN",
+            "inf",
+            "1e309",
+            "-0",
+            "ana@example.com",
+            "+34 612 345 678",
+        ]
+    ),
     st.integers(1, 4 * LIMITS.max_cell_chars).map(lambda n: "1" + " " * n + "x"),
 )
-date_texts = st.one_of(st.dates().map(dt.date.isoformat), st.datetimes().map(dt.datetime.isoformat),
-                       st.datetimes().map(lambda d: d.isoformat(sep=" ")),
-                       st.text(alphabet="0123456789-T :.Z+", max_size=40), st.text(max_size=40))
+date_texts = st.one_of(
+    st.dates().map(dt.date.isoformat),
+    st.datetimes().map(dt.datetime.isoformat),
+    st.datetimes().map(lambda d: d.isoformat(sep=" ")),
+    st.text(alphabet="0123456789-T :.Z+", max_size=40),
+    st.text(max_size=40),
+)
 id_texts = st.text(max_size=24)
 
 
@@ -65,7 +87,7 @@ def formatted_numbers(draw: st.DrawFn) -> tuple[str, float, bool]:
     """(text, value, whole): a number as shops write it: '.' or ',' decimals, a currency on either side."""
     whole = draw(st.booleans())
     if whole:
-        value = float(draw(st.integers(-10**12, 10**12)))
+        value = float(draw(st.integers(-(10**12), 10**12)))
         text = str(int(value))
     else:
         places = draw(st.integers(0, 6))
@@ -99,18 +121,24 @@ def _csv_text(rows: list[list[str]], delimiter: str) -> str:
 
 csv_bytes = st.one_of(
     st.binary(max_size=400),
-    st.builds(lambda rows, d: _csv_text(rows, d).encode("utf-8"),
-              st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=6), min_size=1, max_size=8),
-              st.sampled_from([",", ";", "\t", "|"])),
+    st.builds(
+        lambda rows, d: _csv_text(rows, d).encode("utf-8"),
+        st.lists(st.lists(st.text(max_size=12), min_size=1, max_size=6), min_size=1, max_size=8),
+        st.sampled_from([",", ";", "\t", "|"]),
+    ),
     st.text(max_size=400).map(lambda t: t.encode("utf-8")),
 )
 json_scalars = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(), st.text(max_size=12))
-json_values = st.recursive(json_scalars, lambda inner: st.lists(inner, max_size=3)
-                           | st.dictionaries(st.text(max_size=6), inner, max_size=3), max_leaves=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
 json_bytes = st.one_of(
     st.binary(max_size=300),
-    st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=5), max_size=6)
-    .map(lambda recs: "\n".join(json.dumps(r) for r in recs).encode()),
+    st.lists(st.dictionaries(st.text(max_size=8), json_values, max_size=5), max_size=6).map(
+        lambda recs: "\n".join(json.dumps(r) for r in recs).encode()
+    ),
     json_values.map(lambda v: json.dumps(v).encode()),
     st.integers(1, 5000).map(lambda depth: ("[" * depth + "]" * depth).encode()),
 )
@@ -122,9 +150,17 @@ def _parquet(table: pa.Table) -> bytes:
     return buf.getvalue()
 
 
-_GOOD_PARQUET = _parquet(pa.table({"date": ["2026-01-01", "2026-01-02"], "store_id": ["S01", None],
-                                   "q": [1.5, 2.0], "n": pa.array([[1, 2], [3]]),
-                                   "b": pa.array([b"\xff", b"x"])}))
+_GOOD_PARQUET = _parquet(
+    pa.table(
+        {
+            "date": ["2026-01-01", "2026-01-02"],
+            "store_id": ["S01", None],
+            "q": [1.5, 2.0],
+            "n": pa.array([[1, 2], [3]]),
+            "b": pa.array([b"\xff", b"x"]),
+        }
+    )
+)
 
 
 def _xlsx_bytes() -> bytes:
@@ -150,31 +186,69 @@ def mutated(base: bytes) -> st.SearchStrategy[bytes]:
         for pos, byte in changes:
             data[pos] = byte
         return bytes(data[:cut])
+
     return st.builds(apply, edits, st.integers(len(base) // 2, len(base)))
 
 
-parquet_bytes = st.one_of(mutated(_GOOD_PARQUET),
-                          st.binary(max_size=200).map(lambda b: b"PAR1" + b + b"PAR1"))
+parquet_bytes = st.one_of(
+    mutated(_GOOD_PARQUET), st.binary(max_size=200).map(lambda b: b"PAR1" + b + b"PAR1")
+)
 xlsx_bytes = st.one_of(mutated(_GOOD_XLSX), st.binary(max_size=200).map(lambda b: b"PK" + b))
-files = st.one_of(st.tuples(st.just("csv"), csv_bytes), st.tuples(st.just("json"), json_bytes),
-                  st.tuples(st.just("parquet"), parquet_bytes), st.tuples(st.just("xlsx"), xlsx_bytes))
-mapping_json = st.dictionaries(st.one_of(st.sampled_from(SETTINGS.source("sales").column_names),
-                                         st.text(max_size=20)), json_values, max_size=6)
+files = st.one_of(
+    st.tuples(st.just("csv"), csv_bytes),
+    st.tuples(st.just("json"), json_bytes),
+    st.tuples(st.just("parquet"), parquet_bytes),
+    st.tuples(st.just("xlsx"), xlsx_bytes),
+)
+mapping_json = st.dictionaries(
+    st.one_of(st.sampled_from(SETTINGS.source("sales").column_names), st.text(max_size=20)),
+    json_values,
+    max_size=6,
+)
 shape_json = st.one_of(
-    st.dictionaries(st.sampled_from(["shape", "date", "item", "quantity", "price", "amount", "store",
-                                     "store_id", "date_format", "exclude", "ignore", "items", "other"]),
-                    st.one_of(st.sampled_from(["items", "wide", "Date", "Item", "Qty", "S1", "%d-%m-%Y",
-                                               "%Q"]), json_values), max_size=8),
+    st.dictionaries(
+        st.sampled_from(
+            [
+                "shape",
+                "date",
+                "item",
+                "quantity",
+                "price",
+                "amount",
+                "store",
+                "store_id",
+                "date_format",
+                "exclude",
+                "ignore",
+                "items",
+                "other",
+            ]
+        ),
+        st.one_of(
+            st.sampled_from(["items", "wide", "Date", "Item", "Qty", "S1", "%d-%m-%Y", "%Q"]), json_values
+        ),
+        max_size=8,
+    ),
     json_values,
 )
-shape_frames = st.lists(st.tuples(st.sampled_from(["2026-01-01", "01-02-2026", "x", ""]),
-                                  st.sampled_from(["Pan", "NONE", "", "Café"]), cells), max_size=6)
+shape_frames = st.lists(
+    st.tuples(
+        st.sampled_from(["2026-01-01", "01-02-2026", "x", ""]),
+        st.sampled_from(["Pan", "NONE", "", "Café"]),
+        cells,
+    ),
+    max_size=6,
+)
 _phones = st.from_regex(r"\+[1-9][0-9]{1,2} [0-9]{3} [0-9]{3} [0-9]{3}", fullmatch=True)
-_headers = st.sampled_from(["cashier_id", "Customer E-mail", "note", "Kundenfrequenz", "LoyaltyCard", "misc",
-                            "ticket"])
-personal_tables = st.lists(st.tuples(_headers, st.lists(st.one_of(st.none(), cells, st.emails(), _phones),
-                                                        min_size=3, max_size=3)),
-                           min_size=1, max_size=5, unique_by=lambda column: column[0])
+_headers = st.sampled_from(
+    ["cashier_id", "Customer E-mail", "note", "Kundenfrequenz", "LoyaltyCard", "misc", "ticket"]
+)
+personal_tables = st.lists(
+    st.tuples(_headers, st.lists(st.one_of(st.none(), cells, st.emails(), _phones), min_size=3, max_size=3)),
+    min_size=1,
+    max_size=5,
+    unique_by=lambda column: column[0],
+)
 
 
 # ---- properties -------------------------------------------------------------------------------------------
@@ -211,8 +285,9 @@ def prop_validate_frame(case: tuple[SourceSpec, pd.DataFrame]) -> None:
     if report.fatal:
         assert report.rows.empty
         return
-    assert all(e.row in df.index and (e.column is None or e.column in spec.column_names)
-               for e in report.errors)
+    assert all(
+        e.row in df.index and (e.column is None or e.column in spec.column_names) for e in report.errors
+    )
     assert set(report.rows.index) <= set(df.index) - set(report.invalid_rows)
     too_long = {(e.row, e.column) for e in report.errors if e.rule.startswith("too_long:")}
     for template, header in report.mapping.items():
@@ -223,8 +298,17 @@ def prop_validate_frame(case: tuple[SourceSpec, pd.DataFrame]) -> None:
 
 def prop_ids(text: str) -> None:
     """An id holding a control character (`S001\\n`) is refused; other ids are not refused for their text."""
-    df = pd.DataFrame({"store_id": [text], "name": ["x"], "city": ["Madrid"], "country": ["ES"],
-                       "timezone": ["Europe/Madrid"]}, index=pd.Index([1], name="row"), dtype=object)
+    df = pd.DataFrame(
+        {
+            "store_id": [text],
+            "name": ["x"],
+            "city": ["Madrid"],
+            "country": ["ES"],
+            "timezone": ["Europe/Madrid"],
+        },
+        index=pd.Index([1], name="row"),
+        dtype=object,
+    )
     report = validate_frame(df, SETTINGS.source("stores"), limits=LIMITS)
     rules = {e.rule for e in report.errors}
     has_control = any(ord(c) < 32 or ord(c) == 127 for c in text)

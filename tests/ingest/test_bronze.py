@@ -20,10 +20,12 @@ from openpyxl import Workbook
 from bakery.ingest.bronze import ingest_landing
 from bakery.ingest.pseudonymise import is_pseudonym, load_pseudonym_key, pseudonym
 
-STORES_CSV = ("\ufeffStore_ID,Name,City,Country,Timezone,Manager\r\n"
-              "S01,Centro,Madrid,ES,Europe/Madrid,Ana\r\n\r\n"
-              "S02,Norte,Madrid,ES\r\n"
-              "S03,\"Sur, Plaza\",Sevilla,ES,Europe/Madrid,\r\n").encode()
+STORES_CSV = (
+    "\ufeffStore_ID,Name,City,Country,Timezone,Manager\r\n"
+    "S01,Centro,Madrid,ES,Europe/Madrid,Ana\r\n\r\n"
+    "S02,Norte,Madrid,ES\r\n"
+    'S03,"Sur, Plaza",Sevilla,ES,Europe/Madrid,\r\n'
+).encode()
 
 
 def _put(settings, rel: str, data: bytes) -> Path:
@@ -58,23 +60,50 @@ def _table_versions(lh) -> dict[str, int | None]:
 
 def test_every_format_lands_as_raw_text_with_lineage_and_a_rerun_commits_nothing(lh, settings):
     _put(settings, "stores/stores.csv", STORES_CSV)
-    _put(settings, "products/products.json",
-         b'{"product_id": "P1", "name": "Baguette", "category": "bread", "unit_price": 1.2}\n'
-         b'{"product_id": "P2", "name": "Croissant", "category": "pastry", "shelf_life_days": 2}\n')
-    _put(settings, "traffic/2026/traffic_01.parquet", _parquet(pa.table({
-        "timestamp": pa.array([dt.datetime(2026, 1, 2, 9)], pa.timestamp("us", tz="UTC")),
-        "store_id": ["S01"], "foot_traffic_count": [12]})))
-    _put(settings, "ingredients/ingredients.xlsx", _xlsx([
-        ["timestamp", "ingredient_id", "ingredient_name", "price_per_unit"],
-        ["2026-01-02T08:00:00", "ING01", "Harina", 0.85]]))
+    _put(
+        settings,
+        "products/products.json",
+        b'{"product_id": "P1", "name": "Baguette", "category": "bread", "unit_price": 1.2}\n'
+        b'{"product_id": "P2", "name": "Croissant", "category": "pastry", "shelf_life_days": 2}\n',
+    )
+    _put(
+        settings,
+        "traffic/2026/traffic_01.parquet",
+        _parquet(
+            pa.table(
+                {
+                    "timestamp": pa.array([dt.datetime(2026, 1, 2, 9)], pa.timestamp("us", tz="UTC")),
+                    "store_id": ["S01"],
+                    "foot_traffic_count": [12],
+                }
+            )
+        ),
+    )
+    _put(
+        settings,
+        "ingredients/ingredients.xlsx",
+        _xlsx(
+            [
+                ["timestamp", "ingredient_id", "ingredient_name", "price_per_unit"],
+                ["2026-01-02T08:00:00", "ING01", "Harina", 0.85],
+            ]
+        ),
+    )
     result = ingest_landing(lh, settings, "batch-1")
     assert result.ok and not result.rejected
     assert {k: (s.files_ingested, s.rows) for k, s in result.sources.items()} == {
-        "stores": (1, 3), "products": (1, 2), "traffic": (1, 1), "ingredients": (1, 1)}
+        "stores": (1, 3),
+        "products": (1, 2),
+        "traffic": (1, 1),
+        "ingredients": (1, 1),
+    }
 
     stores = _rows(lh, "stores")
     assert [(r["store_id"], r["name"], r["timezone"]) for r in stores] == [
-        ("S01", "Centro", "Europe/Madrid"), ("S02", "Norte", None), ("S03", "Sur, Plaza", "Europe/Madrid")]
+        ("S01", "Centro", "Europe/Madrid"),
+        ("S02", "Norte", None),
+        ("S03", "Sur, Plaza", "Europe/Madrid"),
+    ]
     assert [r["_row_number"] for r in stores] == [1, 2, 3]
     # an unknown column is rescued; a manager's name is personal, so only its pseudonym is kept
     key = load_pseudonym_key(settings)
@@ -85,18 +114,26 @@ def test_every_format_lands_as_raw_text_with_lineage_and_a_rerun_commits_nothing
     assert stores[0]["_source_file"] == "stores/stores.csv"
     assert stores[0]["_file_hash"] == hashlib.sha256(STORES_CSV).hexdigest()
     assert stores[0]["_batch_id"] == "batch-1" and isinstance(stores[0]["_ingested_at"], dt.datetime)
-    assert all(f.dataType.simpleString() == "string" for f in lh.read("bronze", "stores").schema.fields
-               if f.name not in ("_row_number", "_ingested_at"))
+    assert all(
+        f.dataType.simpleString() == "string"
+        for f in lh.read("bronze", "stores").schema.fields
+        if f.name not in ("_row_number", "_ingested_at")
+    )
 
     products = _rows(lh, "products")
     assert [(r["product_id"], r["unit_price"], r["shelf_life_days"]) for r in products] == [
-        ("P1", "1.2", None), ("P2", None, "2")]
+        ("P1", "1.2", None),
+        ("P2", None, "2"),
+    ]
     [traffic] = _rows(lh, "foot_traffic")
     assert (traffic["timestamp"], traffic["foot_traffic_count"]) == ("2026-01-02T09:00:00+00:00", "12")
     assert traffic["_source_file"] == "traffic/2026/traffic_01.parquet"
     [ingredient] = _rows(lh, "ingredients")
-    assert (ingredient["ingredient_name"], ingredient["price_per_unit"], ingredient["store_id"]) == \
-        ("Harina", "0.85", None)
+    assert (ingredient["ingredient_name"], ingredient["price_per_unit"], ingredient["store_id"]) == (
+        "Harina",
+        "0.85",
+        None,
+    )
 
     files = {r.source_file: r for r in lh.read("ops", "ingested_files").collect()}
     assert files["stores/stores.csv"].status == "ingested" and files["stores/stores.csv"].rows == 3
@@ -148,8 +185,10 @@ def test_changed_file_is_a_new_version_and_a_renamed_copy_is_a_new_file(lh, sett
     assert not result.rejected  # the rejected empty file is not retried while it stays the same
     rows = lh.read("bronze", "stores").where("_row_number = 1").collect()
     assert sorted((r._source_file, r.name, r._batch_id) for r in rows) == [
-        ("stores/stores.csv", "Centro", "b1"), ("stores/stores.csv", "Centro Historico", "b2"),
-        ("stores/stores_copy.csv", "Centro", "b2")]
+        ("stores/stores.csv", "Centro", "b1"),
+        ("stores/stores.csv", "Centro Historico", "b2"),
+        ("stores/stores_copy.csv", "Centro", "b2"),
+    ]
 
 
 def test_crash_between_bronze_commit_and_file_record_adds_no_duplicates(lh, settings):
@@ -162,8 +201,9 @@ def test_crash_between_bronze_commit_and_file_record_adds_no_duplicates(lh, sett
     staging = settings.landing_dir / "_staging" / "b1"
     staging.mkdir(parents=True)
     files = scan_kind(settings, "stores")
-    batch = bronze._stage_source(lh, settings, files, settings.source("stores"), "b1", staging, set(),
-                                 load_synonyms(settings))
+    batch = bronze._stage_source(
+        lh, settings, files, settings.source("stores"), "b1", staging, set(), load_synonyms(settings)
+    )
     bronze._append_bronze(lh, batch, "b1")  # step 1 done; step 2 (the record) never happens
     assert not lh.exists("ops", "ingested_files")
 
@@ -189,7 +229,9 @@ def test_sigkill_before_the_file_records_then_rerun_matches_a_clean_run(lh, sett
         ingest_landing(Lakehouse(get_spark(s), s), s, "killed")
     """)
     env = {**os.environ, "BAKERY_FAULT_POINT": "bronze_before_records"}
-    killed = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600)
+    killed = subprocess.run(
+        [sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=600
+    )
     assert killed.returncode == -9, killed.stderr[-2000:]
     assert lh.read("bronze", "stores").count() == 3 and not lh.exists("ops", "ingested_files")
 
@@ -197,8 +239,11 @@ def test_sigkill_before_the_file_records_then_rerun_matches_a_clean_run(lh, sett
     assert result.rows == 0 and result.sources["stores"].files_recovered == 1
     assert lh.read("bronze", "stores").count() == 3 and lh.read("bronze", "products").count() == 2
     statuses = sorted((r.source_file, r.status) for r in lh.read("ops", "ingested_files").collect())
-    assert statuses == [("products/p.csv", "ingested"), ("stores/stores.csv", "ingested"),
-                        ("weather/empty.csv", "rejected")]
+    assert statuses == [
+        ("products/p.csv", "ingested"),
+        ("stores/stores.csv", "ingested"),
+        ("weather/empty.csv", "rejected"),
+    ]
 
 
 def test_imported_file_is_taken_by_the_next_ingest(lh, settings, tmp_path):
@@ -222,11 +267,20 @@ def test_small_demo_lands_every_source_and_finds_each_malformed_line(lh, small_h
     assert not result.rejected, result.rejected
     for kind, spec in small_home.sources.items():
         if kind != "sales":  # uploads only arrive through `bakery import`
-            assert result.sources[kind].rows > 0 and lh.read("bronze", spec.table).count() == result.sources[kind].rows
+            assert (
+                result.sources[kind].rows > 0
+                and lh.read("bronze", spec.table).count() == result.sources[kind].rows
+            )
     defects = pd.read_csv(small_demo.defects_path)
     expected = defects[(defects.defect == "malformed_field_count") & ~defects.file.str.startswith("_")]
-    found = lh.read("bronze", "pos_transactions").where("_malformed IS NOT NULL").select("_source_file", "_row_number")
-    assert sorted(map(tuple, found.collect())) == sorted(zip(expected.file, expected.row_number.astype(int), strict=True))
+    found = (
+        lh.read("bronze", "pos_transactions")
+        .where("_malformed IS NOT NULL")
+        .select("_source_file", "_row_number")
+    )
+    assert sorted(map(tuple, found.collect())) == sorted(
+        zip(expected.file, expected.row_number.astype(int), strict=True)
+    )
 
 
 # ---- poisoned files: refused before they are decoded, quarantined once -----------------------------------
@@ -253,13 +307,16 @@ def _broken_xlsx() -> bytes:
 def test_a_poisoned_landing_file_is_quarantined_once_and_the_rest_of_the_landing_zone_flows(lh, tmp_path):
     from bakery.config import load_settings
 
-    settings = load_settings(home=tmp_path / "home", overrides={"ingest": {"max_rows": 100,
-                                                                           "max_decoded_bytes": 2**20}})
+    settings = load_settings(
+        home=tmp_path / "home", overrides={"ingest": {"max_rows": 100, "max_decoded_bytes": 2**20}}
+    )
     columns = ("timestamp", "store_id", "foot_traffic_count")
     poisoned = {
         "traffic/rows_bomb.parquet": (_dictionary_parquet(5000, "1", columns), "file:too_many_rows"),
-        "traffic/text_bomb.parquet": (_dictionary_parquet(90, "x" * 20_000, columns),
-                                      "file:too_large_decoded"),
+        "traffic/text_bomb.parquet": (
+            _dictionary_parquet(90, "x" * 20_000, columns),
+            "file:too_large_decoded",
+        ),
         "ingredients/broken.xlsx": (_broken_xlsx(), "file:unreadable"),
     }
     for rel, (data, _) in poisoned.items():
@@ -269,8 +326,9 @@ def test_a_poisoned_landing_file_is_quarantined_once_and_the_rest_of_the_landing
     first = ingest_landing(lh, settings, "b1")
     assert first.ok
     assert {r["source_file"]: r["rule"] for r in first.rejected} == {k: v[1] for k, v in poisoned.items()}
-    assert "5000 rows (Parquet metadata)" in next(r["reason"] for r in first.rejected
-                                                  if r["source_file"] == "traffic/rows_bomb.parquet")
+    assert "5000 rows (Parquet metadata)" in next(
+        r["reason"] for r in first.rejected if r["source_file"] == "traffic/rows_bomb.parquet"
+    )
     assert lh.read("bronze", "foot_traffic").count() == 1
 
     _put(settings, "traffic/good2.csv", header + b"2026-01-03T09:00:00Z,S01,7\n")
@@ -281,40 +339,63 @@ def test_a_poisoned_landing_file_is_quarantined_once_and_the_rest_of_the_landing
     quarantined = [(r.source_file, r.rule, r.batch_id) for r in lh.read("ops", "quarantine").collect()]
     assert sorted(quarantined) == sorted((k, v[1], "b1") for k, v in poisoned.items())
     records = [(r.source_file, r.status) for r in lh.read("ops", "ingested_files").collect()]
-    assert sorted(records) == sorted([*((k, "rejected") for k in poisoned), ("traffic/good.csv", "ingested"),
-                                      ("traffic/good2.csv", "ingested")])
+    assert sorted(records) == sorted(
+        [
+            *((k, "rejected") for k in poisoned),
+            ("traffic/good.csv", "ingested"),
+            ("traffic/good2.csv", "ingested"),
+        ]
+    )
 
 
 # ---- personal data: pseudonymised before it is written ---------------------------------------------------
-POS_HEADER = ("transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount,cashier_id,"
-              "customer_email,Loyalty Card,note\n")
+POS_HEADER = (
+    "transaction_id,timestamp,store_id,product_id,quantity_sold,price_unit,total_amount,cashier_id,"
+    "customer_email,Loyalty Card,note\n"
+)
 
 
 def test_personal_columns_of_a_pos_export_reach_bronze_only_as_stable_pseudonyms(lh, settings, monkeypatch):
     monkeypatch.delenv("BAKERY_PSEUDONYM_KEY", raising=False)
-    first = (POS_HEADER
-             + "T1,2026-01-02T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,hola\n"
-             + "T2,2026-01-02T08:05:00+01:00,S01,P2,2,0.9,1.8,CASH-018,bob@example.org,LC-99002,"
-             + "llamar al +34 612 345 678\n"
-             + "T3,2026-01-02T08:09:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,x,"
-             + "carla@example.net\n")
-    second = (POS_HEADER
-              + "T4,2026-01-03T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,\n")
+    first = (
+        POS_HEADER
+        + "T1,2026-01-02T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,hola\n"
+        + "T2,2026-01-02T08:05:00+01:00,S01,P2,2,0.9,1.8,CASH-018,bob@example.org,LC-99002,"
+        + "llamar al +34 612 345 678\n"
+        + "T3,2026-01-02T08:09:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,x,"
+        + "carla@example.net\n"
+    )
+    second = (
+        POS_HEADER
+        + "T4,2026-01-03T08:00:00+01:00,S01,P1,1,1.2,1.2,CASH-017,ana.garcia@example.com,LC-99001,\n"
+    )
     _put(settings, "pos/pos_day1.csv", first.encode())
     _put(settings, "pos/pos_day2.csv", second.encode())
     result = ingest_landing(lh, settings, "b1")
     assert result.ok and not result.rejected and result.sources["pos"].rows == 4
 
-    personal = ["CASH-017", "CASH-018", "ana.garcia@example.com", "bob@example.org", "LC-99001", "LC-99002",
-                "612 345 678", "carla@example.net", "hola"]
+    personal = [
+        "CASH-017",
+        "CASH-018",
+        "ana.garcia@example.com",
+        "bob@example.org",
+        "LC-99001",
+        "LC-99002",
+        "612 345 678",
+        "carla@example.net",
+        "hola",
+    ]
     rows = _rows(lh, "pos_transactions")
     text = json.dumps(rows, default=str)
     assert [value for value in personal if value in text] == []
     key = load_pseudonym_key(settings)
     rescued = [json.loads(r["_rescued_data"]) for r in rows]
-    assert rescued[0] == {"cashier_id": pseudonym("CASH-017", key),
-                          "customer_email": pseudonym("ana.garcia@example.com", key),
-                          "Loyalty Card": pseudonym("LC-99001", key), "note": pseudonym("hola", key)}
+    assert rescued[0] == {
+        "cashier_id": pseudonym("CASH-017", key),
+        "customer_email": pseudonym("ana.garcia@example.com", key),
+        "Loyalty Card": pseudonym("LC-99001", key),
+        "note": pseudonym("hola", key),
+    }
     # the same person gets the same pseudonym in both files, so counts and joins still work
     assert rescued[3]["cashier_id"] == rescued[0]["cashier_id"] == rescued[2]["cashier_id"]
     assert rescued[3]["customer_email"] == rescued[0]["customer_email"] != rescued[1]["customer_email"]

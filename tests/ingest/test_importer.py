@@ -14,7 +14,9 @@ from bakery.cli import EXIT_OK, EXIT_REJECTED, main
 from bakery.ingest.importer import import_file, safe_cell
 
 TODAY = dt.date(2026, 5, 1)
-BREADBASKET = Path(__file__).resolve().parents[3] / "shared" / "data" / "breadbasket_edinburgh" / "BreadBasket_DMS.csv"
+BREADBASKET = (
+    Path(__file__).resolve().parents[3] / "shared" / "data" / "breadbasket_edinburgh" / "BreadBasket_DMS.csv"
+)
 
 
 def _write(path: Path, text: str, encoding: str = "utf-8") -> Path:
@@ -28,17 +30,26 @@ def _landed(settings, kind: str) -> list[Path]:
 
 
 def test_german_semicolon_file_is_auto_mapped_and_landed_as_template_parquet(settings, tmp_path):
-    src = _write(tmp_path / "Verkäufe März.csv",
-                 "Datum;Filiale;Artikel;Menge;Umsatz;Bemerkung\r\n2026-03-01;S01;P001;12,5;30,0;ok\r\n"
-                 "2026-03-01;S01;P002;3;4.5;\r\n", "cp1252")
+    src = _write(
+        tmp_path / "Verkäufe März.csv",
+        "Datum;Filiale;Artikel;Menge;Umsatz;Bemerkung\r\n2026-03-01;S01;P001;12,5;30,0;ok\r\n"
+        "2026-03-01;S01;P002;3;4.5;\r\n",
+        "cp1252",
+    )
     result = import_file(settings, "sales", src, today=TODAY)
     assert result.accepted, result.render()
     [landed] = _landed(settings, "sales")
     assert landed.name.startswith("import_") and landed.name.endswith("_Verk_ufe_M_rz.parquet")
     table = pq.read_table(landed)
     assert table.column_names == settings.source("sales").column_names
-    assert table.to_pylist()[0] == {"date": "2026-03-01", "store_id": "S01", "product_id": "P001",
-                                    "quantity_sold": "12.5", "revenue": "30.0", "promotion_id": None}
+    assert table.to_pylist()[0] == {
+        "date": "2026-03-01",
+        "store_id": "S01",
+        "product_id": "P001",
+        "quantity_sold": "12.5",
+        "revenue": "30.0",
+        "promotion_id": None,
+    }
     report = json.loads(result.report_path.read_text())
     assert report["accepted"] and report["totals"]["rows_written"] == 2
     assert report["mapping"]["quantity_sold"] == "Menge" and report["ignored_columns"] == ["Bemerkung"]
@@ -46,27 +57,37 @@ def test_german_semicolon_file_is_auto_mapped_and_landed_as_template_parquet(set
 
 
 def test_errors_by_row_and_column_and_a_formula_safe_bad_row_csv(settings, tmp_path):
-    src = _write(tmp_path / "sales.csv",
-                 "fecha,tienda,producto,cantidad\n2026-03-01,S01,P001,4\n\n2026-03-01,S01,=HYPERLINK(\"x\"),-5\n"
-                 "2027-01-01,S01,P003,2\n2026-03-02,S01,P004\n")
+    src = _write(
+        tmp_path / "sales.csv",
+        'fecha,tienda,producto,cantidad\n2026-03-01,S01,P001,4\n\n2026-03-01,S01,=HYPERLINK("x"),-5\n'
+        "2027-01-01,S01,P003,2\n2026-03-02,S01,P004\n",
+    )
     result = import_file(settings, "sales", src, max_error_rate=1.0, today=TODAY)
     report = json.loads(result.report_path.read_text())
     errors = [(e["row"], e["line"], e["column"], e["rule"]) for e in report["errors"]]
-    assert errors == [(2, 4, "quantity_sold", "range:quantity_sold"), (3, 5, "date", "future_date:date"),
-                      (4, 6, None, "malformed_row")]
+    assert errors == [
+        (2, 4, "quantity_sold", "range:quantity_sold"),
+        (3, 5, "date", "future_date:date"),
+        (4, 6, None, "malformed_row"),
+    ]
     assert report["totals"]["invalid_rows"] == 3 and report["totals"]["rows"] == 4
     with result.bad_rows_path.open(newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["row"] for r in rows] == ["2", "3", "4"]
-    assert rows[0]["producto"] == "'=HYPERLINK(\"x\")" and rows[0]["cantidad"] == "'-5"
-    assert "outside the allowed range" in rows[0]["reason"] and "expected 4 fields, found 3" in rows[2]["reason"]
+    assert rows[0]["producto"] == '\'=HYPERLINK("x")' and rows[0]["cantidad"] == "'-5"
+    assert (
+        "outside the allowed range" in rows[0]["reason"] and "expected 4 fields, found 3" in rows[2]["reason"]
+    )
     assert safe_cell("@SUM(A1)") == "'@SUM(A1)" and safe_cell("+1") == "'+1" and safe_cell("ok") == "ok"
 
 
 @pytest.mark.parametrize("limit,accepted", [(0.25, True), (0.2, False)])
 def test_error_threshold_accepts_or_rejects_the_whole_file(settings, tmp_path, limit, accepted):
-    src = _write(tmp_path / "s.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,1\n"
-                                     "2026-03-01,S01,P2,x\n2026-03-01,S01,P3,1\n2026-03-01,S01,P4,1\n")
+    src = _write(
+        tmp_path / "s.csv",
+        "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,1\n"
+        "2026-03-01,S01,P2,x\n2026-03-01,S01,P3,1\n2026-03-01,S01,P4,1\n",
+    )
     result = import_file(settings, "sales", src, max_error_rate=limit, today=TODAY)
     assert result.accepted is accepted
     landed = _landed(settings, "sales")
@@ -74,7 +95,9 @@ def test_error_threshold_accepts_or_rejects_the_whole_file(settings, tmp_path, l
         assert pq.read_table(landed[0]).num_rows == 3
     else:
         assert landed == [] and "more than --max-error-rate" in result.reason
-        assert not (settings.landing_dir / "sales").exists() or not any((settings.landing_dir / "sales").iterdir())
+        assert not (settings.landing_dir / "sales").exists() or not any(
+            (settings.landing_dir / "sales").iterdir()
+        )
 
 
 def test_unreadable_or_unmappable_files_are_rejected_with_a_report(settings, tmp_path):
@@ -99,13 +122,23 @@ def test_real_item_per_row_file_reports_the_missing_template_columns(settings):
 @pytest.mark.skipif(not BREADBASKET.exists(), reason="real data set not present")
 def test_cli_import_counts_an_item_per_row_file_into_daily_sales_with_a_shape(settings, tmp_path, capsys):
     home = ["--home", str(settings.home)]
-    shape = {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "exclude": ["NONE", "Adjustment"]}
-    assert main([*home, "import", "sales", str(BREADBASKET), "--shape", json.dumps(shape)]) == EXIT_OK, capsys.readouterr()
+    shape = {
+        "shape": "items",
+        "date": "Date",
+        "item": "Item",
+        "store_id": "EDI01",
+        "exclude": ["NONE", "Adjustment"],
+    }
+    assert main([*home, "import", "sales", str(BREADBASKET), "--shape", json.dumps(shape)]) == EXIT_OK, (
+        capsys.readouterr()
+    )
     [landed] = _landed(settings, "sales")
     rows = pq.read_table(landed).to_pandas()
     coffee = rows[(rows["date"] == "2016-10-30") & (rows["product_id"] == "Coffee")]
     raw = [line.split(",") for line in BREADBASKET.read_text().splitlines()[1:]]
-    assert float(coffee["quantity_sold"].iloc[0]) == sum(1 for r in raw if r[0] == "2016-10-30" and r[3] == "Coffee")
+    assert float(coffee["quantity_sold"].iloc[0]) == sum(
+        1 for r in raw if r[0] == "2016-10-30" and r[3] == "Coffee"
+    )
     assert not rows["product_id"].isin(["NONE", "Adjustment"]).any() and set(rows["store_id"]) == {"EDI01"}
     report = json.loads(sorted(settings.reports_dir.glob("import_sales_*.json"))[-1].read_text())
     assert report["shape"] == shape
@@ -132,25 +165,44 @@ FRENCH = """,date,time,ticket_number,article,Quantity,unit_price
 """
 
 
-def test_cli_sums_ticket_lines_with_quantities_and_prices_into_daily_units_and_revenue(settings, tmp_path, capsys):
+def test_cli_sums_ticket_lines_with_quantities_and_prices_into_daily_units_and_revenue(
+    settings, tmp_path, capsys
+):
     src = _write(tmp_path / "Bakery sales.csv", FRENCH)
     home = ["--home", str(settings.home)]
-    shape = {"shape": "items", "date": "date", "item": "article", "quantity": "Quantity", "price": "unit_price",
-             "store_id": "FR01", "exclude": ["."]}
+    shape = {
+        "shape": "items",
+        "date": "date",
+        "item": "article",
+        "quantity": "Quantity",
+        "price": "unit_price",
+        "store_id": "FR01",
+        "exclude": ["."],
+    }
     code = main([*home, "import", "sales", str(src), "--shape", json.dumps(shape), "--max-error-rate", "0.2"])
     out = capsys.readouterr().out
     assert code == EXIT_OK, out
     [landed] = _landed(settings, "sales")
-    rows = {(r["date"], r["product_id"]): (r["quantity_sold"], r["revenue"]) for r in pq.read_table(landed).to_pylist()}
+    rows = {
+        (r["date"], r["product_id"]): (r["quantity_sold"], r["revenue"])
+        for r in pq.read_table(landed).to_pylist()
+    }
     # Lines are summed, not counted; the return nets out; revenue is quantity x unit price.
-    assert rows == {("2021-01-02", "BAGUETTE"): ("1.0", "0.9"), ("2021-01-02", "PAIN AU CHOCOLAT"): ("5.0", "6.0"),
-                    ("2021-01-02", "TRADITIONAL BAGUETTE"): ("5.0", "6.0"), ("2021-01-03", "BAGUETTE"): ("1.0", "0.9")}
+    assert rows == {
+        ("2021-01-02", "BAGUETTE"): ("1.0", "0.9"),
+        ("2021-01-02", "PAIN AU CHOCOLAT"): ("5.0", "6.0"),
+        ("2021-01-02", "TRADITIONAL BAGUETTE"): ("5.0", "6.0"),
+        ("2021-01-03", "BAGUETTE"): ("1.0", "0.9"),
+    }
     # A day whose returns exceed its sales is refused like any negative quantity, naming the day's row.
     assert "'-1' is outside the allowed range" in out and "row 5 (quantity_sold)" in out
     # A quantity that is not a number names the file rows; price and amount together are ambiguous.
     bad = _write(tmp_path / "bad.csv", FRENCH.replace("5.0,", "cinq,"))
     assert main([*home, "import", "sales", str(bad), "--shape", json.dumps(shape)]) == EXIT_REJECTED
-    assert "shape: quantity column 'Quantity' holds values that are not numbers: row 4 ('cinq')" in capsys.readouterr().out
+    assert (
+        "shape: quantity column 'Quantity' holds values that are not numbers: row 4 ('cinq')"
+        in capsys.readouterr().out
+    )
     both = json.dumps({**shape, "amount": "unit_price"})
     assert main([*home, "import", "sales", str(src), "--shape", both]) == EXIT_REJECTED
     assert "give price (unit price) or amount (line total), not both" in capsys.readouterr().out
@@ -167,7 +219,9 @@ def test_unknown_kind_and_missing_file_raise(settings, tmp_path):
 def test_cli_exit_codes_and_mapping_file(settings, tmp_path, capsys):
     src = _write(tmp_path / "s.csv", "Tag,Shop,Sku,Stk\n2026-03-01,S01,P1,2\n")
     mapping = tmp_path / "map.json"
-    mapping.write_text(json.dumps({"date": "Tag", "store_id": "Shop", "product_id": "Sku", "quantity_sold": "Stk"}))
+    mapping.write_text(
+        json.dumps({"date": "Tag", "store_id": "Shop", "product_id": "Sku", "quantity_sold": "Stk"})
+    )
     home = ["--home", str(settings.home)]
     assert main([*home, "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_OK
     assert "report:" in capsys.readouterr().out
@@ -177,11 +231,16 @@ def test_cli_exit_codes_and_mapping_file(settings, tmp_path, capsys):
 
 
 def test_duplicates_against_stored_silver_skip_or_overwrite(lh, settings, tmp_path):
-    stored = lh.spark.createDataFrame([(dt.date(2026, 3, 1), "S01", "P1", 5.0)],
-                                      "date date, store_id string, product_id string, quantity_sold double")
+    stored = lh.spark.createDataFrame(
+        [(dt.date(2026, 3, 1), "S01", "P1", 5.0)],
+        "date date, store_id string, product_id string, quantity_sold double",
+    )
     lh.merge(stored, "silver", settings.source("sales").table, keys=["date", "store_id", "product_id"])
-    src = _write(tmp_path / "s.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,7\n"
-                                     "2026-03-02,S01,P1,1\n2026-03-02,S01,P1,1.0\n")
+    src = _write(
+        tmp_path / "s.csv",
+        "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P1,7\n"
+        "2026-03-02,S01,P1,1\n2026-03-02,S01,P1,1.0\n",
+    )
     skip = import_file(settings, "sales", src, today=TODAY)
     assert skip.accepted and skip.totals["skipped_duplicates"] == 2 and skip.totals["rows_written"] == 1
     assert pq.read_table(skip.landing_path).column("quantity_sold").to_pylist() == ["1.0"]
@@ -192,15 +251,20 @@ def test_duplicates_against_stored_silver_skip_or_overwrite(lh, settings, tmp_pa
 
 def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_saying_so(settings, tmp_path):
     """Ingest would quarantine those rows (unknown_store): the import says so while the user can still act."""
-    sales = _write(tmp_path / "sales.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,4\n"
-                                           "2026-03-01,S02,P001,5\n")
+    sales = _write(
+        tmp_path / "sales.csv",
+        "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,4\n2026-03-01,S02,P001,5\n",
+    )
     first = import_file(settings, "sales", sales, today=TODAY)
     assert first.accepted and len(first.notes) == 2, first.render()
     assert "2 store_id value(s) not in any imported stores yet (S01, S02), in 2 row(s)" in first.render()
     assert "unknown_product" in first.notes[1] and "P001" in first.notes[1]
     assert json.loads(first.report_path.read_text())["notes"] == first.notes
-    stores = _write(tmp_path / "stores.csv", "store_id,name,city,country,timezone\n"
-                                            "S01,Centro,Madrid,ES,Europe/Madrid\nS02,Norte,Madrid,ES,Europe/Madrid\n")
+    stores = _write(
+        tmp_path / "stores.csv",
+        "store_id,name,city,country,timezone\n"
+        "S01,Centro,Madrid,ES,Europe/Madrid\nS02,Norte,Madrid,ES,Europe/Madrid\n",
+    )
     assert import_file(settings, "stores", stores, today=TODAY).accepted
     again = import_file(settings, "sales", sales, on_duplicate="overwrite", today=TODAY)
     assert again.accepted and [n for n in again.notes if "store_id" in n] == [] and len(again.notes) == 1
@@ -208,50 +272,84 @@ def test_sales_naming_stores_or_products_not_imported_yet_land_with_a_note_sayin
 
 def test_cli_semicolon_file_reads_a_comma_with_three_fraction_digits_as_decimals(settings, tmp_path, capsys):
     """Kilograms to the gram (3,465) read like 52,0: one comma between digits is the decimal separator."""
-    src = _write(tmp_path / "ventas.csv", "\ufeffdia;tienda;articulo;cantidad;importe\n2026-03-01;S01;CROI;52,0;78,0\n"
-                                          "2026-03-01;S01;EMPANADA_KG;3,465;50,24\n2026-03-01;S01;HOGAZA_KG;12,250;58,80\n")
+    src = _write(
+        tmp_path / "ventas.csv",
+        "\ufeffdia;tienda;articulo;cantidad;importe\n2026-03-01;S01;CROI;52,0;78,0\n"
+        "2026-03-01;S01;EMPANADA_KG;3,465;50,24\n2026-03-01;S01;HOGAZA_KG;12,250;58,80\n",
+    )
     mapping = tmp_path / "map.json"
-    mapping.write_text(json.dumps({"date": "dia", "store_id": "tienda", "product_id": "articulo",
-                                   "quantity_sold": "cantidad", "revenue": "importe"}))
-    assert main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_OK, \
-        capsys.readouterr().out
+    mapping.write_text(
+        json.dumps(
+            {
+                "date": "dia",
+                "store_id": "tienda",
+                "product_id": "articulo",
+                "quantity_sold": "cantidad",
+                "revenue": "importe",
+            }
+        )
+    )
+    assert (
+        main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)])
+        == EXIT_OK
+    ), capsys.readouterr().out
     rows = pq.read_table(_landed(settings, "sales")[0]).to_pylist()
-    assert [(r["quantity_sold"], r["revenue"]) for r in rows] == [("52.0", "78.0"), ("3.465", "50.24"), ("12.25", "58.8")]
+    assert [(r["quantity_sold"], r["revenue"]) for r in rows] == [
+        ("52.0", "78.0"),
+        ("3.465", "50.24"),
+        ("12.25", "58.8"),
+    ]
     bad = _write(tmp_path / "bad.csv", "date;store_id;product_id;quantity_sold\n2026-03-01;S01;P1;1.234,5\n")
     assert main(["--home", str(settings.home), "import", "sales", str(bad)]) == EXIT_REJECTED
     out = capsys.readouterr().out
-    assert "row 1 (quantity_sold): '1.234,5' is not a number ('.' or ',' decimals, no thousands separator)" in out
+    assert (
+        "row 1 (quantity_sold): '1.234,5' is not a number ('.' or ',' decimals, no thousands separator)"
+        in out
+    )
     assert "report:" in out
 
 
 def test_cli_stores_with_a_bad_timezone_or_subdivision_are_rejected_at_import(settings, tmp_path, capsys):
-    src = _write(tmp_path / "stores.csv", "store_id,name,city,country,subdivision,timezone\n"
-                                          "TZBAD,Bad tz,Madrid,ES,ES-MD,Europe/Madird\n"
-                                          "SUBMIS,Mismatch,Lyon,FR,ES-MD,Europe/Paris\n"
-                                          "USCA,Fine,LA,US,US-CA,America/Los_Angeles\n"
-                                          "NOPFX,No country prefix,X,ES,MD,Europe/Madrid\n")
+    src = _write(
+        tmp_path / "stores.csv",
+        "store_id,name,city,country,subdivision,timezone\n"
+        "TZBAD,Bad tz,Madrid,ES,ES-MD,Europe/Madird\n"
+        "SUBMIS,Mismatch,Lyon,FR,ES-MD,Europe/Paris\n"
+        "USCA,Fine,LA,US,US-CA,America/Los_Angeles\n"
+        "NOPFX,No country prefix,X,ES,MD,Europe/Madrid\n",
+    )
     assert main(["--home", str(settings.home), "import", "stores", str(src)]) == EXIT_REJECTED
     out = capsys.readouterr().out
     assert "row 1 (timezone): 'Europe/Madird' is not an IANA timezone" in out
     assert "row 2 (subdivision): 'ES-MD' is not a subdivision of country 'FR'" in out
     assert "row 4 (subdivision): 'MD'" in out
-    assert "rows 4, valid 1, invalid 3 (75.0%)" in out and "report:" in out and _landed(settings, "stores") == []
+    assert (
+        "rows 4, valid 1, invalid 3 (75.0%)" in out and "report:" in out and _landed(settings, "stores") == []
+    )
 
 
 def test_rows_of_one_file_with_one_key_and_different_values_are_invalid(settings, tmp_path):
     """Not silently one of them: both rows are reported, count toward --max-error-rate, and neither lands."""
-    src = _write(tmp_path / "dup.csv", "date,store_id,product_id,quantity_sold\n2026-03-01,LON1,SCONE,10\n"
-                                       "2026-03-01,LON1,SCONE,12\n2026-03-01,LON1,BAGUETTE,80\n"
-                                       "2026-03-01,LON1,BUN,4\n2026-03-01,LON1,BUN,4\n")
+    src = _write(
+        tmp_path / "dup.csv",
+        "date,store_id,product_id,quantity_sold\n2026-03-01,LON1,SCONE,10\n"
+        "2026-03-01,LON1,SCONE,12\n2026-03-01,LON1,BAGUETTE,80\n"
+        "2026-03-01,LON1,BUN,4\n2026-03-01,LON1,BUN,4\n",
+    )
     rejected = import_file(settings, "sales", src, max_error_rate=0.2, today=TODAY)
     assert not rejected.accepted and "40.0% of rows invalid" in rejected.reason
     assert rejected.first_errors == [
         "row 1 (quantity_sold): same key (date '2026-03-01', store_id 'LON1', product_id 'SCONE') as row 2 with "
         "different values: quantity_sold '10' here, '12' in row 2",
         "row 2 (quantity_sold): same key (date '2026-03-01', store_id 'LON1', product_id 'SCONE') as row 1 with "
-        "different values: quantity_sold '12' here, '10' in row 1"]
+        "different values: quantity_sold '12' here, '10' in row 1",
+    ]
     accepted = import_file(settings, "sales", src, max_error_rate=0.4, today=TODAY)
-    assert accepted.accepted and accepted.totals["invalid_rows"] == 2 and accepted.totals["skipped_duplicates"] == 1
+    assert (
+        accepted.accepted
+        and accepted.totals["invalid_rows"] == 2
+        and accepted.totals["skipped_duplicates"] == 1
+    )
     assert [r["product_id"] for r in pq.read_table(accepted.landing_path).to_pylist()] == ["BAGUETTE", "BUN"]
     with accepted.bad_rows_path.open(newline="", encoding="utf-8") as fh:
         reasons = {r["row"]: r["reason"] for r in csv.DictReader(fh)}
@@ -259,31 +357,44 @@ def test_rows_of_one_file_with_one_key_and_different_values_are_invalid(settings
 
 
 def test_events_ending_before_they_start_are_rejected_and_unknown_store_scopes_counted(settings, tmp_path):
-    stores = _write(tmp_path / "stores.csv", "store_id,name,city,country,subdivision,timezone\n"
-                                             "MAD01,Centro,Madrid,ES,ES-MD,Europe/Madrid\n")
+    stores = _write(
+        tmp_path / "stores.csv",
+        "store_id,name,city,country,subdivision,timezone\nMAD01,Centro,Madrid,ES,ES-MD,Europe/Madrid\n",
+    )
     assert import_file(settings, "stores", stores, today=TODAY).accepted
-    src = _write(tmp_path / "events.csv", "event_date_start,event_date_end,event_name,event_type,scope\n"
-                                          "2026-05-10,2026-05-08,Backwards,festival,MAD01\n"
-                                          "2026-06-01,2026-06-03,Unknown scope,festival,NOWHERE\n"
-                                          "2026-06-05,2026-06-05,Fair,festival,NOWHERE\n"
-                                          "2026-06-01,2026-06-01,Holiday,holiday,national\n"
-                                          "2026-05-02,2026-05-02,Regional holiday,holiday,ES-MD\n")
+    src = _write(
+        tmp_path / "events.csv",
+        "event_date_start,event_date_end,event_name,event_type,scope\n"
+        "2026-05-10,2026-05-08,Backwards,festival,MAD01\n"
+        "2026-06-01,2026-06-03,Unknown scope,festival,NOWHERE\n"
+        "2026-06-05,2026-06-05,Fair,festival,NOWHERE\n"
+        "2026-06-01,2026-06-01,Holiday,holiday,national\n"
+        "2026-05-02,2026-05-02,Regional holiday,holiday,ES-MD\n",
+    )
     rejected = import_file(settings, "events", src, today=TODAY)
     assert not rejected.accepted and rejected.first_errors == [
-        "row 1 (event_date_end): '2026-05-08' is before event_date_start '2026-05-10'"]
+        "row 1 (event_date_end): '2026-05-08' is before event_date_start '2026-05-10'"
+    ]
     accepted = import_file(settings, "events", src, max_error_rate=0.25, today=TODAY)
     assert accepted.accepted and accepted.totals["rows_written"] == 4
     [note] = accepted.notes
-    assert note.startswith("1 scope value(s) not in any imported stores yet (NOWHERE), in 2 row(s): import stores")
+    assert note.startswith(
+        "1 scope value(s) not in any imported stores yet (NOWHERE), in 2 row(s): import stores"
+    )
     assert "quarantine their rows as unknown_store" in note
 
 
 def test_a_mapping_to_a_missing_column_is_a_clear_rejection_that_checks_no_row(settings, tmp_path, capsys):
-    src = _write(tmp_path / "s.csv", "Datum;Filiale;Artikel;Menge\n2026-03-01;S01;P1;1\n2026-03-01;S01;P2;2\n"
-                                     "2026-03-01;S01;P3;3\n")
+    src = _write(
+        tmp_path / "s.csv",
+        "Datum;Filiale;Artikel;Menge\n2026-03-01;S01;P1;1\n2026-03-01;S01;P2;2\n2026-03-01;S01;P3;3\n",
+    )
     mapping = tmp_path / "map.json"
     mapping.write_text(json.dumps({"quantity_sold": "Mengex"}))
-    assert main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)]) == EXIT_REJECTED
+    assert (
+        main(["--home", str(settings.home), "import", "sales", str(src), "--mapping", str(mapping)])
+        == EXIT_REJECTED
+    )
     out = capsys.readouterr().out
     assert "mapping says quantity_sold <- 'Mengex', but the file has no such column" in out
     assert "rows 3: none checked, the file is rejected as a whole, written 0" in out
@@ -297,11 +408,21 @@ def test_line_totals_without_quantities_count_one_item_a_line_and_sum_the_revenu
 
     from bakery.ingest.reshape import reshape
 
-    lines = pd.DataFrame({"Date": ["2021-01-02"] * 3, "Item": ["Bread", "Bread", "Scone"],
-                          "Total": ["1,20 €", "1,30 €", "£2"]}, index=pd.RangeIndex(1, 4))
-    out = reshape(lines, {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "amount": "Total"})
-    assert out[["product_id", "quantity_sold", "revenue"]].values.tolist() == [["Bread", "2", "2.5"],
-                                                                               ["Scone", "1", "2"]]
+    lines = pd.DataFrame(
+        {
+            "Date": ["2021-01-02"] * 3,
+            "Item": ["Bread", "Bread", "Scone"],
+            "Total": ["1,20 €", "1,30 €", "£2"],
+        },
+        index=pd.RangeIndex(1, 4),
+    )
+    out = reshape(
+        lines, {"shape": "items", "date": "Date", "item": "Item", "store_id": "EDI01", "amount": "Total"}
+    )
+    assert out[["product_id", "quantity_sold", "revenue"]].values.tolist() == [
+        ["Bread", "2", "2.5"],
+        ["Scone", "1", "2"],
+    ]
 
 
 def test_import_refuses_a_parquet_file_over_the_row_limit_from_its_metadata(settings, tmp_path):
@@ -324,13 +445,16 @@ def test_import_refuses_a_parquet_file_over_the_row_limit_from_its_metadata(sett
 ITEMS = {"shape": "items", "date": "Date", "item": "Item", "store_id": "S1"}
 
 
-@pytest.mark.parametrize(("change", "message"), [
-    ({"store_id": "S01\n"}, "give store_id"),
-    ({"exclude": 5}, "exclude must be a list"),
-    ({"date": ["Date"]}, "date must be text"),
-    ({"quantiy": "Qty"}, "unknown key 'quantiy'"),
-    ({"date_format": "%Q"}, "date_format"),
-])
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"store_id": "S01\n"}, "give store_id"),
+        ({"exclude": 5}, "exclude must be a list"),
+        ({"date": ["Date"]}, "date must be text"),
+        ({"quantiy": "Qty"}, "unknown key 'quantiy'"),
+        ({"date_format": "%Q"}, "date_format"),
+    ],
+)
 def test_a_shape_of_the_wrong_form_is_a_rejection_naming_the_key(settings, tmp_path, change, message):
     src = _write(tmp_path / "items.csv", "Date,Item,Qty\n2026-03-01,Pan,2\n")
     result = import_file(settings, "sales", src, shape={**ITEMS, **change}, today=TODAY)

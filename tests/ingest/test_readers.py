@@ -40,7 +40,7 @@ def _parquet(table: pa.Table) -> bytes:
 
 
 def test_csv_with_bom_crlf_and_blank_lines_reads_every_row_as_text():
-    data = "\ufeffStore_ID,Name\r\n\r\nS01,Centro\r\n\r\n  \r\nS02,\"Norte, Sur\"\r\nS03,\r\n".encode()
+    data = '\ufeffStore_ID,Name\r\n\r\nS01,Centro\r\n\r\n  \r\nS02,"Norte, Sur"\r\nS03,\r\n'.encode()
     raw = read_bytes(data, "csv")
     assert raw.headers == ["Store_ID", "Name"]
     assert _rows(raw) == [["S01", "Centro"], ["S02", "Norte, Sur"], ["S03", None]]
@@ -49,10 +49,15 @@ def test_csv_with_bom_crlf_and_blank_lines_reads_every_row_as_text():
 
 
 def test_csv_rows_with_wrong_field_count_are_kept_with_reason_and_raw_text():
-    data = b"a,b,c\n1,2,3\n\n4,5\n6,7,8,9\n\"x\ny\",q,r\n"
-    for raw in (read_bytes(data, "csv"), read_bytes(data.replace(b"\"x\ny\"", b"\"x;y\""), "csv")):
+    data = b'a,b,c\n1,2,3\n\n4,5\n6,7,8,9\n"x\ny",q,r\n'
+    for raw in (read_bytes(data, "csv"), read_bytes(data.replace(b'"x\ny"', b'"x;y"'), "csv")):
         assert sorted(raw.row_number.to_pylist()) == [1, 2, 3, 4]
-        assert _by_row(raw, raw.malformed) == [None, "expected 3 fields, found 2", "expected 3 fields, found 4", None]
+        assert _by_row(raw, raw.malformed) == [
+            None,
+            "expected 3 fields, found 2",
+            "expected 3 fields, found 4",
+            None,
+        ]
         assert _by_row(raw, raw.raw)[1:3] == ["4,5", "6,7,8,9"]
         assert _rows(raw)[1] == ["4", "5", None]
         assert _rows(raw)[3][1:] == ["q", "r"]
@@ -83,12 +88,15 @@ def test_windows_1252_text_is_accepted_and_undecodable_text_is_rejected():
     assert exc.value.rule == "file:encoding" and "offset" in exc.value.reason
 
 
-@pytest.mark.parametrize("data,rule", [
-    (b"", "file:empty"),
-    (b"\xef\xbb\xbf\r\n \n", "file:empty"),
-    (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file:binary"),
-    ("a,b\n1,2\n".encode("utf-16"), "file:encoding"),
-])
+@pytest.mark.parametrize(
+    "data,rule",
+    [
+        (b"", "file:empty"),
+        (b"\xef\xbb\xbf\r\n \n", "file:empty"),
+        (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "file:binary"),
+        ("a,b\n1,2\n".encode("utf-16"), "file:encoding"),
+    ],
+)
 def test_unusable_text_files_are_rejected_with_a_rule(data, rule):
     with pytest.raises(FileRejected) as exc:
         read_bytes(data, "csv")
@@ -115,15 +123,21 @@ def test_json_lines_and_json_array_read_as_text_with_bad_lines_marked():
 
 
 def test_parquet_typed_columns_become_iso_text():
-    table = pa.table({
-        "date": pa.array([dt.date(2026, 1, 2)]),
-        "ts": pa.array([dt.datetime(2026, 1, 2, 8, 30)], pa.timestamp("us", tz="UTC")),
-        "local": pa.array([dt.datetime(2026, 1, 2, 8, 30, 0, 500)], pa.timestamp("us")),
-        "qty": pa.array([2.0]), "n": pa.array([3]), "flag": pa.array([True]), "s": pa.array(["x"]),
-    })
+    table = pa.table(
+        {
+            "date": pa.array([dt.date(2026, 1, 2)]),
+            "ts": pa.array([dt.datetime(2026, 1, 2, 8, 30)], pa.timestamp("us", tz="UTC")),
+            "local": pa.array([dt.datetime(2026, 1, 2, 8, 30, 0, 500)], pa.timestamp("us")),
+            "qty": pa.array([2.0]),
+            "n": pa.array([3]),
+            "flag": pa.array([True]),
+            "s": pa.array(["x"]),
+        }
+    )
     raw = read_bytes(_parquet(table), "parquet")
-    assert _rows(raw) == [["2026-01-02", "2026-01-02T08:30:00+00:00", "2026-01-02T08:30:00.000500", "2", "3", "true",
-                           "x"]]
+    assert _rows(raw) == [
+        ["2026-01-02", "2026-01-02T08:30:00+00:00", "2026-01-02T08:30:00.000500", "2", "3", "true", "x"]
+    ]
 
 
 def test_truncated_parquet_and_xlsx_are_rejected():
@@ -138,8 +152,15 @@ def test_truncated_parquet_and_xlsx_are_rejected():
 
 
 def test_xlsx_cells_become_text_and_blank_rows_are_skipped():
-    data = _xlsx([[None], ["Datum", "Menge", "Note"], [dt.datetime(2026, 1, 2), 3.0, None], [None, None],
-                  [dt.date(2026, 1, 3), 1.5, "fresh", "extra"]])
+    data = _xlsx(
+        [
+            [None],
+            ["Datum", "Menge", "Note"],
+            [dt.datetime(2026, 1, 2), 3.0, None],
+            [None, None],
+            [dt.date(2026, 1, 3), 1.5, "fresh", "extra"],
+        ]
+    )
     raw = read_bytes(data, "xlsx")
     assert raw.headers == ["Datum", "Menge", "Note"]
     assert _rows(raw) == [["2026-01-02", "3", None], ["2026-01-03", "1.5", "fresh"]]
@@ -156,8 +177,9 @@ def _limits(**changes):
     return replace(ingest_limits(), **changes)
 
 
-def _constant_parquet(rows: int, value: str, columns: tuple[str, ...] = ("date", "store_id", "product_id",
-                                                                      "quantity_sold")) -> bytes:
+def _constant_parquet(
+    rows: int, value: str, columns: tuple[str, ...] = ("date", "store_id", "product_id", "quantity_sold")
+) -> bytes:
     """A file of `rows` identical rows, dictionary-encoded: a few KB that decode to rows x columns strings."""
     import numpy as np
 
@@ -187,8 +209,9 @@ def test_parquet_with_millions_of_rows_is_refused_from_its_metadata_without_deco
         out["arrow_peak"] = pa.default_memory_pool().max_memory()
         print(json.dumps(out))
     """)
-    done = subprocess.run([sys.executable, "-c", script, str(bomb)], capture_output=True, text=True,
-                          timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-c", script, str(bomb)], capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     out = json.loads(done.stdout)
     assert out["rule"] == "file:too_many_rows" and "5000000 rows (Parquet metadata)" in out["reason"]
@@ -205,23 +228,31 @@ def test_parquet_strings_that_expand_past_the_limit_are_refused_before_they_are_
 
 
 def test_parquet_read_in_small_batches_gives_the_same_text():
-    table = pa.table({"d": pa.array([dt.date(2026, 1, i) for i in range(1, 8)]),
-                      "s": [f"S{i % 2}" for i in range(7)], "n": pa.array([[i, i + 1] for i in range(7)]),
-                      "b": pa.array([b"x", b"\xff"] * 3 + [None]),
-                      "t": pa.array([{"k": "v", "i": i} for i in range(7)])})
+    table = pa.table(
+        {
+            "d": pa.array([dt.date(2026, 1, i) for i in range(1, 8)]),
+            "s": [f"S{i % 2}" for i in range(7)],
+            "n": pa.array([[i, i + 1] for i in range(7)]),
+            "b": pa.array([b"x", b"\xff"] * 3 + [None]),
+            "t": pa.array([{"k": "v", "i": i} for i in range(7)]),
+        }
+    )
     data = _parquet(table)
     whole, batched = read_bytes(data, "parquet"), read_bytes(data, "parquet", limits=_limits(batch_rows=2))
     assert _rows(whole) == _rows(batched) and whole.num_rows == 7
     assert _rows(batched)[1] == ["2026-01-02", "S1", "[1, 2]", "\ufffd", '{"i": 1, "k": "v"}']
 
 
-@pytest.mark.parametrize(("fmt", "data", "rule"), [
-    ("csv", b"a,b\n" + b"1,2\n" * 11, "file:too_many_rows"),
-    ("csv", b"a,b,c,d,e\n1,2,3,4,5\n", "file:too_many_columns"),
-    ("json", b'{"a": 1}\n' * 11, "file:too_many_rows"),
-    ("json", b'{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}\n', "file:too_many_columns"),
-    ("parquet", None, "file:too_many_rows"),
-])
+@pytest.mark.parametrize(
+    ("fmt", "data", "rule"),
+    [
+        ("csv", b"a,b\n" + b"1,2\n" * 11, "file:too_many_rows"),
+        ("csv", b"a,b,c,d,e\n1,2,3,4,5\n", "file:too_many_columns"),
+        ("json", b'{"a": 1}\n' * 11, "file:too_many_rows"),
+        ("json", b'{"a": 1, "b": 2, "c": 3, "d": 4, "e": 5}\n', "file:too_many_columns"),
+        ("parquet", None, "file:too_many_rows"),
+    ],
+)
 def test_files_over_the_row_or_column_limit_are_refused(fmt, data, rule):
     data = _parquet(pa.table({"a": list(range(11))})) if data is None else data
     for exact in (False, True):

@@ -37,12 +37,22 @@ class StandIn:
 def _answer(query: dict[str, list[str]]) -> dict:
     start, end = dt.date.fromisoformat(query["start_date"][0]), dt.date.fromisoformat(query["end_date"][0])
     days = [(start + dt.timedelta(days=i)).isoformat() for i in range((end - start).days + 1)]
-    daily = {"time": days, "temperature_2m_mean": [10.5 + i for i in range(len(days))],
-             "precipitation_sum": [0.0] * len(days), "relative_humidity_2m_mean": [70] * len(days),
-             "wind_speed_10m_max": [12.1] * len(days), "weather_code": [3] * len(days)}
+    daily = {
+        "time": days,
+        "temperature_2m_mean": [10.5 + i for i in range(len(days))],
+        "precipitation_sum": [0.0] * len(days),
+        "relative_humidity_2m_mean": [70] * len(days),
+        "wind_speed_10m_max": [12.1] * len(days),
+        "weather_code": [3] * len(days),
+    }
     daily["temperature_2m_mean"][-1] = None
-    return {"latitude": float(query["latitude"][0]), "longitude": float(query["longitude"][0]),
-            "timezone": query["timezone"][0], "daily_units": {}, "daily": daily}
+    return {
+        "latitude": float(query["latitude"][0]),
+        "longitude": float(query["longitude"][0]),
+        "timezone": query["timezone"][0],
+        "daily_units": {},
+        "daily": daily,
+    }
 
 
 @pytest.fixture
@@ -84,7 +94,9 @@ def server() -> Iterator[tuple[str, StandIn]]:
     httpd.server_close()
 
 
-def _client(url: str, retries: int = 3, timeout: float = 2.0, sleeps: list[float] | None = None) -> OpenMeteoClient:
+def _client(
+    url: str, retries: int = 3, timeout: float = 2.0, sleeps: list[float] | None = None
+) -> OpenMeteoClient:
     cfg = WeatherApiConfig(base_url=url, timeout_seconds=timeout, retries=retries, backoff_seconds=0.01)
     return OpenMeteoClient(cfg, sleep=(sleeps.append if sleeps is not None else time.sleep))
 
@@ -142,16 +154,24 @@ def test_client_errors_fail_at_once_with_the_api_reason(server):
 
 def test_fetch_to_landing_writes_a_valid_weather_file(server, settings):
     url, _ = server
-    stores = [StoreLocation("S01", 40.4, -3.7, "Europe/Madrid"),
-              {"store_id": "S02", "latitude": 52.5, "longitude": 13.4, "timezone": "Europe/Berlin"},
-              {"store_id": "S03", "latitude": None, "longitude": None}]
+    stores = [
+        StoreLocation("S01", 40.4, -3.7, "Europe/Madrid"),
+        {"store_id": "S02", "latitude": 52.5, "longitude": 13.4, "timezone": "Europe/Berlin"},
+        {"store_id": "S03", "latitude": None, "longitude": None},
+    ]
     path = fetch_to_landing(settings, stores, START, END, client=_client(url))
     assert path.parent == settings.landing_dir / "weather" and path.suffix == ".csv"
     report = validate_raw(read_file(path), settings.source("weather"), today=END)
     assert report.errors == [] and len(report.rows) == 6
-    assert report.rows.iloc[0].to_dict() == {"date": "2026-03-01", "store_id": "S01", "temperature": "10.5",
-                                             "precipitation": "0.0", "humidity": "70.0", "wind_speed": "12.1",
-                                             "weather_condition_code": "3"}
+    assert report.rows.iloc[0].to_dict() == {
+        "date": "2026-03-01",
+        "store_id": "S01",
+        "temperature": "10.5",
+        "precipitation": "0.0",
+        "humidity": "70.0",
+        "wind_speed": "12.1",
+        "weather_condition_code": "3",
+    }
 
 
 def test_config_comes_from_settings(settings):

@@ -25,7 +25,9 @@ def rows(pdf, cfg) -> pd.DataFrame:
 
 
 def test_cutoffs_are_start_plus_step_up_to_end():
-    assert cutoff_range("2025-01-01", "2025-01-20", 7) == list(pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-15"]))
+    assert cutoff_range("2025-01-01", "2025-01-20", 7) == list(
+        pd.to_datetime(["2025-01-01", "2025-01-08", "2025-01-15"])
+    )
     with pytest.raises(ValueError, match="step"):
         cutoff_range("2025-01-01", "2025-01-20", 0)
 
@@ -72,7 +74,9 @@ def test_cutoffs_before_the_series_first_observation_are_skipped(pdf, cfg):
     (cutoff, day) pairs are not scored (every model used to be scored with a forecast of 0, or none)."""
     first = pdf.loc[pdf["y"].notna(), "date"].min()
     before, after = first - pd.Timedelta(days=3), first + pd.Timedelta(days=20)
-    out = backtest_series(pdf, cfg, [before, after], horizons=[4, 5, 9], models=["seasonal_naive", "weekday_profile"])
+    out = backtest_series(
+        pdf, cfg, [before, after], horizons=[4, 5, 9], models=["seasonal_naive", "weekday_profile"]
+    )
     assert set(out["cutoff"]) == {after}
 
 
@@ -89,7 +93,7 @@ def test_report_states_interval_coverage_against_its_nominal_width(rows, cfg):
     cov = rep["interval_coverage"]
     assert cov["nominal"] == cfg.interval_width
     observed = rows.dropna(subset=["y", "prophet_lower", "prophet_upper"])
-    inside = ((observed["y"] >= observed["prophet_lower"]) & (observed["y"] <= observed["prophet_upper"]))
+    inside = (observed["y"] >= observed["prophet_lower"]) & (observed["y"] <= observed["prophet_upper"])
     expected = inside[observed["horizon"] == 7].mean()
     assert cov["prophet"]["7"] == pytest.approx(expected, abs=1e-4)
 
@@ -103,8 +107,14 @@ def test_report_keeps_every_horizon_and_stays_strict_json(rows, cfg):
     zero = shut.assign(y=lambda d: d["y"].where(d["horizon"] != 7, 0.0))
     rep = report(zero, cfg, [CUTOFF], champion="champion")
     assert set(rep["models"]["champion"]) == {"1", "7", "28"}
-    assert rep["models"]["champion"]["28"] == {"wmape": None, "mae": None, "rmse": None, "mape": None, "bias": None,
-                                               "n": 0}
+    assert rep["models"]["champion"]["28"] == {
+        "wmape": None,
+        "mae": None,
+        "rmse": None,
+        "mape": None,
+        "bias": None,
+        "n": 0,
+    }
     assert rep["models"]["champion"]["7"]["wmape"] is None and rep["models"]["champion"]["7"]["n"] > 0
     assert rep["interval_coverage"]["prophet"]["28"] is None
     json.loads(json.dumps(rep, allow_nan=False))

@@ -48,7 +48,9 @@ def test_never_reads_after_the_cutoff():
     cutoff = pd.Timestamp("2025-03-20")
     a = seasonal_naive(hist, cutoff, pd.date_range("2025-03-21", periods=28))
     hist.loc[hist["ds"] > cutoff, "y"] = 1e6
-    assert np.array_equal(a, seasonal_naive(hist, cutoff, pd.date_range("2025-03-21", periods=28)), equal_nan=True)
+    assert np.array_equal(
+        a, seasonal_naive(hist, cutoff, pd.date_range("2025-03-21", periods=28)), equal_nan=True
+    )
 
 
 def test_weekday_profile_keeps_weekday_shape_and_bounds(cfg):

@@ -17,14 +17,18 @@ CUTOFF = pd.Timestamp("2025-03-31")
 
 @pytest.fixture(scope="module")
 def small_cfg(cfg):
-    return cfg.with_overrides({"challenger": {"lgbm": {"n_estimators": 30, "num_leaves": 7, "min_child_samples": 10}}})
+    return cfg.with_overrides(
+        {"challenger": {"lgbm": {"n_estimators": 30, "num_leaves": 7, "min_child_samples": 10}}}
+    )
 
 
 @pytest.fixture(scope="module")
 def panel_rows() -> pd.DataFrame:
     return pd.concat(
-        [make_series(store_id=s, level=lvl, seed=k, start="2024-09-01", days=260)
-         for k, (s, lvl) in enumerate([("S1", 50.0), ("S2", 120.0), ("S3", 300.0)])],
+        [
+            make_series(store_id=s, level=lvl, seed=k, start="2024-09-01", days=260)
+            for k, (s, lvl) in enumerate([("S1", 50.0), ("S2", 120.0), ("S3", 300.0)])
+        ],
         ignore_index=True,
     )
 
@@ -35,7 +39,9 @@ def test_backtest_ignores_everything_after_the_cutoff(panel_rows, small_cfg):
     mutated = panel_rows.copy()
     mutated.loc[later & mutated["y"].notna(), "y"] *= 5
     mutated.loc[later, "promo"] = 1.0
-    mutated.loc[panel_rows["date"] > CUTOFF + pd.Timedelta(days=small_cfg.weather_lookahead_days), "temperature"] -= 30
+    mutated.loc[
+        panel_rows["date"] > CUTOFF + pd.Timedelta(days=small_cfg.weather_lookahead_days), "temperature"
+    ] -= 30
     again = backtest_challenger(mutated, small_cfg, [CUTOFF], horizons=[1, 7, 28])
     assert len(base) == 9 and np.allclose(base["lgbm"], again["lgbm"])
 
@@ -45,15 +51,20 @@ def test_a_cutoff_outside_the_data_is_a_clear_error_not_an_index_error(panel_row
         backtest_challenger(panel_rows, small_cfg, [pd.Timestamp("2024-08-01")], horizons=[1])
 
 
-def test_cutoffs_after_the_data_are_left_out_with_the_reason_and_an_as_of_after_it_still_forecasts(panel_rows, small_cfg):
+def test_cutoffs_after_the_data_are_left_out_with_the_reason_and_an_as_of_after_it_still_forecasts(
+    panel_rows, small_cfg
+):
     """Cutoffs at or after the last observed day have nothing to score (they used to stop the backtest with an
     IndexError past the panel's grid); a forecast from an as-of date after the data (ingest late) covers 28 days."""
     last = panel_rows.loc[panel_rows["y"].notna(), "date"].max()
     after = last + pd.Timedelta(days=10)
     rows = backtest_challenger(panel_rows, small_cfg, [CUTOFF, last, after], horizons=[1, 7, 28])
     assert set(rows["cutoff"]) == {CUTOFF}
-    with pytest.raises(ValueError, match=f"nothing to score after the cutoff {after.date()}, at or after the data's "
-                                         f"last day \\({last.date()}\\)"):
+    with pytest.raises(
+        ValueError,
+        match=f"nothing to score after the cutoff {after.date()}, at or after the data's "
+        f"last day \\({last.date()}\\)",
+    ):
         backtest_challenger(panel_rows, small_cfg, [after], horizons=[1])
     out = forecast_challenger(panel_rows, small_cfg, after.date())
     assert out.groupby("unique_id")["ds"].max().eq(after + pd.Timedelta(days=28)).all()
@@ -64,7 +75,9 @@ def test_a_store_reopening_after_a_month_shut_is_forecast_at_its_level_not_zero(
     """S2 (level 120) shut for the 35 days up to the cutoff: no observation in the level window. The challenger
     took its level as 0 and forecast 0 for the reopening, which halved the ensemble; it now starts from the level of
     the series' last observations."""
-    shut = (panel_rows["store_id"] == "S2") & panel_rows["date"].between(CUTOFF - pd.Timedelta(days=34), CUTOFF)
+    shut = (panel_rows["store_id"] == "S2") & panel_rows["date"].between(
+        CUTOFF - pd.Timedelta(days=34), CUTOFF
+    )
     rows = panel_rows.assign(y=panel_rows["y"].mask(shut), is_open=panel_rows["is_open"] & ~shut)
     out = backtest_challenger(rows, small_cfg, [CUTOFF], horizons=list(range(1, 8)))
     s2 = out[out["unique_id"] == "S2/P01"]

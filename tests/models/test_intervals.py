@@ -36,9 +36,19 @@ def _rows(n_per_h: int, seed: int, narrow: float = 2.0, horizons=(1, 7, 28)) -> 
         sd = 10.0 * (1 + h / 28)
         y = 100 + rng.normal(0, sd, n_per_h)
         half = 1.2816 * sd / narrow
-        parts.append(pd.DataFrame({"unique_id": [f"s{k % 5}" for k in range(n_per_h)], "horizon": h, "y": y,
-                                   "censored": False, "prophet": 100.0, "prophet_lower": 100 - half,
-                                   "prophet_upper": 100 + half}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": [f"s{k % 5}" for k in range(n_per_h)],
+                    "horizon": h,
+                    "y": y,
+                    "censored": False,
+                    "prophet": 100.0,
+                    "prophet_lower": 100 - half,
+                    "prophet_upper": 100 + half,
+                }
+            )
+        )
     return pd.concat(parts, ignore_index=True)
 
 
@@ -100,20 +110,48 @@ def test_residual_bounds_still_hold_yhat():
 
 def _frame(model: str, yhat: float, lower: float, upper: float) -> pd.DataFrame:
     days = pd.date_range("2025-06-01", periods=3)
-    return pd.DataFrame({"unique_id": "S1/P1", "store_id": "S1", "product_id": "P1", "as_of": pd.Timestamp("2025-05-31"),
-                         "ds": days, "horizon": [1, 2, 3], "model": model, "yhat": yhat, "yhat_lower": lower,
-                         "yhat_upper": upper, "trend": yhat, "weekly": 0.0, "yearly": 0.0, "holidays": 0.0,
-                         "regressors": "{}", "fallback_reason": None, "notes": None})
+    return pd.DataFrame(
+        {
+            "unique_id": "S1/P1",
+            "store_id": "S1",
+            "product_id": "P1",
+            "as_of": pd.Timestamp("2025-05-31"),
+            "ds": days,
+            "horizon": [1, 2, 3],
+            "model": model,
+            "yhat": yhat,
+            "yhat_lower": lower,
+            "yhat_upper": upper,
+            "trend": yhat,
+            "weekly": 0.0,
+            "yearly": 0.0,
+            "holidays": 0.0,
+            "regressors": "{}",
+            "fallback_reason": None,
+            "notes": None,
+        }
+    )
 
 
 def _scales(model: str, scale: float) -> pd.DataFrame:
-    return pd.DataFrame({"model": model, "horizon": range(1, 29), "scale": scale, "n": 50, "coverage": 0.7,
-                         "coverage_scaled": 0.8})
+    return pd.DataFrame(
+        {
+            "model": model,
+            "horizon": range(1, 29),
+            "scale": scale,
+            "n": 50,
+            "coverage": 0.7,
+            "coverage_scaled": 0.8,
+        }
+    )
 
 
 def test_the_served_ensemble_is_averaged_first_then_scaled_by_its_own_factor(cfg):
-    candidates = {"prophet": _frame("prophet", 100.0, 90.0, 110.0), "lgbm": _frame("lgbm", 80.0, 60.0, 90.0),
-                  "seasonal_naive": _frame("seasonal_naive", 95.0, 95.0, 95.0)}
+    candidates = {
+        "prophet": _frame("prophet", 100.0, 90.0, 110.0),
+        "lgbm": _frame("lgbm", 80.0, 60.0, 90.0),
+        "seasonal_naive": _frame("seasonal_naive", 95.0, 95.0, 95.0),
+    }
     scales = pd.concat([_scales("ensemble", 2.0), _scales("prophet", 3.0)])
     choice = pd.DataFrame({"unique_id": ["S1/P1"], "model": ["ensemble"]})
     served = champion_forecast(candidates, choice, cfg, scales)
@@ -132,11 +170,26 @@ def test_backtest_champion_bounds_are_calibrated_on_what_was_known_at_each_cutof
     for c in cutoffs:
         for h in (1, 7):
             y = 100 + rng.normal(0, 10, 20)
-            parts.append(pd.DataFrame({"unique_id": [f"S{k}/P" for k in range(20)], "store_id": [f"S{k}" for k in range(20)],
-                                       "cutoff": c, "horizon": h, "ds": c + pd.Timedelta(days=h), "y": y,
-                                       "censored": False, "seasonal_naive": 100.0, "prophet": 100.0,
-                                       "prophet_lower": 95.0, "prophet_upper": 105.0, "lgbm": 100.0,
-                                       "lgbm_lower": 94.0, "lgbm_upper": 106.0}))
+            parts.append(
+                pd.DataFrame(
+                    {
+                        "unique_id": [f"S{k}/P" for k in range(20)],
+                        "store_id": [f"S{k}" for k in range(20)],
+                        "cutoff": c,
+                        "horizon": h,
+                        "ds": c + pd.Timedelta(days=h),
+                        "y": y,
+                        "censored": False,
+                        "seasonal_naive": 100.0,
+                        "prophet": 100.0,
+                        "prophet_lower": 95.0,
+                        "prophet_upper": 105.0,
+                        "lgbm": 100.0,
+                        "lgbm_lower": 94.0,
+                        "lgbm_upper": 106.0,
+                    }
+                )
+            )
     rows = add_ensemble(pd.concat(parts, ignore_index=True), ["prophet", "lgbm"])
     assert rows["ensemble_lower"].eq(94.5).all()
     out = rolling_selection(rows, cfg)
@@ -160,12 +213,26 @@ def test_backtests_calibrate_on_the_recent_rows_only(cfg):
     parts = []
     for k, c in enumerate(cutoffs):
         y = 100 + rng.normal(0, 30 if k < 10 else 5, 40)  # a volatile quarter, then a calm one
-        parts.append(pd.DataFrame({"unique_id": [f"S{j}/P" for j in range(40)], "cutoff": c, "horizon": 7,
-                                   "ds": c + pd.Timedelta(days=7), "y": y, "censored": False, "seasonal_naive": 100.0,
-                                   "prophet": 100.0, "prophet_lower": 95.0, "prophet_upper": 105.0}))
+        parts.append(
+            pd.DataFrame(
+                {
+                    "unique_id": [f"S{j}/P" for j in range(40)],
+                    "cutoff": c,
+                    "horizon": 7,
+                    "ds": c + pd.Timedelta(days=7),
+                    "y": y,
+                    "censored": False,
+                    "seasonal_naive": 100.0,
+                    "prophet": 100.0,
+                    "prophet_lower": 95.0,
+                    "prophet_upper": 105.0,
+                }
+            )
+        )
     rows = pd.concat(parts, ignore_index=True)
-    cfg = cfg.with_overrides({"selection": {**cfg.selection, "candidates": ["seasonal_naive", "prophet"],
-                                            "default": "prophet"}})
+    cfg = cfg.with_overrides(
+        {"selection": {**cfg.selection, "candidates": ["seasonal_naive", "prophet"], "default": "prophet"}}
+    )
     last = rolling_selection(rows, cfg).query("cutoff == @cutoffs[-1]")["champion_upper"].iloc[0]
     window = cfg.with_overrides({"interval_calibration": {"window_days": 365}})
     all_known = rolling_selection(rows, window).query("cutoff == @cutoffs[-1]")["champion_upper"].iloc[0]

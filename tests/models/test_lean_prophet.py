@@ -18,24 +18,41 @@ def _data(days: int = 800) -> pd.DataFrame:
     return pdf[["ds", "y", "temperature", "promo", "before_holiday"]]
 
 
-HOLIDAYS = pd.DataFrame({"holiday": ["Christmas Eve", "New Year's Eve", "Christmas Eve"],
-                         "ds": pd.to_datetime(["2025-12-24", "2025-12-31", "2026-12-24"]),
-                         "lower_window": [0, -1, 0], "upper_window": [1, 0, 1]})
+HOLIDAYS = pd.DataFrame(
+    {
+        "holiday": ["Christmas Eve", "New Year's Eve", "Christmas Eve"],
+        "ds": pd.to_datetime(["2025-12-24", "2025-12-31", "2026-12-24"]),
+        "lower_window": [0, -1, 0],
+        "upper_window": [1, 0, 1],
+    }
+)
 
 SHAPES = {
     # The forecaster's Prophet: multiplicative, a holiday table, pooled days-around and weather regressors.
     "multiplicative_with_holidays_and_regressors": dict(
         kwargs=dict(seasonality_mode="multiplicative", holidays=HOLIDAYS, uncertainty_samples=0),
-        regressors={"temperature": {}, "promo": {"mode": "additive"}, "before_holiday": {"standardize": False}},
-        country=None),
+        regressors={
+            "temperature": {},
+            "promo": {"mode": "additive"},
+            "before_holiday": {"standardize": False},
+        },
+        country=None,
+    ),
     # The default-Prophet baseline: defaults plus national holidays.
     "default_with_country_holidays": dict(kwargs=dict(uncertainty_samples=0), regressors={}, country="DE"),
     "additive_regressors_only": dict(
-        kwargs=dict(yearly_seasonality=False, uncertainty_samples=0), regressors={"temperature": {}}, country=None),
+        kwargs=dict(yearly_seasonality=False, uncertainty_samples=0),
+        regressors={"temperature": {}},
+        country=None,
+    ),
     # No seasonality, holiday or regressor at all: Prophet's 'zeros' placeholder column.
     "nothing_but_trend": dict(
-        kwargs=dict(yearly_seasonality=False, weekly_seasonality=False, daily_seasonality=False, uncertainty_samples=0),
-        regressors={}, country=None),
+        kwargs=dict(
+            yearly_seasonality=False, weekly_seasonality=False, daily_seasonality=False, uncertainty_samples=0
+        ),
+        regressors={},
+        country=None,
+    ),
 }
 
 
@@ -58,8 +75,12 @@ def test_same_component_matrix_fit_and_forecast_as_prophet(name):
     for key in plain.params:
         np.testing.assert_array_equal(lean.params[key], plain.params[key])
     columns = [*shape["regressors"]]
-    pd.testing.assert_frame_equal(lean.predict(future[["ds", *columns]]), plain.predict(future[["ds", *columns]]))
+    pd.testing.assert_frame_equal(
+        lean.predict(future[["ds", *columns]]), plain.predict(future[["ds", *columns]])
+    )
     # The JSON is plain Prophet's: Prophet loads it and predicts the same.
     again = model_from_json(model_to_json(lean))
     assert type(again) is Prophet
-    pd.testing.assert_frame_equal(again.predict(future[["ds", *columns]]), plain.predict(future[["ds", *columns]]))
+    pd.testing.assert_frame_equal(
+        again.predict(future[["ds", *columns]]), plain.predict(future[["ds", *columns]])
+    )

@@ -44,13 +44,21 @@ def test_all_zero_actuals_give_nan_not_a_crash():
 def test_evaluate_is_model_then_horizon_then_metric():
     rows = pd.DataFrame(
         {
-            "unique_id": "a", "store_id": "s", "product_id": "p", "cutoff": pd.Timestamp("2025-01-01"),
-            "ds": pd.date_range("2025-01-02", periods=4), "horizon": [1, 1, 7, 7],
-            "y": [10.0, 20.0, 10.0, 10.0], "m1": [11.0, 19.0, 10.0, 14.0], "m2": [10.0, 20.0, 5.0, 15.0],
+            "unique_id": "a",
+            "store_id": "s",
+            "product_id": "p",
+            "cutoff": pd.Timestamp("2025-01-01"),
+            "ds": pd.date_range("2025-01-02", periods=4),
+            "horizon": [1, 1, 7, 7],
+            "y": [10.0, 20.0, 10.0, 10.0],
+            "m1": [11.0, 19.0, 10.0, 14.0],
+            "m2": [10.0, 20.0, 5.0, 15.0],
         }
     )
     out = metrics.evaluate(rows)
     assert set(out) == {"m1", "m2"}
     assert set(out["m1"]) == {1, 7}
     assert out["m1"][1]["wmape"] == pytest.approx(100 * 2 / 30)
-    assert out["m2"][7] == pytest.approx({"wmape": 50.0, "mae": 5.0, "rmse": 5.0, "mape": 50.0, "bias": 0.0, "n": 2})
+    assert out["m2"][7] == pytest.approx(
+        {"wmape": 50.0, "mae": 5.0, "rmse": 5.0, "mape": 50.0, "bias": 0.0, "n": 2}
+    )

@@ -16,7 +16,10 @@ PRICE = 3.85  # revenue = units x price: same shape, other scale, never whole nu
 
 def _features(scale: float) -> pd.DataFrame:
     frame = pd.concat(
-        [make_series("S01", "P01", days=170, seed=1), make_series("S01", "P02", days=170, level=12.0, seed=2)],
+        [
+            make_series("S01", "P01", days=170, seed=1),
+            make_series("S01", "P02", days=170, level=12.0, seed=2),
+        ],
         ignore_index=True,
     )
     frame["y"] = frame["y"] * scale
@@ -26,7 +29,9 @@ def _features(scale: float) -> pd.DataFrame:
 
 def _forecast(features: pd.DataFrame, cfg) -> pd.DataFrame:
     history = features[features["date"] <= AS_OF]
-    series = pd.concat([train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True)
+    series = pd.concat(
+        [train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True
+    )
     challenger = fit_challenger(build_panel(features, cfg), AS_OF, cfg)
     # The ensemble (Prophet + LightGBM) for one series, LightGBM alone for the other: every model family.
     choice = pd.DataFrame({"unique_id": ["S01/P01", "S01/P02"], "model": ["ensemble", "lgbm"], "n": [28, 28]})
@@ -37,13 +42,18 @@ def _forecast(features: pd.DataFrame, cfg) -> pd.DataFrame:
 def test_revenue_targets_forecast_the_same_shape_as_units(cfg):
     units = _forecast(_features(1.0), cfg)
     revenue = _forecast(_features(PRICE), cfg)
-    assert revenue.groupby("unique_id")["model"].first().to_dict() == {"S01/P01": "ensemble", "S01/P02": "lgbm"}
+    assert revenue.groupby("unique_id")["model"].first().to_dict() == {
+        "S01/P01": "ensemble",
+        "S01/P02": "lgbm",
+    }
     assert revenue["fallback_reason"].isna().all()
     assert len(revenue) == 2 * cfg.max_horizon
     # Every day, bound and series scales by the price (to optimiser and tree-binning noise), so a chain that
     # reports revenue gets the same forecast as one that reports units, in its own currency.
     for col in ("yhat", "yhat_lower", "yhat_upper"):
-        np.testing.assert_allclose(revenue[col], PRICE * units[col], rtol=0.03, atol=0.05 * PRICE, err_msg=col)
+        np.testing.assert_allclose(
+            revenue[col], PRICE * units[col], rtol=0.03, atol=0.05 * PRICE, err_msg=col
+        )
     # The synthetic stores close on Sundays: those days forecast 0 (bakery.models.opening), the others more.
     shut = revenue["model"] == "closed"
     assert (revenue.loc[~shut, "yhat"] > 0).all() and (revenue.loc[shut, "yhat"] == 0).all()

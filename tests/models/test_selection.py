@@ -50,8 +50,9 @@ def test_the_default_is_kept_on_too_few_scored_days(cfg):
     rows = add_ensemble(_rows(), ["prophet", "lgbm"])
     few = select_models(rows, cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 3}}))
     assert few["model"].tolist() == ["ensemble", "ensemble"] and few["n"].tolist() == [2, 2]
-    assert select_models(rows, cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 2}}))["model"].tolist() == [
-        "lgbm", "seasonal_naive"]
+    assert select_models(rows, cfg.with_overrides({"selection": {**cfg.selection, "min_pairs": 2}}))[
+        "model"
+    ].tolist() == ["lgbm", "seasonal_naive"]
 
 
 def test_default_is_kept_unless_clearly_beaten(cfg):
@@ -93,18 +94,32 @@ def _forecast_rows(model: str, uid: str, yhat: list[float], regs: dict[str, floa
     ds = pd.date_range("2025-06-01", periods=len(yhat))
     return pd.DataFrame(
         {
-            "unique_id": uid, "store_id": uid[:2], "product_id": "P1", "as_of": pd.Timestamp("2025-05-31"),
-            "ds": ds, "horizon": range(1, len(yhat) + 1), "model": model, "yhat": yhat,
-            "yhat_lower": [v - 1 for v in yhat], "yhat_upper": [v + 1 for v in yhat], "trend": yhat,
-            "weekly": 0.0, "yearly": 0.0, "holidays": 0.0, "regressors": json.dumps(regs),
-            "fallback_reason": None, "notes": None,
+            "unique_id": uid,
+            "store_id": uid[:2],
+            "product_id": "P1",
+            "as_of": pd.Timestamp("2025-05-31"),
+            "ds": ds,
+            "horizon": range(1, len(yhat) + 1),
+            "model": model,
+            "yhat": yhat,
+            "yhat_lower": [v - 1 for v in yhat],
+            "yhat_upper": [v + 1 for v in yhat],
+            "trend": yhat,
+            "weekly": 0.0,
+            "yearly": 0.0,
+            "holidays": 0.0,
+            "regressors": json.dumps(regs),
+            "fallback_reason": None,
+            "notes": None,
         }
     )
 
 
 def test_champion_forecast_serves_each_series_choice_and_averages_the_ensemble(cfg):
     candidates = {
-        name: pd.concat([_forecast_rows(name, "s1/P1", vals, regs), _forecast_rows(name, "s2/P1", vals, regs)])
+        name: pd.concat(
+            [_forecast_rows(name, "s1/P1", vals, regs), _forecast_rows(name, "s2/P1", vals, regs)]
+        )
         for name, vals, regs in [
             ("prophet", [10.0, 20.0], {"temperature": 2.0}),
             ("lgbm", [14.0, 24.0], {"temperature": 4.0}),
@@ -128,8 +143,10 @@ def test_without_the_challenger_the_ensemble_default_falls_back_to_prophet_not_s
     assert champion["champion"].tolist() == rows["prophet"].tolist()  # a: never chosen, b: chose the ensemble
     choice = select_models(rows.assign(prophet=[104.0, 96.0, 130.0, 70.0]), cfg).set_index("unique_id")
     assert choice.loc["a", "model"] == "prophet"  # the default now; naive is not 20% better on a
-    candidates = {name: _forecast_rows(name, "s1/P1", vals, {}) for name, vals in
-                  [("prophet", [10.0, 20.0]), ("seasonal_naive", [9.0, 9.0])]}
+    candidates = {
+        name: _forecast_rows(name, "s1/P1", vals, {})
+        for name, vals in [("prophet", [10.0, 20.0]), ("seasonal_naive", [9.0, 9.0])]
+    }
     served = champion_forecast(candidates, pd.DataFrame({"unique_id": ["s1/P1"], "model": ["ensemble"]}), cfg)
     assert served["model"].tolist() == ["prophet", "prophet"]
 

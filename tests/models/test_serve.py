@@ -33,7 +33,9 @@ def _features(cfg) -> pd.DataFrame:
 def trained(cfg) -> TrainedModel:
     features = _features(cfg)
     history = features[features["date"] <= AS_OF]
-    series = pd.concat([train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True)
+    series = pd.concat(
+        [train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True
+    )
     challenger = fit_challenger(build_panel(features, cfg), AS_OF, cfg)
     choice = pd.DataFrame({"unique_id": ["S01/P01"], "model": ["prophet"], "n": [28]})
     return TrainedModel(cfg, series, choice, challenger, meta={"as_of": str(AS_OF.date())})
@@ -83,8 +85,16 @@ def test_bundle_round_trips_through_files(cfg, trained, tmp_path):
 
 
 def test_calibrated_intervals_are_saved_served_and_absent_from_older_bundles(cfg, trained, tmp_path):
-    scales = pd.DataFrame({"model": "prophet", "horizon": range(1, 29), "scale": 2.0, "n": 50, "coverage": 0.6,
-                           "coverage_scaled": 0.8})
+    scales = pd.DataFrame(
+        {
+            "model": "prophet",
+            "horizon": range(1, 29),
+            "scale": 2.0,
+            "n": 50,
+            "coverage": 0.6,
+            "coverage_scaled": 0.8,
+        }
+    )
     wide = dataclasses.replace(trained, scales=scales)
     wide.save(tmp_path / "wide")
     loaded = TrainedModel.load(tmp_path / "wide")
@@ -112,9 +122,13 @@ def test_gold_rows_carry_components_that_sum_to_the_forecast_and_an_explanation(
     assert {"trend", "weekly"} <= set(comps.iloc[0])
     assert p01["explanation"].str.len().gt(0).all()
     short = gold[gold["product_id"] == "P02"]
-    shut = short["model"] == "closed"      # the synthetic store closes on Sundays
+    shut = short["model"] == "closed"  # the synthetic store closes on Sundays
     assert short.loc[~shut, "explanation"].str.startswith("Simpler model used").all()
-    assert short.loc[shut, "explanation"].str.startswith("Store expected closed: closed on each of the last").all()
+    assert (
+        short.loc[shut, "explanation"]
+        .str.startswith("Store expected closed: closed on each of the last")
+        .all()
+    )
     assert shut.sum() == 4
 
 
@@ -122,24 +136,39 @@ def test_a_product_the_store_stopped_selling_forecasts_zero_and_says_since_when(
     dropped = make_series("S01", "P04", days=140, seed=4)
     gone = dropped["date"] > AS_OF - pd.Timedelta(days=40)
     dropped.loc[gone, "y"], dropped.loc[gone, "is_offered"] = np.nan, False
-    gold = to_gold(trained.forecast(pd.concat([_features(cfg), dropped], ignore_index=True), AS_OF), "7", "champion")
+    gold = to_gold(
+        trained.forecast(pd.concat([_features(cfg), dropped], ignore_index=True), AS_OF), "7", "champion"
+    )
     p04 = gold[gold["product_id"] == "P04"]
     assert len(p04) == cfg.max_horizon and (p04["yhat"] == 0).all() and (p04["yhat_upper"] == 0).all()
     off = p04[p04["model"] == "not_offered"]
-    assert len(off) == cfg.max_horizon - 4 and (p04.loc[p04["model"] != "not_offered", "model"] == "closed").all()
-    assert off["explanation"].str.fullmatch(r"Not expected on sale: last on sale 2025-04-10, the store has opened \d+ days since").all()
+    assert (
+        len(off) == cfg.max_horizon - 4
+        and (p04.loc[p04["model"] != "not_offered", "model"] == "closed").all()
+    )
+    assert (
+        off["explanation"]
+        .str.fullmatch(r"Not expected on sale: last on sale 2025-04-10, the store has opened \d+ days since")
+        .all()
+    )
     p01 = gold[gold["product_id"] == "P01"]
-    assert not p01["model"].isin(["not_offered"]).any() and (p01.loc[p01["model"] != "closed", "yhat"] > 0).all()
+    assert (
+        not p01["model"].isin(["not_offered"]).any() and (p01.loc[p01["model"] != "closed", "yhat"] > 0).all()
+    )
 
 
 def test_explanation_names_the_strongest_drivers():
-    text = explanation({"trend": 50.0, "weekly": 10.0, "holidays": 9.0, "precipitation": -3.0, "promo": 0.1}, 70.0, None)
+    text = explanation(
+        {"trend": 50.0, "weekly": 10.0, "holidays": 9.0, "precipitation": -3.0, "promo": 0.1}, 70.0, None
+    )
     assert text == "Main drivers: holidays +9.0, precipitation -3.0"
 
 
 def test_a_store_without_weather_still_gets_prophet_and_says_so(cfg, trained):
     features = _features(cfg).assign(temperature=np.nan)
-    rows = forecast_group(features[features["product_id"] == "P01"], trained.models_for("S01").iloc[0:0], cfg, AS_OF)
+    rows = forecast_group(
+        features[features["product_id"] == "P01"], trained.models_for("S01").iloc[0:0], cfg, AS_OF
+    )
     prophet = rows[rows["model"] == "prophet"]
     assert len(prophet) == 28 and prophet["fallback_reason"].isna().all()
     assert prophet["notes"].str.contains("temperature dropped").all()

@@ -44,5 +44,7 @@ def test_short_series_fits_with_newton_despite_lbfgs_options():
 
 
 def test_unknown_optimizer_option_is_named():
-    with pytest.raises(ValueError, match=r"prophet.optimizer: unknown L-BFGS option\(s\) \['tol_rel_gradient'\]"):
+    with pytest.raises(
+        ValueError, match=r"prophet.optimizer: unknown L-BFGS option\(s\) \['tol_rel_gradient'\]"
+    ):
         FastJsonBackend({"tol_rel_gradient": 1e10})

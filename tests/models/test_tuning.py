@@ -16,7 +16,9 @@ EVAL_START = pd.Timestamp("2025-06-01")
 
 @pytest.fixture(scope="module")
 def fast_cfg(cfg):
-    return cfg.with_overrides({"tuning": {"max_evals": 3, "folds": 2, "fold_step_days": 14, "min_improvement": 0.0}})
+    return cfg.with_overrides(
+        {"tuning": {"max_evals": 3, "folds": 2, "fold_step_days": 14, "min_improvement": 0.0}}
+    )
 
 
 def test_folds_end_before_the_evaluation_window(fast_cfg):
@@ -61,14 +63,20 @@ def test_group_tuning_pools_series_and_shares_one_parameter_set(fast_cfg):
     cfg1 = fast_cfg.with_overrides({"tuning": {"max_evals": 2, "folds": 1, "max_series_per_group": 2}})
     pdf = pd.concat([make_series(store_id=s, seed=k, days=160) for k, s in enumerate(["S1", "S2", "S3"])])
     rows = tune_group(pdf, cfg1, EVAL_START)
-    assert rows["unique_id"].tolist() == ["S1/P01", "S2/P01", "S3/P01"]  # every series gets the group's params
+    assert rows["unique_id"].tolist() == [
+        "S1/P01",
+        "S2/P01",
+        "S3/P01",
+    ]  # every series gets the group's params
     assert rows["params"].nunique() == 1 and (rows["n_series"] == 2).all()  # tuned on a 2-series sample
 
 
 def test_defaults_are_kept_unless_beaten_by_the_margin(fast_cfg):
     cfg1 = fast_cfg.with_overrides({"tuning": {"max_evals": 2, "folds": 1, "min_improvement": 0.99}})
     row = tune_series(make_series(days=160), cfg1, EVAL_START).iloc[0]
-    assert row["reason"].startswith("defaults_kept") and json.loads(row["params"]) == fast_cfg.prophet["params"]
+    assert (
+        row["reason"].startswith("defaults_kept") and json.loads(row["params"]) == fast_cfg.prophet["params"]
+    )
 
 
 def test_series_too_short_for_any_fold_keeps_defaults(fast_cfg):

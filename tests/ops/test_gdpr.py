@@ -31,7 +31,10 @@ from tests.conftest import copy_home
 from tests.ops.helpers import lock_held_by_another_process
 
 PERSON, EMAIL, PASSWORD, IP = "lucia.gdpr", "Lucia.Gdpr@example.org", "lucia-pass-123", "10.1.2.3"
-KEYS = {"BAKERY_SECRET_KEY": "test-only-signing-key-0123456789", "BAKERY_PSEUDONYM_KEY": "test-only-pseudonym-key"}
+KEYS = {
+    "BAKERY_SECRET_KEY": "test-only-signing-key-0123456789",
+    "BAKERY_PSEUDONYM_KEY": "test-only-pseudonym-key",
+}
 SALES = "date,store_id,product_id,quantity_sold,contacto\n2026-03-0{day},S01,P001,{qty},{who}\n"
 
 
@@ -72,11 +75,18 @@ def _fill_app(settings: Settings) -> None:
     ctx.auth.issue_token(me, ip=IP)
     batches = []
     for day, who in ((1, EMAIL), (2, "")):  # the first file names the person in a column the app ignores
-        staged = uploads.stage(ctx, me, "sales", "ventas.csv", SALES.format(day=day, qty=day + 3, who=who).encode())
-        batches.append(uploads.commit(ctx, me, staged, mapping=None, shape=None, on_duplicate="skip",
-                                      max_error_rate=0.0, ip=IP)["batch_id"])
+        staged = uploads.stage(
+            ctx, me, "sales", "ventas.csv", SALES.format(day=day, qty=day + 3, who=who).encode()
+        )
+        batches.append(
+            uploads.commit(
+                ctx, me, staged, mapping=None, shape=None, on_duplicate="skip", max_error_rate=0.0, ip=IP
+            )["batch_id"]
+        )
     uploads.soft_delete(ctx, me, batches[1], ip=IP)  # deleted_by, a second retrain request
-    uploads.stage(ctx, me, "sales", "borrador.csv", SALES.format(day=5, qty=1, who="").encode())  # never loaded
+    uploads.stage(
+        ctx, me, "sales", "borrador.csv", SALES.format(day=5, qty=1, who="").encode()
+    )  # never loaded
     ctx.options.set("stock_alert_ratio", 1.5, actor=PERSON, ip=IP)
     ctx.db.dispose()
 
@@ -91,25 +101,52 @@ def _fill_lakehouse(lh, settings: Settings) -> None:
     schema = bronze_schema(spec)
     when = datetime(2025, 6, 1, 8, tzinfo=UTC)
     rows = []
-    for i, rescued in enumerate([json.dumps({"cajero_email": EMAIL, "caja": "3"}), json.dumps({"caja": "4"})]):
+    for i, rescued in enumerate(
+        [json.dumps({"cajero_email": EMAIL, "caja": "3"}), json.dumps({"caja": "4"})]
+    ):
         values = {f.name: None for f in schema.fields}
-        values.update(_rescued_data=rescued, _source_file="pos/2025-06-01.csv", _file_hash="h0", _row_number=i + 1,
-                      _ingested_at=when, _batch_id="b-2025")
+        values.update(
+            _rescued_data=rescued,
+            _source_file="pos/2025-06-01.csv",
+            _file_hash="h0",
+            _row_number=i + 1,
+            _ingested_at=when,
+            _batch_id="b-2025",
+        )
         rows.append(tuple(values[f.name] for f in schema.fields))
     lh.append(lh.spark.createDataFrame(rows, schema), "bronze", spec.table)
     folder = settings.landing_dir / "sales"
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / "tienda.csv").write_text(f"date,store_id,product_id,quantity_sold,contact\n"
-                                       f"2026-03-03,S01,P001,4,{EMAIL}\n2026-03-03,S01,P002,2,\n", encoding="utf-8")
+    (folder / "tienda.csv").write_text(
+        f"date,store_id,product_id,quantity_sold,contact\n"
+        f"2026-03-03,S01,P001,4,{EMAIL}\n2026-03-03,S01,P002,2,\n",
+        encoding="utf-8",
+    )
     assert ingest_landing(lh, settings, "b-gdpr").ok
     late = settings.landing_dir / "sales" / "_late"  # never ingested: rewritten, not removed
     late.mkdir()
-    (late / "tarde.csv").write_text(f"date,store_id,product_id,quantity_sold,contact\n2026-03-09,S01,P001,1,{EMAIL}\n",
-                                    encoding="utf-8")
-    quarantine_rows(lh, lh.spark.createDataFrame(
-        [("sales", "sales/old.csv", 7, "b-2025", "row:bad_date", "date", "bad date", f"2026-13-01;S01;P001;2;{EMAIL}")],
-        "source string, source_file string, row_number long, batch_id string, rule string, column string, "
-        "reason string, raw string"))
+    (late / "tarde.csv").write_text(
+        f"date,store_id,product_id,quantity_sold,contact\n2026-03-09,S01,P001,1,{EMAIL}\n", encoding="utf-8"
+    )
+    quarantine_rows(
+        lh,
+        lh.spark.createDataFrame(
+            [
+                (
+                    "sales",
+                    "sales/old.csv",
+                    7,
+                    "b-2025",
+                    "row:bad_date",
+                    "date",
+                    "bad date",
+                    f"2026-13-01;S01;P001;2;{EMAIL}",
+                )
+            ],
+            "source string, source_file string, row_number long, batch_id string, rule string, column string, "
+            "reason string, raw string",
+        ),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -147,8 +184,9 @@ def _run(capsys, *args: str) -> tuple[int, str, str]:
 
 
 def _export(capsys, home: Path, out: Path) -> tuple[dict, str]:
-    code, _, err = _run(capsys, "--home", str(home), "gdpr", "export", "--user", PERSON, "--also", EMAIL,
-                        "--out", str(out))
+    code, _, err = _run(
+        capsys, "--home", str(home), "gdpr", "export", "--user", PERSON, "--also", EMAIL, "--out", str(out)
+    )
     assert code == 0, err
     return json.loads(out.read_text(encoding="utf-8")), err
 
@@ -163,22 +201,36 @@ def test_export_lists_every_place(spark, person_home, tmp_path, capsys):
     assert (account["username"], account["role"]) == (PERSON, "admin") and "password_hash" not in account
     assert all(set(t) == {"created_at", "expires_at", "revoked"} for t in doc["api_tokens"])
     actions = {(r["action"], r["actor"] == PERSON, r["target"] == PERSON) for r in doc["audit_log"]}
-    assert {("user.created", False, True), ("user.role_changed", False, True), ("login.ok", True, False),
-            ("token.issued", True, False), ("upload.deleted", True, False)} <= actions
+    assert {
+        ("user.created", False, True),
+        ("user.role_changed", False, True),
+        ("login.ok", True, False),
+        ("token.issued", True, False),
+        ("upload.deleted", True, False),
+    } <= actions
     assert any(r["actor"].startswith("unknown:") and r["action"] == "login.failed" for r in doc["audit_log"])
-    assert {(b["uploaded_by"], b["deleted_by"]) for b in doc["upload_batches"]} == {(PERSON, None), (PERSON, PERSON)}
+    assert {(b["uploaded_by"], b["deleted_by"]) for b in doc["upload_batches"]} == {
+        (PERSON, None),
+        (PERSON, PERSON),
+    }
     assert {r["status"] for r in doc["upload_batch_log"]} == {"accepted", "deleted"}
     assert {r["by"] for r in doc["retrain_requests"]} == {PERSON}
     assert sorted(u["file"] for u in doc["staged_uploads"]) == ["borrador.csv", "ventas.csv", "ventas.csv"]
     assert [Path(f["file"]).name for f in doc["upload_originals"]] == ["original.csv"]
-    assert {(f["file"], f["ingested"]) for f in doc["landing_files"]} == {("sales/tienda.csv", True),
-                                                                          ("sales/_late/tarde.csv", False)}
+    assert {(f["file"], f["ingested"]) for f in doc["landing_files"]} == {
+        ("sales/tienda.csv", True),
+        ("sales/_late/tarde.csv", False),
+    }
     rescued = {(r["table"], json.dumps(r["fields"])) for r in doc["bronze_rescued_data"]}
     assert ("bronze.pos_transactions", json.dumps({"cajero_email": EMAIL})) in rescued
     hashed = pseudonym(EMAIL, KEYS["BAKERY_PSEUDONYM_KEY"].encode())
     assert (f"bronze.{settings.source('sales').table}", json.dumps({"contact": hashed})) in rescued
-    assert doc["quarantined_rows"][0]["row"] == {"source_file": "sales/old.csv", "row_number": 7,
-                                                 "batch_id": "b-2025", "rule": "row:bad_date"}
+    assert doc["quarantined_rows"][0]["row"] == {
+        "source_file": "sales/old.csv",
+        "row_number": 7,
+        "batch_id": "b-2025",
+        "rule": "row:bad_date",
+    }
     assert any(f"audit {PERSON} login.ok" in line["line"] for line in doc["log_lines"])
 
 
@@ -192,8 +244,12 @@ def _app_db_values(settings: Settings) -> list[tuple[str, str, str]]:
         for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'").fetchall():
             cursor = con.execute(f'SELECT * FROM "{table}"')
             names = [d[0] for d in cursor.description]
-            out += [(table, c, v) for row in cursor.fetchall() for c, v in zip(names, row, strict=True)
-                    if isinstance(v, str)]
+            out += [
+                (table, c, v)
+                for row in cursor.fetchall()
+                for c, v in zip(names, row, strict=True)
+                if isinstance(v, str)
+            ]
         return out
     finally:
         con.close()
@@ -203,7 +259,9 @@ def _leaks(settings: Settings, forms: list[str]) -> list[str]:
     """Where a form of the person is still held: app database values, the values of every Parquet file under
     the home (Delta data files of every version still on disk, and checkpoints), every other file's bytes."""
     lowered = [f.lower() for f in forms]
-    found = [f"app.db {t}.{c}" for t, c, v in _app_db_values(settings) if any(f in v.lower() for f in lowered)]
+    found = [
+        f"app.db {t}.{c}" for t, c, v in _app_db_values(settings) if any(f in v.lower() for f in lowered)
+    ]
     for path in sorted(p for p in settings.home.rglob("*") if p.is_file()):
         if path.suffix == ".parquet":
             text = str(pq.read_table(path).to_pylist()).lower()
@@ -235,7 +293,9 @@ def test_erase_leaves_the_person_nowhere_and_a_rerun_changes_nothing(spark, pers
 
     running_app = sqlite3.connect(settings.home / "app" / "app.db")  # keeps the write-ahead log file in use
     running_app.execute("SELECT count(*) FROM users").fetchall()
-    code, out, err = _run(capsys, "--home", str(settings.home), "gdpr", "erase", "--user", PERSON, "--also", EMAIL)
+    code, out, err = _run(
+        capsys, "--home", str(settings.home), "gdpr", "erase", "--user", PERSON, "--also", EMAIL
+    )
     assert code == 0, err
     report = json.loads(out)
     token = report["pseudonym"]
@@ -245,8 +305,12 @@ def test_erase_leaves_the_person_nowhere_and_a_rerun_changes_nothing(spark, pers
     running_app.close()
     assert report["left"] == [] and not (settings.landing_dir / "sales" / "tienda.csv").exists()
     assert token in (settings.landing_dir / "sales" / "_late" / "tarde.csv").read_text(encoding="utf-8")
-    for layer, name in (("ops", "upload_batches"), ("bronze", settings.source("pos").table),
-                        ("bronze", settings.source("sales").table), ("ops", "quarantine")):
+    for layer, name in (
+        ("ops", "upload_batches"),
+        ("bronze", settings.source("pos").table),
+        ("bronze", settings.source("sales").table),
+        ("ops", "quarantine"),
+    ):
         assert lh.read(layer, name).count(), f"{layer}.{name} keeps its rows"
     assert {r["uploaded_by"] for r in lh.read("ops", "upload_batches").collect()} == {token}
     flag = json.loads((settings.home / "flags" / "retrain.json").read_text(encoding="utf-8"))
@@ -256,7 +320,9 @@ def test_erase_leaves_the_person_nowhere_and_a_rerun_changes_nothing(spark, pers
     assert json.loads(record["detail"])["bronze_rescued_data"] == 2
 
     versions, app_rows = _versions(lh), _app_db_values(settings)
-    code, out, err = _run(capsys, "--home", str(settings.home), "gdpr", "erase", "--user", PERSON, "--also", EMAIL)
+    code, out, err = _run(
+        capsys, "--home", str(settings.home), "gdpr", "erase", "--user", PERSON, "--also", EMAIL
+    )
     assert code == 0, err
     again = json.loads(out)
     assert again["pseudonym"] is None and set(again["erased"].values()) == {0}
@@ -282,7 +348,9 @@ def test_an_interrupted_erasure_is_finished_by_the_next_one(spark, tmp_path):
     path = lh.path("ops", "upload_batches")
     for batch, who in (("b1", PERSON), ("b2", "ana")):
         write_deltalake(path, pa.table({"batch_id": [batch], "uploaded_by": [who]}), mode="append")
-    lh.delta_table("ops", "upload_batches").update(F.col("batch_id") == "b1", {"uploaded_by": F.lit("erased:0")})
+    lh.delta_table("ops", "upload_batches").update(
+        F.col("batch_id") == "b1", {"uploaded_by": F.lit("erased:0")}
+    )
     (settings.home / PENDING).parent.mkdir(parents=True, exist_ok=True)
     (settings.home / PENDING).write_text(json.dumps({"tables": ["ops.upload_batches"]}), encoding="utf-8")
     assert _leaks(settings, [PERSON])
@@ -290,8 +358,10 @@ def test_an_interrupted_erasure_is_finished_by_the_next_one(spark, tmp_path):
     report = erase_person(lh, settings, "somebody-else", [], "cli:test")
     assert (report["pseudonym"], report["history_purged"]) == (None, ["ops.upload_batches"])
     assert _leaks(settings, [PERSON]) == [] and not (settings.home / PENDING).exists()
-    assert sorted(r["uploaded_by"] for r in lh.read_arrow("ops", "upload_batches").to_pylist()) == ["ana",
-                                                                                                   "erased:0"]
+    assert sorted(r["uploaded_by"] for r in lh.read_arrow("ops", "upload_batches").to_pylist()) == [
+        "ana",
+        "erased:0",
+    ]
 
 
 def test_the_audit_log_stays_append_only_for_the_app_after_an_erasure(spark, person_home, tmp_path, capsys):
@@ -313,7 +383,10 @@ def test_the_audit_log_stays_append_only_for_the_app_after_an_erasure(spark, per
 
 def test_gdpr_commands_hold_the_writer_lock_without_naming_the_person(tmp_path, capsys):
     parser = build_parser()
-    for command in (["gdpr", "erase", "--user", PERSON], ["gdpr", "export", "--user", PERSON, "--out", "x.json"]):
+    for command in (
+        ["gdpr", "erase", "--user", PERSON],
+        ["gdpr", "export", "--user", PERSON, "--out", "x.json"],
+    ):
         args = parser.parse_args(command)
         assert args.writes_home(args) and args.lock_command == f"bakery gdpr {command[1]}"
     home = tmp_path / "home"
@@ -322,8 +395,10 @@ def test_gdpr_commands_hold_the_writer_lock_without_naming_the_person(tmp_path, 
     assert code == 1 and "another command is writing the home" in err
 
 
-@pytest.mark.parametrize("value, message", [("", "--user: expected a user name"),
-                                            ("ana\nINFO forged", "--user 'ana\\nINFO forged': control")])
+@pytest.mark.parametrize(
+    "value, message",
+    [("", "--user: expected a user name"), ("ana\nINFO forged", "--user 'ana\\nINFO forged': control")],
+)
 def test_a_bad_identifier_is_a_usage_error_naming_the_flag(tmp_path, capsys, value, message):
     code, _, err = _run(capsys, "--home", str(tmp_path / "home"), "gdpr", "erase", "--user", value)
     assert code == 2 and message in err
@@ -333,6 +408,8 @@ def test_a_person_is_matched_as_a_whole_word_in_any_case_and_short_names_only_as
     m = Matcher(["ana", "Ana.Ruiz@example.org", "al"])
     assert m.found_in("uploaded by ANA.") and m.found_in('{"mail": "ana.ruiz@EXAMPLE.org"}')
     assert not any(m.found_in(t) for t in ("banana", "ana_b", "ana@example.org", "x.ana", "all", "al dente"))
-    assert m.is_one(" AL ") and m.replace({"by": "al", "note": "al dente with ana"}, "erased:1") == \
-        {"by": "erased:1", "note": "al dente with erased:1"}
+    assert m.is_one(" AL ") and m.replace({"by": "al", "note": "al dente with ana"}, "erased:1") == {
+        "by": "erased:1",
+        "note": "al dente with erased:1",
+    }
     assert SECTIONS[0] == "accounts"

@@ -34,8 +34,13 @@ def holder(home: Path, tmp_path: Path) -> Iterator[Holder]:
 
 def bakery(home: Path, *args: str, **popen) -> subprocess.CompletedProcess:
     """`bakery --home HOME ARGS...` as a separate process, as a user or cron runs it."""
-    return subprocess.run([sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
-                          capture_output=True, text=True, timeout=300, **popen)
+    return subprocess.run(
+        [sys.executable, "-m", "bakery.cli", "--home", str(home), *args],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        **popen,
+    )
 
 
 def _stores_file(tmp_path: Path) -> Path:
@@ -45,8 +50,11 @@ def _stores_file(tmp_path: Path) -> Path:
 
 
 def _names_the_holder(text: str, holder: Holder) -> bool:
-    return (f"pid {holder.pid} on host {socket.gethostname()}" in text and "(bakery test-holder)" in text
-            and " since 20" in text)
+    return (
+        f"pid {holder.pid} on host {socket.gethostname()}" in text
+        and "(bakery test-holder)" in text
+        and " since 20" in text
+    )
 
 
 def test_a_second_writer_exits_1_naming_the_holder(home, holder):
@@ -69,9 +77,23 @@ def test_wait_gives_up_naming_the_holder(home, holder, tmp_path):
 def test_wait_runs_the_second_writer_once_the_holder_finishes(home, holder, tmp_path):
     log = tmp_path / "waiter.err"
     with log.open("w") as err:
-        waiter = subprocess.Popen([sys.executable, "-m", "bakery.cli", "--home", str(home), "import", "stores",
-                                   str(_stores_file(tmp_path)), "--wait", "120"], stdout=subprocess.PIPE,
-                                  stderr=err, text=True)
+        waiter = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "bakery.cli",
+                "--home",
+                str(home),
+                "import",
+                "stores",
+                str(_stores_file(tmp_path)),
+                "--wait",
+                "120",
+            ],
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+        )
         try:
             poll_until(lambda: "waiting up to 120 s" in log.read_text(), "the second command to wait")
             assert waiter.poll() is None and not (home / "landing" / "stores").exists()

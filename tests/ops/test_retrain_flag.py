@@ -66,6 +66,8 @@ def test_requests_made_after_the_run_started_wait_for_the_next_one(tmp_path):
     request_retrain(settings, "ana", "upload")
     now = datetime.now(UTC)
     assert pending_retrain_requests(settings, before=now - timedelta(seconds=5)) == []
-    assert [r["reason"] for r in pending_retrain_requests(settings, before=now + timedelta(seconds=5))] == ["upload"]
+    assert [r["reason"] for r in pending_retrain_requests(settings, before=now + timedelta(seconds=5))] == [
+        "upload"
+    ]
     assert not clear_retrain_flag(settings, consumed=[])  # a training for another reason serves none of them
     assert _reasons(settings) == ["upload"]

@@ -34,8 +34,16 @@ def test_contract_keys_and_types(status):
 
 def test_every_table_with_rows_and_latest_date(status):
     tables = {f"{t['layer']}.{t['name']}": t for t in status["tables"]}
-    assert set(tables) == {"bronze.pos_transactions", "silver.stores", "silver.pos_transactions", "silver.weather",
-                           "gold.daily_sales", "ops.dq_results", "ops.quarantine", "ops.runs"}
+    assert set(tables) == {
+        "bronze.pos_transactions",
+        "silver.stores",
+        "silver.pos_transactions",
+        "silver.weather",
+        "gold.daily_sales",
+        "ops.dq_results",
+        "ops.quarantine",
+        "ops.runs",
+    }
     assert tables["gold.daily_sales"]["rows"] == 4
     assert tables["gold.daily_sales"]["latest_date"] == "2026-11-23"
     assert tables["silver.pos_transactions"]["latest_date"] == "2026-11-23"  # the source's event_time
@@ -52,8 +60,10 @@ def test_log_statistics_and_a_scan_agree(status_lh):
 
 def test_tables_without_column_statistics_are_scanned(lh):
     write(lh, "gold", "daily_sales", [("a", date(2026, 1, 2))], "id string, date date")
-    lh.spark.sql(f"ALTER TABLE {lh.identifier('gold', 'daily_sales')} "
-                 "SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0')")
+    lh.spark.sql(
+        f"ALTER TABLE {lh.identifier('gold', 'daily_sales')} "
+        "SET TBLPROPERTIES ('delta.dataSkippingNumIndexedCols' = '0')"
+    )
     write(lh, "gold", "daily_sales", [("b", date(2026, 3, 4))], "id string, date date")
     assert "date" not in lh.log_stats("gold", "daily_sales").low
     (profile,) = profile_tables(lh, lh.settings)
@@ -82,7 +92,10 @@ def test_freshness_quarantine_and_last_batch_quality(status):
     assert sources["weather"]["status"] == "late" and sources["weather"]["age_days"] == 15
     assert sources["traffic"]["status"] == "missing"
     assert sources["events"]["status"] == "n/a"  # no freshness window in sources.yml
-    assert status["quarantine"] == {"total": 2, "by_rule": [{"source": "pos", "rule": "file:empty", "rows": 2}]}
+    assert status["quarantine"] == {
+        "total": 2,
+        "by_rule": [{"source": "pos", "rule": "file:empty", "rows": 2}],
+    }
     dq = status["data_quality"]
     assert dq["batch_id"] == "b-new" and dq["expectations"] == 3
     assert dq["failed"] == {"CRITICAL": 0, "WARNING": 1, "INFO": 1}
@@ -97,12 +110,18 @@ def test_render_is_a_readable_table(status):
 
 
 def test_forecasts_summary_from_the_newest_as_of(lh):
-    write(lh, "gold", "forecasts",
-          [(date(2026, 11, 23), date(2026, 11, 24), "S01", "P1", 1.0),
-           (date(2026, 11, 24), date(2026, 11, 25), "S01", "P1", 1.0),
-           (date(2026, 11, 24), date(2026, 12, 22), "S01", "P1", 1.0),
-           (date(2026, 11, 24), date(2026, 11, 25), "S02", "P1", 1.0)],
-          "as_of date, date date, store_id string, product_id string, yhat double")
+    write(
+        lh,
+        "gold",
+        "forecasts",
+        [
+            (date(2026, 11, 23), date(2026, 11, 24), "S01", "P1", 1.0),
+            (date(2026, 11, 24), date(2026, 11, 25), "S01", "P1", 1.0),
+            (date(2026, 11, 24), date(2026, 12, 22), "S01", "P1", 1.0),
+            (date(2026, 11, 24), date(2026, 11, 25), "S02", "P1", 1.0),
+        ],
+        "as_of date, date date, store_id string, product_id string, yhat double",
+    )
     status = collect_status(lh, lh.settings, today=TODAY)
     assert status["forecasts"] == {"latest_as_of": "2026-11-24", "series": 2, "horizon_days": 28}
     assert status["stores"] == 0 and status["series"] == 0 and status["runs"] == []
@@ -119,15 +138,21 @@ def test_models_come_from_the_home_registry(lh):
     client.set_registered_model_alias("bakery_forecaster", "champion", "2")
     models = collect_status(lh, lh.settings, today=TODAY)["models"]
     assert [(m["name"], m["version"], m["aliases"]) for m in models] == [
-        ("bakery_forecaster", "2", ["champion"]), ("bakery_forecaster", "1", [])]
+        ("bakery_forecaster", "2", ["champion"]),
+        ("bakery_forecaster", "1", []),
+    ]
 
 
 def test_date_column_choice_and_config_errors(tmp_path):
     s = tiny_settings(tmp_path)
-    assert date_column(s, "bronze", "pos_transactions", {"timestamp": "string", "_ingested_at": "timestamp"}) \
+    assert (
+        date_column(s, "bronze", "pos_transactions", {"timestamp": "string", "_ingested_at": "timestamp"})
         == "_ingested_at"
-    assert date_column(s, "silver", "pos_transactions", {"timestamp": "timestamp", "local_date": "date"}) \
+    )
+    assert (
+        date_column(s, "silver", "pos_transactions", {"timestamp": "timestamp", "local_date": "date"})
         == "timestamp"
+    )
     assert date_column(s, "silver", "stores", {"store_id": "string"}) is None
     assert date_column(s, "gold", "features", {"date": "date", "y": "double"}) == "date"
     assert date_column(s, "ops", "runs", {"started": "timestamp"}) == "started"

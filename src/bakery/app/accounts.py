@@ -33,7 +33,9 @@ class Account:
 def normalize_username(name: str) -> str:
     name = (name or "").strip().lower()
     if not _NAME.fullmatch(name):
-        raise AccountError(f"NAME {name!r}: use 1-200 letters, digits or . _ @ + - (starting with a letter or digit)")
+        raise AccountError(
+            f"NAME {name!r}: use 1-200 letters, digits or . _ @ + - (starting with a letter or digit)"
+        )
     return name
 
 
@@ -74,8 +76,16 @@ def _account(u: User) -> Account:
     return Account(u.username, u.role, u.store_list, u.active, u.password_hash is not None)
 
 
-def create_user(db: Database, username: str, role: str, stores: str | Iterable[str] | None,
-                password: str | None, *, actor: str, min_password_length: int = 10) -> Account:
+def create_user(
+    db: Database,
+    username: str,
+    role: str,
+    stores: str | Iterable[str] | None,
+    password: str | None,
+    *,
+    actor: str,
+    min_password_length: int = 10,
+) -> Account:
     """Add an account (password None: an identity-provider account, e.g. on Databricks Apps)."""
     name = normalize_username(username)
     store_list = parse_stores(stores)
@@ -85,17 +95,30 @@ def create_user(db: Database, username: str, role: str, stores: str | Iterable[s
     with db.session() as s:
         if s.scalar(select(User).where(User.username == name)) is not None:
             raise AccountError(f"NAME {name!r}: a user with this name already exists")
-        user = User(username=name, role=role, stores=",".join(store_list), active=True,
-                    password_hash=hash_password(password) if password is not None else None,
-                    session_nonce=secrets.token_hex(16))
+        user = User(
+            username=name,
+            role=role,
+            stores=",".join(store_list),
+            active=True,
+            password_hash=hash_password(password) if password is not None else None,
+            session_nonce=secrets.token_hex(16),
+        )
         s.add(user)
     audit.record(db, actor, "user.created", name, role=role, stores=store_list)
     return _account(user)
 
 
-def update_user(db: Database, username: str, *, actor: str, role: str | None = None,
-                stores: str | Iterable[str] | None = None, active: bool | None = None,
-                password: str | None = None, min_password_length: int = 10) -> Account:
+def update_user(
+    db: Database,
+    username: str,
+    *,
+    actor: str,
+    role: str | None = None,
+    stores: str | Iterable[str] | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    min_password_length: int = 10,
+) -> Account:
     """Change role, stores, active flag or password; any change ends the user's open sessions and revokes
     their API tokens (a token must not outlive the password or the scope it was granted under)."""
     with db.session() as s:

@@ -55,44 +55,89 @@ def _secure_cookies(conf: AppConfig, host: str) -> bool:
         return host != "localhost"
 
 
-def build_context(settings: Settings, conf: AppConfig | None = None, host: str = "127.0.0.1",
-                  serving: ServingData | None = None) -> AppContext:
+def build_context(
+    settings: Settings,
+    conf: AppConfig | None = None,
+    host: str = "127.0.0.1",
+    serving: ServingData | None = None,
+) -> AppContext:
     conf = conf or load_app_config(settings)
     configure_hasher(conf)
     db = Database(conf.database_url)
-    return AppContext(settings=settings, conf=conf, db=db, auth=Authenticator(db, conf),
-                      serving=serving or make_serving(settings, conf), options=SettingsStore(db, conf),
-                      secure_cookies=_secure_cookies(conf, host))
+    return AppContext(
+        settings=settings,
+        conf=conf,
+        db=db,
+        auth=Authenticator(db, conf),
+        serving=serving or make_serving(settings, conf),
+        options=SettingsStore(db, conf),
+        secure_cookies=_secure_cookies(conf, host),
+    )
 
 
 def _navbar(ctx: AppContext, principal: Principal, lang: str, pages: list[Page], path: str) -> Any:
-    links = [dcc.Link(t(p.title, lang), href=p.path, className="nav-link active" if p.path == path else "nav-link",
-                      id=f"nav-{p.path.strip('/').replace('/', '-') or 'home'}")
-             for p in pages if principal.role in p.roles]
+    links = [
+        dcc.Link(
+            t(p.title, lang),
+            href=p.path,
+            className="nav-link active" if p.path == path else "nav-link",
+            id=f"nav-{p.path.strip('/').replace('/', '-') or 'home'}",
+        )
+        for p in pages
+        if principal.role in p.roles
+    ]
     if principal.role in STAFF:
-        for key, url in (("nav.mlflow", ctx.conf.get("links.mlflow")), ("nav.dashboards", ctx.conf.get("links.dashboards"))):
+        for key, url in (
+            ("nav.mlflow", ctx.conf.get("links.mlflow")),
+            ("nav.dashboards", ctx.conf.get("links.dashboards")),
+        ):
             if url:
-                links.append(html.A(t(key, lang), href=url, target="_blank", rel="noopener", className="nav-link ext"))
+                links.append(
+                    html.A(t(key, lang), href=url, target="_blank", rel="noopener", className="nav-link ext")
+                )
     other = "en" if lang == "es" else "es"
-    user = html.Div([
-        html.Span(f"{principal.username} · {t('role.' + principal.role, lang)}", className="nav-user"),
-        html.A(t("nav.language", lang), href=f"/lang?to={other}&next={path}", className="nav-lang", id="nav-lang"),
-        html.Form([dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
-                   html.Button(t("nav.logout", lang), type="submit", className="link-button", id="nav-logout")],
-                  method="POST", action="/logout", className="nav-logout"),
-    ], className="nav-right")
-    return html.Nav([
-        html.Div(html.Span(t("app.title", lang), className="brand-text"), className="brand"),
-        html.Details([html.Summary(t("nav.menu", lang)), html.Div(links, className="nav-links")], open=True,
-                     className="nav-menu"),
-        user,
-    ], className="navbar")
+    user = html.Div(
+        [
+            html.Span(f"{principal.username} · {t('role.' + principal.role, lang)}", className="nav-user"),
+            html.A(
+                t("nav.language", lang),
+                href=f"/lang?to={other}&next={path}",
+                className="nav-lang",
+                id="nav-lang",
+            ),
+            html.Form(
+                [
+                    dcc.Input(type="hidden", name="csrf_token", value=csrf_token()),
+                    html.Button(
+                        t("nav.logout", lang), type="submit", className="link-button", id="nav-logout"
+                    ),
+                ],
+                method="POST",
+                action="/logout",
+                className="nav-logout",
+            ),
+        ],
+        className="nav-right",
+    )
+    return html.Nav(
+        [
+            html.Div(html.Span(t("app.title", lang), className="brand-text"), className="brand"),
+            html.Details(
+                [html.Summary(t("nav.menu", lang)), html.Div(links, className="nav-links")],
+                open=True,
+                className="nav-menu",
+            ),
+            user,
+        ],
+        className="navbar",
+    )
 
 
 def install_error_pages(server: flask.Flask) -> None:
     """No answer carries a traceback: an unknown Dash bundle path (`/_dash-component-suites/...`) is a plain
     404, and any unexpected error a plain 500 (JSON under /api/ and /_dash). Flask logs the exception with
     its traceback (`log_exception`) before the handler runs."""
+
     def _plain(status: int, message: str) -> flask.Response:
         if flask.request.path.startswith(("/api/", "/_dash-update-component")):
             return api_error(status, message)
@@ -103,21 +148,36 @@ def install_error_pages(server: flask.Flask) -> None:
 
 
 def _shell() -> Any:
-    return html.Div([dcc.Location(id="url", refresh=False), html.Div(id="app-nav"),
-                     html.Main(id="app-page", className="page")], className="app")
+    return html.Div(
+        [
+            dcc.Location(id="url", refresh=False),
+            html.Div(id="app-nav"),
+            html.Main(id="app-page", className="page"),
+        ],
+        className="app",
+    )
 
 
-def create_app(settings: Settings, conf: AppConfig | None = None, host: str = "127.0.0.1",
-               serving: ServingData | None = None, warm: bool = True) -> dash.Dash:
+def create_app(
+    settings: Settings,
+    conf: AppConfig | None = None,
+    host: str = "127.0.0.1",
+    serving: ServingData | None = None,
+    warm: bool = True,
+) -> dash.Dash:
     """The Dash app on its own Flask server, with every route and callback registered."""
     ctx = build_context(settings, conf, host, serving)
     server = flask.Flask("bakery.app")
     server.config.update(
-        SECRET_KEY=load_secret_key(ctx.conf), SESSION_COOKIE_NAME="bakery_session", SESSION_COOKIE_HTTPONLY=True,
-        SESSION_COOKIE_SAMESITE="Lax", SESSION_COOKIE_SECURE=ctx.secure_cookies,
+        SECRET_KEY=load_secret_key(ctx.conf),
+        SESSION_COOKIE_NAME="bakery_session",
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=ctx.secure_cookies,
         PERMANENT_SESSION_LIFETIME=timedelta(hours=float(ctx.conf.get("auth.session_hours", 8))),
         # Dash sends uploads base64-encoded inside JSON: about 4/3 of the file plus the form.
-        MAX_CONTENT_LENGTH=int(int(ctx.conf.get("uploads.max_bytes", 50 * 2**20)) * 1.4) + 2**20)
+        MAX_CONTENT_LENGTH=int(int(ctx.conf.get("uploads.max_bytes", 50 * 2**20)) * 1.4) + 2**20,
+    )
     server.extensions["bakery"] = ctx
     security.install(server, ctx)
     web.install(server, ctx)
@@ -126,15 +186,26 @@ def create_app(settings: Settings, conf: AppConfig | None = None, host: str = "1
     install_error_pages(server)
     uploads.settle(ctx)  # an upload a crash interrupted is finished or undone
 
-    app = dash.Dash("bakery.app", server=server, assets_folder=str(ASSETS), title="Bakery",
-                    suppress_callback_exceptions=True, update_title=None, compress=False,
-                    meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}])
+    app = dash.Dash(
+        "bakery.app",
+        server=server,
+        assets_folder=str(ASSETS),
+        title="Bakery",
+        suppress_callback_exceptions=True,
+        update_title=None,
+        compress=False,
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
+    )
     app.layout = _shell
     pages = all_pages()
     by_path = {p.path: p for p in pages}
 
-    @app.callback(Output("app-page", "children"), Output("app-nav", "children"),
-                  Input("url", "pathname"), Input("url", "search"))
+    @app.callback(
+        Output("app-page", "children"),
+        Output("app-nav", "children"),
+        Input("url", "pathname"),
+        Input("url", "search"),
+    )
     def route(pathname: str | None, search: str | None):
         principal = current_principal()
         if principal is None:
@@ -147,7 +218,9 @@ def create_app(settings: Settings, conf: AppConfig | None = None, host: str = "1
             return html.Div(t("common.not_found", lang), className="notice notice-warn"), nav
         if principal.role not in page.roles:
             audit.record(ctx.db, principal.username, "access.denied", path, success=False, ip=client_ip())
-            return html.Div(t("common.forbidden", lang), className="notice notice-error", id="page-forbidden"), nav
+            return html.Div(
+                t("common.forbidden", lang), className="notice notice-error", id="page-forbidden"
+            ), nav
         return page.layout(ctx, principal, lang, parse_qs((search or "").lstrip("?"))), nav
 
     for page in pages:

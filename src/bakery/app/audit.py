@@ -15,12 +15,28 @@ from bakery.app.db import AuditEvent, Database
 log = logging.getLogger(__name__)
 
 
-def record(db: Database, actor: str, action: str, target: str | None = None, *, success: bool = True,
-           ip: str | None = None, **detail: Any) -> None:
+def record(
+    db: Database,
+    actor: str,
+    action: str,
+    target: str | None = None,
+    *,
+    success: bool = True,
+    ip: str | None = None,
+    **detail: Any,
+) -> None:
     """Append one audit record. Callers never pass secrets: details are shown to admins verbatim."""
     with db.session() as s:
-        s.add(AuditEvent(actor=actor, action=action, target=target, success=success, ip=ip,
-                         detail=json.dumps(detail, default=str, sort_keys=True) if detail else None))
+        s.add(
+            AuditEvent(
+                actor=actor,
+                action=action,
+                target=target,
+                success=success,
+                ip=ip,
+                detail=json.dumps(detail, default=str, sort_keys=True) if detail else None,
+            )
+        )
     log.info("audit %s %s %s%s", actor, action, target or "", "" if success else " (failed)")
 
 
@@ -48,6 +64,16 @@ def query(db: Database, q: AuditQuery | None = None) -> tuple[list[dict[str, Any
     with db.session() as s:
         total = s.scalar(select(func.count()).select_from(stmt.subquery())) or 0
         rows = s.scalars(stmt.order_by(AuditEvent.id.desc()).limit(q.limit).offset(q.offset)).all()
-        return [{"id": r.id, "at": r.at.isoformat(timespec="seconds"), "actor": r.actor, "action": r.action,
-                 "target": r.target, "success": r.success, "ip": r.ip, "detail": r.detail_dict()}
-                for r in rows], int(total)
+        return [
+            {
+                "id": r.id,
+                "at": r.at.isoformat(timespec="seconds"),
+                "actor": r.actor,
+                "action": r.action,
+                "target": r.target,
+                "success": r.success,
+                "ip": r.ip,
+                "detail": r.detail_dict(),
+            }
+            for r in rows
+        ], int(total)

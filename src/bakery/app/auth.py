@@ -74,9 +74,11 @@ def configure_hasher(conf: AppConfig) -> None:
     """Argon2id cost from conf (auth.argon2); existing hashes keep verifying and are upgraded at next login."""
     global _hasher, _DUMMY_HASH
     params = conf.get("auth.argon2", {}) or {}
-    _hasher = PasswordHasher(time_cost=int(params.get("time_cost", 2)),
-                             memory_cost=int(params.get("memory_cost_kib", 19456)),
-                             parallelism=int(params.get("parallelism", 1)))
+    _hasher = PasswordHasher(
+        time_cost=int(params.get("time_cost", 2)),
+        memory_cost=int(params.get("memory_cost_kib", 19456)),
+        parallelism=int(params.get("parallelism", 1)),
+    )
     _DUMMY_HASH = _hasher.hash(secrets.token_hex(16))
 
 
@@ -111,8 +113,9 @@ def name_pseudonym(key: bytes, username: str) -> str:
     return "unknown:" + hmac.new(key, username.encode("utf-8"), hashlib.sha256).hexdigest()[:12]
 
 
-def revoke_tokens(db: Database, user: int | str, reason: str, *, actor: str | None = None,
-                  ip: str | None = None) -> int:
+def revoke_tokens(
+    db: Database, user: int | str, reason: str, *, actor: str | None = None, ip: str | None = None
+) -> int:
     """Revoke every live API token of a user (by id or name); audited as `token.revoked` with the reason.
     Returns how many were revoked."""
     with db.session() as s:
@@ -128,8 +131,11 @@ def revoke_tokens(db: Database, user: int | str, reason: str, *, actor: str | No
 
 def revoke_user_tokens(s: Session, user_id: int) -> int:
     """Inside a caller's unit of work: mark the user's unrevoked, unexpired tokens revoked."""
-    result = s.execute(update(ApiToken).where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False),
-                                              ApiToken.expires_at > utcnow()).values(revoked=True))
+    result = s.execute(
+        update(ApiToken)
+        .where(ApiToken.user_id == user_id, ApiToken.revoked.is_(False), ApiToken.expires_at > utcnow())
+        .values(revoked=True)
+    )
     return result.rowcount or 0
 
 
@@ -156,8 +162,16 @@ class Authenticator:
         if not verdict.allowed:
             reason = "throttled" if verdict.scope == IP else "locked"
             if verdict.first_refusal:
-                audit.record(self.db, subject, f"login.{reason}", success=False, ip=ip, channel=channel,
-                             scope=verdict.scope, retry_after=verdict.retry_after)
+                audit.record(
+                    self.db,
+                    subject,
+                    f"login.{reason}",
+                    success=False,
+                    ip=ip,
+                    channel=channel,
+                    scope=verdict.scope,
+                    retry_after=verdict.retry_after,
+                )
             raise LoginRefused(reason, verdict.retry_after)
         ok = verify_password(user.password_hash if user else None, password) and bool(user and user.active)
         if not ok:
@@ -222,10 +236,16 @@ class Authenticator:
     def issue_token(self, principal: Principal, ip: str | None = None) -> tuple[str, int]:
         token = secrets.token_urlsafe(32)
         with self.db.session() as s:
-            s.add(ApiToken(token_hash=token_digest(token), user_id=principal.user_id,
-                           expires_at=utcnow() + self.token_ttl))
-        audit.record(self.db, principal.username, "token.issued", ip=ip,
-                     expires_in=int(self.token_ttl.total_seconds()))
+            s.add(
+                ApiToken(
+                    token_hash=token_digest(token),
+                    user_id=principal.user_id,
+                    expires_at=utcnow() + self.token_ttl,
+                )
+            )
+        audit.record(
+            self.db, principal.username, "token.issued", ip=ip, expires_in=int(self.token_ttl.total_seconds())
+        )
         return token, int(self.token_ttl.total_seconds())
 
     def token_principal(self, token: str) -> Principal | None:

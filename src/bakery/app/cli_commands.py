@@ -64,8 +64,15 @@ def cmd_users_add(args: argparse.Namespace, settings: Settings) -> int:
         return _usage(str(exc))
     db, conf = _database(settings)
     try:
-        account = create_user(db, args.name, args.role, args.stores, password, actor=cli_actor(),
-                              min_password_length=int(conf.get("auth.min_password_length", 10)))
+        account = create_user(
+            db,
+            args.name,
+            args.role,
+            args.stores,
+            password,
+            actor=cli_actor(),
+            min_password_length=int(conf.get("auth.min_password_length", 10)),
+        )
     except AccountError as exc:
         if "already exists" in str(exc):
             sys.stderr.write(f"bakery: {exc}\n")
@@ -104,15 +111,24 @@ def cmd_users_set(args: argparse.Namespace, settings: Settings) -> int:
     db, conf = _database(settings)
     try:
         active = None if args.enable is None else args.enable
-        account = update_user(db, args.name, actor=cli_actor(), role=args.role, stores=args.stores,
-                              active=active, password=password,
-                              min_password_length=int(conf.get("auth.min_password_length", 10)))
+        account = update_user(
+            db,
+            args.name,
+            actor=cli_actor(),
+            role=args.role,
+            stores=args.stores,
+            active=active,
+            password=password,
+            min_password_length=int(conf.get("auth.min_password_length", 10)),
+        )
     except AccountError as exc:
         return _usage(str(exc))
     finally:
         db.dispose()
-    sys.stdout.write(f"updated user {account.username} ({account.role}, {','.join(account.stores) or 'all stores'}, "
-                     f"{'active' if account.active else 'disabled'})\n")
+    sys.stdout.write(
+        f"updated user {account.username} ({account.role}, {','.join(account.stores) or 'all stores'}, "
+        f"{'active' if account.active else 'disabled'})\n"
+    )
     return EXIT_OK
 
 
@@ -169,21 +185,41 @@ def cmd_app_db(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the web app and the HTTP API until stopped."""
     from bakery.app.app import create_app, warm_caches
-    from bakery.app.appconf import load_app_config
-    from bakery.app.server.serve import serve
+    from bakery.app.appconf import load_app_config, with_serving_table
+    from bakery.app.server.serve import PLATFORM_ENV, identity_bind_refusal, serve
 
-    conf = load_app_config(settings)
+    try:
+        conf = load_app_config(settings)
+        settings = with_serving_table(settings, conf)
+    except ValueError as exc:
+        return _usage(str(exc))
     host = args.host or str(conf.get("server.host", "127.0.0.1"))
     port = int(args.port or conf.get("server.port", 8050))
     if not 0 < port < 65536:
         return _usage(f"--port {port}: expected 1-65535")
+    refusal = identity_bind_refusal(
+        host,
+        conf.get("auth.mode", "local") == "databricks",
+        platform_env=conf.get("auth.platform_env") or PLATFORM_ENV,
+    )
+    if refusal:
+        return _usage(f"refusing to start: {refusal}")
     app = create_app(settings, conf=conf, host=host, warm=False)
     ctx = app.server.extensions["bakery"]
     sys.stdout.write(f"bakery app: serving {settings.home} on http://{host}:{port}/ (Ctrl+C to stop)\n")
     sys.stdout.flush()
-    serve(app.server, host, port, workers=int(conf.get("server.workers", 1)),
-          threads=int(conf.get("server.threads", 8)), timeout=int(conf.get("server.timeout_seconds", 120)),
-          on_start=lambda: threading.Thread(target=warm_caches, args=(ctx,), name="serving-warm", daemon=True).start())
+    serve(
+        app.server,
+        host,
+        port,
+        workers=int(conf.get("server.workers", 1)),
+        threads=int(conf.get("server.threads", 8)),
+        timeout=int(conf.get("server.timeout_seconds", 120)),
+        keepalive=int(conf.get("server.keepalive_seconds", 2)),
+        on_start=lambda: threading.Thread(
+            target=warm_caches, args=(ctx,), name="serving-warm", daemon=True
+        ).start(),
+    )
     return EXIT_OK
 
 
@@ -206,7 +242,9 @@ def add_app_parsers(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=["manager", "analyst", "admin"])
     p.add_argument("--stores", default=None, help="comma-separated store ids (required for managers)")
-    p.add_argument("--password-stdin", action="store_true", help="read the password from the first line of stdin")
+    p.add_argument(
+        "--password-stdin", action="store_true", help="read the password from the first line of stdin"
+    )
     p.set_defaults(func=cmd_users_add)
 
     p = usub.add_parser("list", help="list accounts")
@@ -229,4 +267,3 @@ def add_app_parsers(subparsers: argparse._SubParsersAction) -> None:
     p = usub.add_parser("revoke-tokens", help="revoke every API token of an account")
     p.add_argument("name")
     p.set_defaults(func=cmd_users_revoke_tokens)
-

@@ -37,8 +37,9 @@ class AppContext:
             try:
                 nets.append(ipaddress.ip_network(str(entry).strip(), strict=False))
             except ValueError:
-                raise ValueError(f"server.trusted_proxies[{i}]: {entry!r} is not an IP address or a CIDR "
-                                 "network") from None
+                raise ValueError(
+                    f"server.trusted_proxies[{i}]: {entry!r} is not an IP address or a CIDR network"
+                ) from None
         return tuple(nets)
 
     @property

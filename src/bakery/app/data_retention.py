@@ -48,10 +48,12 @@ def enforce_app_retention(settings: Settings, now: datetime) -> dict[str, Any]:
     db, conf = opened
     try:
         cut = {key: now - span for key, span in app_horizons(conf).items()}
-        report = {"audit_rows_deleted": _trim_audit(db, cut["audit_days"]),
-                  "login_attempts_pruned": prune_login_attempts(db, now.timestamp()),
-                  "staged_uploads_removed": _remove_staged(conf, cut["staged_upload_hours"]),
-                  "upload_originals_removed": _remove_originals(db, conf, cut["upload_original_days"])}
+        report = {
+            "audit_rows_deleted": _trim_audit(db, cut["audit_days"]),
+            "login_attempts_pruned": prune_login_attempts(db, now.timestamp()),
+            "staged_uploads_removed": _remove_staged(conf, cut["staged_upload_hours"]),
+            "upload_originals_removed": _remove_originals(db, conf, cut["upload_original_days"]),
+        }
     finally:
         db.dispose()
     log.info("retention: app data: %s", ", ".join(f"{k} {v}" for k, v in report.items()))
@@ -69,8 +71,11 @@ def _trim_audit(db: Database, cutoff: datetime) -> int:
 
 def _remove_staged(conf: AppConfig, cutoff: datetime) -> int:
     root = staging_dir(conf)
-    old = [d for d in root.iterdir() if d.is_dir() and d.stat().st_mtime < cutoff.timestamp()] \
-        if root.is_dir() else []
+    old = (
+        [d for d in root.iterdir() if d.is_dir() and d.stat().st_mtime < cutoff.timestamp()]
+        if root.is_dir()
+        else []
+    )
     for folder in old:
         shutil.rmtree(folder, ignore_errors=True)
     return len(old)
@@ -81,7 +86,9 @@ def _remove_originals(db: Database, conf: AppConfig, cutoff: datetime) -> int:
     with db.session() as s:
         ids = s.scalars(select(UploadBatch.batch_id).where(UploadBatch.uploaded_at < cutoff)).all()
     root = conf.uploads_dir.resolve()
-    return sum(purge_original(folder) for batch_id in ids if (folder := (root / batch_id).resolve()).parent == root)
+    return sum(
+        purge_original(folder) for batch_id in ids if (folder := (root / batch_id).resolve()).parent == root
+    )
 
 
 def upload_originals(folder: Path) -> list[Path]:

@@ -181,7 +181,9 @@ def _private_sqlite_file(path: Path) -> None:
         try:
             if f.exists() and f.stat().st_mode & 0o077:
                 f.chmod(0o600)
-        except PermissionError:  # another account's file: say so, and let SQLite decide whether it can open it
+        except (
+            PermissionError
+        ):  # another account's file: say so, and let SQLite decide whether it can open it
             log.warning("%s is readable by others and not ours to change: chmod 600 it", f)
 
 

@@ -28,8 +28,11 @@ def ensure_demo_users(settings: Settings, manager_stores: list[str]) -> list[dic
     try:
         existing = {a.username for a in list_users(db)}
         logins = []
-        for name, role, stores in (("admin", "admin", []), ("analista", "analyst", []),
-                                   ("gerente", "manager", manager_stores[:1])):
+        for name, role, stores in (
+            ("admin", "admin", []),
+            ("analista", "analyst", []),
+            ("gerente", "manager", manager_stores[:1]),
+        ):
             if name in existing:
                 continue
             password = generate_password()

@@ -42,12 +42,18 @@ class LocalEvent:
     end: dt.date
 
     def row(self) -> dict[str, str]:
-        return {"event_date_start": self.start.isoformat(), "event_date_end": self.end.isoformat(),
-                "event_name": self.name, "event_type": self.event_type, "scope": self.store_id}
+        return {
+            "event_date_start": self.start.isoformat(),
+            "event_date_end": self.end.isoformat(),
+            "event_name": self.name,
+            "event_type": self.event_type,
+            "scope": self.store_id,
+        }
 
 
-def check_form(store_id: str | None, name: str | None, event_type: str | None, start: str | None,
-               end: str | None) -> LocalEvent:
+def check_form(
+    store_id: str | None, name: str | None, event_type: str | None, start: str | None, end: str | None
+) -> LocalEvent:
     """Form-level checks (the template validation follows in `submit_event`)."""
     name = re.sub(r"\s+", " ", (name or "")).strip()
     if not name or len(name) > 120:
@@ -65,8 +71,14 @@ def check_form(store_id: str | None, name: str | None, event_type: str | None, s
     return LocalEvent(store_id, name, event_type, d0, d1)
 
 
-def submit_event(settings: Settings, db: Database, principal: Principal, event: LocalEvent,
-                 ip: str | None = None, today: dt.date | None = None) -> Path:
+def submit_event(
+    settings: Settings,
+    db: Database,
+    principal: Principal,
+    event: LocalEvent,
+    ip: str | None = None,
+    today: dt.date | None = None,
+) -> Path:
     """Check scope, validate against the events template, write the landing CSV atomically, audit it."""
     from bakery.ingest.landing import write_atomically
     from bakery.ingest.mapping import load_synonyms
@@ -88,10 +100,20 @@ def submit_event(settings: Settings, db: Database, principal: Principal, event: 
             w = csv.DictWriter(fh, fieldnames=spec.column_names)
             w.writeheader()
             w.writerow(event.row())
+
     write_atomically(path, _write)
-    audit.record(db, principal.username, "event.created", event.store_id, ip=ip, name=event.name,
-                 type=event.event_type, start=event.start.isoformat(), end=event.end.isoformat(),
-                 file=str(path.relative_to(settings.landing_dir)))
+    audit.record(
+        db,
+        principal.username,
+        "event.created",
+        event.store_id,
+        ip=ip,
+        name=event.name,
+        type=event.event_type,
+        start=event.start.isoformat(),
+        end=event.end.isoformat(),
+        file=str(path.relative_to(settings.landing_dir)),
+    )
     return path
 
 

@@ -15,11 +15,23 @@ from bakery.app.serving import CLOSED_MODEL, NOT_OFFERED_MODEL
 
 # Component name (or prefix) -> i18n key of its plain name.
 _LABELS = {
-    "holidays": "comp.holidays", "holiday": "comp.holidays", "school_holiday": "comp.school_holiday",
-    "promo": "comp.promo", "promotion": "comp.promo", "event": "comp.event", "events": "comp.event",
-    "precipitation": "comp.rain", "rain": "comp.rain", "temperature": "comp.temperature",
-    "humidity": "comp.humidity", "wind_speed": "comp.wind", "weather_condition_code": "comp.weather",
-    "yearly": "comp.yearly", "trend": "comp.trend", "weekly": "comp.weekly", "foot_traffic": "comp.traffic",
+    "holidays": "comp.holidays",
+    "holiday": "comp.holidays",
+    "school_holiday": "comp.school_holiday",
+    "promo": "comp.promo",
+    "promotion": "comp.promo",
+    "event": "comp.event",
+    "events": "comp.event",
+    "precipitation": "comp.rain",
+    "rain": "comp.rain",
+    "temperature": "comp.temperature",
+    "humidity": "comp.humidity",
+    "wind_speed": "comp.wind",
+    "weather_condition_code": "comp.weather",
+    "yearly": "comp.yearly",
+    "trend": "comp.trend",
+    "weekly": "comp.weekly",
+    "foot_traffic": "comp.traffic",
     "stockout": "comp.stockout",
 }
 ZERO_DAY_TEXT = {CLOSED_MODEL: "explain.closed", NOT_OFFERED_MODEL: "explain.not_offered"}
@@ -42,8 +54,10 @@ def component_label(name: str, lang: str) -> str:
 def top_reasons(components: dict[str, float], yhat: float, limit: int = 3) -> list[tuple[str, float]]:
     """The components that move this forecast most, largest first (trend only if nothing else matters)."""
     floor = max(0.5, 0.03 * abs(yhat))
-    ranked = sorted(((k, v) for k, v in components.items() if k not in _SKIP and math.isfinite(v)),
-                    key=lambda kv: -abs(kv[1]))
+    ranked = sorted(
+        ((k, v) for k, v in components.items() if k not in _SKIP and math.isfinite(v)),
+        key=lambda kv: -abs(kv[1]),
+    )
     strong = [(k, v) for k, v in ranked if abs(v) >= floor and k != "trend"]
     return strong[:limit]
 
@@ -55,8 +69,16 @@ def _signed(x: float, lang: str, digits: int = 0) -> str:
     return ("+" if x >= 0 else "\u2212") + text
 
 
-def explain(yhat: float, components: dict[str, float], lang: str, *, reference: float | None = None,
-            reference_label: str | None = None, fallback_reason: str | None = None, zero_day: str | None = None) -> str:
+def explain(
+    yhat: float,
+    components: dict[str, float],
+    lang: str,
+    *,
+    reference: float | None = None,
+    reference_label: str | None = None,
+    fallback_reason: str | None = None,
+    zero_day: str | None = None,
+) -> str:
     """One sentence: the change against the reference (e.g. last Tuesday), then the main reasons in units;
     or, for a zero day (the model of every day of the forecast: serving.CLOSED_MODEL or NOT_OFFERED_MODEL), that
     the store is expected to be closed or the product off sale."""
@@ -68,7 +90,12 @@ def explain(yhat: float, components: dict[str, float], lang: str, *, reference: 
             return t("explain.cold_start", lang, day=date.fromisoformat(launch.group(1)).strftime("%d/%m"))
         return t("explain.fallback", lang, reason=fallback_reason)
     if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:
-        head = t("explain.vs", lang, change=_signed(100.0 * (yhat - reference) / reference, lang), ref=reference_label)
+        head = t(
+            "explain.vs",
+            lang,
+            change=_signed(100.0 * (yhat - reference) / reference, lang),
+            ref=reference_label,
+        )
     else:
         head = t("explain.expected", lang, value=f"{yhat:.0f}")
     reasons = top_reasons(components, yhat)

@@ -9,17 +9,33 @@ import pandas as pd
 
 from bakery.app.i18n import t
 
-COLORS = {"actual": "#37474f", "forecast": "#c2185b", "band": "rgba(194,24,91,0.15)", "baseline": "#9e9e9e",
-          "champion": "#c2185b", "challenger": "#1565c0", "shadow": "#2e7d32", "ok": "#2e7d32", "bad": "#c62828"}
+COLORS = {
+    "actual": "#37474f",
+    "forecast": "#c2185b",
+    "band": "rgba(194,24,91,0.15)",
+    "baseline": "#9e9e9e",
+    "champion": "#c2185b",
+    "challenger": "#1565c0",
+    "shadow": "#2e7d32",
+    "ok": "#2e7d32",
+    "bad": "#c62828",
+}
 _PALETTE = ["#c2185b", "#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#9e9e9e"]
 
 
 def _layout(height: int = 320, **extra: Any) -> dict[str, Any]:
-    base = {"height": height, "margin": {"l": 44, "r": 12, "t": 16, "b": 36}, "autosize": True,
-            "legend": {"orientation": "h", "y": -0.18, "x": 0}, "hovermode": "x unified",
-            "paper_bgcolor": "rgba(0,0,0,0)", "plot_bgcolor": "#ffffff",
-            "xaxis": {"gridcolor": "#eeeeee"}, "yaxis": {"gridcolor": "#eeeeee", "rangemode": "tozero"},
-            "font": {"size": 12}}
+    base = {
+        "height": height,
+        "margin": {"l": 44, "r": 12, "t": 16, "b": 36},
+        "autosize": True,
+        "legend": {"orientation": "h", "y": -0.18, "x": 0},
+        "hovermode": "x unified",
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "#ffffff",
+        "xaxis": {"gridcolor": "#eeeeee"},
+        "yaxis": {"gridcolor": "#eeeeee", "rangemode": "tozero"},
+        "font": {"size": 12},
+    }
     base.update(extra)
     return base
 
@@ -42,17 +58,52 @@ def _dates(s: pd.Series) -> list[str]:
 
 def empty_figure(message: str) -> dict[str, Any]:
     """A blank chart carrying a message, for 'no data yet' states."""
-    return {"data": [], "layout": _layout(200, xaxis={"visible": False}, yaxis={"visible": False},
-                                          annotations=[{"text": message, "showarrow": False, "font": {"size": 14},
-                                                        "xref": "paper", "yref": "paper", "x": 0.5, "y": 0.5}])}
+    return {
+        "data": [],
+        "layout": _layout(
+            200,
+            xaxis={"visible": False},
+            yaxis={"visible": False},
+            annotations=[
+                {
+                    "text": message,
+                    "showarrow": False,
+                    "font": {"size": 14},
+                    "xref": "paper",
+                    "yref": "paper",
+                    "x": 0.5,
+                    "y": 0.5,
+                }
+            ],
+        ),
+    }
 
 
 def band_traces(x: list[str], lower: list[float], upper: list[float], name: str, color: str) -> list[dict]:
     """An interval as a filled band between two invisible lines."""
-    return [{"type": "scatter", "x": x, "y": upper, "mode": "lines", "line": {"width": 0}, "showlegend": False,
-             "hoverinfo": "skip", "name": name},
-            {"type": "scatter", "x": x, "y": lower, "mode": "lines", "line": {"width": 0}, "fill": "tonexty",
-             "fillcolor": color, "name": name, "hoverinfo": "skip"}]
+    return [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": upper,
+            "mode": "lines",
+            "line": {"width": 0},
+            "showlegend": False,
+            "hoverinfo": "skip",
+            "name": name,
+        },
+        {
+            "type": "scatter",
+            "x": x,
+            "y": lower,
+            "mode": "lines",
+            "line": {"width": 0},
+            "fill": "tonexty",
+            "fillcolor": color,
+            "name": name,
+            "hoverinfo": "skip",
+        },
+    ]
 
 
 def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, lang: str) -> dict[str, Any]:
@@ -62,15 +113,36 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, lang: str) ->
     data: list[dict] = []
     if not forecast.empty:
         x = _dates(forecast["date"])
-        data += band_traces(x, _vals(forecast["yhat_lower"], 2), _vals(forecast["yhat_upper"], 2),
-                            t("fc.chart.interval", lang), COLORS["band"])
-        data.append({"type": "scatter", "x": x, "y": _vals(forecast["yhat"], 2), "mode": "lines+markers",
-                     "name": t("fc.chart.forecast", lang), "line": {"color": COLORS["forecast"], "width": 2},
-                     "marker": {"size": 5}})
+        data += band_traces(
+            x,
+            _vals(forecast["yhat_lower"], 2),
+            _vals(forecast["yhat_upper"], 2),
+            t("fc.chart.interval", lang),
+            COLORS["band"],
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": _vals(forecast["yhat"], 2),
+                "mode": "lines+markers",
+                "name": t("fc.chart.forecast", lang),
+                "line": {"color": COLORS["forecast"], "width": 2},
+                "marker": {"size": 5},
+            }
+        )
     if not history.empty:
-        data.append({"type": "scatter", "x": _dates(history["date"]), "y": _vals(history["quantity_sold"]),
-                     "mode": "lines", "name": t("fc.chart.actual", lang),
-                     "line": {"color": COLORS["actual"], "width": 1.5}, "connectgaps": False})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(history["date"]),
+                "y": _vals(history["quantity_sold"]),
+                "mode": "lines",
+                "name": t("fc.chart.actual", lang),
+                "line": {"color": COLORS["actual"], "width": 1.5},
+                "connectgaps": False,
+            }
+        )
     return {"data": data, "layout": _layout()}
 
 
@@ -81,18 +153,41 @@ def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang
     data: list[dict] = []
     if not past.empty:
         x = _dates(past["date"])
-        data += band_traces(x, _vals(past["yhat_lower"], 2), _vals(past["yhat_upper"], 2),
-                            t("fc.chart.interval", lang), COLORS["band"])
-        data.append({"type": "scatter", "x": x, "y": _vals(past["yhat"], 2), "mode": "lines",
-                     "name": t("hist.predicted", lang, h=horizon), "line": {"color": COLORS["forecast"], "dash": "dot"}})
+        data += band_traces(
+            x,
+            _vals(past["yhat_lower"], 2),
+            _vals(past["yhat_upper"], 2),
+            t("fc.chart.interval", lang),
+            COLORS["band"],
+        )
+        data.append(
+            {
+                "type": "scatter",
+                "x": x,
+                "y": _vals(past["yhat"], 2),
+                "mode": "lines",
+                "name": t("hist.predicted", lang, h=horizon),
+                "line": {"color": COLORS["forecast"], "dash": "dot"},
+            }
+        )
     if not actuals.empty:
-        data.append({"type": "scatter", "x": _dates(actuals["date"]), "y": _vals(actuals["quantity_sold"]),
-                     "mode": "lines+markers", "name": t("hist.actual", lang), "marker": {"size": 4},
-                     "line": {"color": COLORS["actual"]}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(actuals["date"]),
+                "y": _vals(actuals["quantity_sold"]),
+                "mode": "lines+markers",
+                "name": t("hist.actual", lang),
+                "marker": {"size": 4},
+                "line": {"color": COLORS["actual"]},
+            }
+        )
     return {"data": data, "layout": _layout(340)}
 
 
-def metrics_figure(metrics: pd.DataFrame, metric: str, lang: str, baseline: str = "seasonal_naive") -> dict[str, Any]:
+def metrics_figure(
+    metrics: pd.DataFrame, metric: str, lang: str, baseline: str = "seasonal_naive"
+) -> dict[str, Any]:
     """Global `metric` per horizon, one bar group per model, the baseline always shown in grey."""
     glob = metrics[metrics["store_id"].isna()] if "store_id" in metrics else metrics
     if glob.empty or metric not in glob:
@@ -103,8 +198,15 @@ def metrics_figure(metrics: pd.DataFrame, metric: str, lang: str, baseline: str 
         rows = glob[glob["model"] == model].sort_values("horizon")
         color = COLORS["baseline"] if model == baseline else _PALETTE[i % len(_PALETTE)]
         name = f"{plain(model)} ({t('met.baseline', lang)})" if model == baseline else plain(model)
-        data.append({"type": "bar", "name": name, "x": [f"D+{h}" for h in rows["horizon"]],
-                     "y": _vals(rows[metric], 3), "marker": {"color": color}})
+        data.append(
+            {
+                "type": "bar",
+                "name": name,
+                "x": [f"D+{h}" for h in rows["horizon"]],
+                "y": _vals(rows[metric], 3),
+                "marker": {"color": color},
+            }
+        )
     return {"data": data, "layout": _layout(300, barmode="group", hovermode="closest")}
 
 
@@ -117,9 +219,15 @@ def store_metric_figure(metrics: pd.DataFrame, metric: str, horizon: int, lang: 
     data = []
     for i, model in enumerate(sorted(per["model"].unique())):
         rows = per[per["model"] == model].set_index("store_id").reindex(order)
-        data.append({"type": "bar", "name": plain(model), "x": [plain(s) for s in order],
-                     "y": _vals(rows[metric], 3),
-                     "marker": {"color": COLORS["baseline"] if model == "seasonal_naive" else _PALETTE[i % 7]}})
+        data.append(
+            {
+                "type": "bar",
+                "name": plain(model),
+                "x": [plain(s) for s in order],
+                "y": _vals(rows[metric], 3),
+                "marker": {"color": COLORS["baseline"] if model == "seasonal_naive" else _PALETTE[i % 7]},
+            }
+        )
     return {"data": data, "layout": _layout(300, barmode="group", hovermode="closest")}
 
 
@@ -129,14 +237,32 @@ def models_figure(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> dict[
         return empty_figure(t("common.no_forecasts", lang))
     data: list[dict] = []
     if not history.empty:
-        data.append({"type": "scatter", "x": _dates(history["date"]), "y": _vals(history["quantity_sold"]),
-                     "mode": "lines", "name": t("fc.chart.actual", lang), "line": {"color": COLORS["actual"]}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(history["date"]),
+                "y": _vals(history["quantity_sold"]),
+                "mode": "lines",
+                "name": t("fc.chart.actual", lang),
+                "line": {"color": COLORS["actual"]},
+            }
+        )
     for role, g in rows.groupby("role", sort=False):
         g = g.sort_values("date")
         version = g["model_version"].iloc[0]
-        data.append({"type": "scatter", "x": _dates(g["date"]), "y": _vals(g["yhat"], 2), "mode": "lines",
-                     "name": f"{t('mod.role.' + str(role), lang)} · v{plain(version)}",
-                     "line": {"color": COLORS.get(str(role), "#6a1b9a"), "dash": "solid" if role == "champion" else "dash"}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(g["date"]),
+                "y": _vals(g["yhat"], 2),
+                "mode": "lines",
+                "name": f"{t('mod.role.' + str(role), lang)} · v{plain(version)}",
+                "line": {
+                    "color": COLORS.get(str(role), "#6a1b9a"),
+                    "dash": "solid" if role == "champion" else "dash",
+                },
+            }
+        )
     return {"data": data, "layout": _layout()}
 
 
@@ -146,12 +272,22 @@ def drivers_figure(drivers: pd.DataFrame, lang: str) -> dict[str, Any]:
         return empty_figure(t("common.no_forecasts", lang))
     d = drivers.sort_values("mean_abs")
     colors = [COLORS["ok"] if m >= 0 else COLORS["bad"] for m in d["mean"]]
-    return {"data": [{"type": "bar", "orientation": "h", "y": [plain(x) for x in d["label"]],
-                      "x": _vals(d["mean_abs"], 3),
-                      "marker": {"color": colors}, "customdata": _vals(d["mean"], 3),
-                      "hovertemplate": "%{y}: %{x} (" + t("drv.mean", lang) + " %{customdata})<extra></extra>"}],
-            "layout": _layout(max(220, 28 * len(d) + 60), hovermode="closest", margin={"l": 150, "r": 12, "t": 10,
-                                                                                         "b": 30})}
+    return {
+        "data": [
+            {
+                "type": "bar",
+                "orientation": "h",
+                "y": [plain(x) for x in d["label"]],
+                "x": _vals(d["mean_abs"], 3),
+                "marker": {"color": colors},
+                "customdata": _vals(d["mean"], 3),
+                "hovertemplate": "%{y}: %{x} (" + t("drv.mean", lang) + " %{customdata})<extra></extra>",
+            }
+        ],
+        "layout": _layout(
+            max(220, 28 * len(d) + 60), hovermode="closest", margin={"l": 150, "r": 12, "t": 10, "b": 30}
+        ),
+    }
 
 
 def runs_figure(runs: pd.DataFrame, lang: str) -> dict[str, Any]:
@@ -160,11 +296,22 @@ def runs_figure(runs: pd.DataFrame, lang: str) -> dict[str, Any]:
         return empty_figure(t("common.no_data", lang))
     data = []
     for i, (job, g) in enumerate(runs.sort_values("started").groupby("job")):
-        data.append({"type": "scatter", "mode": "lines+markers", "name": plain(job),
-                     "x": [str(s) for s in g["started"]], "y": _vals(g["seconds"], 1),
-                     "line": {"color": _PALETTE[i % len(_PALETTE)]},
-                     "marker": {"color": [COLORS["bad"] if s != "success" else _PALETTE[i % len(_PALETTE)]
-                                          for s in g["status"]], "size": 7}})
+        data.append(
+            {
+                "type": "scatter",
+                "mode": "lines+markers",
+                "name": plain(job),
+                "x": [str(s) for s in g["started"]],
+                "y": _vals(g["seconds"], 1),
+                "line": {"color": _PALETTE[i % len(_PALETTE)]},
+                "marker": {
+                    "color": [
+                        COLORS["bad"] if s != "success" else _PALETTE[i % len(_PALETTE)] for s in g["status"]
+                    ],
+                    "size": 7,
+                },
+            }
+        )
     return {"data": data, "layout": _layout(260, hovermode="closest")}
 
 
@@ -174,10 +321,25 @@ def chain_figure(daily: pd.DataFrame, forecast: pd.DataFrame, lang: str) -> dict
         return empty_figure(t("common.no_data", lang))
     data = []
     if not forecast.empty:
-        data.append({"type": "scatter", "x": _dates(forecast["date"]), "y": _vals(forecast["yhat"], 1),
-                     "mode": "lines+markers", "name": t("fc.chart.forecast", lang),
-                     "line": {"color": COLORS["forecast"]}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(forecast["date"]),
+                "y": _vals(forecast["yhat"], 1),
+                "mode": "lines+markers",
+                "name": t("fc.chart.forecast", lang),
+                "line": {"color": COLORS["forecast"]},
+            }
+        )
     if not daily.empty:
-        data.append({"type": "scatter", "x": _dates(daily["date"]), "y": _vals(daily["quantity_sold"], 1),
-                     "mode": "lines", "name": t("fc.chart.actual", lang), "line": {"color": COLORS["actual"]}})
+        data.append(
+            {
+                "type": "scatter",
+                "x": _dates(daily["date"]),
+                "y": _vals(daily["quantity_sold"], 1),
+                "mode": "lines",
+                "name": t("fc.chart.actual", lang),
+                "line": {"color": COLORS["actual"]},
+            }
+        )
     return {"data": data, "layout": _layout()}

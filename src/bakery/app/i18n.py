@@ -43,8 +43,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "common.horizon": ("Horizonte", "Horizon"),
     "common.chain": ("Toda la cadena", "Whole chain"),
     "common.all_products": ("Todos los productos", "All products"),
-    "common.no_forecasts": ("Aún no hay previsiones: ejecute `bakery pipeline`.",
-                            "No forecasts yet: run `bakery pipeline`."),
+    "common.no_forecasts": (
+        "Aún no hay previsiones: ejecute `bakery pipeline`.",
+        "No forecasts yet: run `bakery pipeline`.",
+    ),
     "common.no_data": ("Sin datos todavía.", "No data yet."),
     "common.forbidden": ("No tiene acceso a esta página.", "You do not have access to this page."),
     "common.not_found": ("Página no encontrada.", "Page not found."),
@@ -72,8 +74,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fc.view.tomorrow": ("Mañana", "Tomorrow"),
     "fc.view.week": ("Próxima semana", "Next week"),
     "fc.view.month": ("Próximos 28 días", "Next 28 days"),
-    "fc.as_of": ("Previsión calculada con datos hasta el {date} · modelo {model}",
-                 "Forecast made with data up to {date} · model {model}"),
+    "fc.as_of": (
+        "Previsión calculada con datos hasta el {date} · modelo {model}",
+        "Forecast made with data up to {date} · model {model}",
+    ),
     "fc.col.forecast": ("Previsión", "Forecast"),
     "fc.col.interval": ("Intervalo", "Interval"),
     "fc.col.why": ("Por qué", "Why"),
@@ -90,14 +94,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "explain.last_days": ("los últimos {n} días", "the last {n} days"),
     "explain.expected": ("{value} uds. previstas", "{value} units expected"),
     "explain.usual": ("en línea con lo habitual", "in line with usual"),
-    "explain.fallback": ("Previsión de referencia (el modelo no se usó: {reason})",
-                         "Reference forecast (model not used: {reason})"),
-    "explain.cold_start": ("Producto nuevo, a la venta desde el {day}: previsión a partir de productos parecidos",
-                           "New product, on sale from {day}: forecast from similar products"),
-    "explain.closed": ("Tienda cerrada previsiblemente (suele cerrar ese día)",
-                       "Store expected closed (it usually is on that day)"),
-    "explain.not_offered": ("Fuera de venta previsiblemente (no se vende desde hace semanas)",
-                            "Not expected on sale (not sold for weeks)"),
+    "explain.fallback": (
+        "Previsión de referencia (el modelo no se usó: {reason})",
+        "Reference forecast (model not used: {reason})",
+    ),
+    "explain.cold_start": (
+        "Producto nuevo, a la venta desde el {day}: previsión a partir de productos parecidos",
+        "New product, on sale from {day}: forecast from similar products",
+    ),
+    "explain.closed": (
+        "Tienda cerrada previsiblemente (suele cerrar ese día)",
+        "Store expected closed (it usually is on that day)",
+    ),
+    "explain.not_offered": (
+        "Fuera de venta previsiblemente (no se vende desde hace semanas)",
+        "Not expected on sale (not sold for weeks)",
+    ),
     "comp.holidays": ("festivo", "public holiday"),
     "comp.school_holiday": ("vacaciones escolares", "school holidays"),
     "comp.promo": ("promoción", "promotion"),
@@ -122,7 +134,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "hist.bias": ("Sesgo", "Bias"),
     "hist.coverage": ("Dentro del intervalo", "Inside the interval"),
     "hist.pairs": ("Días comparados", "Days compared"),
-    "hist.no_past": ("Todavía no hay previsiones pasadas para comparar.", "No past forecasts to compare with yet."),
+    "hist.no_past": (
+        "Todavía no hay previsiones pasadas para comparar.",
+        "No past forecasts to compare with yet.",
+    ),
     # stock
     "stock.title": ("Alertas de stock", "Stock alerts"),
     "stock.col.stock": ("Stock al cierre", "Closing stock"),
@@ -130,17 +145,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stock.col.stockouts": ("Roturas recientes", "Recent stockouts"),
     "stock.col.severity": ("Gravedad", "Severity"),
     "stock.col.message": ("Aviso", "Alert"),
-    "stock.msg.below_lower": ("El stock no cubre ni el escenario bajo de mañana",
-                              "Stock does not cover even tomorrow's low scenario"),
-    "stock.msg.below": ("El stock está por debajo de la previsión de mañana", "Stock is below tomorrow's forecast"),
-    "stock.msg.stockouts": ("{n} días sin stock en los últimos {days} días", "{n} stockout days in the last {days} days"),
+    "stock.msg.below_lower": (
+        "El stock no cubre ni el escenario bajo de mañana",
+        "Stock does not cover even tomorrow's low scenario",
+    ),
+    "stock.msg.below": (
+        "El stock está por debajo de la previsión de mañana",
+        "Stock is below tomorrow's forecast",
+    ),
+    "stock.msg.stockouts": (
+        "{n} días sin stock en los últimos {days} días",
+        "{n} stockout days in the last {days} days",
+    ),
     "stock.none": ("Sin alertas de stock.", "No stock alerts."),
     "stock.no_inventory": ("Aún no hay datos de inventario.", "No inventory data yet."),
     "stock.as_of": ("Inventario al {date}", "Inventory as of {date}"),
     # events
     "ev.title": ("Eventos locales y promociones", "Local events and promotions"),
-    "ev.intro": ("Lo que añada aquí entra en la próxima ejecución del pipeline y mejora las previsiones de su tienda.",
-                 "What you add here flows into the next pipeline run and improves your store's forecasts."),
+    "ev.intro": (
+        "Lo que añada aquí entra en la próxima ejecución del pipeline y mejora las previsiones de su tienda.",
+        "What you add here flows into the next pipeline run and improves your store's forecasts.",
+    ),
     "ev.name": ("Nombre", "Name"),
     "ev.type": ("Tipo", "Type"),
     "ev.type.event": ("Evento local", "Local event"),
@@ -150,16 +175,24 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.start": ("Desde", "From"),
     "ev.end": ("Hasta", "To"),
     "ev.submit": ("Añadir", "Add"),
-    "ev.saved": ("Guardado «{name}»: se usará en la próxima ejecución.", "Saved '{name}': used from the next run."),
+    "ev.saved": (
+        "Guardado «{name}»: se usará en la próxima ejecución.",
+        "Saved '{name}': used from the next run.",
+    ),
     "ev.pending": ("pendiente de la próxima ejecución", "pending next run"),
     "ev.loaded": ("cargado", "loaded"),
     "ev.list": ("Eventos de sus tiendas", "Events of your stores"),
     "ev.err.name": ("Escriba un nombre (máx. 120 caracteres).", "Enter a name (at most 120 characters)."),
-    "ev.err.dates": ("Indique fechas válidas, con «desde» no posterior a «hasta» y de como mucho 60 días.",
-                     "Enter valid dates, 'from' not after 'to', at most 60 days."),
+    "ev.err.dates": (
+        "Indique fechas válidas, con «desde» no posterior a «hasta» y de como mucho 60 días.",
+        "Enter valid dates, 'from' not after 'to', at most 60 days.",
+    ),
     "ev.err.store": ("Elija una de sus tiendas.", "Choose one of your stores."),
     "ev.err.type": ("Elija un tipo.", "Choose a type."),
-    "ev.err.invalid": ("El evento no pasa la validación: {reason}", "The event did not pass validation: {reason}"),
+    "ev.err.invalid": (
+        "El evento no pasa la validación: {reason}",
+        "The event did not pass validation: {reason}",
+    ),
     # metrics
     "met.title": ("Métricas del modelo", "Model metrics"),
     "met.metric": ("Métrica", "Metric"),
@@ -169,13 +202,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "met.model": ("Modelo", "Model"),
     "met.baseline": ("referencia", "baseline"),
     "met.gain": ("Mejora vs referencia", "Gain vs baseline"),
-    "met.none": ("Aún no hay métricas: se calculan en el backtest del pipeline.",
-                 "No metrics yet: the pipeline's backtest computes them."),
+    "met.none": (
+        "Aún no hay métricas: se calculan en el backtest del pipeline.",
+        "No metrics yet: the pipeline's backtest computes them.",
+    ),
     "met.evaluated": ("Evaluado el {date}", "Evaluated on {date}"),
-    "met.help": ("Error en unidades (MAE, RMSE) y en % (MAPE, wMAPE); sesgo > 0 = sobreestima. Siempre junto a la "
-                 "referencia «mismo día de la semana pasada».",
-                 "Error in units (MAE, RMSE) and % (MAPE, wMAPE); bias > 0 = over-forecasting. Always beside the "
-                 "'same day last week' baseline."),
+    "met.help": (
+        "Error en unidades (MAE, RMSE) y en % (MAPE, wMAPE); sesgo > 0 = sobreestima. Siempre junto a la "
+        "referencia «mismo día de la semana pasada».",
+        "Error in units (MAE, RMSE) and % (MAPE, wMAPE); bias > 0 = over-forecasting. Always beside the "
+        "'same day last week' baseline.",
+    ),
     # models
     "mod.title": ("Versiones del modelo", "Model versions"),
     "mod.role": ("Papel", "Role"),
@@ -187,8 +224,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "mod.compare": ("Comparación de versiones para una serie", "Versions side by side for one series"),
     # drivers
     "drv.title": ("Qué impulsa las previsiones", "What drives the forecasts"),
-    "drv.intro": ("Contribución media de cada factor a la previsión diaria (uds.), en la última ejecución.",
-                  "Average contribution of each factor to the daily forecast (units), in the latest run."),
+    "drv.intro": (
+        "Contribución media de cada factor a la previsión diaria (uds.), en la última ejecución.",
+        "Average contribution of each factor to the daily forecast (units), in the latest run.",
+    ),
     "drv.mean_abs": ("Contribución media absoluta", "Mean absolute contribution"),
     "drv.mean": ("Contribución media", "Mean contribution"),
     "drv.factor": ("Factor", "Factor"),
@@ -241,32 +280,47 @@ TEXTS: dict[str, tuple[str, str]] = {
     "set.value": ("Valor", "Value"),
     "set.default": ("Por defecto", "Default"),
     "set.by": ("Cambiado por", "Changed by"),
-    "set.upload_max_error_rate": ("Proporción máxima de filas erróneas para una carga parcial (0-1)",
-                                  "Largest share of bad rows for a partial load (0-1)"),
-    "set.retrain_fraction": ("Reentrenar si una carga añade más de esta fracción del histórico (0-1)",
-                             "Retrain when an upload adds more than this share of the history (0-1)"),
-    "set.stock_alert_ratio": ("Alerta si stock < previsión × este factor", "Alert when stock < forecast × this factor"),
+    "set.upload_max_error_rate": (
+        "Proporción máxima de filas erróneas para una carga parcial (0-1)",
+        "Largest share of bad rows for a partial load (0-1)",
+    ),
+    "set.retrain_fraction": (
+        "Reentrenar si una carga añade más de esta fracción del histórico (0-1)",
+        "Retrain when an upload adds more than this share of the history (0-1)",
+    ),
+    "set.stock_alert_ratio": (
+        "Alerta si stock < previsión × este factor",
+        "Alert when stock < forecast × this factor",
+    ),
     "set.stockout_lookback_days": ("Días revisados para roturas de stock", "Days checked for stockouts"),
     "set.default_language": ("Idioma por defecto (es/en)", "Default language (es/en)"),
     # uploads
     "up.title": ("Carga de datos históricos", "Historical data upload"),
-    "up.intro": ("CSV o Excel (.xlsx), hasta {mb} MiB. Descargue la plantilla, arrastre su archivo, revise el mapeo "
-                 "de columnas y la vista previa, valide y cargue. Fechas AAAA-MM-DD.",
-                 "CSV or Excel (.xlsx), up to {mb} MiB. Download the template, drop your file, check the column "
-                 "mapping and preview, validate, then load. Dates YYYY-MM-DD."),
+    "up.intro": (
+        "CSV o Excel (.xlsx), hasta {mb} MiB. Descargue la plantilla, arrastre su archivo, revise el mapeo "
+        "de columnas y la vista previa, valide y cargue. Fechas AAAA-MM-DD.",
+        "CSV or Excel (.xlsx), up to {mb} MiB. Download the template, drop your file, check the column "
+        "mapping and preview, validate, then load. Dates YYYY-MM-DD.",
+    ),
     "up.step1": ("1 · Tipo de datos y plantilla", "1 · Kind of data and template"),
     "up.step2": ("2 · Archivo", "2 · File"),
     "up.step3": ("3 · Mapeo de columnas y vista previa", "3 · Column mapping and preview"),
     "up.step4": ("4 · Validación y carga", "4 · Validation and load"),
     "up.kind": ("Tipo", "Kind"),
     "up.template": ("Plantilla", "Template"),
-    "up.drop": ("Arrastre aquí un archivo CSV/XLSX o haga clic para elegirlo",
-                "Drop a CSV/XLSX file here or click to choose one"),
-    "up.shape": ("Avanzado: archivo con un artículo por fila o un producto por columna",
-                 "Advanced: file with one item per row or one product per column"),
-    "up.shape_help": ("Describa la forma en JSON (véase la guía de usuario). Se convierte a ventas diarias antes "
-                      "de validar.", "Describe the shape as JSON (see the user guide). It is turned into daily "
-                      "sales before validation."),
+    "up.drop": (
+        "Arrastre aquí un archivo CSV/XLSX o haga clic para elegirlo",
+        "Drop a CSV/XLSX file here or click to choose one",
+    ),
+    "up.shape": (
+        "Avanzado: archivo con un artículo por fila o un producto por columna",
+        "Advanced: file with one item per row or one product per column",
+    ),
+    "up.shape_help": (
+        "Describa la forma en JSON (véase la guía de usuario). Se convierte a ventas diarias antes "
+        "de validar.",
+        "Describe the shape as JSON (see the user guide). It is turned into daily sales before validation.",
+    ),
     "up.shape_apply": ("Aplicar forma", "Apply shape"),
     "up.file_ok": ("Archivo «{name}» leído: {rows} filas.", "File '{name}' read: {rows} rows."),
     "up.file_rejected": ("Archivo rechazado: {reason}", "File rejected: {reason}"),
@@ -287,12 +341,17 @@ TEXTS: dict[str, tuple[str, str]] = {
     "up.replaces": ("Sustituye al lote (opcional)", "Replaces batch (optional)"),
     "up.validate": ("Validar", "Validate"),
     "up.load": ("Cargar", "Load"),
-    "up.confirm_load": ("¿Cargar este archivo? Las filas válidas entrarán en la próxima ejecución.",
-                        "Load this file? Its valid rows enter the next run."),
+    "up.confirm_load": (
+        "¿Cargar este archivo? Las filas válidas entrarán en la próxima ejecución.",
+        "Load this file? Its valid rows enter the next run.",
+    ),
     "up.check_ok": ("Validación correcta: {reason}", "Validation passed: {reason}"),
     "up.check_bad": ("La carga sería rechazada: {reason}", "The load would be rejected: {reason}"),
     "up.accepted": ("Cargado: {reason}", "Loaded: {reason}"),
-    "up.rejected_all": ("Rechazado, no se ha guardado nada: {reason}", "Rejected, nothing was stored: {reason}"),
+    "up.rejected_all": (
+        "Rechazado, no se ha guardado nada: {reason}",
+        "Rejected, nothing was stored: {reason}",
+    ),
     "up.rate": ("{rate} % de filas erróneas (límite {limit} %)", "{rate}% bad rows (limit {limit}%)"),
     "up.bad_rate": ("La proporción máxima debe estar entre 0 y 1.", "The max share must be between 0 and 1."),
     "up.valid": ("Válidas", "Valid"),
@@ -311,13 +370,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "up.loaded": ("Cargadas", "Loaded"),
     "up.rejected": ("Rechazadas", "Rejected"),
     "up.delete": ("Borrar lote", "Delete batch"),
-    "up.confirm_delete": ("¿Borrar este lote? Sus filas dejarán de usarse y se pedirá reentrenar el modelo.",
-                          "Delete this batch? Its rows stop being used and retraining is requested."),
-    "up.deleted": ("Lote {batch} borrado (recuperable); se reentrenará el modelo.",
-                   "Batch {batch} deleted (recoverable); the model will be retrained."),
+    "up.confirm_delete": (
+        "¿Borrar este lote? Sus filas dejarán de usarse y se pedirá reentrenar el modelo.",
+        "Delete this batch? Its rows stop being used and retraining is requested.",
+    ),
+    "up.deleted": (
+        "Lote {batch} borrado (recuperable); se reentrenará el modelo.",
+        "Batch {batch} deleted (recoverable); the model will be retrained.",
+    ),
     "up.retrain": ("Pedir reentrenamiento", "Request retraining"),
-    "up.retrain_flagged": ("Se ha pedido reentrenar el modelo en la próxima ejecución.",
-                           "Retraining was requested for the next run."),
+    "up.retrain_flagged": (
+        "Se ha pedido reentrenar el modelo en la próxima ejecución.",
+        "Retraining was requested for the next run.",
+    ),
     "up.status.accepted": ("cargado", "loaded"),
     "up.status.rejected": ("rechazado", "rejected"),
     "up.status.deleted": ("borrado", "deleted"),
@@ -328,13 +393,19 @@ TEXTS: dict[str, tuple[str, str]] = {
     "login.password": ("Contraseña", "Password"),
     "login.submit": ("Entrar", "Sign in"),
     "login.invalid": ("Usuario o contraseña incorrectos.", "Wrong user name or password."),
-    "login.locked": ("Demasiados intentos fallidos. Inténtelo de nuevo en {minutes} min.",
-                     "Too many failed attempts. Try again in {minutes} min."),
-    "login.throttled": ("Demasiados intentos desde esta dirección. Espere {seconds} s.",
-                        "Too many attempts from this address. Wait {seconds} s."),
+    "login.locked": (
+        "Demasiados intentos fallidos. Inténtelo de nuevo en {minutes} min.",
+        "Too many failed attempts. Try again in {minutes} min.",
+    ),
+    "login.throttled": (
+        "Demasiados intentos desde esta dirección. Espere {seconds} s.",
+        "Too many attempts from this address. Wait {seconds} s.",
+    ),
     "login.csrf": ("El formulario caducó. Vuelva a intentarlo.", "The form expired. Please try again."),
-    "login.unregistered": ("Su cuenta no está dada de alta en la aplicación. Pida acceso a un administrador.",
-                           "Your account is not registered in the app. Ask an admin for access."),
+    "login.unregistered": (
+        "Su cuenta no está dada de alta en la aplicación. Pida acceso a un administrador.",
+        "Your account is not registered in the app. Ask an admin for access.",
+    ),
 }
 
 

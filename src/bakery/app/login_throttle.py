@@ -42,8 +42,10 @@ class Policy:
 
     def __post_init__(self) -> None:
         if self.limit < 1 or self.window <= 0 or not 0 <= self.delay <= self.max_delay or self.growth < 1:
-            raise ValueError(f"auth.throttle ({self.scope}): limits and windows must be positive, "
-                             f"max delay >= delay and growth >= 1, got {self}")
+            raise ValueError(
+                f"auth.throttle ({self.scope}): limits and windows must be positive, "
+                f"max delay >= delay and growth >= 1, got {self}"
+            )
 
 
 @dataclass(frozen=True)
@@ -101,8 +103,14 @@ class LoginThrottle:
         forget_unknown = 60.0 * float(t.get("unknown_forget_minutes", 15))
         self.unknown_ip = Policy(USER_IP, failures, forget_unknown, backoff, most, 2.0)
         slow = float(t.get("user_slowdown_seconds", 10))
-        self.user = Policy(USER, int(t.get("user_failures_per_hour", 100)), 3600.0, slow,
-                           float(t.get("user_max_slowdown_seconds", 60)), 2.0)
+        self.user = Policy(
+            USER,
+            int(t.get("user_failures_per_hour", 100)),
+            3600.0,
+            slow,
+            float(t.get("user_max_slowdown_seconds", 60)),
+            2.0,
+        )
         self.known_for = 86400.0 * float(t.get("known_client_days", 30))
 
     def reserve(self, subject: str, ip: str | None, account: bool, now: float | None = None) -> Verdict:
@@ -164,8 +172,11 @@ class LoginThrottle:
         known. Returns how many waits were running."""
         now = time.time() if now is None else now
         with self.db.serialized(_TABLE) as s:
-            rows = s.query(LoginAttempt).filter(LoginAttempt.subject == subject,
-                                                LoginAttempt.scope.in_((USER, USER_IP))).all()
+            rows = (
+                s.query(LoginAttempt)
+                .filter(LoginAttempt.subject == subject, LoginAttempt.scope.in_((USER, USER_IP)))
+                .all()
+            )
             running = sum(row.blocked_until > now for row in rows)
             for row in rows:
                 if row.known_until > now:
@@ -178,8 +189,18 @@ class LoginThrottle:
 def _row(s: Session, scope: str, subject: str, client: str) -> LoginAttempt:
     row = s.get(LoginAttempt, (scope, subject, client))
     if row is None:
-        row = LoginAttempt(scope=scope, subject=subject, client=client, attempts=0, window_start=0.0,
-                           blocked_until=0.0, delay=0.0, refused=0, known_until=0.0, expires_at=0.0)
+        row = LoginAttempt(
+            scope=scope,
+            subject=subject,
+            client=client,
+            attempts=0,
+            window_start=0.0,
+            blocked_until=0.0,
+            delay=0.0,
+            refused=0,
+            known_until=0.0,
+            expires_at=0.0,
+        )
     return row
 
 

@@ -39,11 +39,15 @@ _WORD = "A-Za-z0-9_.@+-"  # characters of user names and e-mail addresses: a mat
 _BEFORE = f"(?<![{_WORD}])"
 _AFTER = f"(?![{_WORD.replace('.', '')}]|[.][{_WORD}])"  # a dot may end the sentence after a name
 _GUARDS = {  # the append-only guards of audit_log, as migration 0001 creates them
-    "sqlite": ("DROP TRIGGER IF EXISTS audit_log_no_{verb}",
-               "CREATE TRIGGER audit_log_no_{verb} BEFORE {VERB} ON audit_log "
-               "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"),
-    "postgresql": ("DROP RULE IF EXISTS audit_log_no_{verb} ON audit_log",
-                   "CREATE RULE audit_log_no_{verb} AS ON {VERB} TO audit_log DO INSTEAD NOTHING"),
+    "sqlite": (
+        "DROP TRIGGER IF EXISTS audit_log_no_{verb}",
+        "CREATE TRIGGER audit_log_no_{verb} BEFORE {VERB} ON audit_log "
+        "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END",
+    ),
+    "postgresql": (
+        "DROP RULE IF EXISTS audit_log_no_{verb} ON audit_log",
+        "CREATE RULE audit_log_no_{verb} AS ON {VERB} TO audit_log DO INSTEAD NOTHING",
+    ),
 }
 
 
@@ -55,8 +59,10 @@ def check_identifier(text: str, what: str) -> str:
     if len(value) > MAX_IDENTIFIER_CHARS:
         raise ValueError(f"{what}: at most {MAX_IDENTIFIER_CHARS} characters, got {len(value)}")
     if any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or ord(c) > 0xFFFF for c in value):
-        raise ValueError(f"{what} {value[:60]!r}: control characters and characters outside the Basic "
-                         "Multilingual Plane are not identifiers")
+        raise ValueError(
+            f"{what} {value[:60]!r}: control characters and characters outside the Basic "
+            "Multilingual Plane are not identifiers"
+        )
     return value
 
 
@@ -165,7 +171,9 @@ def _detail(text: str | None) -> Any:
 
 
 def _batches(s: Session, m: Matcher) -> list[UploadBatch]:
-    who = or_(func.lower(UploadBatch.uploaded_by).in_(m.lowered), func.lower(UploadBatch.deleted_by).in_(m.lowered))
+    who = or_(
+        func.lower(UploadBatch.uploaded_by).in_(m.lowered), func.lower(UploadBatch.deleted_by).in_(m.lowered)
+    )
     return list(s.scalars(select(UploadBatch).where(who).order_by(UploadBatch.uploaded_at)).all())
 
 
@@ -174,7 +182,9 @@ def _attempts(s: Session, m: Matcher) -> list[LoginAttempt]:
 
 
 def _settings(s: Session, m: Matcher) -> list[SettingValue]:
-    return list(s.scalars(select(SettingValue).where(func.lower(SettingValue.updated_by).in_(m.lowered))).all())
+    return list(
+        s.scalars(select(SettingValue).where(func.lower(SettingValue.updated_by).in_(m.lowered))).all()
+    )
 
 
 def export_app_records(db: Database, m: Matcher) -> dict[str, Any]:
@@ -185,30 +195,71 @@ def export_app_records(db: Database, m: Matcher) -> dict[str, Any]:
         ids = [u.id for u in users]
         tokens = s.scalars(select(ApiToken).where(ApiToken.user_id.in_(ids)).order_by(ApiToken.id)).all()
         return {
-            "accounts": [{"username": u.username, "role": u.role, "stores": u.store_list, "active": u.active,
-                         "has_password": u.password_hash is not None, "created_at": _iso(u.created_at),
-                         "updated_at": _iso(u.updated_at)} for u in users],
-            "api_tokens": [{"created_at": _iso(t.created_at), "expires_at": _iso(t.expires_at),
-                            "revoked": t.revoked} for t in tokens],
-            "audit_log": [{"id": r.id, "at": _iso(r.at), "actor": r.actor, "action": r.action, "target": r.target,
-                           "success": r.success, "ip": r.ip, "detail": _detail(r.detail)}
-                          for r in _audit_rows(s, m)],
-            "login_attempts": [{"scope": a.scope, "name": a.subject, "client": a.client or None,
-                                "attempts": a.attempts, "blocked_until": _iso(a.blocked_until or None),
-                                "known_until": _iso(a.known_until or None), "expires_at": _iso(a.expires_at)}
-                               for a in _attempts(s, m)],
-            "settings_changed": [{"key": v.key, "value": _detail(v.value), "updated_at": _iso(v.updated_at)}
-                                 for v in _settings(s, m)],
-            "upload_batches": [{"batch_id": b.batch_id, "kind": b.kind, "file": b.original_name,
-                                "status": b.status, "uploaded_by": b.uploaded_by,
-                                "uploaded_at": _iso(b.uploaded_at), "deleted_by": b.deleted_by,
-                                "deleted_at": _iso(b.deleted_at), "rows_loaded": b.rows_loaded}
-                               for b in _batches(s, m)],
+            "accounts": [
+                {
+                    "username": u.username,
+                    "role": u.role,
+                    "stores": u.store_list,
+                    "active": u.active,
+                    "has_password": u.password_hash is not None,
+                    "created_at": _iso(u.created_at),
+                    "updated_at": _iso(u.updated_at),
+                }
+                for u in users
+            ],
+            "api_tokens": [
+                {"created_at": _iso(t.created_at), "expires_at": _iso(t.expires_at), "revoked": t.revoked}
+                for t in tokens
+            ],
+            "audit_log": [
+                {
+                    "id": r.id,
+                    "at": _iso(r.at),
+                    "actor": r.actor,
+                    "action": r.action,
+                    "target": r.target,
+                    "success": r.success,
+                    "ip": r.ip,
+                    "detail": _detail(r.detail),
+                }
+                for r in _audit_rows(s, m)
+            ],
+            "login_attempts": [
+                {
+                    "scope": a.scope,
+                    "name": a.subject,
+                    "client": a.client or None,
+                    "attempts": a.attempts,
+                    "blocked_until": _iso(a.blocked_until or None),
+                    "known_until": _iso(a.known_until or None),
+                    "expires_at": _iso(a.expires_at),
+                }
+                for a in _attempts(s, m)
+            ],
+            "settings_changed": [
+                {"key": v.key, "value": _detail(v.value), "updated_at": _iso(v.updated_at)}
+                for v in _settings(s, m)
+            ],
+            "upload_batches": [
+                {
+                    "batch_id": b.batch_id,
+                    "kind": b.kind,
+                    "file": b.original_name,
+                    "status": b.status,
+                    "uploaded_by": b.uploaded_by,
+                    "uploaded_at": _iso(b.uploaded_at),
+                    "deleted_by": b.deleted_by,
+                    "deleted_at": _iso(b.deleted_at),
+                    "rows_loaded": b.rows_loaded,
+                }
+                for b in _batches(s, m)
+            ],
         }
 
 
-def erase_app_records(db: Database, m: Matcher, pseudonym: str, *, actor: str,
-                      elsewhere: dict[str, int]) -> dict[str, int]:
+def erase_app_records(
+    db: Database, m: Matcher, pseudonym: str, *, actor: str, elsewhere: dict[str, int]
+) -> dict[str, int]:
     """Delete the account, its tokens and login counters; put `pseudonym` in place of the person in the audit
     log, the upload batches and the settings. One transaction, which also appends the erasure's own audit record
     (actor, the pseudonym as target, the counts here and `elsewhere`) when anything was erased at all."""
@@ -218,8 +269,10 @@ def erase_app_records(db: Database, m: Matcher, pseudonym: str, *, actor: str,
             s.connection().exec_driver_sql("PRAGMA secure_delete = ON")
         users = _users(s, m)
         ids = [u.id for u in users]
-        counts = {"accounts": len(users),
-                  "api_tokens": s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids))).rowcount or 0}
+        counts = {
+            "accounts": len(users),
+            "api_tokens": s.execute(delete(ApiToken).where(ApiToken.user_id.in_(ids))).rowcount or 0,
+        }
         for u in users:
             s.delete(u)
         attempts = _attempts(s, m)
@@ -234,13 +287,19 @@ def erase_app_records(db: Database, m: Matcher, pseudonym: str, *, actor: str,
                         r.ip = None  # the person's address
                     r.actor, r.target = m.replace(r.actor, pseudonym), m.replace(r.target, pseudonym)
                     detail = _detail(r.detail)
-                    r.detail = json.dumps(m.replace(detail, pseudonym), default=str, sort_keys=True) \
-                        if isinstance(detail, dict | list) else m.replace(r.detail, pseudonym)
+                    r.detail = (
+                        json.dumps(m.replace(detail, pseudonym), default=str, sort_keys=True)
+                        if isinstance(detail, dict | list)
+                        else m.replace(r.detail, pseudonym)
+                    )
                 s.flush()
         counts["audit_log"] = len(rows)
         batches = _batches(s, m)
         for b in batches:
-            b.uploaded_by, b.deleted_by = m.replace(b.uploaded_by, pseudonym), m.replace(b.deleted_by, pseudonym)
+            b.uploaded_by, b.deleted_by = (
+                m.replace(b.uploaded_by, pseudonym),
+                m.replace(b.deleted_by, pseudonym),
+            )
         counts["upload_batches"] = len(batches)
         values = _settings(s, m)
         for v in values:
@@ -248,8 +307,15 @@ def erase_app_records(db: Database, m: Matcher, pseudonym: str, *, actor: str,
         counts["settings_changed"] = len(values)
         total = {**elsewhere, **counts}
         if any(total.values()):
-            s.add(AuditEvent(actor=actor, action="gdpr.erased", target=pseudonym, success=True,
-                             detail=json.dumps(total, sort_keys=True)))
+            s.add(
+                AuditEvent(
+                    actor=actor,
+                    action="gdpr.erased",
+                    target=pseudonym,
+                    success=True,
+                    detail=json.dumps(total, sort_keys=True),
+                )
+            )
     if sqlite:  # and the page images of before, in the write-ahead log, go too
         with db.engine.connect() as conn:
             conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -280,17 +346,29 @@ def _batch_files(conf: AppConfig, m: Matcher) -> list[tuple[Path, Any]]:
 def _staged(conf: AppConfig, m: Matcher) -> list[tuple[Path, dict[str, Any]]]:
     root = staging_dir(conf)
     metas = sorted(root.glob("*/meta.json")) if root.is_dir() else []
-    return [(p.parent, meta) for p in metas if isinstance(meta := _read_json(p), dict)
-            and m.is_one(meta.get("owner"))]
+    return [
+        (p.parent, meta)
+        for p in metas
+        if isinstance(meta := _read_json(p), dict) and m.is_one(meta.get("owner"))
+    ]
 
 
 def export_app_files(conf: AppConfig, m: Matcher) -> dict[str, list[dict[str, Any]]]:
     """The upload folders whose record names the person, and the uploads they staged but did not load."""
     return {
-        "upload_files": [{"file": p.relative_to(conf.home).as_posix(), "record": record}
-                         for p, record in _batch_files(conf, m)],
-        "staged_uploads": [{"kind": meta.get("kind"), "file": meta.get("original_name"), "bytes": meta.get("size"),
-                            "staged_at": _iso(folder.stat().st_mtime)} for folder, meta in _staged(conf, m)],
+        "upload_files": [
+            {"file": p.relative_to(conf.home).as_posix(), "record": record}
+            for p, record in _batch_files(conf, m)
+        ],
+        "staged_uploads": [
+            {
+                "kind": meta.get("kind"),
+                "file": meta.get("original_name"),
+                "bytes": meta.get("size"),
+                "staged_at": _iso(folder.stat().st_mtime),
+            }
+            for folder, meta in _staged(conf, m)
+        ],
     }
 
 

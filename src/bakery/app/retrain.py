@@ -43,7 +43,9 @@ def _write(path: Path, flag: dict[str, Any]) -> None:
     os.replace(tmp, path)
 
 
-def update_retrain_flag(settings: Settings, change: Callable[[dict[str, Any]], dict[str, Any] | None]) -> bool:
+def update_retrain_flag(
+    settings: Settings, change: Callable[[dict[str, Any]], dict[str, Any] | None]
+) -> bool:
     """Rewrite the flag with `change(flag)` under its lock (None from `change`: leave it as it is); False when
     there is no flag. For operators' rewrites, e.g. a person's erasure."""
     path = flag_path(settings)

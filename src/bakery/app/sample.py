@@ -12,54 +12,131 @@ import pandas as pd
 import pyarrow as pa
 from deltalake import write_deltalake
 
-CITIES = [("Madrid", "ES", "ES-MD", "Europe/Madrid"), ("Sevilla", "ES", "ES-AN", "Europe/Madrid"),
-          ("Berlin", "DE", "DE-BE", "Europe/Berlin"), ("Valencia", "ES", "ES-VC", "Europe/Madrid")]
-PRODUCTS = ["Baguette", "Croissant", "Pan de centeno", "Napolitana", "Magdalena", "Brezel", "Ensaimada",
-            "Pan integral", "Rosquilla", "Tarta de queso"]
+CITIES = [
+    ("Madrid", "ES", "ES-MD", "Europe/Madrid"),
+    ("Sevilla", "ES", "ES-AN", "Europe/Madrid"),
+    ("Berlin", "DE", "DE-BE", "Europe/Berlin"),
+    ("Valencia", "ES", "ES-VC", "Europe/Madrid"),
+]
+PRODUCTS = [
+    "Baguette",
+    "Croissant",
+    "Pan de centeno",
+    "Napolitana",
+    "Magdalena",
+    "Brezel",
+    "Ensaimada",
+    "Pan integral",
+    "Rosquilla",
+    "Tarta de queso",
+]
 
 
-def _write(tables_dir: Path, layer: str, name: str, df: pd.DataFrame, schema: pa.Schema, mode: str = "overwrite") -> None:
+def _write(
+    tables_dir: Path, layer: str, name: str, df: pd.DataFrame, schema: pa.Schema, mode: str = "overwrite"
+) -> None:
     table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
     write_deltalake(str(tables_dir / layer / name), table, mode=mode)
 
 
-def write_sample_tables(tables_dir: Path, *, stores: int = 2, products: int = 4, days: int = 70,
-                        end: date = date(2026, 4, 30), past_as_of: int = 14, seed: int = 7,
-                        with_forecasts: bool = True) -> dict[str, int]:
+def write_sample_tables(
+    tables_dir: Path,
+    *,
+    stores: int = 2,
+    products: int = 4,
+    days: int = 70,
+    end: date = date(2026, 4, 30),
+    past_as_of: int = 14,
+    seed: int = 7,
+    with_forecasts: bool = True,
+) -> dict[str, int]:
     """Write every table the app reads; returns row counts. `past_as_of` earlier forecast runs feed History."""
     rng = np.random.default_rng(seed)
     tables_dir = Path(tables_dir)
     store_ids = [f"S{i + 1:02d}" if stores < 100 else f"S{i + 1:03d}" for i in range(stores)]
     product_ids = [f"P{j + 1:03d}" for j in range(products)]
-    st = pd.DataFrame({"store_id": store_ids, "name": [f"Panadería {CITIES[i % 4][0]} {i + 1}" for i in range(stores)],
-                       "city": [CITIES[i % 4][0] for i in range(stores)], "country": [CITIES[i % 4][1] for i in range(stores)],
-                       "subdivision": [CITIES[i % 4][2] for i in range(stores)],
-                       "timezone": [CITIES[i % 4][3] for i in range(stores)], "store_type": "urban"})
+    st = pd.DataFrame(
+        {
+            "store_id": store_ids,
+            "name": [f"Panadería {CITIES[i % 4][0]} {i + 1}" for i in range(stores)],
+            "city": [CITIES[i % 4][0] for i in range(stores)],
+            "country": [CITIES[i % 4][1] for i in range(stores)],
+            "subdivision": [CITIES[i % 4][2] for i in range(stores)],
+            "timezone": [CITIES[i % 4][3] for i in range(stores)],
+            "store_type": "urban",
+        }
+    )
     _write(tables_dir, "silver", "stores", st, pa.schema([(c, pa.string()) for c in st.columns]))
-    pr = pd.DataFrame({"product_id": product_ids,
-                       "name": [PRODUCTS[j % len(PRODUCTS)] + ("" if j < len(PRODUCTS) else f" {j}")
-                                for j in range(products)],
-                       "category": "bread", "unit_price": 1.5})
-    _write(tables_dir, "silver", "products", pr, pa.schema([("product_id", pa.string()), ("name", pa.string()),
-                                                            ("category", pa.string()), ("unit_price", pa.float64())]))
+    pr = pd.DataFrame(
+        {
+            "product_id": product_ids,
+            "name": [
+                PRODUCTS[j % len(PRODUCTS)] + ("" if j < len(PRODUCTS) else f" {j}") for j in range(products)
+            ],
+            "category": "bread",
+            "unit_price": 1.5,
+        }
+    )
+    _write(
+        tables_dir,
+        "silver",
+        "products",
+        pr,
+        pa.schema(
+            [
+                ("product_id", pa.string()),
+                ("name", pa.string()),
+                ("category", pa.string()),
+                ("unit_price", pa.float64()),
+            ]
+        ),
+    )
     dates = pd.date_range(end - timedelta(days=days - 1), end, freq="D")
-    grid = pd.MultiIndex.from_product([store_ids, product_ids, dates], names=["store_id", "product_id", "date"]).to_frame(
-        index=False)
+    grid = pd.MultiIndex.from_product(
+        [store_ids, product_ids, dates], names=["store_id", "product_id", "date"]
+    ).to_frame(index=False)
     level = rng.uniform(10, 60, size=(stores, products))
-    base = level[grid["store_id"].map({s: i for i, s in enumerate(store_ids)}),
-                 grid["product_id"].map({p: j for j, p in enumerate(product_ids)})]
+    base = level[
+        grid["store_id"].map({s: i for i, s in enumerate(store_ids)}),
+        grid["product_id"].map({p: j for j, p in enumerate(product_ids)}),
+    ]
     weekly = 1 + 0.25 * (grid["date"].dt.dayofweek >= 5)
     qty = np.maximum(0, np.round(base * weekly * rng.normal(1, 0.12, len(grid))))
     closed = grid["date"].dt.dayofweek == 6
-    sales = grid.assign(quantity_sold=np.where(closed, np.nan, qty), revenue=np.where(closed, np.nan, qty * 1.5),
-                        n_transactions=np.where(closed, 0, qty // 2).astype("int64"), is_open=~closed,
-                        is_offered=True, status=np.where(closed, "closed", np.where(qty == 0, "zero", "sold")),
-                        stockout=rng.random(len(grid)) < 0.03, promo=False, source="pos")
+    sales = grid.assign(
+        quantity_sold=np.where(closed, np.nan, qty),
+        revenue=np.where(closed, np.nan, qty * 1.5),
+        n_transactions=np.where(closed, 0, qty // 2).astype("int64"),
+        is_open=~closed,
+        is_offered=True,
+        status=np.where(closed, "closed", np.where(qty == 0, "zero", "sold")),
+        stockout=rng.random(len(grid)) < 0.03,
+        promo=False,
+        source="pos",
+    )
     sales["date"] = sales["date"].dt.date
-    _write(tables_dir, "gold", "daily_sales", sales, pa.schema([
-        ("store_id", pa.string()), ("product_id", pa.string()), ("date", pa.date32()), ("quantity_sold", pa.float64()),
-        ("revenue", pa.float64()), ("n_transactions", pa.int64()), ("is_open", pa.bool_()), ("is_offered", pa.bool_()),
-        ("status", pa.string()), ("stockout", pa.bool_()), ("promo", pa.bool_()), ("source", pa.string())]))
+    _write(
+        tables_dir,
+        "gold",
+        "daily_sales",
+        sales,
+        pa.schema(
+            [
+                ("store_id", pa.string()),
+                ("product_id", pa.string()),
+                ("date", pa.date32()),
+                ("quantity_sold", pa.float64()),
+                ("revenue", pa.float64()),
+                ("n_transactions", pa.int64()),
+                ("is_open", pa.bool_()),
+                ("is_offered", pa.bool_()),
+                ("status", pa.string()),
+                ("stockout", pa.bool_()),
+                ("promo", pa.bool_()),
+                ("source", pa.string()),
+            ]
+        ),
+    )
     counts = {"daily_sales": len(sales)}
     inv = sales[["store_id", "product_id", "date"]].copy()
     inv["sold"] = sales["quantity_sold"].fillna(0)
@@ -69,10 +146,26 @@ def write_sample_tables(tables_dir: Path, *, stores: int = 2, products: int = 4,
     inv["snapshot_stock"] = np.nan
     inv["stockout"] = sales["stockout"]
     inv["source"] = "derived"
-    _write(tables_dir, "silver", "inventory_daily", inv, pa.schema([
-        ("store_id", pa.string()), ("product_id", pa.string()), ("date", pa.date32()), ("sold", pa.float64()),
-        ("delivered", pa.float64()), ("opening_stock", pa.float64()), ("closing_stock", pa.float64()),
-        ("snapshot_stock", pa.float64()), ("stockout", pa.bool_()), ("source", pa.string())]))
+    _write(
+        tables_dir,
+        "silver",
+        "inventory_daily",
+        inv,
+        pa.schema(
+            [
+                ("store_id", pa.string()),
+                ("product_id", pa.string()),
+                ("date", pa.date32()),
+                ("sold", pa.float64()),
+                ("delivered", pa.float64()),
+                ("opening_stock", pa.float64()),
+                ("closing_stock", pa.float64()),
+                ("snapshot_stock", pa.float64()),
+                ("stockout", pa.bool_()),
+                ("source", pa.string()),
+            ]
+        ),
+    )
     if with_forecasts:
         counts["forecasts"] = _forecasts(tables_dir, rng, store_ids, product_ids, level, end, past_as_of)
         counts["backtest_metrics"] = _metrics(tables_dir, store_ids, end)
@@ -80,10 +173,19 @@ def write_sample_tables(tables_dir: Path, *, stores: int = 2, products: int = 4,
     return counts
 
 
-def _forecast_rows(rng: np.random.Generator, store_ids: list[str], product_ids: list[str], level: np.ndarray,
-                   as_of: date, role: str, version: str) -> pd.DataFrame:
+def _forecast_rows(
+    rng: np.random.Generator,
+    store_ids: list[str],
+    product_ids: list[str],
+    level: np.ndarray,
+    as_of: date,
+    role: str,
+    version: str,
+) -> pd.DataFrame:
     horizons = np.arange(1, 29)
-    s_idx, p_idx, h = np.meshgrid(np.arange(len(store_ids)), np.arange(len(product_ids)), horizons, indexing="ij")
+    s_idx, p_idx, h = np.meshgrid(
+        np.arange(len(store_ids)), np.arange(len(product_ids)), horizons, indexing="ij"
+    )
     s_idx, p_idx, h = s_idx.ravel(), p_idx.ravel(), h.ravel()
     days = pd.to_datetime(as_of) + pd.to_timedelta(h, unit="D")
     weekly = np.where(days.dayofweek >= 5, 0.25, 0.0)
@@ -93,27 +195,71 @@ def _forecast_rows(rng: np.random.Generator, store_ids: list[str], product_ids: 
     precipitation = -np.abs(rng.normal(0, 0.04, len(h))) * trend
     yhat = np.maximum(0, trend * (1 + weekly) + holidays + temperature + precipitation)
     width = (0.15 + 0.01 * h) * np.maximum(yhat, 1)
-    comps = [json.dumps({"trend": round(a, 3), "weekly": round(b, 3), "holidays": round(c, 3),
-                         "temperature": round(d, 3), "precipitation": round(e, 3)})
-             for a, b, c, d, e in zip(trend, trend * weekly, holidays, temperature, precipitation, strict=True)]
-    return pd.DataFrame({
-        "as_of": as_of, "store_id": np.array(store_ids)[s_idx], "product_id": np.array(product_ids)[p_idx],
-        "date": days.date, "horizon": h.astype("int32"), "model": "prophet" if role != "shadow" else "lightgbm",
-        "model_version": version, "role": role, "yhat": yhat, "yhat_lower": np.maximum(0, yhat - width),
-        "yhat_upper": yhat + width, "components": comps, "explanation": None, "fallback_reason": None})
+    comps = [
+        json.dumps(
+            {
+                "trend": round(a, 3),
+                "weekly": round(b, 3),
+                "holidays": round(c, 3),
+                "temperature": round(d, 3),
+                "precipitation": round(e, 3),
+            }
+        )
+        for a, b, c, d, e in zip(trend, trend * weekly, holidays, temperature, precipitation, strict=True)
+    ]
+    return pd.DataFrame(
+        {
+            "as_of": as_of,
+            "store_id": np.array(store_ids)[s_idx],
+            "product_id": np.array(product_ids)[p_idx],
+            "date": days.date,
+            "horizon": h.astype("int32"),
+            "model": "prophet" if role != "shadow" else "lightgbm",
+            "model_version": version,
+            "role": role,
+            "yhat": yhat,
+            "yhat_lower": np.maximum(0, yhat - width),
+            "yhat_upper": yhat + width,
+            "components": comps,
+            "explanation": None,
+            "fallback_reason": None,
+        }
+    )
 
 
-FORECAST_SCHEMA = pa.schema([
-    ("as_of", pa.date32()), ("store_id", pa.string()), ("product_id", pa.string()), ("date", pa.date32()),
-    ("horizon", pa.int32()), ("model", pa.string()), ("model_version", pa.string()), ("role", pa.string()),
-    ("yhat", pa.float64()), ("yhat_lower", pa.float64()), ("yhat_upper", pa.float64()), ("components", pa.string()),
-    ("explanation", pa.string()), ("fallback_reason", pa.string())])
+FORECAST_SCHEMA = pa.schema(
+    [
+        ("as_of", pa.date32()),
+        ("store_id", pa.string()),
+        ("product_id", pa.string()),
+        ("date", pa.date32()),
+        ("horizon", pa.int32()),
+        ("model", pa.string()),
+        ("model_version", pa.string()),
+        ("role", pa.string()),
+        ("yhat", pa.float64()),
+        ("yhat_lower", pa.float64()),
+        ("yhat_upper", pa.float64()),
+        ("components", pa.string()),
+        ("explanation", pa.string()),
+        ("fallback_reason", pa.string()),
+    ]
+)
 
 
-def _forecasts(tables_dir: Path, rng: np.random.Generator, store_ids: list[str], product_ids: list[str],
-               level: np.ndarray, end: date, past_as_of: int) -> int:
-    parts = [_forecast_rows(rng, store_ids, product_ids, level, end - timedelta(days=k), "champion", "3")
-             for k in range(past_as_of, -1, -1)]
+def _forecasts(
+    tables_dir: Path,
+    rng: np.random.Generator,
+    store_ids: list[str],
+    product_ids: list[str],
+    level: np.ndarray,
+    end: date,
+    past_as_of: int,
+) -> int:
+    parts = [
+        _forecast_rows(rng, store_ids, product_ids, level, end - timedelta(days=k), "champion", "3")
+        for k in range(past_as_of, -1, -1)
+    ]
     parts.append(_forecast_rows(rng, store_ids, product_ids, level * 1.02, end, "challenger", "4"))
     parts.append(_forecast_rows(rng, store_ids[:1], product_ids, level[:1] * 0.97, end, "shadow", "lgbm-1"))
     df = pd.concat(parts, ignore_index=True)
@@ -128,40 +274,149 @@ def _metrics(tables_dir: Path, store_ids: list[str], end: date) -> int:
         for h in (1, 7, 28):
             for store in [None, *store_ids]:
                 w = (12 + h * 0.2 + (hash(store) % 5 if store else 0)) * factor
-                rows.append({"evaluated_at": at, "model": model, "horizon": h, "store_id": store, "wmape": w,
-                             "mae": w / 10, "rmse": w / 8, "mape": w * 1.2, "bias": (-1.5 if factor == 1 else 3.0),
-                             "n": 400})
+                rows.append(
+                    {
+                        "evaluated_at": at,
+                        "model": model,
+                        "horizon": h,
+                        "store_id": store,
+                        "wmape": w,
+                        "mae": w / 10,
+                        "rmse": w / 8,
+                        "mape": w * 1.2,
+                        "bias": (-1.5 if factor == 1 else 3.0),
+                        "n": 400,
+                    }
+                )
     df = pd.DataFrame(rows)
-    _write(tables_dir, "gold", "backtest_metrics", df, pa.schema([
-        ("evaluated_at", pa.timestamp("us", tz="UTC")), ("model", pa.string()), ("horizon", pa.int32()),
-        ("store_id", pa.string()), ("wmape", pa.float64()), ("mae", pa.float64()), ("rmse", pa.float64()),
-        ("mape", pa.float64()), ("bias", pa.float64()), ("n", pa.int64())]))
+    _write(
+        tables_dir,
+        "gold",
+        "backtest_metrics",
+        df,
+        pa.schema(
+            [
+                ("evaluated_at", pa.timestamp("us", tz="UTC")),
+                ("model", pa.string()),
+                ("horizon", pa.int32()),
+                ("store_id", pa.string()),
+                ("wmape", pa.float64()),
+                ("mae", pa.float64()),
+                ("rmse", pa.float64()),
+                ("mape", pa.float64()),
+                ("bias", pa.float64()),
+                ("n", pa.int64()),
+            ]
+        ),
+    )
     return len(df)
 
 
 def _ops(tables_dir: Path, end: date) -> None:
     t0 = datetime.combine(end, datetime.min.time(), tzinfo=UTC) + timedelta(hours=4)
-    runs = pd.DataFrame([{"run_id": f"r{i}", "job": job, "started": t0 - timedelta(days=i),
-                          "finished": t0 - timedelta(days=i) + timedelta(seconds=secs),
-                          "status": "failed" if (i == 3 and job == "pipeline") else "success", "seconds": float(secs),
-                          "message": "boom: weather API timed out" if (i == 3 and job == "pipeline") else "",
-                          "details": "{}"}
-                         for i in range(10) for job, secs in (("pipeline", 95 + 3 * i), ("ingest", 40 + i))])
+    runs = pd.DataFrame(
+        [
+            {
+                "run_id": f"r{i}",
+                "job": job,
+                "started": t0 - timedelta(days=i),
+                "finished": t0 - timedelta(days=i) + timedelta(seconds=secs),
+                "status": "failed" if (i == 3 and job == "pipeline") else "success",
+                "seconds": float(secs),
+                "message": "boom: weather API timed out" if (i == 3 and job == "pipeline") else "",
+                "details": "{}",
+            }
+            for i in range(10)
+            for job, secs in (("pipeline", 95 + 3 * i), ("ingest", 40 + i))
+        ]
+    )
     ts = pa.timestamp("us", tz="UTC")
-    _write(tables_dir, "ops", "runs", runs, pa.schema([
-        ("run_id", pa.string()), ("job", pa.string()), ("started", ts), ("finished", ts), ("status", pa.string()),
-        ("seconds", pa.float64()), ("message", pa.string()), ("details", pa.string())]))
-    q = pd.DataFrame([{"source": "pos", "source_file": "pos/pos_S01.csv", "row_number": i, "batch_id": "b1",
-                       "rule": "range:quantity_sold" if i % 2 else "unknown_store", "column": "quantity_sold",
-                       "reason": "out of range", "raw": "{}", "quarantined_at": t0} for i in range(5)])
-    _write(tables_dir, "ops", "quarantine", q, pa.schema([
-        ("source", pa.string()), ("source_file", pa.string()), ("row_number", pa.int64()), ("batch_id", pa.string()),
-        ("rule", pa.string()), ("column", pa.string()), ("reason", pa.string()), ("raw", pa.string()),
-        ("quarantined_at", ts)]))
-    dq = pd.DataFrame([{"run_id": "r0", "batch_id": "b1", "source": "weather", "suite": "weather",
-                        "expectation": "expect_column_values_to_not_be_null", "column": "temperature",
-                        "severity": "WARNING", "success": False, "observed": "3 nulls", "checked_at": t0}])
-    _write(tables_dir, "ops", "dq_results", dq, pa.schema([
-        ("run_id", pa.string()), ("batch_id", pa.string()), ("source", pa.string()), ("suite", pa.string()),
-        ("expectation", pa.string()), ("column", pa.string()), ("severity", pa.string()), ("success", pa.bool_()),
-        ("observed", pa.string()), ("checked_at", ts)]))
+    _write(
+        tables_dir,
+        "ops",
+        "runs",
+        runs,
+        pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("job", pa.string()),
+                ("started", ts),
+                ("finished", ts),
+                ("status", pa.string()),
+                ("seconds", pa.float64()),
+                ("message", pa.string()),
+                ("details", pa.string()),
+            ]
+        ),
+    )
+    q = pd.DataFrame(
+        [
+            {
+                "source": "pos",
+                "source_file": "pos/pos_S01.csv",
+                "row_number": i,
+                "batch_id": "b1",
+                "rule": "range:quantity_sold" if i % 2 else "unknown_store",
+                "column": "quantity_sold",
+                "reason": "out of range",
+                "raw": "{}",
+                "quarantined_at": t0,
+            }
+            for i in range(5)
+        ]
+    )
+    _write(
+        tables_dir,
+        "ops",
+        "quarantine",
+        q,
+        pa.schema(
+            [
+                ("source", pa.string()),
+                ("source_file", pa.string()),
+                ("row_number", pa.int64()),
+                ("batch_id", pa.string()),
+                ("rule", pa.string()),
+                ("column", pa.string()),
+                ("reason", pa.string()),
+                ("raw", pa.string()),
+                ("quarantined_at", ts),
+            ]
+        ),
+    )
+    dq = pd.DataFrame(
+        [
+            {
+                "run_id": "r0",
+                "batch_id": "b1",
+                "source": "weather",
+                "suite": "weather",
+                "expectation": "expect_column_values_to_not_be_null",
+                "column": "temperature",
+                "severity": "WARNING",
+                "success": False,
+                "observed": "3 nulls",
+                "checked_at": t0,
+            }
+        ]
+    )
+    _write(
+        tables_dir,
+        "ops",
+        "dq_results",
+        dq,
+        pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("batch_id", pa.string()),
+                ("source", pa.string()),
+                ("suite", pa.string()),
+                ("expectation", pa.string()),
+                ("column", pa.string()),
+                ("severity", pa.string()),
+                ("success", pa.bool_()),
+                ("observed", pa.string()),
+                ("checked_at", ts),
+            ]
+        ),
+    )

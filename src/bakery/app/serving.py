@@ -51,8 +51,22 @@ DQ_RESULTS = ("ops", "dq_results")
 # is expected off sale (bakery.models.offering): yhat 0 on both.
 CLOSED_MODEL = "closed"
 NOT_OFFERED_MODEL = "not_offered"
-FORECAST_COLUMNS = ["as_of", "store_id", "product_id", "date", "horizon", "model", "model_version", "role", "yhat",
-                    "yhat_lower", "yhat_upper", "components", "explanation", "fallback_reason"]
+FORECAST_COLUMNS = [
+    "as_of",
+    "store_id",
+    "product_id",
+    "date",
+    "horizon",
+    "model",
+    "model_version",
+    "role",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "components",
+    "explanation",
+    "fallback_reason",
+]
 
 
 class TableReader(Protocol):
@@ -60,8 +74,14 @@ class TableReader(Protocol):
 
     def version(self, layer: str, name: str) -> int | None: ...
 
-    def read(self, layer: str, name: str, version: int, columns: Sequence[str] | None = None,
-             filters: Sequence[Filter] = ()) -> pd.DataFrame: ...
+    def read(
+        self,
+        layer: str,
+        name: str,
+        version: int,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+    ) -> pd.DataFrame: ...
 
     def count(self, layer: str, name: str, version: int) -> int: ...
 
@@ -92,8 +112,14 @@ class LocalDeltaReader:
             return None
         return max(versions) if versions else None
 
-    def read(self, layer: str, name: str, version: int, columns: Sequence[str] | None = None,
-             filters: Sequence[Filter] = ()) -> pd.DataFrame:
+    def read(
+        self,
+        layer: str,
+        name: str,
+        version: int,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+    ) -> pd.DataFrame:
         from deltalake import DeltaTable
 
         _check_filters(filters)
@@ -110,7 +136,7 @@ class LocalDeltaReader:
 
         table = DeltaTable(str(self._path(layer, name)), version=version)
         if not table.file_uris():
-            return 0    # every row deleted (delta-rs panics listing no add actions)
+            return 0  # every row deleted (delta-rs panics listing no add actions)
         records = pa.table(table.get_add_actions(flatten=True)).column("num_records")
         if records.null_count:  # files written without statistics: count by reading one column
             return table.to_pyarrow_dataset().count_rows()
@@ -120,29 +146,60 @@ class LocalDeltaReader:
         """Append rows with delta-rs (the app's own ops records; never the business tables)."""
         from deltalake import write_deltalake
 
-        write_deltalake(str(self._path(layer, name)), pa.Table.from_pandas(rows, schema=schema, preserve_index=False),
-                        mode="append")
+        write_deltalake(
+            str(self._path(layer, name)),
+            pa.Table.from_pandas(rows, schema=schema, preserve_index=False),
+            mode="append",
+        )
 
 
 def _arrow_term(col: str, op: str, value: Any):
     f = pc.field(col)
     if op == "in":
         return f.isin(list(value))
-    return {"=": f == value, "!=": f != value, "<": f < value, "<=": f <= value, ">": f > value,
-            ">=": f >= value}[op]
+    return {
+        "=": f == value,
+        "!=": f != value,
+        "<": f < value,
+        "<=": f <= value,
+        ">": f > value,
+        ">=": f >= value,
+    }[op]
 
 
-_ARROW_TYPES = {"STRING": pa.string(), "CHAR": pa.string(), "BYTE": pa.int8(), "SHORT": pa.int16(), "INT": pa.int32(),
-                "LONG": pa.int64(), "FLOAT": pa.float32(), "DOUBLE": pa.float64(), "BOOLEAN": pa.bool_(),
-                "DATE": pa.date32(), "TIMESTAMP": pa.timestamp("us", tz="UTC"), "TIMESTAMP_NTZ": pa.timestamp("us")}
-_SQL_TYPES = {pa.string(): "STRING", pa.large_string(): "STRING", pa.bool_(): "BOOLEAN", pa.int8(): "TINYINT",
-              pa.int16(): "SMALLINT", pa.int32(): "INT", pa.int64(): "BIGINT", pa.float32(): "FLOAT",
-              pa.float64(): "DOUBLE", pa.date32(): "DATE"}
+_ARROW_TYPES = {
+    "STRING": pa.string(),
+    "CHAR": pa.string(),
+    "BYTE": pa.int8(),
+    "SHORT": pa.int16(),
+    "INT": pa.int32(),
+    "LONG": pa.int64(),
+    "FLOAT": pa.float32(),
+    "DOUBLE": pa.float64(),
+    "BOOLEAN": pa.bool_(),
+    "DATE": pa.date32(),
+    "TIMESTAMP": pa.timestamp("us", tz="UTC"),
+    "TIMESTAMP_NTZ": pa.timestamp("us"),
+}
+_SQL_TYPES = {
+    pa.string(): "STRING",
+    pa.large_string(): "STRING",
+    pa.bool_(): "BOOLEAN",
+    pa.int8(): "TINYINT",
+    pa.int16(): "SMALLINT",
+    pa.int32(): "INT",
+    pa.int64(): "BIGINT",
+    pa.float32(): "FLOAT",
+    pa.float64(): "DOUBLE",
+    pa.date32(): "DATE",
+}
 _INTEGER_SQL_TYPES = {"TINYINT", "SMALLINT", "INT", "BIGINT"}
 _RUNNING = {"PENDING", "RUNNING"}
 
 
-def build_select(identifier: str, columns: Sequence[str] | None, filters: Sequence[Filter]) -> tuple[str, list[dict]]:
+def build_select(
+    identifier: str, columns: Sequence[str] | None, filters: Sequence[Filter]
+) -> tuple[str, list[dict]]:
     """A parameterised SELECT for the SQL warehouse (values never spliced into the text)."""
     _check_filters(filters)
     cols = ", ".join(f"`{c}`" for c in columns) if columns else "*"
@@ -187,8 +244,10 @@ def _arrow_type(column: ColumnInfo) -> pa.DataType:
     name = column.type_name.value if column.type_name else text.split("(")[0].split("<")[0]
     if name == "DECIMAL":  # precision and scale from the manifest, else from type_text "DECIMAL(p,s)"
         digits = [int(d) for d in re.findall(r"\d+", text)] + [38, 0]
-        return pa.decimal128(column.type_precision if column.type_precision is not None else digits[0],
-                             column.type_scale if column.type_scale is not None else digits[1])
+        return pa.decimal128(
+            column.type_precision if column.type_precision is not None else digits[0],
+            column.type_scale if column.type_scale is not None else digits[1],
+        )
     return _ARROW_TYPES.get("TIMESTAMP_NTZ" if text == "TIMESTAMP_NTZ" else name, pa.string())
 
 
@@ -208,15 +267,28 @@ class DatabricksSqlReader:
     LocalDeltaReader gives for the same table. Values always travel as typed parameters, never in the text.
     """
 
-    def __init__(self, catalog: str, schemas: dict[str, str], warehouse_id: str, client: WorkspaceClient | None = None,
-                 *, timeout_seconds: float = 120.0, wait_timeout: str = "10s", insert_batch_rows: int = 100) -> None:
+    def __init__(
+        self,
+        catalog: str,
+        schemas: dict[str, str],
+        warehouse_id: str,
+        client: WorkspaceClient | None = None,
+        *,
+        timeout_seconds: float = 120.0,
+        wait_timeout: str = "10s",
+        insert_batch_rows: int = 100,
+    ) -> None:
         if client is None:
             from databricks.sdk import WorkspaceClient
 
             client = WorkspaceClient()
         self.catalog, self.schemas, self.warehouse_id = catalog, schemas, warehouse_id
         self.client = client
-        self.timeout_seconds, self.wait_timeout, self.insert_batch_rows = timeout_seconds, wait_timeout, insert_batch_rows
+        self.timeout_seconds, self.wait_timeout, self.insert_batch_rows = (
+            timeout_seconds,
+            wait_timeout,
+            insert_batch_rows,
+        )
         self._columns: dict[tuple[str, str], tuple[int, list[str]]] = {}
 
     def _ident(self, layer: str, name: str) -> str:
@@ -232,9 +304,14 @@ class DatabricksSqlReader:
 
         started = time.monotonic()
         resp = self.client.statement_execution.execute_statement(
-            statement=sql, warehouse_id=self.warehouse_id, wait_timeout=self.wait_timeout,
-            on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CONTINUE, disposition=Disposition.INLINE,
-            format=Format.JSON_ARRAY, parameters=[StatementParameterListItem(**p) for p in params])
+            statement=sql,
+            warehouse_id=self.warehouse_id,
+            wait_timeout=self.wait_timeout,
+            on_wait_timeout=ExecuteStatementRequestOnWaitTimeout.CONTINUE,
+            disposition=Disposition.INLINE,
+            format=Format.JSON_ARRAY,
+            parameters=[StatementParameterListItem(**p) for p in params],
+        )
         frame = self._frame(self._finished(resp, sql), sql)
         log.debug("statement %s: %d rows in %.2fs", resp.statement_id, len(frame), time.monotonic() - started)
         return frame
@@ -245,13 +322,19 @@ class DatabricksSqlReader:
         if manifest is None or manifest.schema is None:  # a statement without a result set
             return pd.DataFrame()
         if manifest.truncated:
-            raise RuntimeError(f"statement {resp.statement_id}: the warehouse truncated the result ({sql[:200]})")
+            raise RuntimeError(
+                f"statement {resp.statement_id}: the warehouse truncated the result ({sql[:200]})"
+            )
         rows = list(self._rows(resp))
         if manifest.total_row_count is not None and manifest.total_row_count != len(rows):
-            raise RuntimeError(f"statement {resp.statement_id}: fetched {len(rows)} of {manifest.total_row_count} "
-                               f"rows ({sql[:200]})")
+            raise RuntimeError(
+                f"statement {resp.statement_id}: fetched {len(rows)} of {manifest.total_row_count} "
+                f"rows ({sql[:200]})"
+            )
         columns = manifest.schema.columns or []
-        arrays = [pa.array([r[i] for r in rows], pa.string()).cast(_arrow_type(c)) for i, c in enumerate(columns)]
+        arrays = [
+            pa.array([r[i] for r in rows], pa.string()).cast(_arrow_type(c)) for i, c in enumerate(columns)
+        ]
         return pa.Table.from_arrays(arrays, names=[c.name for c in columns]).to_pandas()
 
     def _finished(self, resp: StatementResponse, sql: str) -> StatementResponse:
@@ -264,16 +347,20 @@ class DatabricksSqlReader:
                     api.cancel_execution(resp.statement_id)
                 except Exception:  # the timeout is the error to report; a failed cancel is only logged
                     log.warning("could not cancel statement %s", resp.statement_id, exc_info=True)
-                raise TimeoutError(f"statement {resp.statement_id} still {state} after {self.timeout_seconds:g}s "
-                                   f"on warehouse {self.warehouse_id}; cancelled ({sql[:200]})")
+                raise TimeoutError(
+                    f"statement {resp.statement_id} still {state} after {self.timeout_seconds:g}s "
+                    f"on warehouse {self.warehouse_id}; cancelled ({sql[:200]})"
+                )
             time.sleep(min(pause, max(0.0, deadline - time.monotonic())))
             pause = min(pause * 2, 2.0)
             resp = api.get_statement(resp.statement_id)
         if state != "SUCCEEDED":
             err = resp.status.error if resp.status else None
             code = err.error_code.value if err and err.error_code else "no error code"
-            raise RuntimeError(f"statement {resp.statement_id} {state} on warehouse {self.warehouse_id}: "
-                               f"{code}: {err.message if err else 'no message'} ({sql[:200]})")
+            raise RuntimeError(
+                f"statement {resp.statement_id} {state} on warehouse {self.warehouse_id}: "
+                f"{code}: {err.message if err else 'no message'} ({sql[:200]})"
+            )
         return resp
 
     def _rows(self, resp: StatementResponse) -> Iterator[list[str | None]]:
@@ -285,8 +372,9 @@ class DatabricksSqlReader:
             yield from chunk.data_array or []
             if chunk.next_chunk_index is None:
                 return
-            chunk = self.client.statement_execution.get_statement_result_chunk_n(resp.statement_id,
-                                                                                 chunk.next_chunk_index)
+            chunk = self.client.statement_execution.get_statement_result_chunk_n(
+                resp.statement_id, chunk.next_chunk_index
+            )
 
     def version(self, layer: str, name: str) -> int | None:
         try:
@@ -305,13 +393,21 @@ class DatabricksSqlReader:
             seen = self._columns[(layer, name)] = (version, list(self._run(sql).columns))
         return seen[1]
 
-    def read(self, layer: str, name: str, version: int, columns: Sequence[str] | None = None,
-             filters: Sequence[Filter] = ()) -> pd.DataFrame:
+    def read(
+        self,
+        layer: str,
+        name: str,
+        version: int,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+    ) -> pd.DataFrame:
         """Like LocalDeltaReader.read: requested columns the table lacks are left out, not an error."""
         if columns:
             present = set(self._table_columns(layer, name, version))
             columns = [c for c in columns if c in present]
-        sql, params = build_select(f"{self._ident(layer, name)} VERSION AS OF {int(version)}", columns, filters)
+        sql, params = build_select(
+            f"{self._ident(layer, name)} VERSION AS OF {int(version)}", columns, filters
+        )
         return self._run(sql, params)
 
     def count(self, layer: str, name: str, version: int) -> int:
@@ -324,11 +420,16 @@ class DatabricksSqlReader:
         ident, cols = self._ident(layer, name), ", ".join(f"`{c}`" for c in schema.names)
         types, rows = [_sql_type(f.type) for f in schema], rows[schema.names]
         for start in range(0, len(rows), self.insert_batch_rows):
-            batch = rows.iloc[start:start + self.insert_batch_rows]
-            params = [_param(f"v{i}_{j}", v, types[j])
-                      for i, row in enumerate(batch.itertuples(index=False, name=None)) for j, v in enumerate(row)]
-            values = ", ".join("(" + ", ".join(":" + p["name"] for p in params[i:i + len(types)]) + ")"
-                               for i in range(0, len(params), len(types)))
+            batch = rows.iloc[start : start + self.insert_batch_rows]
+            params = [
+                _param(f"v{i}_{j}", v, types[j])
+                for i, row in enumerate(batch.itertuples(index=False, name=None))
+                for j, v in enumerate(row)
+            ]
+            values = ", ".join(
+                "(" + ", ".join(":" + p["name"] for p in params[i : i + len(types)]) + ")"
+                for i in range(0, len(params), len(types))
+            )
             sql = f"INSERT INTO {ident} ({cols}) VALUES {values}"
             try:
                 self._run(sql, params)
@@ -364,8 +465,14 @@ def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
 class ServingData:
     """The app's queries. Thread-safe; each result cached under the versions of the tables it read."""
 
-    def __init__(self, reader: TableReader, *, version_check_seconds: float = 2.0, cache_entries: int = 512,
-                 history_days: int = 56) -> None:
+    def __init__(
+        self,
+        reader: TableReader,
+        *,
+        version_check_seconds: float = 2.0,
+        cache_entries: int = 512,
+        history_days: int = 56,
+    ) -> None:
         self.reader = reader
         self.ttl = version_check_seconds
         self.max_entries = cache_entries
@@ -418,8 +525,13 @@ class ServingData:
                     self._cache.popitem(last=False)
         return value
 
-    def _read(self, table: tuple[str, str], versions: dict, columns: Sequence[str] | None = None,
-              filters: Sequence[Filter] = ()) -> pd.DataFrame:
+    def _read(
+        self,
+        table: tuple[str, str],
+        versions: dict,
+        columns: Sequence[str] | None = None,
+        filters: Sequence[Filter] = (),
+    ) -> pd.DataFrame:
         v = versions.get(table)
         if v is None:
             return pd.DataFrame(columns=list(columns or []))
@@ -443,6 +555,7 @@ class ServingData:
     # ---- reference data ------------------------------------------------------------------------
     def stores(self) -> pd.DataFrame:
         """store_id, name, city, country, timezone, ...: from silver.stores, else ids seen in sales/forecasts."""
+
         def load(v: dict) -> pd.DataFrame:
             df = self._read(STORES, v)
             if df.empty:
@@ -451,9 +564,13 @@ class ServingData:
                 ids |= set(snap.store_ids) if snap else set()
                 df = pd.DataFrame({"store_id": sorted(ids)})
                 df["name"] = df["store_id"]
-            keep = [c for c in ("store_id", "name", "city", "country", "subdivision", "timezone", "store_type")
-                    if c in df.columns]
+            keep = [
+                c
+                for c in ("store_id", "name", "city", "country", "subdivision", "timezone", "store_type")
+                if c in df.columns
+            ]
             return df[keep].drop_duplicates("store_id").sort_values("store_id").reset_index(drop=True)
+
         return self.cached(("stores",), (STORES, DAILY_SALES, FORECASTS), load)
 
     def products(self) -> pd.DataFrame:
@@ -464,6 +581,7 @@ class ServingData:
                 df = pd.DataFrame({"product_id": ids, "name": ids, "category": ""})
             keep = [c for c in ("product_id", "name", "category", "unit_price") if c in df.columns]
             return df[keep].drop_duplicates("product_id").sort_values("product_id").reset_index(drop=True)
+
         return self.cached(("products",), (PRODUCTS, DAILY_SALES), load)
 
     def product_names(self) -> dict[str, str]:
@@ -473,6 +591,7 @@ class ServingData:
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
         """The latest as_of's forecasts of every model role, or None when no forecast exists yet."""
+
         def load(v: dict) -> ForecastSnapshot | None:
             if v[FORECASTS] is None:
                 return None
@@ -482,14 +601,25 @@ class ServingData:
             as_of = pd.Timestamp(as_of_col.max()).date()
             df = self._read(FORECASTS, v, FORECAST_COLUMNS, [("as_of", "=", as_of)])
             df = _dates(df, "date", "as_of").sort_values(["store_id", "product_id", "role", "date"])
-            roles = (df.groupby(["role", "model", "model_version"], dropna=False).size()
-                     .rename("rows").reset_index())
+            roles = (
+                df.groupby(["role", "model", "model_version"], dropna=False)
+                .size()
+                .rename("rows")
+                .reset_index()
+            )
             by_store = {s: g.reset_index(drop=True) for s, g in df.groupby("store_id", sort=True)}
             return ForecastSnapshot(as_of, by_store, roles)
+
         return self.cached(("forecast_snapshot",), (FORECASTS,), load)
 
-    def forecasts(self, store_ids: Sequence[str], product_id: str | None = None, horizon: int | None = None,
-                  target_date: date | None = None, role: str | None = "champion") -> pd.DataFrame:
+    def forecasts(
+        self,
+        store_ids: Sequence[str],
+        product_id: str | None = None,
+        horizon: int | None = None,
+        target_date: date | None = None,
+        role: str | None = "champion",
+    ) -> pd.DataFrame:
         """Latest forecasts for the given stores (already authorized by the caller)."""
         snap = self.forecast_snapshot()
         if snap is None:
@@ -509,16 +639,27 @@ class ServingData:
             mask &= df["date"] == pd.Timestamp(target_date)
         return df[mask]
 
-    def past_forecasts(self, store_id: str, product_id: str, start: date, end: date,
-                       horizons: Sequence[int] = (1, 7, 28)) -> pd.DataFrame:
+    def past_forecasts(
+        self, store_id: str, product_id: str, start: date, end: date, horizons: Sequence[int] = (1, 7, 28)
+    ) -> pd.DataFrame:
         """Champion forecasts made earlier for days in [start, end]: what was predicted h days ahead."""
+
         def load(v: dict) -> pd.DataFrame:
-            df = self._read(FORECASTS, v, ["as_of", "date", "horizon", "yhat", "yhat_lower", "yhat_upper",
-                                           "model_version"],
-                            [("store_id", "=", store_id), ("product_id", "=", product_id),
-                             ("role", "=", "champion"), ("date", ">=", start), ("date", "<=", end),
-                             ("horizon", "in", list(horizons))])
+            df = self._read(
+                FORECASTS,
+                v,
+                ["as_of", "date", "horizon", "yhat", "yhat_lower", "yhat_upper", "model_version"],
+                [
+                    ("store_id", "=", store_id),
+                    ("product_id", "=", product_id),
+                    ("role", "=", "champion"),
+                    ("date", ">=", start),
+                    ("date", "<=", end),
+                    ("horizon", "in", list(horizons)),
+                ],
+            )
             return _dates(df, "date", "as_of").sort_values(["horizon", "date"]).reset_index(drop=True)
+
         return self.cached(("past", store_id, product_id, start, end, tuple(horizons)), (FORECASTS,), load)
 
     # ---- sales ---------------------------------------------------------------------------------
@@ -526,22 +667,34 @@ class ServingData:
         def load(v: dict) -> date | None:
             d = self._read(DAILY_SALES, v, ["date"])["date"]
             return pd.Timestamp(d.max()).date() if len(d) else None
+
         return self.cached(("latest_sales_date",), (DAILY_SALES,), load)
 
     def recent_sales(self) -> dict[str, pd.DataFrame]:
         """The last `history_days` days of gold.daily_sales for every store, split per store."""
+
         def load(v: dict) -> dict[str, pd.DataFrame]:
             last = self.latest_sales_date()
             if last is None:
                 return {}
-            df = self._read(DAILY_SALES, v, ["store_id", "product_id", "date", "quantity_sold", "status", "stockout"],
-                            [("date", ">", last - timedelta(days=self.history_days))])
+            df = self._read(
+                DAILY_SALES,
+                v,
+                ["store_id", "product_id", "date", "quantity_sold", "status", "stockout"],
+                [("date", ">", last - timedelta(days=self.history_days))],
+            )
             df = _dates(df, "date").sort_values(["store_id", "product_id", "date"])
             return {s: g.reset_index(drop=True) for s, g in df.groupby("store_id", sort=True)}
+
         return self.cached(("recent_sales",), (DAILY_SALES,), load)
 
-    def sales(self, store_ids: Sequence[str] | None, start: date | None = None, end: date | None = None,
-              product_id: str | None = None) -> pd.DataFrame:
+    def sales(
+        self,
+        store_ids: Sequence[str] | None,
+        start: date | None = None,
+        end: date | None = None,
+        product_id: str | None = None,
+    ) -> pd.DataFrame:
         """Actuals from gold.daily_sales (store_ids None: every store; the caller has authorized them)."""
         filters: list[Filter] = []
         if store_ids is not None:
@@ -552,81 +705,131 @@ class ServingData:
             filters.append(("date", ">=", start))
         if end:
             filters.append(("date", "<=", end))
-        cols = ["store_id", "product_id", "date", "quantity_sold", "revenue", "status", "stockout", "promo", "source"]
+        cols = [
+            "store_id",
+            "product_id",
+            "date",
+            "quantity_sold",
+            "revenue",
+            "status",
+            "stockout",
+            "promo",
+            "source",
+        ]
 
         def load(v: dict) -> pd.DataFrame:
             df = self._read(DAILY_SALES, v, cols, filters)
             return _dates(df, "date").sort_values(["store_id", "product_id", "date"]).reset_index(drop=True)
+
         key = ("sales", tuple(sorted(store_ids)) if store_ids is not None else None, start, end, product_id)
         return self.cached(key, (DAILY_SALES,), load)
 
     def chain_daily(self, start: date, end: date) -> pd.DataFrame:
         """Chain totals per day (analysts): date, quantity_sold, revenue."""
+
         def load(v: dict) -> pd.DataFrame:
-            df = self._read(DAILY_SALES, v, ["date", "quantity_sold", "revenue"],
-                            [("date", ">=", start), ("date", "<=", end)])
+            df = self._read(
+                DAILY_SALES,
+                v,
+                ["date", "quantity_sold", "revenue"],
+                [("date", ">=", start), ("date", "<=", end)],
+            )
             df = _dates(df, "date")
             return df.groupby("date", as_index=False)[["quantity_sold", "revenue"]].sum(min_count=1)
+
         return self.cached(("chain_daily", start, end), (DAILY_SALES,), load)
 
     # ---- metrics, inventory, operations --------------------------------------------------------
     def metrics(self) -> pd.DataFrame:
         """The latest evaluation of every model: model, horizon, store_id (None = global), metrics, n."""
+
         def load(v: dict) -> pd.DataFrame:
             df = self._read(METRICS, v)
             if df.empty:
                 return df
             latest = df.groupby("model")["evaluated_at"].transform("max")
             return df[df["evaluated_at"] == latest].reset_index(drop=True)
+
         return self.cached(("metrics",), (METRICS,), load)
 
     def inventory(self, store_ids: Sequence[str], days: int) -> pd.DataFrame:
         """The last `days` days of silver.inventory_daily for the given stores."""
+
         def load(v: dict) -> pd.DataFrame:
             d = self._read(INVENTORY, v, ["date"])["date"]
             if d.empty:
                 return pd.DataFrame()
             since = pd.Timestamp(d.max()).date() - timedelta(days=days - 1)
-            df = self._read(INVENTORY, v, None, [("store_id", "in", sorted(store_ids)), ("date", ">=", since)])
+            df = self._read(
+                INVENTORY, v, None, [("store_id", "in", sorted(store_ids)), ("date", ">=", since)]
+            )
             return _dates(df, "date")
+
         return self.cached(("inventory", tuple(sorted(store_ids)), days), (INVENTORY,), load)
 
     def events(self, store_ids: Sequence[str] | None) -> pd.DataFrame:
         """Loaded events: national ones plus those scoped to the given stores (None: all)."""
+
         def load(v: dict) -> pd.DataFrame:
-            df = self._read(EVENTS, v, ["event_date_start", "event_date_end", "event_name", "event_type", "scope"])
+            df = self._read(
+                EVENTS, v, ["event_date_start", "event_date_end", "event_name", "event_type", "scope"]
+            )
             if store_ids is not None and len(df):
                 df = df[df["scope"].isin(["national", *store_ids])]
-            return df.sort_values("event_date_start", ascending=False).reset_index(drop=True) if len(df) else df
-        return self.cached(("events", tuple(sorted(store_ids)) if store_ids is not None else None), (EVENTS,), load)
+            return (
+                df.sort_values("event_date_start", ascending=False).reset_index(drop=True) if len(df) else df
+            )
+
+        return self.cached(
+            ("events", tuple(sorted(store_ids)) if store_ids is not None else None), (EVENTS,), load
+        )
 
     def runs(self, limit: int = 200) -> pd.DataFrame:
         def load(v: dict) -> pd.DataFrame:
             df = self._read(RUNS, v, ["run_id", "job", "started", "finished", "status", "seconds", "message"])
-            return df.sort_values("started", ascending=False).head(limit).reset_index(drop=True) if len(df) else df
+            return (
+                df.sort_values("started", ascending=False).head(limit).reset_index(drop=True)
+                if len(df)
+                else df
+            )
+
         return self.cached(("runs", limit), (RUNS,), load)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows per source and rule."""
+
         def load(v: dict) -> pd.DataFrame:
             df = self._read(QUARANTINE, v, ["source", "rule", "quarantined_at"])
             if df.empty:
                 return pd.DataFrame(columns=["source", "rule", "rows", "last"])
-            return (df.groupby(["source", "rule"]).agg(rows=("rule", "size"), last=("quarantined_at", "max"))
-                    .reset_index().sort_values("rows", ascending=False))
+            return (
+                df.groupby(["source", "rule"])
+                .agg(rows=("rule", "size"), last=("quarantined_at", "max"))
+                .reset_index()
+                .sort_values("rows", ascending=False)
+            )
+
         return self.cached(("quarantine_counts",), (QUARANTINE,), load)
 
     def dq_failures(self, limit: int = 100) -> pd.DataFrame:
         def load(v: dict) -> pd.DataFrame:
-            df = self._read(DQ_RESULTS, v, ["checked_at", "source", "expectation", "column", "severity", "success",
-                                            "observed"], [("success", "=", False)])
+            df = self._read(
+                DQ_RESULTS,
+                v,
+                ["checked_at", "source", "expectation", "column", "severity", "success", "observed"],
+                [("success", "=", False)],
+            )
             return df.sort_values("checked_at", ascending=False).head(limit) if len(df) else df
+
         return self.cached(("dq_failures", limit), (DQ_RESULTS,), load)
 
     def row_count(self, table: tuple[str, str]) -> int:
         """Rows in a table (0 if it does not exist), from the Delta log's file statistics where possible."""
-        return self.cached(("row_count", table), (table,),
-                           lambda v: 0 if v[table] is None else self.reader.count(*table, version=v[table]))
+        return self.cached(
+            ("row_count", table),
+            (table,),
+            lambda v: 0 if v[table] is None else self.reader.count(*table, version=v[table]),
+        )
 
     def append(self, table: tuple[str, str], rows: pd.DataFrame, schema: pa.Schema) -> None:
         self.reader.append(*table, rows[schema.names], schema)
@@ -637,9 +840,11 @@ class ServingData:
     def freshness(self) -> dict[str, Any]:
         snap = self.forecast_snapshot()
         last = self.latest_sales_date()
-        return {"latest_sales_date": last.isoformat() if last else None,
-                "latest_forecast_as_of": snap.as_of.isoformat() if snap else None,
-                "forecast_stores": len(snap.by_store) if snap else 0}
+        return {
+            "latest_sales_date": last.isoformat() if last else None,
+            "latest_forecast_as_of": snap.as_of.isoformat() if snap else None,
+            "forecast_stores": len(snap.by_store) if snap else 0,
+        }
 
 
 def parse_components(text: Any) -> dict[str, float]:
@@ -666,14 +871,20 @@ def make_serving(settings: Any, conf: Any) -> ServingData:
     if backend == "databricks":
         warehouse = os.environ.get(str(conf.get("serving.warehouse_id_env", "DATABRICKS_WAREHOUSE_ID")), "")
         if not warehouse:
-            raise ValueError("serving.backend is databricks but no SQL warehouse id is set "
-                             f"(env {conf.get('serving.warehouse_id_env')})")
-        reader: TableReader = DatabricksSqlReader(settings.get("storage.catalog", "bakery"),
-                                                  settings.get("storage.schemas", {}) or {}, warehouse)
+            raise ValueError(
+                "serving.backend is databricks but no SQL warehouse id is set "
+                f"(env {conf.get('serving.warehouse_id_env')})"
+            )
+        reader: TableReader = DatabricksSqlReader(
+            settings.get("storage.catalog", "bakery"), settings.get("storage.schemas", {}) or {}, warehouse
+        )
     elif backend == "local":
         reader = LocalDeltaReader(settings.tables_dir)
     else:
         raise ValueError(f"serving.backend {backend!r}: expected local or databricks")
-    return ServingData(reader, version_check_seconds=float(conf.get("serving.version_check_seconds", 2)),
-                       cache_entries=int(conf.get("serving.cache_entries", 512)),
-                       history_days=int(conf.get("serving.history_days", 56)))
+    return ServingData(
+        reader,
+        version_check_seconds=float(conf.get("serving.version_check_seconds", 2)),
+        cache_entries=int(conf.get("serving.cache_entries", 512)),
+        history_days=int(conf.get("serving.history_days", 56)),
+    )

@@ -75,8 +75,11 @@ class SettingsStore:
                 value = str(raw).strip()
         except (TypeError, ValueError):
             raise SettingError(f"{key}: expected a {kind} value, got {raw!r}") from None
-        if kind in ("float", "int") and (value != value or (spec.get("min") is not None and value < spec["min"]) or (
-                spec.get("max") is not None and value > spec["max"])):
+        if kind in ("float", "int") and (
+            value != value
+            or (spec.get("min") is not None and value < spec["min"])
+            or (spec.get("max") is not None and value > spec["max"])
+        ):
             raise SettingError(f"{key}: {value} is outside {spec.get('min')}..{spec.get('max')}")
         if spec.get("values") and value not in spec["values"]:
             raise SettingError(f"{key}: expected one of {', '.join(spec['values'])}")
@@ -100,8 +103,16 @@ class SettingsStore:
         out = []
         for key, spec in self.specs.items():
             stored = self._values.get(key)
-            out.append(SettingInfo(key, stored[0] if stored else spec.get("default"), spec.get("default"),
-                                   spec.get("type", "str"), spec.get("min"), spec.get("max"),
-                                   tuple(spec["values"]) if spec.get("values") else None,
-                                   stored[1] if stored else None))
+            out.append(
+                SettingInfo(
+                    key,
+                    stored[0] if stored else spec.get("default"),
+                    spec.get("default"),
+                    spec.get("type", "str"),
+                    spec.get("min"),
+                    spec.get("max"),
+                    tuple(spec["values"]) if spec.get("values") else None,
+                    stored[1] if stored else None,
+                )
+            )
         return out

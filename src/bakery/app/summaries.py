@@ -45,12 +45,19 @@ def component_frame(forecasts: pd.DataFrame) -> pd.DataFrame:
     """The components JSON of each forecast row as numeric columns (0 where absent), same index."""
     if forecasts.empty or "components" not in forecasts:
         return pd.DataFrame(index=forecasts.index)
-    return pd.DataFrame.from_records([parse_components(c) for c in forecasts["components"]],
-                                     index=forecasts.index).fillna(0.0)
+    return pd.DataFrame.from_records(
+        [parse_components(c) for c in forecasts["components"]], index=forecasts.index
+    ).fillna(0.0)
 
 
-def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[str, str], view: str, lang: str,
-                   components: pd.DataFrame | None = None) -> dict[str, list[ForecastLine]]:
+def lines_by_store(
+    forecasts: pd.DataFrame,
+    history: pd.DataFrame,
+    names: dict[str, str],
+    view: str,
+    lang: str,
+    components: pd.DataFrame | None = None,
+) -> dict[str, list[ForecastLine]]:
     """Every store's forecast lines for a view in one vectorized pass (store_id, product_id, date, yhat, ...).
 
     history: recent actuals (store_id, product_id, date, quantity_sold). components: component_frame() of
@@ -62,15 +69,30 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
     if rows.empty:
         return {}
     keys = ["store_id", "product_id"]
-    agg = rows.assign(lo2=(rows["yhat"] - rows["yhat_lower"]).clip(lower=0) ** 2,
-                      hi2=(rows["yhat_upper"] - rows["yhat"]).clip(lower=0) ** 2).groupby(keys, sort=True).agg(
-        total=("yhat", "sum"), lo2=("lo2", "sum"), hi2=("hi2", "sum"), first=("date", "min"),
-        version=("model_version", "first"))
+    agg = (
+        rows.assign(
+            lo2=(rows["yhat"] - rows["yhat_lower"]).clip(lower=0) ** 2,
+            hi2=(rows["yhat_upper"] - rows["yhat"]).clip(lower=0) ** 2,
+        )
+        .groupby(keys, sort=True)
+        .agg(
+            total=("yhat", "sum"),
+            lo2=("lo2", "sum"),
+            hi2=("hi2", "sum"),
+            first=("date", "min"),
+            version=("model_version", "first"),
+        )
+    )
     comps = (components if components is not None else component_frame(rows)).reindex(rows.index).fillna(0.0)
     comp_sums = comps.groupby([rows["store_id"], rows["product_id"]]).sum() if comps.shape[1] else None
-    fallback = rows["fallback_reason"].where(rows["fallback_reason"].astype(str).str.strip() != "") \
-        if "fallback_reason" in rows else None
-    fallbacks = fallback.groupby([rows["store_id"], rows["product_id"]]).first() if fallback is not None else None
+    fallback = (
+        rows["fallback_reason"].where(rows["fallback_reason"].astype(str).str.strip() != "")
+        if "fallback_reason" in rows
+        else None
+    )
+    fallbacks = (
+        fallback.groupby([rows["store_id"], rows["product_id"]]).first() if fallback is not None else None
+    )
     zero_days = _zero_days(rows)
     observed = history.dropna(subset=["quantity_sold"]) if len(history) else history
     refs, ref_days = _references(agg, observed, days)
@@ -84,15 +106,33 @@ def lines_by_store(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[s
         label = period_label if days > 1 else (last_weekday_label(ref_days[i], lang) if ref_days[i] else None)
         reason = fallbacks.get((store, product)) if fallbacks is not None else None
         drivers_ = dict(zip(comp_cols, comp_values[i], strict=True)) if comp_values is not None else {}
-        text = explain(total, drivers_, lang, reference=ref, reference_label=label,
-                       fallback_reason=reason if isinstance(reason, str) else None,
-                       zero_day=zero_days.get((store, product)))
-        out[str(store)].append(ForecastLine(str(product), names.get(product, str(product)), total,
-                                            max(0.0, total - math.sqrt(r.lo2)), total + math.sqrt(r.hi2), ref, text,
-                                            str(r.version)))
+        text = explain(
+            total,
+            drivers_,
+            lang,
+            reference=ref,
+            reference_label=label,
+            fallback_reason=reason if isinstance(reason, str) else None,
+            zero_day=zero_days.get((store, product)),
+        )
+        out[str(store)].append(
+            ForecastLine(
+                str(product),
+                names.get(product, str(product)),
+                total,
+                max(0.0, total - math.sqrt(r.lo2)),
+                total + math.sqrt(r.hi2),
+                ref,
+                text,
+                str(r.version),
+            )
+        )
     # Products expected off sale go last: the list is a bake plan, and they are not in it.
     off = {(str(st), str(pr)) for (st, pr), model in zero_days.items() if model == NOT_OFFERED_MODEL}
-    return {store: sorted(lines, key=lambda ln, s=store: (s, ln.product_id) in off) for store, lines in out.items()}
+    return {
+        store: sorted(lines, key=lambda ln, s=store: (s, ln.product_id) in off)
+        for store, lines in out.items()
+    }
 
 
 def _zero_days(rows: pd.DataFrame) -> dict[tuple[str, str], str]:
@@ -130,8 +170,9 @@ def _references(agg: pd.DataFrame, observed: pd.DataFrame, days: int) -> tuple[l
     return refs, ref_days
 
 
-def forecast_lines(forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[str, str], view: str,
-                   lang: str) -> list[ForecastLine]:
+def forecast_lines(
+    forecasts: pd.DataFrame, history: pd.DataFrame, names: dict[str, str], view: str, lang: str
+) -> list[ForecastLine]:
     """One store's lines (lines_by_store for a single store's rows)."""
     fc = forecasts.assign(store_id="_")
     hist = history.assign(store_id="_") if len(history) else history
@@ -146,13 +187,17 @@ def daily_totals(forecasts: pd.DataFrame, view: str) -> pd.DataFrame:
     rows = window(forecasts, view)
     if rows.empty:
         return pd.DataFrame(columns=["date", "yhat", "yhat_lower", "yhat_upper"])
-    out = [dict(zip(("yhat", "yhat_lower", "yhat_upper"), combine_interval(g), strict=True), date=d)
-           for d, g in rows.groupby("date")]
+    out = [
+        dict(zip(("yhat", "yhat_lower", "yhat_upper"), combine_interval(g), strict=True), date=d)
+        for d, g in rows.groupby("date")
+    ]
     return pd.DataFrame(out)
 
 
 # ---- stock alerts --------------------------------------------------------------------------------------
-def stock_alerts(inventory: pd.DataFrame, tomorrow: pd.DataFrame, ratio: float, lookback_days: int) -> pd.DataFrame:
+def stock_alerts(
+    inventory: pd.DataFrame, tomorrow: pd.DataFrame, ratio: float, lookback_days: int
+) -> pd.DataFrame:
     """Products whose closing stock will not cover tomorrow's forecast, or that ran out recently.
 
     inventory: silver.inventory_daily rows (store_id, product_id, date, closing_stock, stockout).
@@ -160,8 +205,17 @@ def stock_alerts(inventory: pd.DataFrame, tomorrow: pd.DataFrame, ratio: float, 
     Severity CRITICAL: stock below the low end of the interval; WARNING: below forecast x ratio, or
     stockouts on 2+ of the last `lookback_days` days; INFO: one recent stockout.
     """
-    cols = ["store_id", "product_id", "date", "closing_stock", "forecast", "forecast_lower", "stockouts", "severity",
-            "reason"]
+    cols = [
+        "store_id",
+        "product_id",
+        "date",
+        "closing_stock",
+        "forecast",
+        "forecast_lower",
+        "stockouts",
+        "severity",
+        "reason",
+    ]
     if inventory.empty:
         return pd.DataFrame(columns=cols)
     inv = inventory.sort_values("date")
@@ -171,19 +225,29 @@ def stock_alerts(inventory: pd.DataFrame, tomorrow: pd.DataFrame, ratio: float, 
     outs = recent.groupby(["store_id", "product_id"])["stockout"].sum().rename("stockouts").reset_index()
     df = latest.merge(outs, on=["store_id", "product_id"], how="left")
     fc = tomorrow.rename(columns={"yhat": "forecast", "yhat_lower": "forecast_lower"})
-    fc = fc[["store_id", "product_id", "forecast", "forecast_lower"]] if not fc.empty else \
-        pd.DataFrame(columns=["store_id", "product_id", "forecast", "forecast_lower"])
+    fc = (
+        fc[["store_id", "product_id", "forecast", "forecast_lower"]]
+        if not fc.empty
+        else pd.DataFrame(columns=["store_id", "product_id", "forecast", "forecast_lower"])
+    )
     df = df.merge(fc, on=["store_id", "product_id"], how="left")
     df["stockouts"] = df["stockouts"].fillna(0).astype(int)
     stock = df["closing_stock"].astype(float)
     below_lower = stock < df["forecast_lower"].astype(float)
     below = stock < df["forecast"].astype(float) * ratio
-    df["severity"] = np.select([below_lower, below | (df["stockouts"] >= 2), df["stockouts"] == 1],
-                               ["CRITICAL", "WARNING", "INFO"], default="")
+    df["severity"] = np.select(
+        [below_lower, below | (df["stockouts"] >= 2), df["stockouts"] == 1],
+        ["CRITICAL", "WARNING", "INFO"],
+        default="",
+    )
     df["reason"] = np.select([below_lower, below], ["below_lower", "below"], default="stockouts")
     df = df[df["severity"] != ""]
     order = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
-    df = df.assign(_o=df["severity"].map(order)).sort_values(["_o", "store_id", "product_id"]).drop(columns="_o")
+    df = (
+        df.assign(_o=df["severity"].map(order))
+        .sort_values(["_o", "store_id", "product_id"])
+        .drop(columns="_o")
+    )
     return df[cols].reset_index(drop=True)
 
 
@@ -198,9 +262,13 @@ def accuracy(actuals: pd.DataFrame, past: pd.DataFrame) -> dict[str, float | int
     err = pairs["yhat"] - pairs["quantity_sold"]
     denom = pairs["quantity_sold"].abs().sum()
     inside = (pairs["quantity_sold"] >= pairs["yhat_lower"]) & (pairs["quantity_sold"] <= pairs["yhat_upper"])
-    return {"n": int(len(pairs)), "mae": float(err.abs().mean()),
-            "wmape": float(100 * err.abs().sum() / denom) if denom else None,
-            "bias": float(100 * err.sum() / denom) if denom else None, "coverage": float(100 * inside.mean())}
+    return {
+        "n": int(len(pairs)),
+        "mae": float(err.abs().mean()),
+        "wmape": float(100 * err.abs().sum() / denom) if denom else None,
+        "bias": float(100 * err.sum() / denom) if denom else None,
+        "coverage": float(100 * inside.mean()),
+    }
 
 
 # ---- drivers and models --------------------------------------------------------------------------------
@@ -214,8 +282,15 @@ def drivers(forecasts: pd.DataFrame, lang: str, skip: tuple[str, ...] = ("trend"
     if not sums:
         return pd.DataFrame(columns=["component", "label", "mean_abs", "mean"])
     n = len(forecasts)
-    rows = [{"component": k, "label": component_label(k, lang), "mean_abs": sum(abs(x) for x in v) / n,
-             "mean": sum(v) / n} for k, v in sums.items()]
+    rows = [
+        {
+            "component": k,
+            "label": component_label(k, lang),
+            "mean_abs": sum(abs(x) for x in v) / n,
+            "mean": sum(v) / n,
+        }
+        for k, v in sums.items()
+    ]
     return pd.DataFrame(rows).sort_values("mean_abs", ascending=False).reset_index(drop=True)
 
 
@@ -230,4 +305,9 @@ def model_versions(roles: pd.DataFrame, metrics: pd.DataFrame, metric: str = "wm
         for h in sorted(glob["horizon"].unique()):
             per = glob[glob["horizon"] == h].set_index("model")[metric]
             out[f"{metric}_D+{h}"] = out["model"].map(per)
-    return out.assign(_o=out["role"].map(order).fillna(9)).sort_values("_o").drop(columns="_o").reset_index(drop=True)
+    return (
+        out.assign(_o=out["role"].map(order).fillna(9))
+        .sort_values("_o")
+        .drop(columns="_o")
+        .reset_index(drop=True)
+    )

@@ -58,13 +58,23 @@ from bakery.ingest.reshape import ReshapeError, reshape_raw
 log = logging.getLogger(__name__)
 
 BATCH_LOG = ("ops", "upload_batches")
-BATCH_LOG_SCHEMA = pa.schema([
-    ("batch_id", pa.string()), ("kind", pa.string()), ("source_file", pa.string()), ("original_name", pa.string()),
-    ("file_hash", pa.string()), ("uploaded_by", pa.string()), ("status", pa.string()), ("rows_loaded", pa.int64()),
-    ("replaces", pa.string()), ("changed_at", pa.timestamp("us", tz="UTC"))])
+BATCH_LOG_SCHEMA = pa.schema(
+    [
+        ("batch_id", pa.string()),
+        ("kind", pa.string()),
+        ("source_file", pa.string()),
+        ("original_name", pa.string()),
+        ("file_hash", pa.string()),
+        ("uploaded_by", pa.string()),
+        ("status", pa.string()),
+        ("rows_loaded", pa.int64()),
+        ("replaces", pa.string()),
+        ("changed_at", pa.timestamp("us", tz="UTC")),
+    ]
+)
 ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet")
 STAGING_MAX_AGE = 24 * 3600
-STAGED_STEM = "upload"      # the user's file in staging is upload<.ext>; its own name is only metadata
+STAGED_STEM = "upload"  # the user's file in staging is upload<.ext>; its own name is only metadata
 RETIRED = ("deleted", "replaced")
 
 
@@ -119,9 +129,14 @@ def upload_limits(ctx: AppContext) -> IngestLimits:
     """The ingest limits (rows, decoded bytes, zip members: checked before a file is decoded), tightened by the
     app's own uploads.max_rows and uploads.max_uncompressed_bytes."""
     limits = ingest_limits(ctx.settings)
-    return replace(limits, max_rows=min(limits.max_rows, int(ctx.conf.get("uploads.max_rows", limits.max_rows))),
-                   max_decoded_bytes=min(limits.max_decoded_bytes,
-                                         int(ctx.conf.get("uploads.max_uncompressed_bytes", limits.max_decoded_bytes))))
+    return replace(
+        limits,
+        max_rows=min(limits.max_rows, int(ctx.conf.get("uploads.max_rows", limits.max_rows))),
+        max_decoded_bytes=min(
+            limits.max_decoded_bytes,
+            int(ctx.conf.get("uploads.max_uncompressed_bytes", limits.max_decoded_bytes)),
+        ),
+    )
 
 
 def staged_name(original: str) -> str:
@@ -132,8 +147,10 @@ def staged_name(original: str) -> str:
 
 def _check_suffix(name: str) -> None:
     if Path(name).suffix.lower() not in ACCEPTED_SUFFIXES:
-        raise FileRejected("file:unsupported_format", f"unsupported file type {Path(name).suffix or '(none)'!r}; "
-                                                      "use CSV, XLSX, JSON or Parquet")
+        raise FileRejected(
+            "file:unsupported_format",
+            f"unsupported file type {Path(name).suffix or '(none)'!r}; use CSV, XLSX, JSON or Parquet",
+        )
 
 
 # ---- staging ----------------------------------------------------------------------------------------------
@@ -155,14 +172,21 @@ def stage(ctx: AppContext, principal: Principal, kind: str, filename: str, data:
     if kind not in ctx.conf.get("uploads.kinds", []):
         raise ValueError(f"kind {kind!r}: not an upload kind")
     if len(data) > int(ctx.conf.get("uploads.max_bytes")):
-        raise UploadTooLarge(f"the file is larger than the {int(ctx.conf.get('uploads.max_bytes')) // 2**20} MiB limit")
+        raise UploadTooLarge(
+            f"the file is larger than the {int(ctx.conf.get('uploads.max_bytes')) // 2**20} MiB limit"
+        )
     root = staging_root(ctx)
     _clean_staging(root)
     token = secrets.token_urlsafe(16)
     folder = root / token
     folder.mkdir(parents=True)
-    meta = {"kind": kind, "original_name": filename[:300], "owner": principal.username,
-            "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    meta = {
+        "kind": kind,
+        "original_name": filename[:300],
+        "owner": principal.username,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "size": len(data),
+    }
     path = folder / staged_name(meta["original_name"])
     path.write_bytes(data)
     (folder / "meta.json").write_text(json.dumps(meta), encoding="utf-8")
@@ -183,7 +207,9 @@ def load_staged(ctx: AppContext, principal: Principal, token: str | None) -> Sta
         raise Forbidden("this upload belongs to another user")
     if not path.is_file():
         raise Forbidden("unknown or expired upload")
-    return Staged(token, meta["kind"], meta["original_name"], path, meta["size"], meta["sha256"], meta["owner"])
+    return Staged(
+        token, meta["kind"], meta["original_name"], path, meta["size"], meta["sha256"], meta["owner"]
+    )
 
 
 # ---- reading, mapping, preview ----------------------------------------------------------------------------
@@ -198,7 +224,9 @@ def parse(ctx: AppContext, staged: Staged, shape: dict[str, Any] | None = None) 
         if key in _parsed:
             return _parsed[key]
     _check_suffix(staged.original_name)
-    raw = read_bytes(staged.path.read_bytes(), file_format(staged.path), exact=True, limits=upload_limits(ctx))
+    raw = read_bytes(
+        staged.path.read_bytes(), file_format(staged.path), exact=True, limits=upload_limits(ctx)
+    )
     if shape:
         raw = reshape_raw(raw, shape)
     with _parsed_lock:
@@ -218,12 +246,20 @@ def auto_mapping(ctx: AppContext, raw: RawTable, kind: str, explicit: dict[str, 
 def preview(raw: RawTable, mapping: dict[str, str], columns: list[str], n: int) -> list[dict[str, Any]]:
     """The first n rows as they would be read under the mapping (template column names)."""
     frame = raw.frame().head(n)
-    return [{"row": int(idx), **{c: (r.get(mapping[c]) if c in mapping else None) for c in columns}}
-            for idx, r in zip(frame.index, frame.to_dict("records"), strict=True)]
+    return [
+        {"row": int(idx), **{c: (r.get(mapping[c]) if c in mapping else None) for c in columns}}
+        for idx, r in zip(frame.index, frame.to_dict("records"), strict=True)
+    ]
 
 
-def validate(ctx: AppContext, staged: Staged, raw: RawTable, mapping: dict[str, Any] | None, on_duplicate: str,
-             replaces: str | None = None):
+def validate(
+    ctx: AppContext,
+    staged: Staged,
+    raw: RawTable,
+    mapping: dict[str, Any] | None,
+    on_duplicate: str,
+    replaces: str | None = None,
+):
     """A dry run of the import validation (same function, same stored keys as commit, so the rows of the
     batch it would replace are not duplicates); writes only the bad-rows CSV. ValueError names `replaces`
     when it is no accepted batch of the same kind."""
@@ -233,9 +269,15 @@ def validate(ctx: AppContext, staged: Staged, raw: RawTable, mapping: dict[str, 
 
     spec = ctx.settings.source(staged.kind)
     replaced = check_replaces(ctx, staged.kind, replaces)
-    report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(ctx.settings),
-                          existing_keys=stored_keys(ctx.settings, spec, _landing_files(replaced)),
-                          store_timezones=store_timezones(ctx.settings), on_duplicate=on_duplicate)
+    report = validate_raw(
+        raw,
+        spec,
+        mapping,
+        synonyms=load_synonyms(ctx.settings),
+        existing_keys=stored_keys(ctx.settings, spec, _landing_files(replaced)),
+        store_timezones=store_timezones(ctx.settings),
+        on_duplicate=on_duplicate,
+    )
     reasons = report.row_reasons()
     bad = staged.path.parent / "bad_rows.csv"
     if reasons:
@@ -259,17 +301,30 @@ def _log_batches(ctx: AppContext, batches: list[UploadBatch]) -> None:
     """Events in ops.upload_batches (latest row per batch_id = its status), for the pipeline: one append, so a
     replacement and the batch it retires are logged together. RecordFailed when it cannot be written."""
     now = pd.Timestamp(datetime.now(UTC))
-    rows = pd.DataFrame([{"batch_id": b.batch_id, "kind": b.kind, "source_file": b.path,
-                          "original_name": b.original_name, "file_hash": b.file_hash,
-                          "uploaded_by": b.uploaded_by, "status": b.status,
-                          "rows_loaded": int(b.rows_loaded or 0), "replaces": b.replaces,
-                          "changed_at": now} for b in batches])
+    rows = pd.DataFrame(
+        [
+            {
+                "batch_id": b.batch_id,
+                "kind": b.kind,
+                "source_file": b.path,
+                "original_name": b.original_name,
+                "file_hash": b.file_hash,
+                "uploaded_by": b.uploaded_by,
+                "status": b.status,
+                "rows_loaded": int(b.rows_loaded or 0),
+                "replaces": b.replaces,
+                "changed_at": now,
+            }
+            for b in batches
+        ]
+    )
     try:
         ctx.serving.append(BATCH_LOG, rows, BATCH_LOG_SCHEMA)
     except Exception as exc:
         log.exception("could not append to ops.upload_batches for %s", ", ".join(b.batch_id for b in batches))
-        raise RecordFailed("the upload log (ops.upload_batches) could not be written; nothing was changed, "
-                           "try again later") from exc
+        raise RecordFailed(
+            "the upload log (ops.upload_batches) could not be written; nothing was changed, try again later"
+        ) from exc
 
 
 def check_replaces(ctx: AppContext, kind: str, replaces: Any) -> UploadBatch | None:
@@ -285,11 +340,13 @@ def check_replaces(ctx: AppContext, kind: str, replaces: Any) -> UploadBatch | N
 
 def _replaceable(b: UploadBatch | None, kind: str, batch_id: str) -> UploadBatch:
     if b is None or b.status != "accepted":
-        raise ValueError(f"replaces: {batch_id!r} is not an accepted batch (unknown, deleted or already "
-                         "replaced)")
+        raise ValueError(
+            f"replaces: {batch_id!r} is not an accepted batch (unknown, deleted or already replaced)"
+        )
     if b.kind != kind:
-        raise ValueError(f"replaces: batch {batch_id} holds {b.kind} data; a {kind} upload can replace only "
-                         f"a {kind} batch")
+        raise ValueError(
+            f"replaces: batch {batch_id} holds {b.kind} data; a {kind} upload can replace only a {kind} batch"
+        )
     return b
 
 
@@ -351,8 +408,10 @@ def _undo(ctx: AppContext, new: UploadBatch | None, old: UploadBatch | None, log
                 _set_status(row, "accepted")
                 _set_status(old, "accepted")
     except Exception:
-        log.exception("could not undo the record of upload batch %s", ", ".join(
-            b.batch_id for b in (new, old) if b is not None))
+        log.exception(
+            "could not undo the record of upload batch %s",
+            ", ".join(b.batch_id for b in (new, old) if b is not None),
+        )
         return False
     if logged and old is not None:
         with contextlib.suppress(RecordFailed):  # else settle() brings the log in line later
@@ -378,29 +437,58 @@ def _history_days(ctx: AppContext, kind: str, rows: pd.DataFrame) -> int:
     if kind == "sales":
         return len(rows)
     if kind == "pos" and len(rows):
-        return int(rows.assign(d=rows["timestamp"].str[:10]).drop_duplicates(["d", "store_id", "product_id"]).shape[0])
+        return int(
+            rows.assign(d=rows["timestamp"].str[:10])
+            .drop_duplicates(["d", "store_id", "product_id"])
+            .shape[0]
+        )
     return 0
 
 
-def _keep_original(ctx: AppContext, keep: Path, staged: Staged, batch: UploadBatch, bad_rows: Path | None,
-                   report: dict[str, Any]) -> None:
+def _keep_original(
+    ctx: AppContext,
+    keep: Path,
+    staged: Staged,
+    batch: UploadBatch,
+    bad_rows: Path | None,
+    report: dict[str, Any],
+) -> None:
     """The batch's own folder: the original file, its bad rows and batch.json."""
     keep.mkdir(parents=True, exist_ok=True)
     shutil.copy2(staged.path, keep / f"original{staged.path.suffix}")
     if bad_rows:
         shutil.copy2(bad_rows, keep / "bad_rows.csv")
-    (keep / "batch.json").write_text(json.dumps({"batch_id": batch.batch_id, "kind": batch.kind,
-                                                 "original_name": batch.original_name,
-                                                 "uploaded_by": batch.uploaded_by,
-                                                 "uploaded_at": datetime.now(UTC).isoformat(),
-                                                 "landing_file": batch.path, "replaces": batch.replaces,
-                                                 "validation": report}, indent=2, default=str),
-                                     encoding="utf-8")
+    (keep / "batch.json").write_text(
+        json.dumps(
+            {
+                "batch_id": batch.batch_id,
+                "kind": batch.kind,
+                "original_name": batch.original_name,
+                "uploaded_by": batch.uploaded_by,
+                "uploaded_at": datetime.now(UTC).isoformat(),
+                "landing_file": batch.path,
+                "replaces": batch.replaces,
+                "validation": report,
+            },
+            indent=2,
+            default=str,
+        ),
+        encoding="utf-8",
+    )
 
 
-def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: dict[str, Any] | None,
-           shape: dict[str, Any] | None, on_duplicate: str, max_error_rate: float, replaces: str | None = None,
-           ip: str | None = None) -> dict[str, Any]:
+def commit(
+    ctx: AppContext,
+    principal: Principal,
+    staged: Staged,
+    *,
+    mapping: dict[str, Any] | None,
+    shape: dict[str, Any] | None,
+    on_duplicate: str,
+    max_error_rate: float,
+    replaces: str | None = None,
+    ip: str | None = None,
+) -> dict[str, Any]:
     """Validate and, if within the threshold, land the rows as a new batch; returns the report as a dict.
     ValueError (naming `replaces`) before anything is written, RecordFailed when the batch could not be
     recorded (then nothing is landed)."""
@@ -415,33 +503,63 @@ def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: di
     if shape:
         source = staged.path.parent / "reshaped.csv"
         raw.frame().to_csv(source, index=False)
-    result = import_file(ctx.settings, staged.kind, source, mapping=mapping, on_duplicate=on_duplicate,
-                         max_error_rate=max_error_rate, replaces_files=_landing_files(replaced), hold=True)
+    result = import_file(
+        ctx.settings,
+        staged.kind,
+        source,
+        mapping=mapping,
+        on_duplicate=on_duplicate,
+        max_error_rate=max_error_rate,
+        replaces_files=_landing_files(replaced),
+        hold=True,
+    )
     report = json.loads(result.report_path.read_text(encoding="utf-8"))
     batch_id = _new_batch_id()
     held = result.landing_path
     final = _held_to_final(held) if held else None
-    batch = UploadBatch(batch_id=batch_id, kind=staged.kind, original_name=staged.original_name,
-                        file_hash=staged.sha256, uploaded_by=principal.username,
-                        status="accepted" if result.accepted else "rejected",
-                        rows_total=int(result.totals.get("rows", 0)),
-                        rows_loaded=int(result.totals.get("rows_written", 0)),
-                        rows_rejected=int(result.totals.get("invalid_rows", 0)),
-                        rows_duplicate=int(result.totals.get("skipped_duplicates", 0)), on_duplicate=on_duplicate,
-                        max_error_rate=max_error_rate, replaces=replaces or None,
-                        path=landing_relpath(ctx.settings, final) if final else None,
-                        report=json.dumps({k: report.get(k) for k in ("reason", "totals", "mapping", "fatal",
-                                                                       "ignored_columns", "bad_rows_csv")}))
+    batch = UploadBatch(
+        batch_id=batch_id,
+        kind=staged.kind,
+        original_name=staged.original_name,
+        file_hash=staged.sha256,
+        uploaded_by=principal.username,
+        status="accepted" if result.accepted else "rejected",
+        rows_total=int(result.totals.get("rows", 0)),
+        rows_loaded=int(result.totals.get("rows_written", 0)),
+        rows_rejected=int(result.totals.get("invalid_rows", 0)),
+        rows_duplicate=int(result.totals.get("skipped_duplicates", 0)),
+        on_duplicate=on_duplicate,
+        max_error_rate=max_error_rate,
+        replaces=replaces or None,
+        path=landing_relpath(ctx.settings, final) if final else None,
+        report=json.dumps(
+            {
+                k: report.get(k)
+                for k in ("reason", "totals", "mapping", "fatal", "ignored_columns", "bad_rows_csv")
+            }
+        ),
+    )
     retired = None
     if result.accepted:
         retired = _record_and_land(ctx, principal, staged, batch, held, final, result.bad_rows_path, report)
     else:
         with ctx.db.session() as s:
             s.add(batch)
-    audit.record(ctx.db, principal.username, "upload.accepted" if result.accepted else "upload.rejected", batch_id,
-                 success=result.accepted, ip=ip, kind=staged.kind, file=staged.original_name,
-                 rows=batch.rows_total, loaded=batch.rows_loaded, rejected=batch.rows_rejected,
-                 reason=result.reason[:300], replaces=replaces or None)
+    audit.record(
+        ctx.db,
+        principal.username,
+        "upload.accepted" if result.accepted else "upload.rejected",
+        batch_id,
+        success=result.accepted,
+        ip=ip,
+        kind=staged.kind,
+        file=staged.original_name,
+        rows=batch.rows_total,
+        loaded=batch.rows_loaded,
+        rejected=batch.rows_rejected,
+        reason=result.reason[:300],
+        replaces=replaces or None,
+    )
     flagged = False
     if result.accepted:
         if retired is not None:
@@ -450,20 +568,37 @@ def commit(ctx: AppContext, principal: Principal, staged: Staged, *, mapping: di
         if flagged:
             with ctx.db.session() as s:
                 s.get(UploadBatch, batch_id).retrain_flagged = True
-    return {"accepted": result.accepted, "batch_id": batch_id if result.accepted else None, "kind": staged.kind,
-            "reason": result.reason, "totals": result.totals, "errors": (report.get("errors") or [])[:1000],
-            "mapping": report.get("mapping") or {}, "ignored_columns": report.get("ignored_columns") or [],
-            "retrain_flagged": flagged}
+    return {
+        "accepted": result.accepted,
+        "batch_id": batch_id if result.accepted else None,
+        "kind": staged.kind,
+        "reason": result.reason,
+        "totals": result.totals,
+        "errors": (report.get("errors") or [])[:1000],
+        "mapping": report.get("mapping") or {},
+        "ignored_columns": report.get("ignored_columns") or [],
+        "retrain_flagged": flagged,
+    }
 
 
-def _record_and_land(ctx: AppContext, principal: Principal, staged: Staged, batch: UploadBatch,
-                     held: Path | None, final: Path | None, bad_rows: Path | None,
-                     report: dict[str, Any]) -> UploadBatch | None:
+def _record_and_land(
+    ctx: AppContext,
+    principal: Principal,
+    staged: Staged,
+    batch: UploadBatch,
+    held: Path | None,
+    final: Path | None,
+    bad_rows: Path | None,
+    report: dict[str, Any],
+) -> UploadBatch | None:
     """Keep the original, record the batch (and the retirement of the one it replaces), then rename the held
     landing file into place; on any failure take back what was done. Returns the replaced batch."""
     keep = ctx.conf.uploads_dir / batch.batch_id
-    retire = _Retirement(batch.replaces, "replaced", principal.username, batch.kind, batch.batch_id) \
-        if batch.replaces else None
+    retire = (
+        _Retirement(batch.replaces, "replaced", principal.username, batch.kind, batch.batch_id)
+        if batch.replaces
+        else None
+    )
     try:
         _keep_original(ctx, keep, staged, batch, bad_rows, report)
         fault_point("upload_before_record")
@@ -480,8 +615,9 @@ def _record_and_land(ctx: AppContext, principal: Principal, staged: Staged, batc
         undone = _undo(ctx, batch, retired, logged=True)
         if undone:
             _discard(held, keep)
-        raise RecordFailed("the rows could not be moved into the landing zone; nothing was loaded",
-                           recorded=not undone) from exc
+        raise RecordFailed(
+            "the rows could not be moved into the landing zone; nothing was loaded", recorded=not undone
+        ) from exc
     return retired
 
 
@@ -492,7 +628,9 @@ def _discard(held: Path | None, keep: Path) -> None:
     shutil.rmtree(keep, ignore_errors=True)
 
 
-def _maybe_flag_retrain(ctx: AppContext, principal: Principal, kind: str, batch_id: str, landed: Path | None) -> bool:
+def _maybe_flag_retrain(
+    ctx: AppContext, principal: Principal, kind: str, batch_id: str, landed: Path | None
+) -> bool:
     """Flag retraining when an upload adds more than `retrain_fraction` of the stored history."""
     if kind not in ("sales", "pos") or landed is None:
         return False
@@ -500,8 +638,12 @@ def _maybe_flag_retrain(ctx: AppContext, principal: Principal, kind: str, batch_
     history = ctx.serving.row_count(("gold", "daily_sales"))
     fraction = float(ctx.options.get("retrain_fraction"))
     if added > fraction * history:
-        request_retrain(ctx.settings, principal.username, f"upload {batch_id} adds {added} observations to "
-                                                          f"{history} stored ({kind})", batch_id=batch_id)
+        request_retrain(
+            ctx.settings,
+            principal.username,
+            f"upload {batch_id} adds {added} observations to {history} stored ({kind})",
+            batch_id=batch_id,
+        )
         return True
     return False
 
@@ -518,10 +660,19 @@ def _after_retire(ctx: AppContext, principal: Principal, b: UploadBatch, ip: str
                 shutil.move(str(landed), target)
         except OSError:
             log.exception("could not move %s out of the landing zone (its rows are left out anyway)", landed)
-    request_retrain(ctx.settings, principal.username, f"upload batch {b.batch_id} {b.status}",
-                    batch_id=b.batch_id)
-    audit.record(ctx.db, principal.username, f"upload.{b.status}", b.batch_id, ip=ip, kind=b.kind,
-                 file=b.original_name, replaced_by=b.replaced_by)
+    request_retrain(
+        ctx.settings, principal.username, f"upload batch {b.batch_id} {b.status}", batch_id=b.batch_id
+    )
+    audit.record(
+        ctx.db,
+        principal.username,
+        f"upload.{b.status}",
+        b.batch_id,
+        ip=ip,
+        kind=b.kind,
+        file=b.original_name,
+        replaced_by=b.replaced_by,
+    )
 
 
 def soft_delete(ctx: AppContext, principal: Principal, batch_id: str, ip: str | None = None) -> UploadBatch:
@@ -589,26 +740,69 @@ def _catch_up_log(ctx: AppContext, batches: list[UploadBatch]) -> None:
 def list_batches(ctx: AppContext, limit: int = 200) -> list[dict[str, Any]]:
     with ctx.db.session() as s:
         rows = s.scalars(select(UploadBatch).order_by(UploadBatch.uploaded_at.desc()).limit(limit)).all()
-        return [{"batch_id": b.batch_id, "kind": b.kind, "file": b.original_name, "by": b.uploaded_by,
-                 "at": b.uploaded_at.isoformat(timespec="seconds"), "status": b.status, "rows": b.rows_total,
-                 "loaded": b.rows_loaded, "rejected": b.rows_rejected, "replaces": b.replaces,
-                 "retrain": b.retrain_flagged} for b in rows]
+        return [
+            {
+                "batch_id": b.batch_id,
+                "kind": b.kind,
+                "file": b.original_name,
+                "by": b.uploaded_by,
+                "at": b.uploaded_at.isoformat(timespec="seconds"),
+                "status": b.status,
+                "rows": b.rows_total,
+                "loaded": b.rows_loaded,
+                "rejected": b.rows_rejected,
+                "replaces": b.replaces,
+                "retrain": b.retrain_flagged,
+            }
+            for b in rows
+        ]
 
 
-def handle_api_upload(ctx: AppContext, principal: Principal, req: UploadRequest, ip: str | None = None) -> dict:
+def handle_api_upload(
+    ctx: AppContext, principal: Principal, req: UploadRequest, ip: str | None = None
+) -> dict:
     """POST /api/v1/uploads: stage, then commit in one step (file-level problems are rejections, not errors)."""
     max_bytes = int(ctx.conf.get("uploads.max_bytes"))
     data = req.data if req.data is not None else read_limited(req.stream, max_bytes)
-    rate = req.max_error_rate if req.max_error_rate is not None else float(ctx.options.get("upload_max_error_rate"))
+    rate = (
+        req.max_error_rate
+        if req.max_error_rate is not None
+        else float(ctx.options.get("upload_max_error_rate"))
+    )
     staged = stage(ctx, principal, req.kind, req.filename, data)
     try:
         parse(ctx, staged, req.shape)
     except (FileRejected, ReshapeError) as exc:
         reason = f"{exc.rule}: {exc.reason}" if isinstance(exc, FileRejected) else str(exc)
-        audit.record(ctx.db, principal.username, "upload.rejected", None, success=False, ip=ip, kind=req.kind,
-                     file=req.filename[:300], reason=reason[:300])
-        return {"accepted": False, "batch_id": None, "kind": req.kind, "reason": reason,
-                "totals": {"rows": 0, "rows_written": 0}, "errors": [], "mapping": {}, "ignored_columns": [],
-                "retrain_flagged": False}
-    return commit(ctx, principal, staged, mapping=req.mapping, shape=req.shape, on_duplicate=req.on_duplicate,
-                  max_error_rate=rate, ip=ip)
+        audit.record(
+            ctx.db,
+            principal.username,
+            "upload.rejected",
+            None,
+            success=False,
+            ip=ip,
+            kind=req.kind,
+            file=req.filename[:300],
+            reason=reason[:300],
+        )
+        return {
+            "accepted": False,
+            "batch_id": None,
+            "kind": req.kind,
+            "reason": reason,
+            "totals": {"rows": 0, "rows_written": 0},
+            "errors": [],
+            "mapping": {},
+            "ignored_columns": [],
+            "retrain_flagged": False,
+        }
+    return commit(
+        ctx,
+        principal,
+        staged,
+        mapping=req.mapping,
+        shape=req.shape,
+        on_duplicate=req.on_duplicate,
+        max_error_rate=rate,
+        ip=ip,
+    )

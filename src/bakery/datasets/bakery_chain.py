@@ -1,6 +1,6 @@
 """The real ddop bakery chain (35 German stores x 3 products, daily, 2016-01-02..2019-04-30) as landing files.
 
-The project ships a compact copy of the ddop package's data (data/bakery_chain/, BSD-3-Clause). This
+The project ships a compact copy of the ddop package's data (bakery/datasets/data/, package data of the wheel, BSD-3-Clause). This
 module reads it (or the original ddop CSV pair), decides which days were closed or not offered, and
 writes the stores, products, sales, weather and events landing files that `bakery demo --dataset
 bakery-chain` ingests.
@@ -23,12 +23,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from bakery.config import REPO_ROOT
 from bakery.ingest.landing import write_atomically
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = REPO_ROOT / "data" / "bakery_chain"
+DATA_DIR = Path(__file__).with_name("data")  # package data: installed with the wheel
 COMPACT = DATA_DIR / "bakery_chain.parquet"
 FILE_PREFIX = "bakery_chain"
 COUNTRY, SUBDIVISION, TIMEZONE = "DE", "DE-BY", "Europe/Berlin"
@@ -36,9 +35,19 @@ COUNTRY, SUBDIVISION, TIMEZONE = "DE", "DE-BY", "Europe/Berlin"
 PRODUCTS = {101: ("Roll", "rolls"), 109: ("Seeded roll", "rolls"), 110: ("Pretzel", "pretzels")}
 SCHOOL_HOLIDAY = ("Schulferien", "school_holiday")
 # The compact copy: the ddop columns minus weekday, month and year (all from `date`; weekday is off by one).
-COLUMNS = {"date": "datetime64[ns]", "store": "int16", "product": "int16", "demand": "float64", "rain": "float64",
-           "temperature": "float64", "is_schoolholiday": "int8", "is_holiday": "int8",
-           "is_holiday_next2days": "int8", "promotion_currentweek": "int8", "promotion_lastweek": "int8"}
+COLUMNS = {
+    "date": "datetime64[ns]",
+    "store": "int16",
+    "product": "int16",
+    "demand": "float64",
+    "rain": "float64",
+    "temperature": "float64",
+    "is_schoolholiday": "int8",
+    "is_holiday": "int8",
+    "is_holiday_next2days": "int8",
+    "promotion_currentweek": "int8",
+    "promotion_lastweek": "int8",
+}
 SERIES = ["store", "product"]
 
 
@@ -59,7 +68,7 @@ def read_ddop(folder: Path) -> pd.DataFrame:
 
 
 def read_compact(path: Path = COMPACT) -> pd.DataFrame:
-    """The copy shipped in data/bakery_chain/, in the compact layout."""
+    """The copy shipped in bakery/datasets/data/, in the compact layout."""
     return _typed(pd.read_parquet(path))
 
 
@@ -70,8 +79,9 @@ def write_compact(source: Path, path: Path = COMPACT) -> Path:
 
     frame = read_ddop(Path(source))
     table = pa.Table.from_pandas(frame.assign(date=frame["date"].dt.date), preserve_index=False)
-    return write_atomically(Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd",
-                                                                   compression_level=19))
+    return write_atomically(
+        Path(path), lambda tmp: pq.write_table(table, tmp, compression="zstd", compression_level=19)
+    )
 
 
 def day_status(data: pd.DataFrame) -> tuple[pd.Series, pd.Series]:
@@ -138,21 +148,36 @@ def _regions(data: pd.DataFrame) -> dict[int, str]:
     signature = days.groupby("store")[["temperature", "rain"]].agg(lambda s: hash(tuple(s)))
     first_store = signature.reset_index().groupby(["temperature", "rain"])["store"].transform("min")
     letters = {s: chr(ord("A") + i) for i, s in enumerate(sorted(first_store.unique()))}
-    return {int(store): f"Region {letters[first]}" for store, first in zip(signature.index, first_store, strict=True)}
+    return {
+        int(store): f"Region {letters[first]}"
+        for store, first in zip(signature.index, first_store, strict=True)
+    }
 
 
 def stores_frame(data: pd.DataFrame) -> pd.DataFrame:
     region = _regions(data)
     ids = sorted(region)
-    return pd.DataFrame({"store_id": [str(s) for s in ids], "name": [f"Filiale {s:02d}" for s in ids],
-                         "city": [region[s] for s in ids], "country": COUNTRY, "subdivision": SUBDIVISION,
-                         "timezone": TIMEZONE})
+    return pd.DataFrame(
+        {
+            "store_id": [str(s) for s in ids],
+            "name": [f"Filiale {s:02d}" for s in ids],
+            "city": [region[s] for s in ids],
+            "country": COUNTRY,
+            "subdivision": SUBDIVISION,
+            "timezone": TIMEZONE,
+        }
+    )
 
 
 def products_frame(data: pd.DataFrame) -> pd.DataFrame:
     ids = sorted(int(p) for p in data["product"].unique())
-    return pd.DataFrame({"product_id": [str(p) for p in ids], "name": [PRODUCTS[p][0] for p in ids],
-                         "category": [PRODUCTS[p][1] for p in ids]})
+    return pd.DataFrame(
+        {
+            "product_id": [str(p) for p in ids],
+            "name": [PRODUCTS[p][0] for p in ids],
+            "category": [PRODUCTS[p][1] for p in ids],
+        }
+    )
 
 
 def _promotion_ids(data: pd.DataFrame) -> pd.Series:
@@ -162,8 +187,9 @@ def _promotion_ids(data: pd.DataFrame) -> pd.Series:
     first = days["date"].groupby(run).transform("min")
     ids = ("PROMO-" + days["product"].astype(str) + "-" + _iso(first)).where(run.notna())
     lookup = pd.Series(ids.to_numpy(), index=pd.MultiIndex.from_frame(days[["product", "date"]]))
-    return pd.Series(lookup.reindex(pd.MultiIndex.from_frame(data[["product", "date"]])).to_numpy(),
-                     index=data.index)
+    return pd.Series(
+        lookup.reindex(pd.MultiIndex.from_frame(data[["product", "date"]])).to_numpy(), index=data.index
+    )
 
 
 def sales_frame(data: pd.DataFrame) -> pd.DataFrame:
@@ -171,16 +197,27 @@ def sales_frame(data: pd.DataFrame) -> pd.DataFrame:
     closed, not_offered = day_status(data)
     keep = ~(closed | not_offered)
     rows = data[keep]
-    return pd.DataFrame({"date": _iso(rows["date"]), "store_id": rows["store"].astype(str),
-                         "product_id": rows["product"].astype(str), "quantity_sold": _number_text(rows["demand"]),
-                         "promotion_id": _promotion_ids(data)[keep].fillna("")})
+    return pd.DataFrame(
+        {
+            "date": _iso(rows["date"]),
+            "store_id": rows["store"].astype(str),
+            "product_id": rows["product"].astype(str),
+            "quantity_sold": _number_text(rows["demand"]),
+            "promotion_id": _promotion_ids(data)[keep].fillna(""),
+        }
+    )
 
 
 def weather_frame(data: pd.DataFrame) -> pd.DataFrame:
     days = data.drop_duplicates(["store", "date"])
-    return pd.DataFrame({"date": _iso(days["date"]), "store_id": days["store"].astype(str),
-                         "temperature": _number_text(days["temperature"]),
-                         "precipitation": _number_text(days["rain"])})
+    return pd.DataFrame(
+        {
+            "date": _iso(days["date"]),
+            "store_id": days["store"].astype(str),
+            "temperature": _number_text(days["temperature"]),
+            "precipitation": _number_text(days["rain"]),
+        }
+    )
 
 
 def _extra_holidays(data: pd.DataFrame) -> pd.DataFrame:
@@ -189,15 +226,22 @@ def _extra_holidays(data: pd.DataFrame) -> pd.DataFrame:
 
     flagged = sorted(set(data.loc[data["is_holiday"] == 1, "date"].dt.date))
     years = sorted({d.year for d in flagged})
-    regional = holidays.country_holidays(COUNTRY, subdiv=SUBDIVISION.split("-")[1], years=years, language="de")
+    regional = holidays.country_holidays(
+        COUNTRY, subdiv=SUBDIVISION.split("-")[1], years=years, language="de"
+    )
     names: dict[date, str] = {}
     for subdiv in holidays.Germany.subdivisions:  # a name for the day from any German state
         names.update(holidays.country_holidays(COUNTRY, subdiv=subdiv, years=years, language="de"))
     extra = [d for d in flagged if d not in regional]
-    return pd.DataFrame({"event_date_start": [d.isoformat() for d in extra],
-                         "event_date_end": [d.isoformat() for d in extra],
-                         "event_name": [names.get(d, "Feiertag") for d in extra],
-                         "event_type": "national_holiday", "scope": "national"})
+    return pd.DataFrame(
+        {
+            "event_date_start": [d.isoformat() for d in extra],
+            "event_date_end": [d.isoformat() for d in extra],
+            "event_name": [names.get(d, "Feiertag") for d in extra],
+            "event_type": "national_holiday",
+            "scope": "national",
+        }
+    )
 
 
 def events_frame(data: pd.DataFrame) -> pd.DataFrame:
@@ -205,9 +249,15 @@ def events_frame(data: pd.DataFrame) -> pd.DataFrame:
     days = data.drop_duplicates(["store", "date"])
     run = _runs(days["is_schoolholiday"] == 1, days["store"], days["date"])
     spans = days.groupby(run).agg(start=("date", "min"), end=("date", "max"), store=("store", "first"))
-    school = pd.DataFrame({"event_date_start": _iso(spans["start"]), "event_date_end": _iso(spans["end"]),
-                           "event_name": SCHOOL_HOLIDAY[0], "event_type": SCHOOL_HOLIDAY[1],
-                           "scope": spans["store"].astype(str)})
+    school = pd.DataFrame(
+        {
+            "event_date_start": _iso(spans["start"]),
+            "event_date_end": _iso(spans["end"]),
+            "event_name": SCHOOL_HOLIDAY[0],
+            "event_type": SCHOOL_HOLIDAY[1],
+            "scope": spans["store"].astype(str),
+        }
+    )
     return pd.concat([_extra_holidays(data), school], ignore_index=True)
 
 
@@ -228,16 +278,19 @@ class ChainSummary:
 
     def render(self) -> str:
         rows = ", ".join(f"{k} {v:,}" for k, v in sorted(self.rows.items()))
-        return "\n".join([
-            f"ddop bakery chain in {self.out}: {self.stores} stores x {self.products} products, "
-            f"{self.start}..{self.end} (data: ddop package, BSD-3-Clause, see {DATA_DIR / 'LICENSE'})",
-            f"  files: {len(self.files)}; rows: {rows}",
-            f"  no sales row: {self.closed:,} closed and {self.not_offered:,} not-offered store x product days",
-        ])
+        return "\n".join(
+            [
+                f"ddop bakery chain in {self.out}: {self.stores} stores x {self.products} products, "
+                f"{self.start}..{self.end} (data: ddop package, BSD-3-Clause, see {DATA_DIR / 'LICENSE'})",
+                f"  files: {len(self.files)}; rows: {rows}",
+                f"  no sales row: {self.closed:,} closed and {self.not_offered:,} not-offered store x product days",
+            ]
+        )
 
 
-def _subset(data: pd.DataFrame, stores: Iterable[int | str] | None, start: date | None,
-            end: date | None) -> pd.DataFrame:
+def _subset(
+    data: pd.DataFrame, stores: Iterable[int | str] | None, start: date | None, end: date | None
+) -> pd.DataFrame:
     keep = pd.Series(True, index=data.index)
     if stores is not None:
         keep &= data["store"].isin([int(s) for s in stores])
@@ -250,12 +303,21 @@ def _subset(data: pd.DataFrame, stores: Iterable[int | str] | None, start: date 
     return data[keep]
 
 
-def landing_frames(data: pd.DataFrame, stores: Iterable[int | str] | None = None, start: date | None = None,
-                   end: date | None = None) -> dict[str, pd.DataFrame]:
+def landing_frames(
+    data: pd.DataFrame,
+    stores: Iterable[int | str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> dict[str, pd.DataFrame]:
     """Each landing kind's rows, as template text. Rules that look along a series (closed, not offered,
     regions, promotion weeks) see all the data; `stores`, `start` and `end` then pick a part of it."""
-    frames = {"stores": stores_frame(data), "products": products_frame(data), "sales": sales_frame(data),
-              "weather": weather_frame(data), "events": events_frame(data)}
+    frames = {
+        "stores": stores_frame(data),
+        "products": products_frame(data),
+        "sales": sales_frame(data),
+        "weather": weather_frame(data),
+        "events": events_frame(data),
+    }
     part = _subset(data, stores, start, end)
     store_ids = set(part["store"].astype(str))
     first, last = _iso(part["date"]).min(), _iso(part["date"]).max()
@@ -264,8 +326,11 @@ def landing_frames(data: pd.DataFrame, stores: Iterable[int | str] | None = None
         f = frames[kind]
         frames[kind] = f[f["store_id"].isin(store_ids) & f["date"].between(first, last)]
     ev = frames["events"]
-    frames["events"] = ev[(ev["scope"].isin(store_ids) | (ev["scope"] == "national"))
-                          & (ev["event_date_end"] >= first) & (ev["event_date_start"] <= last)]
+    frames["events"] = ev[
+        (ev["scope"].isin(store_ids) | (ev["scope"] == "national"))
+        & (ev["event_date_end"] >= first)
+        & (ev["event_date_start"] <= last)
+    ]
     return {k: f.reset_index(drop=True) for k, f in frames.items()}
 
 
@@ -273,8 +338,14 @@ def _csv_bytes(frame: pd.DataFrame) -> bytes:
     return frame.to_csv(index=False, lineterminator="\n").encode("utf-8")
 
 
-def write_landing(landing_dir: Path, *, data: pd.DataFrame | None = None, stores: Iterable[int | str] | None = None,
-                  start: date | None = None, end: date | None = None) -> ChainSummary:
+def write_landing(
+    landing_dir: Path,
+    *,
+    data: pd.DataFrame | None = None,
+    stores: Iterable[int | str] | None = None,
+    start: date | None = None,
+    end: date | None = None,
+) -> ChainSummary:
     """Write landing_dir/<kind>/bakery_chain_*.csv (sales and weather one file per year).
 
     The bytes depend only on the data and the arguments, so writing again leaves nothing new to ingest.
@@ -283,15 +354,23 @@ def write_landing(landing_dir: Path, *, data: pd.DataFrame | None = None, stores
     frames = landing_frames(data, stores, start, end)
     closed, not_offered = (m[_subset(data, stores, start, end).index] for m in day_status(data))
     dates = frames["weather"]["date"]
-    summary = ChainSummary(out=Path(landing_dir), stores=len(frames["stores"]), products=len(frames["products"]),
-                           start=date.fromisoformat(dates.min()), end=date.fromisoformat(dates.max()),
-                           closed=int(closed.sum()), not_offered=int(not_offered.sum()))
+    summary = ChainSummary(
+        out=Path(landing_dir),
+        stores=len(frames["stores"]),
+        products=len(frames["products"]),
+        start=date.fromisoformat(dates.min()),
+        end=date.fromisoformat(dates.max()),
+        closed=int(closed.sum()),
+        not_offered=int(not_offered.sum()),
+    )
     for kind, frame in frames.items():
         parts = frame.groupby(frame["date"].str[:4]) if kind in ("sales", "weather") else [("", frame)]
         for label, part in parts:
             name = f"{FILE_PREFIX}_{kind}{'_' + label if label else ''}.csv"
             body = _csv_bytes(part)
-            summary.files.append(write_atomically(summary.out / kind / name, lambda tmp, b=body: tmp.write_bytes(b)))
+            summary.files.append(
+                write_atomically(summary.out / kind / name, lambda tmp, b=body: tmp.write_bytes(b))
+            )
         summary.rows[kind] = len(frame)
     log.info("%s", summary.render())
     return summary

@@ -53,25 +53,42 @@ class BacktestResult:
         rep = self.report
         lines = [f"backtest: {rep['cutoffs']} cutoff(s), horizons {rep['horizons']}, report {self.out}"]
         for model, by_h in rep["models"].items():
-            cells = ", ".join(f"h{h} " + ("-" if m["wmape"] is None else f"{m['wmape']:.1f}") for h, m in by_h.items())
+            cells = ", ".join(
+                f"h{h} " + ("-" if m["wmape"] is None else f"{m['wmape']:.1f}") for h, m in by_h.items()
+            )
             lines.append(f"  {model:<16} wMAPE {cells}")
         unscored = [h for h, m in rep["models"].get("seasonal_naive", {}).items() if not m["n"]]
-        past = [h for h in unscored if self.data_end and self.first_cutoff
-                and self.first_cutoff + timedelta(days=int(h)) > self.data_end]
+        past = [
+            h
+            for h in unscored
+            if self.data_end
+            and self.first_cutoff
+            and self.first_cutoff + timedelta(days=int(h)) > self.data_end
+        ]
         if past:
-            lines.append(f"  no observed target day at h={', h='.join(past)}: every cutoff + h is after the data's last "
-                         f"day ({self.data_end}); those horizons are reported with n = 0")
+            lines.append(
+                f"  no observed target day at h={', h='.join(past)}: every cutoff + h is after the data's last "
+                f"day ({self.data_end}); those horizons are reported with n = 0"
+            )
         if shut := [h for h in unscored if h not in past]:
-            lines.append(f"  no observed target day at h={', h='.join(shut)}: every cutoff + h fell on a day "
-                         "without sales (the store shut that weekday?); those horizons are reported with n = 0")
+            lines.append(
+                f"  no observed target day at h={', h='.join(shut)}: every cutoff + h fell on a day "
+                "without sales (the store shut that weekday?); those horizons are reported with n = 0"
+            )
         return lines + [f"  {n}" for n in self.notes]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"out": str(self.out), "rows": self.rows, "run_id": self.run_id, "seconds": round(self.seconds, 1)}
+        return {
+            "out": str(self.out),
+            "rows": self.rows,
+            "run_id": self.run_id,
+            "seconds": round(self.seconds, 1),
+        }
 
 
-def backtest_rows(lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], horizons: list[int],
-                  models: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
+def backtest_rows(
+    lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], horizons: list[int], models: list[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
     """Per-series rows (Spark) joined with the global challenger and the ensemble; the model features (pandas);
     notes."""
     until = (max(cutoffs) + pd.Timedelta(days=max(max(horizons), cfg.max_horizon))).date()
@@ -92,8 +109,16 @@ def backtest_rows(lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], 
     return rows, features, notes
 
 
-def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out: Path, step: int = 7,
-                 horizons: list[int] | None = None, cfg: ModelConfig | None = None) -> BacktestResult:
+def run_backtest(
+    lh: Lakehouse,
+    settings: Settings,
+    start: date,
+    end: date,
+    out: Path,
+    step: int = 7,
+    horizons: list[int] | None = None,
+    cfg: ModelConfig | None = None,
+) -> BacktestResult:
     cfg = cfg or load_model_config(settings.conf_dir)
     horizons = sorted(set(horizons or cfg.horizons))
     if min(horizons) < 1 or max(horizons) > cfg.max_horizon:
@@ -108,18 +133,25 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     first, last = (seen.min().date(), seen.max().date()) if len(seen) else (None, None)
     if rows.empty:
         span = f"from {first} to {last}" if first else "none"
-        raise ValueError(f"no observed (series, cutoff + h) pair between {start} and "
-                         f"{end + timedelta(days=max(horizons))}; the data has observations {span}")
+        raise ValueError(
+            f"no observed (series, cutoff + h) pair between {start} and "
+            f"{end + timedelta(days=max(horizons))}; the data has observations {span}"
+        )
     rows = close_backtest(rolling_selection(rows, cfg), features, cfg, CHAMPION)
     launches = backtest_cold_starts(rows, to_long(features, cfg), read_products(lh), cfg, CHAMPION)
     if not launches.empty:
         rows = pd.concat([rows, launches], ignore_index=True)
-        notes.append(f"{COLD_START}: {launches['unique_id'].nunique()} series of launching products scored on "
-                     f"{len(launches)} days before they had a history (reported apart: the other models have none)")
+        notes.append(
+            f"{COLD_START}: {launches['unique_id'].nunique()} series of launching products scored on "
+            f"{len(launches)} days before they had a history (reported apart: the other models have none)"
+        )
     scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION, COLD_START] if m in rows.columns]
     rep = report(rows, cfg, cutoffs, champion=CHAMPION, models=scored)
-    rep["champion_selection"] = {"level": cfg.selection["level"], "candidates": cfg.selection["candidates"],
-                                 "default": cfg.selection["default"]}
+    rep["champion_selection"] = {
+        "level": cfg.selection["level"],
+        "candidates": cfg.selection["candidates"],
+        "default": cfg.selection["default"],
+    }
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rep, indent=2, allow_nan=False), encoding="utf-8")
     result = BacktestResult(rep, out, notes=notes, first_cutoff=cutoffs[0].date(), data_end=last)
@@ -131,18 +163,40 @@ def run_backtest(lh: Lakehouse, settings: Settings, start: date, end: date, out:
     return result
 
 
-def _log_run(settings: Settings, lh: Lakehouse, rep: dict[str, Any], start: date, end: date, step: int) -> str | None:
+def _log_run(
+    settings: Settings, lh: Lakehouse, rep: dict[str, Any], start: date, end: date, step: int
+) -> str | None:
     """An MLflow run with the report's metrics per model and horizon, and lineage tags."""
     import mlflow
 
     registry.client(settings)
-    metrics = {f"{m}_{k}_h{h}": v for m, by_h in rep["models"].items() for h, vals in by_h.items()
-               for k, v in vals.items() if isinstance(v, int | float)}
-    with mlflow.start_run(experiment_id=registry.experiment_id(settings), run_name=f"backtest {start}..{end}") as run:
-        mlflow.log_params({"start": start, "end": end, "step": step, "horizons": rep["horizons"], "cutoffs": rep["cutoffs"],
-                           "weather_lookahead_days": rep["weather_lookahead_days"]})
+    metrics = {
+        f"{m}_{k}_h{h}": v
+        for m, by_h in rep["models"].items()
+        for h, vals in by_h.items()
+        for k, v in vals.items()
+        if isinstance(v, int | float)
+    }
+    with mlflow.start_run(
+        experiment_id=registry.experiment_id(settings), run_name=f"backtest {start}..{end}"
+    ) as run:
+        mlflow.log_params(
+            {
+                "start": start,
+                "end": end,
+                "step": step,
+                "horizons": rep["horizons"],
+                "cutoffs": rep["cutoffs"],
+                "weather_lookahead_days": rep["weather_lookahead_days"],
+            }
+        )
         mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v == v})
-        mlflow.set_tags({"kind": "backtest", "git_commit": registry.git_commit(),
-                         f"delta.{FEATURES[0]}.{FEATURES[1]}": str(lh.version(*FEATURES))})
+        mlflow.set_tags(
+            {
+                "kind": "backtest",
+                "git_commit": registry.git_commit(),
+                f"delta.{FEATURES[0]}.{FEATURES[1]}": str(lh.version(*FEATURES)),
+            }
+        )
         mlflow.log_dict(rep, "backtest_report.json")
         return run.info.run_id

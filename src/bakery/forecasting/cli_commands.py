@@ -17,7 +17,9 @@ def _horizons(text: str) -> list[int]:
     try:
         values = [int(x) for x in text.split(",") if x.strip()]
     except ValueError:
-        raise argparse.ArgumentTypeError(f"--horizons: expected comma-separated whole days like 1,7,28, got {text!r}") from None
+        raise argparse.ArgumentTypeError(
+            f"--horizons: expected comma-separated whole days like 1,7,28, got {text!r}"
+        ) from None
     if not values or min(values) < 1:
         raise argparse.ArgumentTypeError(f"--horizons: every horizon must be >= 1 day, got {text!r}")
     return values
@@ -82,18 +84,40 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
         return _fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
     cfg = load_model_config(settings.conf_dir)
     if max(args.horizons) > cfg.max_horizon:
-        return _fail(f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
-                     EXIT_USAGE)
-    return _tracked(settings, "backtest", lambda lh: run_backtest(
-        lh, settings, args.start, args.end, Path(args.out), step=args.step, horizons=args.horizons, cfg=cfg))
+        return _fail(
+            f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
+            EXIT_USAGE,
+        )
+    return _tracked(
+        settings,
+        "backtest",
+        lambda lh: run_backtest(
+            lh,
+            settings,
+            args.start,
+            args.end,
+            Path(args.out),
+            step=args.step,
+            horizons=args.horizons,
+            cfg=cfg,
+        ),
+    )
 
 
 def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.forecasting import registry
 
     if args.action == "list":
-        rows = [{"version": r.version, "aliases": r.aliases, "as_of": r.tags.get("as_of"), "gate_ok": r.tags.get("gate_ok"),
-                 "run_id": r.run_id} for r in registry.versions(settings)]
+        rows = [
+            {
+                "version": r.version,
+                "aliases": r.aliases,
+                "as_of": r.tags.get("as_of"),
+                "gate_ok": r.tags.get("gate_ok"),
+                "run_id": r.run_id,
+            }
+            for r in registry.versions(settings)
+        ]
         sys.stdout.write(json.dumps(rows, indent=2) + "\n")
         return EXIT_OK
     try:
@@ -106,11 +130,17 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
             return _fail("no --version given and no challenger is registered", EXIT_USAGE)
         known = {r.version: r for r in registry.versions(settings)}
         if str(version) not in known:
-            return _fail(f"--version {version}: no such registered version (have {sorted(known, key=int)})", EXIT_USAGE)
+            return _fail(
+                f"--version {version}: no such registered version (have {sorted(known, key=int)})", EXIT_USAGE
+            )
         if known[str(version)].tags.get("gate_ok") != "True" and not args.force:
-            return _fail(f"version {version} did not pass the promotion gate ({known[str(version)].tags.get('gate', '')[:300]}); "
-                         "use --force to promote anyway")
-        registry.set_champion(settings, str(version), "promoted by hand" + (" (forced)" if args.force else ""))
+            return _fail(
+                f"version {version} did not pass the promotion gate ({known[str(version)].tags.get('gate', '')[:300]}); "
+                "use --force to promote anyway"
+            )
+        registry.set_champion(
+            settings, str(version), "promoted by hand" + (" (forced)" if args.force else "")
+        )
     except ValueError as exc:
         return _fail(str(exc))
     _out([f"champion is now version {version}"])
@@ -118,13 +148,17 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def add_forecasting_parsers(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("train", help="tune (with --tune), backtest candidates, fit every series, register in MLflow")
+    p = sub.add_parser(
+        "train", help="tune (with --tune), backtest candidates, fit every series, register in MLflow"
+    )
     p.add_argument("--tune", action="store_true", help="also run the Hyperopt tuning (weekly)")
     p.add_argument("--as-of", type=_date, help="last day of data to train on (default: the latest sales day)")
     p.set_defaults(func=cmd_train)
     writer(p)
 
-    p = sub.add_parser("forecast", help="write D+1..D+28 for every series with the champion (challenger as shadow)")
+    p = sub.add_parser(
+        "forecast", help="write D+1..D+28 for every series with the champion (challenger as shadow)"
+    )
     p.add_argument("--as-of", type=_date, help="last day of known data (default: the latest sales day)")
     p.set_defaults(func=cmd_forecast)
     writer(p)

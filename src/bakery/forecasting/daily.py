@@ -23,7 +23,7 @@ class ModelSteps:
     """What the pipeline's model steps did, for the job report."""
 
     train_reason: str | None = None
-    as_of: date | None = None           # the day the models trained and forecast from
+    as_of: date | None = None  # the day the models trained and forecast from
     train: TrainResult | None = None
     forecast: ForecastResult | None = None
     notes: list[str] = field(default_factory=list)
@@ -33,19 +33,26 @@ class ModelSteps:
         return self.forecast is not None
 
     def summary_lines(self) -> list[str]:
-        lines = [f"train: {self.train_reason}" if self.train_reason else "train: not due (champion is recent)"]
+        lines = [
+            f"train: {self.train_reason}" if self.train_reason else "train: not due (champion is recent)"
+        ]
         if self.train:
             lines += self.train.summary_lines()
         lines += self.forecast.summary_lines() if self.forecast else ["forecast: FAILED"]
         return lines + self.notes
 
     def to_dict(self) -> dict[str, Any]:
-        return {"train_reason": self.train_reason, "train": self.train.to_dict() if self.train else None,
-                "forecast": self.forecast.to_dict() if self.forecast else None, "notes": self.notes}
+        return {
+            "train_reason": self.train_reason,
+            "train": self.train.to_dict() if self.train else None,
+            "forecast": self.forecast.to_dict() if self.forecast else None,
+            "notes": self.notes,
+        }
 
 
-def train_due(lh: Lakehouse, settings: Settings, data_as_of: date,
-              requests: list[dict[str, Any]] | None = None) -> str | None:
+def train_due(
+    lh: Lakehouse, settings: Settings, data_as_of: date, requests: list[dict[str, Any]] | None = None
+) -> str | None:
     """Why the pipeline must train today, or None: no champion, a retrain request (`requests`, default the
     pending ones), or an old champion."""
     from bakery.app.retrain import pending_retrain_requests
@@ -73,7 +80,9 @@ def tune_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> bool:
     from pyspark.sql import functions as F
 
     last = lh.read(*TUNED).agg(F.max("as_of")).first()[0]
-    return last is None or last <= data_as_of - timedelta(days=int(settings.get("forecasting.tune_every_days", 7)))
+    return last is None or last <= data_as_of - timedelta(
+        days=int(settings.get("forecasting.tune_every_days", 7))
+    )
 
 
 def models_as_of(lh: Lakehouse, settings: Settings, run_date: date) -> tuple[date, str | None]:
@@ -87,12 +96,15 @@ def models_as_of(lh: Lakehouse, settings: Settings, run_date: date) -> tuple[dat
     lag = (last_complete - latest).days
     if lag <= int(settings.get("forecasting.max_data_lag_days", 28)):
         return last_complete, None
-    return latest, (f"latest sales are from {latest}, {lag} days before {last_complete}: "
-                    f"models trained and forecasting from {latest}")
+    return latest, (
+        f"latest sales are from {latest}, {lag} days before {last_complete}: "
+        f"models trained and forecasting from {latest}"
+    )
 
 
-def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date,
-                    requested_before: datetime | None = None) -> ModelSteps:
+def run_model_steps(
+    lh: Lakehouse, settings: Settings, run_date: date, requested_before: datetime | None = None
+) -> ModelSteps:
     """Train if due and forecast from the last complete day (run_date - 1). A failed training leaves
     the current champion serving; the forecast step still runs.
 
@@ -102,12 +114,17 @@ def run_model_steps(lh: Lakehouse, settings: Settings, run_date: date,
 
     data_as_of, note = models_as_of(lh, settings, run_date)
     requests = pending_retrain_requests(settings, before=requested_before)
-    steps = ModelSteps(train_reason=train_due(lh, settings, data_as_of, requests), as_of=data_as_of,
-                       notes=[note] if note else [])
+    steps = ModelSteps(
+        train_reason=train_due(lh, settings, data_as_of, requests),
+        as_of=data_as_of,
+        notes=[note] if note else [],
+    )
     if steps.train_reason:
         try:
             with track_run(lh, "train") as run:
-                steps.train = run_train(lh, settings, as_of=data_as_of, tune=tune_due(lh, settings, data_as_of))
+                steps.train = run_train(
+                    lh, settings, as_of=data_as_of, tune=tune_due(lh, settings, data_as_of)
+                )
                 run.details = steps.train.to_dict()
             clear_retrain_flag(settings, consumed=requests)
         except Exception as exc:  # noqa: BLE001 - the champion keeps serving; the failure is recorded in ops.runs

@@ -50,8 +50,14 @@ class ForecastResult:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "rows": self.rows, "series": self.series, "versions": self.versions,
-                "fallbacks": self.fallbacks, "seconds": round(self.seconds, 2)}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "rows": self.rows,
+            "series": self.series,
+            "versions": self.versions,
+            "fallbacks": self.fallbacks,
+            "seconds": round(self.seconds, 2),
+        }
 
 
 def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataFrame:

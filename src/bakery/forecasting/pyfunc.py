@@ -21,7 +21,9 @@ class BakeryForecaster(mlflow.pyfunc.PythonModel):
     def load_context(self, context: Any) -> None:
         self.trained = TrainedModel.load(dict(context.artifacts))
 
-    def predict(self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, context: Any, model_input: pd.DataFrame, params: dict[str, Any] | None = None
+    ) -> pd.DataFrame:
         if self.trained is None:
             self.load_context(context)
         params = params or {}

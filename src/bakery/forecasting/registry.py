@@ -12,6 +12,8 @@ import os
 import subprocess
 import warnings
 from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +24,8 @@ log = logging.getLogger(__name__)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 HISTORY_TAG = "champion_history"  # registered-model tag: JSON list of versions that were champion
+# What a logged model needs at load time (its pip requirements, pinned to the installed versions).
+MODEL_PACKAGES = ("prophet", "cmdstanpy", "lightgbm", "pandas", "numpy", "pyarrow", "holidays", "mlflow")
 
 
 @dataclass(frozen=True)
@@ -87,15 +91,23 @@ def experiment_id(settings: Settings) -> str:
 def git_commit() -> str:
     """The commit of the running code (lineage); 'unknown' outside a git checkout."""
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True,
-                             text=True, timeout=10, check=True)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=Path(__file__).parent,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        )
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
 
 
 def _ref(c, mv) -> ModelRef:
-    return ModelRef(mv.name, str(mv.version), mv.run_id, list(getattr(mv, "aliases", []) or []), dict(mv.tags or {}))
+    return ModelRef(
+        mv.name, str(mv.version), mv.run_id, list(getattr(mv, "aliases", []) or []), dict(mv.tags or {})
+    )
 
 
 def versions(settings: Settings) -> list[ModelRef]:
@@ -110,8 +122,15 @@ def versions(settings: Settings) -> list[ModelRef]:
     refs = []
     for mv in found:  # search_model_versions leaves aliases empty; the registered model has them
         ref = _ref(c, mv)
-        refs.append(ModelRef(ref.name, ref.version, ref.run_id,
-                             sorted(a for a, v in aliases.items() if str(v) == ref.version), ref.tags))
+        refs.append(
+            ModelRef(
+                ref.name,
+                ref.version,
+                ref.run_id,
+                sorted(a for a, v in aliases.items() if str(v) == ref.version),
+                ref.tags,
+            )
+        )
     return sorted(refs, key=lambda r: -int(r.version))
 
 
@@ -178,8 +197,17 @@ def load(settings: Settings, version: str):
     return model.unwrap_python_model().trained
 
 
-def log_version(settings: Settings, folder_files: dict[str, str], *, params: dict[str, Any], metrics: dict[str, float],
-                tags: dict[str, str], signature_input, signature_output, extra_artifacts: list[Path]) -> tuple[str, str]:
+def log_version(
+    settings: Settings,
+    folder_files: dict[str, str],
+    *,
+    params: dict[str, Any],
+    metrics: dict[str, float],
+    tags: dict[str, str],
+    signature_input,
+    signature_output,
+    extra_artifacts: list[Path],
+) -> tuple[str, str]:
     """One MLflow run with params, metrics, lineage tags and the pyfunc model; registers a new version.
     Returns (run_id, version)."""
     import mlflow
@@ -189,8 +217,10 @@ def log_version(settings: Settings, folder_files: dict[str, str], *, params: dic
     from bakery.forecasting.pyfunc import BakeryForecaster
 
     client(settings)
-    with mlflow.start_run(experiment_id=experiment_id(settings), run_name=tags.get("run_name")) as run, \
-            warnings.catch_warnings():
+    with (
+        mlflow.start_run(experiment_id=experiment_id(settings), run_name=tags.get("run_name")) as run,
+        warnings.catch_warnings(),
+    ):
         # Integer columns and the missing input example are known and fine here: the signature is
         # inferred from real gold.features rows.
         warnings.simplefilter("ignore", UserWarning)
@@ -219,12 +249,12 @@ def log_version(settings: Settings, folder_files: dict[str, str], *, params: dic
 
 
 def _requirements() -> list[str]:
-    """The pinned packages the model needs at load time (from requirements.txt when present)."""
-    wanted = ("prophet", "cmdstanpy", "lightgbm", "pandas", "numpy", "pyarrow", "holidays", "mlflow")
-    req = Path(__file__).resolve().parents[3] / "requirements.txt"
-    if req.exists():
-        lines = [ln.strip() for ln in req.read_text().splitlines()]
-        pins = [ln for ln in lines if ln and not ln.startswith("#") and ln.split("==")[0].lower() in wanted]
-        if pins:
-            return pins
-    return list(wanted)
+    """The packages the model needs at load time, pinned to the versions installed here (the same pins as
+    requirements.txt in a `make install` environment; no file of the source tree is read)."""
+    pins = []
+    for name in MODEL_PACKAGES:
+        try:
+            pins.append(f"{name}=={package_version(name)}")
+        except PackageNotFoundError:
+            pins.append(name)
+    return pins

@@ -37,7 +37,9 @@ def model_input(features: DataFrame, cfg: ModelConfig, until: date | None = None
     return df
 
 
-TASKS_PER_CORE = 2  # few tasks: each costs ~0.3 s of Spark and Python worker set-up; 2 per core evens out the ends
+TASKS_PER_CORE = (
+    2  # few tasks: each costs ~0.3 s of Spark and Python worker set-up; 2 per core evens out the ends
+)
 
 
 def _cores(spark: SparkSession) -> int:
@@ -91,10 +93,15 @@ def train(features: DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     return spread(features).groupBy("store_id").applyInPandas(fn, MODEL_SCHEMA).toPandas()
 
 
-def backtest(features: DataFrame, cfg: ModelConfig, cutoffs: list, horizons: list[int], models: list[str]) -> pd.DataFrame:
+def backtest(
+    features: DataFrame, cfg: ModelConfig, cutoffs: list, horizons: list[int], models: list[str]
+) -> pd.DataFrame:
     """BACKTEST_SCHEMA rows for every series at the cutoffs, grouped per store."""
-    fn = _per_series(lambda rows: backtest_series(model_frame(rows, cfg), cfg, cutoffs, horizons, models),
-                     BACKTEST_COLUMNS, ("cutoff", "ds"))
+    fn = _per_series(
+        lambda rows: backtest_series(model_frame(rows, cfg), cfg, cutoffs, horizons, models),
+        BACKTEST_COLUMNS,
+        ("cutoff", "ds"),
+    )
     rows = spread(features).groupBy("store_id").applyInPandas(fn, BACKTEST_SCHEMA).toPandas()
     for col in ("cutoff", "ds"):
         rows[col] = pd.to_datetime(rows[col])
@@ -112,11 +119,18 @@ def tune(features: DataFrame, cfg: ModelConfig, eval_start: date) -> pd.DataFram
     return spread(features, key).groupBy(key).applyInPandas(run, TUNING_SCHEMA).toPandas()
 
 
-def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+def forecast(
+    spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg: ModelConfig, as_of: date
+) -> pd.DataFrame:
     """Per-series candidate forecasts (prophet or fallback, seasonal naive) for every series, each
     store's rows cogrouped with its stored fits."""
-    models = spark.createDataFrame(stored[["unique_id", "store_id", "model_json", "fallback_reason"]], STORED_MODEL_SCHEMA) \
-        if len(stored) else spark.createDataFrame([], STORED_MODEL_SCHEMA)
+    models = (
+        spark.createDataFrame(
+            stored[["unique_id", "store_id", "model_json", "fallback_reason"]], STORED_MODEL_SCHEMA
+        )
+        if len(stored)
+        else spark.createDataFrame([], STORED_MODEL_SCHEMA)
+    )
 
     def run(pdf: pd.DataFrame, fits: pd.DataFrame) -> pd.DataFrame:
         _quiet()
@@ -128,9 +142,13 @@ def forecast(spark: SparkSession, features: DataFrame, stored: pd.DataFrame, cfg
     # Both sides hash-partitioned alike (range bounds would differ per side and force a coalesced reshuffle).
     stores = len(stored["store_id"].unique()) if len(stored) else 0
     n = max(1, min(stores, _cores(spark) * TASKS_PER_CORE))
-    rows = (features.repartition(n, "store_id").groupBy("store_id")
-            .cogroup(models.repartition(n, "store_id").groupBy("store_id"))
-            .applyInPandas(run, FORECAST_SCHEMA).toPandas())
+    rows = (
+        features.repartition(n, "store_id")
+        .groupBy("store_id")
+        .cogroup(models.repartition(n, "store_id").groupBy("store_id"))
+        .applyInPandas(run, FORECAST_SCHEMA)
+        .toPandas()
+    )
     for col in ("as_of", "ds"):
         rows[col] = pd.to_datetime(rows[col])
     return rows

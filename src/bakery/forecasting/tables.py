@@ -45,8 +45,10 @@ def require_features(lh: Lakehouse, first: str) -> None:
     rejected = quarantine_summary(lh)
     if rejected["total"]:
         top = ", ".join(f"{r['source']} {r['rule']}: {r['rows']}" for r in rejected["by_rule"][:3])
-        message += (f". ops.quarantine holds {rejected['total']} rejected row(s) ({top}); `bakery status` lists them, "
-                    "and rows naming unknown stores or products need the stores and products imported first")
+        message += (
+            f". ops.quarantine holds {rejected['total']} rejected row(s) ({top}); `bakery status` lists them, "
+            "and rows naming unknown stores or products need the stores and products imported first"
+        )
     raise ValueError(message)
 
 
@@ -72,7 +74,11 @@ def latest_tuned_params(lh: Lakehouse) -> dict[str, dict[str, Any]]:
         return {}
     df = lh.read(*TUNED)
     last = df.agg(F.max("tuned_at")).first()[0]
-    rows = df.where((F.col("tuned_at") == F.lit(last)) & F.col("reason").isNull()).select("unique_id", "params").collect()
+    rows = (
+        df.where((F.col("tuned_at") == F.lit(last)) & F.col("reason").isNull())
+        .select("unique_id", "params")
+        .collect()
+    )
     return {r["unique_id"]: json.loads(r["params"]) for r in rows}
 
 
@@ -94,20 +100,36 @@ def write_store_forecasts(lh: Lakehouse, rows: pd.DataFrame) -> None:
         return
     df = rows.assign(lo=(rows["yhat"] - rows["yhat_lower"]) ** 2, hi=(rows["yhat_upper"] - rows["yhat"]) ** 2)
     keys = ["as_of", "store_id", "date", "horizon", "role", "model_version"]
-    agg = df.groupby(keys, as_index=False).agg(yhat=("yhat", "sum"), lo=("lo", "sum"), hi=("hi", "sum"),
-                                               products=("product_id", "nunique"))
+    agg = df.groupby(keys, as_index=False).agg(
+        yhat=("yhat", "sum"), lo=("lo", "sum"), hi=("hi", "sum"), products=("product_id", "nunique")
+    )
     agg["yhat_lower"] = (agg["yhat"] - agg["lo"] ** 0.5).clip(lower=0)
     agg["yhat_upper"] = agg["yhat"] + agg["hi"] ** 0.5
-    schema = ("as_of date, store_id string, date date, horizon int, role string, model_version string, "
-              "yhat double, yhat_lower double, yhat_upper double, products long")
+    schema = (
+        "as_of date, store_id string, date date, horizon int, role string, model_version string, "
+        "yhat double, yhat_lower double, yhat_upper double, products long"
+    )
     cols = [f.split()[0] for f in schema.split(", ")]
     sdf = lh.spark.createDataFrame(agg[cols], schema)
-    lh.merge(sdf, *STORE_FORECASTS, keys=["as_of", "store_id", "date", "role"],
-             condition=" OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in ("yhat", "yhat_lower", "yhat_upper", "model_version")))
+    lh.merge(
+        sdf,
+        *STORE_FORECASTS,
+        keys=["as_of", "store_id", "date", "role"],
+        condition=" OR ".join(
+            f"NOT (t.`{c}` <=> s.`{c}`)" for c in ("yhat", "yhat_lower", "yhat_upper", "model_version")
+        ),
+    )
 
 
-def write_metrics(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], *, source: str, run_id: str | None,
-                  horizons: Sequence[int]) -> pd.DataFrame:
+def write_metrics(
+    lh: Lakehouse,
+    rows: pd.DataFrame,
+    models: Sequence[str],
+    *,
+    source: str,
+    run_id: str | None,
+    horizons: Sequence[int],
+) -> pd.DataFrame:
     """gold.backtest_metrics: per model and horizon, chain-wide (store_id null) and per store."""
     scored = rows[rows["horizon"].isin(list(horizons))]
     chain = metrics.evaluate_frame(scored, list(models)).assign(store_id=None)
@@ -143,8 +165,10 @@ def write_backtest_rows(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str]
     long["cutoff"] = pd.to_datetime(long["cutoff"]).dt.date
     long["date"] = pd.to_datetime(long["date"]).dt.date
     long["horizon"] = long["horizon"].astype("int32")
-    schema = ("run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, "
-              "horizon int, y double, model string, yhat double, yhat_lower double, yhat_upper double")
+    schema = (
+        "run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, "
+        "horizon int, y double, model string, yhat double, yhat_lower double, yhat_upper double"
+    )
     cols = [f.split()[0] for f in schema.split(", ")]
     # merge_schema: tables written before the bounds existed gain the two columns (null on their old rows).
     lh.append(lh.spark.createDataFrame(long[cols], schema), *BACKTEST_RESULTS, merge_schema=True)

@@ -62,8 +62,10 @@ class TrainResult:
     seconds: dict[str, float] = field(default_factory=dict)
 
     def summary_lines(self) -> list[str]:
-        lines = [f"train as of {self.as_of}: {self.series} series ({self.fallbacks} on the fallback model), "
-                 f"registered version {self.version}, {'promoted to champion' if self.promoted else 'not promoted'}"]
+        lines = [
+            f"train as of {self.as_of}: {self.series} series ({self.fallbacks} on the fallback model), "
+            f"registered version {self.version}, {'promoted to champion' if self.promoted else 'not promoted'}"
+        ]
         if self.tuned_groups:
             lines.append(f"  tuned {self.tuned_groups} group(s)")
         for h, m in sorted(self.scores.get(CHAMPION, {}).items()):
@@ -73,9 +75,17 @@ class TrainResult:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"as_of": self.as_of.isoformat(), "version": self.version, "run_id": self.run_id, "series": self.series,
-                "fallbacks": self.fallbacks, "tuned_groups": self.tuned_groups, "promoted": self.promoted,
-                "gate": self.gate, "seconds": {k: round(v, 2) for k, v in self.seconds.items()}}
+        return {
+            "as_of": self.as_of.isoformat(),
+            "version": self.version,
+            "run_id": self.run_id,
+            "series": self.series,
+            "fallbacks": self.fallbacks,
+            "tuned_groups": self.tuned_groups,
+            "promoted": self.promoted,
+            "gate": self.gate,
+            "seconds": {k: round(v, 2) for k, v in self.seconds.items()},
+        }
 
 
 def selection_cutoffs(as_of: date, cfg: ModelConfig, settings: Settings) -> list[pd.Timestamp]:
@@ -103,7 +113,9 @@ def _selection(features_sdf, features: pd.DataFrame, cfg: ModelConfig, cutoffs: 
     return rows
 
 
-def _scores(rows: pd.DataFrame, models: list[str], horizons: tuple[int, ...]) -> dict[str, dict[int, dict[str, float]]]:
+def _scores(
+    rows: pd.DataFrame, models: list[str], horizons: tuple[int, ...]
+) -> dict[str, dict[int, dict[str, float]]]:
     present = [m for m in models if m in rows.columns]
     return metrics.evaluate(rows[rows["horizon"].isin(horizons)], present)
 
@@ -118,12 +130,21 @@ def _gate(settings: Settings, rows: pd.DataFrame, cfg: ModelConfig, scored: list
     except Exception as exc:  # noqa: BLE001 - an unreadable champion cannot block training; say so
         log.warning("champion version %s could not be loaded for the gate: %s", current.version, exc)
         return current, rows, scored
-    rows = apply_selection(rows, old.choice, old.cfg, name=CURRENT) if len(old.choice) else rows.assign(**{CURRENT: rows[BASELINE]})
+    rows = (
+        apply_selection(rows, old.choice, old.cfg, name=CURRENT)
+        if len(old.choice)
+        else rows.assign(**{CURRENT: rows[BASELINE]})
+    )
     return current, rows, [*scored, CURRENT]
 
 
-def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune: bool = False,
-              cfg: ModelConfig | None = None) -> TrainResult:
+def run_train(
+    lh: Lakehouse,
+    settings: Settings,
+    as_of: date | None = None,
+    tune: bool = False,
+    cfg: ModelConfig | None = None,
+) -> TrainResult:
     """Train, register and (if the gate passes, or there is no champion yet) promote one version."""
     cfg = cfg or load_model_config(settings.conf_dir)
     require_features(lh, "`bakery ingest` (or `bakery pipeline`)")
@@ -141,7 +162,9 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     t0 = time.perf_counter()
     if tune:
         eval_start = cutoffs[0] + pd.Timedelta(days=1)
-        tuned = spark_jobs.tune(features_sdf.where(F.col("date") < F.lit(eval_start.date())), cfg, eval_start.date())
+        tuned = spark_jobs.tune(
+            features_sdf.where(F.col("date") < F.lit(eval_start.date())), cfg, eval_start.date()
+        )
         write_tuning(lh, tuned, as_of)
         result.tuned_groups = int(tuned["params"].nunique()) if len(tuned) else 0
         _timed(seconds, "tune", t0)
@@ -161,7 +184,9 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     series = spark_jobs.train(features_sdf, cfg, as_of)
     challenger = None
     try:
-        challenger = fit_challenger(build_panel(features, cfg, until=as_of), pd.Timestamp(as_of), cfg, with_intervals=True)
+        challenger = fit_challenger(
+            build_panel(features, cfg, until=as_of), pd.Timestamp(as_of), cfg, with_intervals=True
+        )
     except ValueError as exc:
         log.warning("challenger not trained: %s", exc)
     _timed(seconds, "fit", t0)
@@ -169,11 +194,23 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     result.series, result.fallbacks = len(series), int(series["model_json"].isna().sum())
 
     gate = promotion_gate(result.scores, CHAMPION, CURRENT if current else None, cfg)
-    result.gate = {"ok": gate.ok, "reasons": gate.reasons, "against_version": current.version if current else None}
-    trained = TrainedModel(cfg, series, choice, challenger,
-                           meta={"as_of": as_of.isoformat(), "cutoffs": [str(c.date()) for c in cutoffs],
-                                 "choice": choice["model"].value_counts().to_dict() if len(choice) else {}},
-                           scales=scales)
+    result.gate = {
+        "ok": gate.ok,
+        "reasons": gate.reasons,
+        "against_version": current.version if current else None,
+    }
+    trained = TrainedModel(
+        cfg,
+        series,
+        choice,
+        challenger,
+        meta={
+            "as_of": as_of.isoformat(),
+            "cutoffs": [str(c.date()) for c in cutoffs],
+            "choice": choice["model"].value_counts().to_dict() if len(choice) else {},
+        },
+        scales=scales,
+    )
     t0 = time.perf_counter()
     result.run_id, result.version = _register(lh, settings, trained, rows, result, raw, tune)
     _timed(seconds, "mlflow", t0)
@@ -190,16 +227,35 @@ def run_train(lh: Lakehouse, settings: Settings, as_of: date | None = None, tune
     return result
 
 
-def _register(lh: Lakehouse, settings: Settings, trained: TrainedModel, rows: pd.DataFrame, result: TrainResult,
-              raw: pd.DataFrame, tune: bool) -> tuple[str, str]:
+def _register(
+    lh: Lakehouse,
+    settings: Settings,
+    trained: TrainedModel,
+    rows: pd.DataFrame,
+    result: TrainResult,
+    raw: pd.DataFrame,
+    tune: bool,
+) -> tuple[str, str]:
     """Log and register the trained model. The signature is inferred from gold.features rows as a reader
     gets them (date as datetime), so `predict` takes the table's own types."""
     cfg = trained.cfg
-    params = {"as_of": result.as_of, "tuned_this_run": tune, "selection_cutoffs": trained.meta["cutoffs"],
-              "selection_level": cfg.selection["level"], "candidates": cfg.selection["candidates"],
-              "series": result.series, "fallback_series": result.fallbacks, "tuned_series": len(cfg.series_params),
-              **{f"prophet_default_{k}": v for k, v in cfg.prophet["params"].items()}}
-    flat = {f"{m}_{k}_h{h}": v for m, by_h in result.scores.items() for h, vals in by_h.items() for k, v in vals.items()}
+    params = {
+        "as_of": result.as_of,
+        "tuned_this_run": tune,
+        "selection_cutoffs": trained.meta["cutoffs"],
+        "selection_level": cfg.selection["level"],
+        "candidates": cfg.selection["candidates"],
+        "series": result.series,
+        "fallback_series": result.fallbacks,
+        "tuned_series": len(cfg.series_params),
+        **{f"prophet_default_{k}": v for k, v in cfg.prophet["params"].items()},
+    }
+    flat = {
+        f"{m}_{k}_h{h}": v
+        for m, by_h in result.scores.items()
+        for h, vals in by_h.items()
+        for k, v in vals.items()
+    }
     per_store = metrics.evaluate_frame(rows[rows["horizon"].isin(cfg.horizons)], [CHAMPION], by=["store_id"])
     flat.update({f"champion_wmape_h{r.horizon}_store_{r.store_id}": r.wmape for r in per_store.itertuples()})
     flat.update({f"seconds_{k}": v for k, v in result.seconds.items()})
@@ -208,17 +264,37 @@ def _register(lh: Lakehouse, settings: Settings, trained: TrainedModel, rows: pd
         flat[f"interval_scale_{r.model}_h{r.horizon}"] = r.scale
         flat[f"interval_coverage_{r.model}_h{r.horizon}"] = r.coverage
         flat[f"interval_coverage_calibrated_{r.model}_h{r.horizon}"] = r.coverage_scaled
-    lineage = {f"delta.{layer}.{name}": str(lh.version(layer, name)) for layer, name in
-               [FEATURES, ("gold", "daily_sales"), ("silver", "sales_daily")] if lh.exists(layer, name)}
-    tags = {"as_of": result.as_of.isoformat(), "git_commit": registry.git_commit(), "run_name": f"train {result.as_of}",
-            "gate_ok": str(result.gate.get("ok")), "gate": str(result.gate)[:4000], **lineage}
+    lineage = {
+        f"delta.{layer}.{name}": str(lh.version(layer, name))
+        for layer, name in [FEATURES, ("gold", "daily_sales"), ("silver", "sales_daily")]
+        if lh.exists(layer, name)
+    }
+    tags = {
+        "as_of": result.as_of.isoformat(),
+        "git_commit": registry.git_commit(),
+        "run_name": f"train {result.as_of}",
+        "gate_ok": str(result.gate.get("ok")),
+        "gate": str(result.gate)[:4000],
+        **lineage,
+    }
     sample = raw.groupby("unique_id").tail(60).head(500).assign(date=lambda d: pd.to_datetime(d["date"]))
-    output = trained.forecast(model_frame(sample, cfg), result.as_of).rename(columns={"ds": "date"}).drop(columns=["regressors", "notes"]).head(50)
+    output = (
+        trained.forecast(model_frame(sample, cfg), result.as_of)
+        .rename(columns={"ds": "date"})
+        .drop(columns=["regressors", "notes"])
+        .head(50)
+    )
     with tempfile.TemporaryDirectory() as tmp:
         files = trained.save(Path(tmp) / "model")
         rows_path = Path(tmp) / "selection_backtest.parquet"
         rows.to_parquet(rows_path, index=False)
-        return registry.log_version(settings, files, params=params, metrics=flat, tags=tags,
-                                    signature_input=sample, signature_output=output, extra_artifacts=[rows_path])
-
-
+        return registry.log_version(
+            settings,
+            files,
+            params=params,
+            metrics=flat,
+            tags=tags,
+            signature_input=sample,
+            signature_output=output,
+            extra_artifacts=[rows_path],
+        )

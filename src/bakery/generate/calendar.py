@@ -74,8 +74,12 @@ def intervals(spec: Any, year: int) -> list[tuple[date, date]]:
 
 def occurrences(spec: Any, first: date, last: date) -> list[tuple[date, date]]:
     """Every range of a rule that overlaps first..last, in date order, without repeats."""
-    found = {iv for year in range(first.year - 1, last.year + 1) for iv in intervals(spec, year)
-             if iv[1] >= first and iv[0] <= last}
+    found = {
+        iv
+        for year in range(first.year - 1, last.year + 1)
+        for iv in intervals(spec, year)
+        if iv[1] >= first and iv[0] <= last
+    }
     return sorted(found)
 
 
@@ -84,7 +88,7 @@ def rule_mask(spec: Any, period: Period) -> np.ndarray:
     mask = np.zeros(period.days, dtype=bool)
     for first, last in occurrences(spec, period.start, period.end):
         a, b = max(period.index(first), 0), min(period.index(last), period.days - 1)
-        mask[a:b + 1] = True
+        mask[a : b + 1] = True
     return mask
 
 
@@ -124,15 +128,17 @@ def utc_offsets(tz: str, days: pd.DatetimeIndex) -> np.ndarray:
 class StoreCalendar:
     """Per store and day (stores x days): open or closed, holiday effects and opening hours."""
 
-    open: np.ndarray          # bool
-    holiday: np.ndarray       # bool: public holiday (national, regional or local)
-    profile_day: np.ndarray   # weekday whose profile applies (Sunday on holidays)
-    day_factor: np.ndarray    # holiday / eve / special-day multiplier
-    hours: np.ndarray         # (stores, days, 2) local opening and closing hour
+    open: np.ndarray  # bool
+    holiday: np.ndarray  # bool: public holiday (national, regional or local)
+    profile_day: np.ndarray  # weekday whose profile applies (Sunday on holidays)
+    day_factor: np.ndarray  # holiday / eve / special-day multiplier
+    hours: np.ndarray  # (stores, days, 2) local opening and closing hour
     holidays: list[dict[date, tuple[str, str]]]
 
 
-def build_store_calendar(cfg: dict[str, Any], stores: list[Store], period: Period, last_day: date) -> StoreCalendar:
+def build_store_calendar(
+    cfg: dict[str, Any], stores: list[Store], period: Period, last_day: date
+) -> StoreCalendar:
     """Opening days, holiday multipliers and hours of every store over the period."""
     dates = period.dates
     weekday = dates.weekday.to_numpy()
@@ -164,7 +170,13 @@ def build_store_calendar(cfg: dict[str, Any], stores: list[Store], period: Perio
     reno = cfg["renovation"]
     who = min(int(reno["store_index"]), n - 1)
     first = period.at(float(reno["at"]))
-    open_[who, first:first + int(reno["days"])] = False
+    open_[who, first : first + int(reno["days"])] = False
     profile_day = np.where(holiday, SUNDAY, weekday[None, :])
-    return StoreCalendar(open=open_, holiday=holiday, profile_day=profile_day, day_factor=factor, hours=hours,
-                         holidays=calendars)
+    return StoreCalendar(
+        open=open_,
+        holiday=holiday,
+        profile_day=profile_day,
+        day_factor=factor,
+        hours=hours,
+        holidays=calendars,
+    )

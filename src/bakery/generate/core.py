@@ -69,7 +69,7 @@ def _remove_previous(out: Path) -> None:
     for rel in json.loads(manifest.read_text(encoding="utf-8"))["files"]:
         (out / rel).unlink(missing_ok=True)
         if rel.startswith("_late/"):
-            (out / rel.removeprefix("_late/")).unlink(missing_ok=True)   # where a late file gets delivered
+            (out / rel.removeprefix("_late/")).unlink(missing_ok=True)  # where a late file gets delivered
     log.info("removed the files of the previous generator run in %s", out)
 
 
@@ -108,14 +108,24 @@ def _write_weather(world: World, writer: LandingWriter) -> list[DefectRecord]:
         for year in sorted(years.unique()):
             part = frame[years == year]
             rel = f"weather/weather_{s.store_id}_{year}.csv"
-            writer.write(rel, csv_header(list(part.columns)) + csv_body(pa.Table.from_pandas(part, preserve_index=False)), "weather", len(part))
+            writer.write(
+                rel,
+                csv_header(list(part.columns)) + csv_body(pa.Table.from_pandas(part, preserve_index=False)),
+                "weather",
+                len(part),
+            )
             if s is gap_store and year == str(gap_day.year):
-                records.append(DefectRecord("weather", rel, None, "missing_day",
-                                            f"no weather row for {s.store_id} on {gap_day}"))
+                records.append(
+                    DefectRecord(
+                        "weather", rel, None, "missing_day", f"no weather row for {s.store_id} on {gap_day}"
+                    )
+                )
     return records
 
 
-def _pos_pieces(world: World, days: np.ndarray, store_id: str, late: bool, daily_days: int = 0) -> list[tuple[str, int, int]]:
+def _pos_pieces(
+    world: World, days: np.ndarray, store_id: str, late: bool, daily_days: int = 0
+) -> list[tuple[str, int, int]]:
     """(file, first line, end line) per month; the late store's last days go to a file under _late/."""
     pieces = []
     for label, sl in _months(world, daily_days):
@@ -132,7 +142,9 @@ def _pos_pieces(world: World, days: np.ndarray, store_id: str, late: bool, daily
     return pieces
 
 
-def _write_pos(world: World, writer: LandingWriter, daily_days: int = 0) -> tuple[list[Path], list[DefectRecord], list[Any]]:
+def _write_pos(
+    world: World, writer: LandingWriter, daily_days: int = 0
+) -> tuple[list[Path], list[DefectRecord], list[Any]]:
     cfg, seed = world.cfg, world.seed
     late_store = world.pick_store(cfg["defects"]["late_file"]["store_index"])
     header = csv_header(POS_COLUMNS)
@@ -141,9 +153,20 @@ def _write_pos(world: World, writer: LandingWriter, daily_days: int = 0) -> tupl
     traffic = []
     for s in world.stores:
         i = s.index
-        lines = store_lines(cfg, s, world.products, world.stock.sold[i], world.prices, world.promotions.discount[i],
-                            world.promotions.code[i], world.calendar.hours[i], seed)
-        table = pos_table(lines, s, world.products, world.texts.dates, world.texts.offsets[i], world.promotions.ids)
+        lines = store_lines(
+            cfg,
+            s,
+            world.products,
+            world.stock.sold[i],
+            world.prices,
+            world.promotions.discount[i],
+            world.promotions.code[i],
+            world.calendar.hours[i],
+            seed,
+        )
+        table = pos_table(
+            lines, s, world.products, world.texts.dates, world.texts.offsets[i], world.promotions.ids
+        )
         pieces = _pos_pieces(world, lines.day, s.store_id, s is late_store, daily_days)
         bodies = [csv_body(table.slice(a, b - a)) for _, a, b in pieces]
         names = [name for name, _, _ in pieces]
@@ -154,10 +177,21 @@ def _write_pos(world: World, writer: LandingWriter, daily_days: int = 0) -> tupl
             path = writer.write(name, header + body, "pos", rows)
             if name.startswith("_late/"):
                 late_paths.append(path)
-                records.append(DefectRecord("pos", name, None, "late_file",
-                                            f"{rows} rows of {s.store_id}'s last days arrive late"))
-        traffic.append(traffic_counts(cfg, s, lines.hourly_tickets, world.calendar.hours[i], world.calendar.open[i],
-                                      stream(seed, "traffic", i)))
+                records.append(
+                    DefectRecord(
+                        "pos", name, None, "late_file", f"{rows} rows of {s.store_id}'s last days arrive late"
+                    )
+                )
+        traffic.append(
+            traffic_counts(
+                cfg,
+                s,
+                lines.hourly_tickets,
+                world.calendar.hours[i],
+                world.calendar.open[i],
+                stream(seed, "traffic", i),
+            )
+        )
         log.debug("POS %s: %d lines in %d files", s.store_id, len(lines), len(names))
     return late_paths, records, traffic
 
@@ -171,13 +205,20 @@ def _write_monthly(world: World, writer: LandingWriter, traffic: list[Any], dail
     snapshot_day = int(cfg["inventory"]["snapshot_weekday"])
     for label, sl in _months(world, daily_days):
         table = deliveries_table(cfg, world.stock, world.stores, world.products, world.texts, sl, truck)
-        writer.write(f"deliveries/deliveries_{label}.csv", csv_header(table.column_names) + csv_body(table),
-                     "deliveries", table.num_rows)
+        writer.write(
+            f"deliveries/deliveries_{label}.csv",
+            csv_header(table.column_names) + csv_body(table),
+            "deliveries",
+            table.num_rows,
+        )
         days = np.arange(sl.start, sl.stop)[weekday[sl] == snapshot_day]
         if days.size:
-            inv = inventory_frame(cfg, world.stock, world.offer.offered, world.stores, world.products, world.texts,
-                                  days)
-            writer.write(f"inventory/inventory_{label}.json", json_lines(inv.to_pandas()), "inventory", inv.num_rows)
+            inv = inventory_frame(
+                cfg, world.stock, world.offer.offered, world.stores, world.products, world.texts, days
+            )
+            writer.write(
+                f"inventory/inventory_{label}.json", json_lines(inv.to_pandas()), "inventory", inv.num_rows
+            )
         tr = traffic_table(world.stores, traffic, world.texts, world.period.days, sl)
         if tr.num_rows:
             writer.write(f"traffic/traffic_{label}.parquet", parquet_bytes(tr), "traffic", tr.num_rows)
@@ -187,13 +228,26 @@ def _write_ingredients(world: World, writer: LandingWriter) -> None:
     scale = np.array([p.scale for p in world.products], dtype=float)[None, :, None]
     units = (world.stock.sold / scale).sum(axis=1)
     for year, rows in ingredient_rows(world.cfg, world.stores, world.period, units, world.seed).items():
-        writer.write(f"ingredients/ingredients_{year}.xlsx", xlsx_bytes(INGREDIENT_COLUMNS, rows, "ingredients"),
-                     "ingredients", len(rows))
+        writer.write(
+            f"ingredients/ingredients_{year}.xlsx",
+            xlsx_bytes(INGREDIENT_COLUMNS, rows, "ingredients"),
+            "ingredients",
+            len(rows),
+        )
 
 
 def _write_truth(world: World, writer: LandingWriter, records: list[DefectRecord]) -> None:
-    truth = truth_table(world.expected, world.demand, world.stock, world.calendar.open, world.offer.offered,
-                        world.promotions, world.stores, world.products, world.period.dates)
+    truth = truth_table(
+        world.expected,
+        world.demand,
+        world.stock,
+        world.calendar.open,
+        world.offer.offered,
+        world.promotions,
+        world.stores,
+        world.products,
+        world.period.dates,
+    )
     writer.write(TRUTH, parquet_bytes(truth))
     writer.write(DEFECTS, csv_text(defects_frame(records)))
 
@@ -204,8 +258,17 @@ def _defect_counts(records: list[DefectRecord], late_rows: int) -> dict[str, int
     return dict(sorted(counts.items()))
 
 
-def generate_demo(out: Path, *, stores: int = 6, products: int = 30, start: date, end: date, seed: int = 42,
-                  config: Path | Mapping[str, Any] | None = None, daily_days: int = 0) -> GenerateSummary:
+def generate_demo(
+    out: Path,
+    *,
+    stores: int = 6,
+    products: int = 30,
+    start: date,
+    end: date,
+    seed: int = 42,
+    config: Path | Mapping[str, Any] | None = None,
+    daily_days: int = 0,
+) -> GenerateSummary:
     """Generate the demo chain's landing files into `out` (deterministic for the arguments).
 
     Writes out/<kind>/... for every source of conf/sources.yml except `sales`, out/_late/pos/ (a POS
@@ -217,7 +280,9 @@ def generate_demo(out: Path, *, stores: int = 6, products: int = 30, start: date
     cfg = load_config(config) if isinstance(config, Path) else load_config(overrides=config)
     _check_args(stores, products, start, end, seed, len(cfg["products"]))
     if not 0 <= daily_days < (end - start).days + 1:
-        raise ValueError(f"daily_days must be between 0 and the number of days - 1 ({(end - start).days}), got {daily_days}")
+        raise ValueError(
+            f"daily_days must be between 0 and the number of days - 1 ({(end - start).days}), got {daily_days}"
+        )
     out = Path(out).resolve()
     _remove_previous(out)
     world = simulate(cfg, stores, products, start, end, seed)
@@ -230,13 +295,29 @@ def generate_demo(out: Path, *, stores: int = 6, products: int = 30, start: date
     _write_ingredients(world, writer)
     landing_files = len(writer.files)
     _write_truth(world, writer, records)
-    manifest = {"stores": stores, "products": products, "start": start.isoformat(), "end": end.isoformat(),
-                "seed": seed, "files": [writer.relative(p) for p in writer.files] + [MANIFEST]}
+    manifest = {
+        "stores": stores,
+        "products": products,
+        "start": start.isoformat(),
+        "end": end.isoformat(),
+        "seed": seed,
+        "files": [writer.relative(p) for p in writer.files] + [MANIFEST],
+    }
     writer.write(MANIFEST, (json.dumps(manifest, indent=1) + "\n").encode())
     late_rows = sum(writer.rows_of(p) for p in late_paths)
-    summary = GenerateSummary(out=out, stores=stores, products=products, start=start, end=end, seed=seed,
-                              rows=dict(sorted(writer.rows.items())), files=landing_files, late_files=late_paths,
-                              truth_path=out / TRUTH, defects_path=out / DEFECTS,
-                              defects=_defect_counts(records, late_rows))
+    summary = GenerateSummary(
+        out=out,
+        stores=stores,
+        products=products,
+        start=start,
+        end=end,
+        seed=seed,
+        rows=dict(sorted(writer.rows.items())),
+        files=landing_files,
+        late_files=late_paths,
+        truth_path=out / TRUTH,
+        defects_path=out / DEFECTS,
+        defects=_defect_counts(records, late_rows),
+    )
     log_lines(log, ["generated demo data:", *summary.render().splitlines()])
     return summary

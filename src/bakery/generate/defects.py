@@ -8,8 +8,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-RATE_DEFECTS = ("duplicate_same_file", "negative_quantity", "absurd_quantity", "malformed_field_count",
-                "malformed_number", "malformed_timestamp")
+RATE_DEFECTS = (
+    "duplicate_same_file",
+    "negative_quantity",
+    "absurd_quantity",
+    "malformed_field_count",
+    "malformed_number",
+    "malformed_timestamp",
+)
 DEFECT_COLUMNS = ["source", "file", "row_number", "defect", "detail", "transaction_id", "product_id"]
 
 
@@ -34,12 +40,12 @@ def defects_frame(records: list[DefectRecord]) -> pd.DataFrame:
 
 @dataclass
 class _Insert:
-    after: int              # clean row index the line follows (-1 = top of the file)
+    after: int  # clean row index the line follows (-1 = top of the file)
     text: str
     defect: str
     detail: str
     fields: list[str]
-    source: tuple[int, int] | None = None   # (file, clean row) a duplicate copies
+    source: tuple[int, int] | None = None  # (file, clean row) a duplicate copies
     order: int = 0
 
 
@@ -56,7 +62,7 @@ class _Body:
         return int(self.ends.size)
 
     def line(self, i: int) -> str:
-        return self.data[self.starts[i]:self.ends[i]].decode()
+        return self.data[self.starts[i] : self.ends[i]].decode()
 
 
 def _number(value: float) -> str:
@@ -135,16 +141,20 @@ class PosDefects:
                 fields = text.split(",")
                 if defect == "duplicate_same_file":
                     after = int(self.rng.integers(row, sizes[f_idx]))
-                    inserts[f_idx].append(_Insert(after, text, defect, "exact copy of row {row} of {file}", fields,
-                                                  (f_idx, row)))
+                    inserts[f_idx].append(
+                        _Insert(
+                            after, text, defect, "exact copy of row {row} of {file}", fields, (f_idx, row)
+                        )
+                    )
                 else:
                     line, detail = self._extra_row(defect, fields, variant)
                     inserts[f_idx].append(_Insert(row, line, defect, detail, line.split(",")))
         self._plan_overlaps(bodies, sizes, inserts, minimum)
         return inserts
 
-    def _plan_overlaps(self, bodies: list[_Body], sizes: np.ndarray, inserts: list[list[_Insert]],
-                       minimum: int) -> None:
+    def _plan_overlaps(
+        self, bodies: list[_Body], sizes: np.ndarray, inserts: list[list[_Insert]], minimum: int
+    ) -> None:
         spec = self.cfg["pos"]["duplicate_next_file"]
         boundaries = [j for j in range(len(bodies) - 1) if sizes[j] > 0]
         chosen = [j for j in boundaries if self.rng.random() < float(spec["probability"])]
@@ -154,8 +164,16 @@ class PosDefects:
             k = int(min(self.rng.integers(1, int(spec["max_lines"]) + 1), sizes[j]))
             for row in range(int(sizes[j]) - k, int(sizes[j])):
                 text = bodies[j].line(row).rstrip("\n")
-                inserts[j + 1].append(_Insert(-1, text, "duplicate_next_file", "exact copy of row {row} of {file}",
-                                              text.split(","), (j, row)))
+                inserts[j + 1].append(
+                    _Insert(
+                        -1,
+                        text,
+                        "duplicate_next_file",
+                        "exact copy of row {row} of {file}",
+                        text.split(","),
+                        (j, row),
+                    )
+                )
 
     def render(self, relative: str, body: _Body, inserts: list[_Insert], locate: Any) -> bytes:
         """The file body with its inserted lines; records the final row number of each one.
@@ -176,14 +194,24 @@ class PosDefects:
             if ins.source is not None:
                 file, row = locate(*ins.source)
                 detail = detail.format(row=row, file=file)
-            self.records.append(DefectRecord("pos", relative, ins.after + 1 + n + 1, ins.defect, detail,
-                                             fields[0] or None, fields[3] or None))
+            self.records.append(
+                DefectRecord(
+                    "pos",
+                    relative,
+                    ins.after + 1 + n + 1,
+                    ins.defect,
+                    detail,
+                    fields[0] or None,
+                    fields[3] or None,
+                )
+            )
         pieces.append(body.data[cursor:])
         return b"".join(pieces)
 
 
-def render_pos_files(cfg: dict[str, Any], bodies: list[bytes], names: list[str],
-                     rng: np.random.Generator) -> tuple[list[bytes], list[DefectRecord]]:
+def render_pos_files(
+    cfg: dict[str, Any], bodies: list[bytes], names: list[str], rng: np.random.Generator
+) -> tuple[list[bytes], list[DefectRecord]]:
     """Inject the configured defects into one store's POS file bodies (in file order)."""
     injector = PosDefects(cfg, rng)
     parsed = [_Body(b) for b in bodies]
@@ -193,5 +221,8 @@ def render_pos_files(cfg: dict[str, Any], bodies: list[bytes], names: list[str],
     def locate(file: int, row: int) -> tuple[str, int]:
         return names[file], row + 1 + int(np.searchsorted(afters[file], row, side="left"))
 
-    out = [injector.render(name, body, plan, locate) for name, body, plan in zip(names, parsed, plans, strict=True)]
+    out = [
+        injector.render(name, body, plan, locate)
+        for name, body, plan in zip(names, parsed, plans, strict=True)
+    ]
     return out, injector.records

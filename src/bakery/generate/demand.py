@@ -21,8 +21,8 @@ WINDOW_KEYS = ("start", "end", "easter", "after", "weekday", "days")
 class Offer:
     """Which products are on sale each day (seasonal windows, launches) and their seasonal profile."""
 
-    offered: np.ndarray   # (products, days) bool
-    profile: np.ndarray   # (products, days) multiplier: 1, or peak_factor on peak days
+    offered: np.ndarray  # (products, days) bool
+    profile: np.ndarray  # (products, days) multiplier: 1, or peak_factor on peak days
 
 
 def offer_calendar(products: list[Product], period: Period) -> Offer:
@@ -61,9 +61,17 @@ def _category_table(cfg: dict[str, Any], products: list[Product]) -> tuple[list[
     return names, idx
 
 
-def expected_demand(cfg: dict[str, Any], stores: list[Store], products: list[Product], period: Period,
-                    cal: StoreCalendar, effects: EventEffects, weather: Weather, promos: Promotions,
-                    offer: Offer) -> np.ndarray:
+def expected_demand(
+    cfg: dict[str, Any],
+    stores: list[Store],
+    products: list[Product],
+    period: Period,
+    cal: StoreCalendar,
+    effects: EventEffects,
+    weather: Weather,
+    promos: Promotions,
+    offer: Offer,
+) -> np.ndarray:
     """Mean demand (units, or kg) per store, product and day; zero when closed or not offered."""
     dates = period.dates
     days = period.days
@@ -74,16 +82,31 @@ def expected_demand(cfg: dict[str, Any], stores: list[Store], products: list[Pro
     month = dates.month.to_numpy()
 
     wd_store = np.stack([np.asarray(t["weekday"])[cal.profile_day[i]] for i, t in enumerate(types)])
-    wd_cat = np.stack([np.asarray(c["weekday"]) for c in ccfg])[cat_idx][:, cal.profile_day]     # (P, S, D)
-    yearly = np.stack([1 + c["yearly"]["amplitude"] * np.cos(2 * np.pi * (doy - c["yearly"]["peak_doy"]) / 365.25)
-                       for c in ccfg])
+    wd_cat = np.stack([np.asarray(c["weekday"]) for c in ccfg])[cat_idx][:, cal.profile_day]  # (P, S, D)
+    yearly = np.stack(
+        [
+            1 + c["yearly"]["amplitude"] * np.cos(2 * np.pi * (doy - c["yearly"]["peak_doy"]) / 365.25)
+            for c in ccfg
+        ]
+    )
     months = np.stack([np.array([t.get("months", {}).get(int(m), 1.0) for m in month]) for t in types])
-    rain = np.stack([1 - t["rain"] * np.minimum(weather.precipitation[i, :days], 20.0) / 20.0
-                     for i, t in enumerate(types)])
+    rain = np.stack(
+        [
+            1 - t["rain"] * np.minimum(weather.precipitation[i, :days], 20.0) / 20.0
+            for i, t in enumerate(types)
+        ]
+    )
     temp = weather.temperature[:, :days]
-    temp_cat = np.stack([np.exp(c["temperature"]["beta"] * np.clip(temp - c["temperature"]["ref"],
-                                                                   c["temperature"]["low"], c["temperature"]["high"]))
-                         for c in ccfg], axis=1)                                                   # (S, C, D)
+    temp_cat = np.stack(
+        [
+            np.exp(
+                c["temperature"]["beta"]
+                * np.clip(temp - c["temperature"]["ref"], c["temperature"]["low"], c["temperature"]["high"])
+            )
+            for c in ccfg
+        ],
+        axis=1,
+    )  # (S, C, D)
     event_cat = np.stack([effects.category_day.get(c, np.ones(days)) for c in cats])
     years = np.arange(days) / 365.25
     trend = np.exp(float(cfg["demand"]["trend_per_year"]) * years)
@@ -91,8 +114,9 @@ def expected_demand(cfg: dict[str, Any], stores: list[Store], products: list[Pro
     scale = np.array([s.scale for s in stores])
     base = np.array([p.base for p in products])
 
-    store_day = (scale[:, None] * wd_store * months * cal.day_factor * effects.store_day * rain
-                 * cal.open) * trend[None, :]
+    store_day = (
+        scale[:, None] * wd_store * months * cal.day_factor * effects.store_day * rain * cal.open
+    ) * trend[None, :]
     product_day = base[:, None] * yearly[cat_idx] * event_cat[cat_idx] * offer.profile * offer.offered
     lam = store_day[:, None, :] * product_day[None, :, :] * np.transpose(wd_cat, (1, 0, 2))
     lam *= temp_cat[:, cat_idx, :] * region[:, :, None]
@@ -100,8 +124,9 @@ def expected_demand(cfg: dict[str, Any], stores: list[Store], products: list[Pro
     return lam
 
 
-def sample_demand(cfg: dict[str, Any], lam: np.ndarray, stores: list[Store], products: list[Product],
-                  seed: int) -> np.ndarray:
+def sample_demand(
+    cfg: dict[str, Any], lam: np.ndarray, stores: list[Store], products: list[Product], seed: int
+) -> np.ndarray:
     """True demand as integers (units, or grams for products sold by weight).
 
     Negative-binomial around the mean (gamma-Poisson mixture) with a log-normal shock shared by all

@@ -20,15 +20,17 @@ HOLIDAY_TYPES = {"national": "national_holiday", "regional": "regional_holiday",
 class EventEffects:
     """Demand multipliers of events: per store and day, and per product category and day."""
 
-    store_day: np.ndarray                  # (stores, days)
-    category_day: dict[str, np.ndarray]    # category -> (days,)
+    store_day: np.ndarray  # (stores, days)
+    category_day: dict[str, np.ndarray]  # category -> (days,)
 
 
 def _rule(item: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in item.items() if k in ("start", "end", "easter", "after", "weekday", "days")}
 
 
-def events_frame(cfg: dict[str, Any], stores: list[Store], cal: StoreCalendar, first: date, last: date) -> pd.DataFrame:
+def events_frame(
+    cfg: dict[str, Any], stores: list[Store], cal: StoreCalendar, first: date, last: date
+) -> pd.DataFrame:
     """The `events` source: one row per event occurrence overlapping first..last."""
     rows: set[tuple[date, date, str, str, str]] = set()
     for s, table in zip(stores, cal.holidays, strict=True):

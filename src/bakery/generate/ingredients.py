@@ -12,8 +12,15 @@ from bakery.generate.calendar import Period, utc_offsets
 from bakery.generate.catalog import Store
 from bakery.generate.params import stream
 
-INGREDIENT_COLUMNS = ["timestamp", "ingredient_id", "ingredient_name", "supplier_id", "price_per_unit", "store_id",
-                      "stock_level"]
+INGREDIENT_COLUMNS = [
+    "timestamp",
+    "ingredient_id",
+    "ingredient_name",
+    "supplier_id",
+    "price_per_unit",
+    "store_id",
+    "stock_level",
+]
 PRICE_LIST_ZONE = "Europe/Madrid"
 
 
@@ -32,7 +39,7 @@ def _stamp(day: date, clock: str, tz: str) -> str:
 
 def _typical_use(units: np.ndarray, day: int, window: int = 28) -> float:
     """Mean units sold per open day around a day (the store's usual pace, also right after a closure)."""
-    near = units[max(day - window, 0):day + window]
+    near = units[max(day - window, 0) : day + window]
     near = near[near > 0]
     return float(near.mean()) if near.size else 0.0
 
@@ -48,12 +55,15 @@ def monthly_prices(cfg: dict[str, Any], months: list[date], seed: int) -> dict[t
         level = float(item["price"]) * np.exp(float(item["trend"]) * t + shock)
         for sup in item["suppliers"]:
             own = rng.normal(0, float(item["volatility"]) / 2, len(months))
-            prices[(item["id"], sup)] = np.round(level * float(icfg["suppliers"][sup]["markup"]) * np.exp(own), 3)
+            prices[(item["id"], sup)] = np.round(
+                level * float(icfg["suppliers"][sup]["markup"]) * np.exp(own), 3
+            )
     return prices
 
 
-def ingredient_rows(cfg: dict[str, Any], stores: list[Store], period: Period, units_per_day: np.ndarray,
-                    seed: int) -> dict[int, list[list[Any]]]:
+def ingredient_rows(
+    cfg: dict[str, Any], stores: list[Store], period: Period, units_per_day: np.ndarray, seed: int
+) -> dict[int, list[list[Any]]]:
     """Rows per year: price lists (no store, published on day k of the month by the k-th supplier)
     and per-store stock counts on the 1st at 08:00 local, priced at the store's supplier's price."""
     icfg = cfg["ingredients"]
@@ -67,8 +77,20 @@ def ingredient_rows(cfg: dict[str, Any], stores: list[Store], period: Period, un
             for sup in item["suppliers"]:
                 day = first.replace(day=supplier_day[sup])
                 if period.start <= day <= period.end:
-                    rows.append(((day, 0, item["id"], ""), [_stamp(day, "09:00:00", PRICE_LIST_ZONE), item["id"],
-                                 item["name"], sup, float(prices[(item["id"], sup)][m]), None, None]))
+                    rows.append(
+                        (
+                            (day, 0, item["id"], ""),
+                            [
+                                _stamp(day, "09:00:00", PRICE_LIST_ZONE),
+                                item["id"],
+                                item["name"],
+                                sup,
+                                float(prices[(item["id"], sup)][m]),
+                                None,
+                                None,
+                            ],
+                        )
+                    )
         if not period.start <= first <= period.end:
             continue
         for s in stores:
@@ -78,8 +100,20 @@ def ingredient_rows(cfg: dict[str, Any], stores: list[Store], period: Period, un
                 sup = item["suppliers"][s.index % len(item["suppliers"])]
                 cover = rng.uniform(*icfg["stock_days"])
                 level = round(float(item["use"]) / 100 * usage * cover, 1)
-                rows.append(((first, 1, item["id"], s.store_id), [stamp, item["id"], item["name"], sup,
-                             float(prices[(item["id"], sup)][m]), s.store_id, level]))
+                rows.append(
+                    (
+                        (first, 1, item["id"], s.store_id),
+                        [
+                            stamp,
+                            item["id"],
+                            item["name"],
+                            sup,
+                            float(prices[(item["id"], sup)][m]),
+                            s.store_id,
+                            level,
+                        ],
+                    )
+                )
     by_year: dict[int, list[list[Any]]] = {}
     for key, row in sorted(rows, key=lambda r: r[0]):
         by_year.setdefault(key[0].year, []).append(row)

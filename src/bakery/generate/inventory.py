@@ -15,45 +15,63 @@ from bakery.generate.params import stream
 class Stock:
     """Per store, product and day, in integer units (grams for products sold by weight)."""
 
-    opening: np.ndarray     # on the shelf after the morning's expired items are thrown away
+    opening: np.ndarray  # on the shelf after the morning's expired items are thrown away
     delivered: np.ndarray
-    sold: np.ndarray        # min(true demand, opening + delivered): what the tills record
+    sold: np.ndarray  # min(true demand, opening + delivered): what the tills record
     closing: np.ndarray
-    wasted: np.ndarray      # thrown away that morning, past shelf life
-    stockout: np.ndarray    # bool: demand exceeded the stock
+    wasted: np.ndarray  # thrown away that morning, past shelf life
+    stockout: np.ndarray  # bool: demand exceeded the stock
 
     @property
     def shape(self) -> tuple[int, ...]:
         return self.sold.shape
 
 
-def delivery_targets(cfg: dict[str, Any], lam: np.ndarray, products: list[Product], stores: list[Store],
-                     seed: int) -> np.ndarray:
+def delivery_targets(
+    cfg: dict[str, Any], lam: np.ndarray, products: list[Product], stores: list[Store], seed: int
+) -> np.ndarray:
     """Stock each store wants on the shelf each morning (scaled units): estimate + z * sd."""
     icfg, dcfg = cfg["inventory"], cfg["demand"]
     scale = np.array([p.scale for p in products], dtype=float)[None, :, None]
-    piece = np.array([float(dcfg["weight_line_kg"]) if p.unit == "kg" else 1.0 for p in products])[None, :, None]
-    spread = (1.0 / float(dcfg["dispersion"]) + float(dcfg["store_day_sigma"]) ** 2
-              + float(icfg["planning_sigma"]) ** 2)
-    errors = np.stack([stream(seed, "planner", s.index).lognormal(0.0, float(icfg["planning_sigma"]), lam.shape[1:])
-                       for s in stores])
+    piece = np.array([float(dcfg["weight_line_kg"]) if p.unit == "kg" else 1.0 for p in products])[
+        None, :, None
+    ]
+    spread = (
+        1.0 / float(dcfg["dispersion"])
+        + float(dcfg["store_day_sigma"]) ** 2
+        + float(icfg["planning_sigma"]) ** 2
+    )
+    errors = np.stack(
+        [
+            stream(seed, "planner", s.index).lognormal(0.0, float(icfg["planning_sigma"]), lam.shape[1:])
+            for s in stores
+        ]
+    )
     estimate = lam * errors
-    sd = np.sqrt(estimate * piece + estimate ** 2 * spread)
+    sd = np.sqrt(estimate * piece + estimate**2 * spread)
     return (estimate + float(icfg["service_z"]) * sd) * scale
 
 
-def simulate_stock(cfg: dict[str, Any], lam: np.ndarray, demand: np.ndarray, products: list[Product],
-                   stores: list[Store], seed: int) -> Stock:
+def simulate_stock(
+    cfg: dict[str, Any],
+    lam: np.ndarray,
+    demand: np.ndarray,
+    products: list[Product],
+    stores: list[Store],
+    seed: int,
+) -> Stock:
     """Walk the days: discard expired stock, deliver up to the target, sell oldest first."""
     n_s, n_p, n_d = lam.shape
     life = np.array([max(p.shelf_life_days, 1) for p in products])
     step = np.array([500 if p.unit == "kg" else 1 for p in products])[None, :]
     max_life = int(life.max())
-    expired = np.arange(max_life)[None, :] >= life[:, None]            # (P, ages)
+    expired = np.arange(max_life)[None, :] >= life[:, None]  # (P, ages)
     target = delivery_targets(cfg, lam, products, stores, seed)
-    out = {k: np.zeros(lam.shape, dtype=np.int64) for k in ("opening", "delivered", "sold", "closing", "wasted")}
+    out = {
+        k: np.zeros(lam.shape, dtype=np.int64) for k in ("opening", "delivered", "sold", "closing", "wasted")
+    }
     stockout = np.zeros(lam.shape, dtype=bool)
-    shelf = np.zeros((n_s, n_p, max_life), dtype=np.int64)              # stock by age in days
+    shelf = np.zeros((n_s, n_p, max_life), dtype=np.int64)  # stock by age in days
     for d in range(n_d):
         shelf[..., 1:] = shelf[..., :-1].copy()
         shelf[..., 0] = 0

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import copy
-import os
 import zlib
 from collections.abc import Mapping
 from pathlib import Path
@@ -12,15 +11,29 @@ from typing import Any
 import numpy as np
 import yaml
 
-from bakery.config import DEFAULT_CONF_DIR
+from bakery.config import conf_file
 
-REQUIRED_SECTIONS = ("cities", "products", "categories", "store_types", "holidays", "events", "demand",
-                     "prices", "promotions", "inventory", "weather", "traffic", "ingredients", "defects")
+REQUIRED_SECTIONS = (
+    "cities",
+    "products",
+    "categories",
+    "store_types",
+    "holidays",
+    "events",
+    "demand",
+    "prices",
+    "promotions",
+    "inventory",
+    "weather",
+    "traffic",
+    "ingredients",
+    "defects",
+)
 
 
 def default_config_path() -> Path:
-    """conf/generator.yml of the conf dir in use (BAKERY_CONF_DIR wins, as for the settings)."""
-    return Path(os.environ.get("BAKERY_CONF_DIR") or DEFAULT_CONF_DIR) / "generator.yml"
+    """generator.yml of the conf dir in use (BAKERY_CONF_DIR wins, as for the settings)."""
+    return conf_file(None, "generator.yml")
 
 
 def _merge(base: dict[str, Any], overlay: Mapping[str, Any]) -> dict[str, Any]:
@@ -52,4 +65,6 @@ def stream(seed: int, name: str, *keys: int) -> np.random.Generator:
     Each part draws from its own stream, so adding stores or products never changes the numbers
     drawn for the others, and the same seed always gives the same bytes.
     """
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(name.encode()), *keys])))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence([seed, zlib.crc32(name.encode()), *keys]))
+    )

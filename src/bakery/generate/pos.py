@@ -13,8 +13,16 @@ import pyarrow.compute as pc
 from bakery.generate.catalog import Product, Store
 from bakery.generate.params import stream
 
-POS_COLUMNS = ["transaction_id", "timestamp", "store_id", "product_id", "quantity_sold", "price_unit",
-               "total_amount", "promotion_applied_id"]
+POS_COLUMNS = [
+    "transaction_id",
+    "timestamp",
+    "store_id",
+    "product_id",
+    "quantity_sold",
+    "price_unit",
+    "total_amount",
+    "promotion_applied_id",
+]
 
 
 @dataclass(frozen=True)
@@ -22,20 +30,22 @@ class PosLines:
     """One store's ticket lines in file order (day, ticket time, product); quantities scaled to integers."""
 
     day: np.ndarray
-    seq: np.ndarray          # ticket number within the day, in time order (1-based)
-    second: np.ndarray       # local seconds since midnight of the ticket
+    seq: np.ndarray  # ticket number within the day, in time order (1-based)
+    second: np.ndarray  # local seconds since midnight of the ticket
     product: np.ndarray
-    qty: np.ndarray          # units, or grams for products sold by weight
-    price: np.ndarray        # cents per unit (or per kg), after any promotion discount
-    total: np.ndarray        # cents
-    promo: np.ndarray        # promotion id index, -1 = none
+    qty: np.ndarray  # units, or grams for products sold by weight
+    price: np.ndarray  # cents per unit (or per kg), after any promotion discount
+    total: np.ndarray  # cents
+    promo: np.ndarray  # promotion id index, -1 = none
     hourly_tickets: np.ndarray  # (days, 24) tickets per local hour
 
     def __len__(self) -> int:
         return int(self.day.size)
 
 
-def split_totals(totals: np.ndarray, parts: np.ndarray, minimum: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def split_totals(
+    totals: np.ndarray, parts: np.ndarray, minimum: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     """Split each total into `parts` random integer pieces of at least `minimum`, summing exactly to it."""
     group = np.repeat(np.arange(totals.size), parts)
     last = np.cumsum(parts) - 1
@@ -50,7 +60,9 @@ def split_totals(totals: np.ndarray, parts: np.ndarray, minimum: np.ndarray, rng
     return minimum[group] + reach - previous
 
 
-def _ticket_hours(weights: np.ndarray, hours: np.ndarray, days: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def _ticket_hours(
+    weights: np.ndarray, hours: np.ndarray, days: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
     clock = np.arange(24)
     allowed = (clock[None, :] >= hours[:, :1]) & (clock[None, :] < hours[:, 1:])
     w = np.where(allowed, weights[None, :], 0.0)
@@ -60,8 +72,17 @@ def _ticket_hours(weights: np.ndarray, hours: np.ndarray, days: np.ndarray, rng:
     return np.minimum((cdf[days] < u[:, None]).sum(1), 23)
 
 
-def store_lines(cfg: dict[str, Any], store: Store, products: list[Product], sold: np.ndarray, prices: np.ndarray,
-                discount: np.ndarray, promo: np.ndarray, hours: np.ndarray, seed: int) -> PosLines:
+def store_lines(
+    cfg: dict[str, Any],
+    store: Store,
+    products: list[Product],
+    sold: np.ndarray,
+    prices: np.ndarray,
+    discount: np.ndarray,
+    promo: np.ndarray,
+    hours: np.ndarray,
+    seed: int,
+) -> PosLines:
     """Turn a store's daily sales (products x days, scaled units) into timed ticket lines.
 
     Each product-day total is split into lines of about `line_qty`; lines of a day are shuffled and cut into
@@ -94,7 +115,9 @@ def store_lines(cfg: dict[str, Any], store: Store, products: list[Product], sold
 
     merge = np.lexsort((line_p, ticket))
     ticket, line_p, line_d, qty = ticket[merge], line_p[merge], line_d[merge], qty[merge]
-    first = np.flatnonzero(np.concatenate(([True], (ticket[1:] != ticket[:-1]) | (line_p[1:] != line_p[:-1]))))
+    first = np.flatnonzero(
+        np.concatenate(([True], (ticket[1:] != ticket[:-1]) | (line_p[1:] != line_p[:-1])))
+    )
     qty = np.add.reduceat(qty, first) if first.size else qty
     ticket, line_p, line_d = ticket[first], line_p[first], line_d[first]
 
@@ -115,8 +138,17 @@ def store_lines(cfg: dict[str, Any], store: Store, products: list[Product], sold
     unit_price = np.round(prices[line_p, line_d] * (1.0 - discount[line_p, line_d])).astype(np.int64)
     total = (qty * unit_price + scale[line_p] // 2) // scale[line_p]
     hourly = np.bincount(ticket_day * 24 + hour, minlength=n_d * 24).reshape(n_d, 24)
-    return PosLines(day=line_d, seq=seq[ticket], second=second[ticket], product=line_p, qty=qty, price=unit_price,
-                    total=total, promo=promo[line_p, line_d], hourly_tickets=hourly)
+    return PosLines(
+        day=line_d,
+        seq=seq[ticket],
+        second=second[ticket],
+        product=line_p,
+        qty=qty,
+        price=unit_price,
+        total=total,
+        promo=promo[line_p, line_d],
+        hourly_tickets=hourly,
+    )
 
 
 @cache
@@ -131,8 +163,13 @@ def take(values: list[Any] | pa.Array, index: np.ndarray) -> pa.Array:
     return arr.take(pa.array(index))
 
 
-def local_timestamps(day_texts: list[str], offsets: list[str], day: np.ndarray, second: np.ndarray,
-                     offset_index: np.ndarray | None = None) -> pa.Array:
+def local_timestamps(
+    day_texts: list[str],
+    offsets: list[str],
+    day: np.ndarray,
+    second: np.ndarray,
+    offset_index: np.ndarray | None = None,
+) -> pa.Array:
     """ISO 8601 local timestamps with the store's UTC offset, e.g. 2026-03-01T08:15:00+01:00.
 
     `offsets` holds the offset texts, looked up by `offset_index` (default: the day index).
@@ -142,8 +179,14 @@ def local_timestamps(day_texts: list[str], offsets: list[str], day: np.ndarray, 
     return pc.binary_join_element_wise(prefix, take(clock_texts(), second), take(offsets, where), "")
 
 
-def pos_table(lines: PosLines, store: Store, products: list[Product], day_texts: list[str], offsets: list[str],
-              promo_ids: list[str]) -> pa.Table:
+def pos_table(
+    lines: PosLines,
+    store: Store,
+    products: list[Product],
+    day_texts: list[str],
+    offsets: list[str],
+    promo_ids: list[str],
+) -> pa.Table:
     """The `pos` source columns of a store's lines (numbers as float64, written in shortest form)."""
     scale = np.array([p.scale for p in products], dtype=float)
     width = max(4, len(str(int(lines.seq.max())))) if len(lines) else 4
@@ -151,13 +194,15 @@ def pos_table(lines: PosLines, store: Store, products: list[Product], day_texts:
     prefixes = [f"{store.store_id}-{d.replace('-', '')}-" for d in day_texts]
     tid = pc.binary_join_element_wise(take(prefixes, lines.day), take(numbers, lines.seq), "")
     promo = np.where(lines.promo >= 0, lines.promo, len(promo_ids))
-    return pa.table({
-        "transaction_id": tid,
-        "timestamp": local_timestamps(day_texts, offsets, lines.day, lines.second),
-        "store_id": take([store.store_id], np.zeros(len(lines), dtype=np.int64)),
-        "product_id": take([p.product_id for p in products], lines.product),
-        "quantity_sold": lines.qty / scale[lines.product],
-        "price_unit": lines.price / 100.0,
-        "total_amount": lines.total / 100.0,
-        "promotion_applied_id": take([*promo_ids, None], promo),
-    })
+    return pa.table(
+        {
+            "transaction_id": tid,
+            "timestamp": local_timestamps(day_texts, offsets, lines.day, lines.second),
+            "store_id": take([store.store_id], np.zeros(len(lines), dtype=np.int64)),
+            "product_id": take([p.product_id for p in products], lines.product),
+            "quantity_sold": lines.qty / scale[lines.product],
+            "price_unit": lines.price / 100.0,
+            "total_amount": lines.total / 100.0,
+            "promotion_applied_id": take([*promo_ids, None], promo),
+        }
+    )

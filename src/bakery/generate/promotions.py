@@ -26,8 +26,14 @@ class Promotions:
         return (1.0 - self.discount) ** -elasticity
 
 
-def schedule_promotions(cfg: dict[str, Any], stores: list[Store], products: list[Product], period: Period,
-                        offered: np.ndarray, seed: int) -> Promotions:
+def schedule_promotions(
+    cfg: dict[str, Any],
+    stores: list[Store],
+    products: list[Product],
+    period: Period,
+    offered: np.ndarray,
+    seed: int,
+) -> Promotions:
     """Campaigns every few weeks on non-seasonal products; a share of them run in a single shop."""
     pcfg = cfg["promotions"]
     rng = stream(seed, "promotions")

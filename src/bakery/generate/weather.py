@@ -11,8 +11,15 @@ import pandas as pd
 from bakery.generate.catalog import Store
 from bakery.generate.params import stream
 
-WEATHER_COLUMNS = ["date", "store_id", "temperature", "precipitation", "humidity", "wind_speed",
-                   "weather_condition_code"]
+WEATHER_COLUMNS = [
+    "date",
+    "store_id",
+    "temperature",
+    "precipitation",
+    "humidity",
+    "wind_speed",
+    "weather_condition_code",
+]
 
 
 @dataclass(frozen=True)
@@ -64,15 +71,21 @@ def simulate_weather(cfg: dict[str, Any], stores: list[Store], dates: pd.Datetim
     for s in stores:
         c = s.climate
         rng = stream(seed, "weather", s.index)
-        seasonal = c["temp_mean"] + c["temp_amplitude"] * np.cos(2 * np.pi * (doy - c["temp_peak_doy"]) / 365.25)
+        seasonal = c["temp_mean"] + c["temp_amplitude"] * np.cos(
+            2 * np.pi * (doy - c["temp_peak_doy"]) / 365.25
+        )
         anomaly = _ar1(rng.normal(0, wcfg["temp_noise"], doy.size), wcfg["temp_persistence"])
-        wet = _rain_days(rng.random(doy.size), c["rain_summer"] + (c["rain_winter"] - c["rain_summer"]) * winter,
-                         wcfg["rain_persistence"])
+        wet = _rain_days(
+            rng.random(doy.size),
+            c["rain_summer"] + (c["rain_winter"] - c["rain_summer"]) * winter,
+            wcfg["rain_persistence"],
+        )
         amount = rng.gamma(0.8, c["rain_mm"] / 0.8, doy.size) + 0.1
         rain = np.round(np.where(wet, amount, 0.0), 1)
         temp = np.round(seasonal + anomaly - wcfg["rain_cooling"] * wet, 1)
-        humidity = np.round(np.clip(c["humidity"] + 14 * wet - 1.2 * (temp - seasonal) + rng.normal(0, 6, doy.size),
-                                    15, 100))
+        humidity = np.round(
+            np.clip(c["humidity"] + 14 * wet - 1.2 * (temp - seasonal) + rng.normal(0, 6, doy.size), 15, 100)
+        )
         wind = np.round(rng.gamma(3.0, c["wind"] / 3.0, doy.size) + 4.0 * wet, 1)
         cloud = humidity / 100 + rng.normal(0, 0.15, doy.size)
         out["temperature"][s.index], out["precipitation"][s.index] = temp, rain
@@ -84,12 +97,15 @@ def simulate_weather(cfg: dict[str, Any], stores: list[Store], dates: pd.Datetim
 def weather_frame(weather: Weather, store: Store, dates: pd.DatetimeIndex) -> pd.DataFrame:
     """The `weather` source rows of one store."""
     i = store.index
-    return pd.DataFrame({
-        "date": dates.strftime("%Y-%m-%d"),
-        "store_id": store.store_id,
-        "temperature": weather.temperature[i],
-        "precipitation": weather.precipitation[i],
-        "humidity": weather.humidity[i],
-        "wind_speed": weather.wind_speed[i],
-        "weather_condition_code": weather.code[i],
-    }, columns=WEATHER_COLUMNS)
+    return pd.DataFrame(
+        {
+            "date": dates.strftime("%Y-%m-%d"),
+            "store_id": store.store_id,
+            "temperature": weather.temperature[i],
+            "precipitation": weather.precipitation[i],
+            "humidity": weather.humidity[i],
+            "wind_speed": weather.wind_speed[i],
+            "weather_condition_code": weather.code[i],
+        },
+        columns=WEATHER_COLUMNS,
+    )

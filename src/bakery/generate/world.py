@@ -37,10 +37,10 @@ class World:
     weather: Weather
     offer: Offer
     promotions: Promotions
-    expected: np.ndarray      # (stores, products, days) mean demand
-    demand: np.ndarray        # true demand, scaled integers
+    expected: np.ndarray  # (stores, products, days) mean demand
+    demand: np.ndarray  # true demand, scaled integers
     stock: Stock
-    prices: np.ndarray        # (products, days) list price in cents
+    prices: np.ndarray  # (products, days) list price in cents
     texts: DayTexts
 
     def pick_store(self, index: int) -> Store:
@@ -64,13 +64,32 @@ def simulate(cfg: dict[str, Any], n_stores: int, n_products: int, start: date, e
     expected = expected_demand(cfg, stores, products, period, calendar, effects, weather, promotions, offer)
     demand = sample_demand(cfg, expected, stores, products, seed)
     stock = simulate_stock(cfg, expected, demand, products, stores, seed)
-    log.info("simulated %d stores x %d products x %d days (%.1f%% stock-out store-product-days)",
-             len(stores), len(products), period.days,
-             100 * stock.stockout.sum() / max(int((expected > 0).sum()), 1))
+    log.info(
+        "simulated %d stores x %d products x %d days (%.1f%% stock-out store-product-days)",
+        len(stores),
+        len(products),
+        period.days,
+        100 * stock.stockout.sum() / max(int((expected > 0).sum()), 1),
+    )
     dates = period.dates
-    texts = DayTexts(dates=list(dates.strftime("%Y-%m-%d")),
-                     offsets=[list(utc_offsets(s.timezone, dates)) for s in stores])
-    return World(cfg=cfg, seed=seed, period=period, stores=stores, products=products, calendar=calendar,
-                 events_until=until, weather_dates=weather_dates, weather=weather, offer=offer,
-                 promotions=promotions, expected=expected, demand=demand, stock=stock,
-                 prices=list_prices(cfg, products, period), texts=texts)
+    texts = DayTexts(
+        dates=list(dates.strftime("%Y-%m-%d")), offsets=[list(utc_offsets(s.timezone, dates)) for s in stores]
+    )
+    return World(
+        cfg=cfg,
+        seed=seed,
+        period=period,
+        stores=stores,
+        products=products,
+        calendar=calendar,
+        events_until=until,
+        weather_dates=weather_dates,
+        weather=weather,
+        offer=offer,
+        promotions=promotions,
+        expected=expected,
+        demand=demand,
+        stock=stock,
+        prices=list_prices(cfg, products, period),
+        texts=texts,
+    )

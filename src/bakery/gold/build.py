@@ -34,17 +34,36 @@ DAILY_SALES_SOURCES = ("pos", "sales", "inventory", "deliveries", "products")
 FEATURE_SOURCES = (*DAILY_SALES_SOURCES, "stores", "weather", "events")
 GOLD_TABLES = {"daily_sales": DAILY_SALES_SOURCES, "features": FEATURE_SOURCES}
 INVENTORY_DAILY = "inventory_daily"
-INVENTORY_DAILY_SCHEMA = T.StructType([
-    T.StructField("store_id", T.StringType()), T.StructField("product_id", T.StringType()),
-    T.StructField("date", T.DateType()), T.StructField("stockout", T.BooleanType()),
-])
+INVENTORY_DAILY_SCHEMA = T.StructType(
+    [
+        T.StructField("store_id", T.StringType()),
+        T.StructField("product_id", T.StringType()),
+        T.StructField("date", T.DateType()),
+        T.StructField("stockout", T.BooleanType()),
+    ]
+)
 # Commits that change a table's metadata but not its rows; they do not make gold stale.
-_METADATA_OPERATIONS = {"SET TBLPROPERTIES", "UNSET TBLPROPERTIES", "CHANGE COLUMN", "CHANGE COLUMNS",
-                        "VACUUM START", "VACUUM END", "OPTIMIZE", "ADD CONSTRAINT", "DROP CONSTRAINT",
-                        "UPGRADE PROTOCOL"}
+_METADATA_OPERATIONS = {
+    "SET TBLPROPERTIES",
+    "UNSET TBLPROPERTIES",
+    "CHANGE COLUMN",
+    "CHANGE COLUMNS",
+    "VACUUM START",
+    "VACUUM END",
+    "OPTIMIZE",
+    "ADD CONSTRAINT",
+    "DROP CONSTRAINT",
+    "UPGRADE PROTOCOL",
+}
 _HISTORY_DEPTH = 25
-_SPARK_TYPES = {"string": T.StringType(), "date": T.DateType(), "timestamp": T.TimestampType(),
-                "double": T.DoubleType(), "long": T.LongType(), "boolean": T.BooleanType()}
+_SPARK_TYPES = {
+    "string": T.StringType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+    "double": T.DoubleType(),
+    "long": T.LongType(),
+    "boolean": T.BooleanType(),
+}
 
 
 @dataclass
@@ -79,8 +98,10 @@ class GoldResult:
         if self.dictionary:
             d = self.dictionary
             gaps = f", {len(d['undocumented'])} undocumented" if d.get("undocumented") else ""
-            lines.append(f"data dictionary: {d['tables']} tables, {len(d['commented'])} re-commented{gaps} "
-                         f"-> {d['path']}")
+            lines.append(
+                f"data dictionary: {d['tables']} tables, {len(d['commented'])} re-commented{gaps} "
+                f"-> {d['path']}"
+            )
         lines.extend(f"warning: {w}" for w in self.warnings)
         return lines
 
@@ -97,8 +118,10 @@ def _blocked_kinds(settings: Settings, blocked: set[str] | frozenset[str] | None
 
 def _silver_tables(settings: Settings) -> dict[str, str]:
     """Source kind -> the silver table gold reads for it."""
-    tables = {kind: settings.source(kind).table for kind in ("pos", "sales", "products", "stores", "weather",
-                                                             "events")}
+    tables = {
+        kind: settings.source(kind).table
+        for kind in ("pos", "sales", "products", "stores", "weather", "events")
+    }
     return {**tables, "inventory": INVENTORY_DAILY}
 
 
@@ -142,10 +165,12 @@ def _lineage(settings: Settings, inputs: dict[str, int | None], kinds: tuple[str
     """The userMetadata a gold table is written with: its silver input versions plus a fingerprint."""
     tables = _silver_tables(settings)
     used = {f"silver.{tables[k]}": inputs[k] for k in kinds if k in tables}
-    basis = json.dumps({"inputs": used, "gold": settings.get("gold", {}), "code": _code_hash()},
-                       sort_keys=True, default=str)
-    return json.dumps({"bakery_gold": hashlib.sha256(basis.encode()).hexdigest()[:24], "inputs": used},
-                      sort_keys=True)
+    basis = json.dumps(
+        {"inputs": used, "gold": settings.get("gold", {}), "code": _code_hash()}, sort_keys=True, default=str
+    )
+    return json.dumps(
+        {"bakery_gold": hashlib.sha256(basis.encode()).hexdigest()[:24], "inputs": used}, sort_keys=True
+    )
 
 
 def _fingerprint(user_metadata: str | None) -> str | None:
@@ -173,27 +198,39 @@ def _calendar(lh: Lakehouse, settings: Settings, sales: DataFrame, warnings: lis
 
 
 def _write(lh: Lakehouse, df: DataFrame, name: str, lineage: str, rows: int, settings: Settings) -> GoldTable:
-    lh.overwrite(with_comments(df, load_dictionary(settings), "gold", name), "gold", name, user_metadata=lineage)
+    lh.overwrite(
+        with_comments(df, load_dictionary(settings), "gold", name), "gold", name, user_metadata=lineage
+    )
     return GoldTable(name, "built", rows=rows, version=lh.version("gold", name))
 
 
 def _build(lh: Lakehouse, settings: Settings, todo: dict[str, str], result: GoldResult) -> list[GoldTable]:
     """Compute the daily sales once and write the tables in `todo` (name -> lineage)."""
     window = _offered_window(settings)
-    observed = observed_sales(_read_silver(lh, settings, "pos"), _read_silver(lh, settings, "sales")).persist()
-    sales = build_daily_sales(observed, _read_silver(lh, settings, "inventory"),
-                              _read_silver(lh, settings, "products"), window).persist(StorageLevel.MEMORY_AND_DISK)
+    observed = observed_sales(
+        _read_silver(lh, settings, "pos"), _read_silver(lh, settings, "sales")
+    ).persist()
+    sales = build_daily_sales(
+        observed, _read_silver(lh, settings, "inventory"), _read_silver(lh, settings, "products"), window
+    ).persist(StorageLevel.MEMORY_AND_DISK)
     try:
         rows = sales.count()
         out = []
         if "daily_sales" in todo:
-            out.append(_write(lh, daily_sales_table(sales), "daily_sales", todo["daily_sales"], rows, settings))
+            out.append(
+                _write(lh, daily_sales_table(sales), "daily_sales", todo["daily_sales"], rows, settings)
+            )
         if "features" in todo:
             cfg = CalendarConfig.from_settings(settings)
-            features = build_features(sales, _calendar(lh, settings, sales, result.warnings),
-                                      _read_silver(lh, settings, "weather"), _read_silver(lh, settings, "stores"),
-                                      _read_silver(lh, settings, "products"), FeatureConfig.from_settings(settings),
-                                      [name for name, _ in calendar_fields(cfg)])
+            features = build_features(
+                sales,
+                _calendar(lh, settings, sales, result.warnings),
+                _read_silver(lh, settings, "weather"),
+                _read_silver(lh, settings, "stores"),
+                _read_silver(lh, settings, "products"),
+                FeatureConfig.from_settings(settings),
+                [name for name, _ in calendar_fields(cfg)],
+            )
             out.append(_write(lh, features, "features", todo["features"], rows, settings))
         return out
     finally:
@@ -209,24 +246,32 @@ def build_gold(lh: Lakehouse, settings: Settings, blocked_sources: set[str] | No
     CalendarConfig.from_settings(settings)
     result = GoldResult(blocked_sources=sorted(_blocked_kinds(settings, blocked_sources)))
     blocked = set(result.blocked_sources)
-    inputs = {kind: (c[0] if (c := _last_data_commit(lh, "silver", table)) else None)
-              for kind, table in _silver_tables(settings).items()}
+    inputs = {
+        kind: (c[0] if (c := _last_data_commit(lh, "silver", table)) else None)
+        for kind, table in _silver_tables(settings).items()
+    }
     todo: dict[str, str] = {}
     for name, kinds in GOLD_TABLES.items():
         hit = sorted(blocked & set(kinds))
         previous = _last_data_commit(lh, "gold", name)
         if hit:
             kept = f"kept v{previous[0]}" if previous else "not built yet"
-            result.tables.append(GoldTable(name, "kept", f"source(s) {', '.join(hit)} blocked by data quality; "
-                                                         f"previous gold {kept}",
-                                           version=previous[0] if previous else None))
+            result.tables.append(
+                GoldTable(
+                    name,
+                    "kept",
+                    f"source(s) {', '.join(hit)} blocked by data quality; previous gold {kept}",
+                    version=previous[0] if previous else None,
+                )
+            )
         elif inputs["pos"] is None and inputs["sales"] is None:
             result.tables.append(GoldTable(name, "skipped", "no sales in silver yet (pos or sales)"))
         else:
             lineage = _lineage(settings, inputs, kinds)
             if previous and _fingerprint(previous[1]) == _fingerprint(lineage):
-                result.tables.append(GoldTable(name, "unchanged", "silver inputs unchanged",
-                                               version=previous[0]))
+                result.tables.append(
+                    GoldTable(name, "unchanged", "silver inputs unchanged", version=previous[0])
+                )
             else:
                 todo[name] = lineage
     if todo:

@@ -34,9 +34,14 @@ class CalendarConfig:
     fourier_yearly: int = 3
     fourier_weekly: int = 2
     # normalized event type -> holiday level (national, regional or local)
-    holiday_event_types: dict[str, str] = field(default_factory=lambda: {
-        "national_holiday": "national", "regional_holiday": "regional", "local_holiday": "local",
-        "holiday": "local"})
+    holiday_event_types: dict[str, str] = field(
+        default_factory=lambda: {
+            "national_holiday": "national",
+            "regional_holiday": "regional",
+            "local_holiday": "local",
+            "holiday": "local",
+        }
+    )
     # lower-case city -> {"MM-DD": holiday name}
     city_holidays: dict[str, dict[str, str]] = field(default_factory=dict)
 
@@ -51,8 +56,10 @@ class CalendarConfig:
             fourier_yearly=int(settings.get("gold.fourier_order_yearly", cls.fourier_yearly)),
             fourier_weekly=int(settings.get("gold.fourier_order_weekly", cls.fourier_weekly)),
             holiday_event_types={normalize_event_type(t): v for t, v in types.items()},
-            city_holidays={str(c).strip().lower(): {str(k): str(v) for k, v in (days or {}).items()}
-                           for c, days in cities.items()},
+            city_holidays={
+                str(c).strip().lower(): {str(k): str(v) for k, v in (days or {}).items()}
+                for c, days in cities.items()
+            },
         )
 
 
@@ -62,21 +69,39 @@ def normalize_event_type(value: object) -> str:
 
 def calendar_fields(cfg: CalendarConfig) -> list[tuple[str, T.DataType]]:
     """The calendar's columns after (store_id, date), in order: one definition for pandas and Spark."""
-    fourier = [(f"{period}_{fn}_{k}", T.DoubleType())
-               for period, order in (("yearly", cfg.fourier_yearly), ("weekly", cfg.fourier_weekly))
-               for k in range(1, order + 1) for fn in ("sin", "cos")]
+    fourier = [
+        (f"{period}_{fn}_{k}", T.DoubleType())
+        for period, order in (("yearly", cfg.fourier_yearly), ("weekly", cfg.fourier_weekly))
+        for k in range(1, order + 1)
+        for fn in ("sin", "cos")
+    ]
     return [
-        ("day_of_week", T.IntegerType()), ("day_of_month", T.IntegerType()), ("day_of_year", T.IntegerType()),
-        ("week_of_year", T.IntegerType()), ("month", T.IntegerType()), ("quarter", T.IntegerType()),
-        ("year", T.IntegerType()), ("is_weekend", T.BooleanType()), ("is_month_start", T.BooleanType()),
-        ("is_month_end", T.BooleanType()), ("season", T.StringType()),
+        ("day_of_week", T.IntegerType()),
+        ("day_of_month", T.IntegerType()),
+        ("day_of_year", T.IntegerType()),
+        ("week_of_year", T.IntegerType()),
+        ("month", T.IntegerType()),
+        ("quarter", T.IntegerType()),
+        ("year", T.IntegerType()),
+        ("is_weekend", T.BooleanType()),
+        ("is_month_start", T.BooleanType()),
+        ("is_month_end", T.BooleanType()),
+        ("season", T.StringType()),
         *fourier,
-        ("is_holiday", T.BooleanType()), ("holiday_name", T.StringType()),
-        ("is_national_holiday", T.BooleanType()), ("is_regional_holiday", T.BooleanType()),
-        ("is_local_holiday", T.BooleanType()), ("is_holiday_eve", T.BooleanType()),
-        ("days_to_holiday", T.LongType()), ("days_from_holiday", T.LongType()),
-        ("is_event", T.BooleanType()), ("n_events", T.IntegerType()), ("day_events", T.StringType()),
-        ("day_event_types", T.StringType()), ("days_to_event", T.LongType()), ("days_from_event", T.LongType()),
+        ("is_holiday", T.BooleanType()),
+        ("holiday_name", T.StringType()),
+        ("is_national_holiday", T.BooleanType()),
+        ("is_regional_holiday", T.BooleanType()),
+        ("is_local_holiday", T.BooleanType()),
+        ("is_holiday_eve", T.BooleanType()),
+        ("days_to_holiday", T.LongType()),
+        ("days_from_holiday", T.LongType()),
+        ("is_event", T.BooleanType()),
+        ("n_events", T.IntegerType()),
+        ("day_events", T.StringType()),
+        ("day_event_types", T.StringType()),
+        ("days_to_event", T.LongType()),
+        ("days_from_event", T.LongType()),
     ]
 
 
@@ -92,28 +117,37 @@ def _warn(warnings: list[str] | None, message: str) -> None:
         warnings.append(message)
 
 
-def _subdivision_code(country: str, subdivision: str | None, known: Iterable[str],
-                      aliases: dict[str, str], warnings: list[str] | None = None) -> str | None:
+def _subdivision_code(
+    country: str,
+    subdivision: str | None,
+    known: Iterable[str],
+    aliases: dict[str, str],
+    warnings: list[str] | None = None,
+) -> str | None:
     """Map ISO 3166-2 (`ES-MD`), a bare code (`MD`) or a name alias (`Madrid`) to the package's code."""
     if not subdivision or not str(subdivision).strip():
         return None
     text = str(subdivision).strip()
     code = text.upper()
     if code.startswith(f"{country}-"):
-        code = code[len(country) + 1:]
+        code = code[len(country) + 1 :]
     by_upper = {k.upper(): k for k in known}
     if code in by_upper:
         return by_upper[code]
     alias = {k.upper(): v for k, v in aliases.items()}.get(text.upper())
     if alias:
         return alias
-    _warn(warnings, f"holidays: subdivision {subdivision!r} is not known for country {country}; "
-                    "using national holidays only")
+    _warn(
+        warnings,
+        f"holidays: subdivision {subdivision!r} is not known for country {country}; "
+        "using national holidays only",
+    )
     return None
 
 
-def public_holidays(country: str | None, subdivision: str | None, years: Iterable[int],
-                    warnings: list[str] | None = None) -> tuple[dict[date, str], set[date]]:
+def public_holidays(
+    country: str | None, subdivision: str | None, years: Iterable[int], warnings: list[str] | None = None
+) -> tuple[dict[date, str], set[date]]:
     """A store's public holidays {date: name} (national + its subdivision's) and which dates are national.
 
     An unknown or missing country gives no holidays and a warning, never an error.
@@ -122,23 +156,39 @@ def public_holidays(country: str | None, subdivision: str | None, years: Iterabl
     code = str(country or "").strip().upper()
     try:
         national = holidays.country_holidays(code, years=years) if code else None
-        if national is not None and national.default_language:   # names in the country's own language
+        if national is not None and national.default_language:  # names in the country's own language
             national = holidays.country_holidays(code, years=years, language=national.default_language)
     except NotImplementedError:
         national = None
     if national is None:
-        _warn(warnings, f"holidays: country {country!r} is not supported by the holidays package; no public "
-                        "holidays for its stores (add them to silver.events with a holiday type)")
+        _warn(
+            warnings,
+            f"holidays: country {country!r} is not supported by the holidays package; no public "
+            "holidays for its stores (add them to silver.events with a holiday type)",
+        )
         return {}, set()
-    subdiv = _subdivision_code(code, subdivision, national.subdivisions,
-                               getattr(national, "subdivisions_aliases", {}) or {}, warnings)
-    regional = (holidays.country_holidays(code, subdiv=subdiv, years=years, language=national.default_language)
-                if subdiv else national)
+    subdiv = _subdivision_code(
+        code,
+        subdivision,
+        national.subdivisions,
+        getattr(national, "subdivisions_aliases", {}) or {},
+        warnings,
+    )
+    regional = (
+        holidays.country_holidays(code, subdiv=subdiv, years=years, language=national.default_language)
+        if subdiv
+        else national
+    )
     return dict(regional.items()), set(national.keys()) & set(regional.keys())
 
 
-def store_holidays(store: pd.Series, event_days: pd.DataFrame, cfg: CalendarConfig, years: Iterable[int],
-                   warnings: list[str] | None = None) -> tuple[dict[date, str], dict[date, set[str]]]:
+def store_holidays(
+    store: pd.Series,
+    event_days: pd.DataFrame,
+    cfg: CalendarConfig,
+    years: Iterable[int],
+    warnings: list[str] | None = None,
+) -> tuple[dict[date, str], dict[date, set[str]]]:
     """A store's holidays: {date: names} and {date: levels (national, regional, local)}.
 
     Public holidays of its country and subdivision (holidays package, in the country's language), events of a
@@ -208,8 +258,20 @@ def store_event_days(events: pd.DataFrame, store: pd.Series, start: date, end: d
 
 
 # ---- date parts ------------------------------------------------------------------------------------
-_SEASONS_NORTH = {12: "winter", 1: "winter", 2: "winter", 3: "spring", 4: "spring", 5: "spring",
-                  6: "summer", 7: "summer", 8: "summer", 9: "autumn", 10: "autumn", 11: "autumn"}
+_SEASONS_NORTH = {
+    12: "winter",
+    1: "winter",
+    2: "winter",
+    3: "spring",
+    4: "spring",
+    5: "spring",
+    6: "summer",
+    7: "summer",
+    8: "summer",
+    9: "autumn",
+    10: "autumn",
+    11: "autumn",
+}
 _FLIP = {"winter": "summer", "summer": "winter", "spring": "autumn", "autumn": "spring"}
 
 
@@ -219,14 +281,26 @@ def date_parts(days: pd.DatetimeIndex, cfg: CalendarConfig, southern: bool = Fal
     seasons = pd.Series(days.month, index=days).map(_SEASONS_NORTH)
     if southern:
         seasons = seasons.map(_FLIP)
-    out = pd.DataFrame({
-        "day_of_week": days.dayofweek + 1, "day_of_month": days.day, "day_of_year": days.dayofyear,
-        "week_of_year": iso["week"].to_numpy(), "month": days.month, "quarter": days.quarter, "year": days.year,
-        "is_weekend": days.dayofweek >= 5, "is_month_start": days.is_month_start,
-        "is_month_end": days.is_month_end, "season": seasons.to_numpy(),
-    })
+    out = pd.DataFrame(
+        {
+            "day_of_week": days.dayofweek + 1,
+            "day_of_month": days.day,
+            "day_of_year": days.dayofyear,
+            "week_of_year": iso["week"].to_numpy(),
+            "month": days.month,
+            "quarter": days.quarter,
+            "year": days.year,
+            "is_weekend": days.dayofweek >= 5,
+            "is_month_start": days.is_month_start,
+            "is_month_end": days.is_month_end,
+            "season": seasons.to_numpy(),
+        }
+    )
     t = (days - pd.Timestamp("1970-01-01")).days.to_numpy().astype(float)
-    for period, order, length in (("yearly", cfg.fourier_yearly, 365.25), ("weekly", cfg.fourier_weekly, 7.0)):
+    for period, order, length in (
+        ("yearly", cfg.fourier_yearly, 365.25),
+        ("weekly", cfg.fourier_weekly, 7.0),
+    ):
         for k in range(1, order + 1):
             angle = 2.0 * math.pi * k * t / length
             out[f"{period}_sin_{k}"] = np.sin(angle)
@@ -254,8 +328,14 @@ def _ordinals(values: Iterable[date]) -> np.ndarray:
 
 
 # ---- one store, then all stores --------------------------------------------------------------------
-def store_calendar(store: pd.Series, events: pd.DataFrame, start: date, end: date,
-                   cfg: CalendarConfig, warnings: list[str] | None = None) -> pd.DataFrame:
+def store_calendar(
+    store: pd.Series,
+    events: pd.DataFrame,
+    start: date,
+    end: date,
+    cfg: CalendarConfig,
+    warnings: list[str] | None = None,
+) -> pd.DataFrame:
     """The calendar of one store (a row of silver.stores) for start..end inclusive."""
     days = pd.date_range(start, end, freq="D")
     dates = [d.date() for d in days]
@@ -277,9 +357,11 @@ def store_calendar(store: pd.Series, events: pd.DataFrame, start: date, end: dat
     out["days_to_holiday"] = _distance(ordinals, holiday_days, forward=True)
     out["days_from_holiday"] = _distance(ordinals, holiday_days, forward=False)
 
-    per_day = ev.groupby("date").agg(n_events=("event_name", "size"),
-                                     day_events=("event_name", lambda s: "; ".join(sorted(set(s)))),
-                                     day_event_types=("event_type", lambda s: ",".join(sorted(set(s)))))
+    per_day = ev.groupby("date").agg(
+        n_events=("event_name", "size"),
+        day_events=("event_name", lambda s: "; ".join(sorted(set(s)))),
+        day_event_types=("event_type", lambda s: ",".join(sorted(set(s)))),
+    )
     out["n_events"] = [int(per_day["n_events"].get(d, 0)) for d in dates]
     out["is_event"] = out["n_events"] > 0
     out["day_events"] = [per_day["day_events"].get(d) for d in dates]
@@ -289,8 +371,14 @@ def store_calendar(store: pd.Series, events: pd.DataFrame, start: date, end: dat
     return out[["store_id", "date", *(name for name, _ in calendar_fields(cfg))]]
 
 
-def build_calendar(stores: pd.DataFrame, events: pd.DataFrame, start: date, end: date,
-                   cfg: CalendarConfig, warnings: list[str] | None = None) -> pd.DataFrame:
+def build_calendar(
+    stores: pd.DataFrame,
+    events: pd.DataFrame,
+    start: date,
+    end: date,
+    cfg: CalendarConfig,
+    warnings: list[str] | None = None,
+) -> pd.DataFrame:
     """Calendars of every store in `stores` (silver.stores rows) for start..end, stacked.
 
     Problems that only cost holidays (an unknown country or subdivision) are logged and added to `warnings`.

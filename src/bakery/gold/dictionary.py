@@ -46,14 +46,18 @@ class Dictionary:
         template = (self.raw.get("source_tables") or {}).get(layer)
         if source and template:
             keys = ", ".join(self.source_keys.get(self.source_of_table[name], ()))
-            return _clean(template.format(description=source["description"], keys=keys,
-                                          kind=self.source_of_table[name]))
+            return _clean(
+                template.format(description=source["description"], keys=keys, kind=self.source_of_table[name])
+            )
         return None
 
     def column(self, layer: str, name: str, column: str) -> str | None:
         source = self._source(layer, name) or {}
-        for scope in (self._table_entry(layer, name).get("columns"), source.get("columns"),
-                      self.raw.get("columns")):
+        for scope in (
+            self._table_entry(layer, name).get("columns"),
+            source.get("columns"),
+            self.raw.get("columns"),
+        ):
             if scope and scope.get(column):
                 return _clean(scope[column])
         for pattern, text in (self.raw.get("patterns") or {}).items():
@@ -74,7 +78,9 @@ class Dictionary:
 
     def documented_columns(self, layer: str, name: str) -> list[str]:
         source = self._source(layer, name) or {}
-        return list({**(source.get("columns") or {}), **(self._table_entry(layer, name).get("columns") or {})})
+        return list(
+            {**(source.get("columns") or {}), **(self._table_entry(layer, name).get("columns") or {})}
+        )
 
 
 def _clean(text: Any) -> str:
@@ -84,8 +90,11 @@ def _clean(text: Any) -> str:
 def load_dictionary(settings: Settings) -> Dictionary:
     with (settings.conf_dir / DICTIONARY_FILE).open(encoding="utf-8") as fh:
         raw = yaml.safe_load(fh) or {}
-    return Dictionary(raw=raw, source_of_table={s.table: s.kind for s in settings.sources.values()},
-                      source_keys={s.kind: s.keys for s in settings.sources.values()})
+    return Dictionary(
+        raw=raw,
+        source_of_table={s.table: s.kind for s in settings.sources.values()},
+        source_keys={s.kind: s.keys for s in settings.sources.values()},
+    )
 
 
 def with_comments(df: DataFrame, dictionary: Dictionary, layer: str, name: str) -> DataFrame:
@@ -125,8 +134,9 @@ def _live_comments(lh: Lakehouse, layer: str, name: str) -> tuple[str | None, di
     return lh.table_comment(layer, name), {f.name: f.metadata.get("comment") for f in fields}, fields
 
 
-def _sync_comments(lh: Lakehouse, dictionary: Dictionary, layer: str, name: str, result: DictionaryResult
-                   ) -> TableDoc:
+def _sync_comments(
+    lh: Lakehouse, dictionary: Dictionary, layer: str, name: str, result: DictionaryResult
+) -> TableDoc:
     """Align one table's comments with the dictionary, committing only when something differs."""
     current_table, current_cols, fields = _live_comments(lh, layer, name)
     want_table = dictionary.table(layer, name)
@@ -139,13 +149,24 @@ def _sync_comments(lh: Lakehouse, dictionary: Dictionary, layer: str, name: str,
     if not want_table:
         result.undocumented.append(f"{layer}.{name}")
     result.undocumented.extend(f"{layer}.{name}.{c}" for c, t in want_cols.items() if not t)
-    return TableDoc(layer, name, want_table,
-                    [(f.name, f.dataType.simpleString(), want_cols[f.name]) for f in fields], True)
+    return TableDoc(
+        layer,
+        name,
+        want_table,
+        [(f.name, f.dataType.simpleString(), want_cols[f.name]) for f in fields],
+        True,
+    )
 
 
-_BRONZE_META = (("_rescued_data", "string"), ("_malformed", "string"), ("_source_file", "string"),
-                ("_file_hash", "string"), ("_row_number", "bigint"), ("_ingested_at", "timestamp"),
-                ("_batch_id", "string"))
+_BRONZE_META = (
+    ("_rescued_data", "string"),
+    ("_malformed", "string"),
+    ("_source_file", "string"),
+    ("_file_hash", "string"),
+    ("_row_number", "bigint"),
+    ("_ingested_at", "timestamp"),
+    ("_batch_id", "string"),
+)
 _SILVER_LINEAGE = (("_source_file", "string"), ("_batch_id", "string"), ("_ingested_at", "timestamp"))
 
 
@@ -163,9 +184,16 @@ def contract_columns(settings: Settings, layer: str, name: str) -> list[tuple[st
 
 
 def _absent_doc(dictionary: Dictionary, settings: Settings, layer: str, name: str) -> TableDoc:
-    cols = contract_columns(settings, layer, name) or [(c, "") for c in dictionary.documented_columns(layer, name)]
-    return TableDoc(layer, name, dictionary.table(layer, name),
-                    [(c, t, dictionary.column(layer, name, c)) for c, t in cols], False)
+    cols = contract_columns(settings, layer, name) or [
+        (c, "") for c in dictionary.documented_columns(layer, name)
+    ]
+    return TableDoc(
+        layer,
+        name,
+        dictionary.table(layer, name),
+        [(c, t, dictionary.column(layer, name, c)) for c, t in cols],
+        False,
+    )
 
 
 # ---- markdown -----------------------------------------------------------------------------------
@@ -175,10 +203,16 @@ def _md(text: str | None) -> str:
 
 def render_markdown(dictionary: Dictionary, docs: list[TableDoc]) -> str:
     """The data dictionary as markdown: layers, then each table with its columns, types and meanings."""
-    lines = ["# Data dictionary", "",
-             "Generated by `bakery.gold.dictionary.write_dictionary` (run by every gold build) from",
-             "`conf/dictionary.yml` and the live Delta schemas. Edit the YAML, not this file; the same texts",
-             "are the Delta table and column comments.", "", "## Layers", ""]
+    lines = [
+        "# Data dictionary",
+        "",
+        "Generated by `bakery.gold.dictionary.write_dictionary` (run by every gold build) from",
+        "`conf/dictionary.yml` and the live Delta schemas. Edit the YAML, not this file; the same texts",
+        "are the Delta table and column comments.",
+        "",
+        "## Layers",
+        "",
+    ]
     lines += [f"- **{layer}**: {dictionary.layer(layer)}" for layer in LAYERS]
     for layer in LAYERS:
         mine = [d for d in docs if d.layer == layer]
@@ -187,8 +221,15 @@ def render_markdown(dictionary: Dictionary, docs: list[TableDoc]) -> str:
         lines += ["", f"## {layer}"]
         for doc in mine:
             note = "" if doc.exists else " (not created yet in the lakehouse this was generated from)"
-            lines += ["", f"### {layer}.{doc.name}{note}", "", _md(doc.description), "",
-                      "| column | type | description |", "| --- | --- | --- |"]
+            lines += [
+                "",
+                f"### {layer}.{doc.name}{note}",
+                "",
+                _md(doc.description),
+                "",
+                "| column | type | description |",
+                "| --- | --- | --- |",
+            ]
             lines += [f"| `{c}` | {t} | {_md(text)} |" for c, t, text in doc.columns]
     return "\n".join(lines) + "\n"
 
@@ -200,8 +241,11 @@ def write_dictionary(lh: Lakehouse, settings: Settings, out: Path | None = None)
     result = DictionaryResult(path=str(path))
     existing = [(t.layer, t.name) for t in lh.list_tables()]
     docs = [_sync_comments(lh, dictionary, layer, name, result) for layer, name in existing]
-    docs += [_absent_doc(dictionary, settings, layer, name) for layer, name in dictionary.documented_tables()
-             if (layer, name) not in existing]
+    docs += [
+        _absent_doc(dictionary, settings, layer, name)
+        for layer, name in dictionary.documented_tables()
+        if (layer, name) not in existing
+    ]
     docs.sort(key=lambda d: (LAYERS.index(d.layer), d.name))
     result.tables = len(existing)
     text = render_markdown(dictionary, docs)

@@ -48,7 +48,8 @@ def history_features(sales: DataFrame, cfg: FeatureConfig) -> DataFrame:
     lags = [F.lag(Y_KNOWN, k).over(w).alias(f"lag_{k}") for k in cfg.lags]
     means = [F.avg(Y_KNOWN).over(w.rowsBetween(-n, -1)).alias(f"rmean_{n}") for n in cfg.windows]
     first_seen = F.min(F.when(F.col(HAS_ROW), F.col("date"))).over(
-        w.rowsBetween(Window.unboundedPreceding, Window.currentRow))
+        w.rowsBetween(Window.unboundedPreceding, Window.currentRow)
+    )
     return sales.select("*", *lags, *means, first_seen.alias("_first_seen"))
 
 
@@ -58,25 +59,39 @@ def _pick(df: DataFrame, keys: Sequence[str], columns: Sequence[str]) -> DataFra
     return df.select(*keys, *[F.col(c) if c in present else F.lit(None).alias(c) for c in columns])
 
 
-def build_features(sales: DataFrame, calendar: DataFrame, weather: DataFrame, stores: DataFrame,
-                   products: DataFrame, cfg: FeatureConfig, calendar_columns: Sequence[str]) -> DataFrame:
+def build_features(
+    sales: DataFrame,
+    calendar: DataFrame,
+    weather: DataFrame,
+    stores: DataFrame,
+    products: DataFrame,
+    cfg: FeatureConfig,
+    calendar_columns: Sequence[str],
+) -> DataFrame:
     """gold.features from the internal daily-sales rows, the store calendar and the silver dimensions."""
     product_attrs = _pick(products, ["product_id"], [*PRODUCT_COLUMNS, "launched_on"])
-    rows = (history_features(sales, cfg)
-            .join(F.broadcast(calendar), ["store_id", "date"], "left")
-            .join(_pick(weather, ["store_id", "date"], WEATHER_COLUMNS), ["store_id", "date"], "left")
-            .join(F.broadcast(_pick(stores, ["store_id"], STORE_COLUMNS)), "store_id", "left")
-            .join(F.broadcast(product_attrs), "product_id", "left"))
+    rows = (
+        history_features(sales, cfg)
+        .join(F.broadcast(calendar), ["store_id", "date"], "left")
+        .join(_pick(weather, ["store_id", "date"], WEATHER_COLUMNS), ["store_id", "date"], "left")
+        .join(F.broadcast(_pick(stores, ["store_id"], STORE_COLUMNS)), "store_id", "left")
+        .join(F.broadcast(product_attrs), "product_id", "left")
+    )
     age = F.datediff("date", F.coalesce("launched_on", "_first_seen"))
     return rows.select(
         *KEYS,
         F.concat_ws("/", "store_id", "product_id").alias("unique_id"),
         F.col("quantity_sold").alias("y"),
-        "is_open", "stockout", "promo",
+        "is_open",
+        "stockout",
+        "promo",
         *calendar_columns,
         *[f"lag_{k}" for k in cfg.lags],
         *[f"rmean_{n}" for n in cfg.windows],
-        *[F.col(c).cast("long" if c == "weather_condition_code" else "double").alias(c) for c in WEATHER_COLUMNS],
+        *[
+            F.col(c).cast("long" if c == "weather_condition_code" else "double").alias(c)
+            for c in WEATHER_COLUMNS
+        ],
         *STORE_COLUMNS,
         *PRODUCT_COLUMNS,
         age.alias("product_age_days"),

@@ -58,16 +58,23 @@ def bronze_schema(spec: SourceSpec) -> T.StructType:
     fields = [T.StructField(c, T.StringType(), True) for c in spec.column_names]
     fields += [T.StructField(c, T.StringType(), True) for c in ("_rescued_data", "_malformed")]
     fields += [T.StructField(c, T.StringType(), False) for c in ("_source_file", "_file_hash")]
-    fields += [T.StructField("_row_number", T.LongType(), False), T.StructField("_ingested_at", T.TimestampType(), False),
-               T.StructField("_batch_id", T.StringType(), False)]
+    fields += [
+        T.StructField("_row_number", T.LongType(), False),
+        T.StructField("_ingested_at", T.TimestampType(), False),
+        T.StructField("_batch_id", T.StringType(), False),
+    ]
     return T.StructType(fields)
 
 
 def _staged_schema(spec: SourceSpec) -> pa.Schema:
     """The Parquet staging layout: the bronze schema minus _batch_id (a literal added by Spark)."""
-    return pa.schema([(c, pa.string()) for c in (*spec.column_names, "_rescued_data", "_malformed", "_source_file",
-                                                 "_file_hash")]
-                     + [("_row_number", pa.int64()), ("_ingested_at", pa.timestamp("us", tz="UTC"))])
+    return pa.schema(
+        [
+            (c, pa.string())
+            for c in (*spec.column_names, "_rescued_data", "_malformed", "_source_file", "_file_hash")
+        ]
+        + [("_row_number", pa.int64()), ("_ingested_at", pa.timestamp("us", tz="UTC"))]
+    )
 
 
 @dataclass
@@ -102,9 +109,13 @@ class BronzeResult:
         lines = [f"batch {self.batch_id}: {self.rows} new bronze rows in {self.seconds:.1f}s"]
         for kind, s in self.sources.items():
             if s.files_ingested or s.files_rejected or s.files_recovered:
-                extra = "".join([f", {s.malformed_rows} malformed" if s.malformed_rows else "",
-                                 f", {s.rescued_rows} with rescued columns" if s.rescued_rows else "",
-                                 f", {s.files_recovered} recovered" if s.files_recovered else ""])
+                extra = "".join(
+                    [
+                        f", {s.malformed_rows} malformed" if s.malformed_rows else "",
+                        f", {s.rescued_rows} with rescued columns" if s.rescued_rows else "",
+                        f", {s.files_recovered} recovered" if s.files_recovered else "",
+                    ]
+                )
                 rejected = f", {s.files_rejected} REJECTED" if s.files_rejected else ""
                 lines.append(f"{kind}: {s.files_ingested} file(s), {s.rows} rows{extra}{rejected}")
         lines += [f"rejected {r['source_file']}: {r['rule']}: {r['reason']}" for r in self.rejected]
@@ -112,9 +123,15 @@ class BronzeResult:
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "batch_id": self.batch_id, "rows": self.rows, "seconds": round(self.seconds, 2),
-                "sources": {k: asdict(v) for k, v in self.sources.items()}, "rejected": self.rejected,
-                "ignored_folders": self.ignored_folders}
+        return {
+            "ok": self.ok,
+            "batch_id": self.batch_id,
+            "rows": self.rows,
+            "seconds": round(self.seconds, 2),
+            "sources": {k: asdict(v) for k, v in self.sources.items()},
+            "rejected": self.rejected,
+            "ignored_folders": self.ignored_folders,
+        }
 
 
 # ---- transform: one file's raw rows -> bronze rows (Arrow) -----------------------------------------
@@ -144,12 +161,20 @@ def rescued_json(raw: RawTable, cm: ColumnMapping) -> pa.Array:
     return pa.array(out, pa.string())
 
 
-def bronze_rows(raw: RawTable, cm: ColumnMapping, spec: SourceSpec, source_file: str, file_hash: str,
-                ingested_at: datetime) -> pa.Table:
+def bronze_rows(
+    raw: RawTable,
+    cm: ColumnMapping,
+    spec: SourceSpec,
+    source_file: str,
+    file_hash: str,
+    ingested_at: datetime,
+) -> pa.Table:
     """A file's rows in the staged bronze layout (template columns by mapping, unknown ones rescued)."""
     n = raw.num_rows
-    cols: dict[str, Any] = {c: raw.column(cm.assigned[c]) if c in cm.assigned else pa.nulls(n, pa.string())
-                            for c in spec.column_names}
+    cols: dict[str, Any] = {
+        c: raw.column(cm.assigned[c]) if c in cm.assigned else pa.nulls(n, pa.string())
+        for c in spec.column_names
+    }
     cols["_rescued_data"] = rescued_json(raw, cm)
     cols["_malformed"] = raw.malformed
     cols["_source_file"] = _constant(n, source_file, pa.string())
@@ -165,9 +190,14 @@ def check_size(lf: LandingFile, max_bytes: int | None) -> None:
         raise FileRejected("file:too_large", f"{lf.size} bytes exceeds ingest.max_file_bytes={max_bytes}")
 
 
-def parse_landing_file(data: bytes, lf: LandingFile, spec: SourceSpec, synonyms: Synonyms,
-                       max_bytes: int | None, limits: IngestLimits | None = None
-                       ) -> tuple[RawTable, ColumnMapping]:
+def parse_landing_file(
+    data: bytes,
+    lf: LandingFile,
+    spec: SourceSpec,
+    synonyms: Synonyms,
+    max_bytes: int | None,
+    limits: IngestLimits | None = None,
+) -> tuple[RawTable, ColumnMapping]:
     """Read and map one file, or FileRejected when nothing of it can be taken."""
     check_size(lf, max_bytes)
     raw = read_bytes(data, file_format(lf.path), limits=limits)
@@ -194,15 +224,20 @@ class _Pseudonymiser:
         template_names = {i: col for col, i in cm.assigned.items()}
         raw, done = pseudonymise_raw(raw, template_names, self.rules, self.key)
         if done.columns or done.malformed_rows:
-            log.info("%s: pseudonymised column(s) %s; personal values in %d malformed row(s)", relpath,
-                     ", ".join(done.columns) or "none", done.malformed_rows)
+            log.info(
+                "%s: pseudonymised column(s) %s; personal values in %d malformed row(s)",
+                relpath,
+                ", ".join(done.columns) or "none",
+                done.malformed_rows,
+            )
         return raw
 
 
 def _unreadable(exc: Exception) -> FileRejected:
     """A reader failure no rule foresaw, as a rejection (the file is quarantined, not retried every night)."""
-    return FileRejected("file:unreadable",
-                        f"the file could not be read ({type(exc).__name__}: {str(exc)[:300]})")
+    return FileRejected(
+        "file:unreadable", f"the file could not be read ({type(exc).__name__}: {str(exc)[:300]})"
+    )
 
 
 # ---- IO -------------------------------------------------------------------------------------------
@@ -223,8 +258,11 @@ class _SourceBatch:
         self._writer: pq.ParquetWriter | None = None
 
     def _record(self, lf: LandingFile, file_hash: str, rows: int, status: str, reason: str | None) -> None:
-        self.records.append(FileRecord(self.spec.kind, lf.relpath, file_hash, lf.size, rows, status, reason,
-                                       self.batch_id, _now()))
+        self.records.append(
+            FileRecord(
+                self.spec.kind, lf.relpath, file_hash, lf.size, rows, status, reason, self.batch_id, _now()
+            )
+        )
 
     def recovered(self, lf: LandingFile, file_hash: str, rows: int) -> None:
         self.stats.files_recovered += 1
@@ -239,7 +277,9 @@ class _SourceBatch:
     def ingested(self, lf: LandingFile, file_hash: str, raw: RawTable, cm: ColumnMapping) -> None:
         table = bronze_rows(raw, cm, self.spec, lf.relpath, file_hash, _now())
         if self._writer is None:
-            self._writer = pq.ParquetWriter(self.staged, table.schema, compression="none", write_statistics=False)
+            self._writer = pq.ParquetWriter(
+                self.staged, table.schema, compression="none", write_statistics=False
+            )
         self._writer.write_table(table)
         self.stats.files_ingested += 1
         self.stats.rows += table.num_rows
@@ -253,8 +293,16 @@ class _SourceBatch:
             self._writer = None
 
 
-def _stage_source(lh: Lakehouse, settings: Settings, files: list[LandingFile], spec: SourceSpec, batch_id: str,
-                  staging: Path, taken: set[tuple[str, str]], synonyms: Synonyms) -> _SourceBatch:
+def _stage_source(
+    lh: Lakehouse,
+    settings: Settings,
+    files: list[LandingFile],
+    spec: SourceSpec,
+    batch_id: str,
+    staging: Path,
+    taken: set[tuple[str, str]],
+    synonyms: Synonyms,
+) -> _SourceBatch:
     """Hash every file, skip the taken ones, recover the committed-but-unrecorded, stage the rest."""
     t0 = time.perf_counter()
     batch = _SourceBatch(spec, staging / f"{spec.kind}.parquet", batch_id, len(files))
@@ -295,8 +343,13 @@ def _stage_source(lh: Lakehouse, settings: Settings, files: list[LandingFile], s
             batch.ingested(lf, file_hash, raw, cm)
     finally:
         batch.close()
-    log.debug("bronze %s: %d new of %d file(s) staged in %.1fs", spec.kind, len(new), len(files),
-              time.perf_counter() - t0)
+    log.debug(
+        "bronze %s: %d new of %d file(s) staged in %.1fs",
+        spec.kind,
+        len(new),
+        len(files),
+        time.perf_counter() - t0,
+    )
     return batch
 
 
@@ -306,24 +359,37 @@ def _append_bronze(lh: Lakehouse, batch: _SourceBatch, batch_id: str) -> None:
     spec = batch.spec
     schema = bronze_schema(spec)
     staged = T.StructType([f for f in schema.fields if f.name != "_batch_id"])
-    df = (lh.spark.read.schema(staged).parquet(str(batch.staged))
-          .withColumn("_batch_id", F.lit(batch_id)).select(*schema.fieldNames()))
+    df = (
+        lh.spark.read.schema(staged)
+        .parquet(str(batch.staged))
+        .withColumn("_batch_id", F.lit(batch_id))
+        .select(*schema.fieldNames())
+    )
     before = lh.version("bronze", spec.table)
     txn = (f"bronze-{spec.kind}", 0 if before is None else before + 1)
     lh.append(df, "bronze", spec.table, txn=txn, properties=BRONZE_PROPERTIES)
     if lh.version("bronze", spec.table) == before:
-        raise RuntimeError(f"bronze.{spec.table}: append with txn {txn} was skipped as already committed; "
-                           "is another ingest running on this home?")
-    log.info("bronze.%s: appended %d rows from %d file(s) in %.1fs", spec.table, batch.stats.rows,
-             batch.stats.files_ingested, time.perf_counter() - t0)
+        raise RuntimeError(
+            f"bronze.{spec.table}: append with txn {txn} was skipped as already committed; "
+            "is another ingest running on this home?"
+        )
+    log.info(
+        "bronze.%s: appended %d rows from %d file(s) in %.1fs",
+        spec.table,
+        batch.stats.rows,
+        batch.stats.files_ingested,
+        time.perf_counter() - t0,
+    )
 
 
 def _quarantine_files(lh: Lakehouse, rejections: list[tuple[str, str, str, str, str]], batch_id: str) -> None:
     if not rejections:
         return
     now = _now().replace(tzinfo=None)
-    rows = [(kind, path, None, batch_id, rule, None, reason, json.dumps({"file_hash": file_hash}), now)
-            for kind, path, rule, reason, file_hash in rejections]
+    rows = [
+        (kind, path, None, batch_id, rule, None, reason, json.dumps({"file_hash": file_hash}), now)
+        for kind, path, rule, reason, file_hash in rejections
+    ]
     quarantine_rows(lh, lh.spark.createDataFrame(rows, QUARANTINE_SCHEMA))
 
 
@@ -348,9 +414,21 @@ def ingest_landing(lh: Lakehouse, settings: Settings, batch_id: str) -> BronzeRe
     # Python stages the next sources in a background thread while Spark appends the current one.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="bronze-stage")
     try:
-        staged = {kind: pool.submit(_stage_source, lh, settings, kind_files, settings.source(kind), batch_id,
-                                    staging, taken, synonyms)
-                  for kind, kind_files in files.items() if kind_files}
+        staged = {
+            kind: pool.submit(
+                _stage_source,
+                lh,
+                settings,
+                kind_files,
+                settings.source(kind),
+                batch_id,
+                staging,
+                taken,
+                synonyms,
+            )
+            for kind, kind_files in files.items()
+            if kind_files
+        }
         for kind, future in staged.items():
             batch = future.result()
             if batch.stats.rows:
@@ -358,8 +436,10 @@ def ingest_landing(lh: Lakehouse, settings: Settings, batch_id: str) -> BronzeRe
             result.sources[kind] = batch.stats
             records += batch.records
             rejections += [(kind, *r) for r in batch.rejections]
-            result.rejected += [{"source": kind, "source_file": p, "rule": rule, "reason": reason}
-                                for p, rule, reason, _ in batch.rejections]
+            result.rejected += [
+                {"source": kind, "source_file": p, "rule": rule, "reason": reason}
+                for p, rule, reason, _ in batch.rejections
+            ]
         fault_point("bronze_before_records")
         _quarantine_files(lh, rejections, batch_id)
         record_files(lh, records)

@@ -53,13 +53,17 @@ class ImportResult:
 
     def render(self) -> str:
         t = self.totals
-        lines = [f"import {self.kind} {self.file.name}: {'ACCEPTED' if self.accepted else 'REJECTED'} - {self.reason}"]
+        lines = [
+            f"import {self.kind} {self.file.name}: {'ACCEPTED' if self.accepted else 'REJECTED'} - {self.reason}"
+        ]
         if "rows" in t and t.get("error_rate") is None:
             lines.append(f"  rows {t['rows']}: none checked, the file is rejected as a whole, written 0")
         elif "rows" in t:
-            lines.append(f"  rows {t['rows']}, valid {t.get('valid_rows', 0)}, invalid {t.get('invalid_rows', 0)} "
-                         f"({100 * t['error_rate']:.1f}%), duplicate rows skipped {t.get('skipped_duplicates', 0)}, "
-                         f"written {t.get('rows_written', 0)}")
+            lines.append(
+                f"  rows {t['rows']}, valid {t.get('valid_rows', 0)}, invalid {t.get('invalid_rows', 0)} "
+                f"({100 * t['error_rate']:.1f}%), duplicate rows skipped {t.get('skipped_duplicates', 0)}, "
+                f"written {t.get('rows_written', 0)}"
+            )
         lines += [f"  {e}" for e in self.first_errors]
         lines += [f"  note: {n}" for n in self.notes]
         if self.landing_path:
@@ -118,7 +122,9 @@ def _stored_value(value: Any) -> Any:
     return value
 
 
-def stored_keys(settings: Settings, spec: SourceSpec, ignore_files: Collection[str] = ()) -> set[tuple] | None:
+def stored_keys(
+    settings: Settings, spec: SourceSpec, ignore_files: Collection[str] = ()
+) -> set[tuple] | None:
     """Natural keys already in silver.<table> as typed tuples (None when the table does not exist yet),
     leaving out the rows that came from `ignore_files` (landing files, as `_source_file`)."""
     df = _silver(settings, spec.table, [*spec.keys, *(["_source_file"] if ignore_files else [])])
@@ -137,7 +143,11 @@ DIMENSIONS = {"store_id": "stores", "product_id": "products"}
 def _references(spec: SourceSpec) -> list[tuple[str, str, str, tuple[str, ...]]]:
     """(column, dimension kind, the dimension's id column, values naming no row) for each column of `spec`
     that names a row of a dimension."""
-    refs = [(col, kind, col, ()) for col, kind in DIMENSIONS.items() if col in spec.column_names and spec.kind != kind]
+    refs = [
+        (col, kind, col, ())
+        for col, kind in DIMENSIONS.items()
+        if col in spec.column_names and spec.kind != kind
+    ]
     if spec.kind in STORE_SCOPES:
         column, literals = STORE_SCOPES[spec.kind]
         refs.append((column, "stores", "store_id", literals))
@@ -154,7 +164,9 @@ def known_ids(settings: Settings, kind: str, column: str) -> set[str] | None:
     if stored is not None:
         ids |= {str(v) for v in stored[column].dropna()}
     limits = ingest_limits(settings)
-    for path in sorted((settings.landing_dir / kind).glob("*")) if (settings.landing_dir / kind).is_dir() else []:
+    for path in (
+        sorted((settings.landing_dir / kind).glob("*")) if (settings.landing_dir / kind).is_dir() else []
+    ):
         try:
             frame = read_file(path, limits=limits).frame()
         except (FileRejected, OSError, ValueError):
@@ -175,15 +187,19 @@ def unknown_id_notes(settings: Settings, spec: SourceSpec, rows: pd.DataFrame) -
         names = names[~names.isin(literals)]
         known = known_ids(settings, kind, id_column) if len(names) else set()
         if known is not None and spec.kind in REGION_SCOPES and len(names):
-            regions = set().union(*(known_ids(settings, kind, c) or set() for c in ("country", "subdivision")))
+            regions = set().union(
+                *(known_ids(settings, kind, c) or set() for c in ("country", "subdivision"))
+            )
             names = names[~names.str.upper().isin({r.upper() for r in regions})]
         missing = sorted(set(names) - known) if known is not None else []
         if missing:
             shown = ", ".join(missing[:10]) + (f" and {len(missing) - 10} more" if len(missing) > 10 else "")
-            notes.append(f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}), in "
-                         f"{int(names.isin(missing).sum())} row(s): import {kind} before `bakery ingest`, or ingest "
-                         f"will quarantine their rows as unknown_{kind[:-1]} until the {kind} arrive (the ingest "
-                         "after that takes them)")
+            notes.append(
+                f"{len(missing)} {column} value(s) not in any imported {kind} yet ({shown}), in "
+                f"{int(names.isin(missing).sum())} row(s): import {kind} before `bakery ingest`, or ingest "
+                f"will quarantine their rows as unknown_{kind[:-1]} until the {kind} arrive (the ingest "
+                "after that takes them)"
+            )
     return notes
 
 
@@ -204,20 +220,36 @@ def _write_bad_rows(path: Path, raw: RawTable, reasons: Mapping[int, str]) -> No
         for row, reason in reasons.items():
             line = lines.get(row)
             values = df.loc[row].tolist() if row in df.index else [None] * len(headers)
-            w.writerow([row, None if line is None or pd.isna(line) else int(line),
-                        *(safe_cell(v) for v in values), safe_cell(reason)])
+            w.writerow(
+                [
+                    row,
+                    None if line is None or pd.isna(line) else int(line),
+                    *(safe_cell(v) for v in values),
+                    safe_cell(reason),
+                ]
+            )
 
 
 def _write_landing(path: Path, rows: pd.DataFrame, spec: SourceSpec) -> None:
     schema = pa.schema([(c, pa.string()) for c in spec.column_names])
-    table = pa.Table.from_pandas(rows[spec.column_names].reset_index(drop=True), schema=schema, preserve_index=False)
+    table = pa.Table.from_pandas(
+        rows[spec.column_names].reset_index(drop=True), schema=schema, preserve_index=False
+    )
     write_atomically(path, lambda tmp: pq.write_table(table, tmp))
 
 
-def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str, str | None] | None = None,
-                on_duplicate: str = "skip", max_error_rate: float = 0.0,
-                today: dt.date | None = None, replaces_files: Collection[str] = (),
-                shape: Mapping[str, Any] | None = None, hold: bool = False) -> ImportResult:
+def import_file(
+    settings: Settings,
+    kind: str,
+    file: Path,
+    mapping: Mapping[str, str | None] | None = None,
+    on_duplicate: str = "skip",
+    max_error_rate: float = 0.0,
+    today: dt.date | None = None,
+    replaces_files: Collection[str] = (),
+    shape: Mapping[str, Any] | None = None,
+    hold: bool = False,
+) -> ImportResult:
     """Validate `file` as `kind` and, when its bad-row rate is at most max_error_rate, land its good rows.
 
     hold: land them under a hidden name (a leading `.`, which the pipeline skips); the caller renames the
@@ -244,8 +276,14 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
     stamp = _stamp()
     settings.reports_dir.mkdir(parents=True, exist_ok=True)
     report_path = settings.reports_dir / f"import_{kind}_{stamp}.json"
-    base = {"kind": kind, "file": str(file), "created_at": dt.datetime.now(dt.UTC).isoformat(),
-            "on_duplicate": on_duplicate, "max_error_rate": max_error_rate, **({"shape": dict(shape)} if shape else {})}
+    base = {
+        "kind": kind,
+        "file": str(file),
+        "created_at": dt.datetime.now(dt.UTC).isoformat(),
+        "on_duplicate": on_duplicate,
+        "max_error_rate": max_error_rate,
+        **({"shape": dict(shape)} if shape else {}),
+    }
     if shape is not None and kind != "sales":
         raise ValueError(f"a shape turns a file into daily sales: it applies to kind 'sales', not {kind!r}")
     limits = ingest_limits(settings)
@@ -254,11 +292,21 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
         if shape is not None:
             raw = reshape_raw(raw, dict(shape), limits)
     except ReshapeError as exc:
-        return _finish(report_path, base, ImportResult(kind, file, False, report_path, f"file:shape: {exc}"),
-                       None, {"fatal": f"file:shape: {exc}"})
+        return _finish(
+            report_path,
+            base,
+            ImportResult(kind, file, False, report_path, f"file:shape: {exc}"),
+            None,
+            {"fatal": f"file:shape: {exc}"},
+        )
     except FileRejected as rej:
-        return _finish(report_path, base, ImportResult(kind, file, False, report_path, f"{rej.rule}: {rej.reason}"),
-                       None, {"fatal": f"{rej.rule}: {rej.reason}"})
+        return _finish(
+            report_path,
+            base,
+            ImportResult(kind, file, False, report_path, f"{rej.rule}: {rej.reason}"),
+            None,
+            {"fatal": f"{rej.rule}: {rej.reason}"},
+        )
     notes: list[str] = []
     try:
         existing, zones = stored_keys(settings, spec, replaces_files), store_timezones(settings)
@@ -266,13 +314,30 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
         log.warning("%s", exc)
         existing, zones = None, {}
         notes.append(f"duplicates against stored data were not checked: {exc}")
-    report = validate_raw(raw, spec, mapping, synonyms=load_synonyms(settings), today=today, limits=limits,
-                          existing_keys=existing, store_timezones=zones, on_duplicate=on_duplicate)
+    report = validate_raw(
+        raw,
+        spec,
+        mapping,
+        synonyms=load_synonyms(settings),
+        today=today,
+        limits=limits,
+        existing_keys=existing,
+        store_timezones=zones,
+        on_duplicate=on_duplicate,
+    )
     accepted = report.fatal is None and report.error_rate <= max_error_rate
     reason = _reason(report, accepted, max_error_rate)
-    result = ImportResult(kind, file, accepted, report_path, reason, notes=notes,
-                          first_errors=[f"row {e.row}{f' ({e.column})' if e.column else ''}: {e.reason}"
-                                        for e in report.errors[:5]])
+    result = ImportResult(
+        kind,
+        file,
+        accepted,
+        report_path,
+        reason,
+        notes=notes,
+        first_errors=[
+            f"row {e.row}{f' ({e.column})' if e.column else ''}: {e.reason}" for e in report.errors[:5]
+        ],
+    )
     reasons = report.row_reasons()
     if reasons:
         result.bad_rows_path = settings.reports_dir / f"import_{kind}_{stamp}_bad_rows.csv"
@@ -280,7 +345,9 @@ def import_file(settings: Settings, kind: str, file: Path, mapping: Mapping[str,
     if accepted and len(report.rows):
         result.notes += unknown_id_notes(settings, spec, report.rows)
         hidden = "." if hold else ""
-        result.landing_path = settings.landing_dir / kind / f"{hidden}import_{stamp}_{_safe_stem(file)}.parquet"
+        result.landing_path = (
+            settings.landing_dir / kind / f"{hidden}import_{stamp}_{_safe_stem(file)}.parquet"
+        )
         _write_landing(result.landing_path, report.rows, spec)
     return _finish(report_path, base, result, report, {})
 
@@ -303,17 +370,34 @@ def _reason(report: ValidationReport, accepted: bool, max_error_rate: float) -> 
     return f"{rate} (limit {100 * max_error_rate:.1f}%)"
 
 
-def _finish(report_path: Path, base: dict[str, Any], result: ImportResult, report: ValidationReport | None,
-            extra: dict[str, Any]) -> ImportResult:
-    body = {**base, "accepted": result.accepted, "reason": result.reason, **(report.to_dict() if report else {}),
-            **extra}
+def _finish(
+    report_path: Path,
+    base: dict[str, Any],
+    result: ImportResult,
+    report: ValidationReport | None,
+    extra: dict[str, Any],
+) -> ImportResult:
+    body = {
+        **base,
+        "accepted": result.accepted,
+        "reason": result.reason,
+        **(report.to_dict() if report else {}),
+        **extra,
+    }
     totals = dict(body.get("totals") or {})
     totals["rows_written"] = len(report.rows) if (report is not None and result.landing_path) else 0
     body["totals"] = result.totals = totals
     body["landing_file"] = str(result.landing_path) if result.landing_path else None
     body["bad_rows_csv"] = str(result.bad_rows_path) if result.bad_rows_path else None
     body["notes"] = result.notes
-    write_atomically(report_path, lambda tmp: tmp.write_text(json.dumps(body, indent=2, default=str), encoding="utf-8"))
-    log.info("import %s %s: %s (%s)", result.kind, result.file, "accepted" if result.accepted else "rejected",
-             result.reason)
+    write_atomically(
+        report_path, lambda tmp: tmp.write_text(json.dumps(body, indent=2, default=str), encoding="utf-8")
+    )
+    log.info(
+        "import %s %s: %s (%s)",
+        result.kind,
+        result.file,
+        "accepted" if result.accepted else "rejected",
+        result.reason,
+    )
     return result

@@ -67,7 +67,9 @@ def scan_kind(settings: Settings, kind: str) -> list[LandingFile]:
 def scan_landing(settings: Settings) -> tuple[dict[str, list[LandingFile]], list[str]]:
     """Files per kind (kinds in sources.yml order), plus landing folders that name no kind (ignored)."""
     root = settings.landing_dir
-    present = sorted(p.name for p in root.iterdir() if p.is_dir() and not _hidden(p.name)) if root.is_dir() else []
+    present = (
+        sorted(p.name for p in root.iterdir() if p.is_dir() and not _hidden(p.name)) if root.is_dir() else []
+    )
     unknown = [name for name in present if name not in settings.sources]
     for name in unknown:
         log.warning("landing folder %s/ matches no source in sources.yml; ignored", name)

@@ -16,9 +16,14 @@ from typing import Any
 from bakery.config import Settings, load_settings, required
 
 # key in IngestLimits -> conf key under `ingest:`
-_KEYS = {"max_rows": "max_rows", "max_columns": "max_columns", "max_decoded_bytes": "max_decoded_bytes",
-         "max_cell_chars": "max_cell_chars", "batch_rows": "read_batch_rows", "max_archive_members":
-         "max_archive_members"}
+_KEYS = {
+    "max_rows": "max_rows",
+    "max_columns": "max_columns",
+    "max_decoded_bytes": "max_decoded_bytes",
+    "max_cell_chars": "max_cell_chars",
+    "batch_rows": "read_batch_rows",
+    "max_archive_members": "max_archive_members",
+}
 
 
 @dataclass(frozen=True)

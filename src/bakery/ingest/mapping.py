@@ -11,7 +11,7 @@ from pathlib import Path
 
 import yaml
 
-from bakery.config import DEFAULT_CONF_DIR, Settings, SourceSpec
+from bakery.config import Settings, SourceSpec, resolve_conf_dir
 
 SYNONYMS_FILE = "mapping_synonyms.yml"
 
@@ -35,7 +35,9 @@ class Synonyms:
 
 
 def _normalized(body: Mapping[str, list[str]] | None) -> dict[str, tuple[str, ...]]:
-    return {col: tuple(normalize_header(str(s)) for s in (names or [])) for col, names in (body or {}).items()}
+    return {
+        col: tuple(normalize_header(str(s)) for s in (names or [])) for col, names in (body or {}).items()
+    }
 
 
 @functools.lru_cache(maxsize=8)
@@ -43,13 +45,15 @@ def _load(path: Path) -> Synonyms:
     if not path.exists():
         return Synonyms()
     raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    return Synonyms(columns=_normalized(raw.get("columns")),
-                    kinds={k: _normalized(v) for k, v in (raw.get("kinds") or {}).items()})
+    return Synonyms(
+        columns=_normalized(raw.get("columns")),
+        kinds={k: _normalized(v) for k, v in (raw.get("kinds") or {}).items()},
+    )
 
 
 def load_synonyms(settings: Settings | None = None) -> Synonyms:
-    """conf/mapping_synonyms.yml of the settings' conf dir, or of the repo (empty if the file is absent)."""
-    conf_dir = Path(settings.conf_dir) if settings is not None else DEFAULT_CONF_DIR
+    """mapping_synonyms.yml of the settings' conf dir, or of the default one (empty if the file is absent)."""
+    conf_dir = Path(settings.conf_dir) if settings is not None else resolve_conf_dir()
     return _load(conf_dir / SYNONYMS_FILE)
 
 
@@ -74,8 +78,10 @@ class ColumnMapping:
 
     def describe_missing(self) -> str:
         found = ", ".join(repr(h) for h in self.headers) or "none"
-        return (f"missing required column(s) {', '.join(self.missing_required)} (file columns: {found}); "
-                "rename them or pass a mapping")
+        return (
+            f"missing required column(s) {', '.join(self.missing_required)} (file columns: {found}); "
+            "rename them or pass a mapping"
+        )
 
 
 def _find_header(headers: list[str], wanted: str) -> int | None:
@@ -85,8 +91,9 @@ def _find_header(headers: list[str], wanted: str) -> int | None:
     return next((i for i, h in enumerate(headers) if normalize_header(h) == norm), None)
 
 
-def map_columns(headers: list[str], spec: SourceSpec, synonyms: Synonyms,
-                explicit: Mapping[str, str | None] | None = None) -> ColumnMapping:
+def map_columns(
+    headers: list[str], spec: SourceSpec, synonyms: Synonyms, explicit: Mapping[str, str | None] | None = None
+) -> ColumnMapping:
     """Assign each template column a file column: the explicit mapping first, then exact name, then synonyms.
 
     An explicit `{"col": null}` keeps that template column unmapped. Each file column feeds at most one
@@ -98,13 +105,17 @@ def map_columns(headers: list[str], spec: SourceSpec, synonyms: Synonyms,
     skip: set[str] = set()
     for col, source in (explicit or {}).items():
         if col not in spec.column_names:
-            problems.append(f"mapping names {str(col)!r:.80}, which is not a column of the {spec.kind} "
-                            f"template (columns: {', '.join(spec.column_names)})")
+            problems.append(
+                f"mapping names {str(col)!r:.80}, which is not a column of the {spec.kind} "
+                f"template (columns: {', '.join(spec.column_names)})"
+            )
         elif source is None or source == "":
             skip.add(col)
         elif (idx := _find_header(headers, str(source))) is None:
-            problems.append(f"mapping says {col} <- {str(source)!r:.80}, but the file has no such column "
-                            f"(file columns: {', '.join(repr(h) for h in headers)})")
+            problems.append(
+                f"mapping says {col} <- {str(source)!r:.80}, but the file has no such column "
+                f"(file columns: {', '.join(repr(h) for h in headers)})"
+            )
         elif idx in assigned.values():
             problems.append(f"mapping uses file column {str(source)!r:.80} for more than one template column")
         else:
@@ -116,7 +127,9 @@ def map_columns(headers: list[str], spec: SourceSpec, synonyms: Synonyms,
                 continue
             names = (normalize_header(col),) if stage == "name" else synonyms.for_column(spec.kind, col)
             used = set(assigned.values())
-            idx = next((i for name in names for i, h in enumerate(normalized) if h == name and i not in used), None)
+            idx = next(
+                (i for name in names for i, h in enumerate(normalized) if h == name and i not in used), None
+            )
             if idx is not None:
                 assigned[col], how[col] = idx, stage
     missing = [c for c in spec.required if c not in assigned]

@@ -140,11 +140,13 @@ def _phone_runs(text: str) -> list[str]:
             i += 1
         while j > i and text[j - 1] in " .-":
             j -= 1
-        glued = (start > 0 and _word_char(text[start - 1]) and text[start] in _GLUE) or \
-            (end < n and _word_char(text[end]) and text[end - 1] in _GLUE)
-        before, after = text[max(i - 2, 0):i], text[j:j + 2]
-        timed = (before[-1:] in (":", "/") and before[:1].isdigit()) or \
-            (after[:1] in (":", "/") and after[1:2].isdigit())
+        glued = (start > 0 and _word_char(text[start - 1]) and text[start] in _GLUE) or (
+            end < n and _word_char(text[end]) and text[end - 1] in _GLUE
+        )
+        before, after = text[max(i - 2, 0) : i], text[j : j + 2]
+        timed = (before[-1:] in (":", "/") and before[:1].isdigit()) or (
+            after[:1] in (":", "/") and after[1:2].isdigit()
+        )
         if not glued and not timed and sum(c.isdigit() for c in text[i:j]) >= 7:
             runs.append(text[i:j])
         i = end
@@ -170,8 +172,11 @@ def pseudonym(value: str, key: bytes) -> str:
 
 def is_pseudonym(text: str) -> bool:
     t = text.strip()
-    return len(t) == len(PREFIX) + DIGITS and t.startswith(PREFIX) and all(c in "0123456789abcdef"
-                                                                             for c in t[len(PREFIX):])
+    return (
+        len(t) == len(PREFIX) + DIGITS
+        and t.startswith(PREFIX)
+        and all(c in "0123456789abcdef" for c in t[len(PREFIX) :])
+    )
 
 
 def load_pseudonym_key(settings: Settings) -> bytes:
@@ -186,8 +191,9 @@ def load_pseudonym_key(settings: Settings) -> bytes:
     except PseudonymKeyError:
         raise
     except Exception as exc:  # any failure to get the secret is the same setup problem
-        raise PseudonymKeyError(f"the pseudonym key could not be loaded: {type(exc).__name__}: {exc}") \
-            from exc
+        raise PseudonymKeyError(
+            f"the pseudonym key could not be loaded: {type(exc).__name__}: {exc}"
+        ) from exc
     if not key:
         raise PseudonymKeyError("the pseudonym key is empty")
     return key
@@ -213,8 +219,9 @@ def _load_key(settings: Settings) -> bytes:
         else:
             with os.fdopen(fd, "w") as fh:
                 fh.write(secrets.token_hex(32))
-            log.warning("%s is not set: generated a pseudonym key in %s; back it up with the home", env_name,
-                        path)
+            log.warning(
+                "%s is not set: generated a pseudonym key in %s; back it up with the home", env_name, path
+            )
     return path.read_text(encoding="utf-8").strip().encode("utf-8")
 
 
@@ -263,9 +270,15 @@ class Pseudonymised:
     malformed_rows: int = 0
 
 
-def pseudonymise_columns(headers: list[str], columns: list[pa.Array], malformed: pa.Array, raw: pa.Array,
-                         template_names: dict[int, str], rules: PrivacyRules,
-                         key: Callable[[], bytes]) -> tuple[list[pa.Array], pa.Array, Pseudonymised]:
+def pseudonymise_columns(
+    headers: list[str],
+    columns: list[pa.Array],
+    malformed: pa.Array,
+    raw: pa.Array,
+    template_names: dict[int, str],
+    rules: PrivacyRules,
+    key: Callable[[], bytes],
+) -> tuple[list[pa.Array], pa.Array, Pseudonymised]:
     """The file's text columns and raw lines with personal data replaced by pseudonyms.
 
     `template_names`: file column index -> the template column it feeds (the others go to `_rescued_data`).
@@ -279,7 +292,8 @@ def pseudonymise_columns(headers: list[str], columns: list[pa.Array], malformed:
             continue
         name = template_names.get(i)
         if is_personal_column(name if name is not None else headers[i], rules) or (
-                name is None and holds_personal_values(values)):
+            name is None and holds_personal_values(values)
+        ):
             personal.append(i)
             out[i] = pseudonymise_array(values, key())
             done.columns.append(headers[i])
@@ -296,8 +310,9 @@ def pseudonymise_columns(headers: list[str], columns: list[pa.Array], malformed:
             out[i] = pa.array(full, pa.string())
     lines = raw.to_pylist()
     # the personal values of each malformed row, as the file had them (to find them in its raw text)
-    originals = list(zip(*(columns[i].take(rows).to_pylist() for i in personal), strict=True)) \
-        if personal else []
+    originals = (
+        list(zip(*(columns[i].take(rows).to_pylist() for i in personal), strict=True)) if personal else []
+    )
     for k, r in enumerate(rows.to_pylist()):
         known = [v for v in originals[k] if v is not None] if originals else []
         if lines[r] is not None and (known or _maybe_personal(lines[r])):
@@ -312,11 +327,13 @@ def _maybe_personal(line: str) -> bool:
     return "@" in line or sum(c.isdigit() for c in line) >= 7
 
 
-def pseudonymise_raw(raw: RawTable, template_names: dict[int, str], rules: PrivacyRules,
-                     key: Callable[[], bytes]) -> tuple[RawTable, Pseudonymised]:
+def pseudonymise_raw(
+    raw: RawTable, template_names: dict[int, str], rules: PrivacyRules, key: Callable[[], bytes]
+) -> tuple[RawTable, Pseudonymised]:
     """A readers.RawTable with its personal data pseudonymised (see pseudonymise_columns), and the changes."""
     columns = [raw.column(i).combine_chunks() for i in range(len(raw.headers))]
-    cols, lines, done = pseudonymise_columns(list(raw.headers), columns, raw.malformed, raw.raw,
-                                             template_names, rules, key)
+    cols, lines, done = pseudonymise_columns(
+        list(raw.headers), columns, raw.malformed, raw.raw, template_names, rules, key
+    )
     data = pa.table({f"c{i}": c for i, c in enumerate(cols)}) if cols else raw.data
     return replace(raw, data=data, raw=lines), done

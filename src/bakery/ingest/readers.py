@@ -38,8 +38,14 @@ import pyarrow.parquet as pq
 
 from bakery.ingest.limits import IngestLimits, ingest_limits
 
-FORMATS = {".csv": "csv", ".json": "json", ".jsonl": "json", ".ndjson": "json",
-           ".parquet": "parquet", ".xlsx": "xlsx"}
+FORMATS = {
+    ".csv": "csv",
+    ".json": "json",
+    ".jsonl": "json",
+    ".ndjson": "json",
+    ".parquet": "parquet",
+    ".xlsx": "xlsx",
+}
 DELIMITERS = (",", ";", "\t", "|")
 _ALLOWED_CONTROLS = (9, 10, 12, 13, 27)  # TAB LF FF CR ESC
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f\x7f]")
@@ -81,8 +87,11 @@ class RawTable:
     def frame(self) -> pd.DataFrame:
         """The rows as a pandas frame of strings/None, columns named by header, indexed by row number."""
         index = pd.Index(self.row_number.to_pylist(), name="row")
-        df = pd.DataFrame({name: self.data.column(i).to_pylist() for i, name in enumerate(unique_names(self.headers))},
-                          index=index, dtype=object)
+        df = pd.DataFrame(
+            {name: self.data.column(i).to_pylist() for i, name in enumerate(unique_names(self.headers))},
+            index=index,
+            dtype=object,
+        )
         return df.sort_index()
 
     def malformed_series(self) -> pd.Series:
@@ -114,9 +123,11 @@ def file_format(path: Path) -> str:
     """The reader for a file name, or FileRejected for an extension no reader handles."""
     fmt = FORMATS.get(path.suffix.lower())
     if fmt is None:
-        raise FileRejected("file:unsupported_format",
-                           f"unsupported file type {path.suffix or '(none)'!r}; expected one of .csv, .json, "
-                           ".jsonl, .parquet, .xlsx")
+        raise FileRejected(
+            "file:unsupported_format",
+            f"unsupported file type {path.suffix or '(none)'!r}; expected one of .csv, .json, "
+            ".jsonl, .parquet, .xlsx",
+        )
     return fmt
 
 
@@ -142,22 +153,27 @@ def read_bytes(data: bytes, fmt: str, *, exact: bool = False, limits: IngestLimi
 def check_rows(rows: int, limits: IngestLimits, where: str = "") -> None:
     """FileRejected when a file holds more data rows than ingest.max_rows."""
     if rows > limits.max_rows:
-        raise FileRejected("file:too_many_rows",
-                           f"{rows} rows{where}; the limit is ingest.max_rows={limits.max_rows}")
+        raise FileRejected(
+            "file:too_many_rows", f"{rows} rows{where}; the limit is ingest.max_rows={limits.max_rows}"
+        )
 
 
 def check_columns(columns: int, limits: IngestLimits, where: str = "") -> None:
     """FileRejected when a file has more columns than ingest.max_columns."""
     if columns > limits.max_columns:
-        raise FileRejected("file:too_many_columns", f"{columns} columns{where}; the limit is "
-                                                    f"ingest.max_columns={limits.max_columns}")
+        raise FileRejected(
+            "file:too_many_columns",
+            f"{columns} columns{where}; the limit is ingest.max_columns={limits.max_columns}",
+        )
 
 
 def _check_decoded(size: int, limits: IngestLimits, where: str) -> None:
     if size > limits.max_decoded_bytes:
-        raise FileRejected("file:too_large_decoded",
-                           f"{where} decodes to {size} bytes of text or more; the limit is "
-                           f"ingest.max_decoded_bytes={limits.max_decoded_bytes}")
+        raise FileRejected(
+            "file:too_large_decoded",
+            f"{where} decodes to {size} bytes of text or more; the limit is "
+            f"ingest.max_decoded_bytes={limits.max_decoded_bytes}",
+        )
 
 
 # ---- text decoding -------------------------------------------------------------------------------
@@ -169,10 +185,11 @@ def decode_text(data: bytes) -> tuple[str, str]:
     controls = int(counts[:32].sum() + counts[127] - counts[list(_ALLOWED_CONTROLS)].sum())
     bad = _CONTROL_BYTES.search(data) if controls else None
     if bad:
-        raise FileRejected("file:binary", f"not a text file: control byte 0x{bad.group()[0]:02x} at offset "
-                                          f"{bad.start()}")
+        raise FileRejected(
+            "file:binary", f"not a text file: control byte 0x{bad.group()[0]:02x} at offset {bad.start()}"
+        )
     if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8):]
+        data = data[len(codecs.BOM_UTF8) :]
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
@@ -180,9 +197,12 @@ def decode_text(data: bytes) -> tuple[str, str]:
     try:
         return data.decode("cp1252"), "cp1252"
     except UnicodeDecodeError:
-        raise FileRejected("file:encoding", f"neither UTF-8 nor Windows-1252 text: invalid byte "
-                                            f"0x{data[utf8_error.start]:02x} at offset {utf8_error.start}; "
-                                            "save it as CSV UTF-8") from None
+        raise FileRejected(
+            "file:encoding",
+            f"neither UTF-8 nor Windows-1252 text: invalid byte "
+            f"0x{data[utf8_error.start]:02x} at offset {utf8_error.start}; "
+            "save it as CSV UTF-8",
+        ) from None
 
 
 # ---- CSV -----------------------------------------------------------------------------------------
@@ -220,7 +240,7 @@ def _read_csv(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
         headers = [_clean_header(h) for h in next(csv.reader([header_line], delimiter=delimiter))]
         if encoding == "utf-8":  # slice the original bytes rather than encode the text again
             skip = len(codecs.BOM_UTF8) if data.startswith(codecs.BOM_UTF8) else 0
-            body = data[skip + len(text[:body_start].encode("utf-8")):]
+            body = data[skip + len(text[:body_start].encode("utf-8")) :]
         else:
             body = text[body_start:].encode("utf-8")
         try:
@@ -266,14 +286,15 @@ def _scan_lines(body: bytes, delimiter: str) -> _Lines | None:
     fields = per_line(np.flatnonzero(arr == ord(delimiter))) + 1
     nonblank = ends > starts
     for i in np.flatnonzero(nonblank & (fields == 1)):
-        nonblank[i] = bool(body[starts[i]:ends[i]].strip())
+        nonblank[i] = bool(body[starts[i] : ends[i]].strip())
     for i in np.flatnonzero((quotes > 0) & nonblank):
-        fields[i] = len(next(csv.reader([body[starts[i]:ends[i]].decode("utf-8")], delimiter=delimiter)))
+        fields[i] = len(next(csv.reader([body[starts[i] : ends[i]].decode("utf-8")], delimiter=delimiter)))
     return _Lines(starts, ends, nonblank, fields)
 
 
-def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int,
-              limits: IngestLimits) -> RawTable | None:
+def _csv_fast(
+    body: bytes, headers: list[str], delimiter: str, lines_before: int, limits: IngestLimits
+) -> RawTable | None:
     """Arrow's multi-threaded CSV reader for the well-formed rows, Python only for the malformed ones.
 
     Returns None (the exact reader decides) when a quoted value may span lines or the two readers
@@ -283,8 +304,15 @@ def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int
     names = [f"c{i}" for i in range(n)]
     if not body.strip():
         empty = pa.array([], pa.int64())
-        return RawTable(headers, pa.table({c: pa.array([], pa.string()) for c in names}), empty,
-                        pa.array([], pa.string()), pa.array([], pa.string()), empty, "csv")
+        return RawTable(
+            headers,
+            pa.table({c: pa.array([], pa.string()) for c in names}),
+            empty,
+            pa.array([], pa.string()),
+            pa.array([], pa.string()),
+            empty,
+            "csv",
+        )
     scan = _scan_lines(body, delimiter)
     if scan is None:
         return None
@@ -296,10 +324,15 @@ def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int
             table = pacsv.read_csv(
                 io.BytesIO(body),
                 read_options=pacsv.ReadOptions(column_names=names, block_size=1 << 22),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, invalid_row_handler=lambda _row: "skip"),
-                convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
-                                                     strings_can_be_null=True, null_values=[""],
-                                                     quoted_strings_can_be_null=True),
+                parse_options=pacsv.ParseOptions(
+                    delimiter=delimiter, invalid_row_handler=lambda _row: "skip"
+                ),
+                convert_options=pacsv.ConvertOptions(
+                    column_types=dict.fromkeys(names, pa.string()),
+                    strings_can_be_null=True,
+                    null_values=[""],
+                    quoted_strings_can_be_null=True,
+                ),
             )
         except (pa.ArrowInvalid, ValueError):
             return None
@@ -316,18 +349,26 @@ def _csv_fast(body: bytes, headers: list[str], delimiter: str, lines_before: int
     if bad.any():
         extra: list[list[str | None]] = [[] for _ in names]
         for i in np.flatnonzero(bad):
-            raw = body[scan.starts[i]:scan.ends[i]].decode("utf-8")
+            raw = body[scan.starts[i] : scan.ends[i]].decode("utf-8")
             rec = next(csv.reader([raw], delimiter=delimiter))
             for col, value in zip(extra, (rec + [""] * n)[:n], strict=True):
                 col.append(value or None)
             malformed.append(f"expected {n} fields, found {len(rec)}")
             raws.append(raw)
-        table = pa.concat_tables([table, pa.table({c: pa.array(v, pa.string()) for c, v in zip(names, extra,
-                                                                                              strict=True)})])
+        table = pa.concat_tables(
+            [table, pa.table({c: pa.array(v, pa.string()) for c, v in zip(names, extra, strict=True)})]
+        )
         rows.append(ordinal[bad])
         lines.append(line_no[bad])
-    return RawTable(headers, table, pa.array(np.concatenate(rows), pa.int64()), pa.array(malformed, pa.string()),
-                    pa.array(raws, pa.string()), pa.array(np.concatenate(lines), pa.int64()), "csv")
+    return RawTable(
+        headers,
+        table,
+        pa.array(np.concatenate(rows), pa.int64()),
+        pa.array(malformed, pa.string()),
+        pa.array(raws, pa.string()),
+        pa.array(np.concatenate(lines), pa.int64()),
+        "csv",
+    )
 
 
 def _tracked_lines(text: str, consumed: list[str]) -> Iterator[str]:
@@ -375,8 +416,16 @@ def _csv_exact(text: str, delimiter: str, encoding: str, limits: IngestLimits) -
     if headers is None:
         raise FileRejected("file:empty", "the file has no header line")
     data = pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)})
-    return RawTable(headers, data, pa.array(rows, pa.int64()), pa.array(malformed, pa.string()),
-                    pa.array(raws, pa.string()), pa.array(lines, pa.int64()), "csv", encoding)
+    return RawTable(
+        headers,
+        data,
+        pa.array(rows, pa.int64()),
+        pa.array(malformed, pa.string()),
+        pa.array(raws, pa.string()),
+        pa.array(lines, pa.int64()),
+        "csv",
+        encoding,
+    )
 
 
 # ---- JSON ----------------------------------------------------------------------------------------
@@ -437,7 +486,11 @@ def _read_json(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
         if error is None and not isinstance(record, dict):
             error = f"expected a JSON object, found {type(record).__name__}"
         if error is not None:
-            raw = record if isinstance(record, str) and line is not None else json.dumps(record, ensure_ascii=False)
+            raw = (
+                record
+                if isinstance(record, str) and line is not None
+                else json.dumps(record, ensure_ascii=False)
+            )
             records.append((line, None, error, raw))
             continue
         for key in record:
@@ -453,9 +506,16 @@ def _read_json(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     cols = [[_json_text(rec.get(h)) if rec else None for _, rec, _, _ in records] for h in names]
     data_table = pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)})
     n = len(records)
-    return RawTable(names, data_table, pa.array(range(1, n + 1), pa.int64()),
-                    pa.array([r[2] for r in records], pa.string()), pa.array([r[3] for r in records], pa.string()),
-                    pa.array([r[0] for r in records], pa.int64()), "json", encoding)
+    return RawTable(
+        names,
+        data_table,
+        pa.array(range(1, n + 1), pa.int64()),
+        pa.array([r[2] for r in records], pa.string()),
+        pa.array([r[3] for r in records], pa.string()),
+        pa.array([r[0] for r in records], pa.int64()),
+        "json",
+        encoding,
+    )
 
 
 # ---- Parquet -------------------------------------------------------------------------------------
@@ -499,15 +559,23 @@ def _decoded_size(arr: pa.Array) -> int:
         return int(pc.sum(pc.binary_length(arr)).as_py() or 0)
     if pa.types.is_struct(t):
         return sum(_decoded_size(child) for child in arr.flatten()) + 2 * len(arr)
-    if pa.types.is_list(t) or pa.types.is_large_list(t) or pa.types.is_fixed_size_list(t) or \
-            pa.types.is_map(t):
+    if (
+        pa.types.is_list(t)
+        or pa.types.is_large_list(t)
+        or pa.types.is_fixed_size_list(t)
+        or pa.types.is_map(t)
+    ):
         return _decoded_size(arr.flatten()) + 2 * len(arr)
     return 8 * len(arr)
 
 
 def _is_text(t: pa.DataType) -> bool:
-    return pa.types.is_string(t) or pa.types.is_large_string(t) or pa.types.is_binary(t) or \
-        pa.types.is_large_binary(t)
+    return (
+        pa.types.is_string(t)
+        or pa.types.is_large_string(t)
+        or pa.types.is_binary(t)
+        or pa.types.is_large_binary(t)
+    )
 
 
 def _parquet_file(data: bytes, read_dictionary: list[str] | None = None) -> pq.ParquetFile:
@@ -523,9 +591,11 @@ def check_parquet_metadata(pf: pq.ParquetFile, limits: IngestLimits) -> None:
     check_rows(md.num_rows, limits, " (Parquet metadata)")
     check_columns(max(md.num_columns, len(pf.schema_arrow)), limits, " (Parquet metadata)")
     if md.num_row_groups * max(md.num_columns, 1) > max(limits.max_rows, 1024):
-        raise FileRejected("file:unreadable",
-                           f"{md.num_row_groups} row groups of {md.num_columns} columns: too many parts for "
-                           "the rows the file holds; write it with bigger row groups")
+        raise FileRejected(
+            "file:unreadable",
+            f"{md.num_row_groups} row groups of {md.num_columns} columns: too many parts for "
+            "the rows the file holds; write it with bigger row groups",
+        )
     values: dict[str, int] = {}
     uncompressed = 0
     for g in range(md.num_row_groups):
@@ -537,9 +607,11 @@ def check_parquet_metadata(pf: pq.ParquetFile, limits: IngestLimits) -> None:
     _check_decoded(uncompressed, limits, "the Parquet file (uncompressed size in its metadata)")
     for path, count in values.items():
         if count > limits.max_rows:
-            raise FileRejected("file:too_many_rows",
-                               f"column {path!r} holds {count} values (Parquet metadata); the limit is "
-                               f"ingest.max_rows={limits.max_rows}")
+            raise FileRejected(
+                "file:too_many_rows",
+                f"column {path!r} holds {count} values (Parquet metadata); the limit is "
+                f"ingest.max_rows={limits.max_rows}",
+            )
 
 
 def _read_parquet(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
@@ -550,8 +622,9 @@ def _read_parquet(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     except (FileRejected, MemoryError):
         raise
     except Exception as exc:  # Arrow, and its Python layer decoding names, fail in many ways on damaged files
-        raise FileRejected("file:unreadable",
-                           f"corrupt Parquet file: {type(exc).__name__}: {str(exc)[:300]}") from None
+        raise FileRejected(
+            "file:unreadable", f"corrupt Parquet file: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
 
 
 def _parquet_rows(data: bytes, limits: IngestLimits) -> RawTable:
@@ -575,9 +648,15 @@ def _parquet_rows(data: bytes, limits: IngestLimits) -> RawTable:
             pieces[i].append(text)
     headers = [_clean_header(n) for n in names]
     text_table = pa.table({f"c{i}": pa.chunked_array(p, pa.string()) for i, p in enumerate(pieces)})
-    return RawTable(headers, text_table, pa.array(range(1, rows + 1), pa.int64()),
-                    pa.nulls(rows, pa.string()), pa.nulls(rows, pa.string()), pa.nulls(rows, pa.int64()),
-                    "parquet")
+    return RawTable(
+        headers,
+        text_table,
+        pa.array(range(1, rows + 1), pa.int64()),
+        pa.nulls(rows, pa.string()),
+        pa.nulls(rows, pa.string()),
+        pa.nulls(rows, pa.int64()),
+        "parquet",
+    )
 
 
 # ---- XLSX ----------------------------------------------------------------------------------------
@@ -610,21 +689,28 @@ def check_archive(data: bytes, limits: IngestLimits) -> None:
     except MemoryError:
         raise
     except Exception as exc:  # BadZipFile, and NotImplementedError for a damaged version field among others
-        raise FileRejected("file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: "
-                                              f"{str(exc)[:300]}") from None
+        raise FileRejected(
+            "file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
     if len(infos) > limits.max_archive_members:
-        raise FileRejected("file:zip_bomb",
-                           f"the workbook has {len(infos)} parts (limit ingest.max_archive_members="
-                           f"{limits.max_archive_members}); refusing to open it")
+        raise FileRejected(
+            "file:zip_bomb",
+            f"the workbook has {len(infos)} parts (limit ingest.max_archive_members="
+            f"{limits.max_archive_members}); refusing to open it",
+        )
     total = sum(i.file_size for i in infos)
     if total > limits.max_decoded_bytes:
-        raise FileRejected("file:zip_bomb",
-                           f"the workbook would expand to {total} bytes (limit ingest.max_decoded_bytes="
-                           f"{limits.max_decoded_bytes}); refusing to open it")
+        raise FileRejected(
+            "file:zip_bomb",
+            f"the workbook would expand to {total} bytes (limit ingest.max_decoded_bytes="
+            f"{limits.max_decoded_bytes}); refusing to open it",
+        )
     ratio = total / max(1, sum(i.compress_size for i in infos))
     if total > _BOMB_MIN_BYTES and ratio > _BOMB_RATIO:  # workbooks compress 5-20 times, not hundreds
-        raise FileRejected("file:zip_bomb", f"the workbook would expand {ratio:.0f} times, to {total} bytes; "
-                                            "refusing to open it")
+        raise FileRejected(
+            "file:zip_bomb",
+            f"the workbook would expand {ratio:.0f} times, to {total} bytes; refusing to open it",
+        )
 
 
 def _sheet_rows(sheet: Any, limits: IngestLimits) -> Iterator[tuple[int, list[str | None]]]:
@@ -667,8 +753,9 @@ def _read_xlsx(data: bytes, exact: bool, limits: IngestLimits) -> RawTable:
     except (FileRejected, MemoryError):
         raise
     except Exception as exc:  # zip, zlib, XML and openpyxl each fail in their own way on a damaged workbook
-        raise FileRejected("file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: "
-                                              f"{str(exc)[:300]}") from None
+        raise FileRejected(
+            "file:unreadable", f"truncated or corrupt XLSX workbook: {type(exc).__name__}: {str(exc)[:300]}"
+        ) from None
 
 
 def _xlsx_rows(values: Iterable[tuple[int, list[str | None]]]) -> RawTable:
@@ -694,5 +781,12 @@ def _xlsx_rows(values: Iterable[tuple[int, list[str | None]]]) -> RawTable:
         raise FileRejected("file:empty", "the workbook's first sheet is empty")
     n_rows = len(lines)
     data = pa.table({f"c{i}": pa.array(c, pa.string()) for i, c in enumerate(cols)})
-    return RawTable(headers, data, pa.array(range(1, n_rows + 1), pa.int64()), pa.array(malformed, pa.string()),
-                    pa.array(raws, pa.string()), pa.array(lines, pa.int64()), "xlsx")
+    return RawTable(
+        headers,
+        data,
+        pa.array(range(1, n_rows + 1), pa.int64()),
+        pa.array(malformed, pa.string()),
+        pa.array(raws, pa.string()),
+        pa.array(lines, pa.int64()),
+        "xlsx",
+    )

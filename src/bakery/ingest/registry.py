@@ -63,11 +63,19 @@ def found_in_bronze(lh: Lakehouse, table: str, candidates: list[FileKey]) -> dic
     if not candidates or not lh.exists("bronze", table):
         return {}
     hashes = sorted({h for _, h in candidates})
-    rows = (lh.read("bronze", table).where(F.col("_file_hash").isin(hashes))
-            .groupBy("_source_file", "_file_hash").count().collect())
+    rows = (
+        lh.read("bronze", table)
+        .where(F.col("_file_hash").isin(hashes))
+        .groupBy("_source_file", "_file_hash")
+        .count()
+        .collect()
+    )
     wanted = set(candidates)
-    return {(r["_source_file"], r["_file_hash"]): int(r["count"]) for r in rows
-            if (r["_source_file"], r["_file_hash"]) in wanted}
+    return {
+        (r["_source_file"], r["_file_hash"]): int(r["count"])
+        for r in rows
+        if (r["_source_file"], r["_file_hash"]) in wanted
+    }
 
 
 def record_files(lh: Lakehouse, records: list[FileRecord]) -> None:

@@ -46,8 +46,9 @@ def _column(df: pd.DataFrame, spec: dict[str, Any], key: str, required: bool = T
             raise ReshapeError(f"shape: {key!r} is required (the file column holding it)")
         return None
     if name not in df.columns:
-        raise ReshapeError(f"shape: {key} column {name!r} is not in the file (columns: "
-                           f"{', '.join(map(repr, df.columns))})")
+        raise ReshapeError(
+            f"shape: {key} column {name!r} is not in the file (columns: {', '.join(map(repr, df.columns))})"
+        )
     return str(name)
 
 
@@ -60,8 +61,9 @@ def _dates(df: pd.DataFrame, col: str, fmt: str | None) -> pd.Series:
     bad = parsed.isna() & text.notna()
     if bad.any():
         rows = ", ".join(f"row {r} ({text[r]!r})" for r in list(bad[bad].index)[:10])
-        raise ReshapeError(f"shape: column {col!r} has values that are not dates"
-                           f"{f' in format {fmt}' if fmt else ''}: {rows}")
+        raise ReshapeError(
+            f"shape: column {col!r} has values that are not dates{f' in format {fmt}' if fmt else ''}: {rows}"
+        )
     return parsed.dt.strftime("%Y-%m-%d")
 
 
@@ -96,8 +98,13 @@ def _items(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     items = df[item_col].astype("string").str.strip()
     keep = items.notna() & (items != "") & ~items.isin([str(x) for x in spec.get("exclude", [])])
     lines = df[keep]
-    frame = pd.DataFrame({"date": _dates(lines, date_col, spec.get("date_format")),
-                          "store_id": _stores(lines, spec), "product_id": items[keep]})
+    frame = pd.DataFrame(
+        {
+            "date": _dates(lines, date_col, spec.get("date_format")),
+            "store_id": _stores(lines, spec),
+            "product_id": items[keep],
+        }
+    )
     # One item a line unless the file says how many.
     frame["quantity_sold"] = _numbers(lines, spec, "quantity") if spec.get("quantity") else 1.0
     if spec.get("price"):
@@ -117,7 +124,9 @@ def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
     products = [c for c in (spec.get("items") or df.columns) if c not in ignore]
     if not products:
         raise ReshapeError("shape: no product columns left after `ignore`")
-    base = pd.DataFrame({"date": _dates(df, date_col, spec.get("date_format")), "store_id": _stores(df, spec)})
+    base = pd.DataFrame(
+        {"date": _dates(df, date_col, spec.get("date_format")), "store_id": _stores(df, spec)}
+    )
     counts = {}
     for col in products:
         text = df[col].astype("string").str.strip().replace("", pd.NA)
@@ -128,7 +137,8 @@ def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
             raise ReshapeError(f"shape: product column {col!r} holds values that are not counts: {rows}")
         counts[col] = num.fillna(0)
     long = pd.concat([base, pd.DataFrame(counts, index=df.index)], axis=1).melt(
-        id_vars=["date", "store_id"], var_name="product_id", value_name="quantity_sold")
+        id_vars=["date", "store_id"], var_name="product_id", value_name="quantity_sold"
+    )
     out = long.groupby(["date", "store_id", "product_id"], as_index=False)["quantity_sold"].sum()
     out["product_id"] = out["product_id"].str.strip()
     return out
@@ -137,18 +147,20 @@ def _wide(df: pd.DataFrame, spec: dict[str, Any]) -> pd.DataFrame:
 def _check_spec(spec: dict[str, Any]) -> None:
     """Every key known and of its type: text, or a list of text (checked before any column is read)."""
     if not isinstance(spec, dict):
-        raise ReshapeError("shape: give a JSON object such as {\"shape\": \"items\", ...}")
+        raise ReshapeError('shape: give a JSON object such as {"shape": "items", ...}')
     for key, value in spec.items():
         if key in _TEXT_KEYS:
             if value is not None and not isinstance(value, str):
                 raise ReshapeError(f"shape: {key} must be text (a column name or value), got {value!r:.80}")
         elif key in _LIST_KEYS:
             if value is not None and not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
-                raise ReshapeError(f"shape: {key} must be a list of column names or values, "
-                                   f"got {value!r:.80}")
+                raise ReshapeError(
+                    f"shape: {key} must be a list of column names or values, got {value!r:.80}"
+                )
         else:
-            raise ReshapeError(f"shape: unknown key {str(key)!r:.80}; the keys are "
-                               f"{', '.join(_TEXT_KEYS + _LIST_KEYS)}")
+            raise ReshapeError(
+                f"shape: unknown key {str(key)!r:.80}; the keys are {', '.join(_TEXT_KEYS + _LIST_KEYS)}"
+            )
 
 
 def _check_cells(df: pd.DataFrame, spec: dict[str, Any], max_chars: int) -> None:
@@ -161,8 +173,10 @@ def _check_cells(df: pd.DataFrame, spec: dict[str, Any], max_chars: int) -> None
         lengths = df[col].map(lambda v: len(v) if isinstance(v, str) else 0)
         if (lengths > max_chars).any():
             row = lengths.idxmax()
-            raise ReshapeError(f"row {row}, column {col!r}: a value of {lengths[row]} characters is longer "
-                               f"than the limit of {max_chars} (ingest.max_cell_chars)")
+            raise ReshapeError(
+                f"row {row}, column {col!r}: a value of {lengths[row]} characters is longer "
+                f"than the limit of {max_chars} (ingest.max_cell_chars)"
+            )
 
 
 def reshape(df: pd.DataFrame, spec: dict[str, Any], limits: IngestLimits | None = None) -> pd.DataFrame:
@@ -185,7 +199,18 @@ def reshape_raw(raw: RawTable, spec: dict[str, Any], limits: IngestLimits | None
     """A file read as text (readers.read_file / read_bytes) reshaped into `sales` rows, numbered 1..n."""
     df = reshape(raw.frame(), spec, limits)
     n = len(df)
-    data = pa.table({f"c{i}": pa.array([None if v is None else str(v) for v in df[c]], pa.string())
-                     for i, c in enumerate(df.columns)})
-    return RawTable([str(c) for c in df.columns], data, pa.array(range(1, n + 1), pa.int64()),
-                    pa.nulls(n, pa.string()), pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), "csv")
+    data = pa.table(
+        {
+            f"c{i}": pa.array([None if v is None else str(v) for v in df[c]], pa.string())
+            for i, c in enumerate(df.columns)
+        }
+    )
+    return RawTable(
+        [str(c) for c in df.columns],
+        data,
+        pa.array(range(1, n + 1), pa.int64()),
+        pa.nulls(n, pa.string()),
+        pa.nulls(n, pa.string()),
+        pa.nulls(n, pa.int64()),
+        "csv",
+    )

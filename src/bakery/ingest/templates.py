@@ -12,16 +12,45 @@ from bakery.ingest.landing import write_atomically
 
 # Example values by column name ("kind.column" overrides "column"); other columns get one from their type.
 EXAMPLES: dict[str, Any] = {
-    "store_id": "S01", "product_id": "P001", "stores.name": "Panadería Centro", "products.name": "Baguette",
-    "city": "Madrid", "country": "ES", "subdivision": "ES-MD", "timezone": "Europe/Madrid",
-    "latitude": 40.4168, "longitude": -3.7038, "store_type": "urban", "category": "bread", "unit_price": 1.2,
-    "shelf_life_days": 2, "quantity_sold": 12, "revenue": 14.4, "promotion_id": "PROMO-2X1",
-    "transaction_id": "T000001", "price_unit": 1.2, "total_amount": 2.4, "pos.quantity_sold": 2,
-    "promotion_applied_id": None, "current_stock": 25, "stock_unit": "units", "quantity_delivered": 40,
-    "temperature": 14.5, "precipitation": 0.2, "humidity": 71, "wind_speed": 12.3, "weather_condition_code": 3,
-    "foot_traffic_count": 132, "event_name": "San Isidro", "event_type": "festival", "scope": "national",
-    "ingredient_id": "ING-FLOUR", "ingredient_name": "Wheat flour T55", "supplier_id": "SUP01",
-    "price_per_unit": 0.85, "stock_level": 500,
+    "store_id": "S01",
+    "product_id": "P001",
+    "stores.name": "Panadería Centro",
+    "products.name": "Baguette",
+    "city": "Madrid",
+    "country": "ES",
+    "subdivision": "ES-MD",
+    "timezone": "Europe/Madrid",
+    "latitude": 40.4168,
+    "longitude": -3.7038,
+    "store_type": "urban",
+    "category": "bread",
+    "unit_price": 1.2,
+    "shelf_life_days": 2,
+    "quantity_sold": 12,
+    "revenue": 14.4,
+    "promotion_id": "PROMO-2X1",
+    "transaction_id": "T000001",
+    "price_unit": 1.2,
+    "total_amount": 2.4,
+    "pos.quantity_sold": 2,
+    "promotion_applied_id": None,
+    "current_stock": 25,
+    "stock_unit": "units",
+    "quantity_delivered": 40,
+    "temperature": 14.5,
+    "precipitation": 0.2,
+    "humidity": 71,
+    "wind_speed": 12.3,
+    "weather_condition_code": 3,
+    "foot_traffic_count": 132,
+    "event_name": "San Isidro",
+    "event_type": "festival",
+    "scope": "national",
+    "ingredient_id": "ING-FLOUR",
+    "ingredient_name": "Wheat flour T55",
+    "supplier_id": "SUP01",
+    "price_per_unit": 0.85,
+    "stock_level": 500,
 }
 
 
@@ -81,13 +110,18 @@ def _write_xlsx(path: Path, spec: SourceSpec, header: list[str], row: list[Any])
     info = wb.create_sheet("columns")
     info.append(["column", "type", "required", "allowed"])
     for c in spec.columns:
-        allowed = ", ".join(c.values) if c.values else (f"{c.min} .. {c.max}" if c.min is not None or c.max is not None
-                                                         else (c.pattern or ""))
+        allowed = (
+            ", ".join(c.values)
+            if c.values
+            else (f"{c.min} .. {c.max}" if c.min is not None or c.max is not None else (c.pattern or ""))
+        )
         info.append([c.name, c.type, "yes" if c.required else "no", allowed])
     wb.save(path)
 
 
-def write_template(kind: str, path: Path, settings: Settings | None = None, today: dt.date | None = None) -> Path:
+def write_template(
+    kind: str, path: Path, settings: Settings | None = None, today: dt.date | None = None
+) -> Path:
     """Write the template of `kind` to `path` (.csv or .xlsx): header plus one example row, ISO dates."""
     spec = (settings or load_settings()).source(kind)
     path = Path(path)

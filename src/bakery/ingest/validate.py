@@ -179,9 +179,9 @@ def strip_currency(text: str) -> str:
     """
     t = text.strip()
     if t and t[0] in _CURRENCY_ENDS:
-        t = next((t[len(c):].lstrip() for c in CURRENCIES if t.startswith(c)), t)
+        t = next((t[len(c) :].lstrip() for c in CURRENCIES if t.startswith(c)), t)
     if t and t[-1] in _CURRENCY_ENDS:
-        t = next((t[:-len(c)].rstrip() for c in CURRENCIES if t.endswith(c)), t)
+        t = next((t[: -len(c)].rstrip() for c in CURRENCIES if t.endswith(c)), t)
     return t
 
 
@@ -192,8 +192,11 @@ def parse_numbers(items: pd.Series, whole: bool = False) -> list[float | None]:
     `d,ddd` may be a thousands group where the column is of whole numbers or also holds '.' decimals:
     refused there rather than read as a decimal comma.
     """
-    t = pd.Series([None if v is None else strip_currency(v) for v in map(_text, items)], index=items.index,
-                  dtype="string")
+    t = pd.Series(
+        [None if v is None else strip_currency(v) for v in map(_text, items)],
+        index=items.index,
+        dtype="string",
+    )
     comma = t.str.fullmatch(_DECIMAL_COMMA.pattern).fillna(False).astype(bool)
     if whole or (t.str.fullmatch(_NUMBER.pattern) & t.str.contains(".", regex=False)).fillna(False).any():
         comma &= ~t.str.fullmatch(_THOUSANDS_LIKE.pattern).fillna(False).astype(bool)
@@ -251,8 +254,10 @@ def parse_values(s: pd.Series, col: ColumnSpec) -> Parsed:
 # ---- checks -------------------------------------------------------------------------------------
 def _errors(mask: pd.Series, raw: pd.Series, column: str, rule: str, reason: str) -> list[RowError]:
     """One error per masked row; `{value}` in the reason becomes the row's raw value, quoted."""
-    return [RowError(int(row), column, rule, reason.replace("{value}", repr(raw[row])), raw[row])
-            for row in mask[mask].index]
+    return [
+        RowError(int(row), column, rule, reason.replace("{value}", repr(raw[row])), raw[row])
+        for row in mask[mask].index
+    ]
 
 
 def _too_long(raw: pd.Series, column: str, max_chars: int) -> tuple[pd.Series, list[RowError]]:
@@ -261,21 +266,38 @@ def _too_long(raw: pd.Series, column: str, max_chars: int) -> tuple[pd.Series, l
     long = length > max_chars
     if not long.any():
         return raw, []
-    errors = [RowError(int(row), column, f"too_long:{column}",
-                       f"a value of {length[row]} characters is longer than the limit of {max_chars} "
-                       "(ingest.max_cell_chars)", raw[row][:40] + "…")
-              for row in long[long].index]
+    errors = [
+        RowError(
+            int(row),
+            column,
+            f"too_long:{column}",
+            f"a value of {length[row]} characters is longer than the limit of {max_chars} "
+            "(ingest.max_cell_chars)",
+            raw[row][:40] + "…",
+        )
+        for row in long[long].index
+    ]
     return raw.where(~long, None), errors
 
 
-def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.date) -> tuple[Parsed, list[RowError]]:
+def _check_column(
+    raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.date
+) -> tuple[Parsed, list[RowError]]:
     parsed = parse_values(raw, col)
-    errs = _errors(parsed.bad, raw, col.name, f"type:{col.name}", f"{{value}} is not {TYPE_HINT.get(col.type)}")
+    errs = _errors(
+        parsed.bad, raw, col.name, f"type:{col.name}", f"{{value}} is not {TYPE_HINT.get(col.type)}"
+    )
     if col.type == "string" and col.name.endswith("_id"):
-        control = pd.Series([isinstance(v, str) and _CONTROL.search(v) is not None for v in raw],
-                            index=raw.index, dtype=bool)
-        errs += _errors(control, raw, col.name, f"id:{col.name}",
-                        "{value} holds a control character (a line break, a tab); an id is one line of text")
+        control = pd.Series(
+            [isinstance(v, str) and _CONTROL.search(v) is not None for v in raw], index=raw.index, dtype=bool
+        )
+        errs += _errors(
+            control,
+            raw,
+            col.name,
+            f"id:{col.name}",
+            "{value} holds a control character (a line break, a tab); an id is one line of text",
+        )
     present = parsed.values.notna() & ~parsed.bad
     if col.required:
         missing = parsed.values.isna() & ~parsed.bad
@@ -284,28 +306,46 @@ def _check_column(raw: pd.Series, col: ColumnSpec, spec: SourceSpec, today: dt.d
         lo = -math.inf if col.min is None else col.min
         hi = math.inf if col.max is None else col.max
         out = present & parsed.values.map(lambda v: v is not None and not lo <= v <= hi).astype(bool)
-        errs += _errors(out, raw, col.name, f"range:{col.name}",
-                        f"{{value}} is outside the allowed range [{col.min}, {col.max}]")
+        errs += _errors(
+            out,
+            raw,
+            col.name,
+            f"range:{col.name}",
+            f"{{value}} is outside the allowed range [{col.min}, {col.max}]",
+        )
     if col.values:
         canon = {v.lower(): v for v in col.values}
         mapped = _obj((canon.get(v.lower()) if isinstance(v, str) else None for v in parsed.text), raw.index)
-        errs += _errors(present & mapped.isna(), raw, col.name, f"values:{col.name}",
-                        f"{{value}} is not one of {', '.join(col.values)}")
+        errs += _errors(
+            present & mapped.isna(),
+            raw,
+            col.name,
+            f"values:{col.name}",
+            f"{{value}} is not one of {', '.join(col.values)}",
+        )
         parsed.values = parsed.text = mapped
     if col.pattern:
         rx = re.compile(col.pattern)
-        nomatch = present & pd.Series([isinstance(v, str) and rx.fullmatch(v) is None for v in parsed.text],
-                                      index=raw.index, dtype=bool)
-        errs += _errors(nomatch, raw, col.name, f"pattern:{col.name}",
-                        f"{{value}} does not match the expected format {col.pattern}")
+        nomatch = present & pd.Series(
+            [isinstance(v, str) and rx.fullmatch(v) is None for v in parsed.text], index=raw.index, dtype=bool
+        )
+        errs += _errors(
+            nomatch,
+            raw,
+            col.name,
+            f"pattern:{col.name}",
+            f"{{value}} does not match the expected format {col.pattern}",
+        )
     if col.name == spec.event_time and col.type in ("date", "timestamp"):
         limit = today + dt.timedelta(days=spec.max_future_days)
-        when = f"after today ({today})" if not spec.max_future_days else \
-            f"more than {spec.max_future_days} day(s) after today ({today})"
+        when = (
+            f"after today ({today})"
+            if not spec.max_future_days
+            else f"more than {spec.max_future_days} day(s) after today ({today})"
+        )
         day = [v.date() if isinstance(v, dt.datetime) else v for v in parsed.values]
         future = present & pd.Series([d is not None and d > limit for d in day], index=raw.index, dtype=bool)
-        errs += _errors(future, raw, col.name, f"future_date:{col.name}",
-                        f"{{value}} is {when}")
+        errs += _errors(future, raw, col.name, f"future_date:{col.name}", f"{{value}} is {when}")
     return parsed, errs
 
 
@@ -338,16 +378,24 @@ def _store_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
     subdivision of another country would give the store another country's regional holidays.
     """
     bad_zone = values["timezone"].map(lambda v: isinstance(v, str) and v not in iana_timezones()).astype(bool)
-    errors = _errors(bad_zone, raw["timezone"], "timezone", "timezone:timezone",
-                     "{value} is not an IANA timezone (e.g. Europe/Madrid)")
+    errors = _errors(
+        bad_zone,
+        raw["timezone"],
+        "timezone",
+        "timezone:timezone",
+        "{value} is not an IANA timezone (e.g. Europe/Madrid)",
+    )
     if "subdivision" in values:
         for row, country, subdivision in values[["country", "subdivision"]].itertuples(name=None):
             if isinstance(country, str) and isinstance(subdivision, str):
                 problem = _subdivision_problem(country, subdivision)
                 if problem:
                     value = raw.at[row, "subdivision"]
-                    errors.append(RowError(int(row), "subdivision", "subdivision:subdivision",
-                                           f"{value!r} {problem}", value))
+                    errors.append(
+                        RowError(
+                            int(row), "subdivision", "subdivision:subdivision", f"{value!r} {problem}", value
+                        )
+                    )
     return errors
 
 
@@ -355,21 +403,29 @@ def _event_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
     """An event ends on or after the day it starts."""
     if not {"event_date_start", "event_date_end"} <= set(values.columns):
         return []
-    return [RowError(int(row), "event_date_end", "date_order:event_date_end",
-                     f"{raw.at[row, 'event_date_end']!r} is before event_date_start {raw.at[row, 'event_date_start']!r}",
-                     raw.at[row, "event_date_end"])
-            for row, start, end in values[["event_date_start", "event_date_end"]].itertuples(name=None)
-            if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start]
+    return [
+        RowError(
+            int(row),
+            "event_date_end",
+            "date_order:event_date_end",
+            f"{raw.at[row, 'event_date_end']!r} is before event_date_start {raw.at[row, 'event_date_start']!r}",
+            raw.at[row, "event_date_end"],
+        )
+        for row, start, end in values[["event_date_start", "event_date_end"]].itertuples(name=None)
+        if isinstance(start, dt.date) and isinstance(end, dt.date) and end < start
+    ]
 
 
 # kind -> rule over the typed values (a cell that already has an error is None) and the raw text of its rows.
 ROW_RULES: dict[str, Callable[[pd.DataFrame, pd.DataFrame], list[RowError]]] = {
-    "stores": _store_rules, "events": _event_rules,
+    "stores": _store_rules,
+    "events": _event_rules,
 }
 
 
-def _row_rule_errors(spec: SourceSpec, parsed: dict[str, Parsed], raw: pd.DataFrame,
-                     errors: list[RowError]) -> list[RowError]:
+def _row_rule_errors(
+    spec: SourceSpec, parsed: dict[str, Parsed], raw: pd.DataFrame, errors: list[RowError]
+) -> list[RowError]:
     rule = ROW_RULES.get(spec.kind)
     if rule is None or raw.empty:
         return []
@@ -380,7 +436,9 @@ def _row_rule_errors(spec: SourceSpec, parsed: dict[str, Parsed], raw: pd.DataFr
     return rule(values, raw)
 
 
-def _conflicts(keys: pd.DataFrame, text: pd.DataFrame, raw: pd.DataFrame, max_shown: int = 3) -> list[RowError]:
+def _conflicts(
+    keys: pd.DataFrame, text: pd.DataFrame, raw: pd.DataFrame, max_shown: int = 3
+) -> list[RowError]:
     """Rows of the file with the same key (typed) and different other values (`text`, canonical), each naming
     the others: which one is right is the user's call, so none is kept. Identical repeats are duplicates."""
     repeated = keys.duplicated(keep=False)
@@ -399,12 +457,20 @@ def _conflicts(keys: pd.DataFrame, text: pd.DataFrame, raw: pd.DataFrame, max_sh
             others = [r for r in rows if r != row]
             shown = others[:max_shown]
             more = f" and {len(others) - len(shown)} more" if len(others) > len(shown) else ""
-            diffs = "; ".join(f"{c} {raw.at[row, c]!r} here, " + ", ".join(f"{raw.at[r, c]!r} in row {r}" for r in shown)
-                              for c in differ)
-            errors.append(RowError(row, differ[0], "duplicate_conflict",
-                                   f"same key ({key}) as row{'s' if len(others) > 1 else ''} "
-                                   f"{', '.join(map(str, shown))}{more} with different values: {diffs}",
-                                   raw.at[row, differ[0]]))
+            diffs = "; ".join(
+                f"{c} {raw.at[row, c]!r} here, " + ", ".join(f"{raw.at[r, c]!r} in row {r}" for r in shown)
+                for c in differ
+            )
+            errors.append(
+                RowError(
+                    row,
+                    differ[0],
+                    "duplicate_conflict",
+                    f"same key ({key}) as row{'s' if len(others) > 1 else ''} "
+                    f"{', '.join(map(str, shown))}{more} with different values: {diffs}",
+                    raw.at[row, differ[0]],
+                )
+            )
     return errors
 
 
@@ -423,9 +489,14 @@ def _utc_key(value: Any, store: Any, zones: Mapping[str, str]) -> Any:
         return ("local", value)
 
 
-def _key_frame(spec: SourceSpec, parsed: dict[str, Parsed], index: pd.Index, zones: Mapping[str, str]) -> pd.DataFrame:
-    keys = pd.DataFrame({k: parsed[k].values if k in parsed else _obj([None] * len(index), index)
-                         for k in spec.keys}, index=index, dtype=object)
+def _key_frame(
+    spec: SourceSpec, parsed: dict[str, Parsed], index: pd.Index, zones: Mapping[str, str]
+) -> pd.DataFrame:
+    keys = pd.DataFrame(
+        {k: parsed[k].values if k in parsed else _obj([None] * len(index), index) for k in spec.keys},
+        index=index,
+        dtype=object,
+    )
     stores = parsed["store_id"].values if "store_id" in parsed else _obj([None] * len(index), index)
     for k in spec.keys:
         if spec.column(k).type == "timestamp":
@@ -433,7 +504,9 @@ def _key_frame(spec: SourceSpec, parsed: dict[str, Parsed], index: pd.Index, zon
     return keys
 
 
-def _resolve_duplicates(keys: pd.DataFrame, on_duplicate: str, existing: set[tuple] | None) -> tuple[list[Duplicate], list[int]]:
+def _resolve_duplicates(
+    keys: pd.DataFrame, on_duplicate: str, existing: set[tuple] | None
+) -> tuple[list[Duplicate], list[int]]:
     """Identical repeats within the file (skip keeps the first, overwrite the last; rows that repeat a key with
     other values are errors by now) and rows whose key is already stored."""
     keep = "first" if on_duplicate == "skip" else "last"
@@ -447,7 +520,9 @@ def _resolve_duplicates(keys: pd.DataFrame, on_duplicate: str, existing: set[tup
     if existing:
         for row, key in zip(keys.index, keys.itertuples(index=False, name=None), strict=True):
             if row not in dropped and key in existing:
-                dups.append(Duplicate(int(row), "stored data", "skipped" if on_duplicate == "skip" else "overwrites"))
+                dups.append(
+                    Duplicate(int(row), "stored data", "skipped" if on_duplicate == "skip" else "overwrites")
+                )
     return dups, [d.row for d in dups if d.action == "skipped"]
 
 
@@ -481,9 +556,12 @@ def validate_frame(
         return report
     malformed = malformed if malformed is not None else pd.Series(dtype=object)
     ok_rows = df.index[~df.index.isin(malformed.index)]
-    errors = [RowError(int(r), None, "malformed_row", f"malformed row: {why}") for r, why in malformed.items()]
-    raw = pd.DataFrame({name: df.iloc[:, idx].loc[ok_rows] for name, idx in cm.assigned.items()}, index=ok_rows,
-                       dtype=object)
+    errors = [
+        RowError(int(r), None, "malformed_row", f"malformed row: {why}") for r, why in malformed.items()
+    ]
+    raw = pd.DataFrame(
+        {name: df.iloc[:, idx].loc[ok_rows] for name, idx in cm.assigned.items()}, index=ok_rows, dtype=object
+    )
     max_chars = (limits or ingest_limits()).max_cell_chars
     parsed: dict[str, Parsed] = {}
     for name in cm.assigned:
@@ -494,10 +572,15 @@ def validate_frame(
         raw[name] = capped
     errors += _row_rule_errors(spec, parsed, raw, errors)
     valid = ok_rows[~ok_rows.isin({e.row for e in errors})]
-    keys = _key_frame(spec, {k: Parsed(p.values.loc[valid], p.text.loc[valid], p.bad.loc[valid])
-                             for k, p in parsed.items()}, valid, store_timezones or {})
-    others = pd.DataFrame({c: p.text.loc[valid] for c, p in parsed.items() if c not in spec.keys}, index=valid,
-                          dtype=object)
+    keys = _key_frame(
+        spec,
+        {k: Parsed(p.values.loc[valid], p.text.loc[valid], p.bad.loc[valid]) for k, p in parsed.items()},
+        valid,
+        store_timezones or {},
+    )
+    others = pd.DataFrame(
+        {c: p.text.loc[valid] for c, p in parsed.items() if c not in spec.keys}, index=valid, dtype=object
+    )
     conflicts = _conflicts(keys, others, raw)
     if conflicts:
         errors += conflicts
@@ -507,8 +590,14 @@ def validate_frame(
     invalid = sorted({e.row for e in errors})
     dups, skipped = _resolve_duplicates(keys, on_duplicate, existing_keys)
     keep = valid[~valid.isin(skipped)]
-    report.rows = pd.DataFrame({c: parsed[c].text.loc[keep] if c in parsed else _obj([None] * len(keep), keep)
-                                for c in spec.column_names}, index=keep, dtype=object)
+    report.rows = pd.DataFrame(
+        {
+            c: parsed[c].text.loc[keep] if c in parsed else _obj([None] * len(keep), keep)
+            for c in spec.column_names
+        },
+        index=keep,
+        dtype=object,
+    )
     report.errors, report.invalid_rows, report.duplicates = errors, invalid, dups
     return report
 
@@ -524,9 +613,14 @@ def _order_and_locate(errors: list[RowError], spec: SourceSpec, lines: pd.Series
 
 
 def _base_report(spec: SourceSpec, df: pd.DataFrame, cm: ColumnMapping) -> ValidationReport:
-    report = ValidationReport(kind=spec.kind, total_rows=len(df), mapping=cm.source_names(), mapping_how=dict(cm.how),
-                              ignored_columns=[cm.headers[i] for i in cm.unmapped],
-                              rows=pd.DataFrame(columns=spec.column_names, dtype=object))
+    report = ValidationReport(
+        kind=spec.kind,
+        total_rows=len(df),
+        mapping=cm.source_names(),
+        mapping_how=dict(cm.how),
+        ignored_columns=[cm.headers[i] for i in cm.unmapped],
+        rows=pd.DataFrame(columns=spec.column_names, dtype=object),
+    )
     if cm.problems:
         report.fatal = "; ".join(cm.problems)
     elif cm.missing_required:
@@ -536,8 +630,10 @@ def _base_report(spec: SourceSpec, df: pd.DataFrame, cm: ColumnMapping) -> Valid
     return report
 
 
-def validate_raw(raw: RawTable, spec: SourceSpec, mapping: Mapping[str, str | None] | None = None,
-                 **kwargs: Any) -> ValidationReport:
+def validate_raw(
+    raw: RawTable, spec: SourceSpec, mapping: Mapping[str, str | None] | None = None, **kwargs: Any
+) -> ValidationReport:
     """validate_frame over what readers.read_file returned (malformed rows and line numbers included)."""
-    return validate_frame(raw.frame(), spec, mapping, malformed=raw.malformed_series(), lines=raw.line_series(),
-                          **kwargs)
+    return validate_frame(
+        raw.frame(), spec, mapping, malformed=raw.malformed_series(), lines=raw.line_series(), **kwargs
+    )

@@ -105,8 +105,12 @@ def _api_reason(resp: requests.Response) -> str:
 class OpenMeteoClient:
     """A thin typed client for GET <base_url>?latitude=&longitude=&daily=...&timezone=&start_date=&end_date=."""
 
-    def __init__(self, config: WeatherApiConfig, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+    def __init__(
+        self,
+        config: WeatherApiConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.config = config
         self.session = session or requests.Session()
         self._sleep = sleep
@@ -117,7 +121,7 @@ class OpenMeteoClient:
         attempts = max(1, int(cfg.retries) + 1)
         last = "no attempt made"
         for attempt in range(attempts):
-            wait = cfg.backoff_seconds * 2 ** attempt
+            wait = cfg.backoff_seconds * 2**attempt
             try:
                 resp = self.session.get(cfg.base_url, params=params, timeout=cfg.timeout_seconds)
             except requests.Timeout:
@@ -129,24 +133,42 @@ class OpenMeteoClient:
                     try:
                         return resp.json()
                     except ValueError:
-                        raise WeatherApiError(f"weather API at {cfg.base_url} returned invalid JSON", 200) from None
+                        raise WeatherApiError(
+                            f"weather API at {cfg.base_url} returned invalid JSON", 200
+                        ) from None
                 if resp.status_code != 429 and resp.status_code < 500:
-                    raise WeatherApiError(f"weather API at {cfg.base_url} refused the request "
-                                          f"(HTTP {resp.status_code}): {_api_reason(resp)}", resp.status_code)
+                    raise WeatherApiError(
+                        f"weather API at {cfg.base_url} refused the request "
+                        f"(HTTP {resp.status_code}): {_api_reason(resp)}",
+                        resp.status_code,
+                    )
                 last = f"HTTP {resp.status_code}: {_api_reason(resp)}"
                 asked = _retry_after(resp)
                 wait = wait if asked is None else asked
             if attempt + 1 < attempts:
                 wait = min(wait, cfg.max_retry_after_seconds)
-                log.warning("weather API attempt %d/%d failed (%s); retrying in %.2fs", attempt + 1, attempts, last, wait)
+                log.warning(
+                    "weather API attempt %d/%d failed (%s); retrying in %.2fs",
+                    attempt + 1,
+                    attempts,
+                    last,
+                    wait,
+                )
                 self._sleep(wait)
         raise WeatherApiError(f"weather API at {cfg.base_url} failed after {attempts} attempt(s): {last}")
 
-    def daily(self, latitude: float, longitude: float, start: dt.date, end: dt.date,
-              timezone: str = "auto") -> list[dict[str, Any]]:
+    def daily(
+        self, latitude: float, longitude: float, start: dt.date, end: dt.date, timezone: str = "auto"
+    ) -> list[dict[str, Any]]:
         """Daily values from start to end inclusive: one dict per day with `date` and the Open-Meteo variables."""
-        params = {"latitude": latitude, "longitude": longitude, "daily": ",".join(DAILY_VARIABLES),
-                  "timezone": timezone, "start_date": start.isoformat(), "end_date": end.isoformat()}
+        params = {
+            "latitude": latitude,
+            "longitude": longitude,
+            "daily": ",".join(DAILY_VARIABLES),
+            "timezone": timezone,
+            "start_date": start.isoformat(),
+            "end_date": end.isoformat(),
+        }
         body = self.get_json(params)
         daily = body.get("daily")
         if not isinstance(daily, dict) or not isinstance(daily.get("time"), list):
@@ -155,11 +177,17 @@ class OpenMeteoClient:
         for var in DAILY_VARIABLES:
             values = daily.get(var)
             if not isinstance(values, list) or len(values) != len(days):
-                raise WeatherApiError(f"weather API answer: daily.{var} missing or not {len(days)} values long")
-        return [{"date": day, **{var: daily[var][i] for var in DAILY_VARIABLES}} for i, day in enumerate(days)]
+                raise WeatherApiError(
+                    f"weather API answer: daily.{var} missing or not {len(days)} values long"
+                )
+        return [
+            {"date": day, **{var: daily[var][i] for var in DAILY_VARIABLES}} for i, day in enumerate(days)
+        ]
 
 
-def store_rows(client: OpenMeteoClient, store: StoreLocation, start: dt.date, end: dt.date) -> list[dict[str, Any]]:
+def store_rows(
+    client: OpenMeteoClient, store: StoreLocation, start: dt.date, end: dt.date
+) -> list[dict[str, Any]]:
     """One store's days as weather template rows (date, store_id, temperature, ..., weather_condition_code)."""
     rows = []
     for day in client.daily(store.latitude, store.longitude, start, end, store.timezone):
@@ -173,8 +201,13 @@ def _csv_value(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def fetch_to_landing(settings: Settings, stores: Iterable[StoreLocation | Mapping[str, Any]], start: dt.date,
-                     end: dt.date, client: OpenMeteoClient | None = None) -> Path | None:
+def fetch_to_landing(
+    settings: Settings,
+    stores: Iterable[StoreLocation | Mapping[str, Any]],
+    start: dt.date,
+    end: dt.date,
+    client: OpenMeteoClient | None = None,
+) -> Path | None:
     """Fetch every store's daily weather and write one CSV into landing/weather/ (None when no store has
     coordinates). Stores without latitude/longitude are skipped with a warning."""
     if start > end:

@@ -56,7 +56,9 @@ def observed_targets(sd: SeriesData, cutoff: pd.Timestamp, horizons: Sequence[in
     return wanted.merge(sd.obs[["ds", "y", "censored"]], on="ds", how="inner")
 
 
-def _series_cutoff(sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, models) -> pd.DataFrame | None:
+def _series_cutoff(
+    sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, models
+) -> pd.DataFrame | None:
     targets = observed_targets(sd, cutoff, horizons)
     if targets.empty or not (sd.obs["ds"] <= cutoff).any():
         return None
@@ -106,7 +108,9 @@ def backtest_series(
     rows["unique_id"], rows["store_id"], rows["product_id"] = sd.unique_id, sd.store_id, sd.product_id
     for col in BACKTEST_COLUMNS:
         if col not in rows:
-            rows[col] = pd.Series(np.nan if _dtype(col) == "float64" else None, index=rows.index, dtype=_dtype(col))
+            rows[col] = pd.Series(
+                np.nan if _dtype(col) == "float64" else None, index=rows.index, dtype=_dtype(col)
+            )
     rows["horizon"] = rows["horizon"].astype("int32")
     return rows[BACKTEST_COLUMNS]
 
@@ -118,11 +122,19 @@ def _dtype(col: str) -> str:
         return "int32"
     if col == "censored":
         return "bool"
-    return "object" if col in ("unique_id", "store_id", "product_id", "prophet_model", "fallback_reason") else "float64"
+    return (
+        "object"
+        if col in ("unique_id", "store_id", "product_id", "prophet_model", "fallback_reason")
+        else "float64"
+    )
 
 
 def report(
-    rows: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[Any], champion: str, models: list[str] | None = None
+    rows: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[Any],
+    champion: str,
+    models: list[str] | None = None,
 ) -> dict[str, Any]:
     """The backtest report of docs/contract.md (horizon keys as strings; seasonal_naive and champion present)."""
     scores = metrics.evaluate(rows, models)
@@ -143,8 +155,10 @@ def report(
         "champion": champion,
         "models": {m: {str(h): _finite(by_h.get(h, empty)) for h in horizons} for m, by_h in scores.items()},
         # Share of observed days inside the model's prediction interval (nominal: interval_width).
-        "interval_coverage": {"nominal": cfg.interval_width,
-                              **{m: {str(h): by_h.get(h) for h in horizons} for m, by_h in coverage.items()}},
+        "interval_coverage": {
+            "nominal": cfg.interval_width,
+            **{m: {str(h): by_h.get(h) for h in horizons} for m, by_h in coverage.items()},
+        },
     }
 
 

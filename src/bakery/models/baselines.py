@@ -13,7 +13,9 @@ from bakery.models.intervals import residual_bounds
 COMPONENT_COLUMNS = ["trend", "weekly", "yearly", "holidays", "regressors"]
 
 
-def seasonal_naive(history: pd.DataFrame, cutoff: pd.Timestamp, targets: pd.Series | pd.DatetimeIndex) -> np.ndarray:
+def seasonal_naive(
+    history: pd.DataFrame, cutoff: pd.Timestamp, targets: pd.Series | pd.DatetimeIndex
+) -> np.ndarray:
     """y(d - 7*ceil(h/7)) with h = d - cutoff, stepping back 7 more days while that day has no
     observation; NaN when no same-weekday observation exists at or before the cutoff."""
     cutoff = pd.Timestamp(cutoff)
@@ -47,7 +49,9 @@ def _fit_profile(history: pd.DataFrame, cfg: ModelConfig) -> tuple[float, np.nda
     factors = (by_dow / overall).fillna(1.0).to_numpy() if overall > 0 else np.ones(7)
     recent = hist.tail(int(fb["level_days"]))
     f = factors[recent["ds"].dt.dayofweek.to_numpy()]
-    level = float(np.mean(np.where(f > 0, recent["y"].to_numpy() / np.where(f > 0, f, 1), recent["y"].to_numpy())))
+    level = float(
+        np.mean(np.where(f > 0, recent["y"].to_numpy() / np.where(f > 0, f, 1), recent["y"].to_numpy()))
+    )
     return level, factors
 
 
@@ -74,7 +78,9 @@ def weekday_profile(history: pd.DataFrame, future_ds: pd.Series, cfg: ModelConfi
     )
 
 
-def seasonal_naive_frame(history: pd.DataFrame, cutoff: pd.Timestamp, future_ds: pd.Series, cfg: ModelConfig) -> pd.DataFrame:
+def seasonal_naive_frame(
+    history: pd.DataFrame, cutoff: pd.Timestamp, future_ds: pd.Series, cfg: ModelConfig
+) -> pd.DataFrame:
     """Seasonal naive in the forecast frame shape; intervals from its past one-week-back errors."""
     ds = pd.DatetimeIndex(future_ds)
     yhat = seasonal_naive(history, cutoff, ds)
@@ -84,6 +90,15 @@ def seasonal_naive_frame(history: pd.DataFrame, cutoff: pd.Timestamp, future_ds:
     filled = np.nan_to_num(yhat)
     lower, upper = residual_bounds(filled, resid, cfg.interval_width)
     return pd.DataFrame(
-        {"ds": ds, "yhat": filled, "yhat_lower": lower, "yhat_upper": upper, "trend": filled,
-         "weekly": 0.0, "yearly": 0.0, "holidays": 0.0, "regressors": "{}"}
+        {
+            "ds": ds,
+            "yhat": filled,
+            "yhat_lower": lower,
+            "yhat_upper": upper,
+            "trend": filled,
+            "weekly": 0.0,
+            "yearly": 0.0,
+            "holidays": 0.0,
+            "regressors": "{}",
+        }
     )

@@ -19,8 +19,14 @@ from bakery.models.intervals import SCALE_COLUMNS
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, forecast_group
 
-FILES = {"series": "series.parquet", "choice": "choice.parquet", "challenger": "challenger.pkl",
-         "config": "config.json", "meta": "meta.json", "intervals": "interval_scales.parquet"}
+FILES = {
+    "series": "series.parquet",
+    "choice": "choice.parquet",
+    "challenger": "challenger.pkl",
+    "config": "config.json",
+    "meta": "meta.json",
+    "intervals": "interval_scales.parquet",
+}
 
 
 @dataclass
@@ -75,8 +81,13 @@ class TrainedModel:
     def forecast(self, features: pd.DataFrame, as_of: date) -> pd.DataFrame:
         """Champion FORECAST_SCHEMA rows for every series in features, as_of+1..as_of+max_horizon."""
         per_series = forecast_group(features, self.models_for(), self.cfg, as_of)
-        rows = combine(per_series, challenger_rows(features, self.challenger, self.cfg, as_of), self.choice, self.cfg,
-                       self.scales)
+        rows = combine(
+            per_series,
+            challenger_rows(features, self.challenger, self.cfg, as_of),
+            self.choice,
+            self.cfg,
+            self.scales,
+        )
         return close_days(rows, expected_zero_days(features, self.cfg, as_of))
 
 

@@ -40,7 +40,9 @@ def _legal_for(country: str, subdivision: str | None, years: range | list[int], 
     return _legal(country, _subdivision(country, subdivision), tuple(years), cats)
 
 
-def holiday_table(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig) -> pd.DataFrame:
+def holiday_table(
+    country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig
+) -> pd.DataFrame:
     """Prophet-style holidays frame (ds, holiday): legal holidays plus the configured bakery days."""
     legal = _legal_for(country, subdivision, years, cfg)
     rows = [(pd.Timestamp(d), name) for d, name in legal.items()]
@@ -51,7 +53,9 @@ def holiday_table(country: str, subdivision: str | None, years: range | list[int
     return table.drop_duplicates("ds").sort_values("ds").reset_index(drop=True)
 
 
-def legal_holiday_dates(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig) -> np.ndarray:
+def legal_holiday_dates(
+    country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig
+) -> np.ndarray:
     """Sorted legal holiday dates (no bakery extra days), for the days-around features."""
     legal = _legal_for(country, subdivision, years, cfg)
     return np.array(sorted(pd.Timestamp(d) for d in legal), dtype="datetime64[ns]")

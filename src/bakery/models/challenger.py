@@ -62,7 +62,9 @@ def build_panel(features: pd.DataFrame, cfg: ModelConfig, until: date | pd.Times
 
     def grid(frame: pd.DataFrame, col: str, fill: float = np.nan) -> np.ndarray:
         out = np.full((len(uids), len(dates)), fill, dtype=float)
-        out[pos[frame["unique_id"]].to_numpy(), (frame["ds"] - dates[0]).dt.days.to_numpy()] = frame[col].to_numpy(float)
+        out[pos[frame["unique_id"]].to_numpy(), (frame["ds"] - dates[0]).dt.days.to_numpy()] = frame[
+            col
+        ].to_numpy(float)
         return out
 
     regressors = regressor_columns(table, cfg)
@@ -83,9 +85,15 @@ def build_panel(features: pd.DataFrame, cfg: ModelConfig, until: date | pd.Times
 
 
 def _calendar_grid(firsts: pd.DataFrame, dates: pd.DatetimeIndex, cfg: ModelConfig) -> dict[str, np.ndarray]:
-    country = firsts["country"] if "country" in firsts else pd.Series(cfg.prophet["default_country"], index=firsts.index)
+    country = (
+        firsts["country"]
+        if "country" in firsts
+        else pd.Series(cfg.prophet["default_country"], index=firsts.index)
+    )
     sub = firsts["subdivision"] if "subdivision" in firsts else pd.Series(None, index=firsts.index)
-    keys = list(zip(country.fillna(cfg.prophet["default_country"]), sub.where(sub.notna(), None), strict=True))
+    keys = list(
+        zip(country.fillna(cfg.prophet["default_country"]), sub.where(sub.notna(), None), strict=True)
+    )
     years = range(dates[0].year - 1, dates[-1].year + 2)
     ds = pd.Series(dates)
     per_key = {}
@@ -185,7 +193,10 @@ def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
         ly_neigh=ly_neigh,
         clim=clim,
         # Regressor means over the level window: the conditions the origin level was measured in.
-        reg_window={c: _window_mean(panel.regs[c], level_days) for c in (*panel.regressors.weather, *panel.regressors.calendar)},
+        reg_window={
+            c: _window_mean(panel.regs[c], level_days)
+            for c in (*panel.regressors.weather, *panel.regressors.calendar)
+        },
     )
 
 
@@ -196,7 +207,9 @@ def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
-def _features(panel: Panel, st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig) -> pd.DataFrame:
+def _features(
+    panel: Panel, st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig
+) -> pd.DataFrame:
     """Feature rows for series i, origin day t, horizon h (target day d = t + h)."""
     d = t + h
     dates = panel.dates
@@ -272,12 +285,16 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
     return _features(panel, st, i, t, h, cfg), y / st.level[i, t], st.level[i, t]
 
 
-def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_intervals: bool = True) -> FittedChallenger:
+def fit_challenger(
+    panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_intervals: bool = True
+) -> FittedChallenger:
     """Train on targets <= cutoff (features from data <= each origin)."""
     cutoff_idx = panel.index_of(cutoff)
     if not 0 <= cutoff_idx < len(panel.dates):
-        raise ValueError(f"challenger: the cutoff {pd.Timestamp(cutoff).date()} is outside the data "
-                         f"({panel.dates[0].date()}..{panel.dates[-1].date()})")
+        raise ValueError(
+            f"challenger: the cutoff {pd.Timestamp(cutoff).date()} is outside the data "
+            f"({panel.dates[0].date()}..{panel.dates[-1].date()})"
+        )
     st = _stats(panel, cutoff_idx, cfg)
     x, target, weight = _training_rows(panel, st, cutoff_idx, cfg)
     if len(x) == 0:
@@ -293,16 +310,24 @@ def fit_challenger(panel: Panel, cutoff: pd.Timestamp, cfg: ModelConfig, with_in
         # went wild on a few rows (upper bounds of 10^5-10^8 times the level on the chain in April 2019).
         unit = weight / weight.mean()
         quantiles = tuple(
-            lgb.LGBMRegressor(**{**params, **cfg.challenger.get("quantile_lgbm", {}), "objective": "quantile", "alpha": a}).fit(
-                x, target, sample_weight=unit, categorical_feature=["store", "product"]
-            )
+            lgb.LGBMRegressor(
+                **{**params, **cfg.challenger.get("quantile_lgbm", {}), "objective": "quantile", "alpha": a}
+            ).fit(x, target, sample_weight=unit, categorical_feature=["store", "product"])
             for a in (lo_a, hi_a)
         )
-    return FittedChallenger(model, quantiles, cutoff_idx, list(x.columns),
-                            list(pd.unique(panel.store_ids)), list(pd.unique(panel.product_ids)))
+    return FittedChallenger(
+        model,
+        quantiles,
+        cutoff_idx,
+        list(x.columns),
+        list(pd.unique(panel.store_ids)),
+        list(pd.unique(panel.product_ids)),
+    )
 
 
-def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig):
+def _predict_rows(
+    panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig
+):
     """Predictions at origin = cutoff for every series and horizon (stats from data <= cutoff)."""
     cutoff_idx = panel.index_of(cutoff)
     st = _stats(panel, cutoff_idx, cfg)
@@ -315,7 +340,9 @@ def _predict_rows(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, 
     return x, i, t + h, level
 
 
-def predict_challenger(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig) -> pd.DataFrame:
+def predict_challenger(
+    panel: Panel, fitted: FittedChallenger, cutoff: pd.Timestamp, horizons: Sequence[int], cfg: ModelConfig
+) -> pd.DataFrame:
     """(unique_id, ds, horizon, lgbm) for origin = cutoff, plus lgbm_lower / lgbm_upper when the challenger
     was fitted with its interval models; a series with no observation up to the cutoff predicts 0."""
     x, i, d, level = _predict_rows(panel, fitted, cutoff, horizons, cfg)
@@ -333,14 +360,19 @@ def predict_challenger(panel: Panel, fitted: FittedChallenger, cutoff: pd.Timest
     return out
 
 
-def _bounds(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, yhat: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _bounds(
+    fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, yhat: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """The interval models' bounds in units, widened where needed to hold yhat."""
     lo, hi = (np.clip(q.predict(x), 0, None) * level for q in fitted.quantiles)
     return np.minimum(lo, yhat), np.maximum(hi, yhat)
 
 
 def backtest_challenger(
-    features: pd.DataFrame, cfg: ModelConfig, cutoffs: Sequence[date | pd.Timestamp], horizons: Sequence[int] | None = None,
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[date | pd.Timestamp],
+    horizons: Sequence[int] | None = None,
     with_intervals: bool = False,
 ) -> pd.DataFrame:
     """(unique_id, cutoff, ds, horizon, lgbm[, lgbm_lower, lgbm_upper]) for every cutoff, retrained at each
@@ -354,8 +386,10 @@ def backtest_challenger(
     parts, errors = [], []
     for c in cutoffs:
         if last_seen is None or c >= last_seen:
-            errors.append(f"challenger: nothing to score after the cutoff {c.date()}, at or after the data's last day"
-                          f" ({last_seen.date() if last_seen is not None else 'no data'})")
+            errors.append(
+                f"challenger: nothing to score after the cutoff {c.date()}, at or after the data's last day"
+                f" ({last_seen.date() if last_seen is not None else 'no data'})"
+            )
             continue
         try:
             fitted = fit_challenger(panel, c, cfg, with_intervals=with_intervals)
@@ -370,7 +404,9 @@ def backtest_challenger(
     return pd.concat(parts, ignore_index=True)
 
 
-def _contributions(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, regs: list[str]) -> pd.DataFrame:
+def _contributions(
+    fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray, regs: list[str]
+) -> pd.DataFrame:
     """SHAP contributions in units, grouped into the forecast component columns (they sum to yhat
     before clipping). A regressor's derived features (e.g. temperature_vs_level) count for it."""
     contrib = fitted.model.predict(x, pred_contrib=True) * level[:, None]
@@ -381,14 +417,18 @@ def _contributions(fitted: FittedChallenger, x: pd.DataFrame, level: np.ndarray,
     used = {c for cols in (*groups.values(), *per_reg.values()) for c in cols}
     out["trend"] = frame[[c for c in frame.columns if c not in used]].sum(axis=1)
     reg_units = pd.DataFrame({r: frame[cols].sum(axis=1) for r, cols in per_reg.items()})
-    out["regressors"] = [json.dumps({r: round(float(v), 4) for r, v in row.items()}) for row in reg_units.to_dict("records")]
+    out["regressors"] = [
+        json.dumps({r: round(float(v), 4) for r, v in row.items()}) for row in reg_units.to_dict("records")
+    ]
     return out
 
 
 def forecast_challenger(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     """FORECAST_SCHEMA rows (model 'lgbm') for every series, as_of+1..as_of+max_horizon, trained at as_of."""
     panel = build_panel(features, cfg, until=as_of)
-    return predict_forecast(panel, fit_challenger(panel, pd.Timestamp(as_of), cfg, with_intervals=True), cfg, as_of)
+    return predict_forecast(
+        panel, fit_challenger(panel, pd.Timestamp(as_of), cfg, with_intervals=True), cfg, as_of
+    )
 
 
 def _recoded(panel: Panel, fitted: FittedChallenger) -> Panel:
@@ -434,4 +474,3 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
     )
     out = pd.concat([out, comps.reset_index(drop=True)], axis=1)
     return out[FORECAST_COLUMNS]
-

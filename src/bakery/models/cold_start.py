@@ -44,8 +44,9 @@ def launching(products: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataF
         return products.iloc[0:0]
     launch = pd.to_datetime(products["launched_on"])
     as_of = pd.Timestamp(as_of)
-    window = (launch > as_of - pd.Timedelta(days=int(conf["days_after_launch"]))) & \
-             (launch <= as_of + pd.Timedelta(days=cfg.max_horizon))
+    window = (launch > as_of - pd.Timedelta(days=int(conf["days_after_launch"]))) & (
+        launch <= as_of + pd.Timedelta(days=cfg.max_horizon)
+    )
     out = products.loc[window, ["product_id", "category", "launched_on"]].copy()
     out["product_id"] = out["product_id"].astype(str)
     out["launched_on"] = launch[window]
@@ -76,11 +77,14 @@ def _sizes(rows: pd.DataFrame, category: dict[str, str | None], cat: str | None,
 
 def _per_day(analogues: pd.DataFrame) -> pd.DataFrame:
     """Per day: the analogues' median forecast, their lowest lower bound and their highest upper bound."""
-    return analogues.groupby("ds").agg(yhat=("yhat", "median"), yhat_lower=("yhat_lower", "min"),
-                                       yhat_upper=("yhat_upper", "max"))
+    return analogues.groupby("ds").agg(
+        yhat=("yhat", "median"), yhat_lower=("yhat_lower", "min"), yhat_upper=("yhat_upper", "max")
+    )
 
 
-def _from_peers(rows: pd.DataFrame, store: str, product: str, sizes: pd.Series) -> tuple[pd.DataFrame, str] | None:
+def _from_peers(
+    rows: pd.DataFrame, store: str, product: str, sizes: pd.Series
+) -> tuple[pd.DataFrame, str] | None:
     """The product's forecast at the stores that sell it, scaled to this store and reduced to the median per day."""
     peers = rows[(rows["product_id"] == product) & (rows["store_id"] != store)]
     own = sizes.get(store, 0.0)
@@ -94,8 +98,9 @@ def _from_peers(rows: pd.DataFrame, store: str, product: str, sizes: pd.Series) 
     return day, f"its forecast at {n} other store{'s' if n > 1 else ''}, scaled to this store's size"
 
 
-def _from_similar(rows: pd.DataFrame, store: str, product: str, category: dict[str, str | None],
-                  cat: str | None) -> tuple[pd.DataFrame, str] | None:
+def _from_similar(
+    rows: pd.DataFrame, store: str, product: str, category: dict[str, str | None], cat: str | None
+) -> tuple[pd.DataFrame, str] | None:
     """The median per day of the store's forecasts for the category's other products (else all its products)."""
     mine = rows[(rows["store_id"] == store) & (rows["product_id"] != product)]
     same = mine[mine["product_id"].map(category).eq(cat)] if cat is not None else mine.iloc[0:0]
@@ -119,8 +124,13 @@ def _on_sale(rows: pd.DataFrame, zero: pd.DataFrame | None) -> pd.DataFrame:
     return rows[hit["_off"].isna().to_numpy()]
 
 
-def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig, as_of: date,
-                    zero: pd.DataFrame | None = None) -> pd.DataFrame:
+def cold_start_rows(
+    rows: pd.DataFrame,
+    products: pd.DataFrame,
+    cfg: ModelConfig,
+    as_of: date,
+    zero: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """FORECAST_SCHEMA rows for each (store, launching product) the store has no series of, from its launch day.
 
     rows: the forecast rows of every series before the closed-day rule; products: silver.products (product_id,
@@ -129,8 +139,13 @@ def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig
     if rows.empty or new.empty:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
     serving = _on_sale(rows.assign(ds=pd.to_datetime(rows["ds"])), zero)
-    category = dict(zip(products["product_id"].astype(str), products["category"].where(products["category"].notna(), None),
-                        strict=True))
+    category = dict(
+        zip(
+            products["product_id"].astype(str),
+            products["category"].where(products["category"].notna(), None),
+            strict=True,
+        )
+    )
     have = set(zip(rows["store_id"], rows["product_id"], strict=True))
     as_of = pd.Timestamp(as_of)
     out = []
@@ -140,8 +155,9 @@ def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig
         for store in sorted(serving["store_id"].unique()):
             if (store, item.product_id) in have:
                 continue
-            made = _from_peers(serving, store, item.product_id, sizes) or \
-                _from_similar(serving, store, item.product_id, category, cat)
+            made = _from_peers(serving, store, item.product_id, sizes) or _from_similar(
+                serving, store, item.product_id, category, cat
+            )
             if made is None:
                 continue
             day, source = made
@@ -150,11 +166,17 @@ def cold_start_rows(rows: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig
                 continue
             day["yhat_lower"] = np.minimum(day["yhat_lower"], day["yhat"])
             day["yhat_upper"] = np.maximum(day["yhat_upper"], day["yhat"])
-            day["unique_id"], day["store_id"], day["product_id"] = f"{store}/{item.product_id}", store, item.product_id
+            day["unique_id"], day["store_id"], day["product_id"] = (
+                f"{store}/{item.product_id}",
+                store,
+                item.product_id,
+            )
             day["as_of"], day["horizon"] = as_of, (pd.to_datetime(day["ds"]) - as_of).dt.days.astype("int32")
             day["model"] = COLD_START
-            day["fallback_reason"] = (f"{COLD_START}: not sold here yet (launched {item.launched_on:%Y-%m-%d}); "
-                                      f"forecast from {source}")
+            day["fallback_reason"] = (
+                f"{COLD_START}: not sold here yet (launched {item.launched_on:%Y-%m-%d}); "
+                f"forecast from {source}"
+            )
             for col in ("trend", "weekly", "yearly", "holidays"):
                 day[col] = np.nan
             day["regressors"], day["notes"] = "{}", None
@@ -166,22 +188,33 @@ def as_forecast_rows(rows: pd.DataFrame, cutoff: pd.Timestamp, column: str) -> p
     """One cutoff's backtest rows, forecast `column` (and its bounds where present), in the FORECAST_COLUMNS layout
     cold_start_rows reads."""
     yhat = rows[column].to_numpy(dtype=float)
-    out = pd.DataFrame({
-        "unique_id": rows["unique_id"].to_numpy(), "store_id": rows["store_id"].to_numpy(),
-        "product_id": rows["product_id"].astype(str).to_numpy(), "as_of": pd.Timestamp(cutoff),
-        "ds": pd.to_datetime(rows["ds"]).to_numpy(), "horizon": rows["horizon"].to_numpy(), "model": column,
-        "yhat": yhat,
-        "yhat_lower": rows[f"{column}_lower"].to_numpy(dtype=float) if f"{column}_lower" in rows else yhat,
-        "yhat_upper": rows[f"{column}_upper"].to_numpy(dtype=float) if f"{column}_upper" in rows else yhat,
-    })
+    out = pd.DataFrame(
+        {
+            "unique_id": rows["unique_id"].to_numpy(),
+            "store_id": rows["store_id"].to_numpy(),
+            "product_id": rows["product_id"].astype(str).to_numpy(),
+            "as_of": pd.Timestamp(cutoff),
+            "ds": pd.to_datetime(rows["ds"]).to_numpy(),
+            "horizon": rows["horizon"].to_numpy(),
+            "model": column,
+            "yhat": yhat,
+            "yhat_lower": rows[f"{column}_lower"].to_numpy(dtype=float)
+            if f"{column}_lower" in rows
+            else yhat,
+            "yhat_upper": rows[f"{column}_upper"].to_numpy(dtype=float)
+            if f"{column}_upper" in rows
+            else yhat,
+        }
+    )
     for col in FORECAST_COLUMNS:
         if col not in out:
             out[col] = None
     return out[FORECAST_COLUMNS].dropna(subset=["yhat"]).reset_index(drop=True)
 
 
-def backtest_cold_starts(rows: pd.DataFrame, observed: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig,
-                         column: str) -> pd.DataFrame:
+def backtest_cold_starts(
+    rows: pd.DataFrame, observed: pd.DataFrame, products: pd.DataFrame, cfg: ModelConfig, column: str
+) -> pd.DataFrame:
     """Backtest rows (unique_id, store_id, product_id, cutoff, ds, horizon, y, censored, cold_start and its bounds) of
     the series a cutoff would have cold-started: a launching product (products' launched_on) at a store with no
     observation up to the cutoff, made from the other series' `column` forecasts at that cutoff and scored on the
@@ -190,16 +223,28 @@ def backtest_cold_starts(rows: pd.DataFrame, observed: pd.DataFrame, products: p
     first = obs.groupby("unique_id")["ds"].min()
     out = []
     for cutoff, at in rows.groupby("cutoff", sort=True):
-        made = cold_start_rows(as_forecast_rows(at, cutoff, column), products, cfg, pd.Timestamp(cutoff).date())
+        made = cold_start_rows(
+            as_forecast_rows(at, cutoff, column), products, cfg, pd.Timestamp(cutoff).date()
+        )
         made = made[made["unique_id"].map(first).gt(pd.Timestamp(cutoff)).to_numpy()]
         if made.empty:
             continue
         made = made.assign(ds=pd.to_datetime(made["ds"])).merge(obs, on=["unique_id", "ds"], how="inner")
-        out.append(pd.DataFrame({
-            "unique_id": made["unique_id"], "store_id": made["store_id"], "product_id": made["product_id"],
-            "cutoff": pd.Timestamp(cutoff), "ds": made["ds"], "horizon": made["horizon"].astype("int32"),
-            "y": made["y"].astype(float), "censored": made["censored"].astype(bool),
-            COLD_START: made["yhat"].astype(float), f"{COLD_START}_lower": made["yhat_lower"].astype(float),
-            f"{COLD_START}_upper": made["yhat_upper"].astype(float),
-        }))
+        out.append(
+            pd.DataFrame(
+                {
+                    "unique_id": made["unique_id"],
+                    "store_id": made["store_id"],
+                    "product_id": made["product_id"],
+                    "cutoff": pd.Timestamp(cutoff),
+                    "ds": made["ds"],
+                    "horizon": made["horizon"].astype("int32"),
+                    "y": made["y"].astype(float),
+                    "censored": made["censored"].astype(bool),
+                    COLD_START: made["yhat"].astype(float),
+                    f"{COLD_START}_lower": made["yhat_lower"].astype(float),
+                    f"{COLD_START}_upper": made["yhat_upper"].astype(float),
+                }
+            )
+        )
     return pd.concat(out, ignore_index=True) if out else pd.DataFrame()

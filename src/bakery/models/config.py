@@ -7,7 +7,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from bakery.config import DEFAULT_CONF_DIR, deep_merge, read_yaml
+from bakery.config import conf_file, deep_merge, read_yaml
 
 
 @dataclass(frozen=True)
@@ -81,7 +81,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
 
 def load_model_config(conf_dir: Path | None = None, overrides: dict[str, Any] | None = None) -> ModelConfig:
     """Read conf/models.yml (optionally from another conf dir) and apply overrides."""
-    raw = read_yaml(Path(conf_dir or DEFAULT_CONF_DIR) / "models.yml")
+    raw = read_yaml(conf_file(conf_dir, "models.yml"))
     if overrides:
         raw = deep_merge(raw, overrides)
     return _from_raw(raw)

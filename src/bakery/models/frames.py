@@ -141,7 +141,9 @@ def series_data(pdf: pd.DataFrame, cfg: ModelConfig) -> SeriesData:
     base = _base(pdf, cfg)
     uids = base["unique_id"].unique()
     if len(uids) != 1:
-        raise ValueError(f"expected the rows of one series, got {len(uids)} unique_id values: {list(uids[:5])}")
+        raise ValueError(
+            f"expected the rows of one series, got {len(uids)} unique_id values: {list(uids[:5])}"
+        )
     regressors = regressor_columns(base, cfg)
     obs = _long(base, cfg)
     return SeriesData(
@@ -165,8 +167,12 @@ def climatology(regs: pd.DataFrame, cols: list[str] | tuple[str, ...], window: i
     day = regs["ds"].dt.dayofyear.to_numpy() - 1
     values = regs[cols].to_numpy(dtype="float64", na_value=np.nan)
     seen = ~np.isnan(values)
-    sums = np.column_stack([np.bincount(day[seen[:, j]], values[seen[:, j], j], minlength=366) for j in range(len(cols))])
-    counts = np.column_stack([np.bincount(day[seen[:, j]], minlength=366) for j in range(len(cols))]).astype("float64")
+    sums = np.column_stack(
+        [np.bincount(day[seen[:, j]], values[seen[:, j], j], minlength=366) for j in range(len(cols))]
+    )
+    counts = np.column_stack([np.bincount(day[seen[:, j]], minlength=366) for j in range(len(cols))]).astype(
+        "float64"
+    )
     both = np.hstack([sums, counts])
     half = window // 2
     if half:

@@ -87,9 +87,16 @@ def interval_scales(rows: pd.DataFrame, models: list[str], width: float, setting
         for h, b in zip(horizons, _bucket(horizons, edges), strict=True):
             scale, n, sel = per_bucket[b]
             scale = float(np.clip(scale, lo_s, hi_s))
-            out.append({"model": model, "horizon": int(h), "scale": scale, "n": int(n),
-                        "coverage": float((sel <= 1).mean()) if n else np.nan,
-                        "coverage_scaled": float((sel <= scale).mean()) if n else np.nan})
+            out.append(
+                {
+                    "model": model,
+                    "horizon": int(h),
+                    "scale": scale,
+                    "n": int(n),
+                    "coverage": float((sel <= 1).mean()) if n else np.nan,
+                    "coverage_scaled": float((sel <= scale).mean()) if n else np.nan,
+                }
+            )
     return pd.DataFrame(out, columns=SCALE_COLUMNS)
 
 
@@ -115,5 +122,7 @@ def calibrate_frame(frame: pd.DataFrame, scales: pd.DataFrame | None, model: str
     table = scales[scales["model"] == model].set_index("horizon")["scale"]
     factor = frame["horizon"].map(table).fillna(1.0)
     out = frame.copy()
-    out["yhat_lower"], out["yhat_upper"] = scale_bounds(out["yhat"], out["yhat_lower"], out["yhat_upper"], factor)
+    out["yhat_lower"], out["yhat_upper"] = scale_bounds(
+        out["yhat"], out["yhat_lower"], out["yhat_upper"], factor
+    )
     return out

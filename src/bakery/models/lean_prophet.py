@@ -25,7 +25,9 @@ def _union(members: dict[str, list[int]], names: Iterable[str]) -> list[int]:
 class LeanProphet(Prophet):
     """Prophet whose regressor_column_matrix skips the long frame and crosstab."""
 
-    def regressor_column_matrix(self, seasonal_features: pd.DataFrame, modes: dict[str, list[str]]) -> tuple[pd.DataFrame, dict[str, Any]]:
+    def regressor_column_matrix(
+        self, seasonal_features: pd.DataFrame, modes: dict[str, list[str]]
+    ) -> tuple[pd.DataFrame, dict[str, Any]]:
         members: dict[str, list[int]] = {}
         for col, label in enumerate(seasonal_features.columns):
             members.setdefault(label.split("_delim_")[0], []).append(col)

@@ -56,8 +56,11 @@ METRICS = {"wmape": wmape, "mae": mae, "rmse": rmse, "mape": mape, "bias": bias,
 def model_columns(rows: pd.DataFrame) -> list[str]:
     """Forecast columns of backtest rows: everything that is not a key, the actual or a flag."""
     skip = set(ROW_KEYS) | {"censored"}
-    return [c for c in rows.columns if c not in skip and not c.endswith(BOUND_SUFFIXES)
-            and pd.api.types.is_numeric_dtype(rows[c])]
+    return [
+        c
+        for c in rows.columns
+        if c not in skip and not c.endswith(BOUND_SUFFIXES) and pd.api.types.is_numeric_dtype(rows[c])
+    ]
 
 
 BOUND_SUFFIXES = ("_lower", "_upper")
@@ -74,7 +77,9 @@ def coverage(rows: pd.DataFrame, models: list[str]) -> dict[str, dict[int, float
     return out
 
 
-def evaluate_frame(rows: pd.DataFrame, models: list[str] | None = None, by: list[str] | None = None) -> pd.DataFrame:
+def evaluate_frame(
+    rows: pd.DataFrame, models: list[str] | None = None, by: list[str] | None = None
+) -> pd.DataFrame:
     """Long table: by-columns, model, horizon and one column per metric (rows with no forecast skipped)."""
     models = models or model_columns(rows)
     groups = [*(by or []), "horizon"]

@@ -29,14 +29,22 @@ def _settings(cfg: ModelConfig) -> dict:
 
 
 def _empty() -> pd.DataFrame:
-    return pd.DataFrame({"store_id": pd.Series(dtype=object), "product_id": pd.Series(dtype=object),
-                         "ds": pd.Series(dtype="datetime64[ns]"), "reason": pd.Series(dtype=object)})
+    return pd.DataFrame(
+        {
+            "store_id": pd.Series(dtype=object),
+            "product_id": pd.Series(dtype=object),
+            "ds": pd.Series(dtype="datetime64[ns]"),
+            "reason": pd.Series(dtype=object),
+        }
+    )
 
 
 def _in_season(day: pd.Timestamp, on_sale: np.ndarray, tolerance: int) -> bool:
     """On sale within `tolerance` days of this day a year (52 weeks) earlier; on_sale: sorted datetime64 days."""
     ref, tol = (day - pd.Timedelta(days=364)).to_datetime64(), np.timedelta64(tolerance, "D")
-    return bool(np.searchsorted(on_sale, ref + tol, side="right") > np.searchsorted(on_sale, ref - tol, side="left"))
+    return bool(
+        np.searchsorted(on_sale, ref + tol, side="right") > np.searchsorted(on_sale, ref - tol, side="left")
+    )
 
 
 def expected_not_offered(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
@@ -51,7 +59,9 @@ def expected_not_offered(features: pd.DataFrame, cfg: ModelConfig, as_of: date) 
     dates = pd.to_datetime(past["date"])
     is_open = flag(past, "is_open", True)
     observed = past["y"].notna() & is_open & flag(past, "is_offered", True)
-    open_days = {store: np.sort(d.unique()) for store, d in dates[is_open].groupby(past.loc[is_open, "store_id"])}
+    open_days = {
+        store: np.sort(d.unique()) for store, d in dates[is_open].groupby(past.loc[is_open, "store_id"])
+    }
     sold = dates[observed].groupby([past.loc[observed, "store_id"], past.loc[observed, "product_id"]])
     future = pd.date_range(as_of + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
     threshold, tolerance = int(conf["not_offered_days"]), int(conf["season_tolerance_days"])

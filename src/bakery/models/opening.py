@@ -39,9 +39,13 @@ def _store_days(features: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
     """store_id, ds, is_open (any series of the store open that day), days up to as_of."""
     days = features[features["date"] <= as_of]
     is_open = days["is_open"] if "is_open" in days.columns else pd.Series(True, index=days.index)
-    return (days.assign(is_open=is_open.fillna(True).astype(bool))
-            .groupby(["store_id", "date"], sort=True)["is_open"].any().reset_index()
-            .rename(columns={"date": "ds"}))
+    return (
+        days.assign(is_open=is_open.fillna(True).astype(bool))
+        .groupby(["store_id", "date"], sort=True)["is_open"]
+        .any()
+        .reset_index()
+        .rename(columns={"date": "ds"})
+    )
 
 
 def _holidays(features: pd.DataFrame, store: str, years: range, cfg: ModelConfig) -> pd.DataFrame:
@@ -55,8 +59,9 @@ def _holidays(features: pd.DataFrame, store: str, years: range, cfg: ModelConfig
     return holiday_table(str(country), subdivision, years, cfg)
 
 
-def _weekday_reasons(history: pd.DataFrame, holiday_days: set[pd.Timestamp], weeks: int,
-                     min_weeks: int) -> dict[int, str]:
+def _weekday_reasons(
+    history: pd.DataFrame, holiday_days: set[pd.Timestamp], weeks: int, min_weeks: int
+) -> dict[int, str]:
     """weekday -> reason, for the weekdays the store was closed on each of its last `weeks` non-holidays."""
     usual = history[~history["ds"].isin(holiday_days)]
     week = usual["ds"] - pd.to_timedelta(usual["ds"].dt.weekday, unit="D")
@@ -90,8 +95,13 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
 
     features: gold.features rows (model_frame) of any number of stores, with history up to as_of."""
     conf = _settings(cfg)
-    empty = pd.DataFrame({"store_id": pd.Series(dtype=object), "ds": pd.Series(dtype="datetime64[ns]"),
-                          "reason": pd.Series(dtype=object)})
+    empty = pd.DataFrame(
+        {
+            "store_id": pd.Series(dtype=object),
+            "ds": pd.Series(dtype="datetime64[ns]"),
+            "reason": pd.Series(dtype=object),
+        }
+    )
     if not conf["enabled"] or features.empty:
         return empty
     as_of = pd.Timestamp(as_of)
@@ -100,7 +110,11 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
     out = []
     for store, history in _store_days(features, as_of).groupby("store_id", sort=True):
         years = range(history["ds"].min().year, future[-1].year + 1)
-        hol = _holidays(features, store, years, cfg) if conf["holidays"] else pd.DataFrame(columns=["ds", "holiday"])
+        hol = (
+            _holidays(features, store, years, cfg)
+            if conf["holidays"]
+            else pd.DataFrame(columns=["ds", "holiday"])
+        )
         names = dict(zip(pd.to_datetime(hol["ds"]), hol["holiday"], strict=True))
         legal = {d: n for d, n in names.items() if n not in bakery_days}
         weekdays = _weekday_reasons(history, set(names), int(conf["weeks"]), int(conf["min_weeks"]))
@@ -108,9 +122,19 @@ def expected_closures(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> 
         for day in future:
             name = legal.get(day)
             # Occurrences on a weekday the store closes anyway say nothing about the holiday itself.
-            earlier = [d for d, n in legal.items()
-                       if n == name and d <= as_of and d in state and d.weekday() not in weekdays
-                       and _open_the_week_before(d, state)] if name else []
+            earlier = (
+                [
+                    d
+                    for d, n in legal.items()
+                    if n == name
+                    and d <= as_of
+                    and d in state
+                    and d.weekday() not in weekdays
+                    and _open_the_week_before(d, state)
+                ]
+                if name
+                else []
+            )
             if earlier:
                 last = max(earlier)
                 if not state[last]:
@@ -131,14 +155,20 @@ def expected_zero_days(features: pd.DataFrame, cfg: ModelConfig, as_of: date) ->
 def _zero_hits(rows: pd.DataFrame, zero: pd.DataFrame, extra: tuple[str, ...] = ()) -> pd.DataFrame:
     """Per row of `rows` (store_id, product_id, ds and the `extra` keys): the model and reason of its zero day,
     null where it has none. A store's closure takes precedence over its products being off sale."""
-    keys = pd.DataFrame({"store_id": rows["store_id"].astype(str).to_numpy(),
-                         "product_id": rows["product_id"].astype(str).to_numpy(),
-                         "ds": pd.to_datetime(rows["ds"]).to_numpy(),
-                         **{k: pd.to_datetime(rows[k]).to_numpy() for k in extra}})
+    keys = pd.DataFrame(
+        {
+            "store_id": rows["store_id"].astype(str).to_numpy(),
+            "product_id": rows["product_id"].astype(str).to_numpy(),
+            "ds": pd.to_datetime(rows["ds"]).to_numpy(),
+            **{k: pd.to_datetime(rows[k]).to_numpy() for k in extra},
+        }
+    )
     hit = pd.DataFrame({"model": [None] * len(keys), "reason": [None] * len(keys)}, dtype=object)
     store_wide = zero["product_id"].isna()
-    for part, on in ((zero[~store_wide], ["store_id", "product_id", "ds", *extra]),
-                     (zero[store_wide], ["store_id", "ds", *extra])):   # the closure last: it wins
+    for part, on in (
+        (zero[~store_wide], ["store_id", "product_id", "ds", *extra]),
+        (zero[store_wide], ["store_id", "ds", *extra]),
+    ):  # the closure last: it wins
         if part.empty:
             continue
         found = keys.merge(part.drop_duplicates(on)[[*on, "model", "reason"]], on=on, how="left")
@@ -171,8 +201,10 @@ def close_backtest(rows: pd.DataFrame, features: pd.DataFrame, cfg: ModelConfig,
     if rows.empty or column not in rows.columns:
         return rows
     dates = pd.to_datetime(features["date"])
-    marked = [expected_zero_days(features[dates <= c], cfg, pd.Timestamp(c).date()).assign(cutoff=pd.Timestamp(c))
-              for c in sorted(pd.to_datetime(rows["cutoff"]).unique())]
+    marked = [
+        expected_zero_days(features[dates <= c], cfg, pd.Timestamp(c).date()).assign(cutoff=pd.Timestamp(c))
+        for c in sorted(pd.to_datetime(rows["cutoff"]).unique())
+    ]
     marked = pd.concat(marked, ignore_index=True)
     if marked.empty:
         return rows

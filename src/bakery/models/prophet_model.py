@@ -26,10 +26,23 @@ log = logging.getLogger(__name__)
 
 # FORECAST_SCHEMA is re-exported here: applyInPandas(forecast_series, schema=FORECAST_SCHEMA).
 __all__ = [
-    "FALLBACK", "FORECAST_COLUMNS", "FORECAST_SCHEMA", "MODEL_SCHEMA", "PROPHET", "PROPHET_DEFAULT", "SEASONAL_NAIVE",
-    "FittedProphet", "deserialize", "fallback_reason", "fit_predict_prophet", "fit_prophet", "forecast_design",
+    "FALLBACK",
+    "FORECAST_COLUMNS",
+    "FORECAST_SCHEMA",
+    "MODEL_SCHEMA",
+    "PROPHET",
+    "PROPHET_DEFAULT",
+    "SEASONAL_NAIVE",
+    "FittedProphet",
+    "deserialize",
+    "fallback_reason",
+    "fit_predict_prophet",
+    "fit_prophet",
+    "forecast_design",
     "forecast_series",
-    "predict_prophet", "serialize", "train_series",
+    "predict_prophet",
+    "serialize",
+    "train_series",
 ]
 
 PROPHET = "prophet"
@@ -61,7 +74,7 @@ def _gap_trimmed(history: pd.DataFrame, max_gap_days: int) -> pd.DataFrame:
     """History after the last gap longer than max_gap_days (a reopened store starts afresh)."""
     gaps = history["ds"].diff().dt.days
     long = gaps.index[gaps > max_gap_days]
-    return history.loc[long[-1]:] if len(long) else history
+    return history.loc[long[-1] :] if len(long) else history
 
 
 def fallback_reason(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfig) -> str | None:
@@ -91,7 +104,9 @@ def _years(history: pd.DataFrame, future: pd.DataFrame) -> range:
 
 def _with_around(frame: pd.DataFrame, hol_dates: np.ndarray, cfg: ModelConfig) -> pd.DataFrame:
     feats = around_holiday(frame["ds"], hol_dates, cfg.prophet.get("around_holiday_offsets", []))
-    return pd.concat([frame.reset_index(drop=True), feats[around_columns(cfg)].reset_index(drop=True)], axis=1)
+    return pd.concat(
+        [frame.reset_index(drop=True), feats[around_columns(cfg)].reset_index(drop=True)], axis=1
+    )
 
 
 def _varying(frame: pd.DataFrame, cols: list[str]) -> list[str]:
@@ -175,7 +190,7 @@ def fit_predict_prophet(
     fc = model.predict(pd.concat([tail.reset_index(drop=True), future], ignore_index=True))
     resid, relative = _residuals(model, train.tail(cfg.residual_days), fc["yhat"].to_numpy()[: len(tail)])
     fitted = FittedProphet(model, regs, around, resid, relative, sd.country, sd.subdivision, national_only)
-    return fitted, _output(fitted, fc.iloc[len(tail):].reset_index(drop=True), cfg)
+    return fitted, _output(fitted, fc.iloc[len(tail) :].reset_index(drop=True), cfg)
 
 
 def _in_units(fc: pd.DataFrame, model: Prophet, name: str) -> np.ndarray:
@@ -204,12 +219,16 @@ def predict_prophet(fitted: FittedProphet, future: pd.DataFrame, cfg: ModelConfi
 def _output(fitted: FittedProphet, fc: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
     m = fitted.model
     yhat = fc["yhat"].to_numpy()
-    lower, upper = residual_bounds(np.clip(yhat, 0, None), fitted.residuals, cfg.interval_width, fitted.relative)
+    lower, upper = residual_bounds(
+        np.clip(yhat, 0, None), fitted.residuals, cfg.interval_width, fitted.relative
+    )
     holidays_units = _in_units(fc, m, "holidays") + sum(
         (_in_units(fc, m, c) for c in fitted.around), start=np.zeros(len(fc))
     )
     reg_units = {c: _in_units(fc, m, c) for c in fitted.regressors}
-    regressors = [json.dumps({c: round(float(v[i]), 4) for c, v in reg_units.items()}) for i in range(len(fc))]
+    regressors = [
+        json.dumps({c: round(float(v[i]), 4) for c, v in reg_units.items()}) for i in range(len(fc))
+    ]
     return pd.DataFrame(
         {
             "ds": fc["ds"],
@@ -232,8 +251,9 @@ def forecast_design(
     reason = fallback_reason(dz.history, cutoff, cfg)
     if reason is None:
         try:
-            fitted, frame = fit_predict_prophet(sd, dz, cfg, cfg.prophet_params(sd.unique_id),
-                                                national_only=national_only)
+            fitted, frame = fit_predict_prophet(
+                sd, dz, cfg, cfg.prophet_params(sd.unique_id), national_only=national_only
+            )
             return frame, PROPHET_DEFAULT if national_only else PROPHET, None, fitted
         except Exception as exc:  # noqa: BLE001 - any fit failure must degrade to the fallback, not kill the job
             reason = f"fit_error: {type(exc).__name__}: {str(exc)[:200]}"
@@ -259,7 +279,9 @@ def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model: str
     elif model == FALLBACK:
         frame = weekday_profile(dz.history, dz.future["ds"], cfg)
     else:
-        raise ValueError(f"unknown per-series model {model!r}; expected prophet, prophet_default, seasonal_naive or weekday_profile")
+        raise ValueError(
+            f"unknown per-series model {model!r}; expected prophet, prophet_default, seasonal_naive or weekday_profile"
+        )
     return stamp(frame, sd, as_of, model, reason, dz.notes)
 
 

@@ -78,15 +78,21 @@ def select_models(rows: pd.DataFrame, cfg: ModelConfig, level: str | None = None
     records = []
     for k, grp in complete.groupby(key, sort=True):
         denom = grp["y"].abs().sum()
-        scores = {c: 100 * (grp[c] - grp["y"]).abs().sum() / denom if denom > 0 else np.nan for c in candidates}
+        scores = {
+            c: 100 * (grp[c] - grp["y"]).abs().sum() / denom if denom > 0 else np.nan for c in candidates
+        }
         best = min(scores, key=lambda c: (np.inf if np.isnan(scores[c]) else scores[c]))
         clear = scores[best] < scores[default] * (1 - margin) and len(grp) >= min_pairs
         chosen = best if clear else default
-        records.append({key: k, "model": chosen, "n": len(grp), **{f"wmape_{c}": scores[c] for c in candidates}})
+        records.append(
+            {key: k, "model": chosen, "n": len(grp), **{f"wmape_{c}": scores[c] for c in candidates}}
+        )
     return pd.DataFrame(records, columns=[key, "model", "n", *[f"wmape_{c}" for c in candidates]])
 
 
-def apply_selection(rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION) -> pd.DataFrame:
+def apply_selection(
+    rows: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION
+) -> pd.DataFrame:
     """rows plus the champion column: the chosen model's forecast; keys never selected use the
     default, and a missing forecast (or a model with no column) falls back along fallback_order. The
     champion's bounds (<name>_lower / _upper) come from the same model, where it has them."""
@@ -146,12 +152,18 @@ def promotion_gate(
         base = scores[BASELINE].get(h, {}).get("wmape", np.nan)
         cur = current.get(h)
         ratio = gate["max_wmape_ratio_vs_baseline"]
-        if not m["wmape"] <= ratio * base and not (cur and not cur["wmape"] <= ratio * base and m["wmape"] <= cur["wmape"]):
+        if not m["wmape"] <= ratio * base and not (
+            cur and not cur["wmape"] <= ratio * base and m["wmape"] <= cur["wmape"]
+        ):
             reasons.append(f"h={h}: wMAPE {m['wmape']:.2f} not <= {ratio} x seasonal_naive {base:.2f}")
         if cur and not m["wmape"] <= gate["max_wmape_ratio_vs_champion"] * cur["wmape"]:
-            reasons.append(f"h={h}: wMAPE {m['wmape']:.2f} not <= {gate['max_wmape_ratio_vs_champion']} x champion {cur['wmape']:.2f}")
+            reasons.append(
+                f"h={h}: wMAPE {m['wmape']:.2f} not <= {gate['max_wmape_ratio_vs_champion']} x champion {cur['wmape']:.2f}"
+            )
         limit = gate["max_abs_bias"]
-        if not abs(m["bias"]) <= limit and not (cur and abs(cur["bias"]) > limit and abs(m["bias"]) <= abs(cur["bias"])):
+        if not abs(m["bias"]) <= limit and not (
+            cur and abs(cur["bias"]) > limit and abs(m["bias"]) <= abs(cur["bias"])
+        ):
             reasons.append(f"h={h}: |bias| {abs(m['bias']):.2f} > {limit}")
     return GateResult(not reasons, reasons)
 
@@ -164,12 +176,17 @@ def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     keys = [both["unique_id"], both["ds"]]
     grouped = both.groupby(keys, sort=True)
     out = grouped[VALUE_COLUMNS].mean()
-    out[["store_id", "product_id", "as_of", "horizon"]] = grouped[["store_id", "product_id", "as_of", "horizon"]].first()
+    out[["store_id", "product_id", "as_of", "horizon"]] = grouped[
+        ["store_id", "product_id", "as_of", "horizon"]
+    ].first()
     out["regressors"] = _mean_regressors(both["regressors"], keys, n).reindex(out.index)
     for col in ("fallback_reason", "notes"):
         texts = both[col].dropna()
-        joined = (texts.groupby([k[texts.index] for k in keys], sort=False).unique().map("; ".join)
-                  if len(texts) else pd.Series(dtype=object))
+        joined = (
+            texts.groupby([k[texts.index] for k in keys], sort=False).unique().map("; ".join)
+            if len(texts)
+            else pd.Series(dtype=object)
+        )
         out[col] = joined.reindex(out.index).astype(object).where(lambda s: s.notna(), None)
     out = out[grouped.size() == n].reset_index().assign(model=name)
     return out[FORECAST_COLUMNS]
@@ -178,21 +195,29 @@ def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
 def _mean_regressors(texts: pd.Series, keys: list[pd.Series], n: int) -> pd.Series:
     """Per (series, day): the JSON of each regressor's contribution summed over the models / n (a model
     without the regressor adds 0); only regressors some model has."""
-    regs = pd.DataFrame([json.loads(t) if isinstance(t, str) else {} for t in texts], index=texts.index, dtype=float)
+    regs = pd.DataFrame(
+        [json.loads(t) if isinstance(t, str) else {} for t in texts], index=texts.index, dtype=float
+    )
     if regs.shape[1] == 0:
         return pd.Series("{}", index=pd.MultiIndex.from_arrays(keys)).groupby(level=[0, 1]).first()
     present = regs.notna().groupby(keys).any()
     sums = (regs.fillna(0.0) / n).groupby(keys).sum().round(4)
     names = list(sums.columns)
     return pd.Series(
-        [json.dumps({k: float(v) for k, v, p in zip(names, row, has, strict=True) if p})
-         for row, has in zip(sums.to_numpy(), present.to_numpy(), strict=True)],
+        [
+            json.dumps({k: float(v) for k, v, p in zip(names, row, has, strict=True) if p})
+            for row, has in zip(sums.to_numpy(), present.to_numpy(), strict=True)
+        ],
         index=sums.index,
     )
 
 
-def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame, cfg: ModelConfig,
-                      scales: pd.DataFrame | None = None) -> pd.DataFrame:
+def champion_forecast(
+    candidates: dict[str, pd.DataFrame],
+    choice: pd.DataFrame,
+    cfg: ModelConfig,
+    scales: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """FORECAST_SCHEMA rows of each series' chosen model (choice from select_models).
 
     candidates maps a candidate name to its rows (prophet rows may be weekday-profile fallbacks:
@@ -220,16 +245,26 @@ def champion_forecast(candidates: dict[str, pd.DataFrame], choice: pd.DataFrame,
     return pd.concat(out, ignore_index=True)[FORECAST_COLUMNS]
 
 
-def served_selection(rows: pd.DataFrame, choice: pd.DataFrame, scales: pd.DataFrame | None, cfg: ModelConfig,
-                     name: str = CHAMPION) -> pd.DataFrame:
+def served_selection(
+    rows: pd.DataFrame,
+    choice: pd.DataFrame,
+    scales: pd.DataFrame | None,
+    cfg: ModelConfig,
+    name: str = CHAMPION,
+) -> pd.DataFrame:
     """apply_selection with the champion's bounds calibrated by scales, as the pipeline serves them; the
     candidates' own columns stay as they were fitted."""
     served = apply_selection(calibrate_rows(rows, scales), choice, cfg, name)
     return rows.assign(**{c: served[c] for c in (name, f"{name}_lower", f"{name}_upper") if c in served})
 
 
-def rolling_selection(rows: pd.DataFrame, cfg: ModelConfig, name: str = CHAMPION, history: pd.DataFrame | None = None,
-                      choice: pd.DataFrame | None = None) -> pd.DataFrame:
+def rolling_selection(
+    rows: pd.DataFrame,
+    cfg: ModelConfig,
+    name: str = CHAMPION,
+    history: pd.DataFrame | None = None,
+    choice: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """rows plus the champion column (and its bounds), chosen at each cutoff from the rows of history (default:
     rows) whose target day is <= that cutoff (what was known then), or fixed by choice; before any is known, the
     default candidate serves. The champion's bounds are calibrated on the known rows of the last

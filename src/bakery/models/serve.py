@@ -34,8 +34,20 @@ from bakery.models.selection import champion_forecast
 log = logging.getLogger(__name__)
 
 GOLD_COLUMNS = [
-    "as_of", "store_id", "product_id", "date", "horizon", "model", "model_version", "role",
-    "yhat", "yhat_lower", "yhat_upper", "components", "explanation", "fallback_reason",
+    "as_of",
+    "store_id",
+    "product_id",
+    "date",
+    "horizon",
+    "model",
+    "model_version",
+    "role",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "components",
+    "explanation",
+    "fallback_reason",
 ]
 GOLD_SCHEMA = (
     "as_of date, store_id string, product_id string, date date, horizon int, model string, "
@@ -46,8 +58,14 @@ GOLD_SCHEMA = (
 _NOT_DRIVERS = {"trend", "weekly"}
 
 
-def _prophet_rows(sd: SeriesData, dz, as_of: pd.Timestamp, cfg: ModelConfig, model_json: str | None,
-                  trained_reason: str | None) -> tuple[pd.DataFrame, str, str | None]:
+def _prophet_rows(
+    sd: SeriesData,
+    dz,
+    as_of: pd.Timestamp,
+    cfg: ModelConfig,
+    model_json: str | None,
+    trained_reason: str | None,
+) -> tuple[pd.DataFrame, str, str | None]:
     """The 'prophet' candidate of one series: its stored fit, else the reason it had none (weekday
     profile), else (a series new since training) a fit made now."""
     reason = fallback_reason(dz.history, as_of, cfg)
@@ -66,12 +84,28 @@ def _prophet_rows(sd: SeriesData, dz, as_of: pd.Timestamp, cfg: ModelConfig, mod
 
 def _empty_frame(days: pd.DatetimeIndex) -> pd.DataFrame:
     zeros = np.zeros(len(days))
-    return pd.DataFrame({"ds": days, "yhat": zeros, "yhat_lower": zeros, "yhat_upper": zeros, "trend": zeros,
-                         "weekly": zeros, "yearly": zeros, "holidays": zeros, "regressors": "{}"})
+    return pd.DataFrame(
+        {
+            "ds": days,
+            "yhat": zeros,
+            "yhat_lower": zeros,
+            "yhat_upper": zeros,
+            "trend": zeros,
+            "weekly": zeros,
+            "yearly": zeros,
+            "holidays": zeros,
+            "regressors": "{}",
+        }
+    )
 
 
-def forecast_one(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model_json: str | None = None,
-                 trained_reason: str | None = None) -> pd.DataFrame:
+def forecast_one(
+    pdf: pd.DataFrame,
+    cfg: ModelConfig,
+    as_of: date,
+    model_json: str | None = None,
+    trained_reason: str | None = None,
+) -> pd.DataFrame:
     """FORECAST_SCHEMA rows of one series for the per-series candidates (prophet or its fallback, and
     seasonal_naive). Never raises on a bad series: the failure becomes the rows' fallback_reason."""
     as_of = pd.Timestamp(as_of)
@@ -83,20 +117,31 @@ def forecast_one(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model_json: s
         reason = f"design_error: {type(exc).__name__}: {str(exc)[:200]}"
         log.warning("series %s: %s", sd.unique_id, reason)
         frame = _empty_frame(days)
-        return pd.concat([stamp(frame, sd, as_of, m, reason, []) for m in (FALLBACK, SEASONAL_NAIVE)], ignore_index=True)
+        return pd.concat(
+            [stamp(frame, sd, as_of, m, reason, []) for m in (FALLBACK, SEASONAL_NAIVE)], ignore_index=True
+        )
     frame, used, reason = _prophet_rows(sd, dz, as_of, cfg, model_json, trained_reason)
     if dz.history.empty:
         reason = reason or "no_history: no observed day up to the as-of date"
     naive = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
     naive_reason = None if not dz.history.empty else reason
-    return pd.concat([stamp(frame, sd, as_of, used, reason, dz.notes),
-                      stamp(naive, sd, as_of, SEASONAL_NAIVE, naive_reason, dz.notes)], ignore_index=True)
+    return pd.concat(
+        [
+            stamp(frame, sd, as_of, used, reason, dz.notes),
+            stamp(naive, sd, as_of, SEASONAL_NAIVE, naive_reason, dz.notes),
+        ],
+        ignore_index=True,
+    )
 
 
 def forecast_group(pdf: pd.DataFrame, models: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
     """forecast_one for every series in pdf (one store's gold.features rows), with its stored fit
     from models (MODEL_SCHEMA rows; may be empty). One log line per series at most."""
-    stored = models.set_index("unique_id") if len(models) else pd.DataFrame(columns=["model_json", "fallback_reason"])
+    stored = (
+        models.set_index("unique_id")
+        if len(models)
+        else pd.DataFrame(columns=["model_json", "fallback_reason"])
+    )
     if "unique_id" not in pdf.columns:
         pdf = pdf.assign(unique_id=pdf["store_id"].astype(str) + "/" + pdf["product_id"].astype(str))
     parts = []
@@ -113,7 +158,9 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def challenger_rows(features: pd.DataFrame, fitted: FittedChallenger | None, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+def challenger_rows(
+    features: pd.DataFrame, fitted: FittedChallenger | None, cfg: ModelConfig, as_of: date
+) -> pd.DataFrame:
     """The global challenger's FORECAST_SCHEMA rows, or none when it is absent or cannot predict."""
     if fitted is None:
         return pd.DataFrame(columns=FORECAST_COLUMNS)
@@ -124,8 +171,13 @@ def challenger_rows(features: pd.DataFrame, fitted: FittedChallenger | None, cfg
         return pd.DataFrame(columns=FORECAST_COLUMNS)
 
 
-def combine(per_series: pd.DataFrame, lgbm: pd.DataFrame, choice: pd.DataFrame, cfg: ModelConfig,
-            scales: pd.DataFrame | None = None) -> pd.DataFrame:
+def combine(
+    per_series: pd.DataFrame,
+    lgbm: pd.DataFrame,
+    choice: pd.DataFrame,
+    cfg: ModelConfig,
+    scales: pd.DataFrame | None = None,
+) -> pd.DataFrame:
     """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet), its interval
     calibrated by scales when given."""
     candidates = {
@@ -154,14 +206,20 @@ def _finite(value: object) -> bool:
         return False
 
 
-def explanation(components: dict[str, float], yhat: float, fallback: str | None,
-                label: Callable[[str], str] = lambda name: name.replace("_", " ")) -> str:
+def explanation(
+    components: dict[str, float],
+    yhat: float,
+    fallback: str | None,
+    label: Callable[[str], str] = lambda name: name.replace("_", " "),
+) -> str:
     """'Main drivers: holidays +9.1, precipitation -3.2' (or the fallback reason); plain English."""
     if fallback:
         return f"Simpler model used: {fallback}"
     floor = max(0.5, 0.03 * abs(yhat))
-    drivers = sorted(((k, v) for k, v in components.items() if k not in _NOT_DRIVERS and abs(v) >= floor),
-                     key=lambda kv: -abs(kv[1]))[:3]
+    drivers = sorted(
+        ((k, v) for k, v in components.items() if k not in _NOT_DRIVERS and abs(v) >= floor),
+        key=lambda kv: -abs(kv[1]),
+    )[:3]
     if not drivers:
         return "Usual level for this weekday; no special driver."
     return "Main drivers: " + ", ".join(f"{label(k)} {v:+.1f}" for k, v in drivers)
@@ -175,7 +233,10 @@ def to_gold(rows: pd.DataFrame, model_version: str, role: str) -> pd.DataFrame:
     parts = rows[["trend", "weekly", "yearly", "holidays", "regressors"]].to_dict("records")
     out["components"] = [components_json(r) for r in parts]
     reasons = out["fallback_reason"].where(out["fallback_reason"].notna(), None)
-    out["explanation"] = [explanation(json.loads(c), y, r) for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)]
+    out["explanation"] = [
+        explanation(json.loads(c), y, r)
+        for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)
+    ]
     for model, head in ((CLOSED, "Store expected closed: "), (NOT_OFFERED, "Not expected on sale: ")):
         zero = (out["model"] == model).to_numpy()
         if zero.any():

@@ -35,7 +35,9 @@ class FastJsonBackend(CmdStanPyBackend):
         super().__init__()
         unknown = sorted(set(lbfgs or {}) - set(LBFGS_OPTIONS))
         if unknown:
-            raise ValueError(f"prophet.optimizer: unknown L-BFGS option(s) {unknown}; expected some of {list(LBFGS_OPTIONS)}")
+            raise ValueError(
+                f"prophet.optimizer: unknown L-BFGS option(s) {unknown}; expected some of {list(LBFGS_OPTIONS)}"
+            )
         self.lbfgs = dict(lbfgs or {})
 
     def fit(self, stan_init: dict[str, Any], stan_data: dict[str, Any], **kwargs: Any) -> dict:

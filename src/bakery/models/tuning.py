@@ -38,7 +38,7 @@ def search_space(cfg: ModelConfig) -> dict[str, Any]:
     """hyperopt space from conf: {name: {loguniform: [lo, hi]} | {uniform: [lo, hi]} | {choice: [...]}}."""
     space = {}
     for name, spec in cfg.tuning["space"].items():
-        (kind, arg), = spec.items()
+        ((kind, arg),) = spec.items()
         if kind == "loguniform":
             space[name] = hp.loguniform(name, math.log(arg[0]), math.log(arg[1]))
         elif kind == "uniform":
@@ -116,7 +116,13 @@ def tune_group(pdf: pd.DataFrame, cfg: ModelConfig, eval_start: date | pd.Timest
     base = {"fold_cutoffs": json.dumps([str(c.date()) for c in cutoffs]), "n_series": len(work)}
     if not work:
         reason = "no_folds: no fold before the evaluation window can carry Prophet"
-        result = {"params": json.dumps(defaults), "loss": np.nan, "default_loss": np.nan, "n_evals": 0, "reason": reason}
+        result = {
+            "params": json.dumps(defaults),
+            "loss": np.nan,
+            "default_loss": np.nan,
+            "n_evals": 0,
+            "reason": reason,
+        }
         return pd.DataFrame([{"unique_id": u, **base, **result} for u in all_ids])[TUNING_COLUMNS]
     space = search_space(cfg)
     trials = Trials()
@@ -138,7 +144,10 @@ def tune_group(pdf: pd.DataFrame, cfg: ModelConfig, eval_start: date | pd.Timest
     margin = float(cfg.tuning.get("min_improvement", 0.0))
     reason = None
     if loss > default_loss * (1 - margin):
-        best, reason = _default_point(cfg), f"defaults_kept: best fold wMAPE {loss:.2f} not {margin:.0%} below {default_loss:.2f}"
+        best, reason = (
+            _default_point(cfg),
+            f"defaults_kept: best fold wMAPE {loss:.2f} not {margin:.0%} below {default_loss:.2f}",
+        )
     params = {**defaults, **space_eval(space, best)}
     params = {k: (float(v) if isinstance(v, float | np.floating) else v) for k, v in params.items()}
     result = {

@@ -56,11 +56,27 @@ ERASED = "erased:"
 PENDING = Path("flags") / "erase_pending.json"
 LOG_RETENTION = "delta.logRetentionDuration"
 # Raw source text kept in the lakehouse: (layer, table or None for every table of the layer, column, row key).
-RAW_TEXT = (("bronze", None, "_rescued_data", ("_source_file", "_row_number", "_batch_id")),
-            ("ops", "quarantine", "raw", ("source_file", "row_number", "batch_id", "rule")))
-SECTIONS = ("accounts", "api_tokens", "login_attempts", "audit_log", "settings_changed", "upload_batches",
-            "upload_files", "staged_uploads", "upload_originals", "upload_batch_log", "retrain_requests",
-            "bronze_rescued_data", "quarantined_rows", "landing_files", "log_lines")
+RAW_TEXT = (
+    ("bronze", None, "_rescued_data", ("_source_file", "_row_number", "_batch_id")),
+    ("ops", "quarantine", "raw", ("source_file", "row_number", "batch_id", "rule")),
+)
+SECTIONS = (
+    "accounts",
+    "api_tokens",
+    "login_attempts",
+    "audit_log",
+    "settings_changed",
+    "upload_batches",
+    "upload_files",
+    "staged_uploads",
+    "upload_originals",
+    "upload_batch_log",
+    "retrain_requests",
+    "bronze_rescued_data",
+    "quarantined_rows",
+    "landing_files",
+    "log_lines",
+)
 _VERSIONED = re.compile(r"\.?(\d{20})\.")
 
 
@@ -73,8 +89,9 @@ class Person:
     matcher: Matcher
 
 
-def find_person(settings: Settings, name: str, also: Sequence[str], db: Database | None,
-                conf: AppConfig) -> Person:
+def find_person(
+    settings: Settings, name: str, also: Sequence[str], db: Database | None, conf: AppConfig
+) -> Person:
     """The person with the keyed forms the system may hold of them; ValueError naming --user or --also."""
     name = check_identifier(name, "--user")
     others = tuple(check_identifier(a, "--also") for a in also)
@@ -92,8 +109,11 @@ def find_person(settings: Settings, name: str, also: Sequence[str], db: Database
 def _pseudonym_key(settings: Settings) -> bytes | None:
     """The bronze pseudonym key, when one exists: without it no value was pseudonymised (none is created)."""
     env = str(settings.get("privacy.key_env") or "BAKERY_PSEUDONYM_KEY")
-    if not (os.environ.get(env) or settings.get("storage.mode") == "databricks"
-            or (settings.home / KEY_FILE).is_file()):
+    if not (
+        os.environ.get(env)
+        or settings.get("storage.mode") == "databricks"
+        or (settings.home / KEY_FILE).is_file()
+    ):
         return None
     try:
         return load_pseudonym_key(settings)
@@ -136,15 +156,20 @@ def _raw_text_rows(lh: Lakehouse, m: Matcher) -> dict[str, list[dict[str, Any]]]
                 parsed = json.loads(text)
             except json.JSONDecodeError:
                 parsed = None
-            fields = {k: v for k, v in parsed.items() if m.mentions(v)} if isinstance(parsed, dict) \
+            fields = (
+                {k: v for k, v in parsed.items() if m.mentions(v)}
+                if isinstance(parsed, dict)
                 else {column: text}
+            )
             out["bronze_rescued_data" if layer == "bronze" else "quarantined_rows"].append(
-                {"table": f"{layer}.{name}", "row": {k: r[k] for k in key}, "fields": fields})
+                {"table": f"{layer}.{name}", "row": {k: r[k] for k in key}, "fields": fields}
+            )
     return out
 
 
-def _erase_column(lh: Lakehouse, settings: Settings, layer: str, name: str, column: str, where: Column,
-                  value: Column) -> int:
+def _erase_column(
+    lh: Lakehouse, settings: Settings, layer: str, name: str, column: str, where: Column, value: Column
+) -> int:
     """UPDATE the rows `where` holds (setting `column` to `value`), then purge the table's history."""
     if not lh.exists(layer, name):
         return 0
@@ -228,17 +253,20 @@ def _open(settings: Settings) -> tuple[Database | None, AppConfig]:
     return opened if opened is not None else (None, load_app_config(settings))
 
 
-def export_person(lh: Lakehouse, settings: Settings, name: str, also: Sequence[str], out: Path,
-                  actor: str) -> dict[str, Any]:
+def export_person(
+    lh: Lakehouse, settings: Settings, name: str, also: Sequence[str], out: Path, actor: str
+) -> dict[str, Any]:
     """Write everything held about a person to `out` (JSON, owner-only); every section is present, empty
     when nothing is held there. The export is audited. Returns the document."""
     db, conf = _open(settings)
     try:
         person = find_person(settings, name, also, db, conf)
         m = person.matcher
-        doc: dict[str, Any] = {"subject": {"user": person.name, "also": list(person.also)},
-                               "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                               **{section: [] for section in SECTIONS}}
+        doc: dict[str, Any] = {
+            "subject": {"user": person.name, "also": list(person.also)},
+            "generated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            **{section: [] for section in SECTIONS},
+        }
         if db is not None:
             doc.update(export_app_records(db, m))
         doc.update(export_app_files(conf, m))
@@ -265,7 +293,9 @@ def _write_private(path: Path, doc: dict[str, Any]) -> None:
         fh.write("\n")
 
 
-def erase_person(lh: Lakehouse, settings: Settings, name: str, also: Sequence[str], actor: str) -> dict[str, Any]:
+def erase_person(
+    lh: Lakehouse, settings: Settings, name: str, also: Sequence[str], actor: str
+) -> dict[str, Any]:
     """Erase a person everywhere (see the module doc). Returns the pseudonym used (None when nothing was
     held), the count per place, the landing files left to erase once ingested, and the tables whose history
     an interrupted erasure left to purge."""
@@ -275,12 +305,20 @@ def erase_person(lh: Lakehouse, settings: Settings, name: str, also: Sequence[st
         token = ERASED + secrets.token_hex(6)
         purged = _finish_pending(lh, settings)
         counts = dict.fromkeys(SECTIONS, 0)
-        counts["upload_batch_log"] = _erase_column(lh, settings, *BATCH_LOG, "uploaded_by",
-                                                   _named(m, "uploaded_by"), F.lit(token))
+        counts["upload_batch_log"] = _erase_column(
+            lh, settings, *BATCH_LOG, "uploaded_by", _named(m, "uploaded_by"), F.lit(token)
+        )
         for layer, table, column, _key in _raw_text_tables(lh) if m.pattern else []:
             section = "bronze_rescued_data" if layer == "bronze" else "quarantined_rows"
-            counts[section] += _erase_column(lh, settings, layer, table, column, F.col(column).rlike(m.pattern),
-                                             F.regexp_replace(F.col(column), m.pattern, token))
+            counts[section] += _erase_column(
+                lh,
+                settings,
+                layer,
+                table,
+                column,
+                F.col(column).rlike(m.pattern),
+                F.regexp_replace(F.col(column), m.pattern, token),
+            )
         counts["retrain_requests"] = gdpr_files.erase_retrain_requests(settings, m, token)
         counts.update(erase_app_files(conf, m, token))
         sources, left = gdpr_files.erase_source_files(settings, conf, m, token, taken_files(lh))
@@ -292,6 +330,10 @@ def erase_person(lh: Lakehouse, settings: Settings, name: str, also: Sequence[st
         if db is not None:
             db.dispose()
     erased = any(counts.values())
-    log.info("gdpr: erasure %s: %d records in %d places", token if erased else "found nothing",
-             sum(counts.values()), sum(1 for v in counts.values() if v))
+    log.info(
+        "gdpr: erasure %s: %d records in %d places",
+        token if erased else "found nothing",
+        sum(counts.values()),
+        sum(1 for v in counts.values() if v),
+    )
     return {"pseudonym": token if erased else None, "erased": counts, "left": left, "history_purged": purged}

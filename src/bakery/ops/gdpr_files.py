@@ -59,8 +59,12 @@ def _log_files(settings: Settings) -> list[Path]:
 
 
 def log_lines(settings: Settings, m: Matcher) -> list[dict[str, str]]:
-    return [{"file": p.name, "line": line} for p in _log_files(settings)
-            for line in p.read_text(encoding="utf-8", errors="replace").splitlines() if m.found_in_text(line)]
+    return [
+        {"file": p.name, "line": line}
+        for p in _log_files(settings)
+        for line in p.read_text(encoding="utf-8", errors="replace").splitlines()
+        if m.found_in_text(line)
+    ]
 
 
 def erase_log_lines(settings: Settings, m: Matcher, pseudonym: str) -> int:
@@ -113,20 +117,31 @@ def _landing_files(settings: Settings) -> Iterator[Path]:
             yield path
 
 
-def source_files(settings: Settings, conf: AppConfig, m: Matcher,
-                 taken: set[tuple[str, str]]) -> dict[str, list[dict[str, Any]]]:
+def source_files(
+    settings: Settings, conf: AppConfig, m: Matcher, taken: set[tuple[str, str]]
+) -> dict[str, list[dict[str, Any]]]:
     """Upload originals and landing files that mention the person; `taken`: (landing path, sha256) ingested."""
-    originals = [{"file": f.relative_to(settings.home).as_posix(), "mentions": n}
-                 for folder in sorted(conf.uploads_dir.iterdir() if conf.uploads_dir.is_dir() else [])
-                 for f in upload_originals(folder) if (n := mentions_in_file(f, m))]
-    landing = [{"file": landing_relpath(settings, p), "mentions": n,
-                "ingested": (landing_relpath(settings, p), sha256_file(p)) in taken}
-               for p in _landing_files(settings) if (n := mentions_in_file(p, m))]
+    originals = [
+        {"file": f.relative_to(settings.home).as_posix(), "mentions": n}
+        for folder in sorted(conf.uploads_dir.iterdir() if conf.uploads_dir.is_dir() else [])
+        for f in upload_originals(folder)
+        if (n := mentions_in_file(f, m))
+    ]
+    landing = [
+        {
+            "file": landing_relpath(settings, p),
+            "mentions": n,
+            "ingested": (landing_relpath(settings, p), sha256_file(p)) in taken,
+        }
+        for p in _landing_files(settings)
+        if (n := mentions_in_file(p, m))
+    ]
     return {"upload_originals": originals, "landing_files": landing}
 
 
-def erase_source_files(settings: Settings, conf: AppConfig, m: Matcher, pseudonym: str,
-                       taken: set[tuple[str, str]]) -> tuple[dict[str, int], list[str]]:
+def erase_source_files(
+    settings: Settings, conf: AppConfig, m: Matcher, pseudonym: str, taken: set[tuple[str, str]]
+) -> tuple[dict[str, int], list[str]]:
     """Counts per section, and the landing files left as they are (not ingested yet, not text)."""
     found = source_files(settings, conf, m, taken)
     folders = {(settings.home / f["file"]).parent for f in found["upload_originals"]}
@@ -141,13 +156,17 @@ def erase_source_files(settings: Settings, conf: AppConfig, m: Matcher, pseudony
         else:
             left.append(f["file"])
     if left:
-        log.warning("gdpr: %d landing file(s) not ingested yet still name the person: ingest them, then erase "
-                    "again", len(left))
+        log.warning(
+            "gdpr: %d landing file(s) not ingested yet still name the person: ingest them, then erase again",
+            len(left),
+        )
     return {"upload_originals": removed, "landing_files": len(found["landing_files"]) - len(left)}, left
 
 
 def _rewrite_text(source: Path, target: Path, m: Matcher, pseudonym: str) -> None:
-    with open(source, encoding="utf-8", errors="surrogateescape", newline="") as src, \
-            open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as out:
+    with (
+        open(source, encoding="utf-8", errors="surrogateescape", newline="") as src,
+        open(target, "w", encoding="utf-8", errors="surrogateescape", newline="") as out,
+    ):
         for line in src:
             out.write(m.replace_text(line, pseudonym))

@@ -143,8 +143,12 @@ def _acquire(fd: int, path: Path, home: Path, wait: float, poll: float) -> bool:
             if time.monotonic() >= deadline:
                 raise LockHeld(home, holder, wait) from None
             if not announced:
-                log.info("waiting up to %g s for the home %s: %s holds its writer lock", wait, home,
-                         holder.describe() if holder else "another process")
+                log.info(
+                    "waiting up to %g s for the home %s: %s holds its writer lock",
+                    wait,
+                    home,
+                    holder.describe() if holder else "another process",
+                )
                 announced = True
             time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
@@ -162,8 +166,10 @@ def home_lock(settings: Settings, command: str, wait_seconds: float | None = Non
         return
     wait = float(settings.get("lock.wait_seconds", 0) if wait_seconds is None else wait_seconds)
     if wait < 0:
-        raise ValueError(f"the wait for the home lock (conf lock.wait_seconds or lock.wait_flag_seconds) "
-                         f"must be >= 0 seconds, got {wait:g}")
+        raise ValueError(
+            f"the wait for the home lock (conf lock.wait_seconds or lock.wait_flag_seconds) "
+            f"must be >= 0 seconds, got {wait:g}"
+        )
     settings.home.mkdir(parents=True, exist_ok=True)
     path = lock_path(settings)
     fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
@@ -171,10 +177,15 @@ def home_lock(settings: Settings, command: str, wait_seconds: float | None = Non
         locked = _acquire(fd, path, settings.home, wait, float(settings.get("lock.poll_seconds", 0.5)))
         stale = _read_holder(fd)
         if locked and stale is not None:  # a clean release leaves no record: its holder was killed or crashed
-            log.warning("taking over the writer lock of the home %s, left by %s%s", settings.home,
-                        stale.describe(), " (no longer running)" if stale.is_dead() else "")
-        me = Holder(os.getpid(), socket.gethostname(), command[:300],
-                    datetime.now(UTC).isoformat(timespec="seconds"))
+            log.warning(
+                "taking over the writer lock of the home %s, left by %s%s",
+                settings.home,
+                stale.describe(),
+                " (no longer running)" if stale.is_dead() else "",
+            )
+        me = Holder(
+            os.getpid(), socket.gethostname(), command[:300], datetime.now(UTC).isoformat(timespec="seconds")
+        )
         _write_holder(fd, me)
         _held.add(fd)
         try:

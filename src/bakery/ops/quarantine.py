@@ -39,7 +39,19 @@ def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:
     lh.merge(rows, *QUARANTINE_TABLE, keys=QUARANTINE_KEYS, update=False)
 
 
-def quarantine_file(lh: Lakehouse, source: str, source_file: str, batch_id: str, rule: str, reason: str) -> None:
+def quarantine_file(
+    lh: Lakehouse, source: str, source_file: str, batch_id: str, rule: str, reason: str
+) -> None:
     """Record a whole file that could not be ingested (empty, binary, wrong encoding, no usable header)."""
-    row = (source, source_file, None, batch_id, rule, None, reason, None, datetime.now(UTC).replace(tzinfo=None))
+    row = (
+        source,
+        source_file,
+        None,
+        batch_id,
+        rule,
+        None,
+        reason,
+        None,
+        datetime.now(UTC).replace(tzinfo=None),
+    )
     quarantine_rows(lh, lh.spark.createDataFrame([row], QUARANTINE_SCHEMA))

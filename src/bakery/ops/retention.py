@@ -30,9 +30,18 @@ RAW, PROCESSED = "raw", "processed"
 LAYER_CLASS = {"bronze": RAW, "silver": PROCESSED, "gold": PROCESSED, "ops": RAW}
 INGESTED_FILES = ("ops", "ingested_files")
 # Commits that only add files or change metadata leave nothing for VACUUM to delete.
-_NON_REMOVING_OPERATIONS = {"CREATE TABLE", "CREATE TABLE AS SELECT", "SET TBLPROPERTIES", "UNSET TBLPROPERTIES",
-                            "CHANGE COLUMN", "CHANGE COLUMNS", "ADD COLUMNS", "UPGRADE PROTOCOL", "VACUUM START",
-                            "VACUUM END"}
+_NON_REMOVING_OPERATIONS = {
+    "CREATE TABLE",
+    "CREATE TABLE AS SELECT",
+    "SET TBLPROPERTIES",
+    "UNSET TBLPROPERTIES",
+    "CHANGE COLUMN",
+    "CHANGE COLUMNS",
+    "ADD COLUMNS",
+    "UPGRADE PROTOCOL",
+    "VACUUM START",
+    "VACUUM END",
+}
 
 
 @dataclass(frozen=True)
@@ -83,8 +92,12 @@ def needs_vacuum(commits: list[Commit], retain: timedelta, now: datetime) -> boo
             last = max(starts, key=lambda c: c.timestamp)
             kept = timedelta(milliseconds=last.retention_ms) if last.retention_ms is not None else retain
             handled_before = last.timestamp - kept
-    return any(removes_files(c) and c.timestamp < now - retain
-               and (handled_before is None or c.timestamp >= handled_before) for c in commits)
+    return any(
+        removes_files(c)
+        and c.timestamp < now - retain
+        and (handled_before is None or c.timestamp >= handled_before)
+        for c in commits
+    )
 
 
 def _utc(value: datetime) -> datetime:
@@ -137,8 +150,14 @@ def _commits(lh: Lakehouse, profile: TableProfile) -> list[Commit]:
     for c in lh.history(profile.layer, profile.name):
         params = c["parameters"]
         kept = params.get("specifiedRetentionMillis") or params.get("defaultRetentionMillis")
-        out.append(Commit(c["timestamp"], c["operation"], params.get("mode"),
-                          int(kept) if kept and kept.isdigit() else None))
+        out.append(
+            Commit(
+                c["timestamp"],
+                c["operation"],
+                params.get("mode"),
+                int(kept) if kept and kept.isdigit() else None,
+            )
+        )
     return out
 
 
@@ -155,8 +174,10 @@ def _vacuum(lh: Lakehouse, profile: TableProfile, hours: float, lite: bool) -> N
 def _summary(deleted: dict[str, int], files: list[str], vacuumed: list[str], cut: dict[str, date]) -> str:
     rows = sum(deleted.values())
     tables = ", ".join(f"{k} {v:,}" for k, v in deleted.items()) if deleted else "none"
-    return (f"deleted {rows:,} rows dated before {cut[RAW]} (raw) / {cut[PROCESSED]} (processed) "
-            f"[{tables}], {len(files)} landing files; vacuumed {len(vacuumed)} tables")
+    return (
+        f"deleted {rows:,} rows dated before {cut[RAW]} (raw) / {cut[PROCESSED]} (processed) "
+        f"[{tables}], {len(files)} landing files; vacuumed {len(vacuumed)} tables"
+    )
 
 
 def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[str, Any]:
@@ -182,8 +203,9 @@ def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[st
                 _vacuum(lh, p, hours, lite)
 
         # The app's own records (conf/app.yml retention), as of the end of `today` and never later than now.
-        app_data = enforce_app_retention(settings, min(datetime.now(UTC),
-                                                       datetime.combine(today + timedelta(days=1), time(), UTC)))
+        app_data = enforce_app_retention(
+            settings, min(datetime.now(UTC), datetime.combine(today + timedelta(days=1), time(), UTC))
+        )
         report = {
             "today": today.isoformat(),
             "horizons": {k: v.isoformat() for k, v in cut.items()},

@@ -52,8 +52,16 @@ def new_batch_id() -> str:
 
 def _write(lh: Lakehouse, rec: RunRecord, seconds: float | None) -> None:
     finished = datetime.now(UTC) if rec.status != "running" else None
-    row = (rec.run_id, rec.job, rec.started.replace(tzinfo=None), finished.replace(tzinfo=None) if finished else None,
-           rec.status, seconds, rec.message[:2000], json.dumps(rec.details, default=str))
+    row = (
+        rec.run_id,
+        rec.job,
+        rec.started.replace(tzinfo=None),
+        finished.replace(tzinfo=None) if finished else None,
+        rec.status,
+        seconds,
+        rec.message[:2000],
+        json.dumps(rec.details, default=str),
+    )
     df = lh.spark.createDataFrame([row], RUNS_SCHEMA)
     lh.append(df, *RUNS_TABLE)
 

@@ -83,7 +83,9 @@ def _day(value: date | datetime | None) -> date | None:
     return value
 
 
-def _scan_profiles(lh: Lakehouse, settings: Settings, tables: dict[int, TableInfo]) -> dict[int, TableProfile]:
+def _scan_profiles(
+    lh: Lakehouse, settings: Settings, tables: dict[int, TableInfo]
+) -> dict[int, TableProfile]:
     """Profiles by reading the tables: ONE aggregation over a union of their date columns (two Spark
     stages however many tables, where one query per table costs a job each)."""
     columns, names, parts = {}, {}, []
@@ -93,18 +95,33 @@ def _scan_profiles(lh: Lakehouse, settings: Settings, tables: dict[int, TableInf
         columns[i] = date_column(settings, table.layer, table.name, dict(df.dtypes))
         day = F.col(columns[i]).cast("date") if columns[i] else F.lit(None).cast("date")
         parts.append(df.select(F.lit(i).alias("i"), day.alias("day")))
-    stats = {r["i"]: r for r in reduce(DataFrame.unionByName, parts).groupBy("i")
-             .agg(F.count(F.lit(1)).alias("rows"), F.min("day").alias("lo"), F.max("day").alias("hi")).collect()}
+    stats = {
+        r["i"]: r
+        for r in reduce(DataFrame.unionByName, parts)
+        .groupBy("i")
+        .agg(F.count(F.lit(1)).alias("rows"), F.min("day").alias("lo"), F.max("day").alias("hi"))
+        .collect()
+    }
     empty = {"rows": 0, "lo": None, "hi": None}
     out = {}
     for i, t in tables.items():
         row = stats.get(i, empty)
-        out[i] = TableProfile(t.layer, t.name, columns[i], int(row["rows"]), lh.version(t.layer, t.name), row["lo"],
-                              row["hi"], names[i])
+        out[i] = TableProfile(
+            t.layer,
+            t.name,
+            columns[i],
+            int(row["rows"]),
+            lh.version(t.layer, t.name),
+            row["lo"],
+            row["hi"],
+            names[i],
+        )
     return out
 
 
-def profile_tables(lh: Lakehouse, settings: Settings, tables: list[TableInfo] | None = None) -> list[TableProfile]:
+def profile_tables(
+    lh: Lakehouse, settings: Settings, tables: list[TableInfo] | None = None
+) -> list[TableProfile]:
     """Rows, version and first/latest date of each table (default: every table in every layer).
 
     Locally the Delta log's file statistics answer without reading data (milliseconds per table, no
@@ -119,8 +136,16 @@ def profile_tables(lh: Lakehouse, settings: Settings, tables: list[TableInfo] | 
         if stats is None or (column and stats.rows and column not in stats.low):
             to_scan[i] = table
             continue
-        profiles[i] = TableProfile(table.layer, table.name, column, stats.rows, stats.version,
-                                   _day(stats.low.get(column)), _day(stats.high.get(column)), tuple(stats.dtypes))
+        profiles[i] = TableProfile(
+            table.layer,
+            table.name,
+            column,
+            stats.rows,
+            stats.version,
+            _day(stats.low.get(column)),
+            _day(stats.high.get(column)),
+            tuple(stats.dtypes),
+        )
     if to_scan:
         profiles.update(_scan_profiles(lh, settings, to_scan))
     return [profiles[i] for i in range(len(tables))]
@@ -166,9 +191,14 @@ def _forecasts(lh: Lakehouse, profile: TableProfile | None) -> dict[str, Any]:
     if latest is None:
         return dict(NULL_FORECASTS)
     run = lh.read_arrow("gold", "forecasts", [*keys, target], [(as_of, "=", latest)])
-    ahead = max(((_day(d) - _day(latest)).days for d in run[target].to_pylist() if d is not None), default=None)
-    return {"latest_as_of": _day(latest).isoformat(), "series": run.group_by(keys).aggregate([]).num_rows,
-            "horizon_days": ahead}
+    ahead = max(
+        ((_day(d) - _day(latest)).days for d in run[target].to_pylist() if d is not None), default=None
+    )
+    return {
+        "latest_as_of": _day(latest).isoformat(),
+        "series": run.group_by(keys).aggregate([]).num_rows,
+        "horizon_days": ahead,
+    }
 
 
 def registry_uri(settings: Settings) -> str | None:
@@ -193,7 +223,9 @@ def _models(settings: Settings) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     with mlflow_migrations_quiet():  # opening the stores runs (or checks) their migrations
         client = MlflowClient(tracking_uri=uri, registry_uri=uri)
-        found = [(m, client.search_model_versions(f"name='{m.name}'")) for m in client.search_registered_models()]
+        found = [
+            (m, client.search_model_versions(f"name='{m.name}'")) for m in client.search_registered_models()
+        ]
     for model, all_versions in found:
         versions = sorted(all_versions, key=lambda v: -int(v.version))
         # search_model_versions leaves aliases empty; the registered model carries {alias: version}.
@@ -201,9 +233,14 @@ def _models(settings: Settings) -> list[dict[str, Any]]:
         for alias, version in (model.aliases or {}).items():
             aliases.setdefault(str(version), []).append(alias)
         out.extend(
-            {"name": model.name, "version": str(v.version), "aliases": sorted(aliases.get(str(v.version), [])),
-             "created": _iso_utc(datetime.fromtimestamp(v.creation_timestamp / 1000, UTC)),
-             "run_id": v.run_id, "status": v.status}
+            {
+                "name": model.name,
+                "version": str(v.version),
+                "aliases": sorted(aliases.get(str(v.version), [])),
+                "created": _iso_utc(datetime.fromtimestamp(v.creation_timestamp / 1000, UTC)),
+                "run_id": v.run_id,
+                "status": v.status,
+            }
             for v in versions[:MODEL_VERSIONS_SHOWN]
         )
     return out
@@ -214,9 +251,16 @@ def _runs(lh: Lakehouse) -> list[dict[str, Any]]:
     if runs is None:
         return []
     newest = runs.sort_by([("started", "descending")]).slice(0, RUNS_SHOWN).to_pylist()
-    return [{"job": r["job"], "started": _iso_utc(r["started"]), "status": r["status"],
-             "seconds": None if r["seconds"] is None else round(r["seconds"], 1), "message": r["message"] or ""}
-            for r in newest]
+    return [
+        {
+            "job": r["job"],
+            "started": _iso_utc(r["started"]),
+            "status": r["status"],
+            "seconds": None if r["seconds"] is None else round(r["seconds"], 1),
+            "message": r["message"] or "",
+        }
+        for r in newest
+    ]
 
 
 def _sources(settings: Settings, profiles: dict[str, TableProfile], today: date) -> list[dict[str, Any]]:
@@ -234,8 +278,16 @@ def _sources(settings: Settings, profiles: dict[str, TableProfile], today: date)
             state = "missing"
         else:
             state = "late" if age > spec.freshness_days else "fresh"
-        out.append({"source": kind, "table": f"silver.{spec.table}", "latest_date": _iso(latest), "age_days": age,
-                    "freshness_days": spec.freshness_days, "status": state})
+        out.append(
+            {
+                "source": kind,
+                "table": f"silver.{spec.table}",
+                "latest_date": _iso(latest),
+                "age_days": age,
+                "freshness_days": spec.freshness_days,
+                "status": state,
+            }
+        )
     return out
 
 
@@ -246,29 +298,50 @@ def quarantine_summary(lh: Lakehouse) -> dict[str, Any]:
         return {"total": 0, "by_rule": []}
     counts = rejected.group_by(["source", "rule"]).aggregate([([], "count_all")]).to_pylist()
     counts.sort(key=lambda r: (-r["count_all"], r["source"], r["rule"]))
-    return {"total": rejected.num_rows,
-            "by_rule": [{"source": r["source"], "rule": r["rule"], "rows": r["count_all"]} for r in counts]}
+    return {
+        "total": rejected.num_rows,
+        "by_rule": [{"source": r["source"], "rule": r["rule"], "rows": r["count_all"]} for r in counts],
+    }
 
 
 def _data_quality(lh: Lakehouse) -> dict[str, Any]:
     """Failed expectations of the most recent batch checked, counted by severity."""
-    results = _arrow(lh, "ops", "dq_results", ["batch_id", "checked_at", "source", "expectation", "column",
-                                                "severity", "success", "observed"])
+    results = _arrow(
+        lh,
+        "ops",
+        "dq_results",
+        ["batch_id", "checked_at", "source", "expectation", "column", "severity", "success", "observed"],
+    )
     if results is None or results.num_rows == 0:
-        return {"batch_id": None, "checked_at": None, "expectations": 0, "failed": dict.fromkeys(SEVERITIES, 0),
-                "failures": []}
+        return {
+            "batch_id": None,
+            "checked_at": None,
+            "expectations": 0,
+            "failed": dict.fromkeys(SEVERITIES, 0),
+            "failures": [],
+        }
     last = results.sort_by([("checked_at", "descending")]).slice(0, 1).to_pylist()[0]
     rows = [r for r in results.to_pylist() if r["batch_id"] == last["batch_id"]]
     rank = {severity: i for i, severity in enumerate(SEVERITIES)}
-    failed = sorted((r for r in rows if not r["success"]), key=lambda r: (rank.get(r["severity"], 9), r["source"]))
+    failed = sorted(
+        (r for r in rows if not r["success"]), key=lambda r: (rank.get(r["severity"], 9), r["source"])
+    )
     counts = dict.fromkeys(SEVERITIES, 0)
     for r in failed:
         counts[r["severity"]] = counts.get(r["severity"], 0) + 1
-    return {"batch_id": last["batch_id"], "checked_at": _iso_utc(last["checked_at"]), "expectations": len(rows),
-            "failed": counts,
-            "failures": [{**{k: r[k] for k in ("source", "expectation", "column", "severity")},
-                          "observed": None if r["observed"] is None else str(r["observed"])}
-                         for r in failed[:DQ_FAILURES_SHOWN]]}
+    return {
+        "batch_id": last["batch_id"],
+        "checked_at": _iso_utc(last["checked_at"]),
+        "expectations": len(rows),
+        "failed": counts,
+        "failures": [
+            {
+                **{k: r[k] for k in ("source", "expectation", "column", "severity")},
+                "observed": None if r["observed"] is None else str(r["observed"]),
+            }
+            for r in failed[:DQ_FAILURES_SHOWN]
+        ],
+    }
 
 
 def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None) -> dict[str, Any]:
@@ -279,8 +352,17 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
     return {
         "home": str(settings.home),
         "generated_at": _iso_utc(datetime.now(UTC)),
-        "tables": [{"layer": p.layer, "name": p.name, "rows": p.rows, "version": p.version,
-                    "latest_date": _iso(p.latest_date), "date_column": p.date_column} for p in profiles.values()],
+        "tables": [
+            {
+                "layer": p.layer,
+                "name": p.name,
+                "rows": p.rows,
+                "version": p.version,
+                "latest_date": _iso(p.latest_date),
+                "date_column": p.date_column,
+            }
+            for p in profiles.values()
+        ],
         "stores": stores.rows if stores else 0,
         "series": _series(lh),
         "forecasts": _forecasts(lh, profiles.get("gold.forecasts")),
@@ -295,6 +377,7 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
 # ---- terminal rendering ---------------------------------------------------------------------------
 def _grid(headers: list[str], rows: list[list[Any]], indent: str = "  ") -> list[str]:
     """A plain fixed-width table; numbers right-aligned, None shown as '-'."""
+
     def cell(v: Any) -> str:
         if v is None:
             return "-"
@@ -305,8 +388,12 @@ def _grid(headers: list[str], rows: list[list[Any]], indent: str = "  ") -> list
     widths = [max([len(h)] + [len(r[i]) for r in text]) for i, h in enumerate(headers)]
 
     def line(values: list[str]) -> str:
-        return indent + "  ".join(v.rjust(w) if num else v.ljust(w)
-                                  for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+        return (
+            indent
+            + "  ".join(
+                v.rjust(w) if num else v.ljust(w) for v, w, num in zip(values, widths, numeric, strict=True)
+            ).rstrip()
+        )
 
     return [line(headers)] + [line(r) for r in text]
 
@@ -324,7 +411,9 @@ def _quality_lines(dq: dict[str, Any]) -> list[str]:
     lines = ["", f"Data quality, batch {dq['batch_id']}: {dq['expectations']} expectations, failed: {failed}"]
     for f in dq["failures"]:
         column = f"({f['column']})" if f["column"] else ""
-        lines.append(f"  {f['severity']:<8} {f['source']}: {f['expectation']}{column} observed {str(f['observed'])[:60]}")
+        lines.append(
+            f"  {f['severity']:<8} {f['source']}: {f['expectation']}{column} observed {str(f['observed'])[:60]}"
+        )
     return lines
 
 
@@ -333,22 +422,45 @@ def render_status(status: dict[str, Any]) -> str:
     fc = status["forecasts"]
     quarantine = status.get("quarantine") or {"total": 0, "by_rule": []}
     lines = [f"Lakehouse {status.get('home', '')}  (status at {status.get('generated_at', '')})"]
-    lines += _section("Tables", ["layer", "table", "rows", "version", "latest date"],
-                      [[t["layer"], t["name"], t["rows"], t["version"], t["latest_date"]] for t in status["tables"]],
-                      empty="none yet; run `bakery ingest` (or `bakery demo`)")
-    lines += ["", f"Stores: {status['stores']}    series with sales: {status['series']}",
-              f"Forecasts: as of {fc['latest_as_of']}, {fc['series']} series, {fc['horizon_days']} days ahead"
-              if fc.get("latest_as_of") else "Forecasts: none yet"]
-    lines += _section("Models", ["model", "version", "aliases", "created"],
-                      [[m["name"], m["version"], ",".join(m["aliases"]), m.get("created")] for m in status["models"]]) \
-        or ["Models: none registered"]
-    lines += _section("Source freshness (silver)", ["source", "latest date", "age (days)", "max age", "status"],
-                      [[s["source"], s["latest_date"], s["age_days"], s["freshness_days"], s["status"]]
-                       for s in status.get("sources", [])])
+    lines += _section(
+        "Tables",
+        ["layer", "table", "rows", "version", "latest date"],
+        [[t["layer"], t["name"], t["rows"], t["version"], t["latest_date"]] for t in status["tables"]],
+        empty="none yet; run `bakery ingest` (or `bakery demo`)",
+    )
+    lines += [
+        "",
+        f"Stores: {status['stores']}    series with sales: {status['series']}",
+        f"Forecasts: as of {fc['latest_as_of']}, {fc['series']} series, {fc['horizon_days']} days ahead"
+        if fc.get("latest_as_of")
+        else "Forecasts: none yet",
+    ]
+    lines += _section(
+        "Models",
+        ["model", "version", "aliases", "created"],
+        [[m["name"], m["version"], ",".join(m["aliases"]), m.get("created")] for m in status["models"]],
+    ) or ["Models: none registered"]
+    lines += _section(
+        "Source freshness (silver)",
+        ["source", "latest date", "age (days)", "max age", "status"],
+        [
+            [s["source"], s["latest_date"], s["age_days"], s["freshness_days"], s["status"]]
+            for s in status.get("sources", [])
+        ],
+    )
     lines += _quality_lines(status.get("data_quality") or {})
-    lines += _section(f"Quarantine: {quarantine['total']:,} rows or files", ["source", "rule", "rows"],
-                      [[q["source"], q["rule"], q["rows"]] for q in quarantine["by_rule"]])
-    lines += _section("Last runs", ["started", "job", "status", "seconds", "message"],
-                      [[r["started"], r["job"], r["status"], r["seconds"], (r["message"] or "")[:60]]
-                       for r in status["runs"]], empty="none yet")
+    lines += _section(
+        f"Quarantine: {quarantine['total']:,} rows or files",
+        ["source", "rule", "rows"],
+        [[q["source"], q["rule"], q["rows"]] for q in quarantine["by_rule"]],
+    )
+    lines += _section(
+        "Last runs",
+        ["started", "job", "status", "seconds", "message"],
+        [
+            [r["started"], r["job"], r["status"], r["seconds"], (r["message"] or "")[:60]]
+            for r in status["runs"]
+        ],
+        empty="none yet",
+    )
     return "\n".join(lines)

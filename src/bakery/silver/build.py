@@ -54,7 +54,7 @@ from bakery.silver.timezones import require_utc_session
 log = logging.getLogger(__name__)
 
 DIMENSIONS = ("stores", "products")
-RETIRED = "retired"                # the fate of a bronze row from a retired upload
+RETIRED = "retired"  # the fate of a bronze row from a retired upload
 
 
 @dataclass
@@ -82,34 +82,56 @@ class SourceOutcome:
         if not self.batches:
             lines = [f"{self.source}: no new bronze rows"]
         else:
-            lines = [f"{self.source}: {self.total('bronze_rows')} bronze rows -> {self.total('silver_rows')} silver "
-                     f"({self.inserted} new, {self.updated} changed), {self.total('quarantined')} quarantined, "
-                     f"{self.total('duplicates')} duplicates"
-                     + (f", {self.total('retired')} from retired uploads" if self.total("retired") else "")
-                     + (f", {self.total('held_back')} held back" if self.blocked else "")]
+            lines = [
+                f"{self.source}: {self.total('bronze_rows')} bronze rows -> {self.total('silver_rows')} silver "
+                f"({self.inserted} new, {self.updated} changed), {self.total('quarantined')} quarantined, "
+                f"{self.total('duplicates')} duplicates"
+                + (f", {self.total('retired')} from retired uploads" if self.total("retired") else "")
+                + (f", {self.total('held_back')} held back" if self.blocked else "")
+            ]
         if self.removal.batches:
-            lines.append(f"{self.source}: retired upload(s) {', '.join(self.removal.batches)}: "
-                         f"{self.removal.removed} silver rows taken out "
-                         f"({self.removal.restored} back to an earlier file's row)")
+            lines.append(
+                f"{self.source}: retired upload(s) {', '.join(self.removal.batches)}: "
+                f"{self.removal.removed} silver rows taken out "
+                f"({self.removal.restored} back to an earlier file's row)"
+            )
         if self.requeue is not None:
-            lines.append(f"{self.source}: {self.requeue.taken} of {self.requeue.checked} row(s) quarantined for an "
-                         f"unknown store or product taken into silver ({self.requeue.marker})")
+            lines.append(
+                f"{self.source}: {self.requeue.taken} of {self.requeue.checked} row(s) quarantined for an "
+                f"unknown store or product taken into silver ({self.requeue.marker})"
+            )
         if self.blocked:
-            lines.append(f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
-                         "and downstream steps skip it this run")
-        lines += [f"{self.source}: {'FAIL' if r.severity == 'CRITICAL' else r.severity} {r.describe()}"
-                  for r in self.failures]
+            lines.append(
+                f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
+                "and downstream steps skip it this run"
+            )
+        lines += [
+            f"{self.source}: {'FAIL' if r.severity == 'CRITICAL' else r.severity} {r.describe()}"
+            for r in self.failures
+        ]
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        totals = {k: self.total(k) for k in ("bronze_rows", "silver_rows", "quarantined", "duplicates", "held_back",
-                                             "retired")}
-        removal = {"uploads": self.removal.batches, "removed": self.removal.removed,
-                   "restored": self.removal.restored}
-        return {"table": self.table, "batches": [b.batch_id for b in self.batches], **totals,
-                "inserted": self.inserted, "updated": self.updated, "blocked": self.blocked,
-                "retired_uploads": removal, "dq_failures": [vars(r) for r in self.failures],
-                "requeued": self.requeue.to_dict() if self.requeue else None}
+        totals = {
+            k: self.total(k)
+            for k in ("bronze_rows", "silver_rows", "quarantined", "duplicates", "held_back", "retired")
+        }
+        removal = {
+            "uploads": self.removal.batches,
+            "removed": self.removal.removed,
+            "restored": self.removal.restored,
+        }
+        return {
+            "table": self.table,
+            "batches": [b.batch_id for b in self.batches],
+            **totals,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "blocked": self.blocked,
+            "retired_uploads": removal,
+            "dq_failures": [vars(r) for r in self.failures],
+            "requeued": self.requeue.to_dict() if self.requeue else None,
+        }
 
 
 @dataclass
@@ -131,14 +153,19 @@ class SilverResult:
         lines = [line for o in self.sources.values() for line in o.summary_lines()]
         if self.inventory is not None:
             inv = self.inventory
-            lines.append(f"inventory_daily: {inv.mode}, {inv.rows_written} rows written"
-                         + (f" ({inv.corrected_rows} with a negative-stock correction)" if inv.corrected_rows else ""))
+            lines.append(
+                f"inventory_daily: {inv.mode}, {inv.rows_written} rows written"
+                + (f" ({inv.corrected_rows} with a negative-stock correction)" if inv.corrected_rows else "")
+            )
         return lines
 
     def to_dict(self) -> dict[str, Any]:
-        return {"ok": self.ok, "blocked_sources": sorted(self.blocked_sources),
-                "sources": {k: o.to_dict() for k, o in self.sources.items()},
-                "inventory": self.inventory.to_dict() if self.inventory else None}
+        return {
+            "ok": self.ok,
+            "blocked_sources": sorted(self.blocked_sources),
+            "sources": {k: o.to_dict() for k, o in self.sources.items()},
+            "inventory": self.inventory.to_dict() if self.inventory else None,
+        }
 
 
 def source_order(settings: Settings) -> list[str]:
@@ -160,6 +187,7 @@ def _references(lh: Lakehouse, settings: Settings) -> References:
     dimensions are built: every source's check joins them, and a Delta scan per source and dimension cost
     a file-listing Spark job each (the frames hold a few thousand rows at most); and the stores' country and
     subdivision codes, which an event's scope may name."""
+
     def rows(kind: str, columns: list[str]) -> pd.DataFrame | None:
         table = settings.source(kind).table
         if not lh.exists("silver", table):
@@ -176,8 +204,11 @@ def _references(lh: Lakehouse, settings: Settings) -> References:
     if stores is not None:
         codes = pd.concat([stores["country"], stores["subdivision"]]).dropna().astype(str)
         regions = tuple(sorted({c.strip().upper() for c in codes if c.strip()}))
-    return References(stores=frame(stores, ["store_id", "timezone"]),
-                      products=frame(rows("products", ["product_id"]), ["product_id"]), regions=regions)
+    return References(
+        stores=frame(stores, ["store_id", "timezone"]),
+        products=frame(rows("products", ["product_id"]), ["product_id"]),
+        regions=regions,
+    )
 
 
 def _silver(lh: Lakehouse, spec: SourceSpec) -> DataFrame | None:
@@ -188,15 +219,20 @@ def value_columns(spec: SourceSpec) -> list[str]:
     return [c for c in silver_columns(spec) if c not in spec.keys and c not in LINEAGE]
 
 
-def _count(checked: DataFrame, ranked: DataFrame, classified: DataFrame,
-           retired: DataFrame | None) -> tuple[dict[str, BatchCounts], dict[str, int]]:
+def _count(
+    checked: DataFrame, ranked: DataFrame, classified: DataFrame, retired: DataFrame | None
+) -> tuple[dict[str, BatchCounts], dict[str, int]]:
     """Per batch counts (bronze, quarantined, silver, duplicates, retired) and the number of rows per action.
 
     One Spark job, which also fills the caches of `checked` and `classified`.
     """
-    fates = (checked.select("_batch_id", F.when(F.size(VIOLATIONS) > 0, "quarantined").otherwise("valid").alias(ACTION))
-             .unionByName(ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)))
-             .unionByName(classified.select("_batch_id", ACTION)))
+    fates = (
+        checked.select(
+            "_batch_id", F.when(F.size(VIOLATIONS) > 0, "quarantined").otherwise("valid").alias(ACTION)
+        )
+        .unionByName(ranked.filter(F.col("_rank") > 1).select("_batch_id", F.lit("superseded").alias(ACTION)))
+        .unionByName(classified.select("_batch_id", ACTION))
+    )
     if retired is not None:
         fates = fates.unionByName(retired.select("_batch_id", F.lit(RETIRED).alias(ACTION)))
     counts: dict[str, BatchCounts] = {}
@@ -221,9 +257,18 @@ def _merge_condition(spec: SourceSpec) -> str:
     return f"s._ingested_at >= t._ingested_at AND NOT ({values_equal('t', 's', value_columns(spec))})"
 
 
-def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, bronze: DataFrame, as_of: date,
-                     dq: QualityRunner, outcome: SourceOutcome, retired: list[RetiredUpload],
-                     refs: References, on_taken: Callable[[DataFrame], None] | None = None) -> None:
+def _process_batches(
+    lh: Lakehouse,
+    settings: Settings,
+    spec: SourceSpec,
+    bronze: DataFrame,
+    as_of: date,
+    dq: QualityRunner,
+    outcome: SourceOutcome,
+    retired: list[RetiredUpload],
+    refs: References,
+    on_taken: Callable[[DataFrame], None] | None = None,
+) -> None:
     """Check, deduplicate, validate and write these bronze rows; `on_taken` gets them as checked (with the
     rules each breaks) once silver holds those that pass (not when the source is blocked)."""
     left_out = None
@@ -235,7 +280,8 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, bronze
     ranked = rank_latest(good, spec.keys)
     winners = ranked.filter(F.col("_rank") == 1).drop("_rank", "_row_number")
     classified = classify(winners, _silver(lh, spec), spec.keys, value_columns(spec)).persist(
-        StorageLevel.MEMORY_AND_DISK)
+        StorageLevel.MEMORY_AND_DISK
+    )
     try:
         counts, actions = _count(checked, ranked, classified, left_out)
         outcome.inserted, outcome.updated = actions.get("insert", 0), actions.get(UPDATE, 0)
@@ -265,10 +311,17 @@ def _process_batches(lh: Lakehouse, settings: Settings, spec: SourceSpec, bronze
         checked.unpersist()
 
 
-def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: date, dq: QualityRunner,
-                 done: set[tuple[str, str, str]], retired: list[RetiredUpload] | None = None,
-                 references: Callable[[], References] | None = None,
-                 requeue: Callable[[str], str | None] | None = None) -> SourceOutcome:
+def build_source(
+    lh: Lakehouse,
+    settings: Settings,
+    spec: SourceSpec,
+    as_of: date,
+    dq: QualityRunner,
+    done: set[tuple[str, str, str]],
+    retired: list[RetiredUpload] | None = None,
+    references: Callable[[], References] | None = None,
+    requeue: Callable[[str], str | None] | None = None,
+) -> SourceOutcome:
     """Take newly retired uploads (this source's) out of silver, then take the source's new bronze batches in
     (quarantine, MERGE) without the rows of retired uploads, then its rows quarantined for an unknown store or
     product if they are due to be checked again (bakery.silver.requeue), then check its freshness.
@@ -296,8 +349,17 @@ def build_source(lh: Lakehouse, settings: Settings, spec: SourceSpec, as_of: dat
     return outcome
 
 
-def _requeue(lh: Lakehouse, settings: Settings, spec: SourceSpec, marker: str, as_of: date, dq: QualityRunner,
-             outcome: SourceOutcome, retired: list[RetiredUpload], refs: References) -> Requeue | None:
+def _requeue(
+    lh: Lakehouse,
+    settings: Settings,
+    spec: SourceSpec,
+    marker: str,
+    as_of: date,
+    dq: QualityRunner,
+    outcome: SourceOutcome,
+    retired: list[RetiredUpload],
+    refs: References,
+) -> Requeue | None:
     """Take the source's rows quarantined for an unknown reference that now pass; None if quality blocks them
     (they stay quarantined and are checked again next run)."""
     result = Requeue(marker)
@@ -323,8 +385,12 @@ def _requeue(lh: Lakehouse, settings: Settings, spec: SourceSpec, marker: str, a
     return None if scratch.blocked else result
 
 
-def _requeue_progress(outcomes: Iterable[SourceOutcome], waiting: set[str], done: set[tuple[str, str, str]],
-                      marker: Callable[[], str]) -> list[tuple[str, str, str, int | None]]:
+def _requeue_progress(
+    outcomes: Iterable[SourceOutcome],
+    waiting: set[str],
+    done: set[tuple[str, str, str]],
+    marker: Callable[[], str],
+) -> list[tuple[str, str, str, int | None]]:
     """Progress rows: the sources whose rows with unknown references have all been checked against the
     dimensions as they are now, i.e. retried this run, or not waiting before and quarantining rows this run
     (then against the dimensions as built this run): none is checked again until the dimensions change."""
@@ -332,8 +398,13 @@ def _requeue_progress(outcomes: Iterable[SourceOutcome], waiting: set[str], done
     for o in outcomes:
         if o.requeue is not None:
             rows.append((REQUEUE_STEP, o.source, o.requeue.marker, o.requeue.checked))
-        elif (o.source not in DIMENSIONS and o.source not in waiting and not o.blocked and o.total("quarantined")
-              and (REQUEUE_STEP, o.source, marker()) not in done):
+        elif (
+            o.source not in DIMENSIONS
+            and o.source not in waiting
+            and not o.blocked
+            and o.total("quarantined")
+            and (REQUEUE_STEP, o.source, marker()) not in done
+        ):
             rows.append((REQUEUE_STEP, o.source, marker(), 0))
     return rows
 
@@ -347,7 +418,9 @@ def _level(line: str) -> int:
 def _inventory_pending(result: SilverResult, done: set[tuple[str, str, str]]) -> list[tuple[str, str]]:
     """Input batches in silver (earlier runs and this one) that inventory_daily has not taken yet."""
     merged = {(source, batch) for step, source, batch in done if step == SILVER_STEP and source in INPUTS}
-    merged |= {(k, b.batch_id) for k, o in result.sources.items() if k in INPUTS and not o.blocked for b in o.batches}
+    merged |= {
+        (k, b.batch_id) for k, o in result.sources.items() if k in INPUTS and not o.blocked for b in o.batches
+    }
     taken = {(source, batch) for step, source, batch in done if step == INVENTORY_STEP}
     return sorted(merged - taken)
 
@@ -392,17 +465,24 @@ def build_silver(lh: Lakehouse, settings: Settings, batch_id: str, as_of: date) 
         return marker() if due(kind, marker(), waiting, done) else None
 
     for kind in source_order(settings):
-        result.sources[kind] = build_source(lh, settings, settings.source(kind), as_of, dq, done, retired,
-                                            references, requeue)
+        result.sources[kind] = build_source(
+            lh, settings, settings.source(kind), as_of, dq, done, retired, references, requeue
+        )
         if kind in DIMENSIONS:
-            refs.clear()    # read again once needed: the other sources are checked against the dimensions as built
+            refs.clear()  # read again once needed: the other sources are checked against the dimensions as built
     outcomes = result.sources.values()
-    record_reconciliation(lh, [(o.source, c, "blocked" if o.blocked else "ok") for o in outcomes for c in o.batches],
-                          batch_id)
+    record_reconciliation(
+        lh, [(o.source, c, "blocked" if o.blocked else "ok") for o in outcomes for c in o.batches], batch_id
+    )
     inventory_batches = _inventory_pending(result, done)
     result.inventory = refresh_inventory(lh, settings, inventory_batches, _removed_from(outcomes))
     record_dq_results(lh, run_id, batch_id, [r for o in outcomes for r in o.dq])
-    progress = [(SILVER_STEP, o.source, c.batch_id, c.bronze_rows) for o in outcomes if not o.blocked for c in o.batches]
+    progress = [
+        (SILVER_STEP, o.source, c.batch_id, c.bronze_rows)
+        for o in outcomes
+        if not o.blocked
+        for c in o.batches
+    ]
     progress += [(INVENTORY_STEP, source, batch, None) for source, batch in inventory_batches]
     progress += [(RETIRED_STEP, o.source, upload, None) for o in outcomes for upload in o.removal.batches]
     progress += _requeue_progress(outcomes, waiting, done, marker)

@@ -28,7 +28,7 @@ META = ("_source_file", "_row_number", "_ingested_at", "_batch_id")
 LINEAGE = ("_source_file", "_batch_id", "_ingested_at")
 VIOLATIONS = "_violations"
 RAW = "_raw"
-LONG_LIMIT = 2.0 ** 63
+LONG_LIMIT = 2.0**63
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,12 @@ def _ok(name: str) -> str:
 
 
 def _violation(cond: Column, rule: str, column: str | None, reason: Column) -> Column:
-    return F.when(cond, F.struct(F.lit(rule).alias("rule"), F.lit(column).cast("string").alias("column"),
-                                 reason.alias("reason")))
+    return F.when(
+        cond,
+        F.struct(
+            F.lit(rule).alias("rule"), F.lit(column).cast("string").alias("column"), reason.alias("reason")
+        ),
+    )
 
 
 def _quoted(col: Column) -> Column:
@@ -112,22 +116,54 @@ def _column_rules(col: ColumnSpec) -> list[Column]:
     """Rules of one column, over the typed value `<name>`, its text `_txt_<name>` and `_ok_<name>`."""
     name = col.name
     text, value = F.col(_txt(name)), F.col(name)
-    rules = [_violation(text.isNotNull() & ~F.col(_ok(name)), f"type:{name}", name,
-                        F.concat(F.lit(f"{name} "), _quoted(text), F.lit(f" is not a valid {col.type}")))]
+    rules = [
+        _violation(
+            text.isNotNull() & ~F.col(_ok(name)),
+            f"type:{name}",
+            name,
+            F.concat(F.lit(f"{name} "), _quoted(text), F.lit(f" is not a valid {col.type}")),
+        )
+    ]
     if col.required:
-        rules.append(_violation(text.isNull(), f"not_null:{name}", name, F.lit(f"{name} is required but empty")))
+        rules.append(
+            _violation(text.isNull(), f"not_null:{name}", name, F.lit(f"{name} is required but empty"))
+        )
     if col.min is not None:
-        rules.append(_violation(value < F.lit(col.min), f"range:{name}", name,
-                                F.concat(F.lit(f"{name} "), value.cast("string"), F.lit(f" is below the minimum {col.min}"))))
+        rules.append(
+            _violation(
+                value < F.lit(col.min),
+                f"range:{name}",
+                name,
+                F.concat(F.lit(f"{name} "), value.cast("string"), F.lit(f" is below the minimum {col.min}")),
+            )
+        )
     if col.max is not None:
-        rules.append(_violation(value > F.lit(col.max), f"range:{name}", name,
-                                F.concat(F.lit(f"{name} "), value.cast("string"), F.lit(f" is above the maximum {col.max}"))))
+        rules.append(
+            _violation(
+                value > F.lit(col.max),
+                f"range:{name}",
+                name,
+                F.concat(F.lit(f"{name} "), value.cast("string"), F.lit(f" is above the maximum {col.max}")),
+            )
+        )
     if col.values:
-        rules.append(_violation(~value.isin(*col.values), f"values:{name}", name,
-                                F.concat(F.lit(f"{name} "), _quoted(value), F.lit(f" is not one of {list(col.values)}"))))
+        rules.append(
+            _violation(
+                ~value.isin(*col.values),
+                f"values:{name}",
+                name,
+                F.concat(F.lit(f"{name} "), _quoted(value), F.lit(f" is not one of {list(col.values)}")),
+            )
+        )
     if col.pattern:
-        rules.append(_violation(~value.rlike(col.pattern), f"pattern:{name}", name,
-                                F.concat(F.lit(f"{name} "), _quoted(value), F.lit(f" does not match {col.pattern}"))))
+        rules.append(
+            _violation(
+                ~value.rlike(col.pattern),
+                f"pattern:{name}",
+                name,
+                F.concat(F.lit(f"{name} "), _quoted(value), F.lit(f" does not match {col.pattern}")),
+            )
+        )
     return rules
 
 
@@ -141,17 +177,40 @@ def _reference_rules(spec: SourceSpec, regions: tuple[str, ...] = ()) -> list[Co
         if spec.kind in REGION_SCOPES:
             known = known | F.upper(F.col(column)).isin(*regions) if regions else known
             what += ", 'national', nor the country or subdivision of one"
-        rules.append(_violation(F.col(column).isNotNull() & ~known, "unknown_store", column,
-                                F.concat(F.lit(f"{column} "), _quoted(F.col(column)), F.lit(f" is not {what}"))))
+        rules.append(
+            _violation(
+                F.col(column).isNotNull() & ~known,
+                "unknown_store",
+                column,
+                F.concat(F.lit(f"{column} "), _quoted(F.col(column)), F.lit(f" is not {what}")),
+            )
+        )
     if "product_id" in spec.column_names and spec.kind != "products":
-        rules.append(_violation(F.col("product_id").isNotNull() & ~F.col("_known_product"), "unknown_product",
-                                "product_id", F.concat(F.lit("product_id "), _quoted(F.col("product_id")),
-                                                       F.lit(" is not a product in silver.products"))))
+        rules.append(
+            _violation(
+                F.col("product_id").isNotNull() & ~F.col("_known_product"),
+                "unknown_product",
+                "product_id",
+                F.concat(
+                    F.lit("product_id "),
+                    _quoted(F.col("product_id")),
+                    F.lit(" is not a product in silver.products"),
+                ),
+            )
+        )
     if spec.kind == "stores":
-        rules.append(_violation(F.col("timezone").isNotNull() & ~F.col("timezone").isin(*sorted(iana_timezones())),
-                                "timezone:timezone", "timezone",
-                                F.concat(F.lit("timezone "), _quoted(F.col("timezone")),
-                                         F.lit(" is not an IANA timezone (e.g. Europe/Madrid)"))))
+        rules.append(
+            _violation(
+                F.col("timezone").isNotNull() & ~F.col("timezone").isin(*sorted(iana_timezones())),
+                "timezone:timezone",
+                "timezone",
+                F.concat(
+                    F.lit("timezone "),
+                    _quoted(F.col("timezone")),
+                    F.lit(" is not an IANA timezone (e.g. Europe/Madrid)"),
+                ),
+            )
+        )
     return rules
 
 
@@ -160,10 +219,21 @@ def _future_rule(spec: SourceSpec, as_of: date) -> list[Column]:
     if day_col is None:
         return []
     latest = as_of + timedelta(days=spec.max_future_days)
-    return [_violation(F.col(day_col) > F.lit(latest), f"future_date:{spec.event_time}", spec.event_time,
-                       F.concat(F.lit(f"{spec.event_time} "), F.col(day_col).cast("string"),
-                                F.lit(f" is after {latest.isoformat()} (as of {as_of.isoformat()} "
-                                      f"+ {spec.max_future_days} days)")))]
+    return [
+        _violation(
+            F.col(day_col) > F.lit(latest),
+            f"future_date:{spec.event_time}",
+            spec.event_time,
+            F.concat(
+                F.lit(f"{spec.event_time} "),
+                F.col(day_col).cast("string"),
+                F.lit(
+                    f" is after {latest.isoformat()} (as of {as_of.isoformat()} "
+                    f"+ {spec.max_future_days} days)"
+                ),
+            ),
+        )
+    ]
 
 
 def _with_references(df: DataFrame, spec: SourceSpec, refs: References) -> DataFrame:
@@ -174,10 +244,16 @@ def _with_references(df: DataFrame, spec: SourceSpec, refs: References) -> DataF
         if refs.products is None:
             df = df.withColumn("_known_product", F.lit(False))
         else:
-            known = refs.products.select(F.col("product_id").alias("_pid")).distinct().withColumn(
-                "_known_product", F.lit(True))
-            df = (df.join(F.broadcast(known), df["product_id"] == known["_pid"], "left").drop("_pid")
-                  .withColumn("_known_product", F.coalesce("_known_product", F.lit(False))))
+            known = (
+                refs.products.select(F.col("product_id").alias("_pid"))
+                .distinct()
+                .withColumn("_known_product", F.lit(True))
+            )
+            df = (
+                df.join(F.broadcast(known), df["product_id"] == known["_pid"], "left")
+                .drop("_pid")
+                .withColumn("_known_product", F.coalesce("_known_product", F.lit(False)))
+            )
     return df
 
 
@@ -201,16 +277,26 @@ def check_rows(bronze: DataFrame, spec: SourceSpec, as_of: date, refs: Reference
         tz = F.when(F.col("store_id").isNull(), F.lit("UTC")).otherwise(F.col("_tz"))
     typed = {c.name: _typed(c, F.col(_txt(c.name)), tz) for c in spec.columns}
     keep = [c for c in df.columns if c not in typed]
-    df = df.select(*keep, *[v.alias(n) for n, (v, _) in typed.items()],
-                   *[ok.alias(_ok(n)) for n, (_, ok) in typed.items()])
+    df = df.select(
+        *keep,
+        *[v.alias(n) for n, (v, _) in typed.items()],
+        *[ok.alias(_ok(n)) for n, (_, ok) in typed.items()],
+    )
     if is_timestamped(spec):
         df = df.withColumn("local_date", local_date(F.col(spec.event_time), tz))
     rules = [r for c in spec.columns for r in _column_rules(c)]
     rules += _reference_rules(spec, refs.regions) + _future_rule(spec, as_of)
-    malformed = F.array(_violation(F.lit(True), "malformed_row", None,
-                                   F.concat(F.lit("the line could not be parsed: "), F.col("_malformed"))))
+    malformed = F.array(
+        _violation(
+            F.lit(True),
+            "malformed_row",
+            None,
+            F.concat(F.lit("the line could not be parsed: "), F.col("_malformed")),
+        )
+    )
     violations = F.when(F.col("_malformed").isNotNull(), malformed).otherwise(
-        F.filter(F.array(*rules), lambda v: v.isNotNull()))
+        F.filter(F.array(*rules), lambda v: v.isNotNull())
+    )
     out = [*silver_columns(spec), "_row_number", RAW]
     return df.select(*[F.col(c) for c in dict.fromkeys(out)], violations.alias(VIOLATIONS))
 
@@ -218,10 +304,25 @@ def check_rows(bronze: DataFrame, spec: SourceSpec, as_of: date, refs: Reference
 def split_checked(checked: DataFrame, spec: SourceSpec) -> tuple[DataFrame, DataFrame]:
     """(good rows with the silver columns + _row_number, one quarantine row per broken rule)."""
     good = checked.filter(F.size(VIOLATIONS) == 0).select(*silver_columns(spec), "_row_number")
-    rejected = (checked.filter(F.size(VIOLATIONS) > 0)
-                .select(F.lit(spec.kind).alias("source"), F.col("_source_file").alias("source_file"),
-                        F.col("_row_number").alias("row_number"), F.col("_batch_id").alias("batch_id"),
-                        F.explode(VIOLATIONS).alias("v"), F.col(RAW).alias("raw"))
-                .select("source", "source_file", "row_number", "batch_id", F.col("v.rule").alias("rule"),
-                        F.col("v.column").alias("column"), F.col("v.reason").alias("reason"), "raw"))
+    rejected = (
+        checked.filter(F.size(VIOLATIONS) > 0)
+        .select(
+            F.lit(spec.kind).alias("source"),
+            F.col("_source_file").alias("source_file"),
+            F.col("_row_number").alias("row_number"),
+            F.col("_batch_id").alias("batch_id"),
+            F.explode(VIOLATIONS).alias("v"),
+            F.col(RAW).alias("raw"),
+        )
+        .select(
+            "source",
+            "source_file",
+            "row_number",
+            "batch_id",
+            F.col("v.rule").alias("rule"),
+            F.col("v.column").alias("column"),
+            F.col("v.reason").alias("reason"),
+            "raw",
+        )
+    )
     return good, rejected

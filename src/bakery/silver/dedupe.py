@@ -16,9 +16,9 @@ from pyspark.sql import functions as F
 
 ACTION = "_action"
 INSERT, UPDATE, APPLIED, SAME, STALE = "insert", "update", "applied", "same", "stale"
-TO_SILVER = (INSERT, UPDATE, APPLIED)     # the batch row is silver's current row for its key
-WRITES = (INSERT, UPDATE)                 # rows the MERGE has to write
-OLD = "_t_"                               # prefix of silver's current values in the classified frame
+TO_SILVER = (INSERT, UPDATE, APPLIED)  # the batch row is silver's current row for its key
+WRITES = (INSERT, UPDATE)  # rows the MERGE has to write
+OLD = "_t_"  # prefix of silver's current values in the classified frame
 
 
 def rank_latest(good: DataFrame, keys: Sequence[str]) -> DataFrame:
@@ -39,8 +39,9 @@ def _same_values(columns: Sequence[str]) -> Column:
     return same
 
 
-def classify(winners: DataFrame, silver: DataFrame | None, keys: Sequence[str],
-             value_columns: Sequence[str]) -> DataFrame:
+def classify(
+    winners: DataFrame, silver: DataFrame | None, keys: Sequence[str], value_columns: Sequence[str]
+) -> DataFrame:
     """Add `_action` (insert | update | applied | same | stale) and silver's old values (`_t_*`)."""
     old_cols = [*keys, *value_columns, "_batch_id", "_ingested_at"]
     if silver is None:
@@ -51,9 +52,11 @@ def classify(winners: DataFrame, silver: DataFrame | None, keys: Sequence[str],
     current = silver.select(*[F.col(c).alias(OLD + c) for c in old_cols])
     on = [winners[k].eqNullSafe(current[OLD + k]) for k in keys]
     joined = winners.join(current, on, "left")
-    action = (F.when(F.col(OLD + "_ingested_at").isNull(), INSERT)
-              .when(_same_values(value_columns) & (F.col(OLD + "_batch_id") == F.col("_batch_id")), APPLIED)
-              .when(_same_values(value_columns), SAME)
-              .when(F.col(OLD + "_ingested_at") > F.col("_ingested_at"), STALE)
-              .otherwise(UPDATE))
+    action = (
+        F.when(F.col(OLD + "_ingested_at").isNull(), INSERT)
+        .when(_same_values(value_columns) & (F.col(OLD + "_batch_id") == F.col("_batch_id")), APPLIED)
+        .when(_same_values(value_columns), SAME)
+        .when(F.col(OLD + "_ingested_at") > F.col("_ingested_at"), STALE)
+        .otherwise(UPDATE)
+    )
     return joined.withColumn(ACTION, action)

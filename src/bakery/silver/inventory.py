@@ -43,25 +43,27 @@ TABLE = ("silver", "inventory_daily")
 STEP = "inventory_daily"
 KEYS = ("store_id", "product_id", "date")
 SERIES = ("store_id", "product_id")
-INPUTS = ("pos", "sales", "deliveries", "inventory")      # source kinds the inventory is derived from
+INPUTS = ("pos", "sales", "deliveries", "inventory")  # source kinds the inventory is derived from
 DAY_COLUMN = {"pos": "local_date", "sales": "date", "deliveries": "local_date", "inventory": "local_date"}
 EPSILON = 1e-9
 DECIMALS = 6
-INVENTORY_SCHEMA = T.StructType([
-    T.StructField("store_id", T.StringType(), False),
-    T.StructField("product_id", T.StringType(), False),
-    T.StructField("date", T.DateType(), False),
-    T.StructField("opening_stock", T.DoubleType(), False),
-    T.StructField("delivered", T.DoubleType(), False),
-    T.StructField("sold", T.DoubleType(), False),
-    T.StructField("closing_stock", T.DoubleType(), False),
-    T.StructField("snapshot_stock", T.DoubleType(), True),
-    T.StructField("stockout", T.BooleanType(), False),
-    T.StructField("source", T.StringType(), False),
-    T.StructField("correction", T.DoubleType(), False),
-])
+INVENTORY_SCHEMA = T.StructType(
+    [
+        T.StructField("store_id", T.StringType(), False),
+        T.StructField("product_id", T.StringType(), False),
+        T.StructField("date", T.DateType(), False),
+        T.StructField("opening_stock", T.DoubleType(), False),
+        T.StructField("delivered", T.DoubleType(), False),
+        T.StructField("sold", T.DoubleType(), False),
+        T.StructField("closing_stock", T.DoubleType(), False),
+        T.StructField("snapshot_stock", T.DoubleType(), True),
+        T.StructField("stockout", T.BooleanType(), False),
+        T.StructField("source", T.StringType(), False),
+        T.StructField("correction", T.DoubleType(), False),
+    ]
+)
 FLOW_COLUMNS = ("sold", "delivered", "sold_after", "delivered_after")
-DELETE = "_delete"                 # marks stored days a MERGE deletes (inputs lost their rows)
+DELETE = "_delete"  # marks stored days a MERGE deletes (inputs lost their rows)
 
 
 @dataclass
@@ -78,31 +80,42 @@ class InventoryInputs:
 class InventoryOutcome:
     """What the inventory step did this run."""
 
-    mode: str = "unchanged"            # unchanged | full | incremental | skipped
-    stores: dict[str, str] = field(default_factory=dict)   # store -> first recomputed date
+    mode: str = "unchanged"  # unchanged | full | incremental | skipped
+    stores: dict[str, str] = field(default_factory=dict)  # store -> first recomputed date
     rows_written: int = 0
     corrected_rows: int = 0
 
     def to_dict(self) -> dict[str, Any]:
-        return {"mode": self.mode, "stores": self.stores, "rows_written": self.rows_written,
-                "corrected_rows": self.corrected_rows}
+        return {
+            "mode": self.mode,
+            "stores": self.stores,
+            "rows_written": self.rows_written,
+            "corrected_rows": self.corrected_rows,
+        }
 
 
 # ---- transforms ---------------------------------------------------------------------------------
 def _flow(df: DataFrame, day: str, **values: Column) -> DataFrame:
     cols = {c: F.lit(0.0) for c in FLOW_COLUMNS} | {"snapshot_stock": F.lit(None).cast("double")} | values
-    return df.select("store_id", "product_id", F.col(day).alias("date"),
-                     *[v.cast("double").alias(k) for k, v in cols.items()])
+    return df.select(
+        "store_id",
+        "product_id",
+        F.col(day).alias("date"),
+        *[v.cast("double").alias(k) for k, v in cols.items()],
+    )
 
 
 def last_snapshots(snapshots: DataFrame) -> DataFrame:
     """The last count of each store x product x local day, with its time."""
-    return (snapshots.groupBy("store_id", "product_id", F.col("local_date").alias("date"))
-            .agg(F.max_by("current_stock", "snapshot_timestamp").alias("snapshot_stock"),
-                 F.max("snapshot_timestamp").alias("_snap_at")))
+    return snapshots.groupBy("store_id", "product_id", F.col("local_date").alias("date")).agg(
+        F.max_by("current_stock", "snapshot_timestamp").alias("snapshot_stock"),
+        F.max("snapshot_timestamp").alias("_snap_at"),
+    )
 
 
-def _timed_flows(lines: DataFrame, snaps: DataFrame | None, ts: str, qty: str, total: str, after: str) -> DataFrame:
+def _timed_flows(
+    lines: DataFrame, snaps: DataFrame | None, ts: str, qty: str, total: str, after: str
+) -> DataFrame:
     """Daily totals of timed lines (POS, deliveries), and the part after that day's snapshot."""
     lines = lines.select("store_id", "product_id", F.col("local_date").alias("date"), ts, qty)
     if snaps is None:
@@ -123,8 +136,16 @@ def daily_flows(inputs: InventoryInputs) -> DataFrame:
     if inputs.pos is not None:
         parts.append(_timed_flows(inputs.pos, snaps, "timestamp", "quantity_sold", "sold", "sold_after"))
     if inputs.deliveries is not None:
-        parts.append(_timed_flows(inputs.deliveries, snaps, "delivery_timestamp", "quantity_delivered",
-                                  "delivered", "delivered_after"))
+        parts.append(
+            _timed_flows(
+                inputs.deliveries,
+                snaps,
+                "delivery_timestamp",
+                "quantity_delivered",
+                "delivered",
+                "delivered_after",
+            )
+        )
     if inputs.uploads is not None:
         uploads = inputs.uploads
         if inputs.pos is not None:
@@ -134,11 +155,14 @@ def daily_flows(inputs: InventoryInputs) -> DataFrame:
     if not parts:
         raise ValueError("inventory needs at least one of pos, sales uploads, deliveries or snapshots")
     union = reduce(DataFrame.unionByName, parts)
-    return union.groupBy(*KEYS).agg(*[F.sum(c).alias(c) for c in FLOW_COLUMNS],
-                                    F.max("snapshot_stock").alias("snapshot_stock"))
+    return union.groupBy(*KEYS).agg(
+        *[F.sum(c).alias(c) for c in FLOW_COLUMNS], F.max("snapshot_stock").alias("snapshot_stock")
+    )
 
 
-def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataFrame | None = None) -> DataFrame:
+def stock_levels(
+    flows: DataFrame, anchors: DataFrame | None = None, ends: DataFrame | None = None
+) -> DataFrame:
     """inventory_daily rows from daily flows.
 
     anchors (store_id, product_id, anchor_date, anchor_stock, anchor_tracked): a known closing stock the
@@ -150,44 +174,62 @@ def stock_levels(flows: DataFrame, anchors: DataFrame | None = None, ends: DataF
     if anchors is not None:
         span = span.join(anchors, list(SERIES), "full")
     else:
-        span = span.select("*", F.lit(None).cast("date").alias("anchor_date"),
-                           F.lit(None).cast("double").alias("anchor_stock"),
-                           F.lit(None).cast("boolean").alias("anchor_tracked"))
+        span = span.select(
+            "*",
+            F.lit(None).cast("date").alias("anchor_date"),
+            F.lit(None).cast("double").alias("anchor_stock"),
+            F.lit(None).cast("boolean").alias("anchor_tracked"),
+        )
     if ends is not None:
         span = span.join(ends, list(SERIES), "left")
     else:
         span = span.withColumn("end_date", F.lit(None).cast("date"))
     start = F.coalesce(F.date_add("anchor_date", 1), "_first")
     end = F.greatest("_last", "end_date")
-    grid = (span.filter(start.isNotNull() & end.isNotNull() & (end >= start))
-            .select(*SERIES, "anchor_stock", "anchor_tracked", F.explode(F.sequence(start, end)).alias("date")))
+    grid = span.filter(start.isNotNull() & end.isNotNull() & (end >= start)).select(
+        *SERIES, "anchor_stock", "anchor_tracked", F.explode(F.sequence(start, end)).alias("date")
+    )
     w = Window.partitionBy(*SERIES).orderBy("date")
-    days = (grid.join(flows, list(KEYS), "left")
-            .fillna(0.0, subset=list(FLOW_COLUMNS))
-            .withColumn("_snap", F.col("snapshot_stock").isNotNull())
-            .withColumn("_seg", F.sum(F.col("_snap").cast("int")).over(w.rowsBetween(Window.unboundedPreceding, 0))))
+    days = (
+        grid.join(flows, list(KEYS), "left")
+        .fillna(0.0, subset=list(FLOW_COLUMNS))
+        .withColumn("_snap", F.col("snapshot_stock").isNotNull())
+        .withColumn(
+            "_seg", F.sum(F.col("_snap").cast("int")).over(w.rowsBetween(Window.unboundedPreceding, 0))
+        )
+    )
     seg = Window.partitionBy(*SERIES, "_seg").orderBy("date")
     running = seg.rowsBetween(Window.unboundedPreceding, 0)
     base = F.when(F.col("_seg") == 0, F.coalesce("anchor_stock", F.lit(0.0))).otherwise(
-        F.first("snapshot_stock").over(seg))
+        F.first("snapshot_stock").over(seg)
+    )
     change = F.when(F.col("_snap"), F.col("delivered_after") - F.col("sold_after")).otherwise(
-        F.col("delivered") - F.col("sold"))
-    levels = (days.withColumn("_s", F.round(base + F.sum(change).over(running), DECIMALS))
-              .withColumn("_m", F.least(F.lit(0.0), F.min("_s").over(running)))
-              .withColumn("closing_stock", F.round(F.col("_s") - F.col("_m"), DECIMALS))
-              .withColumn("correction", F.round(F.lag("_m", 1, 0.0).over(seg) - F.col("_m"), DECIMALS)))
+        F.col("delivered") - F.col("sold")
+    )
+    levels = (
+        days.withColumn("_s", F.round(base + F.sum(change).over(running), DECIMALS))
+        .withColumn("_m", F.least(F.lit(0.0), F.min("_s").over(running)))
+        .withColumn("closing_stock", F.round(F.col("_s") - F.col("_m"), DECIMALS))
+        .withColumn("correction", F.round(F.lag("_m", 1, 0.0).over(seg) - F.col("_m"), DECIMALS))
+    )
     counted = (F.col("_snap") | (F.col("delivered") > 0)).cast("int")
     tracked = F.coalesce(F.col("anchor_tracked"), F.lit(False)) | (
-        F.max(counted).over(w.rowsBetween(Window.unboundedPreceding, 0)) > 0)
+        F.max(counted).over(w.rowsBetween(Window.unboundedPreceding, 0)) > 0
+    )
     opening = F.lag("closing_stock").over(w)
     return levels.select(
-        "store_id", "product_id", "date",
+        "store_id",
+        "product_id",
+        "date",
         F.coalesce(opening, F.col("anchor_stock"), F.lit(0.0)).alias("opening_stock"),
-        F.round("delivered", DECIMALS).alias("delivered"), F.round("sold", DECIMALS).alias("sold"),
-        "closing_stock", "snapshot_stock",
+        F.round("delivered", DECIMALS).alias("delivered"),
+        F.round("sold", DECIMALS).alias("sold"),
+        "closing_stock",
+        "snapshot_stock",
         ((F.col("sold") > 0) & (F.col("closing_stock") <= EPSILON) & tracked).alias("stockout"),
         F.when(F.col("_snap"), "snapshot").otherwise("derived").alias("source"),
-        (F.col("correction") + F.lit(0.0)).alias("correction"))
+        (F.col("correction") + F.lit(0.0)).alias("correction"),
+    )
 
 
 def inventory_table(rows: DataFrame) -> DataFrame:
@@ -200,24 +242,35 @@ def _read_inputs(lh: Lakehouse, settings: Settings) -> InventoryInputs:
         name = settings.source(kind).table
         return lh.read("silver", name) if lh.exists("silver", name) else None
 
-    return InventoryInputs(pos=table("pos"), uploads=table("sales"), deliveries=table("deliveries"),
-                           snapshots=table("inventory"))
+    return InventoryInputs(
+        pos=table("pos"), uploads=table("sales"), deliveries=table("deliveries"), snapshots=table("inventory")
+    )
 
 
 def _since(stores: dict[str, date], day: str, offset: int = 0) -> Column:
     """Rows of the given stores on or after each one's date (+ offset days), as a literal predicate so
     Delta can skip the files that hold only older days."""
-    return reduce(or_, [(F.col("store_id") == F.lit(s)) & (F.col(day) >= F.lit(d + timedelta(days=offset)))
-                        for s, d in sorted(stores.items())])
+    return reduce(
+        or_,
+        [
+            (F.col("store_id") == F.lit(s)) & (F.col(day) >= F.lit(d + timedelta(days=offset)))
+            for s, d in sorted(stores.items())
+        ],
+    )
 
 
 def _restrict(inputs: InventoryInputs, stores: dict[str, date]) -> InventoryInputs:
     """Only the rows of affected stores on or after their first affected date."""
+
     def cut(df: DataFrame | None, day: str) -> DataFrame | None:
         return None if df is None else df.filter(_since(stores, day))
 
-    return InventoryInputs(pos=cut(inputs.pos, "local_date"), uploads=cut(inputs.uploads, "date"),
-                           deliveries=cut(inputs.deliveries, "local_date"), snapshots=cut(inputs.snapshots, "local_date"))
+    return InventoryInputs(
+        pos=cut(inputs.pos, "local_date"),
+        uploads=cut(inputs.uploads, "date"),
+        deliveries=cut(inputs.deliveries, "local_date"),
+        snapshots=cut(inputs.snapshots, "local_date"),
+    )
 
 
 def _affected_stores(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]]) -> dict[str, date]:
@@ -227,8 +280,12 @@ def _affected_stores(lh: Lakehouse, settings: Settings, pending: list[tuple[str,
         batches = [b for s, b in pending if s == kind]
         table = settings.source(kind).table
         if batches and lh.exists("silver", table):
-            parts.append(lh.read("silver", table).filter(F.col("_batch_id").isin(*batches))
-                         .groupBy("store_id").agg(F.min(DAY_COLUMN[kind]).alias("_from")))
+            parts.append(
+                lh.read("silver", table)
+                .filter(F.col("_batch_id").isin(*batches))
+                .groupBy("store_id")
+                .agg(F.min(DAY_COLUMN[kind]).alias("_from"))
+            )
     if not parts:
         return {}
     union = reduce(DataFrame.unionByName, parts)
@@ -244,20 +301,27 @@ def changed_rows(rows: DataFrame, existing: DataFrame | None) -> DataFrame:
     return rows.join(existing.select(*rows.columns), on, "left_anti")
 
 
-def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, ends: DataFrame | None,
-                   existing: DataFrame | None, prune: bool = False) -> tuple[int, int]:
+def _write_changes(
+    lh: Lakehouse,
+    flows: DataFrame,
+    anchors: DataFrame | None,
+    ends: DataFrame | None,
+    existing: DataFrame | None,
+    prune: bool = False,
+) -> tuple[int, int]:
     """Compute stock levels and MERGE the rows that differ from the stored ones (no change, no commit).
 
     prune: also delete the `existing` rows the computation no longer produces (same commit).
     Returns (rows written or deleted, rows of tracked stock with a negative-stock correction among them).
     """
-    flows = flows.persist()    # read twice by stock_levels (the series spans and the days)
+    flows = flows.persist()  # read twice by stock_levels (the series spans and the days)
     levels = inventory_table(stock_levels(flows, anchors, ends))
     rows = changed_rows(levels, existing)
     if prune and existing is not None:
         stale = existing.select(*KEYS).join(levels.select(*KEYS), list(KEYS), "left_anti")
         rows = rows.withColumn(DELETE, F.lit(False)).unionByName(
-            stale.withColumn(DELETE, F.lit(True)), allowMissingColumns=True)
+            stale.withColumn(DELETE, F.lit(True)), allowMissingColumns=True
+        )
     rows = rows.persist()
     try:
         # Corrections of tracked stock only (they come with a stock-out); an untracked series' are just its sales.
@@ -266,15 +330,18 @@ def _write_changes(lh: Lakehouse, flows: DataFrame, anchors: DataFrame | None, e
         if counts.n:
             values = [c for c in INVENTORY_SCHEMA.fieldNames() if c not in KEYS]
             changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in values)
-            lh.merge(rows, *TABLE, keys=KEYS, condition=changed, delete=DELETE if DELETE in rows.columns else None)
+            lh.merge(
+                rows, *TABLE, keys=KEYS, condition=changed, delete=DELETE if DELETE in rows.columns else None
+            )
         return int(counts.n), int(counts.c)
     finally:
         rows.unpersist()
         flows.unpersist()
 
 
-def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]],
-                      removed: dict[str, date] | None = None) -> InventoryOutcome:
+def refresh_inventory(
+    lh: Lakehouse, settings: Settings, pending: list[tuple[str, str]], removed: dict[str, date] | None = None
+) -> InventoryOutcome:
     """Bring silver.inventory_daily up to date with the (source, batch) merged into its inputs since its
     last refresh, and with `removed` (store -> first day whose input rows were taken out); the caller
     records the batches as taken (step `inventory_daily`) once this returns."""
@@ -288,7 +355,9 @@ def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str
         return outcome
     if not lh.exists(*TABLE):
         outcome.mode = "full"
-        outcome.rows_written, outcome.corrected_rows = _write_changes(lh, daily_flows(inputs), None, None, None)
+        outcome.rows_written, outcome.corrected_rows = _write_changes(
+            lh, daily_flows(inputs), None, None, None
+        )
     else:
         affected = _affected_stores(lh, settings, pending)
         for store, day in removed.items():
@@ -296,28 +365,42 @@ def refresh_inventory(lh: Lakehouse, settings: Settings, pending: list[tuple[str
         outcome.stores = {s: d.isoformat() for s, d in sorted(affected.items())}
         if affected:
             outcome.mode = "incremental"
-            outcome.rows_written, outcome.corrected_rows = _recompute(lh, inputs, affected, prune=bool(removed))
+            outcome.rows_written, outcome.corrected_rows = _recompute(
+                lh, inputs, affected, prune=bool(removed)
+            )
     if outcome.rows_written:
-        log.info("inventory_daily: %s refresh wrote %d rows (%d with a stock correction)",
-                 outcome.mode, outcome.rows_written, outcome.corrected_rows)
+        log.info(
+            "inventory_daily: %s refresh wrote %d rows (%d with a stock correction)",
+            outcome.mode,
+            outcome.rows_written,
+            outcome.corrected_rows,
+        )
     return outcome
 
 
-def _recompute(lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date],
-               prune: bool = False) -> tuple[int, int]:
+def _recompute(
+    lh: Lakehouse, inputs: InventoryInputs, affected: dict[str, date], prune: bool = False
+) -> tuple[int, int]:
     """Recompute the affected stores from their first affected day, continuing from the stored closing.
 
     prune (inputs lost rows): series end at their last remaining flow, as in a full build, and stored days
     beyond what the remaining inputs produce are deleted; otherwise each series is carried to its stored end.
     """
     stored = lh.read(*TABLE).filter(_since(affected, "date", offset=-1))
-    first = F.create_map(*[x for s, d in sorted(affected.items()) for x in (F.lit(s), F.lit(d))])[F.col("store_id")]
-    tracked = (lh.read(*TABLE).filter(F.col("store_id").isin(*affected) & (F.col("date") < first))
-               .groupBy(*SERIES)
-               .agg(F.max(F.col("snapshot_stock").isNotNull() | (F.col("delivered") > 0)).alias("anchor_tracked")))
-    anchors = stored.filter(F.col("date") < first).select(
-        *SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock")
-    ).join(tracked, list(SERIES), "left")
+    first = F.create_map(*[x for s, d in sorted(affected.items()) for x in (F.lit(s), F.lit(d))])[
+        F.col("store_id")
+    ]
+    tracked = (
+        lh.read(*TABLE)
+        .filter(F.col("store_id").isin(*affected) & (F.col("date") < first))
+        .groupBy(*SERIES)
+        .agg(F.max(F.col("snapshot_stock").isNotNull() | (F.col("delivered") > 0)).alias("anchor_tracked"))
+    )
+    anchors = (
+        stored.filter(F.col("date") < first)
+        .select(*SERIES, F.col("date").alias("anchor_date"), F.col("closing_stock").alias("anchor_stock"))
+        .join(tracked, list(SERIES), "left")
+    )
     in_range = stored.filter(F.col("date") >= first)
     ends = None if prune else in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
     return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range, prune)
@@ -328,4 +411,3 @@ def rebuild_inventory(lh: Lakehouse, settings: Settings) -> tuple[int, int]:
     inputs = _read_inputs(lh, settings)
     existing = lh.read(*TABLE) if lh.exists(*TABLE) else None
     return _write_changes(lh, daily_flows(inputs), None, None, existing)
-

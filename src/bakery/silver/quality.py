@@ -39,13 +39,25 @@ SEVERITIES = ("CRITICAL", "WARNING", "INFO")
 FRESHNESS = "freshness"
 DEFAULT_PANDAS_MAX_ROWS = 200_000
 # How a silver column type shows up in GX's Spark type metric.
-SPARK_TYPE_NAMES = {"string": "StringType", "double": "DoubleType", "long": "LongType", "boolean": "BooleanType",
-                    "date": "DateType", "timestamp": "TimestampType"}
+SPARK_TYPE_NAMES = {
+    "string": "StringType",
+    "double": "DoubleType",
+    "long": "LongType",
+    "boolean": "BooleanType",
+    "date": "DateType",
+    "timestamp": "TimestampType",
+}
 # Expectations answered from the schema alone.
-SCHEMA_EXPECTATIONS = frozenset({
-    "expect_table_columns_to_match_set", "expect_table_columns_to_match_ordered_list", "expect_column_to_exist",
-    "expect_table_column_count_to_equal", "expect_column_values_to_be_in_type_list",
-    "expect_column_values_to_be_of_type"})
+SCHEMA_EXPECTATIONS = frozenset(
+    {
+        "expect_table_columns_to_match_set",
+        "expect_table_columns_to_match_ordered_list",
+        "expect_column_to_exist",
+        "expect_table_column_count_to_equal",
+        "expect_column_values_to_be_in_type_list",
+        "expect_column_values_to_be_of_type",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -119,14 +131,21 @@ def load_suite(settings: Settings, spec: SourceSpec) -> SuiteConfig:
     for i, item in enumerate(body.get("expectations") or [], start=1):
         where = f"{path}: expectation {i}"
         if not isinstance(item, dict) or "type" not in item:
-            raise ValueError(f"{where}: needs a `type` (a GX expectation such as expect_column_values_to_not_be_null)")
+            raise ValueError(
+                f"{where}: needs a `type` (a GX expectation such as expect_column_values_to_not_be_null)"
+            )
         columns = item.get("column")
         columns = columns if isinstance(columns, list) else [columns]
         for col in columns:
             if col is not None and col not in known:
-                raise ValueError(f"{where}: column {col!r} is not a silver column of {spec.kind} ({sorted(known)})")
-            items.append(ExpectationSpec(item["type"], col, dict(item.get("kwargs") or {}),
-                                         _severity(item.get("severity"), where)))
+                raise ValueError(
+                    f"{where}: column {col!r} is not a silver column of {spec.kind} ({sorted(known)})"
+                )
+            items.append(
+                ExpectationSpec(
+                    item["type"], col, dict(item.get("kwargs") or {}), _severity(item.get("severity"), where)
+                )
+            )
     fresh = body.get(FRESHNESS)
     fresh_sev = _severity(fresh.get("severity"), f"{path}: freshness") if fresh else None
     return SuiteConfig(body.get("suite", spec.kind), tuple(items), fresh_sev)
@@ -167,7 +186,9 @@ def resolve(item: ExpectationSpec, spec: SourceSpec) -> tuple[str, dict[str, Any
 def freshness_frame(silver: DataFrame, spec: SourceSpec) -> DataFrame:
     """Latest event date per store (one row for sources without stores): what freshness looks at."""
     day = event_date_column(spec)
-    store = F.coalesce(F.col("store_id"), F.lit("(all)")) if "store_id" in spec.column_names else F.lit("(all)")
+    store = (
+        F.coalesce(F.col("store_id"), F.lit("(all)")) if "store_id" in spec.column_names else F.lit("(all)")
+    )
     return silver.groupBy(store.alias("store_id")).agg(F.max(day).alias("latest_date"))
 
 
@@ -189,25 +210,38 @@ def latest_dates(lh: Lakehouse, spec: SourceSpec) -> pd.DataFrame | None:
     partials = []
     for batch in lh.arrow_batches("silver", spec.table, [day, "store_id"] if has_store else [day]):
         part = pa.Table.from_batches([batch])
-        stores = pc.fill_null(part["store_id"], "(all)") if has_store else pa.array(["(all)"] * part.num_rows, pa.string())
-        partials.append(pa.table({"store_id": stores, "day": part[day]}).group_by("store_id").aggregate([("day", "max")]))
+        stores = (
+            pc.fill_null(part["store_id"], "(all)")
+            if has_store
+            else pa.array(["(all)"] * part.num_rows, pa.string())
+        )
+        partials.append(
+            pa.table({"store_id": stores, "day": part[day]}).group_by("store_id").aggregate([("day", "max")])
+        )
     if not partials:
         return pd.DataFrame({"store_id": [], "latest_date": []}, dtype=object)
     latest = pa.concat_tables(partials).group_by("store_id").aggregate([("day_max", "max")])
-    return pd.DataFrame({"store_id": latest["store_id"].to_pylist(), "latest_date": latest["day_max_max"].to_pylist()},
-                        dtype=object)
+    return pd.DataFrame(
+        {"store_id": latest["store_id"].to_pylist(), "latest_date": latest["day_max_max"].to_pylist()},
+        dtype=object,
+    )
 
 
 def _observed(result: dict[str, Any], exception: str | None) -> str:
     if exception:
         return f"error: {exception}"
     if "unexpected_index_list" in result and result["unexpected_index_list"]:
-        stale = "; ".join(f"{r.get('store_id')} latest {r.get('latest_date')}" for r in result["unexpected_index_list"])
+        stale = "; ".join(
+            f"{r.get('store_id')} latest {r.get('latest_date')}" for r in result["unexpected_index_list"]
+        )
         return f"stale: {stale}"
     if "observed_value" in result:
         return json.dumps(result["observed_value"], default=str)
-    keep = {k: result[k] for k in ("unexpected_count", "unexpected_percent", "partial_unexpected_list")
-            if result.get(k) not in (None, [])}
+    keep = {
+        k: result[k]
+        for k in ("unexpected_count", "unexpected_percent", "partial_unexpected_list")
+        if result.get(k) not in (None, [])
+    }
     return json.dumps(keep, default=str)
 
 
@@ -232,7 +266,9 @@ class QualityRunner:
         names = []
         for spec in self.settings.sources.values():
             suite = self.config(spec)
-            names.append(self._suite(suite.name, [(*resolve(e, spec), e.severity) for e in suite.expectations]).name)
+            names.append(
+                self._suite(suite.name, [(*resolve(e, spec), e.severity) for e in suite.expectations]).name
+            )
         return names
 
     @cached_property
@@ -244,8 +280,11 @@ class QualityRunner:
             ProgressBarsConfig,
         )
 
-        config = DataContextConfig(store_backend_defaults=InMemoryStoreBackendDefaults(), analytics_enabled=False,
-                                   progress_bars=ProgressBarsConfig(globally=False))
+        config = DataContextConfig(
+            store_backend_defaults=InMemoryStoreBackendDefaults(),
+            analytics_enabled=False,
+            progress_bars=ProgressBarsConfig(globally=False),
+        )
         context = gx.get_context(mode="ephemeral", project_config=config)
         return gx, context
 
@@ -255,8 +294,11 @@ class QualityRunner:
         try:
             source = context.data_sources.get(name)
         except (KeyError, ValueError):
-            source = (context.data_sources.add_spark(name, persist=False) if engine == "spark"
-                      else context.data_sources.add_pandas(name))
+            source = (
+                context.data_sources.add_spark(name, persist=False)
+                if engine == "spark"
+                else context.data_sources.add_pandas(name)
+            )
         try:
             asset = source.get_asset(asset_name)
         except LookupError:
@@ -281,15 +323,24 @@ class QualityRunner:
             try:
                 impl = get_expectation_impl(type_name)
             except Exception as exc:
-                raise ValueError(f"suite {name}: unknown Great Expectations expectation {type_name!r}") from exc
+                raise ValueError(
+                    f"suite {name}: unknown Great Expectations expectation {type_name!r}"
+                ) from exc
             try:
                 suite.add_expectation(impl(**kwargs, severity=severity.lower()))
             except Exception as exc:
                 raise ValueError(f"suite {name}: {type_name} with {kwargs}: {exc}") from exc
         return context.suites.add(suite)
 
-    def _run(self, name: str, data: Any, engine: str, asset: str,
-             expectations: list[tuple[str, dict[str, Any], str]], result_format: dict[str, Any]) -> list[Any]:
+    def _run(
+        self,
+        name: str,
+        data: Any,
+        engine: str,
+        asset: str,
+        expectations: list[tuple[str, dict[str, Any], str]],
+        result_format: dict[str, Any],
+    ) -> list[Any]:
         if not expectations:
             return []
         suite = self._suite(name, expectations)
@@ -301,8 +352,15 @@ class QualityRunner:
         cfg = r.expectation_config
         column = cfg.kwargs.get("column") or ",".join(cfg.kwargs.get("column_list") or []) or None
         exception = (r.exception_info or {}).get("exception_message") if r.exception_info else None
-        return DQResult(kind, suite, cfg.type, column, str(cfg.severity.value).upper(), bool(r.success),
-                        _observed(r.result or {}, exception))
+        return DQResult(
+            kind,
+            suite,
+            cfg.type,
+            column,
+            str(cfg.severity.value).upper(),
+            bool(r.success),
+            _observed(r.result or {}, exception),
+        )
 
     def validate_batch(self, spec: SourceSpec, batch: DataFrame, rows: int) -> list[DQResult]:
         """Run the source's suite on a cleaned batch (typed silver columns)."""
@@ -312,13 +370,21 @@ class QualityRunner:
         items = [(*resolve(e, spec), e.severity) for e in suite.expectations]
         schema = [i for i in items if i[0] in SCHEMA_EXPECTATIONS]
         values = [i for i in items if i[0] not in SCHEMA_EXPECTATIONS]
-        results = self._run(f"{suite.name}.schema", batch, "spark", spec.kind, schema, {"result_format": "BASIC"})
+        results = self._run(
+            f"{suite.name}.schema", batch, "spark", spec.kind, schema, {"result_format": "BASIC"}
+        )
         if values:
             engine = self.engine_for(rows)
             data = batch.toPandas() if engine == "pandas" else batch
-            examples = 5 if engine == "pandas" else 0   # listing examples costs a Spark job per expectation
-            results += self._run(suite.name, data, engine, spec.kind, values,
-                                 {"result_format": "BASIC", "partial_unexpected_count": examples})
+            examples = 5 if engine == "pandas" else 0  # listing examples costs a Spark job per expectation
+            results += self._run(
+                suite.name,
+                data,
+                engine,
+                spec.kind,
+                values,
+                {"result_format": "BASIC", "partial_unexpected_count": examples},
+            )
         return [self._to_result(spec.kind, suite.name, r) for r in results]
 
     def validate_freshness(self, spec: SourceSpec, lh: Lakehouse, as_of: date) -> list[DQResult]:
@@ -330,13 +396,36 @@ class QualityRunner:
         name = f"{suite.name}.{FRESHNESS}"
         latest = latest_dates(lh, spec)
         if latest is None:
-            return [DQResult(spec.kind, name, "expect_column_values_to_be_between", "latest_date",
-                             suite.freshness_severity, False, f"no data: silver.{spec.table} does not exist")]
+            return [
+                DQResult(
+                    spec.kind,
+                    name,
+                    "expect_column_values_to_be_between",
+                    "latest_date",
+                    suite.freshness_severity,
+                    False,
+                    f"no data: silver.{spec.table} does not exist",
+                )
+            ]
         if latest.empty:
-            return [DQResult(spec.kind, name, "expect_column_values_to_be_between", "latest_date",
-                             suite.freshness_severity, False, f"no data: silver.{spec.table} is empty")]
-        items = [("expect_column_values_to_be_between",
-                  {"column": "latest_date", "min_value": cutoff}, suite.freshness_severity)]
+            return [
+                DQResult(
+                    spec.kind,
+                    name,
+                    "expect_column_values_to_be_between",
+                    "latest_date",
+                    suite.freshness_severity,
+                    False,
+                    f"no data: silver.{spec.table} is empty",
+                )
+            ]
+        items = [
+            (
+                "expect_column_values_to_be_between",
+                {"column": "latest_date", "min_value": cutoff},
+                suite.freshness_severity,
+            )
+        ]
         fmt = {"result_format": "COMPLETE", "unexpected_index_column_names": ["store_id"]}
         results = self._run(name, latest, "pandas", f"{spec.kind}_{FRESHNESS}", items, fmt)
         out = [self._to_result(spec.kind, name, r) for r in results]

@@ -40,39 +40,45 @@ DQ_RESULTS = ("ops", "dq_results")
 SILVER_STEP = "silver"
 RETIRED_STEP = "retired_upload"
 
-PROGRESS_SCHEMA = T.StructType([
-    T.StructField("step", T.StringType(), False),
-    T.StructField("source", T.StringType(), False),
-    T.StructField("batch_id", T.StringType(), False),
-    T.StructField("bronze_rows", T.LongType(), True),
-    T.StructField("run_batch_id", T.StringType(), True),
-    T.StructField("processed_at", T.TimestampType(), False),
-])
-RECONCILIATION_SCHEMA = T.StructType([
-    T.StructField("batch_id", T.StringType(), False),
-    T.StructField("source", T.StringType(), False),
-    T.StructField("bronze_rows", T.LongType(), False),
-    T.StructField("silver_rows", T.LongType(), False),
-    T.StructField("quarantined", T.LongType(), False),
-    T.StructField("duplicates", T.LongType(), False),
-    T.StructField("held_back", T.LongType(), False),
-    T.StructField("retired", T.LongType(), True),
-    T.StructField("status", T.StringType(), False),
-    T.StructField("run_batch_id", T.StringType(), True),
-    T.StructField("checked_at", T.TimestampType(), False),
-])
-DQ_SCHEMA = T.StructType([
-    T.StructField("run_id", T.StringType(), False),
-    T.StructField("batch_id", T.StringType(), True),
-    T.StructField("source", T.StringType(), False),
-    T.StructField("suite", T.StringType(), False),
-    T.StructField("expectation", T.StringType(), False),
-    T.StructField("column", T.StringType(), True),
-    T.StructField("severity", T.StringType(), False),
-    T.StructField("success", T.BooleanType(), False),
-    T.StructField("observed", T.StringType(), True),
-    T.StructField("checked_at", T.TimestampType(), False),
-])
+PROGRESS_SCHEMA = T.StructType(
+    [
+        T.StructField("step", T.StringType(), False),
+        T.StructField("source", T.StringType(), False),
+        T.StructField("batch_id", T.StringType(), False),
+        T.StructField("bronze_rows", T.LongType(), True),
+        T.StructField("run_batch_id", T.StringType(), True),
+        T.StructField("processed_at", T.TimestampType(), False),
+    ]
+)
+RECONCILIATION_SCHEMA = T.StructType(
+    [
+        T.StructField("batch_id", T.StringType(), False),
+        T.StructField("source", T.StringType(), False),
+        T.StructField("bronze_rows", T.LongType(), False),
+        T.StructField("silver_rows", T.LongType(), False),
+        T.StructField("quarantined", T.LongType(), False),
+        T.StructField("duplicates", T.LongType(), False),
+        T.StructField("held_back", T.LongType(), False),
+        T.StructField("retired", T.LongType(), True),
+        T.StructField("status", T.StringType(), False),
+        T.StructField("run_batch_id", T.StringType(), True),
+        T.StructField("checked_at", T.TimestampType(), False),
+    ]
+)
+DQ_SCHEMA = T.StructType(
+    [
+        T.StructField("run_id", T.StringType(), False),
+        T.StructField("batch_id", T.StringType(), True),
+        T.StructField("source", T.StringType(), False),
+        T.StructField("suite", T.StringType(), False),
+        T.StructField("expectation", T.StringType(), False),
+        T.StructField("column", T.StringType(), True),
+        T.StructField("severity", T.StringType(), False),
+        T.StructField("success", T.BooleanType(), False),
+        T.StructField("observed", T.StringType(), True),
+        T.StructField("checked_at", T.TimestampType(), False),
+    ]
+)
 
 
 @dataclass
@@ -89,8 +95,9 @@ class BatchCounts:
 
     @property
     def balanced(self) -> bool:
-        return self.bronze_rows == (self.silver_rows + self.quarantined + self.duplicates + self.held_back
-                                    + self.retired)
+        return self.bronze_rows == (
+            self.silver_rows + self.quarantined + self.duplicates + self.held_back + self.retired
+        )
 
 
 def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
@@ -106,25 +113,46 @@ def load_progress(lh: Lakehouse) -> set[tuple[str, str, str]]:
     return set(zip(*(taken[c].to_pylist() for c in ("step", "source", "batch_id")), strict=True))
 
 
-def record_progress(lh: Lakehouse, rows: Iterable[tuple[str, str, str, int | None]], run_batch_id: str) -> None:
+def record_progress(
+    lh: Lakehouse, rows: Iterable[tuple[str, str, str, int | None]], run_batch_id: str
+) -> None:
     """Mark (step, source, batch_id, bronze_rows) as taken, in one commit."""
     data = [(*row, run_batch_id) for row in rows]
     if not data:
         return
-    df = lh.spark.createDataFrame(data, "step string, source string, batch_id string, bronze_rows long, "
-                                        "run_batch_id string")
+    df = lh.spark.createDataFrame(
+        data, "step string, source string, batch_id string, bronze_rows long, run_batch_id string"
+    )
     lh.append(_with_now(df, "processed_at", PROGRESS_SCHEMA), *PROGRESS)
 
 
-def record_reconciliation(lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str) -> None:
+def record_reconciliation(
+    lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str
+) -> None:
     """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row)."""
-    data = [(c.batch_id, source, c.bronze_rows, c.silver_rows, c.quarantined, c.duplicates, c.held_back,
-             c.retired, status, run_batch_id) for source, c, status in rows]
+    data = [
+        (
+            c.batch_id,
+            source,
+            c.bronze_rows,
+            c.silver_rows,
+            c.quarantined,
+            c.duplicates,
+            c.held_back,
+            c.retired,
+            status,
+            run_batch_id,
+        )
+        for source, c, status in rows
+    ]
     if not data:
         return
-    df = lh.spark.createDataFrame(data, "batch_id string, source string, bronze_rows long, silver_rows long, "
-                                        "quarantined long, duplicates long, held_back long, retired long, "
-                                        "status string, run_batch_id string")
+    df = lh.spark.createDataFrame(
+        data,
+        "batch_id string, source string, bronze_rows long, silver_rows long, "
+        "quarantined long, duplicates long, held_back long, retired long, "
+        "status string, run_batch_id string",
+    )
     _add_missing_columns(lh, RECONCILIATION, RECONCILIATION_SCHEMA)
     lh.merge(_with_now(df, "checked_at", RECONCILIATION_SCHEMA), *RECONCILIATION, keys=("batch_id", "source"))
 
@@ -144,9 +172,14 @@ def record_dq_results(lh: Lakehouse, run_id: str, batch_id: str, results: Sequen
     """Append this run's expectation results."""
     if not results:
         return
-    data = [(run_id, batch_id, r.source, r.suite, r.expectation, r.column, r.severity, r.success, r.observed)
-            for r in results]
-    df = lh.spark.createDataFrame(data, "run_id string, batch_id string, source string, suite string, "
-                                        "expectation string, column string, severity string, success boolean, "
-                                        "observed string")
+    data = [
+        (run_id, batch_id, r.source, r.suite, r.expectation, r.column, r.severity, r.success, r.observed)
+        for r in results
+    ]
+    df = lh.spark.createDataFrame(
+        data,
+        "run_id string, batch_id string, source string, suite string, "
+        "expectation string, column string, severity string, success boolean, "
+        "observed string",
+    )
     lh.append(_with_now(df, "checked_at", DQ_SCHEMA), *DQ_RESULTS)

@@ -36,10 +36,10 @@ REFERENCE_RULES = ("unknown_store", "unknown_product")
 class Requeue:
     """What checking one source's rows with unknown references again did this run."""
 
-    marker: str                                               # dimension versions they were checked against
-    checked: int = 0                                          # rows read back from bronze
-    taken: int = 0                                            # of those, rows that now pass every rule
-    stores: dict[str, date] = field(default_factory=dict)     # store -> first day inventory must recompute
+    marker: str  # dimension versions they were checked against
+    checked: int = 0  # rows read back from bronze
+    taken: int = 0  # of those, rows that now pass every rule
+    stores: dict[str, date] = field(default_factory=dict)  # store -> first day inventory must recompute
 
     def to_dict(self) -> dict[str, object]:
         return {"against": self.marker, "checked": self.checked, "taken": self.taken}
@@ -66,11 +66,16 @@ def due(kind: str, marker: str, waiting: set[str], done: set[tuple[str, str, str
 
 def waiting_rows(lh: Lakehouse, kind: str, bronze: DataFrame) -> DataFrame:
     """The bronze rows (of `bronze`, one source's table) quarantined for an unknown store or product."""
-    entries = (lh.read(*QUARANTINE_TABLE)
-               .filter((F.col("source") == kind) & F.col("rule").isin(*REFERENCE_RULES))
-               .select(F.col("source_file").alias("_source_file"), F.col("row_number").alias("_row_number"),
-                       F.col("batch_id").alias("_batch_id"))
-               .distinct())
+    entries = (
+        lh.read(*QUARANTINE_TABLE)
+        .filter((F.col("source") == kind) & F.col("rule").isin(*REFERENCE_RULES))
+        .select(
+            F.col("source_file").alias("_source_file"),
+            F.col("row_number").alias("_row_number"),
+            F.col("batch_id").alias("_batch_id"),
+        )
+        .distinct()
+    )
     return bronze.join(entries, ["_source_file", "_row_number", "_batch_id"], "left_semi")
 
 
@@ -78,12 +83,19 @@ def release(lh: Lakehouse, kind: str, checked: DataFrame) -> None:
     """Take out the ops.quarantine entries of these rows (`_source_file`, `_row_number`, checked again, with their
     `_violations`) for rules they no longer break: all of a row silver now holds, `unknown_store` of a row
     whose store arrived but whose quantity is still out of range."""
-    rows = checked.select(F.col("_source_file").alias("source_file"),
-                          F.col("_row_number").cast("long").alias("row_number"), VIOLATIONS)
+    rows = checked.select(
+        F.col("_source_file").alias("source_file"),
+        F.col("_row_number").cast("long").alias("row_number"),
+        VIOLATIONS,
+    )
     broken = rows.select("source_file", "row_number", F.explode(VIOLATIONS).alias("v")).select(
-        "source_file", "row_number", F.col("v.rule").alias("rule"))
-    entries = (lh.read(*QUARANTINE_TABLE).filter(F.col("source") == kind)
-               .join(rows.select("source_file", "row_number"), ["source_file", "row_number"], "left_semi")
-               .join(broken, ["source_file", "row_number", "rule"], "left_anti")
-               .select(*QUARANTINE_KEYS, F.lit(True).alias("_release")))
+        "source_file", "row_number", F.col("v.rule").alias("rule")
+    )
+    entries = (
+        lh.read(*QUARANTINE_TABLE)
+        .filter(F.col("source") == kind)
+        .join(rows.select("source_file", "row_number"), ["source_file", "row_number"], "left_semi")
+        .join(broken, ["source_file", "row_number", "rule"], "left_anti")
+        .select(*QUARANTINE_KEYS, F.lit(True).alias("_release"))
+    )
     lh.merge(entries, *QUARANTINE_TABLE, keys=QUARANTINE_KEYS, update=False, delete="_release")

@@ -39,7 +39,7 @@ from bakery.silver.inventory import DAY_COLUMN, INPUTS
 
 log = logging.getLogger(__name__)
 
-UPLOAD_BATCHES = ("ops", "upload_batches")    # written by bakery.app.uploads (BATCH_LOG)
+UPLOAD_BATCHES = ("ops", "upload_batches")  # written by bakery.app.uploads (BATCH_LOG)
 RETIRED_STATUSES = ("deleted", "replaced")
 DELETE = "_delete"
 
@@ -58,10 +58,10 @@ class RetiredUpload:
 class Removal:
     """What taking newly retired uploads out of one silver table did this run."""
 
-    batches: list[str] = field(default_factory=list)        # upload batch ids handled (recorded as done)
-    removed: int = 0                                          # silver rows that came from their files
-    restored: int = 0                                         # of those, keys given back an earlier file's row
-    stores: dict[str, date] = field(default_factory=dict)    # store -> first day inventory must recompute
+    batches: list[str] = field(default_factory=list)  # upload batch ids handled (recorded as done)
+    removed: int = 0  # silver rows that came from their files
+    restored: int = 0  # of those, keys given back an earlier file's row
+    stores: dict[str, date] = field(default_factory=dict)  # store -> first day inventory must recompute
 
 
 def latest_retired(events: pd.DataFrame) -> pd.DataFrame:
@@ -82,10 +82,13 @@ def retired_uploads(lh: Lakehouse) -> list[RetiredUpload]:
     """Every retired upload batch in ops.upload_batches (none while the app has logged nothing)."""
     if not lh.exists(*UPLOAD_BATCHES):
         return []
-    events = lh.read_arrow(*UPLOAD_BATCHES, columns=["batch_id", "kind", "source_file", "status",
-                                                     "changed_at"]).to_pandas()
-    return [RetiredUpload(r.batch_id, r.kind, landing_relpath(lh.settings, r.source_file), r.status)
-            for r in latest_retired(events).itertuples()]
+    events = lh.read_arrow(
+        *UPLOAD_BATCHES, columns=["batch_id", "kind", "source_file", "status", "changed_at"]
+    ).to_pandas()
+    return [
+        RetiredUpload(r.batch_id, r.kind, landing_relpath(lh.settings, r.source_file), r.status)
+        for r in latest_retired(events).itertuples()
+    ]
 
 
 def from_files(uploads: Sequence[RetiredUpload]) -> Column:
@@ -93,8 +96,15 @@ def from_files(uploads: Sequence[RetiredUpload]) -> Column:
     return F.col("_source_file").isin(*sorted({u.source_file for u in uploads}))
 
 
-def _latest_kept(lh: Lakehouse, spec: SourceSpec, retired: Column, pending: Sequence[str], as_of: date,
-                 refs: References, keys: DataFrame) -> DataFrame:
+def _latest_kept(
+    lh: Lakehouse,
+    spec: SourceSpec,
+    retired: Column,
+    pending: Sequence[str],
+    as_of: date,
+    refs: References,
+    keys: DataFrame,
+) -> DataFrame:
     """Per key of `keys`, the latest valid row of the bronze batches silver has taken that no retired upload
     brought: the row silver would hold without those uploads."""
     bronze = lh.read("bronze", spec.table).filter(~retired)
@@ -113,8 +123,15 @@ def first_days(frames: Sequence[DataFrame], kind: str) -> dict[str, date]:
     return {r.store_id: r._from for r in rows if r.store_id is not None and r._from is not None}
 
 
-def take_out(lh: Lakehouse, spec: SourceSpec, retired: Sequence[RetiredUpload], new: Sequence[RetiredUpload],
-             pending: Sequence[str], as_of: date, refs: References) -> Removal:
+def take_out(
+    lh: Lakehouse,
+    spec: SourceSpec,
+    retired: Sequence[RetiredUpload],
+    new: Sequence[RetiredUpload],
+    pending: Sequence[str],
+    as_of: date,
+    refs: References,
+) -> Removal:
     """Take the rows of retired uploads out of silver.<table> once `new` ones appear (see the module doc).
 
     `retired`: every retired upload of this source; `new`: those not handled yet; `pending`: bronze batches
@@ -125,27 +142,41 @@ def take_out(lh: Lakehouse, spec: SourceSpec, retired: Sequence[RetiredUpload], 
         return removal
     keys, columns = list(spec.keys), silver_columns(spec)
     retired_rows = from_files(retired)
-    gone = lh.read("silver", spec.table).filter(retired_rows).select(*columns).persist(StorageLevel.MEMORY_AND_DISK)
+    gone = (
+        lh.read("silver", spec.table)
+        .filter(retired_rows)
+        .select(*columns)
+        .persist(StorageLevel.MEMORY_AND_DISK)
+    )
     marked = None
     try:
         removal.removed = gone.count()
         touched = []
         if removal.removed:
             kept = _latest_kept(lh, spec, retired_rows, pending, as_of, refs, gone.select(*keys))
-            marked = (gone.select(*keys).join(kept.withColumn(DELETE, F.lit(False)), keys, "left")
-                      .select(*columns, F.coalesce(DELETE, F.lit(True)).alias(DELETE))
-                      .persist(StorageLevel.MEMORY_AND_DISK))
+            marked = (
+                gone.select(*keys)
+                .join(kept.withColumn(DELETE, F.lit(False)), keys, "left")
+                .select(*columns, F.coalesce(DELETE, F.lit(True)).alias(DELETE))
+                .persist(StorageLevel.MEMORY_AND_DISK)
+            )
             removal.restored = marked.filter(~F.col(DELETE)).count()
             touched = [gone, marked.filter(~F.col(DELETE))]
         if spec.kind in INPUTS:
             # The new files' bronze rows too: after a crash that followed the MERGE, silver no longer shows them.
-            landed, _ = split_checked(check_rows(lh.read("bronze", spec.table).filter(from_files(new)), spec,
-                                                 as_of, refs), spec)
+            landed, _ = split_checked(
+                check_rows(lh.read("bronze", spec.table).filter(from_files(new)), spec, as_of, refs), spec
+            )
             removal.stores = first_days([landed, *touched], spec.kind)
         if removal.removed:
             lh.merge(marked, "silver", spec.table, keys=keys, delete=DELETE)
-            log.info("silver.%s: took out %d row(s) of retired upload(s) %s, %d key(s) back to an earlier file",
-                     spec.table, removal.removed, ", ".join(removal.batches), removal.restored)
+            log.info(
+                "silver.%s: took out %d row(s) of retired upload(s) %s, %d key(s) back to an earlier file",
+                spec.table,
+                removal.removed,
+                ", ".join(removal.batches),
+                removal.restored,
+            )
     finally:
         gone.unpersist()
         if marked is not None:

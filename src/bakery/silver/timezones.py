@@ -21,8 +21,10 @@ def require_utc_session(spark: SparkSession) -> None:
     """Fail clearly when the session timezone is not UTC (local dates would silently shift)."""
     tz = spark.conf.get("spark.sql.session.timeZone")
     if tz not in UTC_NAMES:
-        raise RuntimeError(f"spark.sql.session.timeZone is {tz!r}; the silver layer needs UTC "
-                           "(set it in conf/base.yml spark.conf)")
+        raise RuntimeError(
+            f"spark.sql.session.timeZone is {tz!r}; the silver layer needs UTC "
+            "(set it in conf/base.yml spark.conf)"
+        )
 
 
 def has_offset(raw: Column) -> Column:
@@ -37,7 +39,8 @@ def parse_timestamp(raw: Column, tz: Column) -> tuple[Column, Column]:
     """
     wall_clock = raw.try_cast("timestamp_ntz")
     instant = F.when(has_offset(raw), raw.try_cast("timestamp")).otherwise(
-        F.to_utc_timestamp(wall_clock.cast("timestamp"), tz))
+        F.to_utc_timestamp(wall_clock.cast("timestamp"), tz)
+    )
     parsed = F.when(has_offset(raw), raw.try_cast("timestamp").isNotNull()).otherwise(wall_clock.isNotNull())
     return instant, parsed
 
@@ -56,7 +59,10 @@ def with_store_timezone(df: DataFrame, stores: DataFrame | None, column: str = "
     """Add `_tz` (the store's timezone, null for unknown stores) and `_known_store` to df."""
     if stores is None:
         return df.withColumn("_tz", F.lit(None).cast("string")).withColumn("_known_store", F.lit(False))
-    lookup = stores.select(F.col("store_id").alias("_tz_store"), F.col("timezone").alias("_tz"),
-                           F.lit(True).alias("_known_store"))
+    lookup = stores.select(
+        F.col("store_id").alias("_tz_store"),
+        F.col("timezone").alias("_tz"),
+        F.lit(True).alias("_known_store"),
+    )
     joined = df.join(F.broadcast(lookup), df[column] == lookup["_tz_store"], "left").drop("_tz_store")
     return joined.withColumn("_known_store", F.coalesce("_known_store", F.lit(False)))

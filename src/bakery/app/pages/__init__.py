@@ -39,5 +39,20 @@ def all_pages() -> list[Page]:
         uploads,
     )
 
-    return [m.PAGE for m in (forecast, history, stock, events, metrics, models, drivers, uploads, admin_users,
-                             admin_settings, admin_health, admin_audit)]
+    return [
+        m.PAGE
+        for m in (
+            forecast,
+            history,
+            stock,
+            events,
+            metrics,
+            models,
+            drivers,
+            uploads,
+            admin_users,
+            admin_settings,
+            admin_health,
+            admin_audit,
+        )
+    ]

@@ -20,15 +20,36 @@ P = "settings"
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
     rows = []
     for s in ctx.options.all():
-        control = dcc.Input(id={"type": f"{P}-input", "key": s.key}, value=str(s.value), type="text", debounce=True)
-        rows.append(html.Tr([html.Td(t(f"set.{s.key}", lang)), html.Td(control), html.Td(str(s.default)),
-                             html.Td(s.updated_by or "")]))
-    head = html.Thead(html.Tr([html.Th(t(k, lang)) for k in ("set.key", "set.value", "set.default", "set.by")]))
-    return html.Div([page_header(t("set.title", lang)),
-                     card(None, html.Div(html.Table([head, html.Tbody(rows)], className="data-table", id=f"{P}-table"),
-                                         className="table-wrap"),
-                          html.Button(t("common.save", lang), id=f"{P}-save", n_clicks=0, className="button primary"),
-                          html.Div(id=f"{P}-message"))])
+        control = dcc.Input(
+            id={"type": f"{P}-input", "key": s.key}, value=str(s.value), type="text", debounce=True
+        )
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(t(f"set.{s.key}", lang)),
+                    html.Td(control),
+                    html.Td(str(s.default)),
+                    html.Td(s.updated_by or ""),
+                ]
+            )
+        )
+    head = html.Thead(
+        html.Tr([html.Th(t(k, lang)) for k in ("set.key", "set.value", "set.default", "set.by")])
+    )
+    return html.Div(
+        [
+            page_header(t("set.title", lang)),
+            card(
+                None,
+                html.Div(
+                    html.Table([head, html.Tbody(rows)], className="data-table", id=f"{P}-table"),
+                    className="table-wrap",
+                ),
+                html.Button(t("common.save", lang), id=f"{P}-save", n_clicks=0, className="button primary"),
+                html.Div(id=f"{P}-message"),
+            ),
+        ]
+    )
 
 
 def save(ctx: AppContext, principal: Principal, lang: str, keys: list[str], values: list[Any]) -> Any:
@@ -50,9 +71,13 @@ def save(ctx: AppContext, principal: Principal, lang: str, keys: list[str], valu
 
 
 def register(app: Any, ctx: AppContext) -> None:
-    @app.callback(Output(f"{P}-message", "children"), Input(f"{P}-save", "n_clicks"),
-                  State({"type": f"{P}-input", "key": ALL}, "id"), State({"type": f"{P}-input", "key": ALL}, "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-message", "children"),
+        Input(f"{P}-save", "n_clicks"),
+        State({"type": f"{P}-input", "key": ALL}, "id"),
+        State({"type": f"{P}-input", "key": ALL}, "value"),
+        prevent_initial_call=True,
+    )
     @secured(ADMIN)
     def _save(principal, lang, n_clicks, ids, values):
         return save(ctx, principal, lang, [i["key"] for i in ids], values)

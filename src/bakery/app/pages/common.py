@@ -21,6 +21,7 @@ CHAIN = "__chain__"
 
 def secured(roles: frozenset[str]) -> Callable:
     """Wrap a callback: 401 without a user, 403 for a role not in `roles`; pass (principal, lang, *inputs)."""
+
     def deco(fn: Callable) -> Callable:
         @functools.wraps(fn)
         def wrapper(*args: Any) -> Any:
@@ -30,7 +31,9 @@ def secured(roles: frozenset[str]) -> Callable:
             if principal.role not in roles:
                 abort(403)
             return fn(principal, current_lang(), *args)
+
         return wrapper
+
     return deco
 
 
@@ -42,14 +45,23 @@ def visible_stores(ctx: AppContext, principal: Principal) -> list[dict[str, str]
     return [{"label": f"{names.get(s, s)} ({s})" if names.get(s, s) != s else s, "value": s} for s in ids]
 
 
-def store_picker(page: str, ctx: AppContext, principal: Principal, lang: str, *, chain: bool = False,
-                 value: str | None = None) -> Any:
+def store_picker(
+    page: str,
+    ctx: AppContext,
+    principal: Principal,
+    lang: str,
+    *,
+    chain: bool = False,
+    value: str | None = None,
+) -> Any:
     options = visible_stores(ctx, principal)
     if chain and principal.all_stores:
         options = [{"label": t("common.chain", lang), "value": CHAIN}, *options]
     default = value if value in [o["value"] for o in options] else (options[0]["value"] if options else None)
-    return field(t("common.store", lang), dcc.Dropdown(id=f"{page}-store", options=options, value=default,
-                                                        clearable=False, searchable=True))
+    return field(
+        t("common.store", lang),
+        dcc.Dropdown(id=f"{page}-store", options=options, value=default, clearable=False, searchable=True),
+    )
 
 
 def product_options(ctx: AppContext, product_ids: Sequence[str] | None = None) -> list[dict[str, str]]:
@@ -72,15 +84,25 @@ def notice(text: str, kind: str = "info", id: str | None = None) -> Any:
 
 
 def kpi(label: str, value: str) -> Any:
-    return html.Div([html.Div(value, className="kpi-value"), html.Div(label, className="kpi-label")], className="kpi")
+    return html.Div(
+        [html.Div(value, className="kpi-value"), html.Div(label, className="kpi-label")], className="kpi"
+    )
 
 
 def page_header(title: str, *extra: Any) -> Any:
     return html.Div([html.H2(title), *extra], className="page-header")
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *, id: str | None = None,
-          lang: str = "es", numeric: Sequence[str] = (), digits: int = 0, empty: str | None = None) -> Any:
+def table(
+    rows: Sequence[dict[str, Any]],
+    columns: Sequence[tuple[str, str]],
+    *,
+    id: str | None = None,
+    lang: str = "es",
+    numeric: Sequence[str] = (),
+    digits: int = 0,
+    empty: str | None = None,
+) -> Any:
     """A plain responsive HTML table; numbers formatted for the language, everything else shown as plain text
     (data such as product or file names is never read as Markdown or markup)."""
     if not rows:
@@ -100,7 +122,9 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], *,
                 cells.append(html.Td(text))
         body.append(html.Tr(cells, className=r.get("_class", "")))
     props = {"id": id} if id else {}
-    return html.Div(html.Table([head, html.Tbody(body)], className="data-table"), className="table-wrap", **props)
+    return html.Div(
+        html.Table([head, html.Tbody(body)], className="data-table"), className="table-wrap", **props
+    )
 
 
 def prebuilt(component: Any) -> dict[str, Any]:
@@ -110,6 +134,9 @@ def prebuilt(component: Any) -> dict[str, Any]:
 
 
 def graph(id: str, figure: dict[str, Any] | None = None) -> Any:
-    return dcc.Graph(id=id, figure=figure or {"data": [], "layout": {"height": 320}},
-                     config={"displaylogo": False, "responsive": True,
-                             "modeBarButtonsToRemove": ["lasso2d", "select2d"]}, className="graph")
+    return dcc.Graph(
+        id=id,
+        figure=figure or {"data": [], "layout": {"height": 320}},
+        config={"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        className="graph",
+    )

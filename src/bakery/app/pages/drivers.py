@@ -19,9 +19,14 @@ P = "drivers"
 
 
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
-    return html.Div([page_header(t("drv.title", lang)), html.P(t("drv.intro", lang), className="muted"),
-                     html.Div([store_picker(P, ctx, principal, lang, chain=True)], className="controls"),
-                     card(None, graph(f"{P}-graph"), html.Div(id=f"{P}-table"))])
+    return html.Div(
+        [
+            page_header(t("drv.title", lang)),
+            html.P(t("drv.intro", lang), className="muted"),
+            html.Div([store_picker(P, ctx, principal, lang, chain=True)], className="controls"),
+            card(None, graph(f"{P}-graph"), html.Div(id=f"{P}-table")),
+        ]
+    )
 
 
 def drivers_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | None) -> tuple[dict, Any]:
@@ -31,20 +36,40 @@ def drivers_view(ctx: AppContext, principal: Principal, lang: str, store_id: str
     if snap is None:
         frame = pd.DataFrame()
     elif store_id == CHAIN:
-        frame = ctx.serving.cached(("drivers_chain", lang), (("gold", "forecasts"),), lambda _v: drivers(
-            pd.concat([df[df["role"] == "champion"] for df in snap.by_store.values()], ignore_index=True), lang))
+        frame = ctx.serving.cached(
+            ("drivers_chain", lang),
+            (("gold", "forecasts"),),
+            lambda _v: drivers(
+                pd.concat([df[df["role"] == "champion"] for df in snap.by_store.values()], ignore_index=True),
+                lang,
+            ),
+        )
     else:
         frame = drivers(ctx.serving.forecasts([store_id] if store_id else []), lang)
-    rows = [{"factor": r.label, "mean_abs": r.mean_abs, "mean": r.mean} for r in frame.itertuples()] if len(frame) else []
-    return drivers_figure(frame, lang), table(rows, [("factor", t("drv.factor", lang)),
-                                                    ("mean_abs", t("drv.mean_abs", lang)),
-                                                    ("mean", t("drv.mean", lang))], id=f"{P}-rows", lang=lang,
-                                              numeric=["mean_abs", "mean"], digits=2,
-                                              empty=t("common.no_forecasts", lang))
+    rows = (
+        [{"factor": r.label, "mean_abs": r.mean_abs, "mean": r.mean} for r in frame.itertuples()]
+        if len(frame)
+        else []
+    )
+    return drivers_figure(frame, lang), table(
+        rows,
+        [
+            ("factor", t("drv.factor", lang)),
+            ("mean_abs", t("drv.mean_abs", lang)),
+            ("mean", t("drv.mean", lang)),
+        ],
+        id=f"{P}-rows",
+        lang=lang,
+        numeric=["mean_abs", "mean"],
+        digits=2,
+        empty=t("common.no_forecasts", lang),
+    )
 
 
 def register(app: Any, ctx: AppContext) -> None:
-    @app.callback(Output(f"{P}-graph", "figure"), Output(f"{P}-table", "children"), Input(f"{P}-store", "value"))
+    @app.callback(
+        Output(f"{P}-graph", "figure"), Output(f"{P}-table", "children"), Input(f"{P}-store", "value")
+    )
     @secured(STAFF)
     def _update(principal, lang, store_id):
         return drivers_view(ctx, principal, lang, store_id)

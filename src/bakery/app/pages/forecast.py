@@ -32,21 +32,36 @@ P = "forecast"
 
 
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
-    view = dcc.RadioItems(id=f"{P}-view", value="tomorrow", inline=True, className="segmented",
-                          options=[{"label": t(f"fc.view.{v}", lang), "value": v} for v in ("tomorrow", "week", "month")])
-    return html.Div([
-        page_header(t("fc.title", lang)),
-        html.Div([store_picker(P, ctx, principal, lang, chain=True, value=(query.get("store") or [None])[0]),
-                  field(t("common.horizon", lang), view),
-                  field(t("common.product", lang), dcc.Dropdown(id=f"{P}-product", clearable=False))],
-                 className="controls"),
-        html.Div(id=f"{P}-summary", className="summary"),
-        card(None, graph(f"{P}-graph")),
-        card(None, html.Div(id=f"{P}-table")),
-    ])
+    view = dcc.RadioItems(
+        id=f"{P}-view",
+        value="tomorrow",
+        inline=True,
+        className="segmented",
+        options=[{"label": t(f"fc.view.{v}", lang), "value": v} for v in ("tomorrow", "week", "month")],
+    )
+    return html.Div(
+        [
+            page_header(t("fc.title", lang)),
+            html.Div(
+                [
+                    store_picker(
+                        P, ctx, principal, lang, chain=True, value=(query.get("store") or [None])[0]
+                    ),
+                    field(t("common.horizon", lang), view),
+                    field(t("common.product", lang), dcc.Dropdown(id=f"{P}-product", clearable=False)),
+                ],
+                className="controls",
+            ),
+            html.Div(id=f"{P}-summary", className="summary"),
+            card(None, graph(f"{P}-graph")),
+            card(None, html.Div(id=f"{P}-table")),
+        ]
+    )
 
 
-def product_choices(ctx: AppContext, store_id: str | None, current: str | None) -> tuple[list[dict], str | None]:
+def product_choices(
+    ctx: AppContext, store_id: str | None, current: str | None
+) -> tuple[list[dict], str | None]:
     snap = ctx.serving.forecast_snapshot()
     names = ctx.serving.product_names()
     if snap is None or not store_id:
@@ -71,39 +86,53 @@ def chain_forecasts(ctx: AppContext) -> pd.DataFrame:
         rows["lo2"] = (rows["yhat"] - rows["yhat_lower"]).clip(lower=0) ** 2
         rows["hi2"] = (rows["yhat_upper"] - rows["yhat"]).clip(lower=0) ** 2
         g = rows.groupby(["product_id", "date", "horizon"], as_index=False).agg(
-            yhat=("yhat", "sum"), lo2=("lo2", "sum"), hi2=("hi2", "sum"), model_version=("model_version", "first"))
+            yhat=("yhat", "sum"),
+            lo2=("lo2", "sum"),
+            hi2=("hi2", "sum"),
+            model_version=("model_version", "first"),
+        )
         g["yhat_lower"] = (g["yhat"] - g["lo2"] ** 0.5).clip(lower=0)
         g["yhat_upper"] = g["yhat"] + g["hi2"] ** 0.5
         g["components"] = None
         g["fallback_reason"] = None
         g["role"] = "champion"
         return g.drop(columns=["lo2", "hi2"])
+
     return ctx.serving.cached(("chain_forecasts",), (FORECASTS,), load)
 
 
 def champion_rows(ctx: AppContext) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Every store's champion forecasts of the latest run and their components as numeric columns."""
+
     def load(_v: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
         snap = ctx.serving.forecast_snapshot()
         if snap is None:
             return pd.DataFrame(), pd.DataFrame()
         rows = pd.concat([df[df["role"] == "champion"] for df in snap.by_store.values()], ignore_index=True)
         return rows, component_frame(rows)
+
     return ctx.serving.cached(("champion_rows",), (FORECASTS,), load)
 
 
 def all_lines(ctx: AppContext, view: str, lang: str) -> dict[str, list]:
     """Forecast lines of every store (and the chain) for a view: computed once per table version."""
+
     def load(_v: dict) -> dict[str, list]:
         rows, comps = champion_rows(ctx)
         names = ctx.serving.product_names()
         recent = ctx.serving.recent_sales()
-        history = pd.concat(recent.values(), ignore_index=True) if recent else pd.DataFrame(
-            columns=["store_id", "product_id", "date", "quantity_sold"])
+        history = (
+            pd.concat(recent.values(), ignore_index=True)
+            if recent
+            else pd.DataFrame(columns=["store_id", "product_id", "date", "quantity_sold"])
+        )
         lines = lines_by_store(rows, history, names, view, lang, comps) if len(rows) else {}
         chain_hist = history.groupby(["product_id", "date"], as_index=False)["quantity_sold"].sum(min_count=1)
-        lines[CHAIN] = forecast_lines(chain_forecasts(ctx), chain_hist, names, view, lang) if len(rows) else []
+        lines[CHAIN] = (
+            forecast_lines(chain_forecasts(ctx), chain_hist, names, view, lang) if len(rows) else []
+        )
         return lines
+
     return ctx.serving.cached(("forecast_lines", view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load)
 
 
@@ -116,25 +145,47 @@ def prewarm(ctx: AppContext, lang: str) -> None:
 def _table_and_total(ctx: AppContext, store_id: str, view: str, lang: str) -> tuple[Any, float, str]:
     def load(_v: dict) -> tuple[Any, float, str]:
         lines = all_lines(ctx, view, lang).get(store_id, [])
-        rows = [{"product": ln.product, "forecast": ln.forecast,
-                 "interval": f"{fmt_num(ln.lower, lang)} – {fmt_num(ln.upper, lang)}",
-                 "why": ln.explanation} for ln in lines]
-        columns = [("product", t("common.product", lang)), ("forecast", t("fc.col.forecast", lang)),
-                   ("interval", t("fc.col.interval", lang)), ("why", t("fc.col.why", lang))]
+        rows = [
+            {
+                "product": ln.product,
+                "forecast": ln.forecast,
+                "interval": f"{fmt_num(ln.lower, lang)} – {fmt_num(ln.upper, lang)}",
+                "why": ln.explanation,
+            }
+            for ln in lines
+        ]
+        columns = [
+            ("product", t("common.product", lang)),
+            ("forecast", t("fc.col.forecast", lang)),
+            ("interval", t("fc.col.interval", lang)),
+            ("why", t("fc.col.why", lang)),
+        ]
         tbl = prebuilt(table(rows, columns, id=f"{P}-rows", lang=lang, numeric=["forecast"]))
-        return tbl, sum(ln.forecast for ln in lines), ", ".join(sorted({ln.model_version for ln in lines})) or "-"
-    return ctx.serving.cached(("forecast_table", store_id, view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load)
+        return (
+            tbl,
+            sum(ln.forecast for ln in lines),
+            ", ".join(sorted({ln.model_version for ln in lines})) or "-",
+        )
+
+    return ctx.serving.cached(
+        ("forecast_table", store_id, view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load
+    )
 
 
-def forecast_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | None, view: str,
-                  product_id: str | None) -> tuple[dict, Any, Any]:
+def forecast_view(
+    ctx: AppContext, principal: Principal, lang: str, store_id: str | None, view: str, product_id: str | None
+) -> tuple[dict, Any, Any]:
     """(figure, product table, summary) for one store (or the chain) and view; the page's one callback."""
     if view not in ("tomorrow", "week", "month"):
         view = "tomorrow"
     if store_id != CHAIN or not principal.all_stores:
         check_store(principal, store_id)
     if not store_id:
-        return chain_figure(pd.DataFrame(), pd.DataFrame(), lang), notice(t("fc.no_store", lang), "warn"), None
+        return (
+            chain_figure(pd.DataFrame(), pd.DataFrame(), lang),
+            notice(t("fc.no_store", lang), "warn"),
+            None,
+        )
     snap = ctx.serving.forecast_snapshot()
     if snap is None:
         msg = notice(t("common.no_forecasts", lang), "warn", id=f"{P}-empty")
@@ -146,32 +197,59 @@ def forecast_view(ctx: AppContext, principal: Principal, lang: str, store_id: st
         if product_id:
             recent = ctx.serving.recent_sales()
             parts = [df[df["product_id"] == product_id] for df in recent.values()]
-            hist = pd.concat(parts).groupby("date", as_index=False)["quantity_sold"].sum(min_count=1) if parts else hist
+            hist = (
+                pd.concat(parts).groupby("date", as_index=False)["quantity_sold"].sum(min_count=1)
+                if parts
+                else hist
+            )
     else:
         fc = ctx.serving.forecasts([store_id])
         recent = ctx.serving.recent_sales().get(store_id)
-        hist = recent[recent["product_id"] == product_id] if recent is not None and product_id else pd.DataFrame()
-    series = window(fc[fc["product_id"] == product_id], "month").sort_values("date") if product_id else \
-        daily_totals(fc, "month")
+        hist = (
+            recent[recent["product_id"] == product_id]
+            if recent is not None and product_id
+            else pd.DataFrame()
+        )
+    series = (
+        window(fc[fc["product_id"] == product_id], "month").sort_values("date")
+        if product_id
+        else daily_totals(fc, "month")
+    )
     fig = forecast_figure(hist[["date", "quantity_sold"]] if len(hist) else pd.DataFrame(), series, lang)
-    summary = html.Div([
-        html.P(t("fc.as_of", lang, date=fmt_date(snap.as_of, lang), model=model), className="muted", id=f"{P}-asof"),
-        kpi(t("fc.total", lang) + f" · {t('fc.view.' + view, lang)}", fmt_num(total, lang)),
-    ])
+    summary = html.Div(
+        [
+            html.P(
+                t("fc.as_of", lang, date=fmt_date(snap.as_of, lang), model=model),
+                className="muted",
+                id=f"{P}-asof",
+            ),
+            kpi(t("fc.total", lang) + f" · {t('fc.view.' + view, lang)}", fmt_num(total, lang)),
+        ]
+    )
     return fig, tbl, summary
 
 
 def register(app: Any, ctx: AppContext) -> None:
-    @app.callback(Output(f"{P}-product", "options"), Output(f"{P}-product", "value"),
-                  Input(f"{P}-store", "value"), Input(f"{P}-product", "value"))
+    @app.callback(
+        Output(f"{P}-product", "options"),
+        Output(f"{P}-product", "value"),
+        Input(f"{P}-store", "value"),
+        Input(f"{P}-product", "value"),
+    )
     @secured(ALL_ROLES)
     def _products(principal, lang, store_id, current):
         if store_id != CHAIN or not principal.all_stores:
             check_store(principal, store_id)
         return product_choices(ctx, store_id, current)
 
-    @app.callback(Output(f"{P}-graph", "figure"), Output(f"{P}-table", "children"), Output(f"{P}-summary", "children"),
-                  Input(f"{P}-store", "value"), Input(f"{P}-view", "value"), Input(f"{P}-product", "value"))
+    @app.callback(
+        Output(f"{P}-graph", "figure"),
+        Output(f"{P}-table", "children"),
+        Output(f"{P}-summary", "children"),
+        Input(f"{P}-store", "value"),
+        Input(f"{P}-view", "value"),
+        Input(f"{P}-product", "value"),
+    )
     @secured(ALL_ROLES)
     def _update(principal, lang, store_id, view, product_id):
         return forecast_view(ctx, principal, lang, store_id, view, product_id)

@@ -20,29 +20,62 @@ BASELINE = "seasonal_naive"
 
 
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
-    return html.Div([
-        page_header(t("met.title", lang)), html.P(t("met.help", lang), className="muted"),
-        html.Div([field(t("met.metric", lang), dcc.RadioItems(
-                      id=f"{P}-metric", value="wmape", inline=True, className="segmented",
-                      options=[{"label": m.upper() if m != "wmape" else "wMAPE", "value": m} for m in METRICS])),
-                  field(t("common.horizon", lang), dcc.RadioItems(
-                      id=f"{P}-horizon", value=1, inline=True, className="segmented",
-                      options=[{"label": f"D+{h}", "value": h} for h in (1, 7, 28)]))], className="controls"),
-        html.Div(id=f"{P}-evaluated", className="muted"),
-        card(t("met.global", lang), graph(f"{P}-global"), html.Div(id=f"{P}-global-table")),
-        card(t("met.by_store", lang), graph(f"{P}-stores"), html.Div(id=f"{P}-store-table")),
-    ])
+    return html.Div(
+        [
+            page_header(t("met.title", lang)),
+            html.P(t("met.help", lang), className="muted"),
+            html.Div(
+                [
+                    field(
+                        t("met.metric", lang),
+                        dcc.RadioItems(
+                            id=f"{P}-metric",
+                            value="wmape",
+                            inline=True,
+                            className="segmented",
+                            options=[
+                                {"label": m.upper() if m != "wmape" else "wMAPE", "value": m} for m in METRICS
+                            ],
+                        ),
+                    ),
+                    field(
+                        t("common.horizon", lang),
+                        dcc.RadioItems(
+                            id=f"{P}-horizon",
+                            value=1,
+                            inline=True,
+                            className="segmented",
+                            options=[{"label": f"D+{h}", "value": h} for h in (1, 7, 28)],
+                        ),
+                    ),
+                ],
+                className="controls",
+            ),
+            html.Div(id=f"{P}-evaluated", className="muted"),
+            card(t("met.global", lang), graph(f"{P}-global"), html.Div(id=f"{P}-global-table")),
+            card(t("met.by_store", lang), graph(f"{P}-stores"), html.Div(id=f"{P}-store-table")),
+        ]
+    )
 
 
 def global_rows(metrics: pd.DataFrame) -> list[dict[str, Any]]:
     """One row per model and horizon with every metric and the wMAPE gain over the baseline (points)."""
     glob = metrics[metrics["store_id"].isna()]
-    base = glob[glob["model"] == BASELINE].set_index("horizon")["wmape"] if len(glob) else pd.Series(dtype=float)
+    base = (
+        glob[glob["model"] == BASELINE].set_index("horizon")["wmape"] if len(glob) else pd.Series(dtype=float)
+    )
     rows = []
     for r in glob.sort_values(["horizon", "model"]).itertuples():
         gain = float(base[r.horizon] - r.wmape) if r.horizon in base.index and r.model != BASELINE else None
-        rows.append({"model": r.model + (" *" if r.model == BASELINE else ""), "horizon": f"D+{r.horizon}",
-                     **{m: float(getattr(r, m)) for m in METRICS}, "gain": gain, "n": int(r.n)})
+        rows.append(
+            {
+                "model": r.model + (" *" if r.model == BASELINE else ""),
+                "horizon": f"D+{r.horizon}",
+                **{m: float(getattr(r, m)) for m in METRICS},
+                "gain": gain,
+                "n": int(r.n),
+            }
+        )
     return rows
 
 
@@ -53,26 +86,48 @@ def metrics_view(ctx: AppContext, principal: Principal, lang: str, metric: str, 
     if m.empty:
         empty = notice(t("met.none", lang), id=f"{P}-empty")
         return "", metrics_figure(m, metric, lang), empty, store_metric_figure(m, metric, horizon, lang), ""
-    cols = [("model", t("met.model", lang)), ("horizon", t("common.horizon", lang)), ("wmape", "wMAPE %"),
-            ("mae", "MAE"), ("rmse", "RMSE"), ("mape", "MAPE %"), ("bias", "Bias %"), ("gain", t("met.gain", lang)),
-            ("n", "n")]
+    cols = [
+        ("model", t("met.model", lang)),
+        ("horizon", t("common.horizon", lang)),
+        ("wmape", "wMAPE %"),
+        ("mae", "MAE"),
+        ("rmse", "RMSE"),
+        ("mape", "MAPE %"),
+        ("bias", "Bias %"),
+        ("gain", t("met.gain", lang)),
+        ("n", "n"),
+    ]
     per = m[m["store_id"].notna() & (m["horizon"] == horizon)].sort_values(["store_id", "model"])
-    store_rows = [{"store": r.store_id, "model": r.model, **{k: float(getattr(r, k)) for k in METRICS}, "n": int(r.n)}
-                  for r in per.itertuples()]
+    store_rows = [
+        {"store": r.store_id, "model": r.model, **{k: float(getattr(r, k)) for k in METRICS}, "n": int(r.n)}
+        for r in per.itertuples()
+    ]
     evaluated = pd.to_datetime(m["evaluated_at"]).max()
-    return (t("met.evaluated", lang, date=fmt_date(evaluated.date(), lang)),
-            metrics_figure(m, metric, lang),
-            table(global_rows(m), cols, id=f"{P}-table", lang=lang, numeric=[*METRICS, "gain", "n"], digits=2),
-            store_metric_figure(m, metric, horizon, lang),
-            table(store_rows, [("store", t("common.store", lang)), *cols[:1], *cols[2:7], ("n", "n")],
-                  lang=lang, numeric=[*METRICS, "n"], digits=2))
+    return (
+        t("met.evaluated", lang, date=fmt_date(evaluated.date(), lang)),
+        metrics_figure(m, metric, lang),
+        table(global_rows(m), cols, id=f"{P}-table", lang=lang, numeric=[*METRICS, "gain", "n"], digits=2),
+        store_metric_figure(m, metric, horizon, lang),
+        table(
+            store_rows,
+            [("store", t("common.store", lang)), *cols[:1], *cols[2:7], ("n", "n")],
+            lang=lang,
+            numeric=[*METRICS, "n"],
+            digits=2,
+        ),
+    )
 
 
 def register(app: Any, ctx: AppContext) -> None:
-    @app.callback(Output(f"{P}-evaluated", "children"), Output(f"{P}-global", "figure"),
-                  Output(f"{P}-global-table", "children"), Output(f"{P}-stores", "figure"),
-                  Output(f"{P}-store-table", "children"),
-                  Input(f"{P}-metric", "value"), Input(f"{P}-horizon", "value"))
+    @app.callback(
+        Output(f"{P}-evaluated", "children"),
+        Output(f"{P}-global", "figure"),
+        Output(f"{P}-global-table", "children"),
+        Output(f"{P}-stores", "figure"),
+        Output(f"{P}-store-table", "children"),
+        Input(f"{P}-metric", "value"),
+        Input(f"{P}-horizon", "value"),
+    )
     @secured(STAFF)
     def _update(principal, lang, metric, horizon):
         return metrics_view(ctx, principal, lang, metric, horizon)

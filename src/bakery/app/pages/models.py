@@ -31,26 +31,56 @@ P = "models"
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
     snap = ctx.serving.forecast_snapshot()
     if snap is None:
-        return html.Div([page_header(t("mod.title", lang)), notice(t("common.no_forecasts", lang), "warn",
-                                                                   id=f"{P}-empty")])
+        return html.Div(
+            [
+                page_header(t("mod.title", lang)),
+                notice(t("common.no_forecasts", lang), "warn", id=f"{P}-empty"),
+            ]
+        )
     versions = model_versions(snap.roles, ctx.serving.metrics())
     metric_cols = [(c, c.replace("wmape_", "wMAPE ")) for c in versions.columns if c.startswith("wmape_")]
     rows = [{**r, "role": t(f"mod.role.{r['role']}", lang)} for r in versions.to_dict("records")]
-    return html.Div([
-        page_header(t("mod.title", lang)),
-        card(None, table(rows, [("role", t("mod.role", lang)), ("model", t("met.model", lang)),
-                                ("model_version", t("mod.version", lang)), ("rows", t("common.rows", lang)),
-                                *metric_cols], id=f"{P}-table", lang=lang, numeric=["rows"] + [c for c, _ in metric_cols],
-                         digits=1)),
-        card(t("mod.compare", lang),
-             html.Div([store_picker(P, ctx, principal, lang),
-                       field(t("common.product", lang), dcc.Dropdown(id=f"{P}-product", options=product_options(ctx),
-                                                                     clearable=False))], className="controls"),
-             graph(f"{P}-graph")),
-    ])
+    return html.Div(
+        [
+            page_header(t("mod.title", lang)),
+            card(
+                None,
+                table(
+                    rows,
+                    [
+                        ("role", t("mod.role", lang)),
+                        ("model", t("met.model", lang)),
+                        ("model_version", t("mod.version", lang)),
+                        ("rows", t("common.rows", lang)),
+                        *metric_cols,
+                    ],
+                    id=f"{P}-table",
+                    lang=lang,
+                    numeric=["rows"] + [c for c, _ in metric_cols],
+                    digits=1,
+                ),
+            ),
+            card(
+                t("mod.compare", lang),
+                html.Div(
+                    [
+                        store_picker(P, ctx, principal, lang),
+                        field(
+                            t("common.product", lang),
+                            dcc.Dropdown(id=f"{P}-product", options=product_options(ctx), clearable=False),
+                        ),
+                    ],
+                    className="controls",
+                ),
+                graph(f"{P}-graph"),
+            ),
+        ]
+    )
 
 
-def series_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | None, product_id: str | None) -> dict:
+def series_view(
+    ctx: AppContext, principal: Principal, lang: str, store_id: str | None, product_id: str | None
+) -> dict:
     check_store(principal, store_id)
     rows = ctx.serving.forecasts([store_id] if store_id else [], product_id=product_id, role=None)
     history = ctx.serving.recent_sales().get(store_id)
@@ -59,13 +89,17 @@ def series_view(ctx: AppContext, principal: Principal, lang: str, store_id: str 
 
 
 def register(app: Any, ctx: AppContext) -> None:
-    @app.callback(Output(f"{P}-product", "value"), Input(f"{P}-product", "options"), Input(f"{P}-product", "value"))
+    @app.callback(
+        Output(f"{P}-product", "value"), Input(f"{P}-product", "options"), Input(f"{P}-product", "value")
+    )
     @secured(STAFF)
     def _default_product(principal, lang, options, value):
         values = [o["value"] for o in options or []]
         return value if value in values else (values[0] if values else None)
 
-    @app.callback(Output(f"{P}-graph", "figure"), Input(f"{P}-store", "value"), Input(f"{P}-product", "value"))
+    @app.callback(
+        Output(f"{P}-graph", "figure"), Input(f"{P}-store", "value"), Input(f"{P}-product", "value")
+    )
     @secured(STAFF)
     def _update(principal, lang, store_id, product_id):
         return series_view(ctx, principal, lang, store_id, product_id)

@@ -17,9 +17,13 @@ P = "stock"
 
 
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
-    return html.Div([page_header(t("stock.title", lang)),
-                     html.Div([store_picker(P, ctx, principal, lang)], className="controls"),
-                     card(None, html.Div(id=f"{P}-alerts"))])
+    return html.Div(
+        [
+            page_header(t("stock.title", lang)),
+            html.Div([store_picker(P, ctx, principal, lang)], className="controls"),
+            card(None, html.Div(id=f"{P}-alerts")),
+        ]
+    )
 
 
 def alerts_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | None) -> Any:
@@ -34,20 +38,45 @@ def alerts_view(ctx: AppContext, principal: Principal, lang: str, store_id: str 
     names = ctx.serving.product_names()
     rows = []
     for r in alerts.itertuples():
-        msg = t(f"stock.msg.{r.reason}", lang) if r.reason != "stockouts" else \
-            t("stock.msg.stockouts", lang, n=r.stockouts, days=lookback)
-        rows.append({"store": r.store_id, "product": names.get(r.product_id, r.product_id), "stock": r.closing_stock,
-                     "forecast": r.forecast, "stockouts": r.stockouts, "severity": r.severity, "message": msg,
-                     "_class": f"sev-{r.severity.lower()}"})
+        msg = (
+            t(f"stock.msg.{r.reason}", lang)
+            if r.reason != "stockouts"
+            else t("stock.msg.stockouts", lang, n=r.stockouts, days=lookback)
+        )
+        rows.append(
+            {
+                "store": r.store_id,
+                "product": names.get(r.product_id, r.product_id),
+                "stock": r.closing_stock,
+                "forecast": r.forecast,
+                "stockouts": r.stockouts,
+                "severity": r.severity,
+                "message": msg,
+                "_class": f"sev-{r.severity.lower()}",
+            }
+        )
     header = html.P(t("stock.as_of", lang, date=fmt_date(inv["date"].max().date(), lang)), className="muted")
-    return html.Div([header, table(rows, [("severity", t("stock.col.severity", lang)), ("store", t("common.store", lang)),
-                                          ("product", t("common.product", lang)),
-                                          ("stock", t("stock.col.stock", lang)),
-                                          ("forecast", t("stock.col.forecast", lang)),
-                                          ("stockouts", t("stock.col.stockouts", lang)),
-                                          ("message", t("stock.col.message", lang))],
-                                   id=f"{P}-table", lang=lang, numeric=["stock", "forecast"],
-                                   empty=t("stock.none", lang))])
+    return html.Div(
+        [
+            header,
+            table(
+                rows,
+                [
+                    ("severity", t("stock.col.severity", lang)),
+                    ("store", t("common.store", lang)),
+                    ("product", t("common.product", lang)),
+                    ("stock", t("stock.col.stock", lang)),
+                    ("forecast", t("stock.col.forecast", lang)),
+                    ("stockouts", t("stock.col.stockouts", lang)),
+                    ("message", t("stock.col.message", lang)),
+                ],
+                id=f"{P}-table",
+                lang=lang,
+                numeric=["stock", "forecast"],
+                empty=t("stock.none", lang),
+            ),
+        ]
+    )
 
 
 def register(app: Any, ctx: AppContext) -> None:

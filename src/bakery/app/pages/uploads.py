@@ -29,76 +29,191 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
     kinds = list(ctx.conf.get("uploads.kinds", []))
     max_mb = int(ctx.conf.get("uploads.max_bytes")) // 2**20
     rate = float(ctx.options.get("upload_max_error_rate"))
-    return html.Div([
-        page_header(t("up.title", lang)),
-        html.P(t("up.intro", lang, mb=max_mb), className="muted"),
-        card(t("up.step1", lang), html.Div([
-            field(t("up.kind", lang), dcc.Dropdown(id=f"{P}-kind", value="sales", clearable=False,
-                                                   options=[{"label": k, "value": k} for k in kinds])),
-            html.Div(id=f"{P}-templates", className="field")], className="controls")),
-        card(t("up.step2", lang),
-             dcc.Upload(id=f"{P}-file", children=html.Div([t("up.drop", lang)]), multiple=False,
-                        max_size=int(ctx.conf.get("uploads.max_bytes")), className="dropzone",
-                        accept=",".join(uploads.ACCEPTED_SUFFIXES)),
-             html.Details([html.Summary(t("up.shape", lang)),
-                           html.P(t("up.shape_help", lang), className="muted"),
-                           dcc.Textarea(id=f"{P}-shape", className="shape-input",
-                                        placeholder='{"shape": "items", "date": "Date", "item": "Item", '
-                                                    '"store_id": "S01", "exclude": ["NONE"]}'),
-                           html.Button(t("up.shape_apply", lang), id=f"{P}-shape-apply", n_clicks=0,
-                                       className="button small")]),
-             html.Div(id=f"{P}-file-message")),
-        card(t("up.step3", lang), html.Div(id=f"{P}-mapping"), html.Div(id=f"{P}-preview")),
-        card(t("up.step4", lang), html.Div([
-            field(t("up.duplicates", lang), dcc.RadioItems(id=f"{P}-dup", value="skip", inline=True,
-                                                           className="segmented",
-                                                           options=[{"label": t("up.dup.skip", lang), "value": "skip"},
-                                                                    {"label": t("up.dup.overwrite", lang),
-                                                                     "value": "overwrite"}])),
-            field(t("up.max_rate", lang), dcc.Input(id=f"{P}-rate", type="number", min=0, max=1, step=0.001,
-                                                    value=rate)),
-            field(t("up.replaces", lang), dcc.Dropdown(id=f"{P}-replaces", options=_accepted(ctx, "sales"),
-                                                       placeholder=t("common.choose", lang))),
-        ], className="controls"),
-            html.Div([html.Button(t("up.validate", lang), id=f"{P}-validate", n_clicks=0, className="button"),
-                      dcc.ConfirmDialogProvider(html.Button(t("up.load", lang), className="button primary",
-                                                            id=f"{P}-load-button"),
-                                                id=f"{P}-load", message=t("up.confirm_load", lang))],
-                     className="button-row"),
-            dcc.Loading(html.Div(id=f"{P}-report"))),
-        card(t("up.batches", lang), html.Div(_batches_table(ctx, lang), id=f"{P}-batches"),
-             html.Div([field(t("up.batch", lang), dcc.Dropdown(id=f"{P}-delete-id", options=_accepted(ctx),
-                                                              placeholder=t("common.choose", lang))),
-                       dcc.ConfirmDialogProvider(html.Button(t("up.delete", lang), className="button danger"),
-                                                 id=f"{P}-delete", message=t("up.confirm_delete", lang)),
-                       html.Button(t("up.retrain", lang), id=f"{P}-retrain", n_clicks=0, className="button")],
-                      className="controls"),
-             html.Div(id=f"{P}-batch-message")),
-        dcc.Store(id=f"{P}-token"),
-    ])
+    return html.Div(
+        [
+            page_header(t("up.title", lang)),
+            html.P(t("up.intro", lang, mb=max_mb), className="muted"),
+            card(
+                t("up.step1", lang),
+                html.Div(
+                    [
+                        field(
+                            t("up.kind", lang),
+                            dcc.Dropdown(
+                                id=f"{P}-kind",
+                                value="sales",
+                                clearable=False,
+                                options=[{"label": k, "value": k} for k in kinds],
+                            ),
+                        ),
+                        html.Div(id=f"{P}-templates", className="field"),
+                    ],
+                    className="controls",
+                ),
+            ),
+            card(
+                t("up.step2", lang),
+                dcc.Upload(
+                    id=f"{P}-file",
+                    children=html.Div([t("up.drop", lang)]),
+                    multiple=False,
+                    max_size=int(ctx.conf.get("uploads.max_bytes")),
+                    className="dropzone",
+                    accept=",".join(uploads.ACCEPTED_SUFFIXES),
+                ),
+                html.Details(
+                    [
+                        html.Summary(t("up.shape", lang)),
+                        html.P(t("up.shape_help", lang), className="muted"),
+                        dcc.Textarea(
+                            id=f"{P}-shape",
+                            className="shape-input",
+                            placeholder='{"shape": "items", "date": "Date", "item": "Item", '
+                            '"store_id": "S01", "exclude": ["NONE"]}',
+                        ),
+                        html.Button(
+                            t("up.shape_apply", lang),
+                            id=f"{P}-shape-apply",
+                            n_clicks=0,
+                            className="button small",
+                        ),
+                    ]
+                ),
+                html.Div(id=f"{P}-file-message"),
+            ),
+            card(t("up.step3", lang), html.Div(id=f"{P}-mapping"), html.Div(id=f"{P}-preview")),
+            card(
+                t("up.step4", lang),
+                html.Div(
+                    [
+                        field(
+                            t("up.duplicates", lang),
+                            dcc.RadioItems(
+                                id=f"{P}-dup",
+                                value="skip",
+                                inline=True,
+                                className="segmented",
+                                options=[
+                                    {"label": t("up.dup.skip", lang), "value": "skip"},
+                                    {"label": t("up.dup.overwrite", lang), "value": "overwrite"},
+                                ],
+                            ),
+                        ),
+                        field(
+                            t("up.max_rate", lang),
+                            dcc.Input(id=f"{P}-rate", type="number", min=0, max=1, step=0.001, value=rate),
+                        ),
+                        field(
+                            t("up.replaces", lang),
+                            dcc.Dropdown(
+                                id=f"{P}-replaces",
+                                options=_accepted(ctx, "sales"),
+                                placeholder=t("common.choose", lang),
+                            ),
+                        ),
+                    ],
+                    className="controls",
+                ),
+                html.Div(
+                    [
+                        html.Button(
+                            t("up.validate", lang), id=f"{P}-validate", n_clicks=0, className="button"
+                        ),
+                        dcc.ConfirmDialogProvider(
+                            html.Button(
+                                t("up.load", lang), className="button primary", id=f"{P}-load-button"
+                            ),
+                            id=f"{P}-load",
+                            message=t("up.confirm_load", lang),
+                        ),
+                    ],
+                    className="button-row",
+                ),
+                dcc.Loading(html.Div(id=f"{P}-report")),
+            ),
+            card(
+                t("up.batches", lang),
+                html.Div(_batches_table(ctx, lang), id=f"{P}-batches"),
+                html.Div(
+                    [
+                        field(
+                            t("up.batch", lang),
+                            dcc.Dropdown(
+                                id=f"{P}-delete-id",
+                                options=_accepted(ctx),
+                                placeholder=t("common.choose", lang),
+                            ),
+                        ),
+                        dcc.ConfirmDialogProvider(
+                            html.Button(t("up.delete", lang), className="button danger"),
+                            id=f"{P}-delete",
+                            message=t("up.confirm_delete", lang),
+                        ),
+                        html.Button(t("up.retrain", lang), id=f"{P}-retrain", n_clicks=0, className="button"),
+                    ],
+                    className="controls",
+                ),
+                html.Div(id=f"{P}-batch-message"),
+            ),
+            dcc.Store(id=f"{P}-token"),
+        ]
+    )
 
 
 def _accepted(ctx: AppContext, kind: str | None = None) -> list[dict[str, str]]:
     """Accepted batches (of one kind: those an upload of that kind may replace) as dropdown options."""
-    return [{"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]}
-            for b in uploads.list_batches(ctx) if b["status"] == "accepted" and kind in (None, b["kind"])]
+    return [
+        {"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]}
+        for b in uploads.list_batches(ctx)
+        if b["status"] == "accepted" and kind in (None, b["kind"])
+    ]
 
 
 def _batches_table(ctx: AppContext, lang: str) -> Any:
     rows = [{**b, "status": t(f"up.status.{b['status']}", lang)} for b in uploads.list_batches(ctx)]
-    return table(rows, [("batch_id", "batch"), ("kind", t("up.kind", lang)), ("file", t("up.file", lang)),
-                        ("by", t("au.actor", lang)), ("at", t("au.at", lang)), ("status", t("common.status", lang)),
-                        ("rows", t("common.rows", lang)), ("loaded", t("up.loaded", lang)),
-                        ("rejected", t("up.rejected", lang)), ("retrain", t("hl.retrain", lang))],
-                 id=f"{P}-batch-table", lang=lang, numeric=["rows", "loaded", "rejected"])
+    return table(
+        rows,
+        [
+            ("batch_id", "batch"),
+            ("kind", t("up.kind", lang)),
+            ("file", t("up.file", lang)),
+            ("by", t("au.actor", lang)),
+            ("at", t("au.at", lang)),
+            ("status", t("common.status", lang)),
+            ("rows", t("common.rows", lang)),
+            ("loaded", t("up.loaded", lang)),
+            ("rejected", t("up.rejected", lang)),
+            ("retrain", t("hl.retrain", lang)),
+        ],
+        id=f"{P}-batch-table",
+        lang=lang,
+        numeric=["rows", "loaded", "rejected"],
+    )
 
 
 def templates_links(kind: str, lang: str) -> Any:
-    return html.Div([html.Label(t("up.template", lang)),
-                     html.Div([html.A("CSV", href=f"/download/template/{kind}.csv", className="button small",
-                                      id=f"{P}-template-csv"),
-                               html.A("XLSX", href=f"/download/template/{kind}.xlsx", className="button small",
-                                      id=f"{P}-template-xlsx")], className="button-row")])
+    return html.Div(
+        [
+            html.Label(t("up.template", lang)),
+            html.Div(
+                [
+                    html.A(
+                        "CSV",
+                        href=f"/download/template/{kind}.csv",
+                        className="button small",
+                        id=f"{P}-template-csv",
+                    ),
+                    html.A(
+                        "XLSX",
+                        href=f"/download/template/{kind}.xlsx",
+                        className="button small",
+                        id=f"{P}-template-xlsx",
+                    ),
+                ],
+                className="button-row",
+            ),
+        ]
+    )
 
 
 def parse_shape(text: str | None) -> dict[str, Any] | None:
@@ -131,19 +246,53 @@ def mapping_controls(ctx: AppContext, raw: Any, kind: str, lang: str) -> Any:
     rows = []
     for col in spec.columns:
         how = cm.how.get(col.name)
-        rows.append(html.Tr([
-            html.Td([html.Strong(col.name), html.Span(" *" if col.required else "", className="req")]),
-            html.Td(col.type),
-            html.Td(dcc.Dropdown(id={"type": f"{P}-map", "col": col.name}, options=options,
-                                 value=chosen.get(col.name, NONE), clearable=False)),
-            html.Td(t(f"up.how.{how}", lang) if how else "")]))
+        rows.append(
+            html.Tr(
+                [
+                    html.Td(
+                        [html.Strong(col.name), html.Span(" *" if col.required else "", className="req")]
+                    ),
+                    html.Td(col.type),
+                    html.Td(
+                        dcc.Dropdown(
+                            id={"type": f"{P}-map", "col": col.name},
+                            options=options,
+                            value=chosen.get(col.name, NONE),
+                            clearable=False,
+                        )
+                    ),
+                    html.Td(t(f"up.how.{how}", lang) if how else ""),
+                ]
+            )
+        )
     ignored = [cm.headers[i] for i in cm.unmapped]
-    return html.Div([
-        html.Div(html.Table([html.Thead(html.Tr([html.Th(t("up.template_col", lang)), html.Th("type"),
-                                                 html.Th(t("up.file_col", lang)), html.Th("")])),
-                             html.Tbody(rows)], className="data-table", id=f"{P}-mapping-table"),
-                 className="table-wrap"),
-        html.P(t("up.ignored", lang, cols=", ".join(ignored) or "–"), className="muted", id=f"{P}-ignored")])
+    return html.Div(
+        [
+            html.Div(
+                html.Table(
+                    [
+                        html.Thead(
+                            html.Tr(
+                                [
+                                    html.Th(t("up.template_col", lang)),
+                                    html.Th("type"),
+                                    html.Th(t("up.file_col", lang)),
+                                    html.Th(""),
+                                ]
+                            )
+                        ),
+                        html.Tbody(rows),
+                    ],
+                    className="data-table",
+                    id=f"{P}-mapping-table",
+                ),
+                className="table-wrap",
+            ),
+            html.P(
+                t("up.ignored", lang, cols=", ".join(ignored) or "–"), className="muted", id=f"{P}-ignored"
+            ),
+        ]
+    )
 
 
 def chosen_mapping(ids: list[dict], values: list[str | None]) -> dict[str, str | None]:
@@ -152,13 +301,27 @@ def chosen_mapping(ids: list[dict], values: list[str | None]) -> dict[str, str |
 
 def preview_table(ctx: AppContext, raw: Any, kind: str, mapping: dict[str, str | None], lang: str) -> Any:
     cols = ctx.settings.source(kind).column_names
-    rows = uploads.preview(raw, {k: v for k, v in mapping.items() if v}, cols, int(ctx.conf.get("uploads.preview_rows")))
-    return html.Div([html.H4(t("up.preview", lang, n=raw.num_rows)),
-                     table(rows, [("row", "#"), *[(c, c) for c in cols]], id=f"{P}-preview-table", lang=lang)])
+    rows = uploads.preview(
+        raw, {k: v for k, v in mapping.items() if v}, cols, int(ctx.conf.get("uploads.preview_rows"))
+    )
+    return html.Div(
+        [
+            html.H4(t("up.preview", lang, n=raw.num_rows)),
+            table(rows, [("row", "#"), *[(c, c) for c in cols]], id=f"{P}-preview-table", lang=lang),
+        ]
+    )
 
 
-def on_file(ctx: AppContext, principal: Principal, lang: str, contents: str | None, filename: str | None,
-            kind: str, shape_text: str | None, token_data: dict | None) -> tuple[Any, Any, Any, Any]:
+def on_file(
+    ctx: AppContext,
+    principal: Principal,
+    lang: str,
+    contents: str | None,
+    filename: str | None,
+    kind: str,
+    shape_text: str | None,
+    token_data: dict | None,
+) -> tuple[Any, Any, Any, Any]:
     """Stage a dropped file (or re-read the staged one with a new shape/kind): (token, message, mapping, preview)."""
     try:
         shape = parse_shape(shape_text)
@@ -179,52 +342,121 @@ def on_file(ctx: AppContext, principal: Principal, lang: str, contents: str | No
     return token, msg, mapping, preview_table(ctx, raw, kind, dict(cm.source_names()), lang)
 
 
-def _report_view(ctx: AppContext, lang: str, report: dict[str, Any], token: str | None, batch: bool = False) -> Any:
+def _report_view(
+    ctx: AppContext, lang: str, report: dict[str, Any], token: str | None, batch: bool = False
+) -> Any:
     totals = report.get("totals") or {}
     accepted = report.get("accepted")
-    head = notice(t("up.accepted" if accepted else "up.rejected_all", lang, reason=report.get("reason", "")),
-                  "ok" if accepted else "error", id=f"{P}-result-{'ok' if accepted else 'rejected'}") if batch else \
-        notice(t("up.check_ok" if report.get("ok") else "up.check_bad", lang, reason=report.get("reason", "")),
-               "ok" if report.get("ok") else "warn", id=f"{P}-check")
-    kpis = html.Div([kpi(t("common.rows", lang), str(totals.get("rows", 0))),
-                     kpi(t("up.valid", lang), str(totals.get("valid_rows", 0))),
-                     kpi(t("up.invalid", lang), str(totals.get("invalid_rows", 0))),
-                     kpi(t("up.dups", lang), str(totals.get("duplicates_of_stored", 0)
-                                                 + totals.get("duplicates_in_file", 0)))], className="kpis")
-    errors = [{"row": e.get("row"), "line": e.get("line"), "column": e.get("column") or "", "reason": e.get("reason")}
-              for e in (report.get("errors") or [])[:200]]
+    head = (
+        notice(
+            t("up.accepted" if accepted else "up.rejected_all", lang, reason=report.get("reason", "")),
+            "ok" if accepted else "error",
+            id=f"{P}-result-{'ok' if accepted else 'rejected'}",
+        )
+        if batch
+        else notice(
+            t("up.check_ok" if report.get("ok") else "up.check_bad", lang, reason=report.get("reason", "")),
+            "ok" if report.get("ok") else "warn",
+            id=f"{P}-check",
+        )
+    )
+    kpis = html.Div(
+        [
+            kpi(t("common.rows", lang), str(totals.get("rows", 0))),
+            kpi(t("up.valid", lang), str(totals.get("valid_rows", 0))),
+            kpi(t("up.invalid", lang), str(totals.get("invalid_rows", 0))),
+            kpi(
+                t("up.dups", lang),
+                str(totals.get("duplicates_of_stored", 0) + totals.get("duplicates_in_file", 0)),
+            ),
+        ],
+        className="kpis",
+    )
+    errors = [
+        {
+            "row": e.get("row"),
+            "line": e.get("line"),
+            "column": e.get("column") or "",
+            "reason": e.get("reason"),
+        }
+        for e in (report.get("errors") or [])[:200]
+    ]
     links = []
     if token and (totals.get("invalid_rows") or totals.get("skipped_duplicates")):
-        links.append(html.A(t("up.bad_rows", lang), href=f"/download/staging/{token}/bad_rows.csv",
-                            className="button small", id=f"{P}-bad-rows"))
+        links.append(
+            html.A(
+                t("up.bad_rows", lang),
+                href=f"/download/staging/{token}/bad_rows.csv",
+                className="button small",
+                id=f"{P}-bad-rows",
+            )
+        )
     if report.get("retrain_flagged"):
         links.append(notice(t("up.retrain_flagged", lang), "warn"))
-    return html.Div([head, kpis, *links,
-                     table(errors, [("row", t("up.row", lang)), ("line", t("up.line", lang)),
-                                    ("column", t("up.column", lang)), ("reason", t("up.reason", lang))],
-                           id=f"{P}-errors", lang=lang, empty=t("up.no_errors", lang))])
+    return html.Div(
+        [
+            head,
+            kpis,
+            *links,
+            table(
+                errors,
+                [
+                    ("row", t("up.row", lang)),
+                    ("line", t("up.line", lang)),
+                    ("column", t("up.column", lang)),
+                    ("reason", t("up.reason", lang)),
+                ],
+                id=f"{P}-errors",
+                lang=lang,
+                empty=t("up.no_errors", lang),
+            ),
+        ]
+    )
 
 
-def on_validate(ctx: AppContext, principal: Principal, lang: str, token_data: dict | None, ids: list, values: list,
-                on_duplicate: str, rate: float | None, shape_text: str | None, replaces: str | None = None) -> Any:
+def on_validate(
+    ctx: AppContext,
+    principal: Principal,
+    lang: str,
+    token_data: dict | None,
+    ids: list,
+    values: list,
+    on_duplicate: str,
+    rate: float | None,
+    shape_text: str | None,
+    replaces: str | None = None,
+) -> Any:
     if not token_data:
         return notice(t("up.no_file", lang), "warn")
     try:
         staged = uploads.load_staged(ctx, principal, token_data.get("token"))
         raw = uploads.parse(ctx, staged, parse_shape(shape_text))
-        report = uploads.validate(ctx, staged, raw, chosen_mapping(ids, values), on_duplicate,
-                                  replaces or None)
+        report = uploads.validate(
+            ctx, staged, raw, chosen_mapping(ids, values), on_duplicate, replaces or None
+        )
     except (FileRejected, ReshapeError, ValueError) as exc:
         return notice(t("up.file_rejected", lang, reason=str(exc)), "error")
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     body = report.to_dict(max_errors=200)
     body["ok"] = report.fatal is None and report.error_rate <= limit
-    body["reason"] = report.fatal or t("up.rate", lang, rate=f"{100 * report.error_rate:.2f}", limit=f"{100 * limit:.2f}")
+    body["reason"] = report.fatal or t(
+        "up.rate", lang, rate=f"{100 * report.error_rate:.2f}", limit=f"{100 * limit:.2f}"
+    )
     return _report_view(ctx, lang, body, staged.token)
 
 
-def on_load(ctx: AppContext, principal: Principal, lang: str, token_data: dict | None, ids: list, values: list,
-            on_duplicate: str, rate: float | None, shape_text: str | None, replaces: str | None) -> tuple[Any, Any]:
+def on_load(
+    ctx: AppContext,
+    principal: Principal,
+    lang: str,
+    token_data: dict | None,
+    ids: list,
+    values: list,
+    on_duplicate: str,
+    rate: float | None,
+    shape_text: str | None,
+    replaces: str | None,
+) -> tuple[Any, Any]:
     if not token_data:
         return notice(t("up.no_file", lang), "warn"), _batches_table(ctx, lang)
     staged = uploads.load_staged(ctx, principal, token_data.get("token"))
@@ -232,14 +464,23 @@ def on_load(ctx: AppContext, principal: Principal, lang: str, token_data: dict |
     if not 0.0 <= limit <= 1.0:
         return notice(t("up.bad_rate", lang), "error"), _batches_table(ctx, lang)
     try:
-        result = uploads.commit(ctx, principal, staged, mapping=chosen_mapping(ids, values),
-                                shape=parse_shape(shape_text), on_duplicate=on_duplicate, max_error_rate=limit,
-                                replaces=replaces or None, ip=client_ip())
+        result = uploads.commit(
+            ctx,
+            principal,
+            staged,
+            mapping=chosen_mapping(ids, values),
+            shape=parse_shape(shape_text),
+            on_duplicate=on_duplicate,
+            max_error_rate=limit,
+            replaces=replaces or None,
+            ip=client_ip(),
+        )
     except (FileRejected, ReshapeError) as exc:
         return notice(t("up.file_rejected", lang, reason=str(exc)), "error"), _batches_table(ctx, lang)
     except (ValueError, uploads.RecordFailed) as exc:
-        return notice(t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"), \
-            _batches_table(ctx, lang)
+        return notice(
+            t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"
+        ), _batches_table(ctx, lang)
     return _report_view(ctx, lang, result, staged.token, batch=True), _batches_table(ctx, lang)
 
 
@@ -249,24 +490,41 @@ def register(app: Any, ctx: AppContext) -> None:
     def _templates(principal, lang, kind):
         return templates_links(kind or "sales", lang)
 
-    @app.callback(Output(f"{P}-replaces", "options"), Output(f"{P}-replaces", "value"),
-                  Input(f"{P}-kind", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-replaces", "options"),
+        Output(f"{P}-replaces", "value"),
+        Input(f"{P}-kind", "value"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _replaceable(principal, lang, kind):
         return _accepted(ctx, kind if isinstance(kind, str) else "sales"), None
 
-    @app.callback(Output(f"{P}-token", "data"), Output(f"{P}-file-message", "children"),
-                  Output(f"{P}-mapping", "children"), Output(f"{P}-preview", "children"),
-                  Input(f"{P}-file", "contents"), Input(f"{P}-kind", "value"), Input(f"{P}-shape-apply", "n_clicks"),
-                  State(f"{P}-file", "filename"), State(f"{P}-shape", "value"), State(f"{P}-token", "data"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-token", "data"),
+        Output(f"{P}-file-message", "children"),
+        Output(f"{P}-mapping", "children"),
+        Output(f"{P}-preview", "children"),
+        Input(f"{P}-file", "contents"),
+        Input(f"{P}-kind", "value"),
+        Input(f"{P}-shape-apply", "n_clicks"),
+        State(f"{P}-file", "filename"),
+        State(f"{P}-shape", "value"),
+        State(f"{P}-token", "data"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _file(principal, lang, contents, kind, _n, filename, shape_text, token_data):
         return on_file(ctx, principal, lang, contents, filename, kind, shape_text, token_data)
 
-    @app.callback(Output(f"{P}-preview", "children", allow_duplicate=True),
-                  Input({"type": f"{P}-map", "col": ALL}, "value"), State({"type": f"{P}-map", "col": ALL}, "id"),
-                  State(f"{P}-token", "data"), State(f"{P}-shape", "value"), prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-preview", "children", allow_duplicate=True),
+        Input({"type": f"{P}-map", "col": ALL}, "value"),
+        State({"type": f"{P}-map", "col": ALL}, "id"),
+        State(f"{P}-token", "data"),
+        State(f"{P}-shape", "value"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _remap(principal, lang, values, ids, token_data, shape_text):
         if not token_data or not ids:
@@ -278,39 +536,67 @@ def register(app: Any, ctx: AppContext) -> None:
             return notice(str(exc), "error")
         return preview_table(ctx, raw, staged.kind, chosen_mapping(ids, values), lang)
 
-    @app.callback(Output(f"{P}-report", "children"), Input(f"{P}-validate", "n_clicks"),
-                  State(f"{P}-token", "data"), State({"type": f"{P}-map", "col": ALL}, "id"),
-                  State({"type": f"{P}-map", "col": ALL}, "value"), State(f"{P}-dup", "value"),
-                  State(f"{P}-rate", "value"), State(f"{P}-shape", "value"), State(f"{P}-replaces", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-report", "children"),
+        Input(f"{P}-validate", "n_clicks"),
+        State(f"{P}-token", "data"),
+        State({"type": f"{P}-map", "col": ALL}, "id"),
+        State({"type": f"{P}-map", "col": ALL}, "value"),
+        State(f"{P}-dup", "value"),
+        State(f"{P}-rate", "value"),
+        State(f"{P}-shape", "value"),
+        State(f"{P}-replaces", "value"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _validate(principal, lang, _n, token_data, ids, values, on_duplicate, rate, shape_text, replaces):
-        return on_validate(ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces)
+        return on_validate(
+            ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces
+        )
 
-    @app.callback(Output(f"{P}-report", "children", allow_duplicate=True),
-                  Output(f"{P}-batches", "children"), Input(f"{P}-load", "submit_n_clicks"),
-                  State(f"{P}-token", "data"), State({"type": f"{P}-map", "col": ALL}, "id"),
-                  State({"type": f"{P}-map", "col": ALL}, "value"), State(f"{P}-dup", "value"),
-                  State(f"{P}-rate", "value"), State(f"{P}-shape", "value"), State(f"{P}-replaces", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-report", "children", allow_duplicate=True),
+        Output(f"{P}-batches", "children"),
+        Input(f"{P}-load", "submit_n_clicks"),
+        State(f"{P}-token", "data"),
+        State({"type": f"{P}-map", "col": ALL}, "id"),
+        State({"type": f"{P}-map", "col": ALL}, "value"),
+        State(f"{P}-dup", "value"),
+        State(f"{P}-rate", "value"),
+        State(f"{P}-shape", "value"),
+        State(f"{P}-replaces", "value"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _load(principal, lang, _n, token_data, ids, values, on_duplicate, rate, shape_text, replaces):
-        return on_load(ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces)
+        return on_load(
+            ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces
+        )
 
-    @app.callback(Output(f"{P}-batch-message", "children"), Output(f"{P}-batches", "children", allow_duplicate=True),
-                  Input(f"{P}-delete", "submit_n_clicks"), State(f"{P}-delete-id", "value"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-batch-message", "children"),
+        Output(f"{P}-batches", "children", allow_duplicate=True),
+        Input(f"{P}-delete", "submit_n_clicks"),
+        State(f"{P}-delete-id", "value"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _delete(principal, lang, _n, batch_id):
         try:
             uploads.soft_delete(ctx, principal, batch_id or "", ip=client_ip())
         except (ValueError, uploads.RecordFailed) as exc:
-            return notice(t("up.not_deleted", lang, reason=str(exc)), "error", id=f"{P}-delete-error"), \
-                _batches_table(ctx, lang)
-        return notice(t("up.deleted", lang, batch=batch_id), "ok", id=f"{P}-deleted"), _batches_table(ctx, lang)
+            return notice(
+                t("up.not_deleted", lang, reason=str(exc)), "error", id=f"{P}-delete-error"
+            ), _batches_table(ctx, lang)
+        return notice(t("up.deleted", lang, batch=batch_id), "ok", id=f"{P}-deleted"), _batches_table(
+            ctx, lang
+        )
 
-    @app.callback(Output(f"{P}-batch-message", "children", allow_duplicate=True), Input(f"{P}-retrain", "n_clicks"),
-                  prevent_initial_call=True)
+    @app.callback(
+        Output(f"{P}-batch-message", "children", allow_duplicate=True),
+        Input(f"{P}-retrain", "n_clicks"),
+        prevent_initial_call=True,
+    )
     @secured(STAFF)
     def _retrain(principal, lang, _n):
         request_retrain(ctx.settings, principal.username, "requested from the upload page")

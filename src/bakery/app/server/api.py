@@ -114,17 +114,41 @@ def _json_value(v: Any) -> Any:
 
 def records(df: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
     cols = [c for c in columns if c in df.columns]
-    return [{c: _json_value(v) for c, v in zip(cols, row, strict=True)}
-            for row in df[cols].itertuples(index=False, name=None)]
+    return [
+        {c: _json_value(v) for c, v in zip(cols, row, strict=True)}
+        for row in df[cols].itertuples(index=False, name=None)
+    ]
 
 
 def _page(df: pd.DataFrame, limit: int, offset: int) -> pd.DataFrame:
-    return df.iloc[offset:offset + limit]
+    return df.iloc[offset : offset + limit]
 
 
-FORECAST_FIELDS = ["store_id", "product_id", "date", "horizon", "yhat", "yhat_lower", "yhat_upper", "model",
-                   "model_version", "role", "explanation", "fallback_reason"]
-SALES_FIELDS = ["store_id", "product_id", "date", "quantity_sold", "revenue", "status", "stockout", "promo", "source"]
+FORECAST_FIELDS = [
+    "store_id",
+    "product_id",
+    "date",
+    "horizon",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "model",
+    "model_version",
+    "role",
+    "explanation",
+    "fallback_reason",
+]
+SALES_FIELDS = [
+    "store_id",
+    "product_id",
+    "date",
+    "quantity_sold",
+    "revenue",
+    "status",
+    "stockout",
+    "promo",
+    "source",
+]
 
 
 def make_blueprint(ctx: AppContext) -> Blueprint:
@@ -163,13 +187,20 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
     @api.post("/auth/revoke", provide_automatic_options=False)
     def revoke():
         p = _principal()  # the bearer token's owner: every token of theirs stops working, this one included
-        return jsonify({"revoked": revoke_tokens(ctx.db, p.user_id or p.username, "revoked by the user",
-                                                 ip=client_ip())})
+        return jsonify(
+            {"revoked": revoke_tokens(ctx.db, p.user_id or p.username, "revoked by the user", ip=client_ip())}
+        )
 
     @api.get("/health", provide_automatic_options=False)
     def health():
-        return jsonify({"status": "ok", "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                        "data": ctx.serving.freshness(), "cache_warm": ctx.serving.warmed})
+        return jsonify(
+            {
+                "status": "ok",
+                "time": datetime.now(UTC).isoformat(timespec="seconds"),
+                "data": ctx.serving.freshness(),
+                "cache_warm": ctx.serving.warmed,
+            }
+        )
 
     @api.get("/openapi.json", provide_automatic_options=False)
     def openapi():
@@ -197,13 +228,30 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
         check_store(p, store_id)
         snap = ctx.serving.forecast_snapshot()
         if snap is None:
-            return jsonify({"as_of": None, "count": 0, "total": 0, "limit": limit, "offset": offset, "items": [],
-                            "message": "no forecasts yet - run `bakery pipeline`"})
+            return jsonify(
+                {
+                    "as_of": None,
+                    "count": 0,
+                    "total": 0,
+                    "limit": limit,
+                    "offset": offset,
+                    "items": [],
+                    "message": "no forecasts yet - run `bakery pipeline`",
+                }
+            )
         store_ids = [store_id] if store_id else p.visible(snap.store_ids)
         df = ctx.serving.forecasts(store_ids, product_id, horizon, target, role)
         page = _page(df, limit, offset)
-        return jsonify({"as_of": snap.as_of.isoformat(), "count": len(page), "total": len(df), "limit": limit,
-                        "offset": offset, "items": records(page, FORECAST_FIELDS)})
+        return jsonify(
+            {
+                "as_of": snap.as_of.isoformat(),
+                "count": len(page),
+                "total": len(df),
+                "limit": limit,
+                "offset": offset,
+                "items": records(page, FORECAST_FIELDS),
+            }
+        )
 
     @api.get("/sales", provide_automatic_options=False)
     def sales():
@@ -223,8 +271,15 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
             scope = sorted(p.stores)
         df = ctx.serving.sales(scope, start, end, product_id)
         page = _page(df, limit, offset)
-        return jsonify({"count": len(page), "total": len(df), "limit": limit, "offset": offset,
-                        "items": records(page, SALES_FIELDS)})
+        return jsonify(
+            {
+                "count": len(page),
+                "total": len(df),
+                "limit": limit,
+                "offset": offset,
+                "items": records(page, SALES_FIELDS),
+            }
+        )
 
     @api.post("/uploads", provide_automatic_options=False)
     def uploads():
@@ -262,10 +317,20 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
                     raise BadParameter(field, "expected a JSON object")
         name = file.filename or form.get("filename") or "upload.csv"
         try:
-            result = handle_api_upload(ctx, p, UploadRequest(
-                kind=kind, filename=name, stream=file.stream, mapping=parsed.get("mapping"),
-                shape=parsed.get("shape"), on_duplicate=on_duplicate, max_error_rate=max_error_rate),
-                ip=client_ip())
+            result = handle_api_upload(
+                ctx,
+                p,
+                UploadRequest(
+                    kind=kind,
+                    filename=name,
+                    stream=file.stream,
+                    mapping=parsed.get("mapping"),
+                    shape=parsed.get("shape"),
+                    on_duplicate=on_duplicate,
+                    max_error_rate=max_error_rate,
+                ),
+                ip=client_ip(),
+            )
         except UploadTooLarge as exc:
             return api_error(413, str(exc))
         except RecordFailed as exc:
@@ -285,7 +350,9 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
     methods: dict[str, set[str]] = {}
     for rule in server.url_map.iter_rules():
         if rule.endpoint.startswith("api."):
-            methods.setdefault(rule.rule, set()).update(m for m in rule.methods if m not in ("OPTIONS", "HEAD"))
+            methods.setdefault(rule.rule, set()).update(
+                m for m in rule.methods if m not in ("OPTIONS", "HEAD")
+            )
 
     @server.before_request
     def _api_routes_only():

@@ -28,9 +28,16 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         with tempfile.TemporaryDirectory() as tmp:
             path = write_template(kind, Path(tmp) / f"{kind}_template.{fmt}", ctx.settings)
             data = path.read_bytes()
-        mime = "text/csv" if fmt == "csv" else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-        return flask.Response(data, mimetype=mime, headers={
-            "Content-Disposition": f'attachment; filename="{kind}_template.{fmt}"'})
+        mime = (
+            "text/csv"
+            if fmt == "csv"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+        )
+        return flask.Response(
+            data,
+            mimetype=mime,
+            headers={"Content-Disposition": f'attachment; filename="{kind}_template.{fmt}"'},
+        )
 
     @server.get("/download/staging/<token>/bad_rows.csv")
     def staged_bad_rows(token: str):
@@ -53,4 +60,6 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         path = ctx.conf.uploads_dir / batch_id / "bad_rows.csv"
         if not path.exists():
             abort(404)
-        return send_file(path, mimetype="text/csv", as_attachment=True, download_name=f"{batch_id}_bad_rows.csv")
+        return send_file(
+            path, mimetype="text/csv", as_attachment=True, download_name=f"{batch_id}_bad_rows.csv"
+        )

@@ -14,7 +14,10 @@ _DATE = {"type": "string", "format": "date"}
 
 
 def _err(description: str) -> dict[str, Any]:
-    return {"description": description, "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
 
 
 def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any]:
@@ -22,152 +25,369 @@ def _query(name: str, schema: dict[str, Any], description: str) -> dict[str, Any
 
 
 def _page_params(max_limit: int) -> list[dict[str, Any]]:
-    return [_query("limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": 1000},
-                   "page size"),
-            _query("offset", {"type": "integer", "minimum": 0, "maximum": 100_000_000, "default": 0},
-                   "rows to skip")]
+    return [
+        _query(
+            "limit", {"type": "integer", "minimum": 1, "maximum": max_limit, "default": 1000}, "page size"
+        ),
+        _query(
+            "offset", {"type": "integer", "minimum": 0, "maximum": 100_000_000, "default": 0}, "rows to skip"
+        ),
+    ]
 
 
 def _ok(schema_ref: str, description: str) -> dict[str, Any]:
-    return {"description": description,
-            "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}}}
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema_ref}"}}},
+    }
 
 
-_AUTH_ERRORS = {"401": _err("missing, expired or wrong bearer token"),
-                "403": _err("the store or operation is outside the caller's scope"),
-                "422": _err("a bad parameter; the message names it")}
+_AUTH_ERRORS = {
+    "401": _err("missing, expired or wrong bearer token"),
+    "403": _err("the store or operation is outside the caller's scope"),
+    "422": _err("a bad parameter; the message names it"),
+}
 
 
 def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -> dict[str, Any]:
     """The whole document; limits and kinds come from conf/app.yml so the document matches the server."""
-    store_q = _query("store_id", {"type": "string", "pattern": STORE_ID_PATTERN}, "a store the caller may see")
+    store_q = _query(
+        "store_id", {"type": "string", "pattern": STORE_ID_PATTERN}, "a store the caller may see"
+    )
     product_q = _query("product_id", {"type": "string", "pattern": PRODUCT_ID_PATTERN}, "a product id")
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Bakery forecasting API", "version": "1.0.0",
-                 "description": "Forecasts, actuals and uploads of the bakery lakehouse. Managers see only their "
-                                "stores; a store outside the caller's scope gets 403 whether or not it exists."},
+        "info": {
+            "title": "Bakery forecasting API",
+            "version": "1.0.0",
+            "description": "Forecasts, actuals and uploads of the bakery lakehouse. Managers see only their "
+            "stores; a store outside the caller's scope gets 403 whether or not it exists.",
+        },
         "servers": [{"url": "/"}],
         "security": [{"bearer": []}],
         "paths": {
-            "/api/v1/auth/token": {"post": {
-                "summary": "Exchange a user name and password for an expiring bearer token",
-                "security": [],
-                "requestBody": {"required": True, "content": {
-                    "application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}},
-                    "application/x-www-form-urlencoded": {"schema": {"$ref": "#/components/schemas/Credentials"}}}},
-                "responses": {"200": _ok("Token", "a bearer token"), "401": _err("wrong user name or password"),
-                              "422": _err("username or password missing"),
-                              "429": _err("too many attempts; see Retry-After")}}},
-            "/api/v1/auth/revoke": {"post": {
-                "summary": "Revoke every bearer token of the caller, the one sent included",
-                "responses": {"200": _ok("Revoked", "how many tokens were revoked"),
-                              "401": _AUTH_ERRORS["401"]}}},
-            "/api/v1/health": {"get": {
-                "summary": "Liveness and data freshness", "security": [],
-                "responses": {"200": _ok("Health", "the server is up")}}},
-            "/api/v1/stores": {"get": {
-                "summary": "The stores the caller may see",
-                "responses": {"200": _ok("StoreList", "stores"), "401": _AUTH_ERRORS["401"]}}},
-            "/api/v1/forecasts": {"get": {
-                "summary": "Latest forecasts with intervals and model version",
-                "parameters": [store_q, product_q,
-                               _query("horizon", {"type": "integer", "minimum": 1, "maximum": 28},
-                                      "days ahead of the forecast date (1..28)"),
-                               _query("date", _DATE, "the forecast day (YYYY-MM-DD)"),
-                               _query("role", {"type": "string", "enum": ["champion", "challenger", "shadow"],
-                                               "default": "champion"}, "model role"),
-                               *_page_params(max_limit)],
-                "responses": {"200": _ok("ForecastPage", "forecasts (empty with as_of null before the first run)"),
-                              **_AUTH_ERRORS}}},
-            "/api/v1/sales": {"get": {
-                "summary": "Actual daily sales",
-                "parameters": [store_q, product_q, _query("start", _DATE, "first day (YYYY-MM-DD)"),
-                               _query("end", _DATE, "last day (YYYY-MM-DD)"), *_page_params(max_limit)],
-                "responses": {"200": _ok("SalesPage", "actuals"), **_AUTH_ERRORS}}},
-            "/api/v1/uploads": {"post": {
-                "summary": "Validate a file against an import template and, if accepted, store it as a batch",
-                "description": "Analyst or admin only. The same validation as `bakery import`.",
-                "requestBody": {"required": True, "content": {"multipart/form-data": {
-                    "schema": {"$ref": "#/components/schemas/UploadForm"},
-                    "encoding": {"file": {"contentType": "application/octet-stream"}}}}},
-                "responses": {"201": _ok("UploadReport", "accepted and stored"),
-                              "401": _AUTH_ERRORS["401"], "403": _err("managers may not upload"),
-                              "413": _err(f"file larger than {max_upload_bytes} bytes"),
-                              "422": {"description": "rejected by validation (or a bad form field)",
-                                      "content": {"application/json": {"schema": {"oneOf": [
-                                          {"$ref": "#/components/schemas/UploadReport"},
-                                          {"$ref": "#/components/schemas/Error"}]}}}}}}},
-            "/api/v1/openapi.json": {"get": {
-                "summary": "This document", "security": [],
-                "responses": {"200": {"description": "OpenAPI 3 document",
-                                      "content": {"application/json": {"schema": {"type": "object"}}}}}}},
+            "/api/v1/auth/token": {
+                "post": {
+                    "summary": "Exchange a user name and password for an expiring bearer token",
+                    "security": [],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {"schema": {"$ref": "#/components/schemas/Credentials"}},
+                            "application/x-www-form-urlencoded": {
+                                "schema": {"$ref": "#/components/schemas/Credentials"}
+                            },
+                        },
+                    },
+                    "responses": {
+                        "200": _ok("Token", "a bearer token"),
+                        "401": _err("wrong user name or password"),
+                        "422": _err("username or password missing"),
+                        "429": _err("too many attempts; see Retry-After"),
+                    },
+                }
+            },
+            "/api/v1/auth/revoke": {
+                "post": {
+                    "summary": "Revoke every bearer token of the caller, the one sent included",
+                    "responses": {
+                        "200": _ok("Revoked", "how many tokens were revoked"),
+                        "401": _AUTH_ERRORS["401"],
+                    },
+                }
+            },
+            "/api/v1/health": {
+                "get": {
+                    "summary": "Liveness and data freshness",
+                    "security": [],
+                    "responses": {"200": _ok("Health", "the server is up")},
+                }
+            },
+            "/api/v1/stores": {
+                "get": {
+                    "summary": "The stores the caller may see",
+                    "responses": {"200": _ok("StoreList", "stores"), "401": _AUTH_ERRORS["401"]},
+                }
+            },
+            "/api/v1/forecasts": {
+                "get": {
+                    "summary": "Latest forecasts with intervals and model version",
+                    "parameters": [
+                        store_q,
+                        product_q,
+                        _query(
+                            "horizon",
+                            {"type": "integer", "minimum": 1, "maximum": 28},
+                            "days ahead of the forecast date (1..28)",
+                        ),
+                        _query("date", _DATE, "the forecast day (YYYY-MM-DD)"),
+                        _query(
+                            "role",
+                            {
+                                "type": "string",
+                                "enum": ["champion", "challenger", "shadow"],
+                                "default": "champion",
+                            },
+                            "model role",
+                        ),
+                        *_page_params(max_limit),
+                    ],
+                    "responses": {
+                        "200": _ok("ForecastPage", "forecasts (empty with as_of null before the first run)"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
+            "/api/v1/sales": {
+                "get": {
+                    "summary": "Actual daily sales",
+                    "parameters": [
+                        store_q,
+                        product_q,
+                        _query("start", _DATE, "first day (YYYY-MM-DD)"),
+                        _query("end", _DATE, "last day (YYYY-MM-DD)"),
+                        *_page_params(max_limit),
+                    ],
+                    "responses": {"200": _ok("SalesPage", "actuals"), **_AUTH_ERRORS},
+                }
+            },
+            "/api/v1/uploads": {
+                "post": {
+                    "summary": "Validate a file against an import template and, if accepted, store it as a batch",
+                    "description": "Analyst or admin only. The same validation as `bakery import`.",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {"$ref": "#/components/schemas/UploadForm"},
+                                "encoding": {"file": {"contentType": "application/octet-stream"}},
+                            }
+                        },
+                    },
+                    "responses": {
+                        "201": _ok("UploadReport", "accepted and stored"),
+                        "401": _AUTH_ERRORS["401"],
+                        "403": _err("managers may not upload"),
+                        "413": _err(f"file larger than {max_upload_bytes} bytes"),
+                        "422": {
+                            "description": "rejected by validation (or a bad form field)",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "oneOf": [
+                                            {"$ref": "#/components/schemas/UploadReport"},
+                                            {"$ref": "#/components/schemas/Error"},
+                                        ]
+                                    }
+                                }
+                            },
+                        },
+                    },
+                }
+            },
+            "/api/v1/openapi.json": {
+                "get": {
+                    "summary": "This document",
+                    "security": [],
+                    "responses": {
+                        "200": {
+                            "description": "OpenAPI 3 document",
+                            "content": {"application/json": {"schema": {"type": "object"}}},
+                        }
+                    },
+                }
+            },
         },
         "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
-                                           "description": "a token from POST /api/v1/auth/token"}},
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "a token from POST /api/v1/auth/token",
+                }
+            },
             "schemas": {
-                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
-                    "type": "object", "required": ["status", "message"],
-                    "properties": {"status": {"type": "integer"}, "message": {"type": "string"},
-                                   "parameter": {"type": "string"}}}}},
-                "Credentials": {"type": "object", "required": ["username", "password"],
-                                "properties": {"username": {"type": "string", "minLength": 1, "maxLength": 200},
-                                               "password": {"type": "string", "minLength": 1, "maxLength": 1024}}},
-                "Token": {"type": "object", "required": ["access_token", "token_type", "expires_in"],
-                          "properties": {"access_token": {"type": "string"},
-                                         "token_type": {"type": "string", "enum": ["bearer"]},
-                                         "expires_in": {"type": "integer"}}},
-                "Revoked": {"type": "object", "required": ["revoked"],
-                            "properties": {"revoked": {"type": "integer", "minimum": 0}}},
-                "Health": {"type": "object", "required": ["status", "time", "data"], "properties": {
-                    "status": {"type": "string", "enum": ["ok"]}, "time": {"type": "string"},
-                    "data": {"type": "object", "properties": {
-                        "latest_sales_date": _NULL_STR, "latest_forecast_as_of": _NULL_STR,
-                        "forecast_stores": {"type": "integer"}}},
-                    "cache_warm": {"type": "boolean", "description": "the first page's data is loaded"}}},
-                "Store": {"type": "object", "required": ["store_id"], "properties": {
-                    "store_id": {"type": "string"}, "name": _NULL_STR, "city": _NULL_STR, "country": _NULL_STR,
-                    "timezone": _NULL_STR}},
-                "StoreList": {"type": "object", "required": ["items"], "properties": {
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Store"}}}},
-                "Forecast": {"type": "object", "required": ["store_id", "product_id", "date", "horizon", "yhat",
-                                                            "yhat_lower", "yhat_upper", "model_version", "role"],
-                             "properties": {"store_id": {"type": "string"}, "product_id": {"type": "string"},
-                                            "date": _DATE, "horizon": {"type": "integer"}, "yhat": _NUM,
-                                            "yhat_lower": _NUM, "yhat_upper": _NUM, "model": _NULL_STR,
-                                            "model_version": {"type": "string"}, "role": {"type": "string"},
-                                            "explanation": _NULL_STR, "fallback_reason": _NULL_STR}},
-                "ForecastPage": {"type": "object", "required": ["as_of", "count", "total", "items"], "properties": {
-                    "as_of": {"type": ["string", "null"], "format": "date"}, "count": {"type": "integer"},
-                    "total": {"type": "integer"}, "limit": {"type": "integer"}, "offset": {"type": "integer"},
-                    "message": {"type": "string"},
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Forecast"}}}},
-                "Sale": {"type": "object", "required": ["store_id", "product_id", "date"], "properties": {
-                    "store_id": {"type": "string"}, "product_id": {"type": "string"}, "date": _DATE,
-                    "quantity_sold": _NULL_NUM, "revenue": _NULL_NUM, "status": _NULL_STR,
-                    "stockout": {"type": ["boolean", "null"]}, "promo": {"type": ["boolean", "null"]},
-                    "source": _NULL_STR}},
-                "SalesPage": {"type": "object", "required": ["count", "total", "items"], "properties": {
-                    "count": {"type": "integer"}, "total": {"type": "integer"}, "limit": {"type": "integer"},
-                    "offset": {"type": "integer"},
-                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/Sale"}}}},
-                "UploadForm": {"type": "object", "required": ["kind", "file"], "properties": {
-                    "kind": {"type": "string", "enum": upload_kinds},
-                    "file": {"type": "string", "format": "binary", "description": "CSV, XLSX, JSON or Parquet"},
-                    "filename": {"type": "string", "description": "original name when the part carries none"},
-                    "mapping": {"type": "string", "description": 'JSON object template column -> file column, '
-                                                                 'e.g. {"date": "Datum"}'},
-                    "shape": {"type": "string", "description": "JSON reshape spec for item-per-row or wide files"},
-                    "on_duplicate": {"type": "string", "enum": ["skip", "overwrite"], "default": "skip"},
-                    "max_error_rate": {"type": "number", "minimum": 0, "maximum": 1}}},
-                "UploadReport": {"type": "object", "required": ["accepted", "kind", "reason", "totals"],
-                                 "properties": {
-                                     "accepted": {"type": "boolean"}, "batch_id": _NULL_STR,
-                                     "kind": {"type": "string"}, "reason": {"type": "string"},
-                                     "totals": {"type": "object"}, "errors": {"type": "array"},
-                                     "mapping": {"type": "object"}, "ignored_columns": {"type": "array"},
-                                     "retrain_flagged": {"type": "boolean"}}},
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["status", "message"],
+                            "properties": {
+                                "status": {"type": "integer"},
+                                "message": {"type": "string"},
+                                "parameter": {"type": "string"},
+                            },
+                        }
+                    },
+                },
+                "Credentials": {
+                    "type": "object",
+                    "required": ["username", "password"],
+                    "properties": {
+                        "username": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "password": {"type": "string", "minLength": 1, "maxLength": 1024},
+                    },
+                },
+                "Token": {
+                    "type": "object",
+                    "required": ["access_token", "token_type", "expires_in"],
+                    "properties": {
+                        "access_token": {"type": "string"},
+                        "token_type": {"type": "string", "enum": ["bearer"]},
+                        "expires_in": {"type": "integer"},
+                    },
+                },
+                "Revoked": {
+                    "type": "object",
+                    "required": ["revoked"],
+                    "properties": {"revoked": {"type": "integer", "minimum": 0}},
+                },
+                "Health": {
+                    "type": "object",
+                    "required": ["status", "time", "data"],
+                    "properties": {
+                        "status": {"type": "string", "enum": ["ok"]},
+                        "time": {"type": "string"},
+                        "data": {
+                            "type": "object",
+                            "properties": {
+                                "latest_sales_date": _NULL_STR,
+                                "latest_forecast_as_of": _NULL_STR,
+                                "forecast_stores": {"type": "integer"},
+                            },
+                        },
+                        "cache_warm": {"type": "boolean", "description": "the first page's data is loaded"},
+                    },
+                },
+                "Store": {
+                    "type": "object",
+                    "required": ["store_id"],
+                    "properties": {
+                        "store_id": {"type": "string"},
+                        "name": _NULL_STR,
+                        "city": _NULL_STR,
+                        "country": _NULL_STR,
+                        "timezone": _NULL_STR,
+                    },
+                },
+                "StoreList": {
+                    "type": "object",
+                    "required": ["items"],
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Store"}}
+                    },
+                },
+                "Forecast": {
+                    "type": "object",
+                    "required": [
+                        "store_id",
+                        "product_id",
+                        "date",
+                        "horizon",
+                        "yhat",
+                        "yhat_lower",
+                        "yhat_upper",
+                        "model_version",
+                        "role",
+                    ],
+                    "properties": {
+                        "store_id": {"type": "string"},
+                        "product_id": {"type": "string"},
+                        "date": _DATE,
+                        "horizon": {"type": "integer"},
+                        "yhat": _NUM,
+                        "yhat_lower": _NUM,
+                        "yhat_upper": _NUM,
+                        "model": _NULL_STR,
+                        "model_version": {"type": "string"},
+                        "role": {"type": "string"},
+                        "explanation": _NULL_STR,
+                        "fallback_reason": _NULL_STR,
+                    },
+                },
+                "ForecastPage": {
+                    "type": "object",
+                    "required": ["as_of", "count", "total", "items"],
+                    "properties": {
+                        "as_of": {"type": ["string", "null"], "format": "date"},
+                        "count": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "message": {"type": "string"},
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Forecast"}},
+                    },
+                },
+                "Sale": {
+                    "type": "object",
+                    "required": ["store_id", "product_id", "date"],
+                    "properties": {
+                        "store_id": {"type": "string"},
+                        "product_id": {"type": "string"},
+                        "date": _DATE,
+                        "quantity_sold": _NULL_NUM,
+                        "revenue": _NULL_NUM,
+                        "status": _NULL_STR,
+                        "stockout": {"type": ["boolean", "null"]},
+                        "promo": {"type": ["boolean", "null"]},
+                        "source": _NULL_STR,
+                    },
+                },
+                "SalesPage": {
+                    "type": "object",
+                    "required": ["count", "total", "items"],
+                    "properties": {
+                        "count": {"type": "integer"},
+                        "total": {"type": "integer"},
+                        "limit": {"type": "integer"},
+                        "offset": {"type": "integer"},
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Sale"}},
+                    },
+                },
+                "UploadForm": {
+                    "type": "object",
+                    "required": ["kind", "file"],
+                    "properties": {
+                        "kind": {"type": "string", "enum": upload_kinds},
+                        "file": {
+                            "type": "string",
+                            "format": "binary",
+                            "description": "CSV, XLSX, JSON or Parquet",
+                        },
+                        "filename": {
+                            "type": "string",
+                            "description": "original name when the part carries none",
+                        },
+                        "mapping": {
+                            "type": "string",
+                            "description": "JSON object template column -> file column, "
+                            'e.g. {"date": "Datum"}',
+                        },
+                        "shape": {
+                            "type": "string",
+                            "description": "JSON reshape spec for item-per-row or wide files",
+                        },
+                        "on_duplicate": {"type": "string", "enum": ["skip", "overwrite"], "default": "skip"},
+                        "max_error_rate": {"type": "number", "minimum": 0, "maximum": 1},
+                    },
+                },
+                "UploadReport": {
+                    "type": "object",
+                    "required": ["accepted", "kind", "reason", "totals"],
+                    "properties": {
+                        "accepted": {"type": "boolean"},
+                        "batch_id": _NULL_STR,
+                        "kind": {"type": "string"},
+                        "reason": {"type": "string"},
+                        "totals": {"type": "object"},
+                        "errors": {"type": "array"},
+                        "mapping": {"type": "object"},
+                        "ignored_columns": {"type": "array"},
+                        "retrain_flagged": {"type": "boolean"},
+                    },
+                },
             },
         },
     }

@@ -19,8 +19,15 @@ from bakery.app.i18n import choose
 
 log = logging.getLogger(__name__)
 
-PUBLIC_PATHS = {"/login", "/favicon.ico", "/_favicon.ico", "/api/v1/health", "/api/v1/openapi.json",
-                "/api/v1/auth/token", "/lang"}
+PUBLIC_PATHS = {
+    "/login",
+    "/favicon.ico",
+    "/_favicon.ico",
+    "/api/v1/health",
+    "/api/v1/openapi.json",
+    "/api/v1/auth/token",
+    "/lang",
+}
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 CSRF_COOKIE = "_csrf_token"  # dash-renderer copies this cookie into an X-CSRFToken header
@@ -29,9 +36,11 @@ _MAX_HOPS = 20  # X-Forwarded-For entries looked at, from the right
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 # Dash needs its own scripts plus the hashed inline line that starts its renderer; its components and Plotly
 # set inline styles. Images and fonts only from the app (and data: URIs Plotly makes), never another host.
-_CSP = ("default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
-        "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
-        "form-action 'self'; base-uri 'self'; object-src 'none'")
+_CSP = (
+    "default-src 'self'; script-src 'self'{hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; font-src 'self' data:; connect-src 'self'; frame-ancestors 'none'; "
+    "form-action 'self'; base-uri 'self'; object-src 'none'"
+)
 
 
 def current_principal() -> Principal | None:
@@ -52,7 +61,7 @@ def _address(value: str) -> IPAddress | None:
     """An address from a header entry, with any port dropped ("1.2.3.4:5", "[::1]:5"); None if it is none."""
     value = value.strip()
     if value.startswith("[") and "]" in value:
-        value = value[1:value.index("]")]
+        value = value[1 : value.index("]")]
     elif value.count(":") == 1:
         value = value.split(":", 1)[0]
     try:
@@ -123,7 +132,7 @@ def content_security_policy(ctx: AppContext) -> str:
 
 
 def csrf_token() -> str:
-    """This session's CSRF token (created on first use)."""
+    """The signed-in browser's CSRF token (created on first use)."""
     if "csrf" not in session:
         session["csrf"] = secrets.token_urlsafe(24)
     return session["csrf"]
@@ -183,7 +192,9 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         path = request.path
         is_api = path.startswith("/api/")
         if ctx.databricks_identity:
-            identity = request.headers.get("X-Forwarded-Email") or request.headers.get("X-Forwarded-Preferred-Username")
+            identity = request.headers.get("X-Forwarded-Email") or request.headers.get(
+                "X-Forwarded-Preferred-Username"
+            )
             g.principal = ctx.auth.header_principal(identity)
         else:
             g.principal = _bearer_principal(ctx) if is_api else _session_principal(ctx)
@@ -208,8 +219,16 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
             principal = current_principal()
             body = resp.get_json(silent=True) if resp.is_json else None
             reason = body.get("error", {}).get("message") if isinstance(body, dict) else None
-            audit.record(ctx.db, principal.username if principal else "-", "access.denied", request.path[:500],
-                         success=False, ip=client_ip(), method=request.method, reason=reason)
+            audit.record(
+                ctx.db,
+                principal.username if principal else "-",
+                "access.denied",
+                request.path[:500],
+                success=False,
+                ip=client_ip(),
+                method=request.method,
+                reason=reason,
+            )
         return resp
 
     hsts = int(ctx.conf.get("server.hsts_seconds", 31536000) or 0)

@@ -42,18 +42,35 @@ def _safe_next(target: str | None) -> str:
     if not target:
         return "/"
     parsed = urlparse(target)
-    if parsed.scheme or parsed.netloc or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if (
+        parsed.scheme
+        or parsed.netloc
+        or not target.startswith("/")
+        or target.startswith("//")
+        or "\\" in target
+    ):
         return "/"
     return target
 
 
-def _render(lang: str, message: str = "", username: str = "", nxt: str = "/", status: int = 200) -> flask.Response:
+def _render(
+    lang: str, message: str = "", username: str = "", nxt: str = "/", status: int = 200
+) -> flask.Response:
     other = "en" if lang == "es" else "es"
-    html = _PAGE.format(lang=lang, title=escape(t("login.title", lang)), app_title=escape(t("app.title", lang)),
-                        message=f'<p class="login-error" role="alert">{escape(message)}</p>' if message else "",
-                        csrf=escape(csrf_token()), next=escape(nxt), user_label=escape(t("login.username", lang)),
-                        password_label=escape(t("login.password", lang)), username=escape(username),
-                        submit=escape(t("login.submit", lang)), other=other, other_label=escape(t("nav.language", lang)))
+    html = _PAGE.format(
+        lang=lang,
+        title=escape(t("login.title", lang)),
+        app_title=escape(t("app.title", lang)),
+        message=f'<p class="login-error" role="alert">{escape(message)}</p>' if message else "",
+        csrf=escape(csrf_token()),
+        next=escape(nxt),
+        user_label=escape(t("login.username", lang)),
+        password_label=escape(t("login.password", lang)),
+        username=escape(username),
+        submit=escape(t("login.submit", lang)),
+        other=other,
+        other_label=escape(t("nav.language", lang)),
+    )
     return flask.Response(html, status=status, mimetype="text/html")
 
 
@@ -103,6 +120,12 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         lang = request.args.get("to", "")
         resp = redirect(_safe_next(request.args.get("next")))
         if lang in LANGS:
-            resp.set_cookie(LANG_COOKIE, lang, max_age=365 * 24 * 3600, samesite="Lax",
-                            secure=cookies_secure(ctx), httponly=True)
+            resp.set_cookie(
+                LANG_COOKIE,
+                lang,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=cookies_secure(ctx),
+                httponly=True,
+            )
         return resp

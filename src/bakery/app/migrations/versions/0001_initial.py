@@ -66,10 +66,14 @@ def upgrade() -> None:
     dialect = op.get_bind().dialect.name
     for verb in _VERBS:
         if dialect == "sqlite":
-            op.execute(f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
-                       "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END")
+            op.execute(
+                f"CREATE TRIGGER IF NOT EXISTS audit_log_no_{verb.lower()} BEFORE {verb} ON audit_log "
+                "BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END"
+            )
         elif dialect == "postgresql":
-            op.execute(f"CREATE RULE audit_log_no_{verb.lower()} AS ON {verb} TO audit_log DO INSTEAD NOTHING")
+            op.execute(
+                f"CREATE RULE audit_log_no_{verb.lower()} AS ON {verb} TO audit_log DO INSTEAD NOTHING"
+            )
     op.create_table(
         "settings",
         sa.Column("key", sa.String(100), primary_key=True),
