@@ -117,8 +117,9 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
 def _demo_logins(lh, settings: Settings) -> list[dict[str, str]]:
     """One account per role (the manager scoped to the first store); passwords are random per home."""
     from bakery.app.demo_users import ensure_demo_users
+    from bakery.tables import STORES
 
-    stores = sorted(r.store_id for r in lh.read("silver", "stores").select("store_id").collect())
+    stores = sorted(r.store_id for r in lh.read(*STORES).select("store_id").collect())
     return ensure_demo_users(settings, stores)
 
 

@@ -9,8 +9,8 @@ import pandas as pd
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from bakery.app.sample import FORECAST_SCHEMA, write_sample_tables
 from bakery.app.serving import LocalDeltaReader, ServingData, build_select, parse_components
+from tests.app.sample_tables import FORECAST_SCHEMA, write_sample_tables
 
 
 def _serving(tables, ttl=0.0):

@@ -27,6 +27,19 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from bakery.tables import (
+    BACKTEST_METRICS,
+    DAILY_SALES,
+    DQ_RESULTS,
+    EVENTS,
+    FORECASTS,
+    INVENTORY_DAILY,
+    PRODUCTS,
+    QUARANTINE,
+    RUNS,
+    STORES,
+)
+
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
     from databricks.sdk.service.sql import ColumnInfo, StatementResponse
@@ -37,36 +50,10 @@ Filter = tuple[str, str, Any]  # (column, one of = != < <= > >= in, value)
 _OPS = {"=", "!=", "<", "<=", ">", ">=", "in"}
 _LOG_FILE = re.compile(r"^(\d{20})\.json$")
 
-FORECASTS = ("gold", "forecasts")
-METRICS = ("gold", "backtest_metrics")
-DAILY_SALES = ("gold", "daily_sales")
-STORES = ("silver", "stores")
-PRODUCTS = ("silver", "products")
-INVENTORY = ("silver", "inventory_daily")
-EVENTS = ("silver", "events")
-RUNS = ("ops", "runs")
-QUARANTINE = ("ops", "quarantine")
-DQ_RESULTS = ("ops", "dq_results")
 # gold.forecasts' model on a day the store is expected to be closed (bakery.models.opening) and on a day a product
 # is expected off sale (bakery.models.offering): yhat 0 on both.
 CLOSED_MODEL = "closed"
 NOT_OFFERED_MODEL = "not_offered"
-FORECAST_COLUMNS = [
-    "as_of",
-    "store_id",
-    "product_id",
-    "date",
-    "horizon",
-    "model",
-    "model_version",
-    "role",
-    "yhat",
-    "yhat_lower",
-    "yhat_upper",
-    "components",
-    "explanation",
-    "fallback_reason",
-]
 
 
 class TableReader(Protocol):
@@ -599,7 +586,7 @@ class ServingData:
             if as_of_col.empty:
                 return None
             as_of = pd.Timestamp(as_of_col.max()).date()
-            df = self._read(FORECASTS, v, FORECAST_COLUMNS, [("as_of", "=", as_of)])
+            df = self._read(FORECASTS, v, FORECASTS.columns, [("as_of", "=", as_of)])
             df = _dates(df, "date", "as_of").sort_values(["store_id", "product_id", "role", "date"])
             roles = (
                 df.groupby(["role", "model", "model_version"], dropna=False)
@@ -623,10 +610,10 @@ class ServingData:
         """Latest forecasts for the given stores (already authorized by the caller)."""
         snap = self.forecast_snapshot()
         if snap is None:
-            return pd.DataFrame(columns=FORECAST_COLUMNS)
+            return pd.DataFrame(columns=FORECASTS.columns)
         parts = [snap.by_store[s] for s in store_ids if s in snap.by_store]
         if not parts:
-            return pd.DataFrame(columns=FORECAST_COLUMNS)
+            return pd.DataFrame(columns=FORECASTS.columns)
         df = parts[0] if len(parts) == 1 else pd.concat(parts, ignore_index=True)
         mask = pd.Series(True, index=df.index)
         if role:
@@ -744,28 +731,28 @@ class ServingData:
         """The latest evaluation of every model: model, horizon, store_id (None = global), metrics, n."""
 
         def load(v: dict) -> pd.DataFrame:
-            df = self._read(METRICS, v)
+            df = self._read(BACKTEST_METRICS, v)
             if df.empty:
                 return df
             latest = df.groupby("model")["evaluated_at"].transform("max")
             return df[df["evaluated_at"] == latest].reset_index(drop=True)
 
-        return self.cached(("metrics",), (METRICS,), load)
+        return self.cached(("metrics",), (BACKTEST_METRICS,), load)
 
     def inventory(self, store_ids: Sequence[str], days: int) -> pd.DataFrame:
         """The last `days` days of silver.inventory_daily for the given stores."""
 
         def load(v: dict) -> pd.DataFrame:
-            d = self._read(INVENTORY, v, ["date"])["date"]
+            d = self._read(INVENTORY_DAILY, v, ["date"])["date"]
             if d.empty:
                 return pd.DataFrame()
             since = pd.Timestamp(d.max()).date() - timedelta(days=days - 1)
             df = self._read(
-                INVENTORY, v, None, [("store_id", "in", sorted(store_ids)), ("date", ">=", since)]
+                INVENTORY_DAILY, v, None, [("store_id", "in", sorted(store_ids)), ("date", ">=", since)]
             )
             return _dates(df, "date")
 
-        return self.cached(("inventory", tuple(sorted(store_ids)), days), (INVENTORY,), load)
+        return self.cached(("inventory", tuple(sorted(store_ids)), days), (INVENTORY_DAILY,), load)
 
     def events(self, store_ids: Sequence[str] | None) -> pd.DataFrame:
         """Loaded events: national ones plus those scoped to the given stores (None: all)."""
@@ -835,7 +822,7 @@ class ServingData:
         self.reader.append(*table, rows[schema.names], schema)
 
     def table_versions(self, tables: Sequence[tuple[str, str]]) -> dict[str, int | None]:
-        return {f"{t[0]}.{t[1]}": self.version(t) for t in tables}
+        return {"{}.{}".format(*t): self.version(t) for t in tables}
 
     def freshness(self) -> dict[str, Any]:
         snap = self.forecast_snapshot()

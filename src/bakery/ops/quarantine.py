@@ -10,25 +10,13 @@ from datetime import UTC, datetime
 
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import QUARANTINE
 
-QUARANTINE_TABLE = ("ops", "quarantine")
-QUARANTINE_KEYS = ("source", "source_file", "row_number", "rule")
-QUARANTINE_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("source_file", T.StringType(), True),
-        T.StructField("row_number", T.LongType(), True),
-        T.StructField("batch_id", T.StringType(), True),
-        T.StructField("rule", T.StringType(), False),
-        T.StructField("column", T.StringType(), True),
-        T.StructField("reason", T.StringType(), False),
-        T.StructField("raw", T.StringType(), True),
-        T.StructField("quarantined_at", T.TimestampType(), False),
-    ]
-)
+QUARANTINE_TABLE = QUARANTINE
+QUARANTINE_KEYS = QUARANTINE.keys
+QUARANTINE_SCHEMA = struct_type(QUARANTINE)
 
 
 def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:

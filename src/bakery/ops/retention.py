@@ -23,12 +23,12 @@ from bakery.config import Settings, vacuum_hours
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import track_run
 from bakery.ops.status import TableProfile, profile_tables
+from bakery.tables import INGESTED_FILES
 
 log = logging.getLogger(__name__)
 
 RAW, PROCESSED = "raw", "processed"
 LAYER_CLASS = {"bronze": RAW, "silver": PROCESSED, "gold": PROCESSED, "ops": RAW}
-INGESTED_FILES = ("ops", "ingested_files")
 # Commits that only add files or change metadata leave nothing for VACUUM to delete.
 _NON_REMOVING_OPERATIONS = {
     "CREATE TABLE",

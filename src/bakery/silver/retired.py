@@ -36,10 +36,10 @@ from bakery.lakehouse import Lakehouse
 from bakery.silver.cleaning import References, check_rows, silver_columns, split_checked
 from bakery.silver.dedupe import rank_latest
 from bakery.silver.inventory import DAY_COLUMN, INPUTS
+from bakery.tables import UPLOAD_BATCHES
 
 log = logging.getLogger(__name__)
 
-UPLOAD_BATCHES = ("ops", "upload_batches")  # written by bakery.app.uploads (BATCH_LOG)
 RETIRED_STATUSES = ("deleted", "replaced")
 DELETE = "_delete"
 
