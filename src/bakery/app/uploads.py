@@ -47,13 +47,13 @@ from bakery.app import audit
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
-from bakery.app.retrain import request_retrain
 from bakery.faults import fault_point
 from bakery.ingest.landing import landing_relpath
 from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes
 from bakery.ingest.reshape import ReshapeError, reshape_raw
 from bakery.ops import upload_batches
+from bakery.ops.retrain import request_retrain
 from bakery.tables import DAILY_SALES
 
 log = logging.getLogger(__name__)

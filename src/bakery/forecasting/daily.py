@@ -56,7 +56,7 @@ def train_due(
 ) -> str | None:
     """Why the pipeline must train today, or None: no champion, a retrain request (`requests`, default the
     pending ones), or an old champion."""
-    from bakery.app.retrain import pending_retrain_requests
+    from bakery.ops.retrain import pending_retrain_requests
 
     champion = registry.by_alias(settings, registry.CHAMPION)
     if champion is None:
@@ -111,7 +111,7 @@ def run_model_steps(
 
     The retrain requests read here (those made before `requested_before`, when given: the start of the
     run's ingest) are the ones a successful training removes; requests made later wait for the next run."""
-    from bakery.app.retrain import clear_retrain_flag, pending_retrain_requests
+    from bakery.ops.retrain import clear_retrain_flag, pending_retrain_requests
 
     data_as_of, note = models_as_of(lh, settings, run_date)
     requests = pending_retrain_requests(settings, before=requested_before)

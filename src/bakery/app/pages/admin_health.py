@@ -13,7 +13,7 @@ from bakery.app.figures import runs_figure
 from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, graph, kpi, notice, page_header, secured, table
-from bakery.app.retrain import read_retrain_flag
+from bakery.ops.retrain import read_retrain_flag
 from bakery.tables import (
     BACKTEST_METRICS,
     DAILY_SALES,

@@ -30,6 +30,7 @@ from typing import Any
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from bakery.admin import gdpr_files
 from bakery.app import audit
 from bakery.app.appconf import AppConfig, load_app_config
 from bakery.app.auth import Authenticator
@@ -47,7 +48,6 @@ from bakery.config import Settings
 from bakery.ingest.pseudonymise import KEY_FILE, PseudonymKeyError, load_pseudonym_key, pseudonym
 from bakery.ingest.registry import taken_files
 from bakery.lakehouse import Lakehouse
-from bakery.ops import gdpr_files
 from bakery.tables import QUARANTINE, UPLOAD_BATCHES
 
 log = logging.getLogger(__name__)
