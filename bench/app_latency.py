@@ -75,7 +75,7 @@ def prepare(home: Path, stores: int, products: int) -> None:
 def start_server(home: Path, port: int) -> subprocess.Popen:
     code = (
         "import sys, argparse; from bakery.config import load_settings; from bakery.logs import setup_logging;"
-        "from bakery.app.cli_commands import add_app_parsers; setup_logging();"
+        "from bakery.cli.app import add_app_parsers; setup_logging();"
         "p = argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
         f"a = p.parse_args(['app', '--port', '{port}']); sys.exit(a.func(a, load_settings(home=sys.argv[1])))"
     )

@@ -52,6 +52,14 @@ def struct_type(table: Table) -> T.StructType:
     return T.StructType([T.StructField(f.name, _SPARK_TYPES[f.type], f.nullable) for f in table.fields])
 
 
+def open_lakehouse(settings: Settings) -> Lakehouse:
+    """The Lakehouse of these settings over the Spark session they configure: how the CLI, the demo and the
+    jobs start up."""
+    from bakery.spark import get_spark
+
+    return Lakehouse(get_spark(settings), settings)
+
+
 @dataclass(frozen=True)
 class TableInfo:
     layer: str
