@@ -6,8 +6,6 @@ MERGEs on (source, source_file, row_number, rule), so re-running a batch never d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
@@ -25,21 +23,3 @@ def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:
         rows = rows.withColumn("quarantined_at", F.current_timestamp())
     rows = rows.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in QUARANTINE_SCHEMA.fields])
     lh.merge(rows, *QUARANTINE_TABLE, keys=QUARANTINE_KEYS, update=False)
-
-
-def quarantine_file(
-    lh: Lakehouse, source: str, source_file: str, batch_id: str, rule: str, reason: str
-) -> None:
-    """Record a whole file that could not be ingested (empty, binary, wrong encoding, no usable header)."""
-    row = (
-        source,
-        source_file,
-        None,
-        batch_id,
-        rule,
-        None,
-        reason,
-        None,
-        datetime.now(UTC).replace(tzinfo=None),
-    )
-    quarantine_rows(lh, lh.spark.createDataFrame([row], QUARANTINE_SCHEMA))

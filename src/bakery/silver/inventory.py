@@ -390,10 +390,3 @@ def _recompute(
     in_range = stored.filter(F.col("date") >= first)
     ends = None if prune else in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
     return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range, prune)
-
-
-def rebuild_inventory(lh: Lakehouse, settings: Settings) -> tuple[int, int]:
-    """Recompute the whole table from silver (e.g. after a retention purge); writes only changed rows."""
-    inputs = _read_inputs(lh, settings)
-    existing = lh.read(*TABLE) if lh.exists(*TABLE) else None
-    return _write_changes(lh, daily_flows(inputs), None, None, existing)

@@ -57,9 +57,14 @@ class BatchCounts:
 
     @property
     def balanced(self) -> bool:
+        """The reconciliation invariant: every bronze row went exactly one way."""
         return self.bronze_rows == (
             self.silver_rows + self.quarantined + self.duplicates + self.held_back + self.retired
         )
+
+
+class UnbalancedBatch(AssertionError):
+    """Counts of a batch that do not add up: a defect in the silver step, never written as reconciled."""
 
 
 def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
@@ -91,7 +96,17 @@ def record_progress(
 def record_reconciliation(
     lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str
 ) -> None:
-    """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row)."""
+    """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row).
+    Raises UnbalancedBatch, writing nothing, when a batch's counts break the reconciliation invariant."""
+    rows = list(rows)
+    unbalanced = [
+        f"{source} batch {c.batch_id}: bronze_rows {c.bronze_rows} != silver_rows {c.silver_rows} + quarantined "
+        f"{c.quarantined} + duplicates {c.duplicates} + held_back {c.held_back} + retired {c.retired}"
+        for source, c, _ in rows
+        if not c.balanced
+    ]
+    if unbalanced:
+        raise UnbalancedBatch("reconciliation does not balance: " + "; ".join(unbalanced))
     data = [
         (
             c.batch_id,
