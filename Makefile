@@ -48,6 +48,7 @@ test-packaged: install
 lint: install
 	$(VENV)/bin/ruff check src tests jobs bench
 	$(VENV)/bin/ruff format --check src tests jobs bench
+	PYTHONPATH=src $(VENV)/bin/lint-imports
 
 bench: install
 	$(PY) bench/pipeline_speed.py

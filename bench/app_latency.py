@@ -28,6 +28,7 @@ import psutil
 import requests
 
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the sample tables are test support (tests/app/sample_tables.py)
 TARGETS = {"p95_ms": 150.0, "p99_ms": 400.0, "first_load_s": 1.5, "upload_100k_s": 30.0}
 PASSWORD = "bench-password-123"
 
@@ -50,11 +51,12 @@ def _percentiles(ms: list[float]) -> dict[str, float]:
 
 
 def prepare(home: Path, stores: int, products: int) -> None:
+    from tests.app.sample_tables import write_sample_tables
+
     from bakery.app.accounts import create_user
     from bakery.app.appconf import load_app_config
     from bakery.app.auth import configure_hasher
     from bakery.app.db import Database
-    from bakery.app.sample import write_sample_tables
     from bakery.config import load_settings
 
     settings = load_settings(home=home)
@@ -73,7 +75,7 @@ def prepare(home: Path, stores: int, products: int) -> None:
 def start_server(home: Path, port: int) -> subprocess.Popen:
     code = (
         "import sys, argparse; from bakery.config import load_settings; from bakery.logs import setup_logging;"
-        "from bakery.app.cli_commands import add_app_parsers; setup_logging();"
+        "from bakery.cli.app import add_app_parsers; setup_logging();"
         "p = argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
         f"a = p.parse_args(['app', '--port', '{port}']); sys.exit(a.func(a, load_settings(home=sys.argv[1])))"
     )

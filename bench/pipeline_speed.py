@@ -86,7 +86,7 @@ elif mode == 'pipeline':
 else:
     # The generator wrote the last two days' POS, deliveries, inventory and traffic as daily files. Hold them
     # back, load the history (and train), then deliver one day at a time as a chain's nightly exports arrive.
-    from bakery.app.retrain import request_retrain
+    from bakery.ops.retrain import request_retrain
     landing, held = Path(settings.landing_dir), Path(home) / "held"
 
     def hold(day):

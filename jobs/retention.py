@@ -28,7 +28,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _retention(today, settings, lh) -> int:
-    from bakery.ops.retention import enforce_retention
+    from bakery.admin.retention import enforce_retention
 
     report = enforce_retention(lh, settings, today=today)
     log.info("retention: %s", report["summary"])

@@ -227,7 +227,7 @@ def test_vacuum_keeps_history_inside_retention_and_purge_erases_it(house):
 
 
 def test_purge_history_erases_earlier_versions(house):
-    from bakery.ops.gdpr import purge_history
+    from bakery.admin.gdpr import purge_history
 
     seed(house)
     house.delete("silver", "t", "k = 'a'")

@@ -84,10 +84,9 @@ def _load_chain(settings: Settings) -> date:
 
 def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     from bakery.etl import run_etl
-    from bakery.lakehouse import Lakehouse
+    from bakery.lakehouse import open_lakehouse
     from bakery.ops.status import collect_status, render_status
     from bakery.pipeline import run_pipeline
-    from bakery.spark import get_spark
 
     if dataset not in DATASETS:
         raise ValueError(f"unknown dataset {dataset!r}; expected one of {', '.join(DATASETS)}")
@@ -97,7 +96,7 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
     else:
         start, end = _demo_window(settings)
         late = _generate_once(settings, start, end)
-    lh = Lakehouse(get_spark(settings), settings)
+    lh = open_lakehouse(settings)
     report = run_pipeline(lh, settings, as_of=end + timedelta(days=1))
     if late:
         moved = _deliver_late_files(settings, late)
@@ -117,8 +116,9 @@ def run_demo(settings: Settings, dataset: str = "six-bakeries") -> JobReport:
 def _demo_logins(lh, settings: Settings) -> list[dict[str, str]]:
     """One account per role (the manager scoped to the first store); passwords are random per home."""
     from bakery.app.demo_users import ensure_demo_users
+    from bakery.tables import STORES
 
-    stores = sorted(r.store_id for r in lh.read("silver", "stores").select("store_id").collect())
+    stores = sorted(r.store_id for r in lh.read(*STORES).select("store_id").collect())
     return ensure_demo_users(settings, stores)
 
 

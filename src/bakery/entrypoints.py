@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from bakery.config import ConfError, Settings, default_home, load_settings
-from bakery.lakehouse import LAYERS, Lakehouse
+from bakery.lakehouse import Lakehouse, open_lakehouse
 from bakery.logs import setup_logging
+from bakery.tables import LAYERS
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +64,7 @@ def job_settings(args: argparse.Namespace) -> Settings:
 def start_job(args: argparse.Namespace) -> tuple[Settings, Lakehouse]:
     """Settings, logging and the session: everything a job needs before its one library call. A missing
     conf file, or (catalog mode) a catalog or schema that does not exist, stops it here with exit code 2."""
-    from bakery.spark import get_spark, on_databricks
+    from bakery.spark import on_databricks
 
     try:
         settings = job_settings(args)
@@ -80,7 +81,7 @@ def start_job(args: argparse.Namespace) -> tuple[Settings, Lakehouse]:
             "error: storage.mode databricks needs a Databricks cluster (catalog mode on local "
             "Spark only with storage.local_catalog: true, conf/local_catalog.yml)"
         )
-    lh = Lakehouse(get_spark(settings), settings)
+    lh = open_lakehouse(settings)
     if lh.mode != "local":
         try:
             check_catalog(lh)

@@ -1,6 +1,6 @@
 """Named fault-injection points, so crash-consistency tests can SIGKILL a real run at a chosen step.
 
-Inert unless BAKERY_FAULT_POINT names the point being passed. With BAKERY_FAULT_DELAY (seconds) the
+Inert unless a test sets BAKERY_FAULT_POINT to the point being passed; the points are named in POINTS. With BAKERY_FAULT_DELAY (seconds) the
 kill happens that long after the point, i.e. in the middle of whatever write follows it.
 """
 
@@ -13,12 +13,24 @@ import threading
 
 log = logging.getLogger(__name__)
 
+# Every fault point of the runtime: the step whose crash each one simulates (tests/test_etl_e2e.py and others).
+POINTS = frozenset(
+    {
+        "bronze_before_records",  # bronze appended, its file registry and quarantine rows not yet
+        "forecast_before_write",  # forecasts computed, gold.forecasts not yet written
+        "upload_before_record",  # an upload's rows held, the batch not yet recorded
+        "upload_before_landing",  # the batch recorded, its file not yet moved into the landing zone
+    }
+)
+
 
 def _kill() -> None:
     os.kill(os.getpid(), signal.SIGKILL)
 
 
 def fault_point(name: str) -> None:
+    if name not in POINTS:
+        raise ValueError(f"fault point {name!r} is not one of {sorted(POINTS)}")
     if os.environ.get("BAKERY_FAULT_POINT") != name:
         return
     delay = float(os.environ.get("BAKERY_FAULT_DELAY", "0") or 0)

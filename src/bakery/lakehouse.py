@@ -19,13 +19,23 @@ import pyarrow as pa
 from delta.tables import DeltaTable
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
+from pyspark.sql import types as T
 
 from bakery.config import Settings
 from bakery.spark import delta_retention_check_off
+from bakery.tables import LAYERS, Table
 
 log = logging.getLogger(__name__)
 
-LAYERS = ("bronze", "silver", "gold", "ops")
+_SPARK_TYPES = {
+    "string": T.StringType(),
+    "long": T.LongType(),
+    "int": T.IntegerType(),
+    "double": T.DoubleType(),
+    "boolean": T.BooleanType(),
+    "date": T.DateType(),
+    "timestamp": T.TimestampType(),
+}
 _COMMIT_FILE = re.compile(r"\d{20}\.json")
 _COMPARE = {
     "=": operator.eq,
@@ -35,6 +45,19 @@ _COMPARE = {
     ">": operator.gt,
     ">=": operator.ge,
 }
+
+
+def struct_type(table: Table) -> T.StructType:
+    """A catalog table's schema as a Spark StructType (NOT NULL columns not nullable)."""
+    return T.StructType([T.StructField(f.name, _SPARK_TYPES[f.type], f.nullable) for f in table.fields])
+
+
+def open_lakehouse(settings: Settings) -> Lakehouse:
+    """The Lakehouse of these settings over the Spark session they configure: how the CLI, the demo and the
+    jobs start up."""
+    from bakery.spark import get_spark
+
+    return Lakehouse(get_spark(settings), settings)
 
 
 @dataclass(frozen=True)

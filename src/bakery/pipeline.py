@@ -19,8 +19,8 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
     """Run the nightly pipeline for `as_of` (default today): ETL, train if due and forecast from the
     last complete day (as_of - 1; the latest sales day when those are more than 28 days older, see
     forecasting.daily.models_as_of), then retention of old partitions as of the same day."""
+    from bakery.admin.retention import enforce_retention
     from bakery.forecasting.daily import run_model_steps
-    from bakery.ops.retention import enforce_retention
 
     as_of = as_of or date.today()
     with track_run(lh, "pipeline") as run:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 
@@ -47,7 +47,3 @@ class JobReport:
             "seconds": self.seconds,
             "steps": {k: v.to_dict() for k, v in self.steps.items()},
         }
-
-
-def dataclass_dict(obj: Any) -> dict[str, Any]:
-    return asdict(obj)

@@ -14,8 +14,8 @@ from werkzeug.serving import make_server
 from bakery.app.accounts import create_user
 from bakery.app.app import create_app
 from bakery.app.appconf import load_app_config
-from bakery.app.sample import write_sample_tables
 from bakery.config import Settings, load_settings
+from tests.app.sample_tables import write_sample_tables
 
 PASSWORDS = {
     "admin": "admin-pass-123",

@@ -82,16 +82,14 @@ def _wait(d, element_id: str, timeout: float = 30):
     return WebDriverWait(d, timeout).until(ec.presence_of_element_located((By.ID, element_id)))
 
 
-def _login(d, server, user: str) -> float:
+def _login(d, server, user: str) -> None:
     from selenium.webdriver.common.by import By
 
     d.get(f"{server.url}/login")
     d.find_element(By.ID, "login-username").send_keys(user)
     d.find_element(By.ID, "login-password").send_keys(PASSWORDS[user])
-    t0 = time.perf_counter()
     d.find_element(By.ID, "login-submit").click()
     _wait(d, "forecast-rows")
-    return time.perf_counter() - t0
 
 
 def _visit(d, server, path: str, ready: str, shots: Path | None = None, name: str | None = None) -> None:
@@ -196,12 +194,16 @@ def test_admin_pages_and_language_switch(server, browser, shots):
 
 
 def test_login_page_and_first_page_load(server, browser, shots):
-    """The login page and the first forecast page come up quickly in a headless browser."""
+    """The login page and, after signing in, the first forecast page with its rows come up in a headless browser
+    (how fast is measured by bench/app_latency.py against its 1.5 s target, not asserted here)."""
     d = browser(390, 844)
     d.get(f"{server.url}/login")
     d.save_screenshot(str(shots / "login_phone.png"))
-    seconds = _login(d, server, "ana")
-    assert seconds < 10  # the 1.5 s target is measured by bench/app_latency.py, not asserted on busy CI cores
+    from selenium.webdriver.common.by import By
+
+    _login(d, server, "ana")
+    assert "/login" not in d.current_url  # signed in and moved on to the first page
+    assert d.find_element(By.ID, "forecast-rows").text.strip()  # with its forecast rows
 
 
 def test_screenshots_are_in_the_user_guide():

@@ -17,8 +17,8 @@ import requests
 
 from bakery.app.accounts import list_users
 from bakery.app.appconf import load_app_config
-from bakery.app.cli_commands import add_app_parsers
 from bakery.app.db import Database
+from bakery.cli.app import add_app_parsers
 
 
 def run(settings, argv: list[str], stdin: str = "", monkeypatch=None) -> tuple[int, str, str]:
@@ -152,7 +152,7 @@ def _free_port() -> int:
 
 _SERVE = (
     "import sys, argparse; from bakery.config import load_settings; "
-    "from bakery.app.cli_commands import add_app_parsers; p = argparse.ArgumentParser(); "
+    "from bakery.cli.app import add_app_parsers; p = argparse.ArgumentParser(); "
     "add_app_parsers(p.add_subparsers(dest='c')); a = p.parse_args(['app', '--port', sys.argv[2]]); "
     "sys.exit(a.func(a, load_settings(home=sys.argv[1])))"
 )

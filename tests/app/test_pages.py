@@ -13,8 +13,8 @@ from bakery.app.accounts import list_users
 from bakery.app.auth import Principal
 from bakery.app.pages import events as events_page
 from bakery.app.pages import forecast as forecast_page
-from bakery.app.sample import write_sample_tables
 from bakery.app.serving import LocalDeltaReader, ServingData
+from tests.app.sample_tables import write_sample_tables
 
 FC_OUT = [("forecast-graph", "figure"), ("forecast-table", "children"), ("forecast-summary", "children")]
 
@@ -304,7 +304,7 @@ def test_a_launching_product_shows_in_the_week_with_a_new_product_note_and_its_o
     from deltalake import write_deltalake
 
     from bakery.app.app import build_context
-    from bakery.app.sample import FORECAST_SCHEMA
+    from tests.app.sample_tables import FORECAST_SCHEMA
 
     end = date(2026, 4, 30)
     write_sample_tables(settings.tables_dir, stores=1, products=2, days=28, end=end, past_as_of=0)

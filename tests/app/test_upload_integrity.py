@@ -19,8 +19,8 @@ from deltalake import DeltaTable
 from bakery.app import audit, uploads
 from bakery.app.auth import Principal
 from bakery.app.db import UploadBatch
-from bakery.app.retrain import read_retrain_flag
 from bakery.ingest.landing import scan_kind
+from bakery.ops.retrain import read_retrain_flag
 
 ANA = Principal("ana", "analyst", frozenset(), 2)
 SALES = "date,store_id,product_id,quantity_sold\n2026-03-01,S01,P001,12\n2026-03-02,S01,P001,9\n"

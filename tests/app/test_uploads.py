@@ -20,9 +20,9 @@ from werkzeug.exceptions import Forbidden
 from bakery.app import audit, uploads
 from bakery.app.auth import Principal
 from bakery.app.db import UploadBatch
-from bakery.app.retrain import read_retrain_flag
 from bakery.ingest.readers import FileRejected
 from bakery.ingest.reshape import ReshapeError, reshape
+from bakery.ops.retrain import read_retrain_flag
 
 ANA = Principal("ana", "analyst", frozenset(), 2)
 MGR = Principal("mgr", "manager", frozenset({"S01"}), 3)

@@ -17,8 +17,9 @@ from deltalake import DeltaTable, write_deltalake
 from pandas.testing import assert_frame_equal
 
 from bakery.app.serving import DatabricksSqlReader, LocalDeltaReader, ServingData
-from bakery.app.uploads import BATCH_LOG, BATCH_LOG_SCHEMA
 from bakery.config import Settings
+from bakery.ops import upload_batches
+from bakery.tables import UPLOAD_BATCHES
 from tests.app.conftest import make_home
 from tests.app.statement_standin import PREFIX, Statement, StatementStandIn
 
@@ -225,16 +226,16 @@ def test_append_inserts_rows_a_later_read_returns(spark, own_home):
     assert first["rows_loaded"].dtype == "float64"  # how pandas holds an integer column with a null
     with _serve(spark, own_home) as standin:
         remote = ServingData(_reader(own_home, standin), version_check_seconds=0)
-        remote.append(BATCH_LOG, first, BATCH_LOG_SCHEMA)  # no table yet: created, as delta-rs does locally
-        remote.append(BATCH_LOG, second, BATCH_LOG_SCHEMA)
-        version = remote.version(BATCH_LOG)
+        upload_batches.append_events(remote.reader, first)  # no table yet: created, as delta-rs does locally
+        upload_batches.append_events(remote.reader, second)
+        version = remote.version(UPLOAD_BATCHES)
         assert version == 2  # CREATE TABLE, then one INSERT commit per append
-        got = remote.reader.read(*BATCH_LOG, version=version).sort_values("batch_id", ignore_index=True)
+        got = remote.reader.read(*UPLOAD_BATCHES, version=version).sort_values("batch_id", ignore_index=True)
     sent = pa.Table.from_pandas(
-        pd.concat([first, second], ignore_index=True), schema=BATCH_LOG_SCHEMA, preserve_index=False
+        pd.concat([first, second], ignore_index=True), schema=upload_batches.SCHEMA, preserve_index=False
     ).to_pandas()
     assert_frame_equal(got, sent)
-    local = LocalDeltaReader(own_home.tables_dir).read(*BATCH_LOG, version=version)  # what delta-rs sees
+    local = LocalDeltaReader(own_home.tables_dir).read(*UPLOAD_BATCHES, version=version)  # what delta-rs sees
     assert_frame_equal(local.sort_values("batch_id", ignore_index=True), sent)
 
 

@@ -416,7 +416,7 @@ def test_pipeline_trains_only_when_due(spark, trained_home, tmp_path):
     lh, settings = _lh(spark, trained_home)
     assert train_due(lh, settings, AS_OF) is None
     assert train_due(lh, settings, AS_OF + timedelta(days=7)).startswith("champion version 1")
-    from bakery.app.retrain import clear_retrain_flag, request_retrain
+    from bakery.ops.retrain import clear_retrain_flag, request_retrain
 
     home = _copy(trained_home, tmp_path)
     s2 = load_settings(home=home)

@@ -92,8 +92,8 @@ def app_home(tmp_path: Path) -> Settings:
 
 
 def test_the_nightly_retention_removes_the_apps_old_records_and_keeps_the_recent_ones(spark, app_home):
+    from bakery.admin.retention import enforce_retention
     from bakery.lakehouse import Lakehouse
-    from bakery.ops.retention import enforce_retention
 
     lh = Lakehouse(spark, app_home)
     report = enforce_retention(lh, app_home, today=date.today())

@@ -17,6 +17,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
+from bakery.admin.gdpr import SECTIONS
 from bakery.app import uploads
 from bakery.app.accounts import create_user, update_user
 from bakery.app.auth import LoginRefused
@@ -25,7 +26,6 @@ from bakery.cli import build_parser, main
 from bakery.config import Settings
 from bakery.ingest.pseudonymise import pseudonym
 from bakery.logs import LOG_FORMAT, EscapingFormatter
-from bakery.ops.gdpr import SECTIONS
 from tests.app.conftest import build_app, make_home
 from tests.conftest import copy_home
 from tests.ops.helpers import lock_held_by_another_process
@@ -339,9 +339,9 @@ def test_an_interrupted_erasure_is_finished_by_the_next_one(spark, tmp_path):
     from deltalake import write_deltalake
     from pyspark.sql import functions as F
 
+    from bakery.admin.gdpr import PENDING, erase_person
     from bakery.config import load_settings
     from bakery.lakehouse import Lakehouse
-    from bakery.ops.gdpr import PENDING, erase_person
 
     settings = load_settings(home=tmp_path / "home")
     lh = Lakehouse(spark, settings)

@@ -10,7 +10,8 @@ from urllib.parse import unquote, urlparse
 
 import pytest
 
-from bakery.ops.retention import Commit, enforce_retention, horizons, needs_vacuum, years_before
+from bakery.admin.retention import enforce_retention
+from bakery.ops.retention import Commit, horizons, needs_vacuum, years_before
 from tests.ops.helpers import tiny_settings, write
 
 TODAY = date(2026, 11, 25)  # raw horizon 2021-11-25, processed horizon 2023-11-25

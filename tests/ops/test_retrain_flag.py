@@ -7,18 +7,18 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from bakery.app.retrain import (
+from bakery.config import load_settings
+from bakery.ops.retrain import (
     clear_retrain_flag,
     pending_retrain_requests,
     read_retrain_flag,
     request_retrain,
 )
-from bakery.config import load_settings
 
 # Adds `count` requests to the home's flag, as an app worker does on uploads.
 REQUESTER = """
 import sys
-from bakery.app.retrain import request_retrain
+from bakery.ops.retrain import request_retrain
 from bakery.config import load_settings
 
 settings = load_settings(home=sys.argv[1])

@@ -9,11 +9,12 @@ import pandas as pd
 import pyarrow as pa
 from deltalake import write_deltalake
 
-from bakery.app import uploads
 from bakery.ingest.landing import landing_relpath
+from bakery.ops import upload_batches
 from bakery.silver.build import build_silver
 from bakery.silver.records import RECONCILIATION, BatchCounts, record_reconciliation
-from bakery.silver.retired import UPLOAD_BATCHES, latest_retired
+from bakery.silver.retired import latest_retired
+from bakery.tables import UPLOAD_BATCHES
 from tests.silver.conftest import INGESTED
 
 
@@ -86,7 +87,7 @@ def _log(lh, *events: tuple[str, str, str, int]) -> None:
     )
     write_deltalake(
         lh.path(*UPLOAD_BATCHES),
-        pa.Table.from_pandas(rows, schema=uploads.BATCH_LOG_SCHEMA, preserve_index=False),
+        pa.Table.from_pandas(rows, schema=upload_batches.SCHEMA, preserve_index=False),
         mode="append",
     )
 

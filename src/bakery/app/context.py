@@ -9,7 +9,7 @@ from functools import cached_property
 from bakery.app.appconf import AppConfig
 from bakery.app.auth import Authenticator
 from bakery.app.db import Database
-from bakery.app.serving import ServingData
+from bakery.app.queries import ServingData
 from bakery.app.settings_store import SettingsStore
 from bakery.config import Settings
 

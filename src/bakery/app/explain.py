@@ -11,7 +11,7 @@ import re
 from datetime import date
 
 from bakery.app.i18n import t, weekday
-from bakery.app.serving import CLOSED_MODEL, NOT_OFFERED_MODEL
+from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL
 
 # Component name (or prefix) -> i18n key of its plain name.
 _LABELS = {

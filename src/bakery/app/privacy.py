@@ -1,6 +1,6 @@
 """One person's records in the app database and the app's files: found, exported, erased (docs/privacy.md).
 
-A person is matched by every form the system keeps of them (bakery.ops.gdpr gathers those): a field equal to
+A person is matched by every form the system keeps of them (bakery.admin.gdpr gathers those): a field equal to
 one of them in any case, or, inside free text (audit details, JSON files, log lines), one of them as a whole
 word: `ana` is found in `by ana.` but not in `banana` or `ana@example.org`. A form shorter than
 MIN_TEXT_CHARS is matched only as a whole field, never inside text. Erasure deletes the account, its API

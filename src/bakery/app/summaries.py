@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.app.explain import component_label, explain, last_days_label, last_weekday_label
-from bakery.app.serving import CLOSED_MODEL, NOT_OFFERED_MODEL, parse_components
+from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL, parse_components
 
 VIEWS = {"tomorrow": 1, "week": 7, "month": 28}
 

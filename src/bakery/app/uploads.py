@@ -40,7 +40,6 @@ from pathlib import Path
 from typing import IO, Any
 
 import pandas as pd
-import pyarrow as pa
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
@@ -48,30 +47,17 @@ from bakery.app import audit
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
-from bakery.app.retrain import request_retrain
 from bakery.faults import fault_point
 from bakery.ingest.landing import landing_relpath
 from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.readers import FileRejected, RawTable, file_format, read_bytes
 from bakery.ingest.reshape import ReshapeError, reshape_raw
+from bakery.ops import upload_batches
+from bakery.ops.retrain import request_retrain
+from bakery.tables import DAILY_SALES
 
 log = logging.getLogger(__name__)
 
-BATCH_LOG = ("ops", "upload_batches")
-BATCH_LOG_SCHEMA = pa.schema(
-    [
-        ("batch_id", pa.string()),
-        ("kind", pa.string()),
-        ("source_file", pa.string()),
-        ("original_name", pa.string()),
-        ("file_hash", pa.string()),
-        ("uploaded_by", pa.string()),
-        ("status", pa.string()),
-        ("rows_loaded", pa.int64()),
-        ("replaces", pa.string()),
-        ("changed_at", pa.timestamp("us", tz="UTC")),
-    ]
-)
 ACCEPTED_SUFFIXES = (".csv", ".txt", ".xlsx", ".json", ".jsonl", ".ndjson", ".parquet")
 STAGING_MAX_AGE = 24 * 3600
 STAGED_STEM = "upload"  # the user's file in staging is upload<.ext>; its own name is only metadata
@@ -319,7 +305,7 @@ def _log_batches(ctx: AppContext, batches: list[UploadBatch]) -> None:
         ]
     )
     try:
-        ctx.serving.append(BATCH_LOG, rows, BATCH_LOG_SCHEMA)
+        upload_batches.append_events(ctx.serving.reader, rows)
     except Exception as exc:
         log.exception("could not append to ops.upload_batches for %s", ", ".join(b.batch_id for b in batches))
         raise RecordFailed(
@@ -635,7 +621,7 @@ def _maybe_flag_retrain(
     if kind not in ("sales", "pos") or landed is None:
         return False
     added = _history_days(ctx, kind, pd.read_parquet(landed))
-    history = ctx.serving.row_count(("gold", "daily_sales"))
+    history = ctx.serving.row_count(DAILY_SALES)
     fraction = float(ctx.options.get("retrain_fraction"))
     if added > fraction * history:
         request_retrain(
@@ -724,13 +710,7 @@ def _catch_up_log(ctx: AppContext, batches: list[UploadBatch]) -> None:
     """Log the batches whose latest ops.upload_batches status is not the app database's."""
     if not batches:
         return
-    reader = ctx.serving.reader
-    version = reader.version(*BATCH_LOG)
-    logged: dict[str, str] = {}
-    if version is not None:
-        events = reader.read(*BATCH_LOG, version, columns=["batch_id", "status", "changed_at"])
-        latest = events.sort_values("changed_at", kind="stable").groupby("batch_id")["status"].last()
-        logged = latest.to_dict()
+    logged = upload_batches.latest_statuses(ctx.serving.reader)
     behind = [b for b in batches if logged.get(b.batch_id) != b.status]
     if behind:
         _log_batches(ctx, behind)

@@ -20,7 +20,6 @@ import pandas as pd
 from bakery.config import Settings
 from bakery.forecasting import registry, spark_jobs
 from bakery.forecasting.tables import (
-    FEATURES,
     read_products,
     require_features,
     write_backtest_rows,
@@ -34,6 +33,7 @@ from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame, to_long
 from bakery.models.opening import close_backtest
 from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates, rolling_selection
+from bakery.tables import FEATURES
 
 log = logging.getLogger(__name__)
 

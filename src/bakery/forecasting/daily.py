@@ -10,10 +10,11 @@ from typing import Any
 from bakery.config import Settings
 from bakery.forecasting import registry
 from bakery.forecasting.forecast import ForecastResult, run_forecast
-from bakery.forecasting.tables import TUNED, latest_data_date
+from bakery.forecasting.tables import latest_data_date
 from bakery.forecasting.train import TrainResult, run_train
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import track_run
+from bakery.tables import TUNED_PARAMS
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +56,7 @@ def train_due(
 ) -> str | None:
     """Why the pipeline must train today, or None: no champion, a retrain request (`requests`, default the
     pending ones), or an old champion."""
-    from bakery.app.retrain import pending_retrain_requests
+    from bakery.ops.retrain import pending_retrain_requests
 
     champion = registry.by_alias(settings, registry.CHAMPION)
     if champion is None:
@@ -75,11 +76,11 @@ def tune_due(lh: Lakehouse, settings: Settings, data_as_of: date) -> bool:
     """Tuning rides along with a pipeline training only when configured and the last tuning is old."""
     if not settings.get("forecasting.tune_in_pipeline", False):
         return False
-    if not lh.exists(*TUNED):
+    if not lh.exists(*TUNED_PARAMS):
         return True
     from pyspark.sql import functions as F
 
-    last = lh.read(*TUNED).agg(F.max("as_of")).first()[0]
+    last = lh.read(*TUNED_PARAMS).agg(F.max("as_of")).first()[0]
     return last is None or last <= data_as_of - timedelta(
         days=int(settings.get("forecasting.tune_every_days", 7))
     )
@@ -110,7 +111,7 @@ def run_model_steps(
 
     The retrain requests read here (those made before `requested_before`, when given: the start of the
     run's ingest) are the ones a successful training removes; requests made later wait for the next run."""
-    from bakery.app.retrain import clear_retrain_flag, pending_retrain_requests
+    from bakery.ops.retrain import clear_retrain_flag, pending_retrain_requests
 
     data_as_of, note = models_as_of(lh, settings, run_date)
     requests = pending_retrain_requests(settings, before=requested_before)

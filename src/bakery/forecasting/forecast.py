@@ -15,7 +15,6 @@ from bakery.config import Settings
 from bakery.faults import fault_point
 from bakery.forecasting import registry, spark_jobs
 from bakery.forecasting.tables import (
-    FEATURES,
     latest_data_date,
     read_products,
     write_forecasts,
@@ -27,6 +26,7 @@ from bakery.models.cold_start import cold_start_rows, relaunched
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, to_gold
+from bakery.tables import FEATURES
 
 log = logging.getLogger(__name__)
 

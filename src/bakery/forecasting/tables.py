@@ -13,24 +13,14 @@ from pyspark.sql import functions as F
 
 from bakery.lakehouse import Lakehouse
 from bakery.models import metrics
-from bakery.models.serve import GOLD_COLUMNS, GOLD_SCHEMA
-
-FEATURES = ("gold", "features")
-PRODUCTS = ("silver", "products")
-FORECASTS = ("gold", "forecasts")
-STORE_FORECASTS = ("gold", "store_forecasts")
-BACKTEST_METRICS = ("gold", "backtest_metrics")
-BACKTEST_RESULTS = ("gold", "backtest_results")
-TUNED = ("ops", "tuned_params")
-
-FORECAST_KEYS = ["as_of", "store_id", "product_id", "date", "role"]
-METRICS_SCHEMA = (
-    "evaluated_at timestamp, source string, run_id string, model string, horizon int, store_id string, "
-    "wmape double, mae double, rmse double, mape double, bias double, n long"
-)
-TUNED_SCHEMA = (
-    "tuned_at timestamp, as_of date, unique_id string, params string, loss double, default_loss double, "
-    "n_evals int, n_series int, fold_cutoffs string, reason string"
+from bakery.tables import (
+    BACKTEST_METRICS,
+    BACKTEST_RESULTS,
+    FEATURES,
+    FORECASTS,
+    PRODUCTS,
+    STORE_FORECASTS,
+    TUNED_PARAMS,
 )
 
 
@@ -64,15 +54,15 @@ def write_tuning(lh: Lakehouse, tuned: pd.DataFrame, as_of: date) -> None:
     if tuned.empty:
         return
     rows = tuned.assign(tuned_at=datetime.now(UTC), as_of=as_of)
-    cols = [f.split()[0] for f in TUNED_SCHEMA.split(", ")]
-    lh.append(lh.spark.createDataFrame(rows[cols], TUNED_SCHEMA), *TUNED)
+    cols = TUNED_PARAMS.columns
+    lh.append(lh.spark.createDataFrame(rows[cols], TUNED_PARAMS.schema), *TUNED_PARAMS)
 
 
 def latest_tuned_params(lh: Lakehouse) -> dict[str, dict[str, Any]]:
     """{unique_id: params} of the latest tuning run (empty before the first one)."""
-    if not lh.exists(*TUNED):
+    if not lh.exists(*TUNED_PARAMS):
         return {}
-    df = lh.read(*TUNED)
+    df = lh.read(*TUNED_PARAMS)
     last = df.agg(F.max("tuned_at")).first()[0]
     rows = (
         df.where((F.col("tuned_at") == F.lit(last)) & F.col("reason").isNull())
@@ -87,9 +77,9 @@ def write_forecasts(lh: Lakehouse, rows: pd.DataFrame) -> int:
     all of an as-of date's rows or none, and a rerun rewrites the same keys instead of duplicating."""
     if rows.empty:
         return 0
-    sdf = lh.spark.createDataFrame(rows[GOLD_COLUMNS], GOLD_SCHEMA)
-    changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in GOLD_COLUMNS if c not in FORECAST_KEYS)
-    lh.merge(sdf, *FORECASTS, keys=FORECAST_KEYS, condition=changed)
+    sdf = lh.spark.createDataFrame(rows[FORECASTS.columns], FORECASTS.schema)
+    changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in FORECASTS.columns if c not in FORECASTS.keys)
+    lh.merge(sdf, *FORECASTS, keys=list(FORECASTS.keys), condition=changed)
     return len(rows)
 
 
@@ -105,16 +95,11 @@ def write_store_forecasts(lh: Lakehouse, rows: pd.DataFrame) -> None:
     )
     agg["yhat_lower"] = (agg["yhat"] - agg["lo"] ** 0.5).clip(lower=0)
     agg["yhat_upper"] = agg["yhat"] + agg["hi"] ** 0.5
-    schema = (
-        "as_of date, store_id string, date date, horizon int, role string, model_version string, "
-        "yhat double, yhat_lower double, yhat_upper double, products long"
-    )
-    cols = [f.split()[0] for f in schema.split(", ")]
-    sdf = lh.spark.createDataFrame(agg[cols], schema)
+    sdf = lh.spark.createDataFrame(agg[STORE_FORECASTS.columns], STORE_FORECASTS.schema)
     lh.merge(
         sdf,
         *STORE_FORECASTS,
-        keys=["as_of", "store_id", "date", "role"],
+        keys=list(STORE_FORECASTS.keys),
         condition=" OR ".join(
             f"NOT (t.`{c}` <=> s.`{c}`)" for c in ("yhat", "yhat_lower", "yhat_upper", "model_version")
         ),
@@ -140,8 +125,8 @@ def write_metrics(
     table = table.assign(evaluated_at=datetime.now(UTC), source=source, run_id=run_id)
     table["horizon"] = table["horizon"].astype("int32")
     table["n"] = table["n"].astype("int64")
-    cols = [f.split()[0] for f in METRICS_SCHEMA.split(", ")]
-    lh.append(lh.spark.createDataFrame(table[cols], METRICS_SCHEMA), *BACKTEST_METRICS)
+    cols = BACKTEST_METRICS.columns
+    lh.append(lh.spark.createDataFrame(table[cols], BACKTEST_METRICS.schema), *BACKTEST_METRICS)
     return table[cols]
 
 
@@ -165,11 +150,9 @@ def write_backtest_rows(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str]
     long["cutoff"] = pd.to_datetime(long["cutoff"]).dt.date
     long["date"] = pd.to_datetime(long["date"]).dt.date
     long["horizon"] = long["horizon"].astype("int32")
-    schema = (
-        "run_id string, unique_id string, store_id string, product_id string, cutoff date, date date, "
-        "horizon int, y double, model string, yhat double, yhat_lower double, yhat_upper double"
-    )
-    cols = [f.split()[0] for f in schema.split(", ")]
+    cols = BACKTEST_RESULTS.columns
     # merge_schema: tables written before the bounds existed gain the two columns (null on their old rows).
-    lh.append(lh.spark.createDataFrame(long[cols], schema), *BACKTEST_RESULTS, merge_schema=True)
+    lh.append(
+        lh.spark.createDataFrame(long[cols], BACKTEST_RESULTS.schema), *BACKTEST_RESULTS, merge_schema=True
+    )
     return len(long)

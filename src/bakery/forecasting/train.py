@@ -17,7 +17,6 @@ from pyspark.sql import functions as F
 from bakery.config import Settings
 from bakery.forecasting import registry, spark_jobs
 from bakery.forecasting.tables import (
-    FEATURES,
     latest_data_date,
     latest_tuned_params,
     require_features,
@@ -41,6 +40,7 @@ from bakery.models.selection import (
     promotion_gate,
     select_models,
 )
+from bakery.tables import DAILY_SALES, FEATURES
 
 log = logging.getLogger(__name__)
 
@@ -266,7 +266,7 @@ def _register(
         flat[f"interval_coverage_calibrated_{r.model}_h{r.horizon}"] = r.coverage_scaled
     lineage = {
         f"delta.{layer}.{name}": str(lh.version(layer, name))
-        for layer, name in [FEATURES, ("gold", "daily_sales"), ("silver", "sales_daily")]
+        for layer, name in [FEATURES, DAILY_SALES]
         if lh.exists(layer, name)
     }
     tags = {

@@ -25,7 +25,8 @@ from bakery.gold.calendar import CalendarConfig, build_calendar, calendar_fields
 from bakery.gold.daily_sales import build_daily_sales, daily_sales_table, observed_sales
 from bakery.gold.dictionary import load_dictionary, with_comments, write_dictionary
 from bakery.gold.features import FeatureConfig, build_features
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import INVENTORY_DAILY
 
 log = logging.getLogger(__name__)
 
@@ -33,15 +34,6 @@ log = logging.getLogger(__name__)
 DAILY_SALES_SOURCES = ("pos", "sales", "inventory", "deliveries", "products")
 FEATURE_SOURCES = (*DAILY_SALES_SOURCES, "stores", "weather", "events")
 GOLD_TABLES = {"daily_sales": DAILY_SALES_SOURCES, "features": FEATURE_SOURCES}
-INVENTORY_DAILY = "inventory_daily"
-INVENTORY_DAILY_SCHEMA = T.StructType(
-    [
-        T.StructField("store_id", T.StringType()),
-        T.StructField("product_id", T.StringType()),
-        T.StructField("date", T.DateType()),
-        T.StructField("stockout", T.BooleanType()),
-    ]
-)
 # Commits that change a table's metadata but not its rows; they do not make gold stale.
 _METADATA_OPERATIONS = {
     "SET TBLPROPERTIES",
@@ -56,6 +48,8 @@ _METADATA_OPERATIONS = {
     "UPGRADE PROTOCOL",
 }
 _HISTORY_DEPTH = 25
+# The columns of silver.inventory_daily gold reads (an empty frame of them stands in before the table exists).
+_INVENTORY_READ = ("store_id", "product_id", "date", "stockout")
 _SPARK_TYPES = {
     "string": T.StringType(),
     "date": T.DateType(),
@@ -122,12 +116,18 @@ def _silver_tables(settings: Settings) -> dict[str, str]:
         kind: settings.source(kind).table
         for kind in ("pos", "sales", "products", "stores", "weather", "events")
     }
-    return {**tables, "inventory": INVENTORY_DAILY}
+    return {**tables, "inventory": INVENTORY_DAILY.name}
 
 
 def _empty_schema(settings: Settings, kind: str) -> T.StructType:
     if kind == "inventory":
-        return INVENTORY_DAILY_SCHEMA
+        return T.StructType(
+            [
+                T.StructField(f.name, f.dataType)
+                for f in struct_type(INVENTORY_DAILY)
+                if f.name in _INVENTORY_READ
+            ]
+        )
     spec = settings.source(kind)
     fields = [T.StructField(c.name, _SPARK_TYPES[c.type]) for c in spec.columns]
     if spec.event_time and spec.column(spec.event_time).type == "timestamp":

@@ -9,28 +9,15 @@ from __future__ import annotations
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
+
+from bakery.lakehouse import struct_type
+from bakery.tables import DAILY_SALES
 
 SERIES_KEYS = ("store_id", "product_id")
-KEYS = (*SERIES_KEYS, "date")
+KEYS = DAILY_SALES.keys
 STATUSES = ("sold", "zero", "closed", "not_offered")
 
-DAILY_SALES_SCHEMA = T.StructType(
-    [
-        T.StructField("store_id", T.StringType(), False),
-        T.StructField("product_id", T.StringType(), False),
-        T.StructField("date", T.DateType(), False),
-        T.StructField("quantity_sold", T.DoubleType(), True),
-        T.StructField("revenue", T.DoubleType(), True),
-        T.StructField("n_transactions", T.LongType(), True),
-        T.StructField("is_open", T.BooleanType(), False),
-        T.StructField("is_offered", T.BooleanType(), False),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("stockout", T.BooleanType(), False),
-        T.StructField("promo", T.BooleanType(), False),
-        T.StructField("source", T.StringType(), True),
-    ]
-)
+DAILY_SALES_SCHEMA = struct_type(DAILY_SALES)
 # Internal columns kept beside the table's for the feature step: whether a row was observed, and the target
 # as it was known on the day itself (only the past decides whether a missing row is a zero).
 HAS_ROW = "_has_row"

@@ -13,7 +13,8 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 
 from bakery.config import Settings
-from bakery.lakehouse import LAYERS, Lakehouse
+from bakery.lakehouse import Lakehouse
+from bakery.tables import LAYERS, SOURCE_LAYERS
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +36,7 @@ class Dictionary:
         return ((self.raw.get("tables") or {}).get(layer) or {}).get(name) or {}
 
     def _source(self, layer: str, name: str) -> dict[str, Any] | None:
-        kind = self.source_of_table.get(name) if layer in ("bronze", "silver") else None
+        kind = self.source_of_table.get(name) if layer in SOURCE_LAYERS else None
         return (self.raw.get("sources") or {}).get(kind) if kind else None
 
     def table(self, layer: str, name: str) -> str | None:
@@ -71,7 +72,7 @@ class Dictionary:
 
     def documented_tables(self) -> list[tuple[str, str]]:
         """Every (layer, table) the dictionary describes: source tables in bronze and silver, plus `tables`."""
-        out = [(layer, table) for layer in ("bronze", "silver") for table in self.source_of_table]
+        out = [(layer, table) for layer in SOURCE_LAYERS for table in self.source_of_table]
         for layer, tables in (self.raw.get("tables") or {}).items():
             out.extend((layer, name) for name in tables or {})
         return sorted(set(out), key=lambda t: (LAYERS.index(t[0]), t[1]))
@@ -173,7 +174,7 @@ _SILVER_LINEAGE = (("_source_file", "string"), ("_batch_id", "string"), ("_inges
 def contract_columns(settings: Settings, layer: str, name: str) -> list[tuple[str, str]] | None:
     """The columns a bronze or silver source table has by contract (for tables not created yet)."""
     spec = next((s for s in settings.sources.values() if s.table == name), None)
-    if spec is None or layer not in ("bronze", "silver"):
+    if spec is None or layer not in SOURCE_LAYERS:
         return None
     if layer == "bronze":
         return [(c, "string") for c in spec.column_names] + list(_BRONZE_META)

@@ -8,24 +8,11 @@ from datetime import datetime
 from pathlib import Path
 
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import INGESTED_FILES
 
-INGESTED_FILES = ("ops", "ingested_files")
-INGESTED_FILES_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("source_file", T.StringType(), False),
-        T.StructField("file_hash", T.StringType(), False),
-        T.StructField("size_bytes", T.LongType(), True),
-        T.StructField("rows", T.LongType(), True),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("reason", T.StringType(), True),
-        T.StructField("batch_id", T.StringType(), False),
-        T.StructField("ingested_at", T.TimestampType(), False),
-    ]
-)
+INGESTED_FILES_SCHEMA = struct_type(INGESTED_FILES)
 
 FileKey = tuple[str, str]  # (source_file, file_hash)
 

@@ -30,30 +30,11 @@ from bakery.models.prophet_model import (
     predict_prophet,
 )
 from bakery.models.selection import champion_forecast
+from bakery.tables import FORECASTS
 
 log = logging.getLogger(__name__)
 
-GOLD_COLUMNS = [
-    "as_of",
-    "store_id",
-    "product_id",
-    "date",
-    "horizon",
-    "model",
-    "model_version",
-    "role",
-    "yhat",
-    "yhat_lower",
-    "yhat_upper",
-    "components",
-    "explanation",
-    "fallback_reason",
-]
-GOLD_SCHEMA = (
-    "as_of date, store_id string, product_id string, date date, horizon int, model string, "
-    "model_version string, role string, yhat double, yhat_lower double, yhat_upper double, "
-    "components string, explanation string, fallback_reason string"
-)
+GOLD_COLUMNS = FORECASTS.columns  # the gold.forecasts row this module assembles
 # Component names whose value is not a driver a store manager acts on.
 _NOT_DRIVERS = {"trend", "weekly"}
 

@@ -6,29 +6,15 @@ MERGEs on (source, source_file, row_number, rule), so re-running a batch never d
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import QUARANTINE
 
-QUARANTINE_TABLE = ("ops", "quarantine")
-QUARANTINE_KEYS = ("source", "source_file", "row_number", "rule")
-QUARANTINE_SCHEMA = T.StructType(
-    [
-        T.StructField("source", T.StringType(), False),
-        T.StructField("source_file", T.StringType(), True),
-        T.StructField("row_number", T.LongType(), True),
-        T.StructField("batch_id", T.StringType(), True),
-        T.StructField("rule", T.StringType(), False),
-        T.StructField("column", T.StringType(), True),
-        T.StructField("reason", T.StringType(), False),
-        T.StructField("raw", T.StringType(), True),
-        T.StructField("quarantined_at", T.TimestampType(), False),
-    ]
-)
+QUARANTINE_TABLE = QUARANTINE
+QUARANTINE_KEYS = QUARANTINE.keys
+QUARANTINE_SCHEMA = struct_type(QUARANTINE)
 
 
 def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:
@@ -37,21 +23,3 @@ def quarantine_rows(lh: Lakehouse, rows: DataFrame) -> None:
         rows = rows.withColumn("quarantined_at", F.current_timestamp())
     rows = rows.select(*[F.col(f.name).cast(f.dataType).alias(f.name) for f in QUARANTINE_SCHEMA.fields])
     lh.merge(rows, *QUARANTINE_TABLE, keys=QUARANTINE_KEYS, update=False)
-
-
-def quarantine_file(
-    lh: Lakehouse, source: str, source_file: str, batch_id: str, rule: str, reason: str
-) -> None:
-    """Record a whole file that could not be ingested (empty, binary, wrong encoding, no usable header)."""
-    row = (
-        source,
-        source_file,
-        None,
-        batch_id,
-        rule,
-        None,
-        reason,
-        None,
-        datetime.now(UTC).replace(tzinfo=None),
-    )
-    quarantine_rows(lh, lh.spark.createDataFrame([row], QUARANTINE_SCHEMA))

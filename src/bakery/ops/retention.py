@@ -6,29 +6,30 @@ date column (`bakery.ops.status.date_column`); tables without one (stores, produ
 A landing file goes when its ingestion record is past the raw horizon and its bytes are still the ones
 recorded, and it goes before its record and bronze rows, so no crash can make it look new again.
 The app's own records (audit log, login counters, staged uploads, upload originals) follow conf/app.yml
-`retention` (bakery.app.data_retention). Everything is idempotent: a second run with the same `today` deletes
+`retention`: the caller passes that step in (`bakery.admin.retention` does), so ops never imports the app
+and both are one tracked run. Everything is idempotent: a second run with the same `today` deletes
 nothing and vacuums nothing.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from bakery.app.data_retention import enforce_app_retention
 from bakery.config import Settings, vacuum_hours
 from bakery.lakehouse import Lakehouse
 from bakery.ops.runs import track_run
 from bakery.ops.status import TableProfile, profile_tables
+from bakery.tables import INGESTED_FILES
 
 log = logging.getLogger(__name__)
 
 RAW, PROCESSED = "raw", "processed"
 LAYER_CLASS = {"bronze": RAW, "silver": PROCESSED, "gold": PROCESSED, "ops": RAW}
-INGESTED_FILES = ("ops", "ingested_files")
 # Commits that only add files or change metadata leave nothing for VACUUM to delete.
 _NON_REMOVING_OPERATIONS = {
     "CREATE TABLE",
@@ -180,8 +181,11 @@ def _summary(deleted: dict[str, int], files: list[str], vacuumed: list[str], cut
     )
 
 
-def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[str, Any]:
-    """Apply the retention policy as of `today`; the report's 'summary' is one line for humans."""
+def enforce_retention(
+    lh: Lakehouse, settings: Settings, today: date, *, app_retention: Callable[[datetime], dict[str, Any]]
+) -> dict[str, Any]:
+    """Apply the retention policy as of `today`; the report's 'summary' is one line for humans.
+    `app_retention(now)` trims the app's own records and returns what it did (the report's 'app_data')."""
     cut = horizons(settings, today)
     hours = vacuum_hours(settings.raw)  # never below the time-travel window (a configuration error)
     lite = str(settings.get("retention.vacuum_mode", "lite")).lower() == "lite"
@@ -203,8 +207,8 @@ def enforce_retention(lh: Lakehouse, settings: Settings, today: date) -> dict[st
                 _vacuum(lh, p, hours, lite)
 
         # The app's own records (conf/app.yml retention), as of the end of `today` and never later than now.
-        app_data = enforce_app_retention(
-            settings, min(datetime.now(UTC), datetime.combine(today + timedelta(days=1), time(), UTC))
+        app_data = app_retention(
+            min(datetime.now(UTC), datetime.combine(today + timedelta(days=1), time(), UTC))
         )
         report = {
             "today": today.isoformat(),

@@ -12,25 +12,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from pyspark.sql import types as T
-
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import RUNS
 
 log = logging.getLogger(__name__)
 
-RUNS_TABLE = ("ops", "runs")
-RUNS_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("job", T.StringType(), False),
-        T.StructField("started", T.TimestampType(), False),
-        T.StructField("finished", T.TimestampType(), True),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("seconds", T.DoubleType(), True),
-        T.StructField("message", T.StringType(), True),
-        T.StructField("details", T.StringType(), True),
-    ]
-)
+RUNS_SCHEMA = struct_type(RUNS)
 
 
 @dataclass
@@ -63,7 +50,7 @@ def _write(lh: Lakehouse, rec: RunRecord, seconds: float | None) -> None:
         json.dumps(rec.details, default=str),
     )
     df = lh.spark.createDataFrame([row], RUNS_SCHEMA)
-    lh.append(df, *RUNS_TABLE)
+    lh.append(df, *RUNS)
 
 
 @contextmanager

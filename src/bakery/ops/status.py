@@ -16,6 +16,7 @@ from pyspark.sql import functions as F
 from bakery.config import Settings
 from bakery.lakehouse import Lakehouse, TableInfo
 from bakery.logs import mlflow_migrations_quiet
+from bakery.tables import DAILY_SALES, DQ_RESULTS, FORECASTS, QUARANTINE, RUNS, STORES
 
 log = logging.getLogger(__name__)
 
@@ -169,7 +170,7 @@ def _arrow(lh: Lakehouse, layer: str, name: str, columns: list[str], filters=())
 
 
 def _series(lh: Lakehouse) -> int:
-    sold = _arrow(lh, "gold", "daily_sales", ["store_id", "product_id"], [("quantity_sold", ">", 0.0)])
+    sold = _arrow(lh, *DAILY_SALES, ["store_id", "product_id"], [("quantity_sold", ">", 0.0)])
     return 0 if sold is None else sold.group_by(["store_id", "product_id"]).aggregate([]).num_rows
 
 
@@ -187,10 +188,10 @@ def _forecasts(lh: Lakehouse, profile: TableProfile | None) -> dict[str, Any]:
     if not (as_of and target and set(keys) <= set(cols)):
         log.warning("gold.forecasts has no as_of/date/series columns (%s); forecast status unknown", cols)
         return dict(NULL_FORECASTS)
-    latest = pc.max(lh.read_arrow("gold", "forecasts", [as_of])[as_of]).as_py()
+    latest = pc.max(lh.read_arrow(*FORECASTS, [as_of])[as_of]).as_py()
     if latest is None:
         return dict(NULL_FORECASTS)
-    run = lh.read_arrow("gold", "forecasts", [*keys, target], [(as_of, "=", latest)])
+    run = lh.read_arrow(*FORECASTS, [*keys, target], [(as_of, "=", latest)])
     ahead = max(
         ((_day(d) - _day(latest)).days for d in run[target].to_pylist() if d is not None), default=None
     )
@@ -247,7 +248,7 @@ def _models(settings: Settings) -> list[dict[str, Any]]:
 
 
 def _runs(lh: Lakehouse) -> list[dict[str, Any]]:
-    runs = _arrow(lh, "ops", "runs", ["job", "started", "status", "seconds", "message"])
+    runs = _arrow(lh, *RUNS, ["job", "started", "status", "seconds", "message"])
     if runs is None:
         return []
     newest = runs.sort_by([("started", "descending")]).slice(0, RUNS_SHOWN).to_pylist()
@@ -293,7 +294,7 @@ def _sources(settings: Settings, profiles: dict[str, TableProfile], today: date)
 
 def quarantine_summary(lh: Lakehouse) -> dict[str, Any]:
     """Rows in ops.quarantine: the total and the count per (source, rule), largest first."""
-    rejected = _arrow(lh, "ops", "quarantine", ["source", "rule"])
+    rejected = _arrow(lh, *QUARANTINE, ["source", "rule"])
     if rejected is None:
         return {"total": 0, "by_rule": []}
     counts = rejected.group_by(["source", "rule"]).aggregate([([], "count_all")]).to_pylist()
@@ -308,8 +309,7 @@ def _data_quality(lh: Lakehouse) -> dict[str, Any]:
     """Failed expectations of the most recent batch checked, counted by severity."""
     results = _arrow(
         lh,
-        "ops",
-        "dq_results",
+        *DQ_RESULTS,
         ["batch_id", "checked_at", "source", "expectation", "column", "severity", "success", "observed"],
     )
     if results is None or results.num_rows == 0:
@@ -348,7 +348,7 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
     """Everything `bakery status` reports, as one JSON-able dict (the shape is in docs/contract.md)."""
     today = today or date.today()
     profiles = {p.key: p for p in profile_tables(lh, settings)}
-    stores = profiles.get("silver.stores")
+    stores = profiles.get(str(STORES))
     return {
         "home": str(settings.home),
         "generated_at": _iso_utc(datetime.now(UTC)),
@@ -365,7 +365,7 @@ def collect_status(lh: Lakehouse, settings: Settings, today: date | None = None)
         ],
         "stores": stores.rows if stores else 0,
         "series": _series(lh),
-        "forecasts": _forecasts(lh, profiles.get("gold.forecasts")),
+        "forecasts": _forecasts(lh, profiles.get(str(FORECASTS))),
         "models": _models(settings),
         "runs": _runs(lh),
         "sources": _sources(settings, profiles, today),

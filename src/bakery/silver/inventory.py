@@ -32,36 +32,22 @@ from typing import Any
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from pyspark.sql import types as T
 
 from bakery.config import Settings
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
+from bakery.tables import INVENTORY_DAILY
 
 log = logging.getLogger(__name__)
 
-TABLE = ("silver", "inventory_daily")
+TABLE = INVENTORY_DAILY
 STEP = "inventory_daily"
-KEYS = ("store_id", "product_id", "date")
+KEYS = INVENTORY_DAILY.keys
 SERIES = ("store_id", "product_id")
 INPUTS = ("pos", "sales", "deliveries", "inventory")  # source kinds the inventory is derived from
 DAY_COLUMN = {"pos": "local_date", "sales": "date", "deliveries": "local_date", "inventory": "local_date"}
 EPSILON = 1e-9
 DECIMALS = 6
-INVENTORY_SCHEMA = T.StructType(
-    [
-        T.StructField("store_id", T.StringType(), False),
-        T.StructField("product_id", T.StringType(), False),
-        T.StructField("date", T.DateType(), False),
-        T.StructField("opening_stock", T.DoubleType(), False),
-        T.StructField("delivered", T.DoubleType(), False),
-        T.StructField("sold", T.DoubleType(), False),
-        T.StructField("closing_stock", T.DoubleType(), False),
-        T.StructField("snapshot_stock", T.DoubleType(), True),
-        T.StructField("stockout", T.BooleanType(), False),
-        T.StructField("source", T.StringType(), False),
-        T.StructField("correction", T.DoubleType(), False),
-    ]
-)
+INVENTORY_SCHEMA = struct_type(INVENTORY_DAILY)
 FLOW_COLUMNS = ("sold", "delivered", "sold_after", "delivered_after")
 DELETE = "_delete"  # marks stored days a MERGE deletes (inputs lost their rows)
 
@@ -404,10 +390,3 @@ def _recompute(
     in_range = stored.filter(F.col("date") >= first)
     ends = None if prune else in_range.groupBy(*SERIES).agg(F.max("date").alias("end_date"))
     return _write_changes(lh, daily_flows(_restrict(inputs, affected)), anchors, ends, in_range, prune)
-
-
-def rebuild_inventory(lh: Lakehouse, settings: Settings) -> tuple[int, int]:
-    """Recompute the whole table from silver (e.g. after a retention purge); writes only changed rows."""
-    inputs = _read_inputs(lh, settings)
-    existing = lh.read(*TABLE) if lh.exists(*TABLE) else None
-    return _write_changes(lh, daily_flows(inputs), None, None, existing)

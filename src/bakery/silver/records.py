@@ -31,54 +31,16 @@ from pyspark.sql import DataFrame
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 
-from bakery.lakehouse import Lakehouse
+from bakery.lakehouse import Lakehouse, struct_type
 from bakery.silver.quality import DQResult
+from bakery.tables import DQ_RESULTS, RECONCILIATION, SILVER_PROGRESS
 
-PROGRESS = ("ops", "silver_progress")
-RECONCILIATION = ("ops", "reconciliation")
-DQ_RESULTS = ("ops", "dq_results")
 SILVER_STEP = "silver"
 RETIRED_STEP = "retired_upload"
 
-PROGRESS_SCHEMA = T.StructType(
-    [
-        T.StructField("step", T.StringType(), False),
-        T.StructField("source", T.StringType(), False),
-        T.StructField("batch_id", T.StringType(), False),
-        T.StructField("bronze_rows", T.LongType(), True),
-        T.StructField("run_batch_id", T.StringType(), True),
-        T.StructField("processed_at", T.TimestampType(), False),
-    ]
-)
-RECONCILIATION_SCHEMA = T.StructType(
-    [
-        T.StructField("batch_id", T.StringType(), False),
-        T.StructField("source", T.StringType(), False),
-        T.StructField("bronze_rows", T.LongType(), False),
-        T.StructField("silver_rows", T.LongType(), False),
-        T.StructField("quarantined", T.LongType(), False),
-        T.StructField("duplicates", T.LongType(), False),
-        T.StructField("held_back", T.LongType(), False),
-        T.StructField("retired", T.LongType(), True),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("run_batch_id", T.StringType(), True),
-        T.StructField("checked_at", T.TimestampType(), False),
-    ]
-)
-DQ_SCHEMA = T.StructType(
-    [
-        T.StructField("run_id", T.StringType(), False),
-        T.StructField("batch_id", T.StringType(), True),
-        T.StructField("source", T.StringType(), False),
-        T.StructField("suite", T.StringType(), False),
-        T.StructField("expectation", T.StringType(), False),
-        T.StructField("column", T.StringType(), True),
-        T.StructField("severity", T.StringType(), False),
-        T.StructField("success", T.BooleanType(), False),
-        T.StructField("observed", T.StringType(), True),
-        T.StructField("checked_at", T.TimestampType(), False),
-    ]
-)
+PROGRESS_SCHEMA = struct_type(SILVER_PROGRESS)
+RECONCILIATION_SCHEMA = struct_type(RECONCILIATION)
+DQ_SCHEMA = struct_type(DQ_RESULTS)
 
 
 @dataclass
@@ -95,9 +57,14 @@ class BatchCounts:
 
     @property
     def balanced(self) -> bool:
+        """The reconciliation invariant: every bronze row went exactly one way."""
         return self.bronze_rows == (
             self.silver_rows + self.quarantined + self.duplicates + self.held_back + self.retired
         )
+
+
+class UnbalancedBatch(AssertionError):
+    """Counts of a batch that do not add up: a defect in the silver step, never written as reconciled."""
 
 
 def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
@@ -107,9 +74,9 @@ def _with_now(df: DataFrame, column: str, schema: T.StructType) -> DataFrame:
 
 def load_progress(lh: Lakehouse) -> set[tuple[str, str, str]]:
     """(step, source, batch_id) of every bronze batch a step has taken."""
-    if not lh.exists(*PROGRESS):
+    if not lh.exists(*SILVER_PROGRESS):
         return set()
-    taken = lh.read_arrow(*PROGRESS, columns=["step", "source", "batch_id"])
+    taken = lh.read_arrow(*SILVER_PROGRESS, columns=["step", "source", "batch_id"])
     return set(zip(*(taken[c].to_pylist() for c in ("step", "source", "batch_id")), strict=True))
 
 
@@ -123,13 +90,23 @@ def record_progress(
     df = lh.spark.createDataFrame(
         data, "step string, source string, batch_id string, bronze_rows long, run_batch_id string"
     )
-    lh.append(_with_now(df, "processed_at", PROGRESS_SCHEMA), *PROGRESS)
+    lh.append(_with_now(df, "processed_at", PROGRESS_SCHEMA), *SILVER_PROGRESS)
 
 
 def record_reconciliation(
     lh: Lakehouse, rows: Iterable[tuple[str, BatchCounts, str]], run_batch_id: str
 ) -> None:
-    """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row)."""
+    """Upsert (source, counts, status) of each batch in one commit (a rerun of a batch replaces its row).
+    Raises UnbalancedBatch, writing nothing, when a batch's counts break the reconciliation invariant."""
+    rows = list(rows)
+    unbalanced = [
+        f"{source} batch {c.batch_id}: bronze_rows {c.bronze_rows} != silver_rows {c.silver_rows} + quarantined "
+        f"{c.quarantined} + duplicates {c.duplicates} + held_back {c.held_back} + retired {c.retired}"
+        for source, c, _ in rows
+        if not c.balanced
+    ]
+    if unbalanced:
+        raise UnbalancedBatch("reconciliation does not balance: " + "; ".join(unbalanced))
     data = [
         (
             c.batch_id,
@@ -154,7 +131,7 @@ def record_reconciliation(
         "status string, run_batch_id string",
     )
     _add_missing_columns(lh, RECONCILIATION, RECONCILIATION_SCHEMA)
-    lh.merge(_with_now(df, "checked_at", RECONCILIATION_SCHEMA), *RECONCILIATION, keys=("batch_id", "source"))
+    lh.merge(_with_now(df, "checked_at", RECONCILIATION_SCHEMA), *RECONCILIATION, keys=RECONCILIATION.keys)
 
 
 def _add_missing_columns(lh: Lakehouse, table: tuple[str, str], schema: T.StructType) -> None:

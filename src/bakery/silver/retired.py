@@ -1,6 +1,6 @@
 """Retired uploads: batches deleted or replaced in the app, whose rows silver leaves out and takes back out.
 
-The app logs every status change of an upload batch in ops.upload_batches (bakery.app.uploads; the latest
+The app logs every status change of an upload batch in ops.upload_batches (bakery.ops.upload_batches; the latest
 row per batch_id is its status) with `source_file`, the landing file the upload's rows were written to. It
 is named like bronze's `_source_file` (relative to the landing dir, `/`-separated); both go through
 `landing_relpath`, which also normalises a name logged on Windows. A batch whose latest status is deleted or
@@ -36,10 +36,10 @@ from bakery.lakehouse import Lakehouse
 from bakery.silver.cleaning import References, check_rows, silver_columns, split_checked
 from bakery.silver.dedupe import rank_latest
 from bakery.silver.inventory import DAY_COLUMN, INPUTS
+from bakery.tables import UPLOAD_BATCHES
 
 log = logging.getLogger(__name__)
 
-UPLOAD_BATCHES = ("ops", "upload_batches")  # written by bakery.app.uploads (BATCH_LOG)
 RETIRED_STATUSES = ("deleted", "replaced")
 DELETE = "_delete"
 

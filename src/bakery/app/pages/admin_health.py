@@ -13,13 +13,14 @@ from bakery.app.figures import runs_figure
 from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, graph, kpi, notice, page_header, secured, table
-from bakery.app.retrain import read_retrain_flag
-from bakery.app.serving import (
+from bakery.ops.retrain import read_retrain_flag
+from bakery.tables import (
+    BACKTEST_METRICS,
     DAILY_SALES,
     DQ_RESULTS,
+    FEATURES,
     FORECASTS,
-    INVENTORY,
-    METRICS,
+    INVENTORY_DAILY,
     QUARANTINE,
     RUNS,
     STORES,
@@ -28,11 +29,11 @@ from bakery.app.serving import (
 P = "health"
 TABLES = (
     DAILY_SALES,
-    ("gold", "features"),
+    FEATURES,
     FORECASTS,
-    METRICS,
+    BACKTEST_METRICS,
     STORES,
-    INVENTORY,
+    INVENTORY_DAILY,
     RUNS,
     QUARANTINE,
     DQ_RESULTS,

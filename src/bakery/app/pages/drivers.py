@@ -14,6 +14,7 @@ from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import CHAIN, card, graph, page_header, secured, store_picker, table
 from bakery.app.summaries import drivers
+from bakery.tables import FORECASTS
 
 P = "drivers"
 
@@ -38,7 +39,7 @@ def drivers_view(ctx: AppContext, principal: Principal, lang: str, store_id: str
     elif store_id == CHAIN:
         frame = ctx.serving.cached(
             ("drivers_chain", lang),
-            (("gold", "forecasts"),),
+            (FORECASTS,),
             lambda _v: drivers(
                 pd.concat([df[df["role"] == "champion"] for df in snap.by_store.values()], ignore_index=True),
                 lang,

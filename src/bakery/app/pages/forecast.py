@@ -25,8 +25,8 @@ from bakery.app.pages.common import (
     store_picker,
     table,
 )
-from bakery.app.serving import DAILY_SALES, FORECASTS, PRODUCTS
 from bakery.app.summaries import component_frame, daily_totals, forecast_lines, lines_by_store, window
+from bakery.tables import DAILY_SALES, FORECASTS, PRODUCTS
 
 P = "forecast"
 

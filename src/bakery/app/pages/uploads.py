@@ -16,10 +16,10 @@ from bakery.app.context import AppContext
 from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, kpi, notice, page_header, secured, table
-from bakery.app.retrain import request_retrain
 from bakery.app.server.security import client_ip
 from bakery.ingest.readers import FileRejected
 from bakery.ingest.reshape import ReshapeError
+from bakery.ops.retrain import request_retrain
 
 P = "uploads"
 NONE = "__none__"

@@ -30,6 +30,7 @@ from typing import Any
 from pyspark.sql import Column
 from pyspark.sql import functions as F
 
+from bakery.admin import gdpr_files
 from bakery.app import audit
 from bakery.app.appconf import AppConfig, load_app_config
 from bakery.app.auth import Authenticator
@@ -43,12 +44,11 @@ from bakery.app.privacy import (
     export_app_records,
     open_app_db,
 )
-from bakery.app.uploads import BATCH_LOG
 from bakery.config import Settings
 from bakery.ingest.pseudonymise import KEY_FILE, PseudonymKeyError, load_pseudonym_key, pseudonym
 from bakery.ingest.registry import taken_files
 from bakery.lakehouse import Lakehouse
-from bakery.ops import gdpr_files
+from bakery.tables import QUARANTINE, UPLOAD_BATCHES
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +58,7 @@ LOG_RETENTION = "delta.logRetentionDuration"
 # Raw source text kept in the lakehouse: (layer, table or None for every table of the layer, column, row key).
 RAW_TEXT = (
     ("bronze", None, "_rescued_data", ("_source_file", "_row_number", "_batch_id")),
-    ("ops", "quarantine", "raw", ("source_file", "row_number", "batch_id", "rule")),
+    (*QUARANTINE, "raw", ("source_file", "row_number", "batch_id", "rule")),
 )
 SECTIONS = (
     "accounts",
@@ -139,9 +139,9 @@ def _raw_text_tables(lh: Lakehouse) -> list[tuple[str, str, str, tuple[str, ...]
 
 
 def _upload_log_rows(lh: Lakehouse, m: Matcher) -> list[dict[str, Any]]:
-    if not lh.exists(*BATCH_LOG):
+    if not lh.exists(*UPLOAD_BATCHES):
         return []
-    rows = lh.read(*BATCH_LOG).where(_named(m, "uploaded_by")).orderBy("changed_at").collect()
+    rows = lh.read(*UPLOAD_BATCHES).where(_named(m, "uploaded_by")).orderBy("changed_at").collect()
     return [r.asDict() for r in rows]
 
 
@@ -306,7 +306,7 @@ def erase_person(
         purged = _finish_pending(lh, settings)
         counts = dict.fromkeys(SECTIONS, 0)
         counts["upload_batch_log"] = _erase_column(
-            lh, settings, *BATCH_LOG, "uploaded_by", _named(m, "uploaded_by"), F.lit(token)
+            lh, settings, *UPLOAD_BATCHES, "uploaded_by", _named(m, "uploaded_by"), F.lit(token)
         )
         for layer, table, column, _key in _raw_text_tables(lh) if m.pattern else []:
             section = "bronze_rescued_data" if layer == "bronze" else "quarantined_rows"

@@ -1,4 +1,4 @@
-"""`bakery train|forecast|backtest|model ...`: argument parsers and commands the main CLI registers."""
+"""`bakery train|forecast|backtest|model ...`: the forecasting commands."""
 
 from __future__ import annotations
 
@@ -9,7 +9,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bakery.cli import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, _date, writer
+from bakery.cli.common import EXIT_OK, EXIT_USAGE, fail, out, parse_date, writer
+from bakery.cli.startup import lakehouse
 from bakery.config import Settings
 
 
@@ -25,22 +26,6 @@ def _horizons(text: str) -> list[int]:
     return values
 
 
-def _lakehouse(settings: Settings):
-    from bakery.lakehouse import Lakehouse
-    from bakery.spark import get_spark
-
-    return Lakehouse(get_spark(settings), settings)
-
-
-def _out(lines: list[str]) -> None:
-    sys.stdout.write("\n".join(lines) + "\n")
-
-
-def _fail(message: str, code: int = EXIT_FAILURE) -> int:
-    sys.stderr.write(f"bakery: error: {message}\n")
-    return code
-
-
 def _tracked(settings: Settings, job: str, run: Callable[[Any], Any]) -> int:
     """Run one forecasting step recorded in ops.runs, after ingesting whatever `bakery import` left in the landing
     zone; a ValueError (missing data, no model) exits 1 with its message, anything else propagates to the CLI's
@@ -48,17 +33,17 @@ def _tracked(settings: Settings, job: str, run: Callable[[Any], Any]) -> int:
     from bakery.etl import ingest_pending
     from bakery.ops.runs import track_run
 
-    lh = _lakehouse(settings)
+    lh = lakehouse(settings)
     ingest = ingest_pending(lh, settings, job)
     if ingest is not None:
-        _out([f"{job}: the landing zone held files not ingested yet; ingested them first", ingest.render()])
+        out([f"{job}: the landing zone held files not ingested yet; ingested them first", ingest.render()])
     try:
         with track_run(lh, job) as rec:
             result = run(lh)
             rec.details = result.to_dict()
     except ValueError as exc:
-        return _fail(str(exc))
-    _out(result.summary_lines())
+        return fail(str(exc))
+    out(result.summary_lines())
     return EXIT_OK
 
 
@@ -79,12 +64,12 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.models.config import load_model_config
 
     if args.end < args.start:
-        return _fail(f"--end {args.end} is before --start {args.start}", EXIT_USAGE)
+        return fail(f"--end {args.end} is before --start {args.start}", EXIT_USAGE)
     if args.step < 1:
-        return _fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
+        return fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
     cfg = load_model_config(settings.conf_dir)
     if max(args.horizons) > cfg.max_horizon:
-        return _fail(
+        return fail(
             f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
             EXIT_USAGE,
         )
@@ -123,18 +108,18 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
     try:
         if args.action == "rollback":
             old, new = registry.rollback(settings)
-            _out([f"champion rolled back from version {old} to version {new}"])
+            out([f"champion rolled back from version {old} to version {new}"])
             return EXIT_OK
         version = args.version or getattr(registry.by_alias(settings, registry.CHALLENGER), "version", None)
         if version is None:
-            return _fail("no --version given and no challenger is registered", EXIT_USAGE)
+            return fail("no --version given and no challenger is registered", EXIT_USAGE)
         known = {r.version: r for r in registry.versions(settings)}
         if str(version) not in known:
-            return _fail(
+            return fail(
                 f"--version {version}: no such registered version (have {sorted(known, key=int)})", EXIT_USAGE
             )
         if known[str(version)].tags.get("gate_ok") != "True" and not args.force:
-            return _fail(
+            return fail(
                 f"version {version} did not pass the promotion gate ({known[str(version)].tags.get('gate', '')[:300]}); "
                 "use --force to promote anyway"
             )
@@ -142,8 +127,8 @@ def cmd_model(args: argparse.Namespace, settings: Settings) -> int:
             settings, str(version), "promoted by hand" + (" (forced)" if args.force else "")
         )
     except ValueError as exc:
-        return _fail(str(exc))
-    _out([f"champion is now version {version}"])
+        return fail(str(exc))
+    out([f"champion is now version {version}"])
     return EXIT_OK
 
 
@@ -152,20 +137,22 @@ def add_forecasting_parsers(sub: argparse._SubParsersAction) -> None:
         "train", help="tune (with --tune), backtest candidates, fit every series, register in MLflow"
     )
     p.add_argument("--tune", action="store_true", help="also run the Hyperopt tuning (weekly)")
-    p.add_argument("--as-of", type=_date, help="last day of data to train on (default: the latest sales day)")
+    p.add_argument(
+        "--as-of", type=parse_date, help="last day of data to train on (default: the latest sales day)"
+    )
     p.set_defaults(func=cmd_train)
     writer(p)
 
     p = sub.add_parser(
         "forecast", help="write D+1..D+28 for every series with the champion (challenger as shadow)"
     )
-    p.add_argument("--as-of", type=_date, help="last day of known data (default: the latest sales day)")
+    p.add_argument("--as-of", type=parse_date, help="last day of known data (default: the latest sales day)")
     p.set_defaults(func=cmd_forecast)
     writer(p)
 
     p = sub.add_parser("backtest", help="rolling-origin backtest; writes the JSON report of docs/contract.md")
-    p.add_argument("--start", type=_date, required=True, help="first cutoff (last day of known data)")
-    p.add_argument("--end", type=_date, required=True, help="last cutoff")
+    p.add_argument("--start", type=parse_date, required=True, help="first cutoff (last day of known data)")
+    p.add_argument("--end", type=parse_date, required=True, help="last cutoff")
     p.add_argument("--step", type=int, default=7, help="days between cutoffs")
     p.add_argument("--horizons", type=_horizons, default=[1, 7, 28], help="comma-separated, e.g. 1,7,28")
     p.add_argument("--out", required=True, help="path of the JSON report")

@@ -22,10 +22,10 @@ import pyarrow.parquet as pq
 from bakery.app.appconf import AppConfig
 from bakery.app.data_retention import purge_original, upload_originals
 from bakery.app.privacy import Matcher
-from bakery.app.retrain import read_retrain_flag, update_retrain_flag
 from bakery.config import Settings
 from bakery.ingest.landing import landing_relpath, write_atomically
 from bakery.ingest.registry import sha256_file
+from bakery.ops.retrain import read_retrain_flag, update_retrain_flag
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""`bakery app` and `bakery users ...`: argument parsers and commands the main CLI registers."""
+"""`bakery app`, `bakery app-db ...` and `bakery users ...`: the app commands."""
 
 from __future__ import annotations
 
@@ -8,24 +8,14 @@ import logging
 import sys
 import threading
 
+from bakery.cli.common import EXIT_FAILURE, EXIT_OK, EXIT_USAGE, cli_actor, fail
 from bakery.config import Settings
 
 log = logging.getLogger(__name__)
 
-EXIT_OK, EXIT_FAILURE, EXIT_USAGE = 0, 1, 2
-
 
 def _usage(message: str) -> int:
-    sys.stderr.write(f"bakery: error: {message}\n")
-    return EXIT_USAGE
-
-
-def cli_actor() -> str:
-    """Who runs a command, for the audit log: `cli:` and the OS user."""
-    try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):
-        return "cli"
+    return fail(message, EXIT_USAGE)
 
 
 def _read_password(args: argparse.Namespace) -> tuple[str | None, bool]:
