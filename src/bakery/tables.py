@@ -240,6 +240,34 @@ TUNED_PARAMS = Table(
     date_column="tuned_at",
 )
 
+# ---- monitoring -------------------------------------------------------------------------------------
+LIVE_ACCURACY = Table(
+    "gold",
+    "live_accuracy",
+    "evaluated_on date, window_days int, level string, store_id string, product_id string, horizon int, "
+    "role string, wmape double, mae double, bias double, naive_wmape double, median_daily_wmape double, "
+    "n long, expected_wmape double, breach boolean",
+    keys=("evaluated_on", "window_days", "level", "store_id", "product_id", "horizon", "role"),
+    date_column="evaluated_on",
+)
+FEATURE_DRIFT = Table(
+    "gold",
+    "feature_drift",
+    "evaluated_on date, store_id string, feature string, psi double, ks_stat double, ks_pvalue double, "
+    "reference_mean double, current_mean double, reference_days long, current_days long, drifted boolean",
+    keys=("evaluated_on", "store_id", "feature"),
+    date_column="evaluated_on",
+)
+ALERTS = Table(
+    "ops",
+    "alerts",
+    "alert_id string NOT NULL, raised_at timestamp NOT NULL, kind string NOT NULL, severity string NOT NULL, "
+    "title string NOT NULL, detail string, stores array<string>, series array<string>, since timestamp, "
+    "link string, fingerprint string NOT NULL, status string NOT NULL, deliveries string, run_id string",
+    keys=("alert_id",),
+    date_column="raised_at",
+)
+
 TABLES: tuple[Table, ...] = (
     STORES,
     PRODUCTS,
@@ -259,6 +287,9 @@ TABLES: tuple[Table, ...] = (
     INGESTED_FILES,
     UPLOAD_BATCHES,
     TUNED_PARAMS,
+    LIVE_ACCURACY,
+    FEATURE_DRIFT,
+    ALERTS,
 )
 
 
@@ -305,6 +336,8 @@ def arrow_schema(table: Table) -> pa.Schema:
     def arrow_type(name: str) -> pa.DataType:
         if name == "timestamp":
             return pa.timestamp("us", tz="UTC")
+        if name.startswith("array<") and name.endswith(">"):
+            return pa.list_(arrow_type(name[len("array<") : -1]))
         return getattr(pa, _ARROW_TYPES[name])()
 
     return pa.schema([pa.field(f.name, arrow_type(f.type), f.nullable) for f in table.fields])

@@ -12,7 +12,8 @@ import pytest
 from bakery.config import ConfError
 from bakery.monitoring.alerts import Alert, Severity
 from bakery.monitoring.config import parse_monitoring
-from bakery.monitoring.notify import ALERTS_TABLE, raise_alerts
+from bakery.monitoring.notify import raise_alerts
+from bakery.tables import ALERTS
 from tests.monitoring.receivers import smtp_server, webhook_receiver
 
 LATE = Alert(
@@ -52,7 +53,7 @@ def conf(monkeypatch, smtp_port=None, hook_url=None, attempts=3, **alerts):
 
 
 def stored(lh):
-    return lh.read_arrow(*ALERTS_TABLE).to_pylist()
+    return lh.read_arrow(*ALERTS).to_pylist()
 
 
 def test_an_alert_reaches_the_mailbox_and_the_webhook_with_what_where_since_and_a_link(lh, monkeypatch):

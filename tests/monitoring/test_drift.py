@@ -9,7 +9,8 @@ import numpy as np
 import pandas as pd
 
 from bakery.monitoring.drift import DriftRule, compare, store_days
-from bakery.monitoring.drift_io import FEATURE_DRIFT, drift_alerts, run_drift
+from bakery.monitoring.drift_io import drift_alerts, run_drift
+from bakery.tables import FEATURE_DRIFT
 
 END = date(2026, 11, 29)
 STORES = ["S001", "S002", "S003"]

@@ -8,8 +8,9 @@ from datetime import date, timedelta
 import numpy as np
 import pandas as pd
 
-from bakery.monitoring.accuracy_io import LIVE_ACCURACY, run_live_accuracy
+from bakery.monitoring.accuracy_io import run_live_accuracy
 from bakery.monitoring.live_accuracy import AccuracyRule, score_served, summarise
+from bakery.tables import LIVE_ACCURACY
 
 STORES, PRODUCTS, HORIZONS = ["S001", "S002"], ["P01", "P02", "P03"], [1, 7, 28]
 FIRST, LAST = date(2026, 8, 1), date(2026, 12, 6)

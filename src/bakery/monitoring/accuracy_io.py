@@ -11,23 +11,14 @@ import pandas as pd
 from bakery.lakehouse import Lakehouse
 from bakery.monitoring import live_accuracy as la
 from bakery.monitoring.alerts import Alert, Severity
+from bakery.tables import BACKTEST_METRICS, DAILY_SALES, FORECASTS, LIVE_ACCURACY, Table
 
 log = logging.getLogger(__name__)
 
-FORECASTS = ("gold", "forecasts")
-DAILY_SALES = ("gold", "daily_sales")
-BACKTEST_METRICS = ("gold", "backtest_metrics")
-LIVE_ACCURACY = ("gold", "live_accuracy")
-LIVE_KEYS = ["evaluated_on", "window_days", "level", "store_id", "product_id", "horizon", "role"]
-LIVE_SCHEMA = (
-    "evaluated_on date, window_days int, level string, store_id string, product_id string, horizon int, "
-    "role string, wmape double, mae double, bias double, naive_wmape double, median_daily_wmape double, n long, expected_wmape double, "
-    "breach boolean"
-)
 MAX_HORIZON_DAYS = 28
 
 
-def _arrow(lh: Lakehouse, table: tuple[str, str], columns: list[str], filters: list) -> pd.DataFrame:
+def _arrow(lh: Lakehouse, table: Table, columns: list[str], filters: list) -> pd.DataFrame:
     if not lh.exists(*table):
         return pd.DataFrame(columns=columns)
     return lh.read_arrow(*table, columns=columns, filters=filters).to_pandas()
@@ -70,9 +61,8 @@ def write_summary(lh: Lakehouse, summary: pd.DataFrame) -> None:
     """Upsert one night's figures: a rerun of the same night rewrites its rows, never duplicates them."""
     if summary.empty:
         return
-    cols = [c.split()[0] for c in LIVE_SCHEMA.split(", ")]
-    sdf = lh.spark.createDataFrame(summary[cols], LIVE_SCHEMA)
-    lh.merge(sdf, *LIVE_ACCURACY, keys=LIVE_KEYS)
+    sdf = lh.spark.createDataFrame(summary[LIVE_ACCURACY.columns], LIVE_ACCURACY.schema)
+    lh.merge(sdf, *LIVE_ACCURACY, keys=list(LIVE_ACCURACY.keys))
 
 
 def breach_alerts(runs: pd.DataFrame, rule: la.AccuracyRule) -> list[Alert]:

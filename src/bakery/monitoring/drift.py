@@ -12,22 +12,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from bakery.tables import FEATURE_DRIFT
+
 # Per store and day: the numeric inputs compared; weekday_shape is compared as shares.
 NUMERIC = ("sales_level", "temperature", "precipitation", "promo_share", "foot_traffic")
 EPS = 1e-4  # PSI's floor for an empty bin, so that ln(c/r) stays finite
-DRIFT_COLUMNS = [
-    "evaluated_on",
-    "store_id",
-    "feature",
-    "psi",
-    "ks_stat",
-    "ks_pvalue",
-    "reference_mean",
-    "current_mean",
-    "reference_days",
-    "current_days",
-    "drifted",
-]
+DRIFT_COLUMNS = FEATURE_DRIFT.columns
 
 
 @dataclass(frozen=True)

@@ -11,16 +11,10 @@ import pandas as pd
 from bakery.lakehouse import Lakehouse
 from bakery.monitoring import drift
 from bakery.monitoring.alerts import Alert, Severity
+from bakery.tables import FEATURE_DRIFT, FEATURES, Table, find
 
 log = logging.getLogger(__name__)
 
-FEATURES = ("gold", "features")
-FOOT_TRAFFIC = ("silver", "foot_traffic")
-FEATURE_DRIFT = ("gold", "feature_drift")
-DRIFT_SCHEMA = (
-    "evaluated_on date, store_id string, feature string, psi double, ks_stat double, ks_pvalue double, "
-    "reference_mean double, current_mean double, reference_days long, current_days long, drifted boolean"
-)
 LABELS = {
     "sales_level": "daily sales",
     "weekday_shape": "sales by weekday",
@@ -31,6 +25,12 @@ LABELS = {
 }
 
 
+def foot_traffic_table(lh: Lakehouse) -> Table | None:
+    """The silver table of the foot-traffic source, as conf/sources.yml names it (None without that source)."""
+    spec = lh.settings.sources.get("traffic")
+    return find("silver", spec.table, [spec]) if spec is not None else None
+
+
 def read_store_days(lh: Lakehouse, evaluated_on: date, rule: drift.DriftRule) -> pd.DataFrame:
     first, last = drift.reference_window(evaluated_on, rule)
     window = [("date", ">=", first), ("date", "<=", last)]
@@ -39,10 +39,10 @@ def read_store_days(lh: Lakehouse, evaluated_on: date, rule: drift.DriftRule) ->
         return pd.DataFrame(columns=["store_id", "date", *drift.NUMERIC])
     features = lh.read_arrow(*FEATURES, columns=columns, filters=window).to_pandas()
     traffic = None
-    if lh.exists(*FOOT_TRAFFIC):
-        traffic = lh.read_arrow(
-            *FOOT_TRAFFIC, columns=["timestamp", "store_id", "foot_traffic_count"]
-        ).to_pandas()
+    foot_traffic = foot_traffic_table(lh)
+    if foot_traffic is not None and lh.exists(*foot_traffic):
+        columns = ["timestamp", "store_id", "foot_traffic_count"]
+        traffic = lh.read_arrow(*foot_traffic, columns=columns).to_pandas()
     return drift.store_days(features, traffic)
 
 
@@ -75,6 +75,6 @@ def run_drift(lh: Lakehouse, raw_conf: dict, evaluated_on: date) -> tuple[pd.Dat
     if found.empty:
         log.info("drift: nothing to compare for %s", evaluated_on)
         return found, []
-    sdf = lh.spark.createDataFrame(found[drift.DRIFT_COLUMNS], DRIFT_SCHEMA)
-    lh.merge(sdf, *FEATURE_DRIFT, keys=["evaluated_on", "store_id", "feature"])
+    sdf = lh.spark.createDataFrame(found[FEATURE_DRIFT.columns], FEATURE_DRIFT.schema)
+    lh.merge(sdf, *FEATURE_DRIFT, keys=list(FEATURE_DRIFT.keys))
     return found, drift_alerts(found)

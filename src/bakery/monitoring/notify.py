@@ -11,34 +11,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pyspark.sql import types as T
-
 from bakery.lakehouse import Lakehouse
 from bakery.monitoring.alerts import Alert
 from bakery.monitoring.channels import Channel, Outcome, configured_channels, deliver
 from bakery.monitoring.config import MonitoringConfig
+from bakery.tables import ALERTS
 
 log = logging.getLogger(__name__)
 
-ALERTS_TABLE = ("ops", "alerts")
-ALERTS_SCHEMA = T.StructType(
-    [
-        T.StructField("alert_id", T.StringType(), False),
-        T.StructField("raised_at", T.TimestampType(), False),
-        T.StructField("kind", T.StringType(), False),
-        T.StructField("severity", T.StringType(), False),
-        T.StructField("title", T.StringType(), False),
-        T.StructField("detail", T.StringType(), True),
-        T.StructField("stores", T.ArrayType(T.StringType()), True),
-        T.StructField("series", T.ArrayType(T.StringType()), True),
-        T.StructField("since", T.TimestampType(), True),
-        T.StructField("link", T.StringType(), True),
-        T.StructField("fingerprint", T.StringType(), False),
-        T.StructField("status", T.StringType(), False),
-        T.StructField("deliveries", T.StringType(), True),
-        T.StructField("run_id", T.StringType(), True),
-    ]
-)
 # Statuses after which the same alert is not sent again within the cooldown: it reached someone, or there
 # was nobody to send it to. A failed delivery is tried again next time.
 SENT = ("delivered", "partial", "not_sent")
@@ -54,11 +34,9 @@ class Raised:
 def recently_sent(lh: Lakehouse, fingerprints: Iterable[str], since: datetime) -> set[str]:
     """The fingerprints among `fingerprints` recorded as sent at or after `since`."""
     wanted = set(fingerprints)
-    if not wanted or not lh.exists(*ALERTS_TABLE):
+    if not wanted or not lh.exists(*ALERTS):
         return set()
-    rows = lh.read_arrow(
-        *ALERTS_TABLE, columns=["fingerprint", "status"], filters=[("raised_at", ">=", since)]
-    )
+    rows = lh.read_arrow(*ALERTS, columns=["fingerprint", "status"], filters=[("raised_at", ">=", since)])
     return {
         f
         for f, s in zip(rows["fingerprint"].to_pylist(), rows["status"].to_pylist(), strict=True)
@@ -130,4 +108,4 @@ def record(lh: Lakehouse, raised: list[Raised], run_id: str | None) -> None:
         )
         for r in raised
     ]
-    lh.append(lh.spark.createDataFrame(rows, ALERTS_SCHEMA), *ALERTS_TABLE)
+    lh.append(lh.spark.createDataFrame(rows, ALERTS.schema), *ALERTS)
