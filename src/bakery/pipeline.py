@@ -1,4 +1,5 @@
-"""The daily job: ingest and quality, train if due, forecast, retention; each step recorded in ops.runs."""
+"""The daily job: ingest and quality, train if due, forecast, monitoring and alerts, retention; each step
+recorded in ops.runs."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ log = logging.getLogger(__name__)
 def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
     """Run the nightly pipeline for `as_of` (default today): ETL, train if due and forecast from the
     last complete day (as_of - 1; the latest sales day when those are more than 28 days older, see
-    forecasting.daily.models_as_of), then retention of old partitions as of the same day."""
+    forecasting.daily.models_as_of), then monitoring (live accuracy, drift, the night's alerts) and
+    retention of old partitions as of the same day."""
     from bakery.admin.retention import enforce_retention
     from bakery.forecasting.daily import run_model_steps
 
@@ -30,6 +32,9 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
         t0 = time.perf_counter()
         steps = run_model_steps(lh, settings, as_of, requested_before=started)
         report.add("models", steps, time.perf_counter() - t0)
+        monitor(
+            lh, settings, report, steps.as_of, forecasts_made=steps.ok, started=started, run_id=run.run_id
+        )
         # An old history (the models work from its last day) is kept as of that day too: measured from the run
         # date, the first run would delete all of it. `bakery retention` applies the policy from today.
         kept_from = min(as_of, steps.as_of + timedelta(days=1)) if steps.as_of else as_of
@@ -40,3 +45,41 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
             run.status = "failed"
             run.message = "one or more steps failed; see the ingest run"
     return report
+
+
+def monitor(
+    lh: Lakehouse,
+    settings: Settings,
+    report: JobReport,
+    as_of: date | None,
+    forecasts_made: bool,
+    started: datetime | None = None,
+    run_id: str | None = None,
+) -> None:
+    """The monitoring step, recorded in ops.runs as `monitor`. It never fails the night: a monitoring error is
+    logged and noted, the forecasts stand. A sustained accuracy breach requests an early retraining."""
+    from bakery.monitoring.run_alerts import run_alerts
+    from bakery.monitoring.step import run_monitoring
+    from bakery.ops.retrain import request_retrain
+
+    t0 = time.perf_counter()
+    try:
+        with track_run(lh, "monitor") as rec:
+            result = run_monitoring(
+                lh,
+                settings,
+                as_of or date.today(),
+                extra=run_alerts(report, forecasts_made, started),
+                run_id=run_id,
+            )
+            rec.details = result.to_dict()
+        if result.retrain:
+            request_retrain(settings, "monitoring", "live accuracy below the backtest's expectation")
+        raised = [r for r in result.raised if r.status != "suppressed"]
+        report.notes.append(
+            f"  monitoring: {len(raised)} alert(s) raised, retrain requested: {result.retrain}"
+        )
+    except Exception as exc:  # noqa: BLE001 - monitoring must not cost the night its forecasts
+        log.exception("monitoring failed")
+        report.notes.append(f"  monitoring FAILED: {type(exc).__name__}: {exc}"[:500])
+    report.seconds["monitor"] = time.perf_counter() - t0

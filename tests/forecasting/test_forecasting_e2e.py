@@ -453,6 +453,11 @@ def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(s
     )
     assert lh.read("gold", "daily_sales").count() == sales
     assert lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}'").count() > 0
+    # The night is monitored as of the day the models worked from: inputs compared for drift, a run recorded.
+    monitor = lh.read("ops", "runs").where("job = 'monitor'").collect()
+    assert [r["status"] for r in monitor] == ["success"], monitor
+    assert json.loads(monitor[0]["details"])["evaluated_on"] == AS_OF.isoformat()
+    assert any("monitoring:" in note for note in report.notes)
 
 
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):

@@ -1,4 +1,4 @@
-"""`bakery demo|generate|import|ingest|pipeline|status|retention`: the data commands."""
+"""`bakery demo|generate|import|ingest|pipeline|monitor|status|retention`: the data commands."""
 
 from __future__ import annotations
 
@@ -91,6 +91,18 @@ def cmd_pipeline(args: argparse.Namespace, settings: Settings) -> int:
     return EXIT_OK if report.ok else EXIT_FAILURE
 
 
+def cmd_monitor(args: argparse.Namespace, settings: Settings) -> int:
+    """Live accuracy, drift and alerts as of a day (default: the last day with sales), as the pipeline does."""
+    from bakery.forecasting.tables import latest_data_date
+    from bakery.monitoring.step import run_monitoring
+
+    lh = lakehouse(settings)
+    day = args.date or latest_data_date(lh)
+    report = run_monitoring(lh, settings, day)
+    sys.stdout.write(json.dumps(report.to_dict(), indent=2) + "\n")
+    return EXIT_OK
+
+
 def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     from bakery.demo import run_demo
 
@@ -163,6 +175,11 @@ def add_data_parsers(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("pipeline", help="the daily job")
     p.add_argument("--as-of", type=parse_date)
     p.set_defaults(func=cmd_pipeline)
+    writer(p)
+
+    p = sub.add_parser("monitor", help="score live accuracy, compare inputs for drift, send alerts")
+    p.add_argument("--date", type=parse_date, help="the last day with sales to judge (default: the latest)")
+    p.set_defaults(func=cmd_monitor)
     writer(p)
 
     p = sub.add_parser("status", help="tables, row counts, latest data, last runs")

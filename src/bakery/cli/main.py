@@ -27,7 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    add_data_parsers(sub)  # `demo`, `generate`, `import`, `ingest`, `pipeline`, `status`, `retention`
+    add_data_parsers(
+        sub
+    )  # `demo`, `generate`, `import`, `ingest`, `pipeline`, `monitor`, `status`, `retention`
     add_gdpr_parser(sub)  # `gdpr export|erase`
     add_forecasting_parsers(sub)  # `train`, `forecast`, `backtest`, `model list|promote|rollback`
     add_app_parsers(sub)  # `app`, `app-db status|upgrade` and `users add|list|set`
