@@ -16,8 +16,11 @@ log = logging.getLogger(__name__)
 # Every fault point of the runtime: the step whose crash each one simulates (tests/test_etl_e2e.py and others).
 POINTS = frozenset(
     {
+        "after_bronze",  # the ETL's bronze step done, silver not started
+        "after_silver",  # silver done, gold not started
         "bronze_before_records",  # bronze appended, its file registry and quarantine rows not yet
         "forecast_before_write",  # forecasts computed, gold.forecasts not yet written
+        "silver_merged",  # a silver table merged, its batch's records not yet written
         "upload_before_record",  # an upload's rows held, the batch not yet recorded
         "upload_before_landing",  # the batch recorded, its file not yet moved into the landing zone
     }
