@@ -57,6 +57,7 @@ def share_psi(reference: np.ndarray, current: np.ndarray) -> float:
 def store_days(features: pd.DataFrame, traffic: pd.DataFrame | None = None) -> pd.DataFrame:
     """One row per open store-day: total sales, weather, the share of products on promotion, foot traffic."""
     open_rows = features[features["is_open"].fillna(False).astype(bool)]
+    open_rows = open_rows.assign(date=pd.to_datetime(open_rows["date"]))
     days = open_rows.groupby(["store_id", "date"], as_index=False).agg(
         sales_level=("y", "sum"),
         temperature=("temperature", "mean"),
@@ -64,14 +65,14 @@ def store_days(features: pd.DataFrame, traffic: pd.DataFrame | None = None) -> p
         promo_share=("promo", "mean"),
     )
     if traffic is not None and len(traffic):
-        daily = traffic.assign(date=pd.to_datetime(traffic["timestamp"]).dt.normalize())
+        stamps = pd.to_datetime(traffic["timestamp"], utc=True).dt.tz_localize(None)
+        daily = traffic.assign(date=stamps.dt.normalize().astype("datetime64[ns]"))
         daily = daily.groupby(["store_id", "date"], as_index=False)["foot_traffic_count"].sum()
         days = days.merge(
             daily.rename(columns={"foot_traffic_count": "foot_traffic"}), on=["store_id", "date"], how="left"
         )
     else:
         days["foot_traffic"] = np.nan
-    days["date"] = pd.to_datetime(days["date"])
     return days
 
 
