@@ -109,7 +109,9 @@ def test_arrow_allocates_through_the_configured_pool(tmp_path):
         from bakery.app.server.memory import tune_allocators
         from bakery.config import load_settings
 
-        tune_allocators(load_app_config(load_settings(home={str(tmp_path / "home")!r})))
+        conf = load_app_config(load_settings(home={str(tmp_path / "home")!r}))
+        conf.raw["server"]["arrow_memory_pool"] = "system"
+        tune_allocators(conf)
         import pyarrow as pa
         print(pa.default_memory_pool().backend_name)
     """
