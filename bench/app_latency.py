@@ -72,8 +72,12 @@ def prepare(home: Path, stores: int, products: int) -> None:
     db.dispose()
 
 
-def start_server(home: Path, port: int) -> subprocess.Popen:
-    code = (
+def start_server(
+    home: Path, port: int, prelude: str = "", env: dict[str, str] | None = None, log: Path | None = None
+) -> subprocess.Popen:
+    """`bakery app` on loopback, once every worker answers warm; `prelude` is Python run before the app starts,
+    `env` extra environment variables, `log` a file for the server's stderr."""
+    code = prelude + (
         "import sys, argparse; from bakery.config import load_settings; from bakery.logs import setup_logging;"
         "from bakery.cli.app import add_app_parsers; setup_logging();"
         "p = argparse.ArgumentParser(); add_app_parsers(p.add_subparsers(dest='c'));"
@@ -82,9 +86,11 @@ def start_server(home: Path, port: int) -> subprocess.Popen:
     env = {
         **os.environ,
         "BAKERY_SECRET_KEY": os.environ.get("BAKERY_SECRET_KEY", "bench-only-key-0123456789abcdef"),
+        **(env or {}),
     }
+    stderr = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 (the child keeps it open)
     proc = subprocess.Popen(
-        [sys.executable, "-c", code, str(home)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        [sys.executable, "-c", code, str(home)], env=env, stdout=subprocess.DEVNULL, stderr=stderr
     )
     deadline, warm_in_a_row = time.time() + 300, 0
     while time.time() < deadline:  # every worker answers health; wait until several in a row are warm

@@ -1,10 +1,14 @@
 """Soak: 8 clients for 10 minutes against `bakery app` (gunicorn, 2 workers) on loopback, mixing the API, Dash
 callbacks, uploads (good files, a pathological cell, a Parquet bomb) and logins (right and wrong passwords).
 
-Usage: .venv/bin/python bench/soak.py [--minutes 10] [--clients 8] [--stores 20] [--products 30]
+Usage: .venv/bin/python bench/soak.py [--minutes 10] [--clients 8] [--stores 20] [--products 30] [--probe]
+       [--tracemalloc FRAMES]
 Targets: no 5xx answer; worker RSS grows less than 10% from the warm start to the end. Prints p50/p95/p99 per
 request kind, the status counts and the RSS of each worker; writes bench/out/soak.json. Traffic goes only to
 127.0.0.1 and stops by itself.
+--probe makes each worker record its memory by kind (bench/soak_probe.py: Arrow's pool, malloc, the serving cache)
+into bench/out/soak_probe/; --tracemalloc FRAMES also traces Python allocations (slower requests) and writes each
+worker's top growing allocation sites between the warm start and the end.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import argparse
 import io
 import json
 import random
+import shutil
 import statistics
 import tempfile
 import threading
@@ -200,12 +205,33 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=8)
     ap.add_argument("--stores", type=int, default=20)
     ap.add_argument("--products", type=int, default=30)
+    ap.add_argument("--probe", action="store_true", help="record each worker's memory by kind")
+    ap.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES", help="trace Python allocations")
+    ap.add_argument(
+        "--server-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="set in the server's environment",
+    )
     args = ap.parse_args()
+    probe_dir = ROOT / "bench" / "out" / "soak_probe"
+    prelude = ""
+    if args.probe or args.tracemalloc:
+        shutil.rmtree(probe_dir, ignore_errors=True)
+        probe_dir.mkdir(parents=True)
+        prelude = (
+            f"import sys; sys.path.insert(0, {str(ROOT / 'bench')!r}); import soak_probe; "
+            f"soak_probe.install({str(probe_dir)!r}, {args.tracemalloc});"
+        )
     home = Path(tempfile.mkdtemp(prefix="bakery_soak_")) / "home"
     prepare(home, args.stores, args.products)
     port = _port()
     url = f"http://127.0.0.1:{port}"
-    proc = start_server(home, port)
+    server_env = dict(kv.split("=", 1) for kv in args.server_env)
+    server_log = ROOT / "bench" / "out" / "soak_server.log"
+    server_log.parent.mkdir(parents=True, exist_ok=True)
+    proc = start_server(home, port, prelude, env=server_env, log=server_log)
     try:
         server = psutil.Process(proc.pid)
         token = requests.post(
@@ -222,11 +248,15 @@ def main() -> None:
         _run(warm, sessions, warm_end)
         workers = _workers(server)
         rss_start = _rss_mb(workers)
+        if prelude:
+            (probe_dir / "mark-warm").touch()
         sampler = RssSampler(workers)
         sampler.start()
         _run(soak, sessions, time.time() + args.minutes * 60)
         sampler.stop.set()
         rss_end = _rss_mb(workers)
+        if prelude:
+            _end_probe(probe_dir, len(workers), args.tracemalloc)
     finally:
         proc.terminate()
         proc.wait(timeout=30)
@@ -240,6 +270,7 @@ def main() -> None:
     growth = max((e - s) / s for s, e in zip(rss_start, rss_end, strict=True))
     result = {
         "minutes": args.minutes,
+        "server_env": server_env,
         "clients": args.clients,
         "workers": len(rss_start),
         "kinds": {
@@ -275,6 +306,42 @@ def main() -> None:
         f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})"
     )
     print(f"written to {out / 'soak.json'}")
+
+
+def _end_probe(probe_dir: Path, workers: int, frames: int) -> None:
+    """Mark the end, wait for the workers' reports, print each worker's memory by kind at warm start and end."""
+    (probe_dir / "mark-end").touch()
+    deadline = time.time() + 180
+    while time.time() < deadline:
+        logs = list(probe_dir.glob("worker-*.jsonl"))
+        ends = sum(any(json.loads(ln)["label"] == "end" for ln in p.read_text().splitlines()) for p in logs)
+        tops = len(list(probe_dir.glob("worker-*-top.txt")))
+        if ends >= workers and (not frames or tops >= workers):
+            break
+        time.sleep(1)
+    keys = [
+        "VmRSS",
+        "RssAnon",
+        "RssFile",
+        "arrow_backend",
+        "arrow_allocated_mb",
+        "arrow_peak_mb",
+        "malloc_arena_mb",
+        "malloc_mmap_mb",
+        "malloc_used_mb",
+        "malloc_free_mb",
+        "traced_mb",
+        "gc_objects",
+        "cache_entries",
+    ]
+    for p in sorted(probe_dir.glob("worker-*.jsonl")):
+        rows = {r["label"]: r for r in map(json.loads, p.read_text().splitlines()) if r["label"]}
+        for label in ("warm", "end"):
+            if label in rows:
+                print(f"{p.stem} {label}: " + ", ".join(f"{k}={rows[label].get(k)}" for k in keys))
+    for p in sorted(probe_dir.glob("worker-*-top.txt")):
+        print("\n".join(p.read_text().splitlines()[:16]))
+    print(f"probe records in {probe_dir}")
 
 
 def _run(soak: Soak, sessions: list[requests.Session], deadline: float) -> None:

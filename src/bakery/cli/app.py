@@ -174,15 +174,18 @@ def cmd_app_db(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
     """Serve the web app and the HTTP API until stopped."""
-    from bakery.app.app import create_app, warm_caches
     from bakery.app.appconf import load_app_config, with_serving_table
-    from bakery.app.server.serve import PLATFORM_ENV, identity_bind_refusal, serve
+    from bakery.app.server.memory import tune_allocators
 
     try:
         conf = load_app_config(settings)
+        tune_allocators(conf)  # before pyarrow and deltalake load: they read it once; the workers inherit it
         settings = with_serving_table(settings, conf)
     except ValueError as exc:
         return _usage(str(exc))
+    from bakery.app.app import create_app, warm_caches
+    from bakery.app.server.serve import PLATFORM_ENV, identity_bind_refusal, serve
+
     host = args.host or str(conf.get("server.host", "127.0.0.1"))
     port = int(args.port or conf.get("server.port", 8050))
     if not 0 < port < 65536:
