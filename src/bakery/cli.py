@@ -304,10 +304,12 @@ def build_parser() -> argparse.ArgumentParser:
         writer(g)
 
     from bakery.app.cli_commands import add_app_parsers
+    from bakery.dashboards.cli_commands import add_parsers as add_dashboard_parsers
     from bakery.forecasting.cli_commands import add_forecasting_parsers
 
     add_forecasting_parsers(sub)  # `train`, `forecast`, `backtest`, `model list|promote|rollback`
     add_app_parsers(sub)  # `app`, `app-db status|upgrade` and `users add|list|set`
+    add_dashboard_parsers(sub)  # `dashboards validate|export`
     return parser
 
 

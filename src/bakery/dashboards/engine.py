@@ -1,0 +1,132 @@
+"""The local SQL engine of dashboards: DuckDB in this process over the home's Delta tables, read by delta-rs
+as Arrow datasets (projection and filters pushed down, no JVM). Tables are re-read when their Delta version
+changes; a query's result is cached under its SQL and the versions of the tables it reads."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+from sqlglot import exp
+
+from bakery.config import Settings
+from bakery.dashboards.model import DashboardError, Dataset
+from bakery.dashboards.sql import TableRef, parse_query, repoint, table_refs, to_sql
+from bakery.lakehouse import LAYERS
+
+log = logging.getLogger(__name__)
+_COMMIT = re.compile(r"(\d{20})\.json")
+DIALECT = "duckdb"
+
+
+class MissingTable(LookupError):
+    pass
+
+
+def layer_of(settings: Settings, schema: str | None, default: str | None) -> str:
+    """The layer a dataset's schema names: a layer itself or the configured schema of one."""
+    name = schema or default or "gold"
+    by_schema = {v: k for k, v in (settings.get("storage.schemas", {}) or {}).items()}
+    return by_schema.get(name, name)
+
+
+class LocalEngine:
+    """Runs dashboard SQL over one home. Thread-safe: one DuckDB connection used under a lock (the queries
+    of a dashboard take milliseconds each, so a lock costs less than a connection per request)."""
+
+    def __init__(self, settings: Settings, cache_size: int = 512) -> None:
+        self.settings = settings
+        self.tables_dir = Path(settings.tables_dir)
+        self._con = duckdb.connect(":memory:")
+        self._con.execute("SET TimeZone = 'UTC'")  # as Spark's session (conf/base.yml): same dates from timestamps
+        self._lock = threading.Lock()
+        self._registered: dict[str, int] = {}
+        self._cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._cache_size = cache_size
+
+    # ---- tables ------------------------------------------------------------------------------
+    def table_path(self, layer: str, name: str) -> Path:
+        return self.tables_dir / layer / name
+
+    def version(self, layer: str, name: str) -> int | None:
+        """The table's Delta version from its newest commit file (a directory listing), None if absent."""
+        log_dir = self.table_path(layer, name) / "_delta_log"
+        if layer not in LAYERS or not log_dir.is_dir():
+            return None
+        found = [int(m.group(1)) for p in log_dir.iterdir() if (m := _COMMIT.fullmatch(p.name))]
+        return max(found) if found else None
+
+    def resolve(self, ref: TableRef, ds: Dataset) -> tuple[str, str]:
+        return layer_of(self.settings, ref.schema, ds.schema), ref.name
+
+    def _view(self, layer: str, name: str, version: int) -> str:
+        view = f"{layer}__{name}"
+        if self._registered.get(view) != version:
+            from deltalake import DeltaTable
+
+            dataset = DeltaTable(str(self.table_path(layer, name))).to_pyarrow_dataset()
+            self._con.register(view, dataset)
+            self._registered[view] = version
+        return view
+
+    # ---- queries -----------------------------------------------------------------------------
+    def prepare(self, ds: Dataset, file: str) -> tuple[exp.Query, dict[str, tuple[str, str, int]]]:
+        """The dataset parsed (SELECT only) and the tables it reads with their versions; DashboardError
+        naming the file and dataset when a table does not exist."""
+        tree = parse_query(ds.sql, file, ds.name)
+        tables = {}
+        for ref in table_refs(tree):
+            layer, name = self.resolve(ref, ds)
+            version = self.version(layer, name)
+            if version is None:
+                raise DashboardError(file, f"table {layer}.{name} does not exist in this home", ds.name)
+            tables[f"{layer}__{name}"] = (layer, name, version)
+        return tree, tables
+
+    def local_tree(self, tree: exp.Query, ds: Dataset) -> exp.Query:
+        def target(ref: TableRef) -> exp.Table:
+            layer, name = self.resolve(ref, ds)
+            return exp.table_(f"{layer}__{name}", quoted=True)
+
+        return repoint(tree, target)
+
+    def run(
+        self, query: exp.Query, tables: dict[str, tuple[str, str, int]], file: str, dataset: str
+    ) -> pd.DataFrame:
+        """Run a query (already re-pointed at local views) and return its rows; cached by SQL and versions.
+        DashboardError naming file, dataset and (when DuckDB names one) the column on failure."""
+        sql = to_sql(query, DIALECT)
+        key = (sql, tuple(sorted((k, v[2]) for k, v in tables.items())))
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None:
+                self._cache.move_to_end(key)
+                return hit
+            for layer, name, version in tables.values():
+                self._view(layer, name, version)
+            try:
+                df = self._con.execute(sql).df()
+            except duckdb.Error as exc:
+                message = str(exc).splitlines()[0]
+                column = re.search(r'column "?([^"\s]+)"? not found', message, re.IGNORECASE)
+                raise DashboardError(file, message, dataset, column.group(1) if column else None) from exc
+            self._cache[key] = df
+            if len(self._cache) > self._cache_size:
+                self._cache.popitem(last=False)
+            return df
+
+    def dataset(self, ds: Dataset, file: str, limit: int | None = None) -> pd.DataFrame:
+        tree, tables = self.prepare(ds, file)
+        local = self.local_tree(tree, ds)
+        if limit is not None:
+            local = exp.select("*").from_(local.subquery("ds")).limit(limit)
+        return self.run(local, tables, file, ds.name)
+
+    def close(self) -> None:
+        with self._lock:
+            self._con.close()
