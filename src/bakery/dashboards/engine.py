@@ -110,7 +110,7 @@ class LocalEngine:
             for layer, name, version in tables.values():
                 self._view(layer, name, version)
             try:
-                df = self._con.execute(sql).df()
+                df = self._con.execute(sql).fetch_arrow_table().to_pandas()
             except duckdb.Error as exc:
                 message = str(exc).splitlines()[0]
                 column = re.search(r'column "?([^"\s]+)"? not found', message, re.IGNORECASE)
