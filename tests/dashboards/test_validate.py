@@ -123,3 +123,12 @@ def test_every_file_is_in_the_export_shape():
                 if "spec" in w:
                     assert isinstance(w["spec"]["version"], int) and w["spec"]["widgetType"]
                     assert {q["query"]["datasetName"] for q in w["queries"]} <= names
+
+
+def test_a_schema_outside_the_layers_reads_nothing(dash_settings, dash_dir):
+    def escape(raw):
+        raw["datasets"][0]["queryLines"] = ["SELECT * FROM `../gold`.daily_sales"]
+
+    _edit(dash_dir / "sales_forecasts.lvdash.json", escape)
+    _, problems = validate_dir(dash_dir, LocalEngine(dash_settings))
+    assert any(p.dataset == "sales" and "does not exist" in p.message for p in problems)

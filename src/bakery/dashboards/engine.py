@@ -17,7 +17,6 @@ from sqlglot import exp
 from bakery.config import Settings
 from bakery.dashboards.model import DashboardError, Dataset
 from bakery.dashboards.sql import TableRef, parse_query, repoint, table_refs, to_sql
-from bakery.lakehouse import LAYERS
 
 log = logging.getLogger(__name__)
 _COMMIT = re.compile(r"(\d{20})\.json")
@@ -42,6 +41,9 @@ class LocalEngine:
     def __init__(self, settings: Settings, cache_size: int = 512) -> None:
         self.settings = settings
         self.tables_dir = Path(settings.tables_dir)
+        # The layers are the keys of storage.schemas (bakery.lakehouse.LAYERS, not imported: it loads pyspark,
+        # which the app's request path never does). A schema naming anything else reads no directory.
+        self.layers = frozenset((settings.get("storage.schemas", {}) or {}).keys())
         self._con = duckdb.connect(":memory:")
         self._con.execute("SET TimeZone = 'UTC'")  # as Spark's session (conf/base.yml): same dates from timestamps
         self._lock = threading.Lock()
@@ -56,7 +58,7 @@ class LocalEngine:
     def version(self, layer: str, name: str) -> int | None:
         """The table's Delta version from its newest commit file (a directory listing), None if absent."""
         log_dir = self.table_path(layer, name) / "_delta_log"
-        if layer not in LAYERS or not log_dir.is_dir():
+        if layer not in self.layers or not log_dir.is_dir():
             return None
         found = [int(m.group(1)) for p in log_dir.iterdir() if (m := _COMMIT.fullmatch(p.name))]
         return max(found) if found else None
