@@ -65,7 +65,10 @@ class HttpDash:
     def page(self, path: str) -> requests.Response:
         body = {
             "output": "..app-page.children...app-nav.children..",
-            "outputs": [{"id": "app-page", "property": "children"}, {"id": "app-nav", "property": "children"}],
+            "outputs": [
+                {"id": "app-page", "property": "children"},
+                {"id": "app-nav", "property": "children"},
+            ],
             "inputs": [
                 {"id": "url", "property": "pathname", "value": path},
                 {"id": "url", "property": "search", "value": ""},
@@ -143,7 +146,10 @@ def test_analyst_sees_every_tile_with_data(server, slug):
 
 def test_filters_narrow_the_tiles(server):
     ana = HttpDash(server.url, "ana")
-    filters = ana.call("dashboards-filters.children", [{"id": "dashboards-choice", "property": "value", "value": "forecast_accuracy"}])
+    filters = ana.call(
+        "dashboards-filters.children",
+        [{"id": "dashboards-choice", "property": "value", "value": "forecast_accuracy"}],
+    )
     assert filters.status_code == 200
     assert '"S01"' in filters.text and '"D+7"' in filters.text
     everything = ana.tiles("forecast_accuracy")
@@ -155,7 +161,9 @@ def test_filters_narrow_the_tiles(server):
     assert '"S01"' in tile_text(all_stores)
     dated = ana.tiles("sales_forecasts", ranges=[("f_dates", "2026-04-01", "2026-04-07")])
     units = next(p for p in sections(dated.json()) if p["id"] == "dashboards-tile-c_units")
-    whole = next(p for p in sections(ana.tiles("sales_forecasts").json()) if p["id"] == "dashboards-tile-c_units")
+    whole = next(
+        p for p in sections(ana.tiles("sales_forecasts").json()) if p["id"] == "dashboards-tile-c_units"
+    )
     assert tile_text(units) != tile_text(whole)
 
 
@@ -166,7 +174,16 @@ def test_a_broken_tile_names_file_and_dataset_and_the_others_render(server):
     layout = raw["pages"][0]["layout"]
     table = next(i for i in layout if i["widget"].get("spec", {}).get("widgetType") == "table")
     table["widget"]["queries"][0]["query"]["fields"][0]["expression"] = "`no_such_column`"
-    layout.append({"widget": {"name": "sankey", "queries": [], "spec": {"version": 1, "widgetType": "sankey", "encodings": {}}}, "position": {"x": 0, "y": 40, "width": 6, "height": 4}})
+    layout.append(
+        {
+            "widget": {
+                "name": "sankey",
+                "queries": [],
+                "spec": {"version": 1, "widgetType": "sankey", "encodings": {}},
+            },
+            "position": {"x": 0, "y": 40, "width": 6, "height": 4},
+        }
+    )
     path.write_text(json.dumps(raw))
     try:
         tiles = sections(HttpDash(server.url, "ana").tiles("stock_waste").json())

@@ -38,7 +38,10 @@ def test_repository_dashboards_are_valid_and_complete(dash_settings):
     assert {title_of(parse_dashboard(f)) for f in files} == TITLES
     for f in files:
         for ds in parse_dashboard(f).datasets.values():
-            assert ds.schema in ("gold", "silver", "ops"), (f.name, ds.name)  # the layer, never a hard-coded catalog
+            assert ds.schema in ("gold", "silver", "ops"), (
+                f.name,
+                ds.name,
+            )  # the layer, never a hard-coded catalog
             assert "bakery." not in ds.sql and "delta.`" not in ds.sql, (f.name, ds.name)
 
 
@@ -54,7 +57,11 @@ def test_validate_cli_passes_then_exits_3_naming_file_dataset_and_column(bakery_
         raw["datasets"][0]["queryLines"] = ["SELECT no_such_column FROM inventory_daily"]
 
     def missing_field(raw):
-        widget = next(i["widget"] for i in raw["pages"][0]["layout"] if i["widget"].get("spec", {}).get("widgetType") == "table")
+        widget = next(
+            i["widget"]
+            for i in raw["pages"][0]["layout"]
+            if i["widget"].get("spec", {}).get("widgetType") == "table"
+        )
         widget["spec"]["encodings"]["columns"][0]["fieldName"] = "ghost_field"
 
     _edit(dash_dir / "sales_forecasts.lvdash.json", bad_sql)
@@ -102,10 +109,14 @@ def test_only_select_runs(sql, dash_settings, dash_dir):
         raw["datasets"][0]["queryLines"] = [sql]
 
     _edit(dash_dir / "sales_forecasts.lvdash.json", write)
-    before = sorted(p.name for p in (dash_settings.tables_dir / "gold" / "daily_sales" / "_delta_log").iterdir())
+    before = sorted(
+        p.name for p in (dash_settings.tables_dir / "gold" / "daily_sales" / "_delta_log").iterdir()
+    )
     _, problems = validate_dir(dash_dir, LocalEngine(dash_settings))
     assert any(p.dataset == "sales" and ("SELECT" in p.message) for p in problems)
-    after = sorted(p.name for p in (dash_settings.tables_dir / "gold" / "daily_sales" / "_delta_log").iterdir())
+    after = sorted(
+        p.name for p in (dash_settings.tables_dir / "gold" / "daily_sales" / "_delta_log").iterdir()
+    )
     assert before == after
 
 

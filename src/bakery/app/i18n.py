@@ -39,7 +39,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "dsh.choose": ("Cuadro de mando", "Dashboard"),
     "dsh.none": ("No hay cuadros de mando.", "No dashboards."),
-    "dsh.unsupported": ("Widget «{type}»: no se puede mostrar aquí.", "Widget '{type}' is not supported here."),
+    "dsh.unsupported": (
+        "Widget «{type}»: no se puede mostrar aquí.",
+        "Widget '{type}' is not supported here.",
+    ),
     "nav.menu": ("Menú", "Menu"),
     "nav.language": ("English", "Español"),
     "role.manager": ("Gerente de tienda", "Store manager"),

@@ -427,13 +427,19 @@ def _ops(tables_dir: Path, end: date) -> None:
 def _backtest_results(tables_dir: Path, rng: np.random.Generator, sales: pd.DataFrame, end: date) -> int:
     """gold.backtest_results over the last weeks: weekly cutoffs, horizons 1, 7 and 28 (where the target day
     falls in the sales), the champion with its interval beside the seasonal naive baseline."""
-    actual = sales.dropna(subset=["quantity_sold"]).set_index(["store_id", "product_id", "date"])["quantity_sold"]
+    actual = sales.dropna(subset=["quantity_sold"]).set_index(["store_id", "product_id", "date"])[
+        "quantity_sold"
+    ]
     rows = []
     for k in range(6):
         cutoff = end - timedelta(days=35 + 7 * k)
         for h in (1, 7, 28):
             day = cutoff + timedelta(days=h)
-            part = actual.xs(day, level="date", drop_level=False) if day in actual.index.get_level_values(2) else None
+            part = (
+                actual.xs(day, level="date", drop_level=False)
+                if day in actual.index.get_level_values(2)
+                else None
+            )
             if part is None:
                 continue
             y = part.to_numpy()

@@ -15,14 +15,18 @@ EXIT_OK, EXIT_FAILURE, EXIT_REJECTED = 0, 1, 3
 
 def add_parsers(subparsers: argparse._SubParsersAction) -> None:
     """Register `dashboards validate|export` on the main parser's subcommands."""
-    p = subparsers.add_parser("dashboards", help="the SQL dashboards of dashboards/: validate, export as HTML")
+    p = subparsers.add_parser(
+        "dashboards", help="the SQL dashboards of dashboards/: validate, export as HTML"
+    )
     sub = p.add_subparsers(dest="dashboards_command", required=True)
     for name, text in (
         ("validate", "check every dashboard file against this home's tables; exit 3 naming each problem"),
         ("export", "write each dashboard as a self-contained HTML file"),
     ):
         c = sub.add_parser(name, help=text)
-        c.add_argument("--dir", type=Path, default=None, help="dashboard files (default: dashboards/ beside conf/)")
+        c.add_argument(
+            "--dir", type=Path, default=None, help="dashboard files (default: dashboards/ beside conf/)"
+        )
         if name == "export":
             c.add_argument("--out", type=Path, required=True, metavar="DIR")
         c.set_defaults(func=cmd_validate if name == "validate" else cmd_export)

@@ -8,6 +8,7 @@ import logging
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Hashable, Iterable
 from pathlib import Path
 
 import duckdb
@@ -45,10 +46,13 @@ class LocalEngine:
         # which the app's request path never does). A schema naming anything else reads no directory.
         self.layers = frozenset((settings.get("storage.schemas", {}) or {}).keys())
         self._con = duckdb.connect(":memory:")
-        self._con.execute("SET TimeZone = 'UTC'")  # as Spark's session (conf/base.yml): same dates from timestamps
+        self._con.execute(
+            "SET TimeZone = 'UTC'"
+        )  # as Spark's session (conf/base.yml): same dates from timestamps
         self._lock = threading.Lock()
         self._registered: dict[str, int] = {}
         self._cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
+        self._sql: OrderedDict[Hashable, tuple[str, dict[str, tuple[str, str]]]] = OrderedDict()
         self._cache_size = cache_size
 
     # ---- tables ------------------------------------------------------------------------------
@@ -77,17 +81,13 @@ class LocalEngine:
         return view
 
     # ---- queries -----------------------------------------------------------------------------
-    def prepare(self, ds: Dataset, file: str) -> tuple[exp.Query, dict[str, tuple[str, str, int]]]:
-        """The dataset parsed (SELECT only) and the tables it reads with their versions; DashboardError
-        naming the file and dataset when a table does not exist."""
+    def prepare(self, ds: Dataset, file: str) -> tuple[exp.Query, dict[str, tuple[str, str]]]:
+        """The dataset parsed (SELECT only) and the tables it reads, by local view name."""
         tree = parse_query(ds.sql, file, ds.name)
         tables = {}
         for ref in table_refs(tree):
             layer, name = self.resolve(ref, ds)
-            version = self.version(layer, name)
-            if version is None:
-                raise DashboardError(file, f"table {layer}.{name} does not exist in this home", ds.name)
-            tables[f"{layer}__{name}"] = (layer, name, version)
+            tables[f"{layer}__{name}"] = (layer, name)
         return tree, tables
 
     def local_tree(self, tree: exp.Query, ds: Dataset) -> exp.Query:
@@ -97,20 +97,40 @@ class LocalEngine:
 
         return repoint(tree, target)
 
-    def run(
-        self, query: exp.Query, tables: dict[str, tuple[str, str, int]], file: str, dataset: str
-    ) -> pd.DataFrame:
-        """Run a query (already re-pointed at local views) and return its rows; cached by SQL and versions.
-        DashboardError naming file, dataset and (when DuckDB names one) the column on failure."""
-        sql = to_sql(query, DIALECT)
-        key = (sql, tuple(sorted((k, v[2]) for k, v in tables.items())))
+    def compiled(
+        self, key: Hashable, build: Callable[[], tuple[exp.Query, dict[str, tuple[str, str]]]]
+    ) -> tuple[str, dict[str, tuple[str, str]]]:
+        """DuckDB SQL built once per key (a query's text and filters): building it with sqlglot costs more
+        than running it on a warm cache. Errors are not cached: a fixed file is read again."""
+        with self._lock:
+            hit = self._sql.get(key)
+        if hit is not None:
+            return hit
+        tree, tables = build()
+        out = (to_sql(tree, DIALECT), tables)
+        with self._lock:
+            self._sql[key] = out
+            if len(self._sql) > self._cache_size:
+                self._sql.popitem(last=False)
+        return out
+
+    def run_sql(self, sql: str, tables: dict[str, tuple[str, str]], file: str, dataset: str) -> pd.DataFrame:
+        """Run DuckDB SQL over local views and return its rows; cached under the SQL and the tables' Delta
+        versions. DuckErrors become DashboardError naming file, dataset and (when DuckDB names one) column."""
+        versions = {}
+        for view, (layer, name) in tables.items():
+            version = self.version(layer, name)
+            if version is None:
+                raise DashboardError(file, f"table {layer}.{name} does not exist in this home", dataset)
+            versions[view] = version
+        key = (sql, tuple(sorted(versions.items())))
         with self._lock:
             hit = self._cache.get(key)
             if hit is not None:
                 self._cache.move_to_end(key)
                 return hit
-            for layer, name, version in tables.values():
-                self._view(layer, name, version)
+            for view, (layer, name) in tables.items():
+                self._view(layer, name, versions[view])
             try:
                 df = self._con.execute(sql).fetch_arrow_table().to_pandas()
             except duckdb.Error as exc:
@@ -122,12 +142,41 @@ class LocalEngine:
                 self._cache.popitem(last=False)
             return df
 
+    def run(
+        self, query: exp.Query, tables: dict[str, tuple[str, str]], file: str, dataset: str
+    ) -> pd.DataFrame:
+        """Run a query already re-pointed at local views."""
+        return self.run_sql(to_sql(query, DIALECT), tables, file, dataset)
+
     def dataset(self, ds: Dataset, file: str, limit: int | None = None) -> pd.DataFrame:
+        def build() -> tuple[exp.Query, dict[str, tuple[str, str]]]:
+            tree, tables = self.prepare(ds, file)
+            local = self.local_tree(tree, ds)
+            if limit is not None:
+                local = exp.select("*").from_(local.subquery("ds")).limit(limit)
+            return local, tables
+
+        sql, tables = self.compiled(("dataset", file, ds, limit), build)
+        return self.run_sql(sql, tables, file, ds.name)
+
+    def signature(self, file: str, datasets: Iterable[Dataset]) -> tuple:
+        """What a rendering of these datasets depends on besides its filters: their text and the Delta versions
+        of the tables they read (None for a dataset that does not parse or a table that is missing)."""
+        out = []
+        for ds in datasets:
+            try:
+                _, tables = self.compiled(
+                    ("dataset", file, ds, None), lambda ds=ds: self._local_dataset(ds, file)
+                )
+            except DashboardError:
+                out.append((ds, None))
+                continue
+            out.append((ds, tuple(self.version(layer, name) for layer, name in tables.values())))
+        return tuple(out)
+
+    def _local_dataset(self, ds: Dataset, file: str) -> tuple[exp.Query, dict[str, tuple[str, str]]]:
         tree, tables = self.prepare(ds, file)
-        local = self.local_tree(tree, ds)
-        if limit is not None:
-            local = exp.select("*").from_(local.subquery("ds")).limit(limit)
-        return self.run(local, tables, file, ds.name)
+        return self.local_tree(tree, ds), tables
 
     def close(self) -> None:
         with self._lock:

@@ -41,11 +41,14 @@ def tile_html(t: Tile, first_figure: bool) -> str:
     elif t.kind == "table":
         head = "".join(f"<th>{html.escape(label)}</th>" for _, label in t.columns)
         rows = "".join(
-            "<tr>" + "".join(f"<td>{html.escape(fmt(r.get(k)))}</td>" for k, _ in t.columns) + "</tr>" for r in t.rows
+            "<tr>" + "".join(f"<td>{html.escape(fmt(r.get(k)))}</td>" for k, _ in t.columns) + "</tr>"
+            for r in t.rows
         )
         body = f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
     elif t.kind == "figure" and t.figure is not None:
-        body = pio.to_html(t.figure, full_html=False, include_plotlyjs=first_figure, config={"displaylogo": False})
+        body = pio.to_html(
+            t.figure, full_html=False, include_plotlyjs=first_figure, config={"displaylogo": False}
+        )
     else:
         body = f"<p>{html.escape(t.message)}</p>"
     return f'<section class="tile {t.kind}" style="{span}">{title}{body}</section>'

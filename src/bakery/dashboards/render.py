@@ -12,7 +12,6 @@ from datetime import date
 from typing import Any
 
 import pandas as pd
-import plotly.graph_objects as go
 
 from bakery.dashboards.engine import LocalEngine
 from bakery.dashboards.model import Dashboard, DashboardError, Widget
@@ -28,7 +27,7 @@ class Tile:
     widget: Widget
     kind: str  # figure | counter | table | text | error | unsupported
     title: str
-    figure: go.Figure | None = None
+    figure: dict[str, Any] | None = None
     points: int = 0
     value: Any = None
     rows: list[dict[str, Any]] = field(default_factory=list)
@@ -76,9 +75,13 @@ def conditions(dash: Dashboard, dataset: str, selections: Mapping[str, Any]) -> 
         if w.type == "filter-date-range-picker":
             low, high = (list(value) + [None, None])[:2]
             if low or high:
-                out.append(Condition(column, low=low, high=high))
+                out.append(
+                    Condition(
+                        column, low=str(low)[:10] if low else None, high=str(high)[:10] if high else None
+                    )
+                )
         else:
-            values = tuple(value) if isinstance(value, list | tuple) else (value,)
+            values = tuple(sorted(value, key=str)) if isinstance(value, list | tuple) else (value,)
             out.append(Condition(column, values=values))
     return out
 
@@ -111,7 +114,9 @@ def _day(v: Any) -> str:
     return (v.date() if isinstance(v, pd.Timestamp) else v).isoformat() if isinstance(v, date) else str(v)
 
 
-def widget_frame(engine: LocalEngine, dash: Dashboard, w: Widget, selections: Mapping[str, Any]) -> pd.DataFrame:
+def widget_frame(
+    engine: LocalEngine, dash: Dashboard, w: Widget, selections: Mapping[str, Any]
+) -> pd.DataFrame:
     """The rows of a widget's main query over its filtered dataset; DashboardError naming file, dataset and
     field when a field is missing or the SQL fails."""
     q = w.queries[0]
@@ -122,13 +127,22 @@ def widget_frame(engine: LocalEngine, dash: Dashboard, w: Widget, selections: Ma
     for enc in w.encoded_fields():
         if enc["fieldName"] not in names:
             raise DashboardError(
-                dash.file, f"widget {w.name!r} draws a field its query does not return", q.dataset, enc["fieldName"]
+                dash.file,
+                f"widget {w.name!r} draws a field its query does not return",
+                q.dataset,
+                enc["fieldName"],
             )
-    tree, tables = engine.prepare(ds, dash.file)
-    base = filtered(engine.local_tree(tree, ds), conditions(dash, ds.name, selections))
+    conds = tuple(conditions(dash, ds.name, selections))
     x = (w.encodings.get("x") or {}).get("fieldName")
-    order = [x] if x and w.type in CHARTS else []
-    return engine.run(widget_query(base, q, dash.file, order), tables, dash.file, ds.name)
+    order = (x,) if x and w.type in CHARTS else ()
+
+    def build():
+        tree, tables = engine.prepare(ds, dash.file)
+        base = filtered(engine.local_tree(tree, ds), conds)
+        return widget_query(base, q, dash.file, order), tables
+
+    sql, tables = engine.compiled(("widget", dash.file, ds, q, conds, order), build)
+    return engine.run_sql(sql, tables, dash.file, ds.name)
 
 
 def _y_fields(w: Widget) -> list[tuple[str, str]]:
@@ -137,34 +151,44 @@ def _y_fields(w: Widget) -> list[tuple[str, str]]:
     return [(i["fieldName"], i.get("displayName", i["fieldName"])) for i in items if i]
 
 
-def chart_figure(w: Widget, df: pd.DataFrame) -> go.Figure:
+def _list(series: pd.Series) -> list[Any]:
+    return [_plain(v) for v in series.tolist()]
+
+
+def chart_figure(w: Widget, df: pd.DataFrame) -> dict[str, Any]:
+    """A Plotly figure as the plain dict the browser receives (building graph objects validates every
+    property, which cost most of a cached render)."""
     x = w.encodings.get("x") or {}
     color = (w.encodings.get("color") or {}).get("fieldName")
-    fig = go.Figure()
-    xs = df[x["fieldName"]].astype(str) if (x.get("scale") or {}).get("type") == "categorical" else df[x["fieldName"]]
-    for name, label in _y_fields(w):
+    categorical = (x.get("scale") or {}).get("type") == "categorical"
+    xs = df[x["fieldName"]].astype(str) if categorical else df[x["fieldName"]]
+    ys = _y_fields(w)
+    data = []
+    for name, label in ys:
         groups = df.groupby(color, sort=True) if color else [(label, df)]
         for key, part in groups:
-            px = xs.loc[part.index]
-            trace_name = str(key) if color else label
-            dashed = {"dash": "dot"} if ("lower" in name or "upper" in name) else {}
+            trace: dict[str, Any] = {"x": _list(xs.loc[part.index]), "y": _list(part[name]), "name": str(key)}
             if w.type == "bar":
-                fig.add_bar(x=px, y=part[name], name=trace_name)
+                trace["type"] = "bar"
             else:
-                fig.add_scatter(
-                    x=px, y=part[name], name=trace_name, mode="lines+markers" if len(part) < 40 else "lines",
-                    line=dashed,
-                )
-    fig.update_layout(
-        height=320,
-        margin={"l": 40, "r": 10, "t": 10, "b": 40},
-        barmode="group",
-        legend={"orientation": "h", "y": -0.2},
-        xaxis_title=x.get("displayName", x.get("fieldName")),
-        yaxis_title=_y_fields(w)[0][1] if len(_y_fields(w)) == 1 else None,
-        template="plotly_white",
-    )
-    return fig
+                trace |= {"type": "scatter", "mode": "lines+markers" if len(part) < 40 else "lines"}
+                if "lower" in name or "upper" in name:
+                    trace["line"] = {"dash": "dot"}
+            data.append(trace)
+    layout = {
+        "height": 320,
+        "margin": {"l": 40, "r": 10, "t": 10, "b": 40},
+        "barmode": "group",
+        "legend": {"orientation": "h", "y": -0.2},
+        "xaxis": {
+            "title": {"text": x.get("displayName", x.get("fieldName"))},
+            **({"type": "category"} if categorical else {}),
+        },
+        "yaxis": {"title": {"text": ys[0][1] if len(ys) == 1 else ""}},
+        "paper_bgcolor": "white",
+        "plot_bgcolor": "white",
+    }
+    return {"data": data, "layout": layout}
 
 
 def _plain(v: Any) -> Any:
@@ -172,6 +196,8 @@ def _plain(v: Any) -> Any:
         return None
     if isinstance(v, pd.Timestamp):
         return v.isoformat(sep=" ", timespec="minutes")
+    if isinstance(v, date):
+        return v.isoformat()
     return v.item() if hasattr(v, "item") else v
 
 
@@ -188,10 +214,14 @@ def tile(engine: LocalEngine, dash: Dashboard, w: Widget, selections: Mapping[st
             col = w.encodings["value"]["fieldName"]
             return Tile(w, "counter", w.title, value=_plain(df[col].iloc[0]) if len(df) else None)
         if w.type == "table":
-            cols = [(c["fieldName"], c.get("displayName", c["fieldName"])) for c in w.encodings.get("columns", [])]
+            cols = [
+                (c["fieldName"], c.get("displayName", c["fieldName"])) for c in w.encodings.get("columns", [])
+            ]
             rows = [{k: _plain(v) for k, v in r.items()} for r in df.to_dict("records")]
             return Tile(w, "table", w.title, rows=rows, columns=cols)
-        return Tile(w, "figure", w.title, figure=chart_figure(w, df), points=int(df.notna().any(axis=1).sum()))
+        return Tile(
+            w, "figure", w.title, figure=chart_figure(w, df), points=int(df.notna().any(axis=1).sum())
+        )
     except DashboardError as exc:
         log.warning("dashboard tile %s: %s", w.name, exc)
         return Tile(w, "error", w.title, message=str(exc))
@@ -202,4 +232,7 @@ def render(
 ) -> list[tuple[str, list[Tile]]]:
     """Every page's tiles (filters excluded: the caller draws them as controls)."""
     selections = selections or {}
-    return [(p.display_name, [tile(engine, dash, w, selections) for w in p.widgets if not w.is_filter]) for p in dash.pages]
+    return [
+        (p.display_name, [tile(engine, dash, w, selections) for w in p.widgets if not w.is_filter])
+        for p in dash.pages
+    ]

@@ -4,6 +4,7 @@ to DuckDB (the local engine) or Spark SQL (what Databricks runs), so the same te
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -37,6 +38,12 @@ class Condition:
 
 
 def parse_query(sql: str, file: str, dataset: str) -> exp.Query:
+    """The dataset's one SELECT (a private copy: parses are cached, since every render would repeat them)."""
+    return _parse_query(sql, file, dataset).copy()
+
+
+@functools.lru_cache(maxsize=1024)
+def _parse_query(sql: str, file: str, dataset: str) -> exp.Query:
     """The dataset's one SELECT (WITH/UNION included); DashboardError for SQL that does not parse, several
     statements, or any statement that writes or changes the catalog, before anything runs."""
     try:
@@ -44,7 +51,9 @@ def parse_query(sql: str, file: str, dataset: str) -> exp.Query:
     except ParseError as exc:
         first = exc.errors[0] if exc.errors else {}
         where = f" (line {first.get('line')}, column {first.get('col')})" if first else ""
-        raise DashboardError(file, f"SQL does not parse{where}: {first.get('description', exc)}", dataset) from exc
+        raise DashboardError(
+            file, f"SQL does not parse{where}: {first.get('description', exc)}", dataset
+        ) from exc
     if len(statements) != 1:
         raise DashboardError(file, f"expected one SELECT statement, found {len(statements)}", dataset)
     tree = statements[0]
@@ -82,6 +91,11 @@ def repoint(tree: exp.Query, target: Callable[[TableRef], exp.Table]) -> exp.Que
 
 
 def parse_field(expression: str, file: str, dataset: str) -> exp.Expression:
+    return _parse_field(expression, file, dataset).copy()
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_field(expression: str, file: str, dataset: str) -> exp.Expression:
     try:
         return sqlglot.parse_one(expression, read=READ)
     except ParseError as exc:

@@ -31,7 +31,11 @@ def validate_file(path: Path, engine: LocalEngine) -> list[DashboardError]:
         names: set[str] = set()
         for q in w.queries:
             if q.dataset not in dash.datasets:
-                problems.append(DashboardError(dash.file, f"widget {w.name!r} names a dataset that does not exist", q.dataset))
+                problems.append(
+                    DashboardError(
+                        dash.file, f"widget {w.name!r} names a dataset that does not exist", q.dataset
+                    )
+                )
                 continue
             names.update(f.name for f in q.fields)
             for f in q.fields:
@@ -44,13 +48,23 @@ def validate_file(path: Path, engine: LocalEngine) -> list[DashboardError]:
                 for col in columns_used(node):
                     if known is not None and col not in known and col not in _LAKEVIEW_COLUMNS:
                         problems.append(
-                            DashboardError(dash.file, f"widget {w.name!r}: the dataset returns no such column", q.dataset, col)
+                            DashboardError(
+                                dash.file,
+                                f"widget {w.name!r}: the dataset returns no such column",
+                                q.dataset,
+                                col,
+                            )
                         )
         dataset = w.queries[0].dataset if w.queries else None
         for enc in w.encoded_fields():
             if enc["fieldName"] not in names:
                 problems.append(
-                    DashboardError(dash.file, f"widget {w.name!r} draws a field no query returns", dataset, enc["fieldName"])
+                    DashboardError(
+                        dash.file,
+                        f"widget {w.name!r} draws a field no query returns",
+                        dataset,
+                        enc["fieldName"],
+                    )
                 )
     return problems
 

@@ -4,17 +4,20 @@ Delta tables). Filters come from the files' filter widgets; a tile that fails sa
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
+from collections import OrderedDict
 from typing import Any
 
-from dash import ALL, Input, Output, ctx as dash_ctx, dcc, html
+from dash import ALL, Input, Output, dcc, html
+from dash import ctx as dash_ctx
 
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
 from bakery.app.i18n import fmt_num, t
 from bakery.app.pages import Page
-from bakery.app.pages.common import field, graph, kpi, notice, page_header, secured, table
+from bakery.app.pages.common import field, graph, kpi, notice, page_header, prebuilt, secured, table
 from bakery.dashboards.engine import LocalEngine
 from bakery.dashboards.model import Dashboard, DashboardError, dashboard_files, default_dir, parse_dashboard
 from bakery.dashboards.render import Tile, filter_choices, render, title_of
@@ -23,6 +26,34 @@ log = logging.getLogger(__name__)
 P = "dashboards"
 _ENGINES: dict[int, LocalEngine] = {}
 _LOCK = threading.Lock()
+# Rendered answers as the JSON the browser receives, under (dashboard, filters, language, engine signature):
+# a repeated load serializes one dict instead of building and walking every tile's components again.
+_ANSWERS: OrderedDict[tuple, Any] = OrderedDict()
+_ANSWERS_MAX = 128
+
+
+def _memo(key: tuple, build: Any) -> Any:
+    with _LOCK:
+        if key in _ANSWERS:
+            _ANSWERS.move_to_end(key)
+            return _ANSWERS[key]
+    value = prebuilt(build())
+    with _LOCK:
+        _ANSWERS[key] = value
+        if len(_ANSWERS) > _ANSWERS_MAX:
+            _ANSWERS.popitem(last=False)
+    return value
+
+
+def _key(ctx: AppContext, dash: Dashboard, *parts: Any) -> tuple:
+    eng = engine(ctx)
+    return (
+        id(ctx),
+        dash.file,
+        json.dumps(dash.raw, sort_keys=True),
+        eng.signature(dash.file, dash.datasets.values()),
+        *parts,
+    )
 
 
 def engine(ctx: AppContext) -> LocalEngine:
@@ -65,10 +96,14 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
     )
 
 
-def filter_controls(ctx: AppContext, slug: str | None) -> list[Any]:
+def filter_controls(ctx: AppContext, slug: str | None) -> Any:
     dash = next((d for d in load(ctx)[0] if d.slug == slug), None)
     if dash is None:
         return []
+    return _memo(_key(ctx, dash, "filters"), lambda: _filter_controls(ctx, dash))
+
+
+def _filter_controls(ctx: AppContext, dash: Dashboard) -> list[Any]:
     choices = filter_choices(engine(ctx), dash)
     out = []
     for w in dash.filters():
@@ -94,7 +129,11 @@ def filter_controls(ctx: AppContext, slug: str | None) -> list[Any]:
 
 
 def _number(v: Any, lang: str) -> str:
-    return fmt_num(v, lang, 2 if isinstance(v, float) and abs(v) < 1000 else 0) if isinstance(v, int | float) else str(v)
+    return (
+        fmt_num(v, lang, 2 if isinstance(v, float) and abs(v) < 1000 else 0)
+        if isinstance(v, int | float)
+        else str(v)
+    )
 
 
 def tile_component(tile: Tile, key: str, lang: str) -> Any:
@@ -102,7 +141,10 @@ def tile_component(tile: Tile, key: str, lang: str) -> Any:
     title = [html.H3(tile.title)] if tile.title else []
     if tile.kind == "text":
         lines = tile.message.splitlines()
-        body: list[Any] = [html.P(line.lstrip("# "), className="muted" if i else "dash-heading") for i, line in enumerate(lines)]
+        body: list[Any] = [
+            html.P(line.lstrip("# "), className="muted" if i else "dash-heading")
+            for i, line in enumerate(lines)
+        ]
     elif tile.kind == "counter":
         body = [kpi(tile.title, _number(tile.value, lang) if tile.value is not None else "—")]
         title = []
@@ -127,6 +169,11 @@ def tiles_view(ctx: AppContext, lang: str, slug: str | None, selections: dict[st
     dash = next((d for d in load(ctx)[0] if d.slug == slug), None)
     if dash is None:
         return notice(t("dsh.none", lang))
+    chosen = json.dumps(selections, sort_keys=True, default=str)
+    return _memo(_key(ctx, dash, "tiles", lang, chosen), lambda: _tiles_view(ctx, lang, dash, selections))
+
+
+def _tiles_view(ctx: AppContext, lang: str, dash: Dashboard, selections: dict[str, Any]) -> Any:
     parts = []
     for page, tiles in render(engine(ctx), dash, selections):
         if len(dash.pages) > 1:
