@@ -140,7 +140,10 @@ def widget_query(
     select = exp.select(*items).from_(dataset.subquery("ds"))
     if not query.disaggregated and keys and len(keys) < len(items):
         select = select.group_by(*keys)
-    for name in order_by:
+    # Charts follow their x axis; otherwise the rows come in the order of the fields that do not aggregate
+    # (an engine's grouping order is arbitrary, and a table that reshuffles on each load cannot be read).
+    names = order_by or [f.name for f, item in zip(query.fields, items, strict=True) if not item.find(exp.AggFunc)]
+    for name in names:
         select = select.order_by(exp.column(name, quoted=True))
     return select
 
