@@ -105,6 +105,7 @@ def main() -> int:
     server = make_server("127.0.0.1", 0, app.server, threaded=True)
     url = f"http://127.0.0.1:{server.server_port}"
     threading.Thread(target=server.serve_forever, daemon=True).start()
+    time.sleep(2)  # as a user arriving after the start: the app's warm-up thread (SQL dialects) has finished
     try:
         s = requests.Session()
         csrf = re.search(r'name="csrf_token" value="([^"]+)"', s.get(f"{url}/login", timeout=10).text).group(

@@ -48,7 +48,9 @@ def test_analyst_sees_the_forecast_accuracy_dashboard_with_data(server, tmp_path
         assert not d.find_elements(By.CSS_SELECTOR, ".dash-error, .dash-unsupported")
         for tile in d.find_elements(By.CSS_SELECTOR, ".dash-figure"):
             assert tile.find_elements(By.CSS_SELECTOR, ".main-svg .trace"), tile.get_attribute("id")
-            assert tile.find_element(By.CSS_SELECTOR, ".main-svg").size["height"] >= 250, tile.get_attribute("id")
+            assert tile.find_element(By.CSS_SELECTOR, ".main-svg").size["height"] >= 250, tile.get_attribute(
+                "id"
+            )
         for tile in d.find_elements(By.CSS_SELECTOR, ".dash-table"):
             assert tile.find_elements(By.CSS_SELECTOR, "tbody tr"), tile.get_attribute("id")
         values = [v.text for v in d.find_elements(By.CSS_SELECTOR, ".dash-counter .kpi-value")]

@@ -21,6 +21,7 @@ from bakery.app.pages.common import field, graph, kpi, notice, page_header, preb
 from bakery.dashboards.engine import LocalEngine
 from bakery.dashboards.model import Dashboard, DashboardError, dashboard_files, default_dir, parse_dashboard
 from bakery.dashboards.render import Tile, filter_choices, render, title_of
+from bakery.dashboards.sql import warm
 
 log = logging.getLogger(__name__)
 P = "dashboards"
@@ -185,6 +186,9 @@ def _tiles_view(ctx: AppContext, lang: str, dash: Dashboard, selections: dict[st
 
 
 def register(app: Any, ctx: AppContext) -> None:
+    # SQL dialects and the DuckDB connection are ready before the first user asks, without delaying the start.
+    threading.Thread(target=lambda: (warm(), engine(ctx)), name="dashboards-warm", daemon=True).start()
+
     @app.callback(Output(f"{P}-filters", "children"), Input(f"{P}-choice", "value"))
     @secured(STAFF)
     def _filters(principal, lang, slug):
