@@ -143,3 +143,15 @@ def test_a_schema_outside_the_layers_reads_nothing(dash_settings, dash_dir):
     _edit(dash_dir / "sales_forecasts.lvdash.json", escape)
     _, problems = validate_dir(dash_dir, LocalEngine(dash_settings))
     assert any(p.dataset == "sales" and "does not exist" in p.message for p in problems)
+
+
+def test_a_select_cannot_read_files_outside_the_tables(dash_settings, dash_dir):
+    def read_file(raw):
+        raw["datasets"][0]["queryLines"] = ["SELECT * FROM read_text('/etc/hostname')"]
+
+    _edit(dash_dir / "sales_forecasts.lvdash.json", read_file)
+    engine = LocalEngine(dash_settings)
+    _, problems = validate_dir(dash_dir, engine)
+    assert [p.dataset for p in problems] == ["sales"]  # not a table of the home
+    with pytest.raises(DashboardError, match="disabled"):  # and DuckDB itself refuses, whatever the SQL
+        engine.run_sql("SELECT * FROM read_text('/etc/hostname')", {}, "f.lvdash.json", "d")

@@ -46,9 +46,10 @@ class LocalEngine:
         # which the app's request path never does). A schema naming anything else reads no directory.
         self.layers = frozenset((settings.get("storage.schemas", {}) or {}).keys())
         self._con = duckdb.connect(":memory:")
-        self._con.execute(
-            "SET TimeZone = 'UTC'"
-        )  # as Spark's session (conf/base.yml): same dates from timestamps
+        # Timestamps to dates in UTC, as Spark's session (conf/base.yml). A dashboard reads the registered tables
+        # and nothing else: no file, URL or extension a SELECT could name, and no later SET turns that back on.
+        for setting in ("TimeZone = 'UTC'", "enable_external_access = false", "lock_configuration = true"):
+            self._con.execute(f"SET {setting}")
         self._lock = threading.Lock()
         self._registered: dict[str, int] = {}
         self._cache: OrderedDict[tuple, pd.DataFrame] = OrderedDict()
