@@ -39,6 +39,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
     "dsh.choose": ("Cuadro de mando", "Dashboard"),
     "dsh.none": ("No hay cuadros de mando.", "No dashboards."),
+    "dsh.rows": (
+        "Se muestran {shown} de {total} filas (todas en la exportación HTML).",
+        "Showing {shown} of {total} rows (all of them in the HTML export).",
+    ),
     "dsh.unsupported": (
         "Widget «{type}»: no se puede mostrar aquí.",
         "Widget '{type}' is not supported here.",

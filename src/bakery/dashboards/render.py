@@ -98,11 +98,10 @@ def filter_choices(engine: LocalEngine, dash: Dashboard) -> dict[str, list[Any]]
             if ds is None or column is None:
                 continue
             try:
-                df = engine.dataset(ds, dash.file)
+                df = engine.distinct(ds, dash.file, column)
             except DashboardError:
                 continue
-            if column in df.columns:
-                values.update(v for v in df[column].dropna().unique().tolist())
+            values.update(df[column].dropna().tolist())
         ordered = sorted(values, key=str)
         if w.type == "filter-date-range-picker":
             ordered = [_day(ordered[0]), _day(ordered[-1])] if ordered else []

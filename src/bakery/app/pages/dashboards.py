@@ -25,6 +25,8 @@ from bakery.dashboards.sql import warm
 
 log = logging.getLogger(__name__)
 P = "dashboards"
+# Rows a table tile shows: a page of HTML rows costs the browser and the server per row (the export has all).
+TABLE_ROWS = 100
 _ENGINES: dict[int, LocalEngine] = {}
 _LOCK = threading.Lock()
 # Rendered answers as the JSON the browser receives, under (dashboard, filters, language, engine signature):
@@ -151,7 +153,11 @@ def tile_component(tile: Tile, key: str, lang: str) -> Any:
         title = []
     elif tile.kind == "table":
         numeric = [k for k, _ in tile.columns if any(isinstance(r.get(k), int | float) for r in tile.rows)]
-        body = [table(tile.rows, tile.columns, lang=lang, numeric=numeric, digits=2)]
+        body = [table(tile.rows[:TABLE_ROWS], tile.columns, lang=lang, numeric=numeric, digits=2)]
+        if len(tile.rows) > TABLE_ROWS:
+            body.append(
+                html.P(t("dsh.rows", lang, shown=TABLE_ROWS, total=len(tile.rows)), className="muted")
+            )
     elif tile.kind == "figure":
         body = [graph(f"{P}-g-{key}", tile.figure)]
     elif tile.kind == "unsupported":
