@@ -81,7 +81,7 @@ def main() -> int:
     args = ap.parse_args()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    os.environ.setdefault("BAKERY_SECRET_KEY", "bench-only-session-key-0123456789")
+    os.environ.setdefault("BAKERY_SECRET_KEY", "bench-only-cookie-key-0123456789")
     from bakery.app.accounts import create_user
     from bakery.app.app import create_app
     from bakery.app.appconf import load_app_config

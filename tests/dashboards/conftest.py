@@ -14,7 +14,7 @@ REPO_DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
 _TABLES: dict[str, Path] = {}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def sample_tables(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from bakery.app.sample import write_sample_tables
 

@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     mp = pytest.MonkeyPatch()
-    mp.setenv("BAKERY_SECRET_KEY", "test-only-session-key-0123456789")
+    mp.setenv("BAKERY_SECRET_KEY", "test-only-cookie-key-01234567890")
     settings = make_home(tmp_path_factory.mktemp("dash_browser"))
     srv = LiveServer(build_app(settings), settings)
     srv.thread.start()

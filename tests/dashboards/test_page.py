@@ -21,7 +21,7 @@ from .conftest import REPO_DASHBOARDS
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     mp = pytest.MonkeyPatch()
-    mp.setenv("BAKERY_SECRET_KEY", "test-only-session-key-0123456789")
+    mp.setenv("BAKERY_SECRET_KEY", "test-only-cookie-key-01234567890")
     root = tmp_path_factory.mktemp("dash_live")
     # A conf dir of its own, so its dashboards/ (beside it) can hold a broken copy for one dashboard.
     shutil.copytree(REPO_DASHBOARDS.parent / "conf", root / "conf")

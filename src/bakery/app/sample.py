@@ -462,7 +462,12 @@ def _backtest_results(tables_dir: Path, rng: np.random.Generator, sales: pd.Data
                         }
                     )
                 )
-    df = pd.concat(rows, ignore_index=True)
+    columns = ["run_id", "store_id", "product_id", "cutoff", "date", "horizon", "y", "model", "yhat"]
+    df = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=[*columns, "yhat_lower", "yhat_upper"])
+    )
     df["unique_id"] = df["store_id"] + "/" + df["product_id"]
     schema = pa.schema(
         [

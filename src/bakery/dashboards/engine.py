@@ -46,7 +46,7 @@ class LocalEngine:
         # which the app's request path never does). A schema naming anything else reads no directory.
         self.layers = frozenset((settings.get("storage.schemas", {}) or {}).keys())
         self._con = duckdb.connect(":memory:")
-        # Timestamps to dates in UTC, as Spark's session (conf/base.yml). A dashboard reads the registered tables
+        # Timestamps to dates in UTC, as Spark's SQL time zone (conf/base.yml). A dashboard reads the registered tables
         # and nothing else: no file, URL or extension a SELECT could name, and no later SET turns that back on.
         for setting in ("TimeZone = 'UTC'", "enable_external_access = false", "lock_configuration = true"):
             self._con.execute(f"SET {setting}")
