@@ -174,6 +174,10 @@ def test_resources_load_into_the_bundle_resource_models():
         ("jobs", "etl_job"),
         ("jobs", "tuning_job"),
         ("apps", "bakery_app"),
+        ("dashboards", "forecast_accuracy"),
+        ("dashboards", "sales_forecasts"),
+        ("dashboards", "data_quality"),
+        ("dashboards", "stock_waste"),
     }
 
 
@@ -202,3 +206,54 @@ def test_the_app_runs_app_yaml_from_the_bundle_root_with_its_resources():
     kinds = {next(k for k in r if k not in {"name", "description"}) for r in app["resources"]}
     assert {"sql_warehouse", "secret", "uc_securable"} <= kinds
     assert {"warehouse_id", "secret_scope"} <= set(_bundle()["variables"])
+
+
+def _dashboards() -> dict:
+    path = REPO_ROOT / "jobs" / "resources" / "dashboards.yml"
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["resources"]["dashboards"]
+
+
+def test_every_dashboard_file_is_deployed_to_its_layer_on_the_variable_warehouse():
+    """Each dashboards/*.lvdash.json is a resources.dashboards entry (the model loads it), titled as the file
+    reads, on ${var.warehouse_id}, with its datasets pointed at this target's catalog and the schema of the
+    layer the file's datasets name, and run by the analysts group."""
+    from databricks.bundles.dashboards import Dashboard, PermissionLevel
+
+    from bakery.dashboards.model import dashboard_files, parse_dashboard
+    from bakery.dashboards.render import title_of
+
+    resources = {k: Dashboard.from_dict(v) for k, v in _dashboards().items()}
+    base = REPO_ROOT / "jobs" / "resources"
+    deployed = {(base / d.file_path).resolve(): d for d in resources.values()}
+    files = dashboard_files(REPO_ROOT / "dashboards")
+    assert len(files) >= 4 and {f.resolve() for f in files} == set(deployed)
+    for f in files:
+        d, dash = deployed[f.resolve()], parse_dashboard(f)
+        layers = {ds.schema for ds in dash.datasets.values()}
+        assert len(layers) == 1, f"{f.name}: datasets in several schemas {layers}"
+        assert d.display_name == title_of(dash)
+        assert str(d.warehouse_id) == "${var.warehouse_id}"  # the model keeps a variable as a Variable
+        assert str(d.dataset_catalog) == "${var.catalog}"
+        assert str(d.dataset_schema) == "${var.schema_prefix}" + layers.pop()
+        assert d.embed_credentials is False
+        assert [(str(p.group_name), p.level) for p in d.permissions] == [
+            ("${var.analysts_group}", PermissionLevel.CAN_RUN)
+        ]
+    assert _bundle()["variables"]["analysts_group"]["default"]
+
+
+@pytest.mark.parametrize(
+    "edit, named",
+    [
+        (lambda d: d.update(file=d.pop("file_path")), "file"),
+        (lambda d: d["permissions"][0].update(level="CAN_DANCE"), "CAN_DANCE"),
+    ],
+    ids=["misspelt key", "bad permission"],
+)
+def test_the_resource_models_refuse_a_broken_dashboard(edit, named):
+    from databricks.bundles.dashboards import Dashboard
+
+    d = _dashboards()["forecast_accuracy"]
+    edit(d)
+    with pytest.raises(ValueError, match=named):
+        Dashboard.from_dict(d)

@@ -72,6 +72,7 @@ WRITERS = {
     "import",
     "ingest",
     "pipeline",
+    "monitor",
     "retention",
     "train",
     "forecast",

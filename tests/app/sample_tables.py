@@ -169,6 +169,7 @@ def write_sample_tables(
     if with_forecasts:
         counts["forecasts"] = _forecasts(tables_dir, rng, store_ids, product_ids, level, end, past_as_of)
         counts["backtest_metrics"] = _metrics(tables_dir, store_ids, end)
+        counts["backtest_results"] = _backtest_results(tables_dir, rng, sales, end)
     _ops(tables_dir, end)
     return counts
 
@@ -420,3 +421,103 @@ def _ops(tables_dir: Path, end: date) -> None:
             ]
         ),
     )
+    _ingested_files(tables_dir, t0)
+
+
+def _backtest_results(tables_dir: Path, rng: np.random.Generator, sales: pd.DataFrame, end: date) -> int:
+    """gold.backtest_results over the last weeks: weekly cutoffs, horizons 1, 7 and 28 (where the target day
+    falls in the sales), the champion with its interval beside the seasonal naive baseline."""
+    actual = sales.dropna(subset=["quantity_sold"]).set_index(["store_id", "product_id", "date"])[
+        "quantity_sold"
+    ]
+    rows = []
+    for k in range(6):
+        cutoff = end - timedelta(days=35 + 7 * k)
+        for h in (1, 7, 28):
+            day = cutoff + timedelta(days=h)
+            part = (
+                actual.xs(day, level="date", drop_level=False)
+                if day in actual.index.get_level_values(2)
+                else None
+            )
+            if part is None:
+                continue
+            y = part.to_numpy()
+            for model, noise in (("prophet", 0.12 + 0.002 * h), ("seasonal_naive", 0.2)):
+                yhat = np.maximum(0, y * rng.normal(1, noise, len(y)))
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            "run_id": "bt1",
+                            "store_id": part.index.get_level_values(0),
+                            "product_id": part.index.get_level_values(1),
+                            "cutoff": cutoff,
+                            "date": day,
+                            "horizon": h,
+                            "y": y,
+                            "model": model,
+                            "yhat": yhat,
+                            "yhat_lower": yhat * 0.8 if model == "prophet" else np.nan,
+                            "yhat_upper": yhat * 1.2 if model == "prophet" else np.nan,
+                        }
+                    )
+                )
+    columns = ["run_id", "store_id", "product_id", "cutoff", "date", "horizon", "y", "model", "yhat"]
+    df = (
+        pd.concat(rows, ignore_index=True)
+        if rows
+        else pd.DataFrame(columns=[*columns, "yhat_lower", "yhat_upper"])
+    )
+    df["unique_id"] = df["store_id"] + "/" + df["product_id"]
+    schema = pa.schema(
+        [
+            ("run_id", pa.string()),
+            ("unique_id", pa.string()),
+            ("store_id", pa.string()),
+            ("product_id", pa.string()),
+            ("cutoff", pa.date32()),
+            ("date", pa.date32()),
+            ("horizon", pa.int32()),
+            ("y", pa.float64()),
+            ("model", pa.string()),
+            ("yhat", pa.float64()),
+            ("yhat_lower", pa.float64()),
+            ("yhat_upper", pa.float64()),
+        ]
+    )
+    _write(tables_dir, "gold", "backtest_results", df[schema.names], schema)
+    return len(df)
+
+
+def _ingested_files(tables_dir: Path, t0: datetime) -> None:
+    """ops.ingested_files: a few files per source, one of them rejected."""
+    rows = [
+        {
+            "source": source,
+            "source_file": f"{source}/{source}_{i}.csv",
+            "file_hash": f"{source}{i}",
+            "size_bytes": 1000 + i,
+            "rows": 100 * (i + 1),
+            "status": "rejected" if (source == "weather" and i == 0) else "ingested",
+            "reason": "file:bad_header" if (source == "weather" and i == 0) else None,
+            "batch_id": f"b{i}",
+            "ingested_at": t0 - timedelta(days=age + i),
+        }
+        for source, age in (("pos", 0), ("inventory", 0), ("deliveries", 1), ("weather", 3))
+        for i in range(3)
+    ]
+    ts = pa.timestamp("us", tz="UTC")
+    schema = pa.schema(
+        [
+            ("source", pa.string()),
+            ("source_file", pa.string()),
+            ("file_hash", pa.string()),
+            ("size_bytes", pa.int64()),
+            ("rows", pa.int64()),
+            ("status", pa.string()),
+            ("reason", pa.string()),
+            ("batch_id", pa.string()),
+            ("ingested_at", ts),
+        ]
+    )
+    _write(tables_dir, "ops", "ingested_files", pd.DataFrame(rows), schema)

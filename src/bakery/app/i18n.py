@@ -31,6 +31,22 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.logout": ("Salir", "Log out"),
     "nav.mlflow": ("MLflow", "MLflow"),
     "nav.dashboards": ("Cuadros de mando SQL", "SQL dashboards"),
+    "nav.sql_dashboards": ("Cuadros de mando", "Dashboards"),
+    "dsh.title": ("Cuadros de mando", "Dashboards"),
+    "dsh.help": (
+        "Los mismos cuadros de mando que Databricks SQL (dashboards/*.lvdash.json), calculados aquí sobre las tablas.",
+        "The same dashboards as Databricks SQL (dashboards/*.lvdash.json), computed here over the tables.",
+    ),
+    "dsh.choose": ("Cuadro de mando", "Dashboard"),
+    "dsh.none": ("No hay cuadros de mando.", "No dashboards."),
+    "dsh.rows": (
+        "Se muestran {shown} de {total} filas (todas en la exportación HTML).",
+        "Showing {shown} of {total} rows (all of them in the HTML export).",
+    ),
+    "dsh.unsupported": (
+        "Widget «{type}»: no se puede mostrar aquí.",
+        "Widget '{type}' is not supported here.",
+    ),
     "nav.menu": ("Menú", "Menu"),
     "nav.language": ("English", "Español"),
     "role.manager": ("Gerente de tienda", "Store manager"),

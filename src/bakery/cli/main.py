@@ -13,6 +13,7 @@ from bakery.cli.data import add_data_parsers
 from bakery.cli.forecasting import add_forecasting_parsers
 from bakery.cli.gdpr import add_gdpr_parser
 from bakery.cli.startup import start
+from bakery.dashboards.cli_commands import add_parsers as add_dashboard_parsers
 
 log = logging.getLogger("bakery")
 
@@ -33,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_gdpr_parser(sub)  # `gdpr export|erase`
     add_forecasting_parsers(sub)  # `train`, `forecast`, `backtest`, `model list|promote|rollback`
     add_app_parsers(sub)  # `app`, `app-db status|upgrade` and `users add|list|set`
+    add_dashboard_parsers(sub)  # `dashboards validate|export`
     return parser
 
 
