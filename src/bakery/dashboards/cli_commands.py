@@ -52,7 +52,7 @@ def cmd_validate(args: argparse.Namespace, settings: Settings) -> int:
     if problems:
         sys.stderr.write(f"bakery: dashboards: {len(problems)} problem(s) in {len(files)} file(s)\n")
         return EXIT_REJECTED
-    print(f"{len(files)} dashboard file(s) valid in {directory}")
+    sys.stdout.write(f"{len(files)} dashboard file(s) valid in {directory}\n")
     return EXIT_OK
 
 
@@ -68,5 +68,5 @@ def cmd_export(args: argparse.Namespace, settings: Settings) -> int:
         except DashboardError as exc:
             sys.stderr.write(f"bakery: dashboards: {exc}; not exported\n")
     for target in export_all(engine, dashboards, args.out):
-        print(target)
+        sys.stdout.write(f"{target}\n")
     return EXIT_OK if len(dashboards) == len(dashboard_files(directory)) else EXIT_REJECTED
