@@ -195,7 +195,7 @@ def _log_run(
             {
                 "kind": "backtest",
                 "git_commit": registry.git_commit(),
-                f"delta.{FEATURES[0]}.{FEATURES[1]}": str(lh.version(*FEATURES)),
+                f"delta.{FEATURES}": str(lh.version(*FEATURES)),
             }
         )
         mlflow.log_dict(rep, "backtest_report.json")
