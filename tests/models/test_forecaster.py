@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bakery.models.backtest import BACKTEST_COLUMNS, backtest_series
-from bakery.models.forecaster import backtest_fields, registry
+from bakery.models.forecaster import backtest_fields, candidates
 from bakery.models.frames import design, series_data
 from bakery.models.output import FORECAST_COLUMNS
 from bakery.models.selection import select_models
@@ -31,7 +31,7 @@ def toy_cfg(cfg):
 
 def test_the_configured_models_give_the_published_backtest_columns(cfg):
     assert [c for c, _ in backtest_fields(cfg)] == BACKTEST_COLUMNS
-    assert list(registry(cfg)) == ["seasonal_naive", "weekday_profile", "prophet_default", "prophet"]
+    assert list(candidates(cfg)) == ["seasonal_naive", "weekday_profile", "prophet_default", "prophet"]
 
 
 def test_a_model_added_by_config_is_backtested_and_selected(toy_cfg):
@@ -56,13 +56,13 @@ def test_an_unknown_or_misnamed_model_is_a_clear_error(cfg, toy_cfg):
         backtest_series(make_series(), cfg, CUTOFFS, models=[TOY])
     bad = cfg.with_overrides({"forecasters": {"mean7": "tests.models.toy_forecaster:MeanLast7"}})
     with pytest.raises(ValueError, match="forecasters.mean7.*named 'mean_last_7'"):
-        registry(bad)
+        candidates(bad)
 
 
 @pytest.mark.parametrize("name", ["seasonal_naive", "weekday_profile", "prophet", TOY])
 def test_every_model_round_trips_through_json_to_the_same_forecast(toy_cfg, name):
     cfg = toy_cfg
-    cls = registry(cfg)[name]
+    cls = candidates(cfg)[name]
     sd = series_data(make_series(days=150), cfg)
     cutoff = pd.Timestamp("2025-05-20")
     dz = design(sd, cutoff, cfg, weather_until=None, mask_planned=False)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from bakery.models import metrics
 from bakery.models.config import ModelConfig
-from bakery.models.forecaster import Forecaster, backtest_fields, backtest_schema, registry
+from bakery.models.forecaster import Forecaster, backtest_fields, backtest_schema, candidates
 from bakery.models.frames import SeriesData, design, series_data
 
 # The backtest rows of the built-in models; backtest_fields(cfg) gives them for a config's registry.
@@ -83,7 +83,7 @@ def backtest_series(
     the pipeline has no such series yet (a product launched later), so no model would have forecast it."""
     horizons = list(horizons or cfg.horizons)
     models = list(models or cfg.backtest["models"])
-    known = registry(cfg)
+    known = candidates(cfg)
     unknown = sorted(set(models) - set(known))
     if unknown:
         raise ValueError(f"unknown per-series model(s) {unknown}; expected some of {list(known)}")

@@ -96,7 +96,7 @@ def _load(name: str, target: str) -> type[Forecaster]:
     return found
 
 
-def registry(cfg: ModelConfig | None) -> dict[str, type[Forecaster]]:
+def candidates(cfg: ModelConfig | None) -> dict[str, type[Forecaster]]:
     """The per-series candidates by name, in config order (module:Class per line of `forecasters`); the
     built-in ones for no config."""
     targets = (cfg.forecasters if cfg is not None else None) or BUILT_IN
@@ -105,7 +105,7 @@ def registry(cfg: ModelConfig | None) -> dict[str, type[Forecaster]]:
 
 def forecaster(name: str, cfg: ModelConfig) -> type[Forecaster]:
     """The class of one configured per-series model; a clear error for an unknown name."""
-    known = registry(cfg)
+    known = candidates(cfg)
     if name not in known:
         raise ValueError(f"unknown per-series model {name!r}; expected one of {list(known)}")
     return known[name]
@@ -124,7 +124,7 @@ def backtest_fields(cfg: ModelConfig | None, models: Sequence[str] | None = None
         ("y", "double"),
         ("censored", "boolean"),
     ]
-    classes = registry(cfg)
+    classes = candidates(cfg)
     names = list(classes) if models is None else [m for m in classes if m in models]
     values = [(n, "double") for n in names]
     bounds = [
