@@ -7,11 +7,11 @@ same weekday (or the same number of past days), so the weekly component is left 
 from __future__ import annotations
 
 import math
-import re
 from datetime import date
 
 from bakery.app.i18n import t, weekday
 from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL
+from bakery.models.reasons import COLD_START, Reason
 
 # Component name (or prefix) -> i18n key of its plain name.
 _LABELS = {
@@ -35,8 +35,6 @@ _LABELS = {
     "stockout": "comp.stockout",
 }
 ZERO_DAY_TEXT = {CLOSED_MODEL: "explain.closed", NOT_OFFERED_MODEL: "explain.not_offered"}
-# bakery.models.cold_start's reason: "cold_start: not sold here yet (launched 2026-03-05); forecast from ...".
-_COLD_START = re.compile(r"^cold_start:.*\(launched (\d{4}-\d{2}-\d{2})\)")
 _SKIP = {"weekly", "additive_terms", "multiplicative_terms", "yhat", "extra_regressors_additive"}
 
 
@@ -85,9 +83,9 @@ def explain(
     if zero_day:
         return t(ZERO_DAY_TEXT[zero_day], lang)
     if fallback_reason:
-        launch = _COLD_START.match(fallback_reason)
-        if launch:
-            return t("explain.cold_start", lang, day=date.fromisoformat(launch.group(1)).strftime("%d/%m"))
+        reason = Reason.parse(fallback_reason)
+        if reason is not None and reason.code == COLD_START and reason.launched_on is not None:
+            return t("explain.cold_start", lang, day=reason.launched_on.strftime("%d/%m"))
         return t("explain.fallback", lang, reason=fallback_reason)
     if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:
         head = t(

@@ -13,6 +13,7 @@ from pyspark.sql import functions as F
 
 from bakery.lakehouse import Lakehouse
 from bakery.models import metrics
+from bakery.models.backtest import to_long
 from bakery.tables import (
     BACKTEST_METRICS,
     BACKTEST_RESULTS,
@@ -140,12 +141,7 @@ def read_products(lh: Lakehouse) -> pd.DataFrame:
 def write_backtest_rows(lh: Lakehouse, rows: pd.DataFrame, models: Sequence[str], run_id: str) -> int:
     """gold.backtest_results: one row per (series, cutoff, target day, model) with actual, forecast and the
     interval where the model has one (the champion's as served)."""
-    keys = ["unique_id", "store_id", "product_id", "cutoff", "ds", "horizon", "y"]
-    present = [m for m in models if m in rows.columns]
-    long = rows.melt(id_vars=keys, value_vars=present, var_name="model", value_name="yhat")
-    for bound in ("lower", "upper"):
-        values = rows.reindex(columns=[f"{m}_{bound}" for m in present]).set_axis(present, axis=1)
-        long[f"yhat_{bound}"] = values.melt(value_name="v")["v"].to_numpy(dtype=float)
+    long = to_long(rows, models)
     long = long.dropna(subset=["yhat"]).rename(columns={"ds": "date"}).assign(run_id=run_id)
     long["cutoff"] = pd.to_datetime(long["cutoff"]).dt.date
     long["date"] = pd.to_datetime(long["date"]).dt.date

@@ -26,10 +26,10 @@ from bakery.forecasting.tables import (
 from bakery.lakehouse import Lakehouse
 from bakery.models import metrics
 from bakery.models.bundle import TrainedModel
-from bakery.models.challenger import LGBM, backtest_challenger, build_panel, fit_challenger
+from bakery.models.challenger import backtest_challenger, build_panel, fit_challenger
 from bakery.models.config import ModelConfig, load_model_config
+from bakery.models.forecaster import candidates
 from bakery.models.frames import model_frame
-from bakery.models.prophet_model import PROPHET, SEASONAL_NAIVE
 from bakery.models.selection import (
     BASELINE,
     CHAMPION,
@@ -44,7 +44,6 @@ from bakery.tables import DAILY_SALES, FEATURES
 
 log = logging.getLogger(__name__)
 
-SELECTION_MODELS = [SEASONAL_NAIVE, PROPHET]
 CURRENT = "current_champion"
 
 
@@ -88,6 +87,12 @@ class TrainResult:
         }
 
 
+def per_series_candidates(cfg: ModelConfig) -> list[str]:
+    """The registered per-series models the selection backtest runs: the candidates and the baseline."""
+    wanted = {*cfg.selection["candidates"], BASELINE}
+    return [name for name in candidates(cfg) if name in wanted]
+
+
 def selection_cutoffs(as_of: date, cfg: ModelConfig, settings: Settings) -> list[pd.Timestamp]:
     """Recent cutoffs whose every target day is <= as_of (never past the training data)."""
     n = int(settings.get("forecasting.selection_cutoffs", 2))
@@ -103,7 +108,7 @@ def _timed(seconds: dict[str, float], name: str, t0: float) -> None:
 def _selection(features_sdf, features: pd.DataFrame, cfg: ModelConfig, cutoffs: list) -> pd.DataFrame:
     """Backtest rows of every candidate at the selection cutoffs, all horizons 1..max."""
     horizons = list(range(1, cfg.max_horizon + 1))
-    rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, SELECTION_MODELS)
+    rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, per_series_candidates(cfg))
     try:
         lgbm = backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
         rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
@@ -175,7 +180,9 @@ def run_train(
     choice = select_models(rows, cfg)
     scales = calibration(rows, cfg)
     rows = apply_selection(rows, choice, cfg)
-    scored = [m for m in [BASELINE, PROPHET, LGBM, "ensemble", CHAMPION] if m in rows.columns]
+    scored = [
+        m for m in dict.fromkeys([BASELINE, *cfg.selection["candidates"], CHAMPION]) if m in rows.columns
+    ]
     current, rows, scored = _gate(settings, rows, cfg, scored)
     result.scores = _scores(rows, scored, cfg.horizons)
     _timed(seconds, "selection_backtest", t0)

@@ -12,12 +12,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-import holidays
 import numpy as np
 import pandas as pd
 from pyspark.sql import types as T
 
 from bakery.config import Settings
+from bakery.public_holidays import public_holidays
 
 log = logging.getLogger(__name__)
 
@@ -111,77 +111,6 @@ def calendar_schema(cfg: CalendarConfig) -> T.StructType:
 
 
 # ---- public holidays ------------------------------------------------------------------------------
-def _warn(warnings: list[str] | None, message: str) -> None:
-    log.warning("%s", message)
-    if warnings is not None:
-        warnings.append(message)
-
-
-def _subdivision_code(
-    country: str,
-    subdivision: str | None,
-    known: Iterable[str],
-    aliases: dict[str, str],
-    warnings: list[str] | None = None,
-) -> str | None:
-    """Map ISO 3166-2 (`ES-MD`), a bare code (`MD`) or a name alias (`Madrid`) to the package's code."""
-    if not subdivision or not str(subdivision).strip():
-        return None
-    text = str(subdivision).strip()
-    code = text.upper()
-    if code.startswith(f"{country}-"):
-        code = code[len(country) + 1 :]
-    by_upper = {k.upper(): k for k in known}
-    if code in by_upper:
-        return by_upper[code]
-    alias = {k.upper(): v for k, v in aliases.items()}.get(text.upper())
-    if alias:
-        return alias
-    _warn(
-        warnings,
-        f"holidays: subdivision {subdivision!r} is not known for country {country}; "
-        "using national holidays only",
-    )
-    return None
-
-
-def public_holidays(
-    country: str | None, subdivision: str | None, years: Iterable[int], warnings: list[str] | None = None
-) -> tuple[dict[date, str], set[date]]:
-    """A store's public holidays {date: name} (national + its subdivision's) and which dates are national.
-
-    An unknown or missing country gives no holidays and a warning, never an error.
-    """
-    years = list(years)
-    code = str(country or "").strip().upper()
-    try:
-        national = holidays.country_holidays(code, years=years) if code else None
-        if national is not None and national.default_language:  # names in the country's own language
-            national = holidays.country_holidays(code, years=years, language=national.default_language)
-    except NotImplementedError:
-        national = None
-    if national is None:
-        _warn(
-            warnings,
-            f"holidays: country {country!r} is not supported by the holidays package; no public "
-            "holidays for its stores (add them to silver.events with a holiday type)",
-        )
-        return {}, set()
-    subdiv = _subdivision_code(
-        code,
-        subdivision,
-        national.subdivisions,
-        getattr(national, "subdivisions_aliases", {}) or {},
-        warnings,
-    )
-    regional = (
-        holidays.country_holidays(code, subdiv=subdiv, years=years, language=national.default_language)
-        if subdiv
-        else national
-    )
-    return dict(regional.items()), set(national.keys()) & set(regional.keys())
-
-
 def store_holidays(
     store: pd.Series,
     event_days: pd.DataFrame,

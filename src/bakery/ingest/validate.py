@@ -38,6 +38,7 @@ from bakery.config import ColumnSpec, SourceSpec
 from bakery.ingest.limits import IngestLimits, ingest_limits
 from bakery.ingest.mapping import ColumnMapping, Synonyms, load_synonyms, map_columns
 from bakery.ingest.readers import RawTable
+from bakery.public_holidays import subdivision_problem
 
 _NUMBER = re.compile(r"[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?")
 _DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")
@@ -363,14 +364,6 @@ def iana_timezones() -> frozenset[str]:
     return frozenset(available_timezones())
 
 
-def _subdivision_problem(country: str, subdivision: str) -> str | None:
-    """A subdivision (its form checked by the template's pattern) is one of the row's country. One the holidays
-    package has no regional holidays for (FR-IDF) is fine: the store gets its national holidays, and ingest says so."""
-    if not subdivision.upper().startswith(f"{country.upper()}-"):
-        return f"is not a subdivision of country {country!r} (an ISO 3166-2 code starting with '{country}-')"
-    return None
-
-
 def _store_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
     """Timezone an IANA zone; subdivision an ISO 3166-2 code of the row's country.
 
@@ -388,7 +381,7 @@ def _store_rules(values: pd.DataFrame, raw: pd.DataFrame) -> list[RowError]:
     if "subdivision" in values:
         for row, country, subdivision in values[["country", "subdivision"]].itertuples(name=None):
             if isinstance(country, str) and isinstance(subdivision, str):
-                problem = _subdivision_problem(country, subdivision)
+                problem = subdivision_problem(country, subdivision)
                 if problem:
                     value = raw.at[row, "subdivision"]
                     errors.append(

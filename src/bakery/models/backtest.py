@@ -10,17 +10,12 @@ import numpy as np
 import pandas as pd
 
 from bakery.models import metrics
-from bakery.models.baselines import seasonal_naive, weekday_profile
 from bakery.models.config import ModelConfig
+from bakery.models.forecaster import Forecaster, backtest_fields, backtest_schema, candidates
 from bakery.models.frames import SeriesData, design, series_data
-from bakery.models.prophet_model import PROPHET, PROPHET_DEFAULT, forecast_design
 
-PER_SERIES_MODELS = ("seasonal_naive", "weekday_profile", PROPHET_DEFAULT, PROPHET)
-BACKTEST_SCHEMA = (
-    "unique_id string, store_id string, product_id string, cutoff date, ds date, horizon int, "
-    "y double, censored boolean, seasonal_naive double, weekday_profile double, prophet_default double, "
-    "prophet double, prophet_lower double, prophet_upper double, prophet_model string, fallback_reason string"
-)
+# The backtest rows of the built-in models; backtest_fields(cfg) gives them for a config's registry.
+BACKTEST_SCHEMA = backtest_schema(None)
 BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
 
 
@@ -57,31 +52,23 @@ def observed_targets(sd: SeriesData, cutoff: pd.Timestamp, horizons: Sequence[in
 
 
 def _series_cutoff(
-    sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, models
+    sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, classes: list[type[Forecaster]]
 ) -> pd.DataFrame | None:
+    """One row per observed target day: each model's forecast in its own column (the report's wide shape)."""
     targets = observed_targets(sd, cutoff, horizons)
     if targets.empty or not (sd.obs["ds"] <= cutoff).any():
         return None
     dz = cutoff_design(sd, cutoff, cfg)
     rows = targets.assign(cutoff=cutoff, prophet_model=None, fallback_reason=None)
-    if "seasonal_naive" in models:
-        rows["seasonal_naive"] = seasonal_naive(dz.history, cutoff, rows["ds"])
-    if "weekday_profile" in models:
-        rows["weekday_profile"] = _at(weekday_profile(dz.history, dz.future["ds"], cfg), rows["ds"])
-    if PROPHET_DEFAULT in models:
-        frame, _, _, _ = forecast_design(sd, dz, cutoff, cfg, national_only=True)
-        rows[PROPHET_DEFAULT] = _at(frame, rows["ds"])
-    if PROPHET in models:
-        frame, used, reason, _ = forecast_design(sd, dz, cutoff, cfg)
-        rows[PROPHET] = _at(frame, rows["ds"])
-        rows[f"{PROPHET}_lower"] = _at(frame, rows["ds"], "yhat_lower")
-        rows[f"{PROPHET}_upper"] = _at(frame, rows["ds"], "yhat_upper")
-        rows["prophet_model"], rows["fallback_reason"] = used, reason
+    for cls in classes:
+        model = cls().fit(sd, dz, cutoff, cfg)
+        values = model.backtest_values(dz, cfg, rows["ds"])
+        rows[cls.name] = values["yhat"]
+        if cls.backtest_bounds:
+            rows[f"{cls.name}_lower"], rows[f"{cls.name}_upper"] = values["yhat_lower"], values["yhat_upper"]
+        if cls.backtest_fallback:
+            rows["prophet_model"], rows["fallback_reason"] = model.used, model.reason
     return rows
-
-
-def _at(frame: pd.DataFrame, ds: pd.Series, col: str = "yhat") -> np.ndarray:
-    return frame.set_index("ds")[col].reindex(ds).to_numpy()
 
 
 def backtest_series(
@@ -96,37 +83,46 @@ def backtest_series(
     the pipeline has no such series yet (a product launched later), so no model would have forecast it."""
     horizons = list(horizons or cfg.horizons)
     models = list(models or cfg.backtest["models"])
-    unknown = sorted(set(models) - set(PER_SERIES_MODELS))
+    known = candidates(cfg)
+    unknown = sorted(set(models) - set(known))
     if unknown:
-        raise ValueError(f"unknown per-series model(s) {unknown}; expected some of {list(PER_SERIES_MODELS)}")
+        raise ValueError(f"unknown per-series model(s) {unknown}; expected some of {list(known)}")
+    classes = [cls for name, cls in known.items() if name in models]
+    fields = backtest_fields(cfg)
+    columns = [c for c, _ in fields]
     sd = series_data(pdf, cfg)
-    parts = [_series_cutoff(sd, pd.Timestamp(c), cfg, horizons, models) for c in cutoffs]
+    parts = [_series_cutoff(sd, pd.Timestamp(c), cfg, horizons, classes) for c in cutoffs]
     parts = [p for p in parts if p is not None]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=_dtype(c)) for c in BACKTEST_COLUMNS})
+        return pd.DataFrame({c: pd.Series(dtype=_DTYPES[t]) for c, t in fields})
     rows = pd.concat(parts, ignore_index=True)
     rows["unique_id"], rows["store_id"], rows["product_id"] = sd.unique_id, sd.store_id, sd.product_id
-    for col in BACKTEST_COLUMNS:
+    for col, kind in fields:
         if col not in rows:
-            rows[col] = pd.Series(
-                np.nan if _dtype(col) == "float64" else None, index=rows.index, dtype=_dtype(col)
-            )
+            rows[col] = pd.Series(np.nan if kind == "double" else None, index=rows.index, dtype=_DTYPES[kind])
     rows["horizon"] = rows["horizon"].astype("int32")
-    return rows[BACKTEST_COLUMNS]
+    return rows[columns]
 
 
-def _dtype(col: str) -> str:
-    if col in ("cutoff", "ds"):
-        return "datetime64[ns]"
-    if col == "horizon":
-        return "int32"
-    if col == "censored":
-        return "bool"
-    return (
-        "object"
-        if col in ("unique_id", "store_id", "product_id", "prophet_model", "fallback_reason")
-        else "float64"
-    )
+_DTYPES = {
+    "date": "datetime64[ns]",
+    "int": "int32",
+    "boolean": "bool",
+    "string": "object",
+    "double": "float64",
+}
+
+
+def to_long(rows: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
+    """Backtest rows with one column per model -> one row per (series, cutoff, day, model) with yhat and the
+    bounds where the model has them (the shape of gold.backtest_results)."""
+    keys = ["unique_id", "store_id", "product_id", "cutoff", "ds", "horizon", "y"]
+    present = [m for m in models if m in rows.columns]
+    long = rows.melt(id_vars=keys, value_vars=present, var_name="model", value_name="yhat")
+    for bound in ("lower", "upper"):
+        values = rows.reindex(columns=[f"{m}_{bound}" for m in present]).set_axis(present, axis=1)
+        long[f"yhat_{bound}"] = values.melt(value_name="v")["v"].to_numpy(dtype=float)
+    return long
 
 
 def report(

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bakery.models.config import ModelConfig
+from bakery.models.forecaster import Forecaster
+from bakery.models.frames import Design, SeriesData
 from bakery.models.intervals import residual_bounds
 
 COMPONENT_COLUMNS = ["trend", "weekly", "yearly", "holidays", "regressors"]
@@ -102,3 +105,43 @@ def seasonal_naive_frame(
             "regressors": "{}",
         }
     )
+
+
+class SeasonalNaive(Forecaster):
+    """The same weekday one (or more) weeks back: the honest baseline every candidate must beat. It keeps no
+    state but its cutoff: it reads the design's history (days <= cutoff) when it predicts."""
+
+    name = "seasonal_naive"
+
+    def fit(self, sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig) -> SeasonalNaive:
+        self.cutoff = pd.Timestamp(cutoff)
+        return self
+
+    def frame(self, dz: Design, cfg: ModelConfig) -> pd.DataFrame:
+        return seasonal_naive_frame(dz.history, self.cutoff, dz.future["ds"], cfg)
+
+    def backtest_values(self, dz: Design, cfg: ModelConfig, ds: pd.Series) -> dict[str, np.ndarray]:
+        """No forecast (NaN, not 0) where no same-weekday day was observed: such days are not scored."""
+        return {"yhat": seasonal_naive(dz.history, self.cutoff, ds)}
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "cutoff": self.cutoff.isoformat()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SeasonalNaive:
+        out = super().from_dict(data)
+        out.cutoff = pd.Timestamp(data["cutoff"])
+        return out
+
+
+class WeekdayProfile(Forecaster):
+    """Recent level times weekday factors, from the design's history when it predicts: the model a series too
+    short or sparse for Prophet gets."""
+
+    name = "weekday_profile"
+
+    def fit(self, sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig) -> WeekdayProfile:
+        return self
+
+    def frame(self, dz: Design, cfg: ModelConfig) -> pd.DataFrame:
+        return weekday_profile(dz.history, dz.future["ds"], cfg)

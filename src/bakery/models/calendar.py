@@ -1,43 +1,33 @@
-"""Holiday calendar per store (country + subdivision via `holidays`) and days-around-holiday features."""
+"""Prophet's holiday table per store and the days-around-holiday features, from bakery.public_holidays plus the
+configured categories and bakery days."""
 
 from __future__ import annotations
 
 from functools import lru_cache
 
-import holidays
 import numpy as np
 import pandas as pd
 
 from bakery.models.config import ModelConfig
+from bakery.public_holidays import public_holidays
 
 AROUND_CAP_DAYS = 7
 
 
-def _subdivision(country: str, subdivision: str | None) -> str | None:
-    """ISO 3166-2 'DE-BY' -> 'BY' (the `holidays` package wants the part after the country)."""
-    if not subdivision:
-        return None
-    sub = str(subdivision)
-    return sub.split("-", 1)[1] if sub.upper().startswith(f"{country.upper()}-") else sub
-
-
 @lru_cache(maxsize=256)
 def _legal(country: str, subdivision: str | None, years: tuple[int, ...], categories: tuple[str, ...]):
-    try:
-        return holidays.country_holidays(country, subdiv=subdivision, years=years, categories=categories)
-    except (NotImplementedError, KeyError, ValueError):
-        pass
-    try:
-        # Unknown subdivision or category for this country: fall back to the national public calendar.
-        return holidays.country_holidays(country, years=years)
-    except NotImplementedError:
-        return {}
+    """The store's public holidays (bakery.public_holidays, the one resolution gold uses too) in the configured
+    categories, English names; logged warnings are gold's to give."""
+    legal, _ = public_holidays(
+        country, subdivision, years, categories=categories, native_names=False, quiet=True
+    )
+    return legal
 
 
 def _legal_for(country: str, subdivision: str | None, years: range | list[int], cfg: ModelConfig):
     country = country.upper()
     cats = tuple(cfg.prophet.get("holiday_categories", {}).get(country, ["public"]))
-    return _legal(country, _subdivision(country, subdivision), tuple(years), cats)
+    return _legal(country, subdivision, tuple(years), cats)
 
 
 def holiday_table(

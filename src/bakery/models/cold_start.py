@@ -24,11 +24,12 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
+from bakery.models import reasons
 from bakery.models.config import ModelConfig
 from bakery.models.offering import NOT_OFFERED
 from bakery.models.output import FORECAST_COLUMNS
 
-COLD_START = "cold_start"
+COLD_START = reasons.COLD_START
 DEFAULTS = {"enabled": True, "days_after_launch": 14}
 _BOUNDS = ["yhat", "yhat_lower", "yhat_upper"]
 
@@ -173,10 +174,7 @@ def cold_start_rows(
             )
             day["as_of"], day["horizon"] = as_of, (pd.to_datetime(day["ds"]) - as_of).dt.days.astype("int32")
             day["model"] = COLD_START
-            day["fallback_reason"] = (
-                f"{COLD_START}: not sold here yet (launched {item.launched_on:%Y-%m-%d}); "
-                f"forecast from {source}"
-            )
+            day["fallback_reason"] = reasons.cold_start(item.launched_on, source).text()
             for col in ("trend", "weekly", "yearly", "holidays"):
                 day[col] = np.nan
             day["regressors"], day["notes"] = "{}", None

@@ -36,6 +36,8 @@ class ModelConfig:
     interval_calibration: dict[str, Any] = field(default_factory=dict)
     # Tuned Prophet parameters per unique_id (from tuning.tune_series); others use prophet.params.
     series_params: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Per-series candidates: name -> "module:Class" (bakery.models.forecaster); empty = the built-in four.
+    forecasters: dict[str, str] = field(default_factory=dict)
 
     def prophet_params(self, unique_id: str) -> dict[str, Any]:
         """The Prophet hyper-parameters for one series: tuned if known, else the configured defaults."""
@@ -76,6 +78,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
         interval_calibration=dict(raw.get("interval_calibration") or {}),
         cold_start=dict(raw.get("cold_start") or {}),
         series_params=dict(raw.get("series_params") or {}),
+        forecasters={str(k): str(v) for k, v in (raw.get("forecasters") or {}).items()},
     )
 
 

@@ -13,13 +13,14 @@ import pandas as pd
 from prophet import Prophet
 from prophet.serialize import model_from_json, model_to_json
 
-from bakery.models.baselines import seasonal_naive_frame, weekday_profile
+from bakery.models.baselines import weekday_profile
 from bakery.models.calendar import around_columns, around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
+from bakery.models.forecaster import Forecaster, forecaster
 from bakery.models.frames import Design, SeriesData, design, series_data
 from bakery.models.intervals import residual_bounds
 from bakery.models.lean_prophet import LeanProphet
-from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA, stamp
+from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA
 from bakery.models.stan_backend import with_fast_backend
 
 log = logging.getLogger(__name__)
@@ -34,6 +35,8 @@ __all__ = [
     "PROPHET_DEFAULT",
     "SEASONAL_NAIVE",
     "FittedProphet",
+    "ProphetDefault",
+    "ProphetForecaster",
     "deserialize",
     "fallback_reason",
     "fit_predict_prophet",
@@ -264,25 +267,68 @@ def forecast_design(
 def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model: str = PROPHET) -> pd.DataFrame:
     """One series' gold.features rows -> FORECAST_SCHEMA rows for as_of+1..as_of+max_horizon.
 
-    model: prophet (falls back to weekday_profile, saying why; never raises on a bad fit),
-    prophet_default, seasonal_naive or weekday_profile. Rows after as_of (weather forecasts, planned
+    model: any registered per-series forecaster (bakery.models.forecaster); prophet falls back to
+    weekday_profile, saying why, and never raises on a bad fit. Rows after as_of (weather forecasts, planned
     promotions and events) are used as known regressors; missing future weather gets climatology.
     """
+    cls = forecaster(model, cfg)
     as_of = pd.Timestamp(as_of)
     sd = series_data(pdf, cfg)
     dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
-    reason = None
-    if model in (PROPHET, PROPHET_DEFAULT):
-        frame, model, reason, _ = forecast_design(sd, dz, as_of, cfg, national_only=model == PROPHET_DEFAULT)
-    elif model == SEASONAL_NAIVE:
-        frame = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
-    elif model == FALLBACK:
-        frame = weekday_profile(dz.history, dz.future["ds"], cfg)
-    else:
-        raise ValueError(
-            f"unknown per-series model {model!r}; expected prophet, prophet_default, seasonal_naive or weekday_profile"
+    return cls().fit(sd, dz, as_of, cfg).predict(sd, dz, as_of, cfg)
+
+
+class ProphetForecaster(Forecaster):
+    """Per-series Prophet with the store's holidays, days-around-holiday and regressor terms, and tuned
+    parameters where known; the weekday profile (with the reason) when the series cannot carry it."""
+
+    name = PROPHET
+    national_only: bool = False
+    backtest_bounds = True
+    backtest_fallback = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fitted: FittedProphet | None = None
+        self._frame: pd.DataFrame | None = None
+
+    def fit(self, sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig) -> ProphetForecaster:
+        """Fits, and forecasts dz.future in the same Prophet call (its per-call set-up is a large part of it)."""
+        self._frame, self.used, self.reason, self.fitted = forecast_design(
+            sd, dz, cutoff, cfg, national_only=self.national_only
         )
-    return stamp(frame, sd, as_of, model, reason, dz.notes)
+        return self
+
+    def frame(self, dz: Design, cfg: ModelConfig) -> pd.DataFrame:
+        cached = self._frame
+        if cached is not None and cached["ds"].reset_index(drop=True).equals(
+            dz.future["ds"].reset_index(drop=True)
+        ):
+            return cached
+        if self.fitted is not None:
+            return predict_prophet(self.fitted, dz.future, cfg)
+        return weekday_profile(dz.history, dz.future["ds"], cfg)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            **super().to_dict(),
+            "model_json": serialize(self.fitted) if self.fitted is not None else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ProphetForecaster:
+        out = super().from_dict(data)
+        out.fitted = deserialize(data["model_json"]) if data.get("model_json") else None
+        return out
+
+
+class ProphetDefault(ProphetForecaster):
+    """The untuned Prophet a data scientist starts from: default parameters, national holidays, no regressors."""
+
+    name = PROPHET_DEFAULT
+    national_only = True
+    backtest_bounds = False
+    backtest_fallback = False
 
 
 def serialize(fitted: FittedProphet) -> str:

@@ -79,6 +79,11 @@ class SourceOutcome:
         return [r for r in self.dq if not r.success]
 
     def summary_lines(self) -> list[str]:
+        return [line for _, line in self.summary()]
+
+    def summary(self) -> list[tuple[int, str]]:
+        """(logging level, line) of each summary line: a failed critical check or a blocked source is an error,
+        a failed warning check a warning, the rest information."""
         if not self.batches:
             lines = [f"{self.source}: no new bronze rows"]
         else:
@@ -100,16 +105,20 @@ class SourceOutcome:
                 f"{self.source}: {self.requeue.taken} of {self.requeue.checked} row(s) quarantined for an "
                 f"unknown store or product taken into silver ({self.requeue.marker})"
             )
+        out = [(logging.INFO, line) for line in lines]
         if self.blocked:
-            lines.append(
-                f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
-                "and downstream steps skip it this run"
+            out.append(
+                (
+                    logging.ERROR,
+                    f"{self.source}: blocked by data quality, silver.{self.table} keeps its previous state "
+                    "and downstream steps skip it this run",
+                )
             )
-        lines += [
-            f"{self.source}: {'FAIL' if r.severity == 'CRITICAL' else r.severity} {r.describe()}"
+        out += [
+            (_check_level(r.severity), f"{self.source}: {_severity_word(r.severity)} {r.describe()}")
             for r in self.failures
         ]
-        return lines
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         totals = {
@@ -344,8 +353,8 @@ def build_source(
     if marker is not None:
         outcome.requeue = _requeue(lh, settings, spec, marker, as_of, dq, outcome, retired, references())
     outcome.dq += dq.validate_freshness(spec, lh, as_of)
-    for line in outcome.summary_lines():
-        log.log(_level(line), line)
+    for level, line in outcome.summary():
+        log.log(level, line)
     return outcome
 
 
@@ -409,10 +418,13 @@ def _requeue_progress(
     return rows
 
 
-def _level(line: str) -> int:
-    if " FAIL " in line or "blocked by data quality" in line:
-        return logging.ERROR
-    return logging.WARNING if " WARNING " in line else logging.INFO
+def _severity_word(severity: str) -> str:
+    return "FAIL" if severity == "CRITICAL" else severity
+
+
+def _check_level(severity: str) -> int:
+    """The logging level of a failed check of this severity."""
+    return {"CRITICAL": logging.ERROR, "WARNING": logging.WARNING}.get(severity, logging.INFO)
 
 
 def _inventory_pending(result: SilverResult, done: set[tuple[str, str, str]]) -> list[tuple[str, str]]:

@@ -1,0 +1,138 @@
+"""The per-series forecaster interface and the registry of candidates (conf/models.yml `forecasters`).
+
+Every per-series model is one `Forecaster` subclass: a `name`, `fit` on one series' design up to a cutoff,
+`predict` to FORECAST_SCHEMA rows, and a JSON round trip (`to_dict` / `from_dict`). The registry maps each
+configured name to its class, so the backtest's model columns and the selection follow the config, and a new
+model is one new file plus one config line (docs/forecasting.md, "Adding a model").
+"""
+
+from __future__ import annotations
+
+import importlib
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from bakery.models.config import ModelConfig
+from bakery.models.frames import Design, SeriesData
+from bakery.models.output import stamp
+
+# Used when a config carries no `forecasters` (bundles trained before the registry existed).
+BUILT_IN = {
+    "seasonal_naive": "bakery.models.baselines:SeasonalNaive",
+    "weekday_profile": "bakery.models.baselines:WeekdayProfile",
+    "prophet_default": "bakery.models.prophet_model:ProphetDefault",
+    "prophet": "bakery.models.prophet_model:ProphetForecaster",
+}
+# The model frame predict() stamps into FORECAST_SCHEMA rows.
+FRAME_COLUMNS = [
+    "ds",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+    "trend",
+    "weekly",
+    "yearly",
+    "holidays",
+    "regressors",
+]
+
+
+class Forecaster(ABC):
+    """One per-series model. After `fit`, `used` names the model that actually serves (a model may fall back
+    to a simpler one, e.g. Prophet to the weekday profile) and `reason` says why (None when it did not)."""
+
+    name: ClassVar[str]
+    # Whether the backtest keeps this model's interval (<name>_lower / <name>_upper columns).
+    backtest_bounds: ClassVar[bool] = False
+    # Whether the backtest records which model served and why (prophet_model / fallback_reason columns).
+    backtest_fallback: ClassVar[bool] = False
+
+    def __init__(self) -> None:
+        self.used: str = self.name
+        self.reason: str | None = None
+
+    @abstractmethod
+    def fit(self, sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig) -> Forecaster:
+        """Fit on dz.history (days <= cutoff only); returns self."""
+
+    @abstractmethod
+    def frame(self, dz: Design, cfg: ModelConfig) -> pd.DataFrame:
+        """FRAME_COLUMNS for the days of dz.future: the forecast, its interval and its components in units."""
+
+    def predict(self, sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.DataFrame:
+        """FORECAST_SCHEMA rows of this series for the days of dz.future."""
+        return stamp(self.frame(dz, cfg), sd, pd.Timestamp(cutoff), self.used, self.reason, dz.notes)
+
+    def backtest_values(self, dz: Design, cfg: ModelConfig, ds: pd.Series) -> dict[str, np.ndarray]:
+        """yhat (and bounds) on the target days ds, as a backtest scores them."""
+        indexed = self.frame(dz, cfg).set_index("ds")
+        return {col: indexed[col].reindex(ds).to_numpy() for col in ("yhat", "yhat_lower", "yhat_upper")}
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-able state; from_dict(to_dict()) predicts the same."""
+        return {"name": self.name, "used": self.used, "reason": self.reason}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Forecaster:
+        out = cls()
+        out.used, out.reason = data.get("used", cls.name), data.get("reason")
+        return out
+
+
+def _load(name: str, target: str) -> type[Forecaster]:
+    module, _, attr = target.partition(":")
+    try:
+        found = getattr(importlib.import_module(module), attr)
+    except (ImportError, AttributeError) as exc:
+        raise ValueError(f"models.yml forecasters.{name}: cannot import {target!r} ({exc})") from exc
+    if not (isinstance(found, type) and issubclass(found, Forecaster)):
+        raise ValueError(f"models.yml forecasters.{name}: {target!r} is not a Forecaster subclass")
+    if found.name != name:
+        raise ValueError(f"models.yml forecasters.{name}: {target!r} is named {found.name!r}")
+    return found
+
+
+def candidates(cfg: ModelConfig | None) -> dict[str, type[Forecaster]]:
+    """The per-series candidates by name, in config order (module:Class per line of `forecasters`); the
+    built-in ones for no config."""
+    targets = (cfg.forecasters if cfg is not None else None) or BUILT_IN
+    return {name: _load(name, target) for name, target in targets.items()}
+
+
+def forecaster(name: str, cfg: ModelConfig) -> type[Forecaster]:
+    """The class of one configured per-series model; a clear error for an unknown name."""
+    known = candidates(cfg)
+    if name not in known:
+        raise ValueError(f"unknown per-series model {name!r}; expected one of {list(known)}")
+    return known[name]
+
+
+def backtest_fields(cfg: ModelConfig | None, models: Sequence[str] | None = None) -> list[tuple[str, str]]:
+    """(column, Spark type) of the backtest rows: keys, then each registered model's forecast (and bounds), then
+    which model served and why."""
+    keys = [
+        ("unique_id", "string"),
+        ("store_id", "string"),
+        ("product_id", "string"),
+        ("cutoff", "date"),
+        ("ds", "date"),
+        ("horizon", "int"),
+        ("y", "double"),
+        ("censored", "boolean"),
+    ]
+    classes = candidates(cfg)
+    names = list(classes) if models is None else [m for m in classes if m in models]
+    values = [(n, "double") for n in names]
+    bounds = [
+        (f"{n}{b}", "double") for n in names if classes[n].backtest_bounds for b in ("_lower", "_upper")
+    ]
+    return [*keys, *values, *bounds, ("prophet_model", "string"), ("fallback_reason", "string")]
+
+
+def backtest_schema(cfg: ModelConfig | None) -> str:
+    """The Spark DDL of backtest_fields (every registered per-series model; the built-in ones for None)."""
+    return ", ".join(f"{c} {t}" for c, t in backtest_fields(cfg))
