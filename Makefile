@@ -41,7 +41,7 @@ test: install
 test-fast: install
 	$(PY) -m pytest -q -m "not slow and not packaged"
 
-# The bundle's job graph from the built wheel in catalog mode (slow: not part of `make test`).
+# The bundle's job graph from the built wheel in catalog mode, alone (`make test` runs it too).
 test-packaged: install
 	$(PY) -m pytest -q -m packaged tests/test_packaged_jobs.py
 

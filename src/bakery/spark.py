@@ -46,14 +46,16 @@ def delta_jars(jars_dir: Path | None = None) -> list[Path]:
 
 
 def _java_options(settings: Settings, local_dir: Path) -> list[str]:
-    """The driver JVM's options: Derby's home in the scratch dir, and conf/log4j2.properties (Spark's start-up
-    notes off, warnings kept) when the configuration has one."""
+    """The driver JVM's options: Derby's home in the scratch dir, conf/log4j2.properties (Spark's start-up
+    notes off, warnings kept) when the configuration has one, then spark.java_options (e.g. a short-lived
+    job's JIT settings), which extend these rather than replace them as a raw extraJavaOptions would."""
     options = [
         f'"-Dderby.system.home={local_dir}"'
     ]  # quoted: Spark splits the options on spaces, paths may hold some
     log4j = settings.conf_dir / "log4j2.properties"
     if log4j.is_file():
         options.append(f'"-Dlog4j2.configurationFile={log4j}"')
+    options.extend(str(o) for o in settings.get("spark.java_options") or [])
     return options
 
 

@@ -143,9 +143,11 @@ def _trim(lh: Lakehouse, profile: TableProfile, cutoff: date) -> int:
     return old
 
 
-def _commits(lh: Lakehouse, profile: TableProfile) -> list[Commit]:
-    """The table's history as far as VACUUM cares (a table at version 0 has removed nothing yet)."""
-    if not lh.version(profile.layer, profile.name):
+def _commits(lh: Lakehouse, profile: TableProfile, trimmed: bool) -> list[Commit]:
+    """The table's history as far as VACUUM cares: a table at version 0 that this run did not trim has
+    removed nothing yet. The profile's version says so (in a catalog, asking the table again would cost a
+    DESCRIBE HISTORY job per table)."""
+    if not (profile.version or trimmed):
         return []
     out = []
     for c in lh.history(profile.layer, profile.name):
@@ -201,7 +203,7 @@ def enforce_retention(
         deleted = {p.key: n for p in profiles if (n := _trim(lh, p, cut[LAYER_CLASS[p.layer]]))}
 
         retain, now = timedelta(hours=hours), datetime.now(UTC)
-        vacuumed = [p.key for p in profiles if needs_vacuum(_commits(lh, p), retain, now)]
+        vacuumed = [p.key for p in profiles if needs_vacuum(_commits(lh, p, p.key in deleted), retain, now)]
         for p in profiles:
             if p.key in vacuumed:
                 _vacuum(lh, p, hours, lite)
