@@ -1,4 +1,5 @@
-"""Nightly ETL job: landing -> bronze -> silver (quality-gated) -> gold, recorded in ops.runs.
+"""Nightly ETL job: the weather forecast into landing (when enabled), then landing -> bronze -> silver
+(quality-gated) -> gold, recorded in ops.runs.
 
 Databricks: the `etl` task of jobs/resources/etl_job.yml (spark_python_task). Locally, the same file:
     python jobs/etl.py --home lakehouse [--as-of 2026-11-25]
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
 def _etl(args, settings, lh) -> int:
     from bakery.etl import run_etl
 
-    report = run_etl(lh, settings, as_of=args.as_of)
+    report = run_etl(lh, settings, as_of=args.as_of, weather_forecast=True)
     log.info("%s", report.render())
     return 0 if report.ok else 1
 

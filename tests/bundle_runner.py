@@ -1,5 +1,6 @@
 """Running the bundle's job tasks as the platform would, on this machine: `${...}` and `{{job.parameters.*}}`
-references resolved for a target, tasks in depends_on order, each a `python <file> <parameters>` process."""
+references resolved for a target, tasks in depends_on order, each a `python <file> <parameters>` process,
+run or skipped by its `run_if` on the outcomes of the tasks it depends on."""
 
 from __future__ import annotations
 
@@ -23,6 +24,20 @@ class Task:
     key: str
     python_file: Path
     parameters: list[str]
+    depends_on: tuple[str, ...] = ()
+    run_if: str = "ALL_SUCCESS"
+
+
+# The platform's run_if conditions over the outcomes of a task's dependencies ("success", "failed" or
+# "skipped": a skipped task is one whose own condition did not hold, "upstream failed" on the platform).
+RUN_IF = {
+    "ALL_SUCCESS": lambda o: all(x == "success" for x in o),
+    "AT_LEAST_ONE_SUCCESS": lambda o: any(x == "success" for x in o),
+    "NONE_FAILED": lambda o: not any(x == "failed" for x in o),
+    "ALL_DONE": lambda o: True,
+    "AT_LEAST_ONE_FAILED": lambda o: any(x == "failed" for x in o),
+    "ALL_FAILED": lambda o: all(x == "failed" for x in o),
+}
 
 
 def bundle_refs(
@@ -69,12 +84,17 @@ def job_tasks(
         ready = [k for k, t in pending.items() if {d["task_key"] for d in t.get("depends_on", [])} <= done]
         assert ready, f"{job}: tasks {sorted(pending)} depend on each other"
         for key in ready:
-            task = pending.pop(key)["spark_python_task"]
+            spec_task = pending.pop(key)
+            task = spec_task["spark_python_task"]
+            run_if = spec_task.get("run_if", "ALL_SUCCESS")
+            assert run_if in RUN_IF, f"{job}.{key}: unknown run_if {run_if}"
             ordered.append(
                 Task(
                     key,
                     (resource.parent / resolve(task["python_file"], refs, params)).resolve(),
                     [resolve(str(p), refs, params) for p in task.get("parameters", [])],
+                    tuple(d["task_key"] for d in spec_task.get("depends_on", [])),
+                    run_if,
                 )
             )
     return ordered
@@ -91,3 +111,8 @@ def run_task(python: Path, task: Task, cwd: Path, env: Mapping[str, str], log: P
             stderr=subprocess.STDOUT,
             timeout=1800,
         ).returncode
+
+
+def should_run(task: Task, outcomes: Mapping[str, str]) -> bool:
+    """Whether the platform would run `task` given its dependencies' outcomes (no dependencies: always)."""
+    return not task.depends_on or RUN_IF[task.run_if]([outcomes[d] for d in task.depends_on])

@@ -23,6 +23,7 @@ KERNEL = "python3"
 EXPECTED_TEXT = {
     "01_explore_sales.ipynb": ["closed days", "expectations"],
     "02_model_experiments.ipynb": ["series, data to", "logged run"],
+    "03_monitoring.ipynb": ["drift: store", "live accuracy:"],
 }
 # Parameters a notebook runs with here besides `home` (fewer backtest cutoffs: same cells, less waiting).
 TEST_PARAMETERS = {"02_model_experiments.ipynb": {"cutoffs": 2}}

@@ -71,10 +71,14 @@ def start_job(args: argparse.Namespace) -> tuple[Settings, Lakehouse]:
     except ConfError as exc:
         raise SystemExit(f"error: {exc}") from None
     # On Databricks the run output keeps the logs (volumes do not take appends); locally <home>/logs.
-    setup_logging(
-        logging.DEBUG if args.verbose else logging.INFO,
-        log_dir=None if on_databricks() else settings.logs_dir,
-    )
+    try:
+        setup_logging(
+            logging.DEBUG if args.verbose else logging.INFO,
+            log_dir=None if on_databricks() else settings.logs_dir,
+            fmt=settings.get("logging.format", "text"),
+        )
+    except ValueError as exc:
+        raise SystemExit(f"error: {exc}") from None
     local_catalog = settings.get("storage.local_catalog")
     if not (on_databricks() or settings.get("storage.mode") == "local" or local_catalog):
         raise SystemExit(

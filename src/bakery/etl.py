@@ -15,16 +15,25 @@ from bakery.reports import JobReport
 log = logging.getLogger(__name__)
 
 
-def run_etl(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> JobReport:
-    """Run one incremental ETL batch. Sources whose quality check fails critically stop before gold."""
+def run_etl(
+    lh: Lakehouse, settings: Settings, as_of: date | None = None, weather_forecast: bool = False
+) -> JobReport:
+    """Run one incremental ETL batch. Sources whose quality check fails critically stop before gold. The
+    nightly runs (`weather_forecast`) first land the next days' weather forecast for every store."""
     from bakery.gold.build import build_gold
     from bakery.ingest.bronze import ingest_landing
+    from bakery.ingest.weather_forecast import land_weather_forecast
     from bakery.silver.build import build_silver
 
     as_of = as_of or date.today()
     batch_id = new_batch_id()
     report = JobReport(job="ingest")
     with track_run(lh, "ingest") as run:
+        if weather_forecast:  # inside the ingest run: the night's runs start with it (monitoring.run_alerts)
+            t0 = time.perf_counter()
+            report.add(
+                "weather_forecast", land_weather_forecast(lh, settings, as_of), time.perf_counter() - t0
+            )
         t0 = time.perf_counter()
         bronze = ingest_landing(lh, settings, batch_id)
         report.add("bronze", bronze, time.perf_counter() - t0)

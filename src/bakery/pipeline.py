@@ -10,6 +10,7 @@ from datetime import UTC, date, datetime, timedelta
 from bakery.config import Settings
 from bakery.etl import run_etl
 from bakery.lakehouse import Lakehouse
+from bakery.monitoring.run_alerts import Night, night_from_report
 from bakery.ops.runs import track_run
 from bakery.reports import JobReport
 
@@ -27,14 +28,12 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
     as_of = as_of or date.today()
     with track_run(lh, "pipeline") as run:
         started = datetime.now(UTC)  # retrain requests made from here on may bring data this ETL misses
-        report = run_etl(lh, settings, as_of=as_of)
+        report = run_etl(lh, settings, as_of=as_of, weather_forecast=True)
         report.job = "pipeline"
         t0 = time.perf_counter()
         steps = run_model_steps(lh, settings, as_of, requested_before=started)
         report.add("models", steps, time.perf_counter() - t0)
-        monitor(
-            lh, settings, report, steps.as_of, forecasts_made=steps.ok, started=started, run_id=run.run_id
-        )
+        monitor(lh, settings, report, steps.as_of, night_from_report(report, steps.ok, started), run.run_id)
         # An old history (the models work from its last day) is kept as of that day too: measured from the run
         # date, the first run would delete all of it. `bakery retention` applies the policy from today.
         kept_from = min(as_of, steps.as_of + timedelta(days=1)) if steps.as_of else as_of
@@ -52,12 +51,12 @@ def monitor(
     settings: Settings,
     report: JobReport,
     as_of: date | None,
-    forecasts_made: bool,
-    started: datetime | None = None,
+    night: Night,
     run_id: str | None = None,
-) -> None:
-    """The monitoring step, recorded in ops.runs as `monitor`. It never fails the night: a monitoring error is
-    logged and noted, the forecasts stand. A sustained accuracy breach requests an early retraining."""
+) -> bool:
+    """The monitoring step, recorded in ops.runs as `monitor`: live accuracy, drift and the night's alerts
+    (`night`: what the run did). It never fails the night: a monitoring error is logged and noted, the forecasts
+    stand, and False is returned. A sustained accuracy breach requests an early retraining."""
     from bakery.monitoring.run_alerts import run_alerts
     from bakery.monitoring.step import run_monitoring
     from bakery.ops.retrain import request_retrain
@@ -66,11 +65,7 @@ def monitor(
     try:
         with track_run(lh, "monitor") as rec:
             result = run_monitoring(
-                lh,
-                settings,
-                as_of or date.today(),
-                extra=run_alerts(report, forecasts_made, started),
-                run_id=run_id,
+                lh, settings, as_of or date.today(), extra=run_alerts(night), run_id=run_id
             )
             rec.details = result.to_dict()
         if result.retrain:
@@ -79,7 +74,10 @@ def monitor(
         report.notes.append(
             f"  monitoring: {len(raised)} alert(s) raised, retrain requested: {result.retrain}"
         )
+        return True
     except Exception as exc:  # noqa: BLE001 - monitoring must not cost the night its forecasts
         log.exception("monitoring failed")
         report.notes.append(f"  monitoring FAILED: {type(exc).__name__}: {exc}"[:500])
-    report.seconds["monitor"] = time.perf_counter() - t0
+        return False
+    finally:
+        report.seconds["monitor"] = time.perf_counter() - t0

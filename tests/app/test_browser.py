@@ -118,7 +118,7 @@ def test_manager_on_a_phone(server, browser, shots):
     d.find_element(By.ID, "events-submit").click()
     assert "Fiesta del barrio" in _wait(d, "events-ok").text
     assert list((server.settings.landing_dir / "events").glob("app_event_S01_*.csv"))
-    _visit(d, server, "/metrics", "page-forbidden")
+    _visit(d, server, "/accuracy", "page-forbidden")
 
 
 def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
@@ -128,7 +128,7 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     _login(d, server, "ana")
     time.sleep(0.8)
     d.save_screenshot(str(shots / "analyst_forecast.png"))
-    _visit(d, server, "/metrics", "metrics-table", shots, "analyst_metrics")
+    _visit(d, server, "/accuracy", "metrics-table", shots, "analyst_metrics")
     _visit(d, server, "/models", "models-table", shots, "analyst_models")
     _visit(d, server, "/drivers", "drivers-rows", shots, "analyst_drivers")
     _visit(d, server, "/uploads", "uploads-file")

@@ -34,8 +34,8 @@ def _fc_inputs(store, view="tomorrow", product="P001"):
 
 def test_pages_need_a_login(dash_app):
     c = dash_app.server.test_client()
-    r = c.get("/metrics")
-    assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/metrics")
+    r = c.get("/accuracy")
+    assert r.status_code == 302 and r.headers["Location"].startswith("/login?next=/accuracy")
     assert c.get("/_dash-layout").status_code == 401
     assert c.post("/_dash-update-component", json={}).status_code == 401
 
@@ -46,16 +46,16 @@ def test_pages_need_a_login(dash_app):
         (
             "mgr",
             ["/", "/history", "/stock", "/events"],
-            ["/metrics", "/models", "/drivers", "/uploads", "/admin/users", "/admin/audit"],
+            ["/accuracy", "/models", "/drivers", "/uploads", "/admin/users", "/admin/audit"],
         ),
         (
             "ana",
-            ["/", "/metrics", "/models", "/drivers", "/uploads"],
+            ["/", "/accuracy", "/models", "/drivers", "/uploads"],
             ["/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
         ),
         (
             "admin",
-            ["/", "/metrics", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
+            ["/", "/accuracy", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
             [],
         ),
     ],
@@ -68,7 +68,7 @@ def test_router_enforces_roles(browser_client, ctx, user, allowed, denied):
     for path in denied:
         assert "page-forbidden" in c.page(path).get_data(as_text=True), path
     nav = json.dumps(c.page("/").get_json()["response"]["app-nav"])
-    assert ("nav-metrics" in nav) == (user != "mgr") and ("nav-admin-audit" in nav) == (user == "admin")
+    assert ("nav-accuracy" in nav) == (user != "mgr") and ("nav-admin-audit" in nav) == (user == "admin")
     if denied:
         assert audit.query(ctx.db, audit.AuditQuery(action="access.denied"))[1] == len(denied)
 

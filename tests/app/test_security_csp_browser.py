@@ -16,7 +16,7 @@ pytestmark = pytest.mark.skipif(
 
 CHART = ("css selector", "#history-graph svg")
 PAGES = {
-    "ana": [("/history", "history-graph"), ("/metrics", "metrics-table"), ("/uploads", "uploads-file")],
+    "ana": [("/history", "history-graph"), ("/accuracy", "metrics-table"), ("/uploads", "uploads-file")],
     "admin": [("/admin/users", "users-table"), ("/admin/settings", "settings-table")],
 }
 

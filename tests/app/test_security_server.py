@@ -24,3 +24,33 @@ def test_two_workers_share_the_client_limit_and_hide_the_server_name(app_setting
             statuses = Counter(pool.map(attempt, range(60)))
     # conf/app.yml: 30 attempts a minute from one client, whichever worker answers (each its own 30 before)
     assert set(statuses) == {401, 429} and statuses[401] <= 30
+
+
+def _samples(text: str, name: str) -> dict[tuple, float]:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    return {
+        tuple(sorted(s.labels.items())): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+        if s.name == name
+    }
+
+
+def test_metrics_count_every_workers_requests(app_settings):
+    key = (("method", "GET"), ("route", "/api/v1/health"))
+    with bakery_app(app_settings.home) as url:  # two gunicorn workers, each with its own counters in memory
+        before = _samples(
+            requests.get(f"{url}/metrics", timeout=30).text, "bakery_http_request_duration_seconds_count"
+        )
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            codes = Counter(
+                pool.map(lambda _: requests.get(f"{url}/api/v1/health", timeout=30).status_code, range(40))
+            )
+        assert codes == {200: 40}
+        scraped = requests.get(f"{url}/metrics", timeout=30)
+    assert scraped.status_code == 200 and scraped.headers["Content-Type"].startswith("text/plain")
+    counts = _samples(scraped.text, "bakery_http_request_duration_seconds_count")
+    assert counts[key] - before.get(key, 0) == 40, (before, counts)
+    ages = _samples(scraped.text, "bakery_data_age_days")
+    assert {dict(k)["data"] for k in ages} == {"forecast", "sales"}, ages

@@ -201,7 +201,7 @@ def test_a_broken_tile_names_file_and_dataset_and_the_others_render(server):
 
 def test_manager_is_refused_like_on_any_analyst_page(server):
     mgr = HttpDash(server.url, "mgr")
-    for path in ("/dashboards", "/metrics"):
+    for path in ("/dashboards", "/accuracy"):
         r = mgr.page(path)
         assert r.status_code == 200 and "page-forbidden" in r.text, path
     assert "nav-dashboards" not in mgr.page("/").text

@@ -22,23 +22,12 @@ from bakery.forecasting.tables import BACKTEST_METRICS, FORECASTS, STORE_FORECAS
 from bakery.forecasting.train import run_train
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
-from tests.conftest import SMALL_END, copy_home
+from tests.conftest import SMALL_END
 
 AS_OF = SMALL_END  # the small demo's last day of data
 pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
 )
-
-
-@pytest.fixture(scope="module")
-def trained_home(spark, built_small, tmp_path_factory) -> Path:
-    """A copy of the small demo built to gold, with one model trained and registered and forecasts written."""
-    assert built_small.report.ok
-    settings = copy_home(built_small.settings, tmp_path_factory.mktemp("fc") / "home")
-    lh = Lakehouse(spark, settings)
-    run_train(lh, settings, as_of=AS_OF)
-    run_forecast(lh, settings, as_of=AS_OF)
-    return settings.home
 
 
 def _lh(spark, home: Path) -> tuple[Lakehouse, object]:

@@ -23,7 +23,7 @@ from bakery.app.context import AppContext
 from bakery.app.db import Database
 from bakery.app.i18n import t
 from bakery.app.pages import Page, all_pages
-from bakery.app.server import api, downloads, security, web
+from bakery.app.server import api, downloads, metrics, security, web
 from bakery.app.server.security import api_error, client_ip, csrf_token, current_lang, current_principal
 from bakery.app.serving import ServingData, make_serving
 from bakery.app.settings_store import SettingsStore
@@ -179,6 +179,7 @@ def create_app(
         MAX_CONTENT_LENGTH=int(int(ctx.conf.get("uploads.max_bytes", 50 * 2**20)) * 1.4) + 2**20,
     )
     server.extensions["bakery"] = ctx
+    metrics.install(server, ctx)  # first: its timer starts before the sign-in check may answer
     security.install(server, ctx)
     web.install(server, ctx)
     api.install(server, ctx)

@@ -29,7 +29,16 @@ class AppContext:
     @cached_property
     def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
         """server.trusted_proxies as networks; a bad entry is an error naming it."""
-        raw = self.conf.get("server.trusted_proxies", []) or []
+        return self.networks("server.trusted_proxies")
+
+    @cached_property
+    def metrics_clients(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """metrics.allow as networks: the scrapers that may read GET /metrics without a token."""
+        return self.networks("metrics.allow")
+
+    def networks(self, key: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """The IP addresses or CIDR networks listed under conf `key`; a bad entry is an error naming it."""
+        raw = self.conf.get(key, []) or []
         if isinstance(raw, str):
             raw = [raw]
         nets = []
@@ -37,9 +46,7 @@ class AppContext:
             try:
                 nets.append(ipaddress.ip_network(str(entry).strip(), strict=False))
             except ValueError:
-                raise ValueError(
-                    f"server.trusted_proxies[{i}]: {entry!r} is not an IP address or a CIDR network"
-                ) from None
+                raise ValueError(f"{key}[{i}]: {entry!r} is not an IP address or a CIDR network") from None
         return tuple(nets)
 
     @property

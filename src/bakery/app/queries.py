@@ -7,7 +7,7 @@ import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -20,6 +20,7 @@ from bakery.tables import (
     DQ_RESULTS,
     EVENTS,
     FORECASTS,
+    INGESTED_FILES,
     INVENTORY_DAILY,
     PRODUCTS,
     QUARANTINE,
@@ -322,6 +323,19 @@ class ServingData(ServingCache):
             )
 
         return self.cached(("runs", limit), (RUNS,), load)
+
+    def source_arrivals(self) -> dict[str, datetime]:
+        """When each source's latest landing file was taken into bronze (ops.ingested_files), by source."""
+
+        def load(v: dict) -> dict[str, datetime]:
+            df = self._read(INGESTED_FILES, v, ["source", "status", "ingested_at"])
+            df = df[df["status"] == "ingested"] if len(df) else df
+            if not len(df):
+                return {}
+            latest = pd.to_datetime(df["ingested_at"]).groupby(df["source"]).max()
+            return {str(k): v.to_pydatetime() for k, v in latest.items()}
+
+        return self.cached(("source_arrivals",), (INGESTED_FILES,), load)
 
     def quarantine_counts(self) -> pd.DataFrame:
         """Quarantined rows per source and rule."""

@@ -183,6 +183,11 @@ def cmd_app(args: argparse.Namespace, settings: Settings) -> int:
         settings = with_serving_table(settings, conf)
     except ValueError as exc:
         return _usage(str(exc))
+    from bakery.app.server.metrics import prepare_multiprocess
+
+    prepare_multiprocess(
+        settings.home / "app" / "metrics"
+    )  # before prometheus_client loads; workers inherit it
     from bakery.app.app import create_app, warm_caches
     from bakery.app.server.serve import PLATFORM_ENV, identity_bind_refusal, serve
 

@@ -21,7 +21,14 @@ def start(parser: argparse.ArgumentParser, args: argparse.Namespace) -> Settings
         settings = load_settings(home=args.home if args.home else default_home())
     except ValueError as exc:
         parser.error(str(exc))
-    setup_logging(logging.DEBUG if args.verbose else logging.INFO, log_dir=settings.logs_dir)
+    try:
+        setup_logging(
+            logging.DEBUG if args.verbose else logging.INFO,
+            log_dir=settings.logs_dir,
+            fmt=settings.get("logging.format", "text"),
+        )
+    except ValueError as exc:
+        parser.error(str(exc))
     return settings
 
 

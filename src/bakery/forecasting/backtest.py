@@ -26,6 +26,7 @@ from bakery.forecasting.tables import (
     write_metrics,
 )
 from bakery.lakehouse import Lakehouse
+from bakery.logs import run_tag
 from bakery.models.backtest import cutoff_range, report
 from bakery.models.challenger import LGBM, backtest_challenger
 from bakery.models.cold_start import COLD_START, backtest_cold_starts
@@ -180,6 +181,7 @@ def _log_run(
     with mlflow.start_run(
         experiment_id=registry.experiment_id(settings), run_name=f"backtest {start}..{end}"
     ) as run:
+        mlflow.set_tags(run_tag())
         mlflow.log_params(
             {
                 "start": start,

@@ -3,6 +3,7 @@ as shadow) into gold.forecasts, with intervals, components and an explanation pe
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from dataclasses import dataclass, field
@@ -23,7 +24,16 @@ from bakery.forecasting.tables import (
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
 from bakery.models.cold_start import cold_start_rows, relaunched
+from bakery.models.config import load_model_config
 from bakery.models.frames import model_frame
+from bakery.models.lifecycle import (
+    CANARY_STARTED_TAG,
+    CANARY_STORES_TAG,
+    PREVIOUS,
+    CanaryPolicy,
+    canary_stores,
+    policies,
+)
 from bakery.models.opening import close_days, expected_zero_days
 from bakery.models.serve import challenger_rows, combine, to_gold
 from bakery.tables import FEATURES
@@ -41,10 +51,13 @@ class ForecastResult:
     versions: dict[str, str] = field(default_factory=dict)
     fallbacks: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
+    canary_stores: list[str] = field(default_factory=list)
 
     def summary_lines(self) -> list[str]:
         roles = ", ".join(f"{role} v{v}" for role, v in self.versions.items())
         lines = [f"forecast as of {self.as_of}: {self.series} series x D+1..D+28, {self.rows} rows ({roles})"]
+        if self.canary_stores:
+            lines.append(f"  canary: v{self.versions.get(SHADOW)} serves {', '.join(self.canary_stores)}")
         if self.fallbacks:
             lines.append("  fallbacks: " + ", ".join(f"{k} {v}" for k, v in sorted(self.fallbacks.items())))
         return lines
@@ -56,6 +69,7 @@ class ForecastResult:
             "series": self.series,
             "versions": self.versions,
             "fallbacks": self.fallbacks,
+            "canary_stores": self.canary_stores,
             "seconds": round(self.seconds, 2),
         }
 
@@ -79,12 +93,50 @@ def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataF
     return close_days(pd.concat([rows, launches], ignore_index=True) if len(launches) else rows, zero)
 
 
-def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -> ForecastResult:
-    """Forecast from as_of (default: the last day with sales) with the champion, and the challenger as
-    shadow; everything lands in one MERGE, so no reader ever sees half an as-of date."""
+def _serve_canary(
+    settings: Settings,
+    parts: dict[str, pd.DataFrame],
+    challenger: registry.ModelRef,
+    policy: CanaryPolicy,
+    as_of: date,
+    result: ForecastResult,
+) -> dict[str, pd.DataFrame]:
+    """At the canary stores the challenger serves (role champion) and the champion becomes the shadow, so that
+    both are scored on the same days; the stores and the start are tagged on the challenger's version."""
+    tagged = challenger.tags.get(CANARY_STORES_TAG)
+    stores = (
+        json.loads(tagged)
+        if tagged
+        else canary_stores(parts[registry.CHAMPION]["store_id"], challenger.version, policy.share)
+    )
+    if not stores:
+        return parts
+    if not tagged:
+        registry.tag_version(settings, challenger.version, CANARY_STORES_TAG, json.dumps(stores))
+        registry.tag_version(settings, challenger.version, CANARY_STARTED_TAG, as_of.isoformat())
+    champ, shadow = parts[registry.CHAMPION], parts[SHADOW]
+    at_c, at_s = champ["store_id"].isin(stores), shadow["store_id"].isin(stores)
+    parts[registry.CHAMPION] = pd.concat(
+        [champ[~at_c], shadow[at_s].assign(role=registry.CHAMPION)], ignore_index=True
+    )
+    parts[SHADOW] = pd.concat([shadow[~at_s], champ[at_c].assign(role=SHADOW)], ignore_index=True)
+    result.canary_stores = list(stores)
+    log.info("canary: version %s serves stores %s", challenger.version, ", ".join(stores))
+    return parts
+
+
+def run_forecast(
+    lh: Lakehouse, settings: Settings, as_of: date | None = None, lifecycle: dict | None = None
+) -> ForecastResult:
+    """Forecast from as_of (default: the last day with sales) with the champion, the challenger as shadow
+    (or, in canary mode, as the served model at the canary stores) and, while a new champion is watched, the
+    former champion as `previous`; everything lands in one MERGE, so no reader ever sees half an as-of date.
+    `lifecycle`: models.yml's block (default: the home's conf)."""
     champion = registry.by_alias(settings, registry.CHAMPION)
     if champion is None:
         raise ValueError("no champion model is registered: run `bakery train` (or `bakery pipeline`) first")
+    conf = load_model_config(settings.conf_dir)
+    canary, rollback = policies(conf.lifecycle if lifecycle is None else lifecycle, conf.gate)
     as_of = as_of or latest_data_date(lh)
     t0 = time.perf_counter()
     result = ForecastResult(as_of=as_of)
@@ -92,16 +144,23 @@ def run_forecast(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
     challenger = registry.by_alias(settings, registry.CHALLENGER)
     if challenger is not None and challenger.version != champion.version:
         roles.append((SHADOW, challenger))
-    parts = []
+    previous = (
+        registry.watched_previous(settings, champion, rollback.watch_days) if rollback.automatic else None
+    )
+    if previous is not None and previous.version not in {ref.version for _, ref in roles}:
+        roles.append((PREVIOUS, previous))
+    parts = {}
     for role, ref in roles:
         rows = forecast_with(lh, registry.load(settings, ref.version), as_of)
         if role == registry.CHAMPION:
             result.series = int(rows["unique_id"].nunique())
             reasons = rows.drop_duplicates("unique_id")["fallback_reason"].dropna()
             result.fallbacks = reasons.str.split(":").str[0].value_counts().to_dict()
-        parts.append(to_gold(rows, ref.version, role))
+        parts[role] = to_gold(rows, ref.version, role)
         result.versions[role] = ref.version
-    gold = pd.concat(parts, ignore_index=True)
+    if canary.enabled and SHADOW in parts:
+        parts = _serve_canary(settings, parts, challenger, canary, as_of, result)
+    gold = pd.concat(list(parts.values()), ignore_index=True)
     fault_point("forecast_before_write")
     result.rows = write_forecasts(lh, gold)
     write_store_forecasts(lh, gold)

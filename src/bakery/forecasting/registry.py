@@ -12,6 +12,7 @@ import os
 import subprocess
 import warnings
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -24,6 +25,7 @@ log = logging.getLogger(__name__)
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 HISTORY_TAG = "champion_history"  # registered-model tag: JSON list of versions that were champion
+PROMOTED_AT_TAG = "promoted_at"  # model-version tag: when the champion alias moved to it (UTC, ISO 8601)
 # What a logged model needs at load time (its pip requirements, pinned to the installed versions).
 MODEL_PACKAGES = ("prophet", "cmdstanpy", "lightgbm", "pandas", "numpy", "pyarrow", "holidays", "mlflow")
 
@@ -161,6 +163,9 @@ def set_champion(settings: Settings, version: str, reason: str) -> None:
     c.set_registered_model_tag(name, HISTORY_TAG, json.dumps(history[-20:]))
     c.set_registered_model_alias(name, CHAMPION, str(version))
     c.set_model_version_tag(name, str(version), "promoted_because", reason[:500])
+    c.set_model_version_tag(
+        name, str(version), PROMOTED_AT_TAG, datetime.now(UTC).isoformat(timespec="seconds")
+    )
     challenger = by_alias(settings, CHALLENGER)
     if challenger is not None and challenger.version == str(version):
         c.delete_registered_model_alias(name, CHALLENGER)
@@ -185,6 +190,34 @@ def rollback(settings: Settings) -> tuple[str, str]:
     c.set_model_version_tag(name, current.version, "rolled_back", "true")
     log.info("model %s: rolled back from version %s to %s", name, current.version, previous)
     return current.version, previous
+
+
+def tag_version(settings: Settings, version: str, key: str, value: str) -> None:
+    """A tag on one model version (decisions and their evidence, kept with the version in MLflow)."""
+    client(settings).set_model_version_tag(model_name(settings), str(version), key, value[:5000])
+
+
+def end_challenger(settings: Settings, version: str, evidence: str) -> None:
+    """Remove the challenger alias from `version` (a canary that did not beat the champion), with why."""
+    c = client(settings)
+    name = model_name(settings)
+    c.set_model_version_tag(name, str(version), "canary_ended_because", evidence[:5000])
+    challenger = by_alias(settings, CHALLENGER)
+    if challenger is not None and challenger.version == str(version):
+        c.delete_registered_model_alias(name, CHALLENGER)
+    log.info("model %s: canary of version %s ended (%s)", name, version, evidence)
+
+
+def watched_previous(settings: Settings, champion: ModelRef, watch_days: int) -> ModelRef | None:
+    """The former champion while a champion promoted less than `watch_days` ago is watched, else None."""
+    promoted = champion.tags.get(PROMOTED_AT_TAG)
+    history = _history(client(settings), model_name(settings))
+    if not promoted or not history or history[-1] == champion.version:
+        return None
+    if datetime.now(UTC) - datetime.fromisoformat(promoted) > timedelta(days=watch_days):
+        return None
+    c = client(settings)
+    return _ref(c, c.get_model_version(model_name(settings), history[-1]))
 
 
 def load(settings: Settings, version: str):
@@ -215,6 +248,7 @@ def log_version(
     from mlflow.models import infer_signature
 
     from bakery.forecasting.pyfunc import BakeryForecaster
+    from bakery.logs import run_tag
 
     client(settings)
     with (
@@ -226,7 +260,7 @@ def log_version(
         warnings.simplefilter("ignore", UserWarning)
         signature = infer_signature(signature_input, signature_output, params={"as_of": "2026-01-01"})
         mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
-        mlflow.set_tags(tags)
+        mlflow.set_tags({**tags, **run_tag()})
         for path in extra_artifacts:
             mlflow.log_artifact(str(path))
         info = mlflow.pyfunc.log_model(

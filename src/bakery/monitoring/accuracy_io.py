@@ -33,7 +33,7 @@ def read_inputs(
     forecasts = _arrow(
         lh,
         FORECASTS,
-        ["as_of", "store_id", "product_id", "date", "horizon", "role", "yhat"],
+        ["as_of", "store_id", "product_id", "date", "horizon", "role", "model_version", "yhat"],
         [("date", ">", start), ("date", "<=", evaluated_on)],
     )
     back = 7 * (-(-MAX_HORIZON_DAYS // 7) + la.NAIVE_MAX_STEPS)
@@ -88,7 +88,7 @@ def breach_alerts(runs: pd.DataFrame, rule: la.AccuracyRule) -> list[Alert]:
                     f"{rule.tolerance:.0%} worse on {rule.nights} nights in a row. A retraining is requested."
                 ),
                 stores=(store,) if store else (),
-                link="/metrics",
+                link="/accuracy",
             )
         )
     return alerts

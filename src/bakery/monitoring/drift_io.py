@@ -62,7 +62,7 @@ def drift_alerts(found: pd.DataFrame) -> list[Alert]:
                 title=f"Inputs of store {store} changed this week: {', '.join(names)}",
                 detail=f"Compared with the same weeks of earlier years (or the weeks before): {detail}.",
                 stores=(str(store),),
-                link="/metrics",
+                link="/accuracy",
             )
         )
     return alerts

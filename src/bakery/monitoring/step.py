@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from bakery.config import Settings
@@ -13,6 +13,8 @@ from bakery.monitoring.accuracy_io import run_live_accuracy
 from bakery.monitoring.alerts import Alert
 from bakery.monitoring.config import load_monitoring
 from bakery.monitoring.drift_io import run_drift
+from bakery.monitoring.freshness import late_source_alerts, store_alerts
+from bakery.monitoring.model_watch import watch_models
 from bakery.monitoring.notify import Raised, raise_alerts
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,19 @@ def run_monitoring(
     report = MonitoringReport(evaluated_on)
     summary, accuracy_alerts = run_live_accuracy(lh, conf.raw, evaluated_on)
     found, drift_alerts = run_drift(lh, conf.raw, evaluated_on)
+    model_alerts = watch_models(lh, settings, evaluated_on)
+    fresh_alerts = [
+        *late_source_alerts(lh, evaluated_on + timedelta(days=1)),
+        *store_alerts(lh, evaluated_on),
+    ]
     report.accuracy_rows, report.drift_rows = len(summary), len(found)
     report.retrain = bool(accuracy_alerts)
-    report.raised = raise_alerts(lh, conf, [*(extra or []), *accuracy_alerts, *drift_alerts], run_id=run_id)
+    report.raised = raise_alerts(
+        lh,
+        conf,
+        [*(extra or []), *fresh_alerts, *accuracy_alerts, *drift_alerts, *model_alerts],
+        run_id=run_id,
+    )
     log.info(
         "monitoring %s: %d accuracy rows, %d drift rows, %d alert(s)",
         evaluated_on,

@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bakery.lakehouse import Lakehouse, struct_type
+from bakery.logs import run_context
 from bakery.tables import RUNS
 
 log = logging.getLogger(__name__)
@@ -59,7 +60,8 @@ def track_run(lh: Lakehouse, job: str, run_id: str | None = None) -> Iterator[Ru
     rec = RunRecord(job=job) if run_id is None else RunRecord(job=job, run_id=run_id)
     t0 = time.perf_counter()
     try:
-        yield rec
+        with run_context(rec.run_id, job):
+            yield rec
     except BaseException as exc:
         rec.status = "failed"
         rec.message = rec.message or f"{type(exc).__name__}: {exc}"
@@ -69,3 +71,19 @@ def track_run(lh: Lakehouse, job: str, run_id: str | None = None) -> Iterator[Ru
         rec.status = "success"
     _write(lh, rec, time.perf_counter() - t0)
     log.info("%s %s in %.1fs %s", job, rec.status, time.perf_counter() - t0, rec.message)
+
+
+def recent_runs(lh: Lakehouse, since: datetime) -> list[dict[str, Any]]:
+    """The rows of ops.runs started at or after `since` (UTC), oldest first; [] before the first run."""
+    from pyspark.sql import functions as F
+
+    if not lh.exists(*RUNS):
+        return []
+    rows = (
+        lh.read(*RUNS)
+        .filter(F.col("started") >= F.lit(since.astimezone(UTC).replace(tzinfo=None)))
+        .select("run_id", "job", "started", "status", "message")
+        .orderBy("started")
+        .collect()
+    )
+    return [r.asDict() for r in rows]

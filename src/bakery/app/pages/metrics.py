@@ -133,4 +133,4 @@ def register(app: Any, ctx: AppContext) -> None:
         return metrics_view(ctx, principal, lang, metric, horizon)
 
 
-PAGE = Page("/metrics", STAFF, "nav.metrics", layout, register)
+PAGE = Page("/accuracy", STAFF, "nav.metrics", layout, register)

@@ -27,6 +27,7 @@ PUBLIC_PATHS = {
     "/api/v1/openapi.json",
     "/api/v1/auth/token",
     "/lang",
+    "/metrics",  # answers the configured scrapers only (bakery.app.server.metrics)
 }
 PUBLIC_PREFIXES = ("/assets/", "/_dash-component-suites/", "/_favicon")
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
