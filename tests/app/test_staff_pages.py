@@ -1,0 +1,64 @@
+"""The analyst and admin pages as their users read them: Spanish words for codes, Spanish numbers and dates,
+store ids checked, and nothing offered that would fail."""
+
+from __future__ import annotations
+
+import json
+
+from plotly.io.json import to_json_plotly
+
+from bakery.app import audit
+from bakery.app.accounts import list_users
+from bakery.app.auth import Principal
+from bakery.app.pages import admin_users
+
+USERS_OUT = [("users-message", "children"), ("users-list", "children")]
+
+
+def _json(component) -> str:
+    return json.dumps(json.loads(to_json_plotly(component)), ensure_ascii=False)
+
+
+def _user_state(name: str, stores) -> list[tuple]:
+    return [
+        ("users-new-name", "value", name),
+        ("users-new-role", "value", "manager"),
+        ("users-new-stores", "value", stores),
+        ("users-new-password", "value", "nuevo-pass-123"),
+        ("users-edit-name", "value", None),
+        ("users-edit-role", "value", None),
+        ("users-edit-stores", "value", None),
+        ("users-edit-active", "value", ["on"]),
+        ("users-edit-password", "value", None),
+    ]
+
+
+def test_managers_get_stores_of_the_stores_table_and_the_audit_keeps_the_admins_address(
+    browser_client, ctx, dash_app
+):
+    page = _json(admin_users.layout(ctx, None, "es", {}))
+    assert '"multi": true' in page and "S001" in page and "S01,S02" not in page
+    assert [o["value"] for o in admin_users.store_options(ctx)] == ["S01", "S02"]
+    c = browser_client("admin")
+    create = [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)]
+    r = c.call(USERS_OUT, create, _user_state("nuevo", ["S02"]))
+    assert "users-ok" in r.get_data(as_text=True)
+    assert {a.username: a.stores for a in list_users(ctx.db)}["nuevo"] == ["S02"]
+    created = audit.query(ctx.db, audit.AuditQuery(action="user.created"))[0][0]
+    assert created["target"] == "nuevo" and created["ip"] == "127.0.0.1"
+    # a store missing from the stores table is refused in Spanish, and nobody is created
+    r = c.call(USERS_OUT, create, _user_state("otro", ["S02", "S999"]))
+    body = r.get_data(as_text=True)
+    assert "users-error" in body and "S999" in body and "no existe en la tabla de tiendas" in body
+    assert "--stores" not in body and "otro" not in {a.username for a in list_users(ctx.db)}
+    r = c.call(USERS_OUT, create, _user_state("otro", []))
+    assert "Un gerente necesita al menos una tienda" in r.get_data(as_text=True)
+    # changing a user's stores is checked the same way, and audited with the address
+    admin = Principal("admin", "admin", frozenset(), 1)
+    with dash_app.server.test_request_context(environ_base={"REMOTE_ADDR": "10.1.2.3"}):
+        msg, _ = admin_users.update(ctx, admin, "es", "nuevo", None, ["S07"], ["on"], None)
+        assert "no existe en la tabla de tiendas" in _json(msg)
+        msg, _ = admin_users.update(ctx, admin, "es", "nuevo", None, ["S01"], ["on"], None)
+        assert "users-ok" in _json(msg)
+    changed = audit.query(ctx.db, audit.AuditQuery(action="user.role_changed"))[0][0]
+    assert changed["ip"] == "10.1.2.3" and changed["detail"]["changes"]["stores"] == [["S02"], ["S01"]]
