@@ -4,13 +4,16 @@ store ids checked, and nothing offered that would fail."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
+import pandas as pd
 from plotly.io.json import to_json_plotly
 
 from bakery.app import audit
 from bakery.app.accounts import list_users
 from bakery.app.auth import Principal
-from bakery.app.pages import admin_users
+from bakery.app.evaluation import data_cutoff
+from bakery.app.pages import admin_users, metrics, models
 
 USERS_OUT = [("users-message", "children"), ("users-list", "children")]
 
@@ -62,3 +65,37 @@ def test_managers_get_stores_of_the_stores_table_and_the_audit_keeps_the_admins_
         assert "users-ok" in _json(msg)
     changed = audit.query(ctx.db, audit.AuditQuery(action="user.role_changed"))[0][0]
     assert changed["ip"] == "10.1.2.3" and changed["detail"]["changes"]["stores"] == [["S02"], ["S01"]]
+
+
+def test_metrics_speak_in_words_with_units_horizon_and_the_datas_cutoff(ctx):
+    ana = Principal("ana", "analyst", frozenset(), 2)
+    evaluated, _, glob, _, stores = metrics.metrics_view(ctx, ana, "es", "wmape", 7)
+    last_sales = ctx.serving.latest_sales_date()
+    cutoff = data_cutoff(ctx.serving, [])
+    assert cutoff == last_sales - timedelta(days=7)  # the backtest's last scored day, not the day it ran
+    assert evaluated.startswith(f"Evaluado con datos hasta el {cutoff:%d/%m/%Y}")
+    assert f"calculado el {last_sales:%d/%m/%Y}" in evaluated
+    glob, stores = _json(glob), _json(stores)
+    assert "Referencia: misma semana anterior" in glob and "seasonal_naive" not in glob
+    assert "Mejora vs referencia (puntos de wMAPE" in glob
+    assert "Por tienda · horizonte D+7" in stores and "Prophet (tendencia y estacionalidad)" in stores
+    assert '"400"' in glob and "400,00" not in glob + stores  # counts without decimals
+
+
+def test_models_list_real_models_in_words_and_count_the_zero_days_apart(ctx):
+    roles = pd.DataFrame(
+        {
+            "role": ["champion", "champion", "champion", "shadow"],
+            "model": ["prophet", "not_offered", "closed", "lgbm"],
+            "model_version": ["3", None, None, "lgbm-1"],
+            "rows": [4602, 120, 30, 800],
+        }
+    )
+    rows, _, zero = models.version_rows(roles, ctx.serving.metrics(), "es")
+    assert [(r["role"], r["model"]) for r in rows] == [
+        ("Modelo en servicio", "Prophet (tendencia y estacionalidad)"),
+        ("Modelo en pruebas", "LightGBM (árboles de decisión)"),
+    ]
+    assert rows[0]["rows"] == "4.602" and zero == 150
+    page = _json(models.layout(ctx, Principal("ana", "analyst", frozenset(), 2), "es", {}))
+    assert "campeón" not in page and "Modelo en servicio" in page

@@ -8,7 +8,7 @@ from typing import Any
 
 import pandas as pd
 
-from bakery.app.i18n import fmt_date, fmt_num
+from bakery.app.i18n import TEXTS, fmt_date, fmt_num, t
 
 
 def fmt_count(x: Any, lang: str) -> str:
@@ -54,3 +54,10 @@ def fmt_day(value: Any, lang: str) -> str:
     if isinstance(value, date):
         return fmt_date(value, lang)
     return fmt_date(pd.Timestamp(value).date(), lang)
+
+
+def model_label(code: Any, lang: str) -> str:
+    """A model or role as words ("Referencia: misma semana anterior" for seasonal_naive); a model the app has
+    no words for keeps its name."""
+    key = f"model.{code}"
+    return t(key, lang) if key in TEXTS else str(code)
