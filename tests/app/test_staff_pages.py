@@ -13,7 +13,8 @@ from bakery.app import audit
 from bakery.app.accounts import list_users
 from bakery.app.auth import Principal
 from bakery.app.evaluation import data_cutoff
-from bakery.app.pages import admin_users, metrics, models
+from bakery.app.pages import admin_audit as audit_page
+from bakery.app.pages import admin_health, admin_users, metrics, models
 
 USERS_OUT = [("users-message", "children"), ("users-list", "children")]
 
@@ -99,3 +100,34 @@ def test_models_list_real_models_in_words_and_count_the_zero_days_apart(ctx):
     assert rows[0]["rows"] == "4.602" and zero == 150
     page = _json(models.layout(ctx, Principal("ana", "analyst", frozenset(), 2), "es", {}))
     assert "campeón" not in page and "Modelo en servicio" in page
+
+
+def test_health_warns_in_plain_words_when_sales_are_old_and_speaks_spanish(ctx):
+    admin = Principal("admin", "admin", frozenset(), 1)
+    last = ctx.serving.latest_sales_date()
+    fresh = _json(admin_health.health_view(ctx, admin, "es", today=last + timedelta(days=1)))
+    assert "health-fresh" in fresh and "health-stale" not in fresh
+    old = _json(admin_health.health_view(ctx, admin, "es", today=last + timedelta(days=13)))
+    assert f"las últimas ventas son del {last:%d/%m/%Y}, hace 13 días" in old and "health-stale" in old
+    assert "WARNING" not in old and "aviso" in old  # severity in Spanish
+    assert "expect_column_values_to_not_be_null" not in old and "ningún valor vacío" in old
+    assert "fuera de rango (quantity_sold)" in old and "range:quantity_sold" not in old
+    assert " UTC" in old and "fallida" in old
+
+
+def test_audit_rows_read_as_sentences_with_time_zone_and_the_admins_address(browser_client, ctx):
+    c = browser_client("admin")
+    create = [("users-create", "n_clicks", 1), ("users-update", "n_clicks", 0)]
+    assert "users-ok" in c.call(USERS_OUT, create, _user_state("marta", ["S01"])).get_data(as_text=True)
+    total, rows = audit_page.audit_view(
+        ctx, Principal("admin", "admin", frozenset(), 1), "es", "user", None, 1
+    )
+    text = _json(rows)
+    assert "Usuario creado" in text and "user.created" not in text
+    assert "rol: Gerente de tienda · tiendas: S01" in text and r"\"role\"" not in text  # no raw JSON
+    assert "127.0.0.1" in text and " UTC" in text
+    change = audit_page.detail_text(
+        {"changes": {"stores": [["S02"], ["S01"]], "role": ["manager", "admin"]}}, "es"
+    )
+    assert change == "tiendas: S02 → S01 · rol: Gerente de tienda → Administrador"
+    assert audit_page.action_words("login.ok", "es") == "Inicio de sesión"

@@ -621,6 +621,18 @@ TEXTS: dict[str, tuple[str, str]] = {
     "det.path": ("ruta", "path"),
     "det.store_id": ("tienda", "store"),
     "det.active": ("activo", "active"),
+    "hl.table": ("Tabla", "Table"),
+    "hl.version": ("Versión", "Version"),
+    "hl.kpi_sales_age": ("Antigüedad de las ventas", "Age of the sales"),
+    "hl.days_old": ("{n} días", "{n} days"),
+    "au.group.login": ("Inicios de sesión", "Sign-ins"),
+    "au.group.logout": ("Cierres de sesión", "Sign-outs"),
+    "au.group.token": ("Tokens de API", "API tokens"),
+    "au.group.user": ("Usuarios", "Users"),
+    "au.group.setting": ("Ajustes", "Settings"),
+    "au.group.upload": ("Cargas de datos", "Data uploads"),
+    "au.group.event": ("Eventos", "Events"),
+    "au.group.access": ("Accesos denegados", "Denied access"),
     "det.arrow": ("{old} → {new}", "{old} → {new}"),
 }
 
