@@ -78,7 +78,7 @@ def test_metrics_figure_always_shows_the_baseline_last_in_grey():
         "Baseline: same day last week",
     ]
     names = [tr["name"] for tr in figures.metrics_figure(m, "wmape", "es")["data"]]
-    assert names == ["Prophet (tendencia y estacionalidad)", "Referencia: misma semana anterior"]
+    assert names == ["Prophet (tendencia y estacionalidad)", "Referencia: mismo día de la semana anterior"]
     assert fig["data"][1]["marker"]["color"] == figures.COLORS["baseline"]
     assert fig["data"][0]["x"] == ["D+1", "D+7"]
 

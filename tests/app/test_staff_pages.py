@@ -77,7 +77,7 @@ def test_metrics_speak_in_words_with_units_horizon_and_the_datas_cutoff(ctx):
     assert evaluated.startswith(f"Evaluado con datos hasta el {cutoff:%d/%m/%Y}")
     assert f"calculado el {last_sales:%d/%m/%Y}" in evaluated
     glob, stores = _json(glob), _json(stores)
-    assert "Referencia: misma semana anterior" in glob and "seasonal_naive" not in glob
+    assert "Referencia: mismo día de la semana anterior" in glob and "seasonal_naive" not in glob
     assert "Mejora vs referencia (puntos de wMAPE" in glob
     assert "Por tienda · horizonte D+7" in stores and "Prophet (tendencia y estacionalidad)" in stores
     assert '"400"' in glob and "400,00" not in glob + stores  # counts without decimals

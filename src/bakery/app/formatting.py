@@ -57,7 +57,7 @@ def fmt_day(value: Any, lang: str) -> str:
 
 
 def model_label(code: Any, lang: str) -> str:
-    """A model or role as words ("Referencia: misma semana anterior" for seasonal_naive); a model the app has
+    """A model or role as words ("Referencia: mismo día de la semana anterior" for seasonal_naive); a model the app has
     no words for keeps its name."""
     key = f"model.{code}"
     return t(key, lang) if key in TEXTS else str(code)

@@ -23,7 +23,7 @@ def users_table(ctx: AppContext, lang: str) -> Any:
         {
             "username": a.username,
             "role": t(f"role.{a.role}", lang),
-            "stores": ", ".join(a.stores) or "*",
+            "stores": ", ".join(a.stores) or t("usr.all_stores", lang),
             "active": a.active,
         }
         for a in list_users(ctx.db)
@@ -67,7 +67,7 @@ def _stores_dropdown(id: str, ctx: AppContext, lang: str) -> Any:
         id=id,
         options=store_options(ctx),
         multi=True,
-        placeholder=t("usr.stores_pick", lang) + " (S001…)",
+        placeholder=t("usr.stores_pick", lang),
     )
 
 
@@ -75,6 +75,7 @@ def _role_dropdown(id: str, lang: str, value: str | None = "manager") -> Any:
     return dcc.Dropdown(
         id=id,
         value=value,
+        placeholder=t("common.choose", lang),
         clearable=value is None,
         options=[{"label": t(f"role.{r}", lang), "value": r} for r in ROLES],
     )
@@ -86,7 +87,9 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
         [
             field(t("usr.username", lang), dcc.Input(id=f"{P}-new-name", type="text", maxLength=200)),
             field(t("usr.role", lang), _role_dropdown(f"{P}-new-role", lang)),
-            field(t("usr.stores", lang), _stores_dropdown(f"{P}-new-stores", ctx, lang)),
+            field(
+                t("usr.stores", lang), _stores_dropdown(f"{P}-new-stores", ctx, lang), cls="field field-wide"
+            ),
             field(
                 t("usr.password", lang), dcc.Input(id=f"{P}-new-password", type="password", maxLength=1024)
             ),
@@ -101,7 +104,9 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                 dcc.Dropdown(id=f"{P}-edit-name", options=names, placeholder=t("common.choose", lang)),
             ),
             field(t("usr.role", lang), _role_dropdown(f"{P}-edit-role", lang, None)),
-            field(t("usr.stores", lang), _stores_dropdown(f"{P}-edit-stores", ctx, lang)),
+            field(
+                t("usr.stores", lang), _stores_dropdown(f"{P}-edit-stores", ctx, lang), cls="field field-wide"
+            ),
             field(
                 t("usr.active", lang),
                 dcc.Checklist(id=f"{P}-edit-active", options=[{"label": "", "value": "on"}], value=["on"]),

@@ -14,7 +14,7 @@ from bakery.app import uploads
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
 from bakery.app.formatting import fmt_count, fmt_instant, fmt_pct
-from bakery.app.i18n import t
+from bakery.app.i18n import TEXTS, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, kpi, notice, page_header, secured, table
 from bakery.app.server.security import client_ip
@@ -44,7 +44,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                                 id=f"{P}-kind",
                                 value="sales",
                                 clearable=False,
-                                options=[{"label": k, "value": k} for k in kinds],
+                                options=[{"label": kind_name(k, lang), "value": k} for k in kinds],
                             ),
                         ),
                         html.Div(id=f"{P}-templates", className="field"),
@@ -144,6 +144,12 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
             dcc.Store(id=f"{P}-token"),
         ]
     )
+
+
+def kind_name(kind: str, lang: str) -> str:
+    """An upload kind in words, with its template name (which the file names and the API use)."""
+    key = f"up.kindname.{kind}"
+    return t(key, lang) if key in TEXTS else kind
 
 
 def _accepted(ctx: AppContext, kind: str | None = None) -> list[dict[str, str]]:
