@@ -166,7 +166,8 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     d.execute_script("document.getElementById('uploads-report').scrollIntoView()")
     time.sleep(0.5)
     d.save_screenshot(str(shots / "analyst_upload.png"))
-    assert "quantity_sold" in d.find_element(By.ID, "uploads-errors").text
+    errors = d.find_element(By.ID, "uploads-errors").text
+    assert "quantity_sold" in errors and "fuera de rango" in errors
 
 
 def test_a_product_named_in_markdown_is_shown_as_plain_text(browser, tmp_path):

@@ -330,6 +330,7 @@ def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
     assert "uploads-check" in text and "uploads-bad-rows" in text and landed(app_settings) == []
     assert r.get_json()["response"]["uploads-load-button"]["disabled"] is False
     assert "50,00" in text and "--max-error-rate" not in text  # Spanish percentages, no command-line flags
+    assert "tipo de dato incorrecto" in text  # each bad row's problem in words
     assert c.client.get(f"/download/staging/{token['token']}/bad_rows.csv").status_code == 200
     # the same file against a 10 % limit would be rejected: "Cargar" is disabled until something changes
     strict = [(i, p, 0.1 if i == "uploads-rate" else v) for i, p, v in check_state]

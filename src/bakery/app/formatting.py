@@ -61,3 +61,19 @@ def model_label(code: Any, lang: str) -> str:
     no words for keeps its name."""
     key = f"model.{code}"
     return t(key, lang) if key in TEXTS else str(code)
+
+
+def code_words(prefix: str, code: Any, lang: str) -> str:
+    """A code (a severity, a data-quality check, a run status…) as the app's words `<prefix>.<code>`; the code
+    itself when the app has no words for it, so a new code is still shown."""
+    text = "" if code is None or (isinstance(code, float) and code != code) else str(code)
+    key = f"{prefix}.{text}"
+    return t(key, lang) if key in TEXTS else text
+
+
+def rule_words(rule: Any, lang: str, with_column: bool = True) -> str:
+    """A row rule `<check>:<column>` (quarantine, upload validation) as words: "fuera de rango
+    (quantity_sold)", or without the column where a table shows it beside."""
+    check, _, column = ("" if rule is None else str(rule)).partition(":")
+    words = code_words("rule", check, lang)
+    return f"{words} ({column})" if column and with_column else words

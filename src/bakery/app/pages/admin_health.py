@@ -11,8 +11,8 @@ from dash import Input, Output, html
 from bakery.app.auth import ADMIN, Principal
 from bakery.app.context import AppContext
 from bakery.app.figures import runs_figure
-from bakery.app.formatting import fmt_count, fmt_day, fmt_instant
-from bakery.app.i18n import TEXTS, t
+from bakery.app.formatting import code_words, fmt_count, fmt_day, fmt_instant, rule_words
+from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, graph, kpi, notice, page_header, secured, table
 from bakery.ops.retrain import read_retrain_flag
@@ -57,19 +57,6 @@ def _str(v: Any) -> str:
     return "" if v is None or (isinstance(v, float) and pd.isna(v)) else str(v)
 
 
-def _words(prefix: str, code: Any, lang: str) -> str:
-    """A code (severity, expectation, run status) as the app's words for it; the code itself if it has none."""
-    key = f"{prefix}.{code}"
-    return t(key, lang) if key in TEXTS else _str(code)
-
-
-def rule_words(rule: Any, lang: str) -> str:
-    """A quarantine rule `<check>:<column>` as words with the column: "fuera de rango (quantity_sold)"."""
-    check, _, column = _str(rule).partition(":")
-    words = _words("rule", check, lang)
-    return f"{words} ({column})" if column else words
-
-
 def freshness_notice(latest_sales: str | None, today: date, limit: int, lang: str) -> Any:
     """A warning in plain words when the newest sales day is more than `limit` days before `today`."""
     if not latest_sales:
@@ -106,7 +93,7 @@ def health_view(ctx: AppContext, principal: Principal, lang: str, today: date | 
             {
                 "job": r.job,
                 "started": fmt_instant(r.started, lang),
-                "status": _words("hl.run", r.status, lang),
+                "status": code_words("hl.run", r.status, lang),
                 "seconds": r.seconds,
                 "message": _str(r.message)[:160],
                 "_class": "" if r.status == "success" else "sev-critical",
@@ -132,9 +119,9 @@ def health_view(ctx: AppContext, principal: Principal, lang: str, today: date | 
             {
                 "at": fmt_instant(r.checked_at, lang),
                 "source": r.source,
-                "expectation": _words("dq", r.expectation, lang),
+                "expectation": code_words("dq", r.expectation, lang),
                 "column": _str(r.column),
-                "severity": _words("sev", r.severity, lang),
+                "severity": code_words("sev", r.severity, lang),
                 "_class": f"sev-{str(r.severity).lower()}",
             }
             for r in dq.itertuples()

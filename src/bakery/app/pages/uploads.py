@@ -13,7 +13,7 @@ from dash import ctx as dash_ctx
 from bakery.app import uploads
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
-from bakery.app.formatting import fmt_count, fmt_instant, fmt_pct
+from bakery.app.formatting import fmt_count, fmt_instant, fmt_pct, rule_words
 from bakery.app.i18n import TEXTS, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, kpi, notice, page_header, secured, table
@@ -467,6 +467,8 @@ def _report_view(
             "row": e.get("row"),
             "line": e.get("line"),
             "column": e.get("column") or "",
+            "problem": rule_words(e.get("rule"), lang, with_column=False),
+            "value": "" if e.get("value") is None else str(e.get("value"))[:60],
             "reason": e.get("reason"),
         }
         for e in (report.get("errors") or [])[:200]
@@ -494,7 +496,9 @@ def _report_view(
                     ("row", t("up.row", lang)),
                     ("line", t("up.line", lang)),
                     ("column", t("up.column", lang)),
-                    ("reason", t("up.reason", lang)),
+                    ("problem", t("up.problem", lang)),
+                    ("value", t("up.value", lang)),
+                    ("reason", t("up.detail", lang)),
                 ],
                 id=f"{P}-errors",
                 lang=lang,
