@@ -120,7 +120,7 @@ def test_the_upload_page_names_the_parameter_and_offers_only_batches_of_the_kind
         ("uploads-replaces", "value", sales),
     ]
     r = c.call(
-        [("uploads-report", "children"), ("uploads-batches", "children"), ("uploads-replaces", "options")],
+        [("uploads-report", "children"), ("uploads-batches", "children")],
         [("uploads-load", "submit_n_clicks", 1)],
         state,
     )

@@ -338,17 +338,20 @@ def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
     assert "la carga sería rechazada" in r.get_data(as_text=True).lower()
     assert r.get_json()["response"]["uploads-load-button"]["disabled"] is True
     r = c.call(
-        [("uploads-report", "children"), ("uploads-batches", "children"), ("uploads-replaces", "options")],
+        [("uploads-report", "children"), ("uploads-batches", "children")],
         [("uploads-load", "submit_n_clicks", 1)],
         state + [("uploads-replaces", "value", None)],
     )
     resp = r.get_json()["response"]
     assert "uploads-result-ok" in r.get_data(as_text=True) and len(landed(app_settings)) == 1
     (batch,) = [b["batch_id"] for b in uploads.list_batches(c.app.server.extensions["bakery"])]
-    assert (
-        batch in json.dumps(resp["uploads-batches"])
-        and resp["uploads-replaces"]["options"][0]["value"] == batch
+    assert batch in json.dumps(resp["uploads-batches"])  # the list is rebuilt, and so is the replace list:
+    r = c.call(
+        [("uploads-replaces", "options")],
+        [("uploads-batches", "children", None)],
+        [("uploads-kind", "value", "sales")],
     )
+    assert [o["value"] for o in r.get_json()["response"]["uploads-replaces"]["options"]] == [batch]
     assert (
         browser_client("mgr").call(validate, [("uploads-validate", "n_clicks", 1)], check_state).status_code
         == 403

@@ -549,12 +549,11 @@ def on_load(
     rate: float | None,
     shape_text: str | None,
     replaces: str | None,
-) -> tuple[Any, Any, Any]:
-    """Load the staged file: (report, the rebuilt batch lists, the batches a new upload may replace)."""
-    kind = (token_data or {}).get("kind") or "sales"
+) -> tuple[Any, Any]:
+    """Load the staged file: (report, the rebuilt batch lists)."""
 
-    def answer(report: Any) -> tuple[Any, Any, Any]:
-        return report, batches_section(ctx, lang), _accepted(ctx, kind)
+    def answer(report: Any) -> tuple[Any, Any]:
+        return report, batches_section(ctx, lang)
 
     if not token_data:
         return answer(notice(t("up.no_file", lang), "warn", id=f"{P}-no-file"))
@@ -707,7 +706,6 @@ def register(app: Any, ctx: AppContext) -> None:
     @app.callback(
         Output(f"{P}-report", "children", allow_duplicate=True),
         Output(f"{P}-batches", "children"),
-        Output(f"{P}-replaces", "options", allow_duplicate=True),
         Input(f"{P}-load", "submit_n_clicks"),
         State(f"{P}-token", "data"),
         State({"type": f"{P}-map", "col": ALL}, "id"),
@@ -723,6 +721,17 @@ def register(app: Any, ctx: AppContext) -> None:
         return on_load(
             ctx, principal, lang, token_data, ids, values, on_duplicate, rate, shape_text, replaces
         )
+
+    @app.callback(
+        Output(f"{P}-replaces", "options", allow_duplicate=True),
+        Input(f"{P}-batches", "children"),
+        State(f"{P}-kind", "value"),
+        prevent_initial_call=True,
+    )
+    @secured(STAFF)
+    def _replaceable_again(principal, lang, _batches, kind):
+        """Whenever the batch lists change (a load, a deletion, a restore), so do the batches a file may replace."""
+        return _accepted(ctx, kind if isinstance(kind, str) else "sales")
 
     @app.callback(Output(f"{P}-delete-button", "disabled"), Input(f"{P}-delete-id", "value"))
     @secured(STAFF)
