@@ -154,11 +154,9 @@ def kind_name(kind: str, lang: str) -> str:
 
 def _accepted(ctx: AppContext, kind: str | None = None) -> list[dict[str, str]]:
     """Accepted batches (of one kind: those an upload of that kind may replace) as dropdown options."""
-    return [
-        {"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]}
-        for b in uploads.list_batches(ctx)
-        if b["status"] == "accepted" and kind in (None, b["kind"])
-    ]
+    return _options(
+        [b for b in uploads.list_batches(ctx) if b["status"] == "accepted" and kind in (None, b["kind"])]
+    )
 
 
 def _status(b: dict[str, Any], lang: str) -> str:
