@@ -122,16 +122,29 @@ def test_manager_on_a_phone(server, browser, shots):
 
 
 def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
+    """On a 1366 px desktop: models in words, the data's cutoff, the history range on one line, and an upload
+    whose rejection disables "Cargar"."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
 
-    d = browser()
+    d = browser(1366, 900)
     _login(d, server, "ana")
     time.sleep(0.8)
     d.save_screenshot(str(shots / "analyst_forecast.png"))
     _visit(d, server, "/accuracy", "metrics-table", shots, "analyst_metrics")
+    page = d.find_element(By.TAG_NAME, "body").text
+    assert "Referencia: mismo día de la semana anterior" in page and "seasonal_naive" not in page
+    assert "Evaluado con datos hasta el" in page and "Por tienda · horizonte D+1" in page
     _visit(d, server, "/models", "models-table", shots, "analyst_models")
+    assert "Modelo en servicio" in d.find_element(By.ID, "models-table").text
     _visit(d, server, "/drivers", "drivers-rows", shots, "analyst_drivers")
+    _visit(d, server, "/history", "history-range")
+    inputs = d.find_elements(By.CSS_SELECTOR, "#history-range input")
+    assert len(inputs) == 2 and inputs[0].location["y"] == inputs[1].location["y"]  # one line, not wrapped
     _visit(d, server, "/uploads", "uploads-file")
+    assert not d.find_element(By.ID, "uploads-load-button").is_enabled()  # nothing to load yet
+    d.find_element(By.ID, "uploads-validate").click()
+    assert "Primero suba un archivo" in _wait(d, "uploads-no-file").text
     sample = tmp_path / "ventas_marzo.csv"
     sample.write_text(
         "Fecha,Tienda,Producto,Cantidad,Notas\n2026-03-01,S01,P001,12,\n2026-03-02,S01,P001,-3,\n"
@@ -140,12 +153,21 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     )
     d.find_element(By.CSS_SELECTOR, "#uploads-file input[type=file]").send_keys(str(sample))
     _wait(d, "uploads-mapping-table")
+    WebDriverWait(d, 10).until(
+        lambda drv: not drv.find_elements(By.ID, "uploads-no-file")
+    )  # stale message gone
+    assert d.find_element(By.ID, "uploads-load-button").is_enabled()
     d.find_element(By.ID, "uploads-validate").click()
     _wait(d, "uploads-errors")
+    report = d.find_element(By.ID, "uploads-report").text
+    assert "La carga sería rechazada" in report and "66,67" in report and "--max-error-rate" not in report
+    WebDriverWait(d, 10).until(lambda drv: not drv.find_element(By.ID, "uploads-load-button").is_enabled())
+    assert not d.find_element(By.ID, "uploads-delete-button").is_enabled()  # no batch chosen
     d.execute_script("document.getElementById('uploads-report').scrollIntoView()")
     time.sleep(0.5)
     d.save_screenshot(str(shots / "analyst_upload.png"))
-    assert "quantity_sold" in d.find_element(By.ID, "uploads-errors").text
+    errors = d.find_element(By.ID, "uploads-errors").text
+    assert "quantity_sold" in errors and "fuera de rango" in errors
 
 
 def test_a_product_named_in_markdown_is_shown_as_plain_text(browser, tmp_path):
@@ -171,23 +193,30 @@ def test_a_product_named_in_markdown_is_shown_as_plain_text(browser, tmp_path):
 
 
 def test_admin_pages_and_language_switch(server, browser, shots):
+    """On a 1366 px desktop: a manager's store picked from the stores table, the health page in words, and the
+    audit log as sentences with the admin's address and times in UTC."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
-    d = browser()
+    d = browser(1366, 900)
     _login(d, server, "admin")
-    _visit(d, server, "/admin/users", "users-table", shots, "admin_users")
-    for element, text in (
-        ("users-new-name", "marta"),
-        ("users-new-stores", "S01"),
-        ("users-new-password", "marta-pass-123"),
-    ):
-        d.find_element(By.ID, element).send_keys(text)
+    _visit(d, server, "/admin/users", "users-table")
+    d.find_element(By.ID, "users-new-name").send_keys("marta")
+    d.find_element(By.CSS_SELECTOR, "#users-new-stores input").send_keys("S01", Keys.ENTER)
+    d.find_element(By.ID, "users-new-password").send_keys("marta-pass-123")
+    time.sleep(0.3)
+    d.save_screenshot(str(shots / "admin_users.png"))
     d.find_element(By.ID, "users-create").click()
     assert "marta" in _wait(d, "users-ok").text and "marta" in d.find_element(By.ID, "users-table").text
     _visit(d, server, "/admin/settings", "settings-table", shots, "admin_settings")
     _visit(d, server, "/admin/health", "health-runs", shots, "admin_health")
+    health = d.find_element(By.TAG_NAME, "body").text
+    assert "Últimas ventas" in health and "WARNING" not in health and "expect_" not in health
     _visit(d, server, "/admin/audit", "audit-rows", shots, "admin_audit")
-    assert "login.ok" in d.find_element(By.ID, "audit-rows").text
+    audit = d.find_element(By.ID, "audit-rows").text
+    assert "Inicio de sesión" in audit and "login.ok" not in audit and " UTC" in audit
+    created = next(line for line in audit.splitlines() if "Usuario creado" in line and "marta" in line)
+    assert "127.0.0.1" in created and "tiendas: S01" in created and "{" not in created
     d.find_element(By.ID, "nav-lang").click()
     _wait(d, "audit-rows")
     assert "Audit log" in d.find_element(By.TAG_NAME, "body").text

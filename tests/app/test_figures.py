@@ -73,7 +73,12 @@ def test_metrics_figure_always_shows_the_baseline_last_in_grey():
         }
     )
     fig = figures.metrics_figure(m, "wmape", "en")
-    assert [tr["name"] for tr in fig["data"]] == ["prophet", "seasonal_naive (baseline)"]
+    assert [tr["name"] for tr in fig["data"]] == [
+        "Prophet (trend and seasonality)",
+        "Baseline: same day last week",
+    ]
+    names = [tr["name"] for tr in figures.metrics_figure(m, "wmape", "es")["data"]]
+    assert names == ["Prophet (tendencia y estacionalidad)", "Referencia: mismo día de la semana anterior"]
     assert fig["data"][1]["marker"]["color"] == figures.COLORS["baseline"]
     assert fig["data"][0]["x"] == ["D+1", "D+7"]
 
@@ -87,7 +92,9 @@ def test_other_builders_return_plain_dicts():
             "status": ["success", "failed"],
         }
     )
-    assert figures.runs_figure(runs, "en")["data"][0]["marker"]["color"][1] == figures.COLORS["bad"]
+    trace = figures.runs_figure(runs, "es")["data"][0]
+    assert trace["marker"]["color"][1] == figures.COLORS["bad"]
+    assert trace["mode"] == "markers" and trace["text"] == ["correcta", "fallida"]  # no line joins two runs
     drv = pd.DataFrame({"label": ["rain", "holiday"], "mean_abs": [1.0, 3.0], "mean": [-1.0, 3.0]})
     assert figures.drivers_figure(drv, "en")["data"][0]["y"] == ["rain", "holiday"]
     rows = _fc().assign(role=["champion", "challenger", "champion"])

@@ -127,7 +127,11 @@ def test_the_upload_page_names_the_parameter_and_offers_only_batches_of_the_kind
     body = r.get_data(as_text=True)
     assert r.status_code == 200 and "uploads-load-error" in body and "replaces" in body
     assert _batches(ctx) == {sales: ("sales", "accepted")}
-    r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], state)
+    r = c.call(
+        [("uploads-report", "children"), ("uploads-load-button", "disabled")],
+        [("uploads-validate", "n_clicks", 1)],
+        state,
+    )
     assert r.status_code == 200 and "replaces" in r.get_data(as_text=True)
 
 
@@ -158,7 +162,11 @@ def test_files_named_like_the_servers_own_are_staged_read_and_loaded_as_themselv
         ("uploads-shape", "value", None),
         ("uploads-replaces", "value", None),
     ]
-    r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], state)
+    r = c.call(
+        [("uploads-report", "children"), ("uploads-load-button", "disabled")],
+        [("uploads-validate", "n_clicks", 1)],
+        state,
+    )
     assert r.status_code == 200 and "uploads-bad-rows" in r.get_data(as_text=True)
     assert uploads.load_staged(ctx, ANA, staged.token).path.read_text() == bad
     download = c.client.get(f"/download/staging/{staged.token}/bad_rows.csv")

@@ -324,20 +324,36 @@ def test_drag_and_drop_flow_through_dash(browser_client, app_settings):
         ("uploads-shape", "value", None),
     ]
     check_state = state + [("uploads-replaces", "value", None)]
-    r = c.call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], check_state)
+    validate = [("uploads-report", "children"), ("uploads-load-button", "disabled")]
+    r = c.call(validate, [("uploads-validate", "n_clicks", 1)], check_state)
     text = r.get_data(as_text=True)
     assert "uploads-check" in text and "uploads-bad-rows" in text and landed(app_settings) == []
+    assert r.get_json()["response"]["uploads-load-button"]["disabled"] is False
+    assert "50,00" in text and "--max-error-rate" not in text  # Spanish percentages, no command-line flags
+    assert "tipo de dato incorrecto" in text  # each bad row's problem in words
     assert c.client.get(f"/download/staging/{token['token']}/bad_rows.csv").status_code == 200
+    # the same file against a 10 % limit would be rejected: "Cargar" is disabled until something changes
+    strict = [(i, p, 0.1 if i == "uploads-rate" else v) for i, p, v in check_state]
+    r = c.call(validate, [("uploads-validate", "n_clicks", 2)], strict)
+    assert "la carga sería rechazada" in r.get_data(as_text=True).lower()
+    assert r.get_json()["response"]["uploads-load-button"]["disabled"] is True
     r = c.call(
         [("uploads-report", "children"), ("uploads-batches", "children")],
         [("uploads-load", "submit_n_clicks", 1)],
         state + [("uploads-replaces", "value", None)],
     )
+    resp = r.get_json()["response"]
     assert "uploads-result-ok" in r.get_data(as_text=True) and len(landed(app_settings)) == 1
+    (batch,) = [b["batch_id"] for b in uploads.list_batches(c.app.server.extensions["bakery"])]
+    assert batch in json.dumps(resp["uploads-batches"])  # the list is rebuilt, and so is the replace list:
+    r = c.call(
+        [("uploads-replaces", "options")],
+        [("uploads-batches", "children", None)],
+        [("uploads-kind", "value", "sales")],
+    )
+    assert [o["value"] for o in r.get_json()["response"]["uploads-replaces"]["options"]] == [batch]
     assert (
-        browser_client("mgr")
-        .call([("uploads-report", "children")], [("uploads-validate", "n_clicks", 1)], check_state)
-        .status_code
+        browser_client("mgr").call(validate, [("uploads-validate", "n_clicks", 1)], check_state).status_code
         == 403
     )
 
@@ -471,3 +487,66 @@ def test_ddop_chain_weather_and_sales_with_a_mapping(ctx, app_settings, tmp_path
         "quantity_sold": "demand",
     }
     assert sales["totals"]["rows_written"] == 3000
+
+
+def test_a_deleted_batch_shows_its_retrain_request_and_can_be_restored_once(ctx, app_settings):
+    first = load(ctx, stage(ctx, GOOD))["batch_id"]
+    uploads.soft_delete(ctx, ANA, first)
+    assert landed(app_settings) == []
+    listed = {b["batch_id"]: b for b in uploads.list_batches(ctx)}
+    assert listed[first]["retrain"] is True and listed[first]["restorable"] is True
+
+    restored = uploads.restore(ctx, ANA, first)
+    assert restored.status == "accepted" and restored.retrain_flagged
+    files = landed(app_settings)
+    assert len(files) == 1 and "restored" in files[0].name
+    assert pd.read_parquet(files[0])["quantity_sold"].astype(float).tolist() == [12.0, 9.0]
+    listed = {b["batch_id"]: b for b in uploads.list_batches(ctx)}
+    assert listed[first]["status"] == "deleted" and listed[first]["replaced_by"] == restored.batch_id
+    assert not listed[first]["restorable"] and listed[restored.batch_id]["status"] == "accepted"
+    with pytest.raises(ValueError, match="restored"):
+        uploads.restore(ctx, ANA, first)
+    with pytest.raises(Forbidden):
+        uploads.restore(ctx, MGR, restored.batch_id)
+    log = DeltaTable(str(app_settings.tables_dir / "ops" / "upload_batches")).to_pandas()
+    latest = log.sort_values("changed_at").groupby("batch_id")["status"].last().to_dict()
+    assert latest == {first: "deleted", restored.batch_id: "accepted"}
+    assert audit.query(ctx.db, audit.AuditQuery(action="upload"))[0][0]["action"] == "upload.restored"
+
+
+def test_batch_lists_follow_every_load_delete_and_restore_through_dash(browser_client, ctx, app_settings):
+    from bakery.app.pages import uploads as page
+
+    kept = load(ctx, stage(ctx, GOOD))["batch_id"]
+    load(ctx, stage(ctx, GOOD.replace(",12", ",x").replace(",9", ",y")), rate=0.0)  # rejected
+    section = page.batches_section(ctx, "es")
+
+    def text(component) -> str:
+        return json.dumps(component, default=lambda o: o.to_plotly_json())
+
+    loaded_table, others = text(section["uploads-batch-table"]), text(section["uploads-other-batches"])
+    (rejected,) = [b["batch_id"] for b in uploads.list_batches(ctx) if b["status"] == "rejected"]
+    assert kept in loaded_table and rejected not in loaded_table  # "Lotes cargados": loaded batches only
+    assert rejected in others and "rechazado" in others  # the rejected one is listed apart
+    # a new file clears whatever the report said ("Primero suba un archivo." included) and enables "Cargar"
+    assert page.on_change({"token": "t"}, "uploads-token") == (False, "")
+    assert page.on_change(None, "uploads-token")[0] is True
+
+    c = browser_client("ana")
+    can_delete = [("uploads-delete-button", "disabled")]
+    assert c.call(can_delete, [("uploads-delete-id", "value", None)]).get_json()["response"][
+        "uploads-delete-button"
+    ]["disabled"]
+    delete = [("uploads-batch-message", "children"), ("uploads-batches", "children")]
+    r = c.call(delete, [("uploads-delete", "submit_n_clicks", 1)], [("uploads-delete-id", "value", None)])
+    assert "Elija primero un lote" in r.get_data(as_text=True) and "batch ''" not in r.get_data(as_text=True)
+    r = c.call(delete, [("uploads-delete", "submit_n_clicks", 2)], [("uploads-delete-id", "value", kept)])
+    body = r.get_data(as_text=True)
+    assert "uploads-deleted" in body and "Todavía no hay lotes cargados" in body  # the list refreshed
+    assert "uploads-restore-id" in body  # the deleted batch is offered for restoring
+    restore = [("uploads-batches", "children"), ("uploads-batch-message", "children")]
+    r = c.call(restore, [("uploads-restore", "n_clicks", 1)], [("uploads-restore-id", "value", kept)])
+    body = r.get_data(as_text=True)
+    assert "uploads-restored" in body and "restaurado como" in body and len(landed(app_settings)) == 1
+    r = c.call(restore, [("uploads-restore", "n_clicks", 2)], [("uploads-restore-id", "value", kept)])
+    assert "No se puede restaurar" in r.get_data(as_text=True)

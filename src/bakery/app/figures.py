@@ -7,7 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from bakery.app.i18n import t
+from bakery.app.formatting import model_label
+from bakery.app.i18n import TEXTS, t
 
 COLORS = {
     "actual": "#37474f",
@@ -197,7 +198,7 @@ def metrics_figure(
     for i, model in enumerate(models):
         rows = glob[glob["model"] == model].sort_values("horizon")
         color = COLORS["baseline"] if model == baseline else _PALETTE[i % len(_PALETTE)]
-        name = f"{plain(model)} ({t('met.baseline', lang)})" if model == baseline else plain(model)
+        name = plain(model_label(model, lang))
         data.append(
             {
                 "type": "bar",
@@ -222,7 +223,7 @@ def store_metric_figure(metrics: pd.DataFrame, metric: str, horizon: int, lang: 
         data.append(
             {
                 "type": "bar",
-                "name": plain(model),
+                "name": plain(model_label(model, lang)),
                 "x": [plain(s) for s in order],
                 "y": _vals(rows[metric], 3),
                 "marker": {"color": COLORS["baseline"] if model == "seasonal_naive" else _PALETTE[i % 7]},
@@ -256,7 +257,7 @@ def models_figure(rows: pd.DataFrame, history: pd.DataFrame, lang: str) -> dict[
                 "x": _dates(g["date"]),
                 "y": _vals(g["yhat"], 2),
                 "mode": "lines",
-                "name": f"{t('mod.role.' + str(role), lang)} · v{plain(version)}",
+                "name": f"{plain(model_label(role, lang))} · v{plain(version)}",
                 "line": {
                     "color": COLORS.get(str(role), "#6a1b9a"),
                     "dash": "solid" if role == "champion" else "dash",
@@ -291,7 +292,8 @@ def drivers_figure(drivers: pd.DataFrame, lang: str) -> dict[str, Any]:
 
 
 def runs_figure(runs: pd.DataFrame, lang: str) -> dict[str, Any]:
-    """Duration of each run over time, one trace per job, failures in red."""
+    """Duration of each run over time, one trace of markers per job (runs are separate events: no line joins
+    them), failures in red."""
     if runs.empty:
         return empty_figure(t("common.no_data", lang))
     data = []
@@ -299,16 +301,17 @@ def runs_figure(runs: pd.DataFrame, lang: str) -> dict[str, Any]:
         data.append(
             {
                 "type": "scatter",
-                "mode": "lines+markers",
+                "mode": "markers",
                 "name": plain(job),
                 "x": [str(s) for s in g["started"]],
                 "y": _vals(g["seconds"], 1),
-                "line": {"color": _PALETTE[i % len(_PALETTE)]},
+                "text": [plain(t(f"hl.run.{s}", lang) if f"hl.run.{s}" in TEXTS else s) for s in g["status"]],
+                "hovertemplate": "%{x}<br>%{y} s · %{text}<extra>" + plain(job) + "</extra>",
                 "marker": {
                     "color": [
                         COLORS["bad"] if s != "success" else _PALETTE[i % len(_PALETTE)] for s in g["status"]
                     ],
-                    "size": 7,
+                    "size": 9,
                 },
             }
         )

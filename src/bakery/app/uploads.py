@@ -649,6 +649,8 @@ def _after_retire(ctx: AppContext, principal: Principal, b: UploadBatch, ip: str
     request_retrain(
         ctx.settings, principal.username, f"upload batch {b.batch_id} {b.status}", batch_id=b.batch_id
     )
+    _mark_retrain(ctx, b.batch_id)
+    b.retrain_flagged = True
     audit.record(
         ctx.db,
         principal.username,
@@ -672,6 +674,114 @@ def soft_delete(ctx: AppContext, principal: Principal, batch_id: str, ip: str | 
         raise ValueError(f"batch {batch_id!r}: no accepted batch with this id")
     _after_retire(ctx, principal, b, ip)
     return b
+
+
+def _mark_retrain(ctx: AppContext, batch_id: str) -> None:
+    """Record on the batch that its change asked for retraining (the batch list shows it)."""
+    with ctx.db.session() as s:
+        row = s.get(UploadBatch, batch_id)
+        if row is not None:
+            row.retrain_flagged = True
+
+
+def kept_rows(ctx: AppContext, b: UploadBatch) -> Path | None:
+    """Where the rows of a retired batch are kept: moved out of the landing zone on retirement, or still in
+    it when that move failed. None when neither holds them (nothing to restore from)."""
+    moved = ctx.conf.uploads_dir / b.batch_id / "landed.parquet"
+    if moved.is_file():
+        return moved
+    landed = ctx.settings.landing_dir / b.path if b.path else None
+    return landed if landed is not None and landed.is_file() else None
+
+
+def restore(ctx: AppContext, principal: Principal, batch_id: str, ip: str | None = None) -> UploadBatch:
+    """Bring back a deleted batch's rows as a new accepted batch with its own landing file.
+
+    The deleted batch stays deleted for the pipeline (silver has taken, or will take, its file's rows out, and
+    a retired file is never taken again), so its kept rows land again under a new name, which bronze takes
+    like any new upload. The deleted batch records the new one in `replaced_by` (shown as restored), so it
+    cannot be restored twice. ValueError names the batch when it is not a deleted, not yet restored batch
+    with its rows kept; RecordFailed when the new batch could not be recorded (nothing landed then)."""
+    if principal.role not in STAFF:
+        raise Forbidden("only analysts and admins may restore batches")
+    if not isinstance(batch_id, str) or not batch_id or len(batch_id) > 64:
+        raise ValueError("batch: choose a deleted batch")
+    settle(ctx)
+    new_id = _new_batch_id()
+    with ctx.db.serialized("upload_batches") as s:  # checked and reserved at once: restored only once
+        old = s.get(UploadBatch, batch_id)
+        if old is None or old.status != "deleted" or old.replaced_by:
+            raise ValueError(f"batch {batch_id!r}: not a deleted batch that can be restored")
+        source = kept_rows(ctx, old)
+        if source is None:
+            raise ValueError(f"batch {batch_id!r}: its rows are no longer kept, upload the file again")
+        old.replaced_by = new_id
+        s.flush()
+        s.expunge(old)
+    try:
+        return _restore_as(ctx, principal, old, source, new_id, ip)
+    except BaseException:
+        with ctx.db.serialized("upload_batches") as s:
+            if (row := s.get(UploadBatch, batch_id)) is not None and row.replaced_by == new_id:
+                row.replaced_by = None
+        raise
+
+
+def _restore_as(
+    ctx: AppContext, principal: Principal, old: UploadBatch, source: Path, new_id: str, ip: str | None
+) -> UploadBatch:
+    """Land a deleted batch's kept rows as the new batch `new_id` (see `restore`)."""
+    batch_id = old.batch_id
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+    final = ctx.settings.landing_dir / old.kind / f"import_{stamp}_restored_{old.batch_id}.parquet"
+    held = final.with_name("." + final.name)
+    held.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(source, held)
+    batch = UploadBatch(
+        batch_id=new_id,
+        kind=old.kind,
+        original_name=old.original_name,
+        file_hash=old.file_hash,
+        uploaded_by=principal.username,
+        status="accepted",
+        rows_total=old.rows_total,
+        rows_loaded=old.rows_loaded,
+        rows_rejected=old.rows_rejected,
+        rows_duplicate=old.rows_duplicate,
+        on_duplicate=old.on_duplicate,
+        max_error_rate=old.max_error_rate,
+        path=landing_relpath(ctx.settings, final),
+        report=json.dumps({**old.report_dict(), "restored_from": old.batch_id}),
+        retrain_flagged=True,
+    )
+    keep = ctx.conf.uploads_dir / new_id
+    try:
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / "batch.json").write_text(
+            json.dumps({"batch_id": new_id, "restored_from": old.batch_id, "landing_file": batch.path}),
+            encoding="utf-8",
+        )
+        _record(ctx, batch, None)
+    except Exception as exc:
+        if not getattr(exc, "recorded", False):
+            _discard(held, keep)
+        raise
+    try:
+        _land(held, final)
+    except OSError as exc:
+        undone = _undo(ctx, batch, None, logged=True)
+        if undone:
+            _discard(held, keep)
+        raise RecordFailed(
+            "the rows could not be moved into the landing zone; nothing was restored", recorded=not undone
+        ) from exc
+    request_retrain(
+        ctx.settings, principal.username, f"upload batch {batch_id} restored as {new_id}", batch_id=new_id
+    )
+    audit.record(
+        ctx.db, principal.username, "upload.restored", new_id, ip=ip, kind=old.kind, restored_from=batch_id
+    )
+    return batch
 
 
 def settle(ctx: AppContext) -> None:
@@ -732,6 +842,8 @@ def list_batches(ctx: AppContext, limit: int = 200) -> list[dict[str, Any]]:
                 "loaded": b.rows_loaded,
                 "rejected": b.rows_rejected,
                 "replaces": b.replaces,
+                "replaced_by": b.replaced_by,
+                "restorable": b.status == "deleted" and not b.replaced_by,
                 "retrain": b.retrain_flagged,
             }
             for b in rows

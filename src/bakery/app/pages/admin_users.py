@@ -10,9 +10,10 @@ from bakery.app.accounts import AccountError, create_user, list_users, update_us
 from bakery.app.auth import ADMIN, Principal
 from bakery.app.context import AppContext
 from bakery.app.db import ROLES
-from bakery.app.i18n import t
+from bakery.app.i18n import TEXTS, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, notice, page_header, secured, table
+from bakery.app.server.security import client_ip
 
 P = "users"
 
@@ -22,7 +23,7 @@ def users_table(ctx: AppContext, lang: str) -> Any:
         {
             "username": a.username,
             "role": t(f"role.{a.role}", lang),
-            "stores": ", ".join(a.stores) or "*",
+            "stores": ", ".join(a.stores) or t("usr.all_stores", lang),
             "active": a.active,
         }
         for a in list_users(ctx.db)
@@ -40,10 +41,41 @@ def users_table(ctx: AppContext, lang: str) -> Any:
     )
 
 
+def store_options(ctx: AppContext) -> list[dict[str, str]]:
+    """Every store of the stores table, as "Name (S001)", for the managers' store pickers."""
+    df = ctx.serving.stores()
+    if not len(df):
+        return []
+    names = dict(zip(df["store_id"], df["name"].fillna(df["store_id"]), strict=True))
+    return [
+        {"label": f"{names[s]} ({s})" if names[s] != s else s, "value": s} for s in sorted(names, key=str)
+    ]
+
+
+def known_stores(ctx: AppContext) -> list[str]:
+    return [o["value"] for o in store_options(ctx)]
+
+
+def error_text(exc: AccountError, lang: str) -> str:
+    """An account error in the reader's language (its English message when no text is defined for it)."""
+    key = f"usr.err.{exc.code}"
+    return t(key, lang, **exc.params) if exc.code and key in TEXTS else str(exc)
+
+
+def _stores_dropdown(id: str, ctx: AppContext, lang: str) -> Any:
+    return dcc.Dropdown(
+        id=id,
+        options=store_options(ctx),
+        multi=True,
+        placeholder=t("usr.stores_pick", lang),
+    )
+
+
 def _role_dropdown(id: str, lang: str, value: str | None = "manager") -> Any:
     return dcc.Dropdown(
         id=id,
         value=value,
+        placeholder=t("common.choose", lang),
         clearable=value is None,
         options=[{"label": t(f"role.{r}", lang), "value": r} for r in ROLES],
     )
@@ -55,7 +87,9 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
         [
             field(t("usr.username", lang), dcc.Input(id=f"{P}-new-name", type="text", maxLength=200)),
             field(t("usr.role", lang), _role_dropdown(f"{P}-new-role", lang)),
-            field(t("usr.stores", lang), dcc.Input(id=f"{P}-new-stores", type="text", placeholder="S01,S02")),
+            field(
+                t("usr.stores", lang), _stores_dropdown(f"{P}-new-stores", ctx, lang), cls="field field-wide"
+            ),
             field(
                 t("usr.password", lang), dcc.Input(id=f"{P}-new-password", type="password", maxLength=1024)
             ),
@@ -70,7 +104,9 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                 dcc.Dropdown(id=f"{P}-edit-name", options=names, placeholder=t("common.choose", lang)),
             ),
             field(t("usr.role", lang), _role_dropdown(f"{P}-edit-role", lang, None)),
-            field(t("usr.stores", lang), dcc.Input(id=f"{P}-edit-stores", type="text")),
+            field(
+                t("usr.stores", lang), _stores_dropdown(f"{P}-edit-stores", ctx, lang), cls="field field-wide"
+            ),
             field(
                 t("usr.active", lang),
                 dcc.Checklist(id=f"{P}-edit-active", options=[{"label": "", "value": "on"}], value=["on"]),
@@ -105,7 +141,7 @@ def create(
     lang: str,
     name: str | None,
     role: str | None,
-    stores: str | None,
+    stores: str | list[str] | None,
     password: str | None,
 ) -> tuple[Any, Any]:
     try:
@@ -117,9 +153,11 @@ def create(
             password or "",
             actor=principal.username,
             min_password_length=int(ctx.conf.get("auth.min_password_length", 10)),
+            known_stores=known_stores(ctx),
+            ip=client_ip(),
         )
     except AccountError as exc:
-        return notice(str(exc), "error", id=f"{P}-error"), users_table(ctx, lang)
+        return notice(error_text(exc, lang), "error", id=f"{P}-error"), users_table(ctx, lang)
     return notice(t("usr.created", lang, name=account.username), "ok", id=f"{P}-ok"), users_table(ctx, lang)
 
 
@@ -129,7 +167,7 @@ def update(
     lang: str,
     name: str | None,
     role: str | None,
-    stores: str | None,
+    stores: str | list[str] | None,
     active: list[str] | None,
     password: str | None,
 ) -> tuple[Any, Any]:
@@ -143,9 +181,11 @@ def update(
             active="on" in (active or []),
             password=password or None,
             min_password_length=int(ctx.conf.get("auth.min_password_length", 10)),
+            known_stores=known_stores(ctx),
+            ip=client_ip(),
         )
     except AccountError as exc:
-        return notice(str(exc), "error", id=f"{P}-error"), users_table(ctx, lang)
+        return notice(error_text(exc, lang), "error", id=f"{P}-error"), users_table(ctx, lang)
     return notice(t("usr.updated", lang, name=account.username), "ok", id=f"{P}-ok"), users_table(ctx, lang)
 
 
@@ -199,8 +239,8 @@ def register(app: Any, ctx: AppContext) -> None:
     def _load(principal, lang, name):
         account = next((a for a in list_users(ctx.db) if a.username == name), None)
         if account is None:
-            return None, "", ["on"]
-        return account.role, ",".join(account.stores), ["on"] if account.active else []
+            return None, [], ["on"]
+        return account.role, list(account.stores), ["on"] if account.active else []
 
 
 PAGE = Page("/admin/users", ADMIN, "nav.users", layout, register, group="admin")

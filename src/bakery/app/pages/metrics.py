@@ -9,8 +9,10 @@ from dash import Input, Output, dcc, html
 
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
+from bakery.app.evaluation import data_cutoff
 from bakery.app.figures import metrics_figure, store_metric_figure
-from bakery.app.i18n import fmt_date, t
+from bakery.app.formatting import fmt_count, fmt_day, model_label
+from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, graph, notice, page_header, secured, table
 
@@ -58,8 +60,9 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
     )
 
 
-def global_rows(metrics: pd.DataFrame) -> list[dict[str, Any]]:
-    """One row per model and horizon with every metric and the wMAPE gain over the baseline (points)."""
+def global_rows(metrics: pd.DataFrame, lang: str = "es") -> list[dict[str, Any]]:
+    """One row per model and horizon with every metric and the wMAPE gain over the baseline (points; positive
+    when the model errs less than the baseline). Models in words, counts whole."""
     glob = metrics[metrics["store_id"].isna()]
     base = (
         glob[glob["model"] == BASELINE].set_index("horizon")["wmape"] if len(glob) else pd.Series(dtype=float)
@@ -69,11 +72,11 @@ def global_rows(metrics: pd.DataFrame) -> list[dict[str, Any]]:
         gain = float(base[r.horizon] - r.wmape) if r.horizon in base.index and r.model != BASELINE else None
         rows.append(
             {
-                "model": r.model + (" *" if r.model == BASELINE else ""),
+                "model": model_label(r.model, lang),
                 "horizon": f"D+{r.horizon}",
                 **{m: float(getattr(r, m)) for m in METRICS},
                 "gain": gain,
-                "n": int(r.n),
+                "n": fmt_count(r.n, lang),
             }
         )
     return rows
@@ -94,28 +97,47 @@ def metrics_view(ctx: AppContext, principal: Principal, lang: str, metric: str, 
         ("rmse", "RMSE"),
         ("mape", "MAPE %"),
         ("bias", "Bias %"),
-        ("gain", t("met.gain", lang)),
-        ("n", "n"),
+        ("gain", t("met.gain_unit", lang)),
+        ("n", t("met.n", lang)),
     ]
     per = m[m["store_id"].notna() & (m["horizon"] == horizon)].sort_values(["store_id", "model"])
     store_rows = [
-        {"store": r.store_id, "model": r.model, **{k: float(getattr(r, k)) for k in METRICS}, "n": int(r.n)}
+        {
+            "store": r.store_id,
+            "model": model_label(r.model, lang),
+            **{k: float(getattr(r, k)) for k in METRICS},
+            "n": fmt_count(r.n, lang),
+        }
         for r in per.itertuples()
     ]
-    evaluated = pd.to_datetime(m["evaluated_at"]).max()
     return (
-        t("met.evaluated", lang, date=fmt_date(evaluated.date(), lang)),
+        evaluated_text(ctx, m, lang),
         metrics_figure(m, metric, lang),
-        table(global_rows(m), cols, id=f"{P}-table", lang=lang, numeric=[*METRICS, "gain", "n"], digits=2),
+        table(global_rows(m, lang), cols, id=f"{P}-table", lang=lang, numeric=[*METRICS, "gain"], digits=2),
         store_metric_figure(m, metric, horizon, lang),
-        table(
-            store_rows,
-            [("store", t("common.store", lang)), *cols[:1], *cols[2:7], ("n", "n")],
-            lang=lang,
-            numeric=[*METRICS, "n"],
-            digits=2,
+        html.Div(
+            [
+                html.H4(t("met.by_store_h", lang, h=horizon), id=f"{P}-store-horizon"),
+                table(
+                    store_rows,
+                    [("store", t("common.store", lang)), *cols[:1], *cols[2:7], cols[-1]],
+                    id=f"{P}-store-rows",
+                    lang=lang,
+                    numeric=list(METRICS),
+                    digits=2,
+                ),
+            ]
         ),
     )
+
+
+def evaluated_text(ctx: AppContext, metrics: pd.DataFrame, lang: str) -> str:
+    """Up to which day of data the metrics hold (the backtest's last scored day, else the last sales day) and
+    when they were computed: the day they ran says nothing about how recent the data was."""
+    computed = pd.to_datetime(metrics["evaluated_at"]).max()
+    run_ids = sorted({str(r) for r in metrics.get("run_id", pd.Series(dtype=str)).dropna()})
+    cutoff = data_cutoff(ctx.serving, run_ids) or ctx.serving.latest_sales_date()
+    return t("met.evaluated_cutoff", lang, cutoff=fmt_day(cutoff, lang), run=fmt_day(computed, lang))
 
 
 def register(app: Any, ctx: AppContext) -> None:

@@ -10,6 +10,7 @@ from dash import Input, Output, dcc, html
 from bakery.app.auth import STAFF, Principal, check_store
 from bakery.app.context import AppContext
 from bakery.app.figures import models_figure
+from bakery.app.formatting import fmt_count, model_label
 from bakery.app.i18n import t
 from bakery.app.pages import Page
 from bakery.app.pages.common import (
@@ -23,6 +24,7 @@ from bakery.app.pages.common import (
     store_picker,
     table,
 )
+from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL
 from bakery.app.summaries import model_versions
 
 P = "models"
@@ -37,9 +39,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                 notice(t("common.no_forecasts", lang), "warn", id=f"{P}-empty"),
             ]
         )
-    versions = model_versions(snap.roles, ctx.serving.metrics())
-    metric_cols = [(c, c.replace("wmape_", "wMAPE ")) for c in versions.columns if c.startswith("wmape_")]
-    rows = [{**r, "role": t(f"mod.role.{r['role']}", lang)} for r in versions.to_dict("records")]
+    rows, metric_cols, zero_rows = version_rows(snap.roles, ctx.serving.metrics(), lang)
     return html.Div(
         [
             page_header(t("mod.title", lang)),
@@ -56,9 +56,12 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                     ],
                     id=f"{P}-table",
                     lang=lang,
-                    numeric=["rows"] + [c for c, _ in metric_cols],
+                    numeric=[c for c, _ in metric_cols],
                     digits=1,
                 ),
+                html.P(t("mod.not_served", lang, n=fmt_count(zero_rows, lang)), className="muted")
+                if zero_rows
+                else html.Div(),
             ),
             card(
                 t("mod.compare", lang),
@@ -76,6 +79,29 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
             ),
         ]
     )
+
+
+def version_rows(
+    roles: pd.DataFrame, metrics: pd.DataFrame, lang: str
+) -> tuple[list[dict[str, Any]], list[tuple[str, str]], int]:
+    """The versions table in words: (rows, wMAPE columns, forecast rows set to 0 without a model). A closed
+    store's or an off-sale product's zero is no model, so it is counted apart rather than listed as one."""
+    no_model = roles["model"].isin([CLOSED_MODEL, NOT_OFFERED_MODEL]) if len(roles) else pd.Series(dtype=bool)
+    zero_rows = int(roles.loc[no_model, "rows"].sum()) if len(roles) else 0
+    versions = model_versions(roles[~no_model] if len(roles) else roles, metrics)
+    metric_cols = [
+        (c, c.replace("wmape_", "wMAPE ") + " (%)") for c in versions.columns if c.startswith("wmape_")
+    ]
+    rows = [
+        {
+            **r,
+            "role": model_label(r["role"], lang),
+            "model": model_label(r["model"], lang),
+            "rows": fmt_count(r["rows"], lang),
+        }
+        for r in versions.to_dict("records")
+    ]
+    return rows, metric_cols, zero_rows
 
 
 def series_view(

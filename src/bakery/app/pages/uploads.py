@@ -7,13 +7,14 @@ import binascii
 import json
 from typing import Any
 
-from dash import ALL, Input, Output, State, dcc, html
+from dash import ALL, Input, Output, State, dcc, html, no_update
 from dash import ctx as dash_ctx
 
 from bakery.app import uploads
 from bakery.app.auth import STAFF, Principal
 from bakery.app.context import AppContext
-from bakery.app.i18n import t
+from bakery.app.formatting import fmt_count, fmt_instant, fmt_pct, rule_words
+from bakery.app.i18n import TEXTS, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, kpi, notice, page_header, secured, table
 from bakery.app.server.security import client_ip
@@ -43,7 +44,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                                 id=f"{P}-kind",
                                 value="sales",
                                 clearable=False,
-                                options=[{"label": k, "value": k} for k in kinds],
+                                options=[{"label": kind_name(k, lang), "value": k} for k in kinds],
                             ),
                         ),
                         html.Div(id=f"{P}-templates", className="field"),
@@ -121,7 +122,10 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                         ),
                         dcc.ConfirmDialogProvider(
                             html.Button(
-                                t("up.load", lang), className="button primary", id=f"{P}-load-button"
+                                t("up.load", lang),
+                                className="button primary",
+                                id=f"{P}-load-button",
+                                disabled=True,
                             ),
                             id=f"{P}-load",
                             message=t("up.confirm_load", lang),
@@ -133,26 +137,8 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
             ),
             card(
                 t("up.batches", lang),
-                html.Div(_batches_table(ctx, lang), id=f"{P}-batches"),
-                html.Div(
-                    [
-                        field(
-                            t("up.batch", lang),
-                            dcc.Dropdown(
-                                id=f"{P}-delete-id",
-                                options=_accepted(ctx),
-                                placeholder=t("common.choose", lang),
-                            ),
-                        ),
-                        dcc.ConfirmDialogProvider(
-                            html.Button(t("up.delete", lang), className="button danger"),
-                            id=f"{P}-delete",
-                            message=t("up.confirm_delete", lang),
-                        ),
-                        html.Button(t("up.retrain", lang), id=f"{P}-retrain", n_clicks=0, className="button"),
-                    ],
-                    className="controls",
-                ),
+                html.Div(batches_section(ctx, lang), id=f"{P}-batches"),
+                html.Button(t("up.retrain", lang), id=f"{P}-retrain", n_clicks=0, className="button"),
                 html.Div(id=f"{P}-batch-message"),
             ),
             dcc.Store(id=f"{P}-token"),
@@ -160,35 +146,123 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
     )
 
 
+def kind_name(kind: str, lang: str) -> str:
+    """An upload kind in words, with its template name (which the file names and the API use)."""
+    key = f"up.kindname.{kind}"
+    return t(key, lang) if key in TEXTS else kind
+
+
 def _accepted(ctx: AppContext, kind: str | None = None) -> list[dict[str, str]]:
     """Accepted batches (of one kind: those an upload of that kind may replace) as dropdown options."""
+    return _options(
+        [b for b in uploads.list_batches(ctx) if b["status"] == "accepted" and kind in (None, b["kind"])]
+    )
+
+
+def _status(b: dict[str, Any], lang: str) -> str:
+    """A batch's status in words; a deleted batch brought back says which batch restored it."""
+    if b["status"] == "deleted" and b.get("replaced_by"):
+        return t("up.status.restored", lang, batch=b["replaced_by"])
+    return t(f"up.status.{b['status']}", lang)
+
+
+def _batch_rows(batches: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
     return [
-        {"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]}
-        for b in uploads.list_batches(ctx)
-        if b["status"] == "accepted" and kind in (None, b["kind"])
+        {
+            **b,
+            "status": _status(b, lang),
+            "at": fmt_instant(b["at"], lang),
+            **{k: fmt_count(b[k], lang) for k in ("rows", "loaded", "rejected")},
+        }
+        for b in batches
     ]
 
 
-def _batches_table(ctx: AppContext, lang: str) -> Any:
-    rows = [{**b, "status": t(f"up.status.{b['status']}", lang)} for b in uploads.list_batches(ctx)]
-    return table(
-        rows,
+def batches_section(ctx: AppContext, lang: str) -> Any:
+    """The loaded batches (and, apart, the rejected, deleted and replaced ones) with the delete and restore
+    controls, rebuilt after every load, delete or restore so that the lists never offer a stale batch."""
+    batches = uploads.list_batches(ctx)
+    loaded = [b for b in batches if b["status"] == "accepted"]
+    others = [b for b in batches if b["status"] != "accepted"]
+    restorable = [b for b in batches if b.get("restorable")]
+    columns = [
+        ("batch_id", t("up.batch", lang)),
+        ("kind", t("up.kind", lang)),
+        ("file", t("up.file", lang)),
+        ("by", t("au.actor", lang)),
+        ("at", t("au.at", lang)),
+        ("rows", t("common.rows", lang)),
+        ("loaded", t("up.loaded", lang)),
+        ("rejected", t("up.rejected", lang)),
+        ("retrain", t("hl.retrain", lang)),
+    ]
+    delete_controls = html.Div(
         [
-            ("batch_id", "batch"),
-            ("kind", t("up.kind", lang)),
-            ("file", t("up.file", lang)),
-            ("by", t("au.actor", lang)),
-            ("at", t("au.at", lang)),
-            ("status", t("common.status", lang)),
-            ("rows", t("common.rows", lang)),
-            ("loaded", t("up.loaded", lang)),
-            ("rejected", t("up.rejected", lang)),
-            ("retrain", t("hl.retrain", lang)),
+            field(
+                t("up.batch", lang),
+                dcc.Dropdown(
+                    id=f"{P}-delete-id",
+                    options=_options(loaded),
+                    placeholder=t("common.choose", lang),
+                ),
+            ),
+            dcc.ConfirmDialogProvider(
+                html.Button(
+                    t("up.delete", lang), className="button danger", id=f"{P}-delete-button", disabled=True
+                ),
+                id=f"{P}-delete",
+                message=t("up.confirm_delete", lang),
+            ),
         ],
-        id=f"{P}-batch-table",
-        lang=lang,
-        numeric=["rows", "loaded", "rejected"],
+        className="controls",
     )
+    restore_controls = html.Div(
+        [
+            field(
+                t("up.restore_batch", lang),
+                dcc.Dropdown(
+                    id=f"{P}-restore-id",
+                    options=_options(restorable),
+                    placeholder=t("common.choose", lang),
+                ),
+            ),
+            html.Button(
+                t("up.restore", lang), id=f"{P}-restore", n_clicks=0, className="button", disabled=True
+            ),
+        ],
+        className="controls",
+    )
+    return html.Div(
+        [
+            table(
+                _batch_rows(loaded, lang),
+                columns,
+                id=f"{P}-batch-table",
+                lang=lang,
+                empty=t("up.no_batches", lang),
+            ),
+            delete_controls,
+            html.Details(
+                [
+                    html.Summary(t("up.other_batches", lang, n=len(others))),
+                    table(
+                        _batch_rows(others, lang),
+                        [*columns[:5], ("status", t("common.status", lang)), *columns[5:]],
+                        id=f"{P}-other-batches",
+                        lang=lang,
+                    ),
+                    restore_controls if restorable else html.Div(),
+                ],
+                id=f"{P}-others",
+            ),
+        ]
+    )
+
+
+def _options(batches: list[dict[str, Any]]) -> list[dict[str, str]]:
+    return [
+        {"label": f"{b['batch_id']} · {b['kind']} · {b['file']}", "value": b["batch_id"]} for b in batches
+    ]
 
 
 def templates_links(kind: str, lang: str) -> Any:
@@ -338,8 +412,22 @@ def on_file(
     token = {"token": staged.token, "kind": kind, "name": staged.original_name}
     mapping = mapping_controls(ctx, raw, kind, lang)
     cm = uploads.auto_mapping(ctx, raw, kind)
-    msg = notice(t("up.file_ok", lang, name=staged.original_name, rows=raw.num_rows), "ok", id=f"{P}-file-ok")
+    msg = notice(
+        t("up.file_ok", lang, name=staged.original_name, rows=fmt_count(raw.num_rows, lang)),
+        "ok",
+        id=f"{P}-file-ok",
+    )
     return token, msg, mapping, preview_table(ctx, raw, kind, dict(cm.source_names()), lang)
+
+
+def verdict_reason(report: dict[str, Any], limit: float, lang: str) -> str:
+    """Why a file is (or would be) loaded or rejected, in the reader's words: the share of bad rows against the
+    limit chosen on this page, or the file-level problem that stopped every row."""
+    rate = (report.get("totals") or {}).get("error_rate")
+    if rate is None:
+        return str(report.get("fatal") or report.get("reason") or "")
+    key = "up.rate_within" if rate <= limit else "up.rate_over"
+    return t(key, lang, rate=fmt_pct(rate, lang, 2), limit=fmt_pct(limit, lang, 2))
 
 
 def _report_view(
@@ -362,12 +450,12 @@ def _report_view(
     )
     kpis = html.Div(
         [
-            kpi(t("common.rows", lang), str(totals.get("rows", 0))),
-            kpi(t("up.valid", lang), str(totals.get("valid_rows", 0))),
-            kpi(t("up.invalid", lang), str(totals.get("invalid_rows", 0))),
+            kpi(t("common.rows", lang), fmt_count(totals.get("rows", 0), lang)),
+            kpi(t("up.valid", lang), fmt_count(totals.get("valid_rows", 0), lang)),
+            kpi(t("up.invalid", lang), fmt_count(totals.get("invalid_rows", 0), lang)),
             kpi(
                 t("up.dups", lang),
-                str(totals.get("duplicates_of_stored", 0) + totals.get("duplicates_in_file", 0)),
+                fmt_count(totals.get("duplicates_of_stored", 0) + totals.get("duplicates_in_file", 0), lang),
             ),
         ],
         className="kpis",
@@ -377,6 +465,8 @@ def _report_view(
             "row": e.get("row"),
             "line": e.get("line"),
             "column": e.get("column") or "",
+            "problem": rule_words(e.get("rule"), lang, with_column=False),
+            "value": "" if e.get("value") is None else str(e.get("value"))[:60],
             "reason": e.get("reason"),
         }
         for e in (report.get("errors") or [])[:200]
@@ -404,7 +494,9 @@ def _report_view(
                     ("row", t("up.row", lang)),
                     ("line", t("up.line", lang)),
                     ("column", t("up.column", lang)),
-                    ("reason", t("up.reason", lang)),
+                    ("problem", t("up.problem", lang)),
+                    ("value", t("up.value", lang)),
+                    ("reason", t("up.detail", lang)),
                 ],
                 id=f"{P}-errors",
                 lang=lang,
@@ -425,9 +517,10 @@ def on_validate(
     rate: float | None,
     shape_text: str | None,
     replaces: str | None = None,
-) -> Any:
+) -> tuple[Any, bool]:
+    """The dry run's report and whether "Cargar" is disabled: it is while the file would be rejected."""
     if not token_data:
-        return notice(t("up.no_file", lang), "warn")
+        return notice(t("up.no_file", lang), "warn", id=f"{P}-no-file"), True
     try:
         staged = uploads.load_staged(ctx, principal, token_data.get("token"))
         raw = uploads.parse(ctx, staged, parse_shape(shape_text))
@@ -435,14 +528,12 @@ def on_validate(
             ctx, staged, raw, chosen_mapping(ids, values), on_duplicate, replaces or None
         )
     except (FileRejected, ReshapeError, ValueError) as exc:
-        return notice(t("up.file_rejected", lang, reason=str(exc)), "error")
+        return notice(t("up.file_rejected", lang, reason=str(exc)), "error"), True
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     body = report.to_dict(max_errors=200)
     body["ok"] = report.fatal is None and report.error_rate <= limit
-    body["reason"] = report.fatal or t(
-        "up.rate", lang, rate=f"{100 * report.error_rate:.2f}", limit=f"{100 * limit:.2f}"
-    )
-    return _report_view(ctx, lang, body, staged.token)
+    body["reason"] = verdict_reason(body, limit, lang)
+    return _report_view(ctx, lang, body, staged.token), not body["ok"]
 
 
 def on_load(
@@ -457,12 +548,17 @@ def on_load(
     shape_text: str | None,
     replaces: str | None,
 ) -> tuple[Any, Any]:
+    """Load the staged file: (report, the rebuilt batch lists)."""
+
+    def answer(report: Any) -> tuple[Any, Any]:
+        return report, batches_section(ctx, lang)
+
     if not token_data:
-        return notice(t("up.no_file", lang), "warn"), _batches_table(ctx, lang)
+        return answer(notice(t("up.no_file", lang), "warn", id=f"{P}-no-file"))
     staged = uploads.load_staged(ctx, principal, token_data.get("token"))
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     if not 0.0 <= limit <= 1.0:
-        return notice(t("up.bad_rate", lang), "error"), _batches_table(ctx, lang)
+        return answer(notice(t("up.bad_rate", lang), "error"))
     try:
         result = uploads.commit(
             ctx,
@@ -476,12 +572,48 @@ def on_load(
             ip=client_ip(),
         )
     except (FileRejected, ReshapeError) as exc:
-        return notice(t("up.file_rejected", lang, reason=str(exc)), "error"), _batches_table(ctx, lang)
+        return answer(notice(t("up.file_rejected", lang, reason=str(exc)), "error"))
     except (ValueError, uploads.RecordFailed) as exc:
-        return notice(
-            t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"
-        ), _batches_table(ctx, lang)
-    return _report_view(ctx, lang, result, staged.token, batch=True), _batches_table(ctx, lang)
+        return answer(notice(t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"))
+    result = {**result, "reason": verdict_reason(result, limit, lang)}
+    return answer(_report_view(ctx, lang, result, staged.token, batch=True))
+
+
+def on_delete(ctx: AppContext, principal: Principal, lang: str, batch_id: str | None) -> tuple[Any, Any]:
+    """Delete the chosen batch: (message, rebuilt batch lists); with none chosen nothing is asked or done."""
+    if not batch_id:
+        return notice(t("up.choose_batch", lang), "warn", id=f"{P}-delete-error"), batches_section(ctx, lang)
+    try:
+        uploads.soft_delete(ctx, principal, batch_id, ip=client_ip())
+    except ValueError:
+        msg = notice(
+            t("up.not_deleted", lang, reason=t("up.not_deletable", lang, batch=batch_id)),
+            "error",
+            id=f"{P}-delete-error",
+        )
+        return msg, batches_section(ctx, lang)
+    except uploads.RecordFailed:
+        msg = notice(
+            t("up.not_deleted", lang, reason=t("up.record_failed", lang)), "error", id=f"{P}-delete-error"
+        )
+        return msg, batches_section(ctx, lang)
+    return notice(t("up.deleted", lang, batch=batch_id), "ok", id=f"{P}-deleted"), batches_section(ctx, lang)
+
+
+def on_restore(ctx: AppContext, principal: Principal, lang: str, batch_id: str | None) -> tuple[Any, Any]:
+    """Restore a deleted batch as a new one: (message, rebuilt batch lists)."""
+    try:
+        restored = uploads.restore(ctx, principal, batch_id or "", ip=client_ip())
+    except ValueError:
+        msg = notice(t("up.not_restorable", lang, batch=batch_id or ""), "error", id=f"{P}-restore-error")
+        return msg, batches_section(ctx, lang)
+    except uploads.RecordFailed:
+        msg = notice(
+            t("up.not_restored", lang, reason=t("up.record_failed", lang)), "error", id=f"{P}-restore-error"
+        )
+        return msg, batches_section(ctx, lang)
+    msg = notice(t("up.restored", lang, batch=batch_id, new=restored.batch_id), "ok", id=f"{P}-restored")
+    return msg, batches_section(ctx, lang)
 
 
 def register(app: Any, ctx: AppContext) -> None:
@@ -518,6 +650,20 @@ def register(app: Any, ctx: AppContext) -> None:
         return on_file(ctx, principal, lang, contents, filename, kind, shape_text, token_data)
 
     @app.callback(
+        Output(f"{P}-load-button", "disabled"),
+        Output(f"{P}-report", "children", allow_duplicate=True),
+        Input(f"{P}-token", "data"),
+        Input({"type": f"{P}-map", "col": ALL}, "value"),
+        Input(f"{P}-dup", "value"),
+        Input(f"{P}-rate", "value"),
+        Input(f"{P}-replaces", "value"),
+        prevent_initial_call=True,
+    )
+    @secured(STAFF)
+    def _reset(principal, lang, token_data, _values, _dup, _rate, _replaces):
+        return on_change(token_data, dash_ctx.triggered_id)
+
+    @app.callback(
         Output(f"{P}-preview", "children", allow_duplicate=True),
         Input({"type": f"{P}-map", "col": ALL}, "value"),
         State({"type": f"{P}-map", "col": ALL}, "id"),
@@ -538,6 +684,7 @@ def register(app: Any, ctx: AppContext) -> None:
 
     @app.callback(
         Output(f"{P}-report", "children"),
+        Output(f"{P}-load-button", "disabled", allow_duplicate=True),
         Input(f"{P}-validate", "n_clicks"),
         State(f"{P}-token", "data"),
         State({"type": f"{P}-map", "col": ALL}, "id"),
@@ -574,6 +721,27 @@ def register(app: Any, ctx: AppContext) -> None:
         )
 
     @app.callback(
+        Output(f"{P}-replaces", "options", allow_duplicate=True),
+        Input(f"{P}-batches", "children"),
+        State(f"{P}-kind", "value"),
+        prevent_initial_call=True,
+    )
+    @secured(STAFF)
+    def _replaceable_again(principal, lang, _batches, kind):
+        """Whenever the batch lists change (a load, a deletion, a restore), so do the batches a file may replace."""
+        return _accepted(ctx, kind if isinstance(kind, str) else "sales")
+
+    @app.callback(Output(f"{P}-delete-button", "disabled"), Input(f"{P}-delete-id", "value"))
+    @secured(STAFF)
+    def _can_delete(principal, lang, batch_id):
+        return not batch_id
+
+    @app.callback(Output(f"{P}-restore", "disabled"), Input(f"{P}-restore-id", "value"))
+    @secured(STAFF)
+    def _can_restore(principal, lang, batch_id):
+        return not batch_id
+
+    @app.callback(
         Output(f"{P}-batch-message", "children"),
         Output(f"{P}-batches", "children", allow_duplicate=True),
         Input(f"{P}-delete", "submit_n_clicks"),
@@ -581,16 +749,24 @@ def register(app: Any, ctx: AppContext) -> None:
         prevent_initial_call=True,
     )
     @secured(STAFF)
-    def _delete(principal, lang, _n, batch_id):
-        try:
-            uploads.soft_delete(ctx, principal, batch_id or "", ip=client_ip())
-        except (ValueError, uploads.RecordFailed) as exc:
-            return notice(
-                t("up.not_deleted", lang, reason=str(exc)), "error", id=f"{P}-delete-error"
-            ), _batches_table(ctx, lang)
-        return notice(t("up.deleted", lang, batch=batch_id), "ok", id=f"{P}-deleted"), _batches_table(
-            ctx, lang
-        )
+    def _delete(principal, lang, n_submit, batch_id):
+        if not n_submit:
+            return no_update, no_update
+        return on_delete(ctx, principal, lang, batch_id)
+
+    @app.callback(
+        Output(f"{P}-batches", "children", allow_duplicate=True),
+        Output(f"{P}-batch-message", "children", allow_duplicate=True),
+        Input(f"{P}-restore", "n_clicks"),
+        State(f"{P}-restore-id", "value"),
+        prevent_initial_call=True,
+    )
+    @secured(STAFF)
+    def _restore(principal, lang, n_clicks, batch_id):
+        if not n_clicks:
+            return no_update, no_update
+        message, batches = on_restore(ctx, principal, lang, batch_id)
+        return batches, message
 
     @app.callback(
         Output(f"{P}-batch-message", "children", allow_duplicate=True),
@@ -604,6 +780,13 @@ def register(app: Any, ctx: AppContext) -> None:
 
         audit.record(ctx.db, principal.username, "upload.retrain_requested", ip=client_ip())
         return notice(t("up.retrain_flagged", lang), "ok")
+
+
+def on_change(token_data: dict | None, trigger: Any) -> tuple[bool, Any]:
+    """After a new file (the old report and any "upload a file first" go) or a changed mapping or option (the
+    last verdict no longer holds): "Cargar" is enabled whenever there is a file. (disabled, report)"""
+    report = "" if trigger == f"{P}-token" else no_update
+    return not token_data, report
 
 
 PAGE = Page("/uploads", STAFF, "nav.uploads", layout, register)
