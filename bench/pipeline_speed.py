@@ -205,6 +205,15 @@ def main() -> None:
                 r[f"{name}_total"],
                 "met" if r[f"{name}_total"] < 180 else "NOT met",
             )
+            monitor = r.get(f"{name}_monitor", float("nan"))
+            share = monitor / (r[f"{name}_total"] - monitor)
+            log.info(
+                "  monitoring on the %s night = %.1f s, %.0f%% on top of the rest; target <= 15%% -> %s",
+                name,
+                monitor,
+                100 * share,
+                "met" if share <= 0.15 else "NOT met",
+            )
         return
     pipeline = r["spark_startup"] + r["pipeline_total"]
     log.info(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -20,9 +21,11 @@ from aiosmtpd.controller import Controller
 @dataclass
 class Inbox:
     messages: list[Message] = field(default_factory=list)
+    arrived: list[float] = field(default_factory=list)  # time.perf_counter() of each message
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's handler hook name
         self.messages.append(message_from_bytes(envelope.content))
+        self.arrived.append(time.perf_counter())
         return "250 OK"
 
 
@@ -45,6 +48,8 @@ class Hook:
     status: int = 200
     received: list[dict[str, Any]] = field(default_factory=list)
     hits: int = 0
+    fail_next: int = 0  # answer this many requests with 503 before `status`
+    arrived: list[float] = field(default_factory=list)  # time.perf_counter() of each accepted request
 
 
 @contextmanager
@@ -55,9 +60,12 @@ def webhook_receiver(status: int = 200) -> Iterator[tuple[str, Hook]]:
         def do_POST(self) -> None:  # noqa: N802 - http.server's hook name
             body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
             hook.hits += 1
-            if hook.status < 300:
+            status = 503 if hook.fail_next > 0 else hook.status
+            hook.fail_next = max(0, hook.fail_next - 1)
+            if status < 300:
                 hook.received.append(json.loads(body))
-            self.send_response(hook.status)
+                hook.arrived.append(time.perf_counter())
+            self.send_response(status)
             self.end_headers()
 
         def log_message(self, *args: Any) -> None:
