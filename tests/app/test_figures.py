@@ -21,6 +21,7 @@ from bakery.app.summaries import (
     model_versions,
     stock_alerts,
 )
+from bakery.models import reasons
 
 
 def _fc(days=3, store="S01", product="P1", base=10.0, comps=None):
@@ -103,9 +104,8 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     en = explain(61.0, comps, "en", reference=52.0, reference_label="last Tuesday")
     assert en == "+17% vs last Tuesday: public holiday (+9), rain (\u22123)"
     es = explain(61.0, comps, "es", reference=52.0, reference_label="el martes pasado")
-    assert es == "+17% vs. el martes pasado: festivo (+9), lluvia (\u22123)"
-    assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected: in line with usual"
-    assert "model not used: no history" in explain(5.0, {}, "en", fallback_reason="no history")
+    assert es == "+17 % vs. el martes pasado: festivo (+9), lluvia (\u22123)"
+    assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected"
     launch = "cold_start: not sold here yet (launched 2026-03-05); forecast from the median of this store's 3 other pastry"
     assert (
         explain(20.0, {}, "en", fallback_reason=launch)
@@ -117,6 +117,48 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == [
         "promo_2x1"
     ]
+
+
+def test_explanation_agrees_with_its_figure():
+    """A big change is never "in line with usual", and nothing expected is not compared with anything."""
+    es = explain(141.0, {"trend": 140.0}, "es", reference=100.0, reference_label="el martes pasado")
+    assert es == "+41 % vs. el martes pasado: ningún factor especial (festivo, promoción, tiempo) lo explica"
+    small = explain(104.0, {}, "es", reference=100.0, reference_label="el martes pasado")
+    assert small == "+4 % vs. el martes pasado: en línea con lo habitual"
+    assert explain(0.2, {}, "es") == "No se esperan ventas"
+    assert explain(1234.0, {}, "es") == "1.234 uds. previstas"
+
+
+@pytest.mark.parametrize(
+    ("stored", "es", "en"),
+    [
+        (
+            reasons.too_short(20, 56, True).text(),
+            "solo hay 20 días con ventas desde una interrupción y el modelo necesita 56",
+            "only 20 days with sales since a break and the model needs 56",
+        ),
+        (
+            reasons.too_short(40, 56, False).text(),
+            "solo hay 40 días con ventas y el modelo necesita 56",
+            "only 40 days with sales and the model needs 56",
+        ),
+        (
+            reasons.stale(322, 28).text(),
+            "la última venta registrada es de hace 322 días",
+            "the last recorded sale was 322 days ago",
+        ),
+        (reasons.too_sparse(0.12, 0.3).text(), "solo se vende el 12 % de los días", "it sells on only 12% of days"),
+        ("all_zero: every observed day sold 0", "no consta ninguna venta", "its history has no sale"),
+        ("no_history: no observed day up to the as-of date", "aún no hay ventas", "no sales recorded yet"),
+        ("fit_error: RuntimeError: boom", "el modelo no pudo calcularse", "the model could not be computed"),
+        ("something odd", "el modelo no pudo calcularse", "the model could not be computed"),
+    ],
+)
+def test_fallback_reasons_are_sentences_not_codes(stored, es, en):
+    for lang, expected in (("es", es), ("en", en)):
+        text = explain(5.0, {}, lang, fallback_reason=stored)
+        assert expected in text and text.startswith(t("reason.prefix", lang))
+        assert stored.split(":")[0] not in text and "observed" not in text and "boom" not in text
 
 
 def test_forecast_lines_tomorrow_compares_with_the_same_weekday():

@@ -12,6 +12,10 @@ _WEEKDAYS = {
     "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
+_MONTHS = {
+    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
+    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+}
 
 # key: (es, en)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -105,15 +109,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     "fc.no_store": ("No hay tiendas asignadas a su cuenta.", "No stores are assigned to your account."),
     "fc.chain_total": ("Total cadena (uds.)", "Chain total (units)"),
     # explanations
-    "explain.vs": ("{change}% vs. {ref}", "{change}% vs {ref}"),
     "explain.last_day": ("el {day} pasado", "last {day}"),
     "explain.last_days": ("los últimos {n} días", "the last {n} days"),
     "explain.expected": ("{value} uds. previstas", "{value} units expected"),
     "explain.usual": ("en línea con lo habitual", "in line with usual"),
-    "explain.fallback": (
-        "Previsión de referencia (el modelo no se usó: {reason})",
-        "Reference forecast (model not used: {reason})",
-    ),
     "explain.cold_start": (
         "Producto nuevo, a la venta desde el {day}: previsión a partir de productos parecidos",
         "New product, on sale from {day}: forecast from similar products",
@@ -424,6 +423,76 @@ TEXTS: dict[str, tuple[str, str]] = {
     ),
 }
 
+# ---- store manager pages: dated horizons, freshness, reasons, stock cards, events -----------------------
+TEXTS.update(
+    {
+        "fc.view.d1": ("1 día", "1 day"),
+        "fc.view.d7": ("7 días", "7 days"),
+        "fc.view.d28": ("28 días", "28 days"),
+        "fc.for.tomorrow": ("Previsión para mañana, {day}", "Forecast for tomorrow, {day}"),
+        "fc.for.day": ("Previsión para el {day}", "Forecast for {day}"),
+        "fc.for.range": ("Previsión del {start} al {end}", "Forecast from {start} to {end}"),
+        "fc.for.range_tomorrow": (
+            "Previsión de mañana, {start}, al {end}",
+            "Forecast from tomorrow, {start}, to {end}",
+        ),
+        "fc.stale": (
+            "Atención: esta previsión no es de hoy. Se calculó con ventas hasta el {as_of} (hace {days} días), "
+            "así que sus fechas no empiezan mañana. Faltan datos recientes o la ejecución diaria no se ha hecho: "
+            "avise al responsable de datos.",
+            "Warning: this forecast is not current. It was made with sales up to {as_of} ({days} days ago), "
+            "so its dates do not start tomorrow. Recent data is missing or the daily run did not happen: "
+            "tell whoever looks after the data.",
+        ),
+        "fc.degraded": (
+            "Previsión hecha con datos incompletos: las ventas de {stores} llegan solo hasta el {last}.",
+            "Forecast made from incomplete data: the sales of {stores} only reach {last}.",
+        ),
+        "fc.degraded_none": (
+            "Previsión hecha con datos incompletos: no hay ventas recientes de {stores}.",
+            "Forecast made from incomplete data: no recent sales of {stores}.",
+        ),
+        "fc.total_product": ("Total de {product} · {period}", "{product} total · {period}"),
+        "fc.total_all": ("Total de todos los productos ({unit}) · {period}", "All products ({unit}) · {period}"),
+        "fc.units_differ": (
+            "Sin total de todos los productos: se venden en unidades distintas.",
+            "No all-products total: they are sold in different units.",
+        ),
+        "explain.pct_vs": ("{change} % vs. {ref}", "{change}% vs {ref}"),
+        "explain.no_driver": (
+            "ningún factor especial (festivo, promoción, tiempo) lo explica",
+            "no special factor (holiday, promotion, weather) explains it",
+        ),
+        "explain.nothing": ("No se esperan ventas", "No sales expected"),
+        "reason.prefix": (
+            "Previsión de referencia (mismo día de la semana anterior)",
+            "Reference forecast (same day of the previous week)",
+        ),
+        "reason.too_short": (
+            "solo hay {days} días con ventas y el modelo necesita {minimum}",
+            "only {days} days with sales and the model needs {minimum}",
+        ),
+        "reason.too_short_gap": (
+            "solo hay {days} días con ventas desde una interrupción y el modelo necesita {minimum}",
+            "only {days} days with sales since a break and the model needs {minimum}",
+        ),
+        "reason.stale": (
+            "la última venta registrada es de hace {days} días",
+            "the last recorded sale was {days} days ago",
+        ),
+        "reason.too_sparse": (
+            "solo se vende el {share} % de los días",
+            "it sells on only {share}% of days",
+        ),
+        "reason.all_zero": ("no consta ninguna venta en su historial", "its history has no sale"),
+        "reason.no_history": ("aún no hay ventas registradas", "no sales recorded yet"),
+        "reason.error": (
+            "el modelo no pudo calcularse para este producto; el equipo de datos tiene el detalle",
+            "the model could not be computed for this product; the data team has the details",
+        ),
+    }
+)
+
 
 def t(key: str, lang: str, **fmt: Any) -> str:
     """The text for `key` in `lang` (English if the key lacks it, the key itself if unknown)."""
@@ -452,6 +521,24 @@ def fmt_date(d: date | None, lang: str) -> str:
     if d is None:
         return "\u2013"
     return d.strftime("%d/%m/%Y") if lang == "es" else d.isoformat()
+
+
+def long_date(d: date, lang: str, year: bool = False) -> str:
+    """'martes 8 de diciembre' / 'Tuesday 8 December' (with the year when asked: a stale date may be last year's)."""
+    month = _MONTHS["es" if lang == "es" else "en"][d.month - 1]
+    if lang == "es":
+        return f"{weekday(d, lang)} {d.day} de {month}" + (f" de {d.year}" if year else "")
+    return f"{weekday(d, lang)} {d.day} {month}" + (f" {d.year}" if year else "")
+
+
+def fmt_pct(x: float | None, lang: str, digits: int = 0, signed: bool = False) -> str:
+    """A percentage with the language's decimal mark and, in Spanish, the space before '%': '12,5 %' / '12.5%'."""
+    if x is None or x != x:
+        return "\u2013"
+    text = fmt_num(abs(x) if signed else x, lang, digits)
+    if signed:
+        text = ("+" if x >= 0 else "\u2212") + text
+    return f"{text} %" if lang == "es" else f"{text}%"
 
 
 def choose(lang: str | None, default: str = DEFAULT_LANG) -> str:

@@ -107,7 +107,7 @@ class ServingData(ServingCache):
             if df.empty:
                 ids = sorted(set(self._read(DAILY_SALES, v, ["product_id"])["product_id"].dropna().unique()))
                 df = pd.DataFrame({"product_id": ids, "name": ids, "category": ""})
-            keep = [c for c in ("product_id", "name", "category", "unit_price") if c in df.columns]
+            keep = [c for c in ("product_id", "name", "category", "unit_price", "unit") if c in df.columns]
             return df[keep].drop_duplicates("product_id").sort_values("product_id").reset_index(drop=True)
 
         return self.cached(("products",), (PRODUCTS, DAILY_SALES), load)
@@ -115,6 +115,14 @@ class ServingData(ServingCache):
     def product_names(self) -> dict[str, str]:
         p = self.products()
         return dict(zip(p["product_id"], p["name"].fillna(p["product_id"]), strict=True)) if len(p) else {}
+
+    def product_units(self) -> dict[str, str]:
+        """Each product's selling unit where silver.products has a `unit` column ({} when it has none: the
+        units are then unknown, and no total may add products together)."""
+        p = self.products()
+        if "unit" not in p.columns or not len(p):
+            return {}
+        return {k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u}
 
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
@@ -215,6 +223,19 @@ class ServingData(ServingCache):
             return {s: g.reset_index(drop=True) for s, g in df.groupby("store_id", sort=True)}
 
         return self.cached(("recent_sales",), (DAILY_SALES,), load)
+
+    def last_sales_by_store(self) -> dict[str, date]:
+        """Each store's last day with a recorded sale, within the recent window (absent: none recently)."""
+
+        def load(_v: dict) -> dict[str, date]:
+            out = {}
+            for store, df in self.recent_sales().items():
+                seen = df.dropna(subset=["quantity_sold"])["date"]
+                if len(seen):
+                    out[store] = pd.Timestamp(seen.max()).date()
+            return out
+
+        return self.cached(("last_sales_by_store",), (DAILY_SALES,), load)
 
     def sales(
         self,

@@ -39,6 +39,7 @@ class ForecastLine:
     reference: float | None
     explanation: str
     model_version: str
+    off_sale: bool = False  # expected off sale over the whole period: not part of the bake plan
 
 
 def component_frame(forecasts: pd.DataFrame) -> pd.DataFrame:
@@ -125,12 +126,13 @@ def lines_by_store(
                 ref,
                 text,
                 str(r.version),
+                zero_days.get((store, product)) == NOT_OFFERED_MODEL,
             )
         )
-    # Products expected off sale go last: the list is a bake plan, and they are not in it.
-    off = {(str(st), str(pr)) for (st, pr), model in zero_days.items() if model == NOT_OFFERED_MODEL}
+    # Products by forecast quantity, largest first; those expected off sale go last: the list is a bake plan, and
+    # they are not in it.
     return {
-        store: sorted(lines, key=lambda ln, s=store: (s, ln.product_id) in off)
+        store: sorted(lines, key=lambda ln: (ln.off_sale, -ln.forecast, ln.product))
         for store, lines in out.items()
     }
 
