@@ -147,7 +147,11 @@ def test_explanation_agrees_with_its_figure():
             "la última venta registrada es de hace 322 días",
             "the last recorded sale was 322 days ago",
         ),
-        (reasons.too_sparse(0.12, 0.3).text(), "solo se vende el 12 % de los días", "it sells on only 12% of days"),
+        (
+            reasons.too_sparse(0.12, 0.3).text(),
+            "solo se vende el 12 % de los días",
+            "it sells on only 12% of days",
+        ),
         ("all_zero: every observed day sold 0", "no consta ninguna venta", "its history has no sale"),
         ("no_history: no observed day up to the as-of date", "aún no hay ventas", "no sales recorded yet"),
         ("fit_error: RuntimeError: boom", "el modelo no pudo calcularse", "the model could not be computed"),

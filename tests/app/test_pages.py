@@ -90,8 +90,7 @@ def test_manager_gets_403_for_another_store_whether_or_not_it_exists(browser_cli
                 ("history-store", "value", "S02"),
                 ("history-product", "value", "P001"),
                 ("history-horizon", "value", 1),
-                ("history-range", "start_date", "2026-04-01"),
-                ("history-range", "end_date", "2026-04-30"),
+                ("history-weeks", "value", 4),
             ],
         ),
     ):

@@ -146,8 +146,11 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, lang: str) ->
     return {"data": data, "layout": _layout()}
 
 
-def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang: str) -> dict[str, Any]:
-    """What sold (date, quantity_sold) against what was forecast `horizon` days before, with its interval."""
+def history_figure(
+    actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang: str, backtest: bool = False
+) -> dict[str, Any]:
+    """What sold (date, quantity_sold) against what was forecast `horizon` days before, with its interval
+    (`backtest`: the backtest's out-of-sample forecasts, named as such)."""
     if actuals.empty and past.empty:
         return empty_figure(t("common.no_data", lang))
     data: list[dict] = []
@@ -166,7 +169,7 @@ def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang
                 "x": x,
                 "y": _vals(past["yhat"], 2),
                 "mode": "lines",
-                "name": t("hist.predicted", lang, h=horizon),
+                "name": t("hist.predicted_bt" if backtest else "hist.predicted", lang, h=horizon),
                 "line": {"color": COLORS["forecast"], "dash": "dot"},
             }
         )

@@ -13,8 +13,34 @@ _WEEKDAYS = {
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
 _MONTHS = {
-    "es": ["enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre", "octubre", "noviembre", "diciembre"],
-    "en": ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"],
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
 }
 
 # key: (es, en)
@@ -426,11 +452,27 @@ TEXTS: dict[str, tuple[str, str]] = {
 # ---- store manager pages: dated horizons, freshness, reasons, stock cards, events -----------------------
 TEXTS.update(
     {
+        "hist.period": ("Periodo", "Period"),
+        "hist.weeks": ("Últimas {n} semanas", "Last {n} weeks"),
+        "hist.range": ("Del {start} al {end}", "From {start} to {end}"),
+        "hist.predicted_bt": ("Previsto D+{h} (backtest)", "Forecast D+{h} (backtest)"),
+        "hist.backtest": (
+            "Aún no hay previsiones servidas para estas fechas: se muestran las del backtest, hechas fuera de "
+            "muestra (el modelo solo vio las ventas anteriores a cada día previsto).",
+            "No served forecasts for these dates yet: showing the backtest's, made out of sample (the model "
+            "saw only the sales before each forecast day).",
+        ),
+        "fc.view.today": ("Hoy", "Today"),
         "fc.view.d1": ("1 día", "1 day"),
         "fc.view.d7": ("7 días", "7 days"),
         "fc.view.d28": ("28 días", "28 days"),
         "fc.for.tomorrow": ("Previsión para mañana, {day}", "Forecast for tomorrow, {day}"),
+        "fc.for.today": ("Previsión para hoy, {day}", "Forecast for today, {day}"),
         "fc.for.day": ("Previsión para el {day}", "Forecast for {day}"),
+        "fc.for.range_today": (
+            "Previsión de hoy, {start}, al {end}",
+            "Forecast from today, {start}, to {end}",
+        ),
         "fc.for.range": ("Previsión del {start} al {end}", "Forecast from {start} to {end}"),
         "fc.for.range_tomorrow": (
             "Previsión de mañana, {start}, al {end}",
@@ -453,7 +495,10 @@ TEXTS.update(
             "Forecast made from incomplete data: no recent sales of {stores}.",
         ),
         "fc.total_product": ("Total de {product} · {period}", "{product} total · {period}"),
-        "fc.total_all": ("Total de todos los productos ({unit}) · {period}", "All products ({unit}) · {period}"),
+        "fc.total_all": (
+            "Total de todos los productos ({unit}) · {period}",
+            "All products ({unit}) · {period}",
+        ),
         "fc.units_differ": (
             "Sin total de todos los productos: se venden en unidades distintas.",
             "No all-products total: they are sold in different units.",

@@ -16,6 +16,7 @@ from bakery.app.cache import ServingCache
 from bakery.app.tablestore import Filter, TableReader
 from bakery.tables import (
     BACKTEST_METRICS,
+    BACKTEST_RESULTS,
     DAILY_SALES,
     DQ_RESULTS,
     EVENTS,
@@ -122,7 +123,9 @@ class ServingData(ServingCache):
         p = self.products()
         if "unit" not in p.columns or not len(p):
             return {}
-        return {k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u}
+        return {
+            k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u
+        }
 
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
@@ -197,6 +200,50 @@ class ServingData(ServingCache):
             return _dates(df, "date", "as_of").sort_values(["horizon", "date"]).reset_index(drop=True)
 
         return self.cached(("past", store_id, product_id, start, end, tuple(horizons)), (FORECASTS,), load)
+
+    def backtest_forecasts(
+        self, store_id: str, product_id: str, start: date, end: date, models: Sequence[str]
+    ) -> pd.DataFrame:
+        """The backtest's out-of-sample forecasts for days in [start, end] (the first of `models` it has, e.g. the
+        champion as served, else the champion's model): what History shows before served forecasts exist. Same
+        columns as past_forecasts, as_of being the backtest cutoff; the latest backtest run wins."""
+
+        def load(v: dict) -> pd.DataFrame:
+            cols = ["as_of", "date", "horizon", "yhat", "yhat_lower", "yhat_upper", "model_version"]
+            if v.get(BACKTEST_RESULTS) is None:
+                return pd.DataFrame(columns=cols)
+            df = self._read(
+                BACKTEST_RESULTS,
+                v,
+                ["run_id", "cutoff", "date", "horizon", "model", "yhat", "yhat_lower", "yhat_upper"],
+                [
+                    ("store_id", "=", store_id),
+                    ("product_id", "=", product_id),
+                    ("date", ">=", start),
+                    ("date", "<=", end),
+                    ("model", "in", list(models)),
+                ],
+            )
+            found = [m for m in models if (df["model"] == m).any()] if len(df) else []
+            if not found:
+                return pd.DataFrame(columns=cols)
+            df = df[df["model"] == found[0]].sort_values("run_id")
+            df = df.drop_duplicates(["date", "horizon"], keep="last").rename(columns={"cutoff": "as_of"})
+            df = df.assign(model_version="backtest")[cols]
+            return _dates(df, "date", "as_of").sort_values(["horizon", "date"]).reset_index(drop=True)
+
+        key = ("backtest_forecasts", store_id, product_id, start, end, tuple(models))
+        return self.cached(key, (BACKTEST_RESULTS,), load)
+
+    def champion_model(self) -> str | None:
+        """The model the latest forecast's champion rows mostly come from (e.g. prophet)."""
+        snap = self.forecast_snapshot()
+        if snap is None or snap.roles.empty or "model" not in snap.roles:
+            return None
+        champ = snap.roles[snap.roles["role"] == "champion"]
+        if champ.empty:
+            return None
+        return str(champ.sort_values("rows", ascending=False)["model"].iloc[0]) if "rows" in champ else None
 
     # ---- sales ---------------------------------------------------------------------------------
     def latest_sales_date(self) -> date | None:

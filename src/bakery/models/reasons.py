@@ -13,7 +13,13 @@ from dataclasses import dataclass
 from datetime import date
 
 COLD_START = "cold_start"
-TOO_SHORT, STALE, TOO_SPARSE, ALL_ZERO, NO_HISTORY = "too_short", "stale", "too_sparse", "all_zero", "no_history"
+TOO_SHORT, STALE, TOO_SPARSE, ALL_ZERO, NO_HISTORY = (
+    "too_short",
+    "stale",
+    "too_sparse",
+    "all_zero",
+    "no_history",
+)
 # The numbers each code's detail carries, read back by Reason.facts (the app words them for a store manager).
 _FACTS = {
     TOO_SHORT: re.compile(r"^(?P<days>\d+) observed days(?P<after_gap> after a gap)? \(< (?P<minimum>\d+)\)"),

@@ -40,26 +40,27 @@ P = "forecast"
 
 
 def view_options(status: ForecastStatus | None, lang: str) -> list[dict[str, str]]:
-    """The horizon choices: "Mañana", "Próxima semana"... while the forecast is current; "1 día", "7 días"...
-    when it is stale, since its first day is then not tomorrow."""
+    """The horizon choices: "Mañana" (or "Hoy" when the forecast's first day is today), "Próxima semana"...
+    while the forecast is current; "1 día", "7 días"... when it is stale, its first day being long gone."""
     stale = status is not None and status.stale
+    today = status is not None and status.as_of + timedelta(days=1) == status.run_date
+    labels = {"tomorrow": "fc.view.today" if today else "fc.view.tomorrow"}
     return [
-        {"label": t(f"fc.view.d{VIEWS[v]}" if stale else f"fc.view.{v}", lang), "value": v}
+        {"label": t(f"fc.view.d{VIEWS[v]}" if stale else labels.get(v, f"fc.view.{v}"), lang), "value": v}
         for v in ("tomorrow", "week", "month")
     ]
 
 
 def horizon_text(as_of: date, view: str, today: date, lang: str) -> str:
     """The days a view covers, counted from the forecast's own as_of (D+1 = as_of + 1): "Previsión para mañana,
-    martes 8 de diciembre" when that day is tomorrow, the plain date (with its year) otherwise."""
+    martes 8 de diciembre" (or "hoy") when that is what the first day is, the plain date with its year otherwise."""
     start, end = as_of + timedelta(days=1), as_of + timedelta(days=VIEWS[view])
-    tomorrow = start == today + timedelta(days=1)
-    year = not tomorrow
+    relative = {today: "today", today + timedelta(days=1): "tomorrow"}.get(start)
+    year = relative is None
     if start == end:
-        day = long_date(start, lang, year=year)
-        return t("fc.for.tomorrow" if tomorrow else "fc.for.day", lang, day=day)
+        return t(f"fc.for.{relative or 'day'}", lang, day=long_date(start, lang, year=year))
     return t(
-        "fc.for.range_tomorrow" if tomorrow else "fc.for.range",
+        f"fc.for.range_{relative}" if relative else "fc.for.range",
         lang,
         start=long_date(start, lang, year=year and start.year != end.year),
         end=long_date(end, lang, year=year),
@@ -118,7 +119,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                 className="controls",
             ),
             html.Div(id=f"{P}-summary", className="summary"),
-            card(None, graph(f"{P}-graph")),
+            card(None, graph(f"{P}-graph", lang=lang)),
             card(None, html.Div(id=f"{P}-table")),
         ]
     )
@@ -229,7 +230,9 @@ def product_table(lines: list, lang: str) -> Any:
                     [
                         html.Span(fmt_num(ln.forecast, lang), className="fc-qty"),
                         html.Br(),
-                        html.Small(f"{fmt_num(ln.lower, lang)}\u2013{fmt_num(ln.upper, lang)}", className="muted"),
+                        html.Small(
+                            f"{fmt_num(ln.lower, lang)}\u2013{fmt_num(ln.upper, lang)}", className="muted"
+                        ),
                     ],
                     className="num",
                 ),
@@ -239,7 +242,9 @@ def product_table(lines: list, lang: str) -> Any:
         for ln in lines  # already by quantity (summaries.lines_by_store)
     ]
     return html.Div(
-        html.Table([head, html.Tbody(body)], className="data-table fc-table"), className="table-wrap", id=f"{P}-rows"
+        html.Table([head, html.Tbody(body)], className="data-table fc-table"),
+        className="table-wrap",
+        id=f"{P}-rows",
     )
 
 
@@ -313,18 +318,25 @@ def forecast_view(
                 className="muted",
                 id=f"{P}-asof",
             ),
-            html.Div(headline(ctx, store_id, view, product_id, lang), className="kpis"),
+            html.Div(headline(ctx, store_id, view, product_id, lang, status), className="kpis"),
         ]
     )
     return fig, tbl, summary
 
 
-def headline(ctx: AppContext, store_id: str, view: str, product_id: str | None, lang: str) -> list[Any]:
+def headline(
+    ctx: AppContext,
+    store_id: str,
+    view: str,
+    product_id: str | None,
+    lang: str,
+    status: ForecastStatus | None,
+) -> list[Any]:
     """The chosen product's total for the period, in its unit; the all-products total only where every product is
     sold in the same, known unit (loaves, portions and kilograms do not add up)."""
     lines = all_lines(ctx, view, lang).get(store_id, [])
     units = ctx.serving.product_units()
-    period = t(f"fc.view.{view}", lang)
+    period = {o["value"]: o["label"] for o in view_options(status, lang)}[view]
     out = []
     chosen = next((ln for ln in lines if ln.product_id == product_id), None)
     if chosen is not None:
