@@ -13,6 +13,7 @@ from bakery.app import figures
 from bakery.app.explain import explain, top_reasons
 from bakery.app.i18n import TEXTS, fmt_num, t
 from bakery.app.summaries import (
+    StockRules,
     accuracy,
     combine_interval,
     drivers,
@@ -221,26 +222,43 @@ def test_a_day_the_store_is_expected_closed_says_so_instead_of_a_change():
     assert lines[1].explanation == "Not expected on sale (not sold for weeks)"
 
 
-def test_stock_alerts_by_severity():
-    inv = pd.DataFrame(
-        {
-            "store_id": "S01",
-            "product_id": ["A", "B", "C", "D"],
-            "date": pd.Timestamp("2026-04-30"),
-            "closing_stock": [2.0, 9.0, 50.0, 50.0],
-            "stockout": [False, False, True, False],
-        }
-    )
-    tomorrow = pd.DataFrame(
-        {"store_id": "S01", "product_id": ["A", "B", "C", "D"], "yhat": 10.0, "yhat_lower": 8.0}
-    )
-    alerts = stock_alerts(inv, tomorrow, ratio=1.0, lookback_days=7)
-    assert alerts[["product_id", "severity", "reason"]].values.tolist() == [
-        ["A", "CRITICAL", "below_lower"],
-        ["B", "WARNING", "below"],
-        ["C", "INFO", "stockouts"],
+def test_stock_alerts_only_what_needs_action():
+    """Running out on most days is urgent, on two days a warning, once nothing; a short stock matters only for a
+    product that is not replenished every day (a loaf baked each morning starts from its delivery, not from
+    yesterday's leftovers)."""
+    days = pd.date_range("2026-04-24", "2026-04-30")
+    rows = []
+    for product, outs, delivered, closing in (
+        ("OFTEN_OUT", 5, True, 0.0),
+        ("TWICE_OUT", 2, True, 0.0),
+        ("ONCE_OUT", 1, True, 0.0),
+        ("BAKED_DAILY_LOW", 0, True, 1.0),
+        ("KEPT_LOW", 0, False, 2.0),
+        ("KEPT_SHORT", 0, False, 9.0),
+        ("KEPT_FINE", 0, False, 50.0),
+    ):
+        for i, d in enumerate(days):
+            rows.append(
+                {
+                    "store_id": "S01",
+                    "product_id": product,
+                    "date": d,
+                    "closing_stock": closing,
+                    "delivered": 20.0 if delivered or i == 0 else 0.0,
+                    "stockout": i < outs,
+                }
+            )
+    inv = pd.DataFrame(rows)
+    products = inv["product_id"].unique()
+    tomorrow = pd.DataFrame({"store_id": "S01", "product_id": products, "yhat": 10.0, "yhat_lower": 8.0})
+    alerts = stock_alerts(inv, tomorrow, StockRules(lookback_days=7))
+    assert alerts[["product_id", "severity", "reason", "stockouts"]].values.tolist() == [
+        ["OFTEN_OUT", "CRITICAL", "stockouts", 5],
+        ["KEPT_LOW", "CRITICAL", "below_lower", 0],
+        ["TWICE_OUT", "WARNING", "stockouts", 2],
+        ["KEPT_SHORT", "WARNING", "below", 0],
     ]
-    assert stock_alerts(inv.iloc[:0], tomorrow, 1.0, 7).empty
+    assert stock_alerts(inv.iloc[:0], tomorrow, StockRules()).empty
 
 
 def test_accuracy_uses_only_observed_days():

@@ -136,3 +136,22 @@ def test_history_uses_served_forecasts_when_there_are_some(tmp_path):
     assert "Previsto D+1" in [tr["name"] for tr in fig["data"]]
     text = _text(kpis)
     assert "history-backtest" not in text and "Días comparados" in text and " %" in text
+
+
+def test_stock_alerts_are_cards_and_name_the_store_only_for_several(stale_ctx):
+    """P002 sold out on the last four days in both stores: an urgent card, worded, with its figures."""
+    from deltalake import DeltaTable
+
+    from bakery.app.pages import stock as stock_page
+
+    inventory = DeltaTable(str(stale_ctx.settings.tables_dir / "silver" / "inventory_daily"))
+    inventory.update(predicate="product_id = 'P002' AND date > '2026-04-26'", updates={"stockout": "true"})
+    view = stock_page.alerts_view(stale_ctx, MGR, "es", "S01")
+    text = _text(view)
+    assert "alert-card" in text and "<table" not in text and "Tabla" not in text
+    assert "Panadería" not in text  # one store: no store line on the cards
+    assert "productos necesitan atención" in text and "CRITICAL" not in text and "WARNING" not in text
+    assert "Urgente" in text and "Se agotó 4 de los últimos 7 días: se pierden ventas, hornee más" in text
+    analyst = Principal("ana", "analyst", frozenset())
+    every = _text(stock_page.alerts_view(stale_ctx, analyst, "es", None))
+    assert "Panadería" in every
