@@ -204,8 +204,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # events
     "ev.title": ("Eventos locales y promociones", "Local events and promotions"),
     "ev.intro": (
-        "Lo que añada aquí entra en la próxima ejecución del pipeline y mejora las previsiones de su tienda.",
-        "What you add here flows into the next pipeline run and improves your store's forecasts.",
+        "Lo que apunte aquí se tiene en cuenta en la próxima actualización diaria y mejora las previsiones de su "
+        "tienda. Mientras esté pendiente, puede cambiarlo o borrarlo.",
+        "What you enter here is taken into the next daily update and improves your store's forecasts. While it is "
+        "pending you can change or delete it.",
     ),
     "ev.name": ("Nombre", "Name"),
     "ev.type": ("Tipo", "Type"),
@@ -217,15 +219,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.end": ("Hasta", "To"),
     "ev.submit": ("Añadir", "Add"),
     "ev.saved": (
-        "Guardado «{name}»: se usará en la próxima ejecución.",
-        "Saved '{name}': used from the next run.",
+        "Guardado «{name}»: se usará en la próxima actualización.",
+        "Saved '{name}': used from the next update.",
     ),
-    "ev.pending": ("pendiente de la próxima ejecución", "pending next run"),
-    "ev.loaded": ("cargado", "loaded"),
+    "ev.pending": ("pendiente de la próxima actualización", "pending the next update"),
+    "ev.loaded": ("ya en las previsiones", "in the forecasts"),
     "ev.list": ("Eventos de sus tiendas", "Events of your stores"),
     "ev.err.name": ("Escriba un nombre (máx. 120 caracteres).", "Enter a name (at most 120 characters)."),
     "ev.err.dates": (
-        "Indique fechas válidas, con «desde» no posterior a «hasta» y de como mucho 60 días.",
+        "Indique fechas válidas (dd/mm/aaaa), con «desde» no posterior a «hasta» y de como mucho 60 días.",
         "Enter valid dates, 'from' not after 'to', at most 60 days.",
     ),
     "ev.err.store": ("Elija una de sus tiendas.", "Choose one of your stores."),
@@ -468,6 +470,27 @@ TEXTS.update(
         "stock.count": (
             "{n} de {total} productos necesitan atención",
             "{n} of {total} products need attention",
+        ),
+        "ev.date_format": ("dd/mm/aaaa", "dd/mm/yyyy"),
+        "ev.edit": ("Cambiar", "Change"),
+        "ev.delete": ("Borrar", "Delete"),
+        "ev.update": ("Guardar cambios", "Save changes"),
+        "ev.editing": (
+            "Cambiando «{name}»: corrija el formulario y pulse «Guardar cambios».",
+            "Changing '{name}': correct the form and press 'Save changes'.",
+        ),
+        "ev.updated": (
+            "Cambiado «{name}»: se usará en la próxima actualización.",
+            "Changed '{name}': used from the next update.",
+        ),
+        "ev.deleted": ("Borrado «{name}».", "Deleted '{name}'."),
+        "ev.duplicate": (
+            "«{name}» ya está apuntado para esa tienda y esas fechas: no se ha guardado otra vez.",
+            "'{name}' is already entered for that store and those dates: it was not saved again.",
+        ),
+        "ev.err.not_pending": (
+            "Ese evento ya se ha tenido en cuenta y no se puede cambiar ni borrar.",
+            "That event has already been taken in and can no longer be changed or deleted.",
         ),
         "fc.view.today": ("Hoy", "Today"),
         "fc.view.d1": ("1 día", "1 day"),

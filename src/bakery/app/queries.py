@@ -21,6 +21,7 @@ from bakery.tables import (
     DQ_RESULTS,
     EVENTS,
     FORECASTS,
+    INGESTED_FILES,
     INVENTORY_DAILY,
     PRODUCTS,
     QUARANTINE,
@@ -270,6 +271,17 @@ class ServingData(ServingCache):
             return {s: g.reset_index(drop=True) for s, g in df.groupby("store_id", sort=True)}
 
         return self.cached(("recent_sales",), (DAILY_SALES,), load)
+
+    def taken_files(self, source: str) -> set[str]:
+        """Names of the landing files of a source that a run has already taken (ops.ingested_files)."""
+
+        def load(v: dict) -> set[str]:
+            if v.get(INGESTED_FILES) is None:
+                return set()
+            df = self._read(INGESTED_FILES, v, ["source", "source_file"], [("source", "=", source)])
+            return {str(f).replace("\\", "/").rsplit("/", 1)[-1] for f in df["source_file"]}
+
+        return self.cached(("taken_files", source), (INGESTED_FILES,), load)
 
     def last_sales_by_store(self) -> dict[str, date]:
         """Each store's last day with a recorded sale, within the recent window (absent: none recently)."""
