@@ -123,7 +123,7 @@ def test_explanation_names_change_and_reasons_in_both_languages():
 def test_explanation_agrees_with_its_figure():
     """A big change is never "in line with usual", and nothing expected is not compared with anything."""
     es = explain(141.0, {"trend": 140.0}, "es", reference=100.0, reference_label="el martes pasado")
-    assert es == "+41 % vs. el martes pasado: ningún factor especial (festivo, promoción, tiempo) lo explica"
+    assert es == "+41 % vs. el martes pasado: sin un motivo especial (festivo, promoción, tiempo)"
     small = explain(104.0, {}, "es", reference=100.0, reference_label="el martes pasado")
     assert small == "+4 % vs. el martes pasado: en línea con lo habitual"
     assert explain(0.2, {}, "es") == "No se esperan ventas"

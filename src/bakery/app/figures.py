@@ -40,6 +40,14 @@ def _layout(height: int = 320, **extra: Any) -> dict[str, Any]:
     return base
 
 
+def date_axis(lang: str) -> dict[str, Any]:
+    """A date x-axis the Spanish way: "4 oct" ticks (month names come from the chart's locale, pages.common.graph)
+    and dd/mm/aaaa on hover."""
+    if lang != "es":
+        return {"gridcolor": "#eeeeee"}
+    return {"gridcolor": "#eeeeee", "tickformat": "%-d %b", "hoverformat": "%a %d/%m/%Y"}
+
+
 def _vals(s: pd.Series, digits: int = 2) -> list[float | None]:
     """Numbers for JSON: rounded, with missing values as null (a gap in the line, never a zero)."""
     values = np.round(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float), digits).tolist()
@@ -143,7 +151,7 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, lang: str) ->
                 "connectgaps": False,
             }
         )
-    return {"data": data, "layout": _layout()}
+    return {"data": data, "layout": _layout(xaxis=date_axis(lang))}
 
 
 def history_figure(
@@ -185,7 +193,7 @@ def history_figure(
                 "line": {"color": COLORS["actual"]},
             }
         )
-    return {"data": data, "layout": _layout(340)}
+    return {"data": data, "layout": _layout(340, xaxis=date_axis(lang))}
 
 
 def metrics_figure(

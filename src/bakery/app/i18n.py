@@ -535,8 +535,8 @@ TEXTS.update(
         ),
         "explain.pct_vs": ("{change} % vs. {ref}", "{change}% vs {ref}"),
         "explain.no_driver": (
-            "ningún factor especial (festivo, promoción, tiempo) lo explica",
-            "no special factor (holiday, promotion, weather) explains it",
+            "sin un motivo especial (festivo, promoción, tiempo)",
+            "no special reason (holiday, promotion, weather)",
         ),
         "explain.nothing": ("No se esperan ventas", "No sales expected"),
         "reason.prefix": (

@@ -114,7 +114,12 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                         P, ctx, principal, lang, chain=True, value=(query.get("store") or [None])[0]
                     ),
                     field(t("common.horizon", lang), view),
-                    field(t("common.product", lang), dcc.Dropdown(id=f"{P}-product", clearable=False)),
+                    field(
+                        t("common.product", lang),
+                        dcc.Dropdown(
+                            id=f"{P}-product", clearable=False, placeholder=t("common.choose", lang)
+                        ),
+                    ),
                 ],
                 className="controls",
             ),
