@@ -120,7 +120,7 @@ def test_history_falls_back_to_the_backtest_labelled_as_such(stale_ctx):
     fill the page, and it says so."""
     fig, kpis = history_page.history_view(stale_ctx, MGR, "es", "S01", "P001", 1, 13)
     names = [tr["name"] for tr in fig["data"]]
-    assert "Previsto D+1 (backtest)" in names and "Vendido" in names
+    assert "Previsto con 1+ días de antelación (backtest)" in names and "Vendido" in names
     text = _text(kpis)
     assert "history-backtest" in text and "fuera de muestra" in text and "history-nopast" not in text
     assert "Del 30/01/2026 al 30/04/2026" in text

@@ -457,12 +457,17 @@ TEXTS.update(
         "hist.period": ("Periodo", "Period"),
         "hist.weeks": ("Últimas {n} semanas", "Last {n} weeks"),
         "hist.range": ("Del {start} al {end}", "From {start} to {end}"),
-        "hist.predicted_bt": ("Previsto D+{h} (backtest)", "Forecast D+{h} (backtest)"),
+        "hist.predicted_bt": (
+            "Previsto con {h}+ días de antelación (backtest)",
+            "Forecast {h}+ days ahead (backtest)",
+        ),
         "hist.backtest": (
             "Aún no hay previsiones servidas para estas fechas: se muestran las del backtest, hechas fuera de "
-            "muestra (el modelo solo vio las ventas anteriores a cada día previsto).",
+            "muestra (el modelo solo vio las ventas hasta cada fecha de corte) con al menos {h} días de "
+            "antelación; cada día, la hecha más cerca de él.",
             "No served forecasts for these dates yet: showing the backtest's, made out of sample (the model "
-            "saw only the sales before each forecast day).",
+            "saw only the sales up to each cutoff) at least {h} days ahead; for each day, the one made closest "
+            "to it.",
         ),
         "stock.sev.CRITICAL": ("Urgente", "Urgent"),
         "stock.sev.WARNING": ("Atención", "Attention"),

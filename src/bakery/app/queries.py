@@ -203,11 +203,18 @@ class ServingData(ServingCache):
         return self.cached(("past", store_id, product_id, start, end, tuple(horizons)), (FORECASTS,), load)
 
     def backtest_forecasts(
-        self, store_id: str, product_id: str, start: date, end: date, models: Sequence[str]
+        self,
+        store_id: str,
+        product_id: str,
+        start: date,
+        end: date,
+        models: Sequence[str],
+        min_horizon: int = 1,
     ) -> pd.DataFrame:
-        """The backtest's out-of-sample forecasts for days in [start, end] (the first of `models` it has, e.g. the
-        champion as served, else the champion's model): what History shows before served forecasts exist. Same
-        columns as past_forecasts, as_of being the backtest cutoff; the latest backtest run wins."""
+        """The backtest's out-of-sample forecasts for days in [start, end], made at least `min_horizon` days ahead:
+        per day the one made closest to it (the smallest such horizon), from the first of `models` the backtest
+        has (e.g. the champion as served, else the champion's model). What History shows before served forecasts
+        exist. Same columns as past_forecasts, as_of being the backtest cutoff; the latest backtest run wins."""
 
         def load(v: dict) -> pd.DataFrame:
             cols = ["as_of", "date", "horizon", "yhat", "yhat_lower", "yhat_upper", "model_version"]
@@ -222,18 +229,21 @@ class ServingData(ServingCache):
                     ("product_id", "=", product_id),
                     ("date", ">=", start),
                     ("date", "<=", end),
+                    ("horizon", ">=", min_horizon),
                     ("model", "in", list(models)),
                 ],
             )
             found = [m for m in models if (df["model"] == m).any()] if len(df) else []
             if not found:
                 return pd.DataFrame(columns=cols)
-            df = df[df["model"] == found[0]].sort_values("run_id")
-            df = df.drop_duplicates(["date", "horizon"], keep="last").rename(columns={"cutoff": "as_of"})
+            df = df[df["model"] == found[0]].sort_values(
+                ["date", "horizon", "run_id"], ascending=[True, True, False]
+            )
+            df = df.drop_duplicates("date", keep="first").rename(columns={"cutoff": "as_of"})
             df = df.assign(model_version="backtest")[cols]
-            return _dates(df, "date", "as_of").sort_values(["horizon", "date"]).reset_index(drop=True)
+            return _dates(df, "date", "as_of").sort_values("date").reset_index(drop=True)
 
-        key = ("backtest_forecasts", store_id, product_id, start, end, tuple(models))
+        key = ("backtest_forecasts", store_id, product_id, start, end, tuple(models), min_horizon)
         return self.cached(key, (BACKTEST_RESULTS,), load)
 
     def champion_model(self) -> str | None:

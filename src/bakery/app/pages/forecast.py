@@ -76,7 +76,8 @@ def status_notices(ctx: AppContext, status: ForecastStatus | None, lang: str) ->
         msg = t("fc.stale", lang, as_of=fmt_date(status.as_of, lang), days=status.days_old)
         out.append(notice(msg, "error", id=f"{P}-stale"))
     if status.degraded:
-        names = dict(zip(ctx.serving.stores()["store_id"], ctx.serving.stores()["name"], strict=True))
+        stores = ctx.serving.stores()
+        names = dict(zip(stores["store_id"], stores["name"], strict=True)) if len(stores) else {}
         known = [(s, d) for s, d in status.lagging if d is not None]
         missing = [s for s, d in status.lagging if d is None]
         if known:

@@ -100,8 +100,9 @@ def history_view(
     backtest = accuracy(actuals, past)["n"] == 0
     if backtest:
         models = ["champion", *([m] if (m := ctx.serving.champion_model()) else [])]
-        past = ctx.serving.backtest_forecasts(store_id, product_id, start_d, end_d, models)
-        past = past[past["horizon"] == horizon] if len(past) else past
+        past = ctx.serving.backtest_forecasts(
+            store_id, product_id, start_d, end_d, models, min_horizon=horizon
+        )
     fig = history_figure(
         actuals[["date", "quantity_sold"]] if len(actuals) else pd.DataFrame(), past, horizon, lang, backtest
     )
@@ -121,7 +122,7 @@ def history_view(
         ],
         className="kpis",
     )
-    label = [notice(t("hist.backtest", lang), id=f"{P}-backtest")] if backtest else []
+    label = [notice(t("hist.backtest", lang, h=horizon), id=f"{P}-backtest")] if backtest else []
     return fig, html.Div([span, *label, kpis])
 
 
