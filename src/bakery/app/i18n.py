@@ -125,13 +125,11 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Forecast made with data up to {date} · model {model}",
     ),
     "fc.col.forecast": ("Previsión", "Forecast"),
-    "fc.col.interval": ("Intervalo", "Interval"),
     "fc.col.why": ("Por qué", "Why"),
     "fc.col.last": ("Mismo día semana pasada", "Same day last week"),
     "fc.chart.actual": ("Ventas reales", "Actual sales"),
     "fc.chart.forecast": ("Previsión", "Forecast"),
     "fc.chart.interval": ("Intervalo", "Interval"),
-    "fc.total": ("Total del periodo", "Period total"),
     "fc.no_store": ("No hay tiendas asignadas a su cuenta.", "No stores are assigned to your account."),
     "fc.chain_total": ("Total cadena (uds.)", "Chain total (units)"),
     # explanations
