@@ -94,6 +94,10 @@ def test_headline_is_the_chosen_products_total_and_products_go_by_quantity(stale
     lines = forecast_page.all_lines(stale_ctx, "week", "es")["S01"]
     quantities = [ln.forecast for ln in lines]
     assert quantities == sorted(quantities, reverse=True)
+    # the picker lists products by name and starts on the one with the largest forecast for the first day
+    options, first = forecast_page.product_choices(stale_ctx, "S01", None, "es")
+    assert [o["label"] for o in options] == sorted(o["label"] for o in options)
+    assert first == forecast_page.all_lines(stale_ctx, "tomorrow", "es")["S01"][0].product_id
     chosen = lines[-1]
     _, table, summary = forecast_page.forecast_view(stale_ctx, MGR, "es", "S01", "week", chosen.product_id)
     text = _text(summary)

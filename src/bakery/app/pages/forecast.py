@@ -132,8 +132,10 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
 
 
 def product_choices(
-    ctx: AppContext, store_id: str | None, current: str | None
+    ctx: AppContext, store_id: str | None, current: str | None, lang: str = "es"
 ) -> tuple[list[dict], str | None]:
+    """The store's products by name; the chosen one kept, else the one with the largest forecast for the first
+    day (the top of the product table)."""
     snap = ctx.serving.forecast_snapshot()
     names = ctx.serving.product_names()
     if snap is None or not store_id:
@@ -143,8 +145,11 @@ def product_choices(
     else:
         df = snap.by_store.get(store_id)
         ids = sorted(df["product_id"].unique()) if df is not None else []
-    options = [{"label": names.get(p, p), "value": p} for p in ids]
-    return options, current if current in ids else (ids[0] if ids else None)
+    options = sorted(({"label": names.get(p, p), "value": p} for p in ids), key=lambda o: str(o["label"]))
+    if current in ids:
+        return options, current
+    top = next((ln.product_id for ln in all_lines(ctx, "tomorrow", lang).get(store_id, [])), None)
+    return options, top if top in ids else (ids[0] if ids else None)
 
 
 def chain_forecasts(ctx: AppContext) -> pd.DataFrame:
@@ -372,7 +377,7 @@ def register(app: Any, ctx: AppContext) -> None:
     def _products(principal, lang, store_id, current):
         if store_id != CHAIN or not principal.all_stores:
             check_store(principal, store_id)
-        return product_choices(ctx, store_id, current)
+        return product_choices(ctx, store_id, current, lang)
 
     @app.callback(
         Output(f"{P}-graph", "figure"),
