@@ -159,3 +159,18 @@ def test_stock_alerts_are_cards_and_name_the_store_only_for_several(stale_ctx):
     analyst = Principal("ana", "analyst", frozenset())
     every = _text(stock_page.alerts_view(stale_ctx, analyst, "es", None))
     assert "Panadería" in every
+
+
+def test_incomplete_data_is_named_in_plain_words(stale_ctx):
+    """A store whose sales stop early, and one with no recent sales at all, each get an orange banner by name."""
+    from bakery.app.freshness import forecast_status
+
+    status = forecast_status(date(2026, 4, 30), {"S01": date(2026, 4, 26)}, ["S01", "S02"], date(2026, 5, 1))
+    assert status.degraded and not status.stale
+    text = _text(forecast_page.status_notices(stale_ctx, status, "es"))
+    assert "las ventas de Panadería Madrid 1 llegan solo hasta el 26/04/2026" in text
+    assert "no hay ventas recientes de Panadería" in text and "forecast-stale" not in text
+    # one closing day of grace: a store whose last sale is the day before the data date is complete
+    assert not forecast_status(
+        date(2026, 4, 30), {"S01": date(2026, 4, 29)}, ["S01"], date(2026, 5, 1)
+    ).degraded

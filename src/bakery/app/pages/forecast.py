@@ -76,21 +76,21 @@ def status_notices(ctx: AppContext, status: ForecastStatus | None, lang: str) ->
         msg = t("fc.stale", lang, as_of=fmt_date(status.as_of, lang), days=status.days_old)
         out.append(notice(msg, "error", id=f"{P}-stale"))
     if status.degraded:
-        stores = ctx.serving.stores()
-        names = dict(zip(stores["store_id"], stores["name"], strict=True)) if len(stores) else {}
+        table = ctx.serving.stores()
+        names = dict(zip(table["store_id"], table["name"], strict=True)) if len(table) else {}
         known = [(s, d) for s, d in status.lagging if d is not None]
         missing = [s for s, d in status.lagging if d is None]
         if known:
-            stores = ", ".join(str(names.get(s) or s) for s, _ in known)
+            which = ", ".join(str(names.get(s) or s) for s, _ in known)
             last = fmt_date(max(d for _, d in known), lang)
-            out.append(notice(t("fc.degraded", lang, stores=stores, last=last), "warn", id=f"{P}-degraded"))
+            out.append(notice(t("fc.degraded", lang, stores=which, last=last), "warn", id=f"{P}-degraded"))
         if missing:
-            stores = ", ".join(str(names.get(s) or s) for s in missing)
-            out.append(notice(t("fc.degraded_none", lang, stores=stores), "warn", id=f"{P}-degraded-none"))
+            which = ", ".join(str(names.get(s) or s) for s in missing)
+            out.append(notice(t("fc.degraded_none", lang, stores=which), "warn", id=f"{P}-degraded-none"))
     return out
 
 
-def _scope(ctx: AppContext, principal: Principal, store_id: str | None) -> list[str] | None:
+def _scope(principal: Principal, store_id: str | None) -> list[str] | None:
     """The stores a status is judged on: the chosen one, or every visible one for the chain."""
     if store_id == CHAIN:
         return None if principal.all_stores else sorted(principal.stores)
@@ -293,7 +293,7 @@ def forecast_view(
         msg = notice(t("common.no_forecasts", lang), "warn", id=f"{P}-empty")
         return forecast_figure(pd.DataFrame(), pd.DataFrame(), lang), msg, None
     tbl, _total, model = _table_and_total(ctx, store_id, view, lang)
-    status = current_status(ctx.serving, ctx.conf, _scope(ctx, principal, store_id))
+    status = current_status(ctx.serving, ctx.conf, _scope(principal, store_id))
     if store_id == CHAIN:
         fc = chain_forecasts(ctx)
         hist = pd.DataFrame()
