@@ -5,12 +5,17 @@ from __future__ import annotations
 import http.client
 import io
 import re
+import shutil
+from datetime import date, timedelta
 
 import pytest
 import requests
+from deltalake import DeltaTable
 
 from bakery.app import audit
+from bakery.app.freshness import run_date
 from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
+from tests.app.sample_tables import write_sample_tables
 
 
 def token(live, user: str) -> str:
@@ -31,10 +36,16 @@ def get(live, path: str, tok: str | None = None, **params):
 def test_health_needs_no_auth_and_reports_freshness(live):
     r = get(live, "/api/v1/health")
     assert r.status_code == 200
-    assert r.json()["data"] == {
+    # The sample data ends on 2026-04-30, long before the run date: the health answer says the forecast is stale.
+    data = r.json()["data"]
+    assert data["forecast_days_old"] == (run_date() - date(2026, 4, 30)).days
+    assert data == {
         "latest_sales_date": "2026-04-30",
         "latest_forecast_as_of": "2026-04-30",
         "forecast_stores": 2,
+        "forecast_stale": True,
+        "forecast_days_old": data["forecast_days_old"],
+        "forecast_degraded": False,
     }
     assert r.headers["X-Content-Type-Options"] == "nosniff"
 
@@ -73,6 +84,8 @@ def test_forecasts_with_intervals_and_model_version(live):
     r = get(live, "/api/v1/forecasts", tok, store_id="S01", product_id="P001", horizon=1)
     body = r.json()
     assert r.status_code == 200 and body["as_of"] == "2026-04-30" and body["total"] == 1
+    assert body["stale"] is True and body["degraded"] is False
+    assert body["reason"].startswith("made with data up to 2026-04-30")
     item = body["items"][0]
     assert item["date"] == "2026-05-01" and item["horizon"] == 1 and item["role"] == "champion"
     assert item["yhat_lower"] <= item["yhat"] <= item["yhat_upper"] and item["model_version"] == "3"
@@ -323,6 +336,33 @@ def test_an_unexpected_error_is_a_plain_500_and_is_logged(tmp_path, caplog):
         }
         assert "Traceback" not in r.text
         assert any(rec.exc_info and "/api/v1/sales" in rec.getMessage() for rec in caplog.records)
+    finally:
+        srv.server.shutdown()
+        srv.thread.join(timeout=5)
+
+
+def test_forecast_of_yesterday_is_current_and_a_lagging_store_makes_it_degraded(tmp_path):
+    """Data up to the run date's eve: not stale. A store whose sales stop three days early: degraded, and only
+    for the callers who see that store (a one-day gap is the store's closing day: the sample closes Sundays)."""
+    settings = make_home(tmp_path / "x")  # the users' database and folders; the tables are replaced below
+    shutil.rmtree(settings.tables_dir)
+    eve = run_date() - timedelta(days=1)
+    write_sample_tables(settings.tables_dir, stores=2, products=2, days=40, end=eve, past_as_of=0)
+    DeltaTable(str(settings.tables_dir / "gold" / "daily_sales")).delete(
+        f"store_id = 'S02' AND date > '{(eve - timedelta(days=3)).isoformat()}'"
+    )
+    last_s02 = max(d for d in (eve - timedelta(days=k) for k in range(3, 5)) if d.weekday() != 6)
+    srv = LiveServer(build_app(settings, warm=False), settings)
+    srv.thread.start()
+    try:
+        mine = get(srv, "/api/v1/forecasts", token(srv, "mgr")).json()
+        assert mine["as_of"] == eve.isoformat()
+        assert (mine["stale"], mine["degraded"], mine["reason"]) == (False, False, None)
+        theirs = get(srv, "/api/v1/forecasts", token(srv, "mgr2")).json()
+        assert theirs["stale"] is False and theirs["degraded"] is True
+        assert theirs["reason"] == f"sales of S02 end on {last_s02}, before the forecast's data date"
+        health = get(srv, "/api/v1/health").json()["data"]
+        assert health["forecast_stale"] is False and health["forecast_degraded"] is True
     finally:
         srv.server.shutdown()
         srv.thread.join(timeout=5)

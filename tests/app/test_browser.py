@@ -23,7 +23,13 @@ DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "user_guide" / "img"
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
+    from deltalake import DeltaTable
+
     settings = make_home(tmp_path_factory.mktemp("browser"))
+    # P002 sold out on the last four days: the Stock page has an alert to show
+    DeltaTable(str(settings.tables_dir / "silver" / "inventory_daily")).update(
+        predicate="product_id = 'P002' AND date > '2026-04-26'", updates={"stockout": "true"}
+    )
     srv = LiveServer(build_app(settings, warm=True), settings)
     srv.thread.start()
     yield srv
@@ -100,23 +106,60 @@ def _visit(d, server, path: str, ready: str, shots: Path | None = None, name: st
         d.save_screenshot(str(shots / f"{name}.png"))
 
 
+def _fits(d) -> bool:
+    """Nothing wider than the screen: no sideways scrolling."""
+    return d.execute_script(
+        "return document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
 def test_manager_on_a_phone(server, browser, shots):
+    """390x844: the stale banner and the forecast's own dates in Spanish, the whole product table ("Por qué"
+    included) on screen, Spanish chart months, stock alerts as cards, the events form in dd/mm/aaaa and cleared
+    after saving; no page scrolls sideways. Regenerates the manager screenshots of the user guide."""
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
 
     d = browser(390, 844)
     _login(d, server, "mgr")
+    assert "no es de hoy" in _wait(d, "forecast-stale").text  # the sample's data ends on 30/04/2026
+    assert d.find_element(By.ID, "forecast-dates").text == "Previsión para el viernes 1 de mayo de 2026"
     time.sleep(0.8)
     d.save_screenshot(str(shots / "manager_forecast_phone.png"))
     page = d.find_element(By.TAG_NAME, "body").text
     assert "Previsión de ventas" in page and "Panadería Madrid 1" in page and "Sevilla" not in page
     assert d.execute_script("return window.innerWidth") == 390
-    assert d.execute_script("return document.documentElement.scrollWidth") <= 391  # no sideways scrolling
+    assert _fits(d)
+    why = d.find_element(By.XPATH, "//div[@id='forecast-rows']//th[normalize-space()='Por qué']")
+    assert why.rect["x"] + why.rect["width"] <= 390
+    d.execute_script("document.getElementById('forecast-rows').scrollIntoView()")
+    time.sleep(0.3)
+    d.save_screenshot(str(shots / "manager_forecast_table_phone.png"))
+    d.execute_script("window.scrollTo(0, 0)")
+    ticks = d.execute_script(
+        "return [...document.querySelectorAll('#forecast-graph .xtick text')].map(e => e.textContent)"
+    )
+    assert any(m in " ".join(ticks) for m in ("abr", "may")) and not any(
+        "Apr" in x or "May" in x for x in ticks
+    )
     _visit(d, server, "/history", "history-graph", shots, "manager_history_phone")
-    _visit(d, server, "/stock", "stock-alerts", shots, "manager_stock_phone")
+    assert "Del " in _wait(d, "history-kpis").text and _fits(d)
+    _visit(d, server, "/stock", "stock-table", shots, "manager_stock_phone")
+    cards = d.find_elements(By.CSS_SELECTOR, "#stock-table .alert-card")
+    assert cards and "Urgente" in cards[0].text and "Tienda" not in d.find_element(By.ID, "stock-alerts").text
+    assert _fits(d)
     _visit(d, server, "/events", "events-submit", shots, "manager_events_phone")
+    assert "pipeline" not in d.find_element(By.TAG_NAME, "body").text
+    assert d.find_element(By.ID, "events-start").get_attribute("placeholder") == "dd/mm/aaaa"
     d.find_element(By.ID, "events-name").send_keys("Fiesta del barrio")
+    for field in ("events-start", "events-end"):
+        box = d.find_element(By.ID, field)
+        box.send_keys(Keys.CONTROL, "a")  # select what is there (clear() does not reach React's state)
+        box.send_keys("12/06/2026")
     d.find_element(By.ID, "events-submit").click()
     assert "Fiesta del barrio" in _wait(d, "events-ok").text
+    assert d.find_element(By.ID, "events-name").get_attribute("value") == ""  # cleared for the next one
+    assert "12/06/2026" in d.find_element(By.ID, "events-table").text and _fits(d)
     assert list((server.settings.landing_dir / "events").glob("app_event_S01_*.csv"))
     _visit(d, server, "/accuracy", "page-forbidden")
 

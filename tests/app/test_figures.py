@@ -13,6 +13,7 @@ from bakery.app import figures
 from bakery.app.explain import explain, top_reasons
 from bakery.app.i18n import TEXTS, fmt_num, t
 from bakery.app.summaries import (
+    StockRules,
     accuracy,
     combine_interval,
     drivers,
@@ -21,6 +22,7 @@ from bakery.app.summaries import (
     model_versions,
     stock_alerts,
 )
+from bakery.models import reasons
 
 
 def _fc(days=3, store="S01", product="P1", base=10.0, comps=None):
@@ -110,9 +112,8 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     en = explain(61.0, comps, "en", reference=52.0, reference_label="last Tuesday")
     assert en == "+17% vs last Tuesday: public holiday (+9), rain (\u22123)"
     es = explain(61.0, comps, "es", reference=52.0, reference_label="el martes pasado")
-    assert es == "+17% vs. el martes pasado: festivo (+9), lluvia (\u22123)"
-    assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected: in line with usual"
-    assert "model not used: no history" in explain(5.0, {}, "en", fallback_reason="no history")
+    assert es == "+17 % vs. el martes pasado: festivo (+9), lluvia (\u22123)"
+    assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected"
     launch = "cold_start: not sold here yet (launched 2026-03-05); forecast from the median of this store's 3 other pastry"
     assert (
         explain(20.0, {}, "en", fallback_reason=launch)
@@ -124,6 +125,52 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == [
         "promo_2x1"
     ]
+
+
+def test_explanation_agrees_with_its_figure():
+    """A big change is never "in line with usual", and nothing expected is not compared with anything."""
+    es = explain(141.0, {"trend": 140.0}, "es", reference=100.0, reference_label="el martes pasado")
+    assert es == "+41 % vs. el martes pasado: sin un motivo especial (festivo, promoción, tiempo)"
+    small = explain(104.0, {}, "es", reference=100.0, reference_label="el martes pasado")
+    assert small == "+4 % vs. el martes pasado: en línea con lo habitual"
+    assert explain(0.2, {}, "es") == "No se esperan ventas"
+    assert explain(1234.0, {}, "es") == "1.234 uds. previstas"
+
+
+@pytest.mark.parametrize(
+    ("stored", "es", "en"),
+    [
+        (
+            reasons.too_short(20, 56, True).text(),
+            "solo hay 20 días con ventas desde una interrupción y el modelo necesita 56",
+            "only 20 days with sales since a break and the model needs 56",
+        ),
+        (
+            reasons.too_short(40, 56, False).text(),
+            "solo hay 40 días con ventas y el modelo necesita 56",
+            "only 40 days with sales and the model needs 56",
+        ),
+        (
+            reasons.stale(322, 28).text(),
+            "la última venta registrada es de hace 322 días",
+            "the last recorded sale was 322 days ago",
+        ),
+        (
+            reasons.too_sparse(0.12, 0.3).text(),
+            "solo se vende el 12 % de los días",
+            "it sells on only 12% of days",
+        ),
+        ("all_zero: every observed day sold 0", "no consta ninguna venta", "its history has no sale"),
+        ("no_history: no observed day up to the as-of date", "aún no hay ventas", "no sales recorded yet"),
+        ("fit_error: RuntimeError: boom", "el modelo no pudo calcularse", "the model could not be computed"),
+        ("something odd", "el modelo no pudo calcularse", "the model could not be computed"),
+    ],
+)
+def test_fallback_reasons_are_sentences_not_codes(stored, es, en):
+    for lang, expected in (("es", es), ("en", en)):
+        text = explain(5.0, {}, lang, fallback_reason=stored)
+        assert expected in text and text.startswith(t("reason.prefix", lang))
+        assert stored.split(":")[0] not in text and "observed" not in text and "boom" not in text
 
 
 def test_forecast_lines_tomorrow_compares_with_the_same_weekday():
@@ -182,26 +229,43 @@ def test_a_day_the_store_is_expected_closed_says_so_instead_of_a_change():
     assert lines[1].explanation == "Not expected on sale (not sold for weeks)"
 
 
-def test_stock_alerts_by_severity():
-    inv = pd.DataFrame(
-        {
-            "store_id": "S01",
-            "product_id": ["A", "B", "C", "D"],
-            "date": pd.Timestamp("2026-04-30"),
-            "closing_stock": [2.0, 9.0, 50.0, 50.0],
-            "stockout": [False, False, True, False],
-        }
-    )
-    tomorrow = pd.DataFrame(
-        {"store_id": "S01", "product_id": ["A", "B", "C", "D"], "yhat": 10.0, "yhat_lower": 8.0}
-    )
-    alerts = stock_alerts(inv, tomorrow, ratio=1.0, lookback_days=7)
-    assert alerts[["product_id", "severity", "reason"]].values.tolist() == [
-        ["A", "CRITICAL", "below_lower"],
-        ["B", "WARNING", "below"],
-        ["C", "INFO", "stockouts"],
+def test_stock_alerts_only_what_needs_action():
+    """Running out on most days is urgent, on two days a warning, once nothing; a short stock matters only for a
+    product that is not replenished every day (a loaf baked each morning starts from its delivery, not from
+    yesterday's leftovers)."""
+    days = pd.date_range("2026-04-24", "2026-04-30")
+    rows = []
+    for product, outs, delivered, closing in (
+        ("OFTEN_OUT", 5, True, 0.0),
+        ("TWICE_OUT", 2, True, 0.0),
+        ("ONCE_OUT", 1, True, 0.0),
+        ("BAKED_DAILY_LOW", 0, True, 1.0),
+        ("KEPT_LOW", 0, False, 2.0),
+        ("KEPT_SHORT", 0, False, 9.0),
+        ("KEPT_FINE", 0, False, 50.0),
+    ):
+        for i, d in enumerate(days):
+            rows.append(
+                {
+                    "store_id": "S01",
+                    "product_id": product,
+                    "date": d,
+                    "closing_stock": closing,
+                    "delivered": 20.0 if delivered or i == 0 else 0.0,
+                    "stockout": i < outs,
+                }
+            )
+    inv = pd.DataFrame(rows)
+    products = inv["product_id"].unique()
+    tomorrow = pd.DataFrame({"store_id": "S01", "product_id": products, "yhat": 10.0, "yhat_lower": 8.0})
+    alerts = stock_alerts(inv, tomorrow, StockRules(lookback_days=7))
+    assert alerts[["product_id", "severity", "reason", "stockouts"]].values.tolist() == [
+        ["OFTEN_OUT", "CRITICAL", "stockouts", 5],
+        ["KEPT_LOW", "CRITICAL", "below_lower", 0],
+        ["TWICE_OUT", "WARNING", "stockouts", 2],
+        ["KEPT_SHORT", "WARNING", "below", 0],
     ]
-    assert stock_alerts(inv.iloc[:0], tomorrow, 1.0, 7).empty
+    assert stock_alerts(inv.iloc[:0], tomorrow, StockRules()).empty
 
 
 def test_accuracy_uses_only_observed_days():

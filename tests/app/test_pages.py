@@ -90,8 +90,7 @@ def test_manager_gets_403_for_another_store_whether_or_not_it_exists(browser_cli
                 ("history-store", "value", "S02"),
                 ("history-product", "value", "P001"),
                 ("history-horizon", "value", 1),
-                ("history-range", "start_date", "2026-04-01"),
-                ("history-range", "end_date", "2026-04-30"),
+                ("history-weeks", "value", 4),
             ],
         ),
     ):
@@ -142,26 +141,71 @@ def test_no_forecasts_yet_state(tmp_path, settings):
     assert summary is None and fig["data"] == []
 
 
+EV_OUT = [
+    ("events-message", "children"),
+    ("events-list", "children"),
+    ("events-name", "value"),
+    ("events-type", "value"),
+    ("events-start", "value"),
+    ("events-end", "value"),
+    ("events-editing", "data"),
+    ("events-submit", "children"),
+    ("events-cancel", "style"),
+]
+
+
+def _events_call(c, trigger: str | dict, form: dict, editing: str | None = None, files: tuple[str, ...] = ()):
+    """POST the events page's one callback as dash-renderer does: the button clicked, the wildcard Change and
+    Delete buttons of the listed files, the form's state."""
+    key = next(k for k in c.app.callback_map if k.startswith("..events-message.children"))
+
+    def wild(kind: str) -> list[dict]:
+        return [
+            {
+                "id": {"type": kind, "file": f},
+                "property": "n_clicks",
+                "value": int(trigger == {"type": kind, "file": f}),
+            }
+            for f in files
+        ]
+
+    body = {
+        "output": key,
+        "outputs": [{"id": i, "property": p} for i, p in EV_OUT],
+        "inputs": [
+            {"id": "events-submit", "property": "n_clicks", "value": int(trigger == "events-submit")},
+            {"id": "events-cancel", "property": "n_clicks", "value": int(trigger == "events-cancel")},
+            wild("events-edit"),
+            wild("events-delete"),
+        ],
+        "state": [
+            {"id": "events-store", "property": "value", "value": form.get("store", "S01")},
+            {"id": "events-name", "property": "value", "value": form.get("name", "Fiesta del barrio")},
+            {"id": "events-type", "property": "value", "value": form.get("kind", "event")},
+            {"id": "events-start", "property": "value", "value": form.get("start", "01/06/2026")},
+            {"id": "events-end", "property": "value", "value": form.get("end", "02/06/2026")},
+            {"id": "events-editing", "property": "data", "value": editing},
+        ],
+        "changedPropIds": [
+            (
+                json.dumps(trigger, separators=(",", ":"), sort_keys=True)
+                if isinstance(trigger, dict)
+                else trigger
+            )
+            + ".n_clicks"
+        ],
+    }
+    return c.client.post("/_dash-update-component", json=body, headers={"X-CSRFToken": c.csrf})
+
+
 def test_events_form_lands_a_csv_for_the_managers_store(browser_client, app_settings, ctx):
     c = browser_client("mgr")
-    outputs = [("events-message", "children"), ("events-list", "children")]
+    folder = app_settings.landing_dir / "events"
 
-    def submit(store, name="Fiesta del barrio", start="2026-06-01", end="2026-06-02", kind="event"):
-        return c.call(
-            outputs,
-            [("events-submit", "n_clicks", 1)],
-            [
-                ("events-store", "value", store),
-                ("events-name", "value", name),
-                ("events-type", "value", kind),
-                ("events-dates", "start_date", start),
-                ("events-dates", "end_date", end),
-            ],
-        )
-
-    r = submit("S01")
-    assert r.status_code == 200 and "events-ok" in r.get_data(as_text=True)
-    files = list((app_settings.landing_dir / "events").glob("app_event_S01_*.csv"))
+    r = _events_call(c, "events-submit", {})
+    body = r.get_json()["response"]
+    assert r.status_code == 200 and "events-ok" in json.dumps(body)
+    files = list(folder.glob("app_event_S01_*.csv"))
     assert len(files) == 1
     rows = list(csv.DictReader(files[0].open(encoding="utf-8")))
     assert rows == [
@@ -173,12 +217,56 @@ def test_events_form_lands_a_csv_for_the_managers_store(browser_client, app_sett
             "scope": "S01",
         }
     ]
-    assert "Fiesta del barrio" in r.get_data(as_text=True)
-    assert submit("S02").status_code == 403
-    bad = submit("S01", start="2026-06-05", end="2026-06-01")
+    listing = json.dumps(body["events-list"], ensure_ascii=False)
+    assert "Fiesta del barrio" in listing and "01/06/2026 – 02/06/2026" in listing
+    # the form is cleared after saving
+    assert body["events-name"]["value"] == "" and body["events-start"]["value"] == ""
+    assert _events_call(c, "events-submit", {"store": "S02"}).status_code == 403
+    bad = _events_call(c, "events-submit", {"start": "05/06/2026", "end": "01/06/2026"})
     assert "events-error" in bad.get_data(as_text=True)
-    assert len(list((app_settings.landing_dir / "events").glob("*.csv"))) == 1
+    assert len(list(folder.glob("*.csv"))) == 1
     assert audit.query(ctx.db, audit.AuditQuery(action="event.created"))[1] == 1
+
+
+def test_events_warn_on_a_duplicate_and_a_pending_one_can_be_changed_or_deleted(
+    browser_client, app_settings, ctx
+):
+    c = browser_client("mgr")
+    folder = app_settings.landing_dir / "events"
+    assert _events_call(c, "events-submit", {}).status_code == 200
+    again = _events_call(c, "events-submit", {"name": "  fiesta DEL barrio "}).get_json()["response"]
+    assert "events-duplicate" in json.dumps(again) and "ya está apuntado" in json.dumps(
+        again, ensure_ascii=False
+    )
+    assert "events-name" not in again  # the form keeps what was typed
+    (first,) = [p.name for p in folder.glob("*.csv")]
+    listing = json.dumps(again["events-list"], ensure_ascii=False)
+    assert "Cambiar" in listing and "Borrar" in listing and "pendiente" in listing
+
+    edit = _events_call(c, {"type": "events-edit", "file": first}, {}, files=(first,)).get_json()["response"]
+    assert (
+        edit["events-name"]["value"] == "Fiesta del barrio" and edit["events-start"]["value"] == "01/06/2026"
+    )
+    assert edit["events-editing"]["data"] == first and edit["events-submit"]["children"] == "Guardar cambios"
+    changed = _events_call(c, "events-submit", {"name": "Fiesta mayor", "end": "03/06/2026"}, editing=first)
+    assert "Cambiado «Fiesta mayor»" in json.dumps(changed.get_json()["response"], ensure_ascii=False)
+    (second,) = [p.name for p in folder.glob("*.csv")]
+    assert second != first
+    assert list(csv.DictReader((folder / second).open(encoding="utf-8")))[0]["event_date_end"] == "2026-06-03"
+
+    gone = _events_call(c, {"type": "events-delete", "file": second}, {}, files=(second,))
+    assert gone.status_code == 200 and list(folder.glob("*.csv")) == []
+    assert audit.query(ctx.db, audit.AuditQuery(action="event.deleted"))[1] == 2  # the change and the delete
+    # a file name that is not an app event is refused; so is another store's manager
+    refused = _events_call(c, {"type": "events-delete", "file": "../x.csv"}, {}, files=("../x.csv",))
+    assert "events-error" in refused.get_data(as_text=True)
+    assert _events_call(c, "events-submit", {}).status_code == 200
+    (third,) = [p.name for p in folder.glob("*.csv")]
+    other = browser_client("mgr2")
+    assert (
+        _events_call(other, {"type": "events-delete", "file": third}, {}, files=(third,)).status_code == 403
+    )
+    assert [p.name for p in folder.glob("*.csv")] == [third]
 
 
 def test_event_form_checks(app_settings):
@@ -188,6 +276,11 @@ def test_event_form_checks(app_settings):
         events_page.check_form("S01", "x", "party", "2026-06-01", "2026-06-01")
     with pytest.raises(events_page.EventError):
         events_page.check_form("S01", "x", "event", "2026-06-01", "2026-09-01")
+    with pytest.raises(events_page.EventError):
+        events_page.check_form("S01", "x", "event", "31/02/2026", "31/02/2026")
+    # a manager writes dd/mm/aaaa (or d/m/aa)
+    event = events_page.check_form("S01", "x", "event", "1/6/26", "02/06/2026")
+    assert (event.start.isoformat(), event.end.isoformat()) == ("2026-06-01", "2026-06-02")
 
 
 def test_admin_manages_users_and_settings_through_callbacks(browser_client, ctx):

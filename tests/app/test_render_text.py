@@ -79,7 +79,8 @@ def test_names_written_as_markdown_or_markup_stay_text_on_the_pages(evil_app):
     table = r.get_json()["response"]["forecast-table"]["children"]
     kinds = {(x["namespace"], x["type"]) for x in components(table)}
     assert kinds <= {
-        ("dash_html_components", t) for t in ("Div", "Table", "Thead", "Tbody", "Tr", "Th", "Td")
+        ("dash_html_components", t)
+        for t in ("Div", "Table", "Thead", "Tbody", "Tr", "Th", "Td", "Span", "Small", "Br")
     }
     assert EVIL in texts(table)  # the whole name, verbatim, as one text node
     # the store picker and the product list carry the names as plain option labels

@@ -73,6 +73,16 @@ def test_every_series_gets_d1_to_d28_with_intervals_versions_and_explanations(sp
     assert (totals.reindex(summed.index) - summed).abs().max() < 1e-6
 
 
+def test_training_keeps_the_champions_out_of_sample_forecasts_for_history(spark, trained_home):
+    """A new installation's History page has something to show: the selection backtest's champion forecasts,
+    each made at a cutoff before its day, with their intervals."""
+    lh, _ = _lh(spark, trained_home)
+    rows = lh.read("gold", "backtest_results").toPandas()
+    assert set(rows["model"]) == {"champion"} and len(rows) > 0
+    assert (pd.to_datetime(rows["cutoff"]) < pd.to_datetime(rows["date"])).all()
+    assert set(rows["horizon"]) == set(range(1, 29)) and rows["yhat_lower"].notna().mean() > 0.9
+
+
 def test_mlflow_holds_the_run_lineage_metrics_and_champion_alias(trained_home):
     settings = load_settings(home=trained_home)
     assert (trained_home / "mlflow" / "mlflow.db").exists()

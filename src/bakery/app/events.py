@@ -51,6 +51,16 @@ class LocalEvent:
         }
 
 
+def parse_day(text: str | None) -> dt.date:
+    """A form date as a manager writes it, dd/mm/aaaa (also d/m/aa... with / - or .), or ISO yyyy-mm-dd."""
+    value = str(text or "").strip()
+    found = re.fullmatch(r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})", value)
+    if found:
+        day, month, year = (int(x) for x in found.groups())
+        return dt.date(year + 2000 if year < 100 else year, month, day)
+    return dt.date.fromisoformat(value[:10])
+
+
 def check_form(
     store_id: str | None, name: str | None, event_type: str | None, start: str | None, end: str | None
 ) -> LocalEvent:
@@ -63,7 +73,7 @@ def check_form(
     if not store_id:
         raise EventError("ev.err.store")
     try:
-        d0, d1 = dt.date.fromisoformat(str(start)[:10]), dt.date.fromisoformat(str(end or start)[:10])
+        d0, d1 = parse_day(start), parse_day(end or start)
     except ValueError:
         raise EventError("ev.err.dates") from None
     if d0 > d1 or (d1 - d0).days > MAX_DAYS:
@@ -129,3 +139,62 @@ def app_events(settings: Settings, store_ids: list[str] | None) -> pd.DataFrame:
     cols = ["event_date_start", "event_date_end", "event_name", "event_type", "scope", "file"]
     df = pd.DataFrame(rows, columns=cols)
     return df.sort_values("file", ascending=False).reset_index(drop=True)
+
+
+def is_duplicate(
+    settings: Settings, loaded: pd.DataFrame, event: LocalEvent, skip_file: str | None = None
+) -> bool:
+    """The same store, name (any case or spacing) and days as an event already entered or loaded."""
+
+    def same(store: str, name: str, start: object, end: object) -> bool:
+        return (
+            store == event.store_id
+            and re.sub(r"\s+", " ", str(name)).strip().casefold() == event.name.casefold()
+            and str(pd.Timestamp(start).date()) == event.start.isoformat()
+            and str(pd.Timestamp(end).date()) == event.end.isoformat()
+        )
+
+    mine = app_events(settings, [event.store_id])
+    for r in mine.itertuples():
+        if r.file != skip_file and same(r.scope, r.event_name, r.event_date_start, r.event_date_end):
+            return True
+    return (
+        any(same(r.scope, r.event_name, r.event_date_start, r.event_date_end) for r in loaded.itertuples())
+        if len(loaded)
+        else False
+    )
+
+
+def pending_event(
+    settings: Settings, principal: Principal, file: str, taken: set[str]
+) -> tuple[Path, LocalEvent]:
+    """An event entered in the app that the next run has not taken yet (its file is not in ops.ingested_files),
+    in one of the principal's stores: the only kind that may still be changed or withdrawn."""
+    if not re.fullmatch(rf"{_PREFIX}[A-Za-z0-9_-]+\.csv", file or "") or file in taken:
+        raise EventError("ev.err.not_pending")
+    path = settings.landing_dir / "events" / file
+    if not path.is_file():
+        raise EventError("ev.err.not_pending")
+    with path.open(encoding="utf-8", newline="") as fh:
+        row = next(csv.DictReader(fh), None)
+    if row is None:
+        raise EventError("ev.err.not_pending")
+    check_store(principal, row["scope"])
+    event = LocalEvent(
+        row["scope"],
+        row["event_name"],
+        row["event_type"],
+        dt.date.fromisoformat(row["event_date_start"]),
+        dt.date.fromisoformat(row["event_date_end"]),
+    )
+    return path, event
+
+
+def withdraw_event(
+    settings: Settings, db: Database, principal: Principal, file: str, taken: set[str], ip: str | None = None
+) -> LocalEvent:
+    """Delete a pending event's landing file (audited): the next run will not see it."""
+    path, event = pending_event(settings, principal, file, taken)
+    path.unlink()
+    audit.record(db, principal.username, "event.deleted", event.store_id, ip=ip, name=event.name, file=file)
+    return event

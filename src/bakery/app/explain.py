@@ -1,7 +1,10 @@
 """Plain-language forecast explanations from the model's additive components, in Spanish or English.
 
-"+18% vs last Tuesday: public holiday (+9), rain (-3)". The comparison is with the last observed
+"+18 % vs. el martes pasado: festivo (+9), lluvia (−3)". The comparison is with the last observed
 same weekday (or the same number of past days), so the weekly component is left out of the reasons.
+The words always agree with the figure: a change of USUAL_CHANGE_PCT or more is never "in line with usual", and a
+forecast without a reference is not compared with anything. A fallback's reason is worded from its structured
+fields (bakery.models.reasons), never shown as its stored English code.
 """
 
 from __future__ import annotations
@@ -9,9 +12,17 @@ from __future__ import annotations
 import math
 from datetime import date
 
-from bakery.app.i18n import t, weekday
+from bakery.app.i18n import fmt_num, t, weekday
 from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL
-from bakery.models.reasons import COLD_START, Reason
+from bakery.models.reasons import (
+    ALL_ZERO,
+    COLD_START,
+    NO_HISTORY,
+    STALE,
+    TOO_SHORT,
+    TOO_SPARSE,
+    Reason,
+)
 
 # Component name (or prefix) -> i18n key of its plain name.
 _LABELS = {
@@ -34,6 +45,8 @@ _LABELS = {
     "foot_traffic": "comp.traffic",
     "stockout": "comp.stockout",
 }
+# A change against the reference smaller than this (in %) is "in line with usual"; larger ones are not.
+USUAL_CHANGE_PCT = 10.0
 ZERO_DAY_TEXT = {CLOSED_MODEL: "explain.closed", NOT_OFFERED_MODEL: "explain.not_offered"}
 _SKIP = {"weekly", "additive_terms", "multiplicative_terms", "yhat", "extra_regressors_additive"}
 
@@ -61,10 +74,27 @@ def top_reasons(components: dict[str, float], yhat: float, limit: int = 3) -> li
 
 
 def _signed(x: float, lang: str, digits: int = 0) -> str:
-    text = f"{abs(x):.{digits}f}"
-    if lang == "es":
-        text = text.replace(".", ",")
-    return ("+" if x >= 0 else "\u2212") + text
+    return ("+" if x >= 0 else "\u2212") + fmt_num(abs(x), lang, digits)
+
+
+def fallback_text(text: str, lang: str) -> str:
+    """Why the reference forecast stands in for the model, as a sentence for a store manager."""
+    reason = Reason.parse(text)
+    if reason is not None and reason.code == COLD_START and reason.launched_on is not None:
+        return t("explain.cold_start", lang, day=reason.launched_on.strftime("%d/%m"))
+    facts = reason.facts() if reason is not None else {}
+    code = reason.code if reason is not None else ""
+    if code == TOO_SHORT and facts:
+        why = t("reason.too_short_gap" if facts["after_gap"] else "reason.too_short", lang, **facts)
+    elif code in (STALE, TOO_SPARSE) and facts:
+        why = t(f"reason.{code}", lang, **facts)
+    elif code == ALL_ZERO:
+        why = t("reason.all_zero", lang)
+    elif code in (NO_HISTORY, "no_level"):
+        why = t("reason.no_history", lang)
+    else:  # model errors and unknown codes: the detail is for the data team, not the shop
+        why = t("reason.error", lang)
+    return f"{t('reason.prefix', lang)}: {why}"
 
 
 def explain(
@@ -83,23 +113,20 @@ def explain(
     if zero_day:
         return t(ZERO_DAY_TEXT[zero_day], lang)
     if fallback_reason:
-        reason = Reason.parse(fallback_reason)
-        if reason is not None and reason.code == COLD_START and reason.launched_on is not None:
-            return t("explain.cold_start", lang, day=reason.launched_on.strftime("%d/%m"))
-        return t("explain.fallback", lang, reason=fallback_reason)
-    if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:
-        head = t(
-            "explain.vs",
-            lang,
-            change=_signed(100.0 * (yhat - reference) / reference, lang),
-            ref=reference_label,
-        )
-    else:
-        head = t("explain.expected", lang, value=f"{yhat:.0f}")
+        return fallback_text(fallback_reason, lang)
     reasons = top_reasons(components, yhat)
-    if not reasons:
-        return f"{head}: {t('explain.usual', lang)}"
-    return f"{head}: " + ", ".join(f"{component_label(k, lang)} ({_signed(v, lang)})" for k, v in reasons)
+    because = ", ".join(f"{component_label(k, lang)} ({_signed(v, lang)})" for k, v in reasons)
+    if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:
+        change = 100.0 * (yhat - reference) / reference
+        head = t("explain.pct_vs", lang, change=_signed(change, lang), ref=reference_label)
+        if because:
+            return f"{head}: {because}"
+        usual = abs(change) < USUAL_CHANGE_PCT
+        return f"{head}: {t('explain.usual' if usual else 'explain.no_driver', lang)}"
+    if not math.isfinite(yhat) or round(yhat) <= 0:
+        return t("explain.nothing", lang)
+    head = t("explain.expected", lang, value=fmt_num(yhat, lang))
+    return f"{head}: {because}" if because else head
 
 
 def last_weekday_label(d: date, lang: str) -> str:

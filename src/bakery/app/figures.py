@@ -41,6 +41,14 @@ def _layout(height: int = 320, **extra: Any) -> dict[str, Any]:
     return base
 
 
+def date_axis(lang: str) -> dict[str, Any]:
+    """A date x-axis the Spanish way: "4 oct" ticks (month names come from the chart's locale, pages.common.graph)
+    and dd/mm/aaaa on hover."""
+    if lang != "es":
+        return {"gridcolor": "#eeeeee"}
+    return {"gridcolor": "#eeeeee", "tickformat": "%-d %b", "hoverformat": "%a %d/%m/%Y"}
+
+
 def _vals(s: pd.Series, digits: int = 2) -> list[float | None]:
     """Numbers for JSON: rounded, with missing values as null (a gap in the line, never a zero)."""
     values = np.round(pd.to_numeric(s, errors="coerce").to_numpy(dtype=float), digits).tolist()
@@ -144,11 +152,14 @@ def forecast_figure(history: pd.DataFrame, forecast: pd.DataFrame, lang: str) ->
                 "connectgaps": False,
             }
         )
-    return {"data": data, "layout": _layout()}
+    return {"data": data, "layout": _layout(xaxis=date_axis(lang))}
 
 
-def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang: str) -> dict[str, Any]:
-    """What sold (date, quantity_sold) against what was forecast `horizon` days before, with its interval."""
+def history_figure(
+    actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang: str, backtest: bool = False
+) -> dict[str, Any]:
+    """What sold (date, quantity_sold) against what was forecast `horizon` days before, with its interval
+    (`backtest`: the backtest's out-of-sample forecasts, named as such)."""
     if actuals.empty and past.empty:
         return empty_figure(t("common.no_data", lang))
     data: list[dict] = []
@@ -167,7 +178,7 @@ def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang
                 "x": x,
                 "y": _vals(past["yhat"], 2),
                 "mode": "lines",
-                "name": t("hist.predicted", lang, h=horizon),
+                "name": t("hist.predicted_bt" if backtest else "hist.predicted", lang, h=horizon),
                 "line": {"color": COLORS["forecast"], "dash": "dot"},
             }
         )
@@ -183,7 +194,7 @@ def history_figure(actuals: pd.DataFrame, past: pd.DataFrame, horizon: int, lang
                 "line": {"color": COLORS["actual"]},
             }
         )
-    return {"data": data, "layout": _layout(340)}
+    return {"data": data, "layout": _layout(340, xaxis=date_axis(lang))}
 
 
 def metrics_figure(

@@ -12,6 +12,36 @@ _WEEKDAYS = {
     "es": ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"],
     "en": ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"],
 }
+_MONTHS = {
+    "es": [
+        "enero",
+        "febrero",
+        "marzo",
+        "abril",
+        "mayo",
+        "junio",
+        "julio",
+        "agosto",
+        "septiembre",
+        "octubre",
+        "noviembre",
+        "diciembre",
+    ],
+    "en": [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ],
+}
 
 # key: (es, en)
 TEXTS: dict[str, tuple[str, str]] = {
@@ -95,25 +125,18 @@ TEXTS: dict[str, tuple[str, str]] = {
         "Forecast made with data up to {date} · model {model}",
     ),
     "fc.col.forecast": ("Previsión", "Forecast"),
-    "fc.col.interval": ("Intervalo", "Interval"),
     "fc.col.why": ("Por qué", "Why"),
     "fc.col.last": ("Mismo día semana pasada", "Same day last week"),
     "fc.chart.actual": ("Ventas reales", "Actual sales"),
     "fc.chart.forecast": ("Previsión", "Forecast"),
     "fc.chart.interval": ("Intervalo", "Interval"),
-    "fc.total": ("Total del periodo", "Period total"),
     "fc.no_store": ("No hay tiendas asignadas a su cuenta.", "No stores are assigned to your account."),
     "fc.chain_total": ("Total cadena (uds.)", "Chain total (units)"),
     # explanations
-    "explain.vs": ("{change}% vs. {ref}", "{change}% vs {ref}"),
     "explain.last_day": ("el {day} pasado", "last {day}"),
     "explain.last_days": ("los últimos {n} días", "the last {n} days"),
     "explain.expected": ("{value} uds. previstas", "{value} units expected"),
     "explain.usual": ("en línea con lo habitual", "in line with usual"),
-    "explain.fallback": (
-        "Previsión de referencia (el modelo no se usó: {reason})",
-        "Reference forecast (model not used: {reason})",
-    ),
     "explain.cold_start": (
         "Producto nuevo, a la venta desde el {day}: previsión a partir de productos parecidos",
         "New product, on sale from {day}: forecast from similar products",
@@ -158,20 +181,20 @@ TEXTS: dict[str, tuple[str, str]] = {
     "stock.title": ("Alertas de stock", "Stock alerts"),
     "stock.col.stock": ("Stock al cierre", "Closing stock"),
     "stock.col.forecast": ("Previsión mañana", "Tomorrow's forecast"),
-    "stock.col.stockouts": ("Roturas recientes", "Recent stockouts"),
+    "stock.col.stockouts": ("Días agotado", "Days sold out"),
     "stock.col.severity": ("Gravedad", "Severity"),
     "stock.col.message": ("Aviso", "Alert"),
     "stock.msg.below_lower": (
-        "El stock no cubre ni el escenario bajo de mañana",
-        "Stock does not cover even tomorrow's low scenario",
+        "No se repone a diario y lo que queda no cubre ni el escenario bajo del próximo día: pida o hornee más",
+        "Not replenished daily, and what is left does not cover even the next day's low scenario: order or bake more",
     ),
     "stock.msg.below": (
-        "El stock está por debajo de la previsión de mañana",
-        "Stock is below tomorrow's forecast",
+        "No se repone a diario y lo que queda está por debajo de la previsión del próximo día",
+        "Not replenished daily, and what is left is below the next day's forecast",
     ),
     "stock.msg.stockouts": (
-        "{n} días sin stock en los últimos {days} días",
-        "{n} stockout days in the last {days} days",
+        "Se agotó {n} de los últimos {days} días: se pierden ventas, hornee más",
+        "Sold out on {n} of the last {days} days: sales are lost, bake more",
     ),
     "stock.none": ("Sin alertas de stock.", "No stock alerts."),
     "stock.no_inventory": ("Aún no hay datos de inventario.", "No inventory data yet."),
@@ -179,8 +202,10 @@ TEXTS: dict[str, tuple[str, str]] = {
     # events
     "ev.title": ("Eventos locales y promociones", "Local events and promotions"),
     "ev.intro": (
-        "Lo que añada aquí entra en la próxima ejecución del pipeline y mejora las previsiones de su tienda.",
-        "What you add here flows into the next pipeline run and improves your store's forecasts.",
+        "Lo que apunte aquí se tiene en cuenta en la próxima actualización diaria y mejora las previsiones de su "
+        "tienda. Mientras esté pendiente, puede cambiarlo o borrarlo.",
+        "What you enter here is taken into the next daily update and improves your store's forecasts. While it is "
+        "pending you can change or delete it.",
     ),
     "ev.name": ("Nombre", "Name"),
     "ev.type": ("Tipo", "Type"),
@@ -192,15 +217,15 @@ TEXTS: dict[str, tuple[str, str]] = {
     "ev.end": ("Hasta", "To"),
     "ev.submit": ("Añadir", "Add"),
     "ev.saved": (
-        "Guardado «{name}»: se usará en la próxima ejecución.",
-        "Saved '{name}': used from the next run.",
+        "Guardado «{name}»: se usará en la próxima actualización.",
+        "Saved '{name}': used from the next update.",
     ),
-    "ev.pending": ("pendiente de la próxima ejecución", "pending next run"),
-    "ev.loaded": ("cargado", "loaded"),
+    "ev.pending": ("pendiente de la próxima actualización", "pending the next update"),
+    "ev.loaded": ("ya en las previsiones", "in the forecasts"),
     "ev.list": ("Eventos de sus tiendas", "Events of your stores"),
     "ev.err.name": ("Escriba un nombre (máx. 120 caracteres).", "Enter a name (at most 120 characters)."),
     "ev.err.dates": (
-        "Indique fechas válidas, con «desde» no posterior a «hasta» y de como mucho 60 días.",
+        "Indique fechas válidas (dd/mm/aaaa), con «desde» no posterior a «hasta» y de como mucho 60 días.",
         "Enter valid dates, 'from' not after 'to', at most 60 days.",
     ),
     "ev.err.store": ("Elija una de sus tiendas.", "Choose one of your stores."),
@@ -655,6 +680,128 @@ TEXTS: dict[str, tuple[str, str]] = {
     "det.arrow": ("{old} → {new}", "{old} → {new}"),
 }
 
+# ---- store manager pages: dated horizons, freshness, reasons, stock cards, events -----------------------
+TEXTS.update(
+    {
+        "hist.period": ("Periodo", "Period"),
+        "hist.weeks": ("Últimas {n} semanas", "Last {n} weeks"),
+        "hist.range": ("Del {start} al {end}", "From {start} to {end}"),
+        "hist.predicted_bt": (
+            "Previsto con {h}+ días de antelación (backtest)",
+            "Forecast {h}+ days ahead (backtest)",
+        ),
+        "hist.backtest": (
+            "Aún no hay previsiones servidas para estas fechas: se muestran las del backtest, hechas fuera de "
+            "muestra (el modelo solo vio las ventas hasta cada fecha de corte) con al menos {h} días de "
+            "antelación; cada día, la hecha más cerca de él.",
+            "No served forecasts for these dates yet: showing the backtest's, made out of sample (the model "
+            "saw only the sales up to each cutoff) at least {h} days ahead; for each day, the one made closest "
+            "to it.",
+        ),
+        "stock.sev.CRITICAL": ("Urgente", "Urgent"),
+        "stock.sev.WARNING": ("Atención", "Attention"),
+        "stock.col.forecast_day": ("Previsión {day}", "Forecast {day}"),
+        "stock.count": (
+            "{n} de {total} productos necesitan atención",
+            "{n} of {total} products need attention",
+        ),
+        "ev.date_format": ("dd/mm/aaaa", "dd/mm/yyyy"),
+        "ev.edit": ("Cambiar", "Change"),
+        "ev.delete": ("Borrar", "Delete"),
+        "ev.update": ("Guardar cambios", "Save changes"),
+        "ev.editing": (
+            "Cambiando «{name}»: corrija el formulario y pulse «Guardar cambios».",
+            "Changing '{name}': correct the form and press 'Save changes'.",
+        ),
+        "ev.updated": (
+            "Cambiado «{name}»: se usará en la próxima actualización.",
+            "Changed '{name}': used from the next update.",
+        ),
+        "ev.deleted": ("Borrado «{name}».", "Deleted '{name}'."),
+        "ev.duplicate": (
+            "«{name}» ya está apuntado para esa tienda y esas fechas: no se ha guardado otra vez.",
+            "'{name}' is already entered for that store and those dates: it was not saved again.",
+        ),
+        "ev.err.not_pending": (
+            "Ese evento ya se ha tenido en cuenta y no se puede cambiar ni borrar.",
+            "That event has already been taken in and can no longer be changed or deleted.",
+        ),
+        "fc.view.today": ("Hoy", "Today"),
+        "fc.view.d1": ("1 día", "1 day"),
+        "fc.view.d7": ("7 días", "7 days"),
+        "fc.view.d28": ("28 días", "28 days"),
+        "fc.for.tomorrow": ("Previsión para mañana, {day}", "Forecast for tomorrow, {day}"),
+        "fc.for.today": ("Previsión para hoy, {day}", "Forecast for today, {day}"),
+        "fc.for.day": ("Previsión para el {day}", "Forecast for {day}"),
+        "fc.for.range_today": (
+            "Previsión de hoy, {start}, al {end}",
+            "Forecast from today, {start}, to {end}",
+        ),
+        "fc.for.range": ("Previsión del {start} al {end}", "Forecast from {start} to {end}"),
+        "fc.for.range_tomorrow": (
+            "Previsión de mañana, {start}, al {end}",
+            "Forecast from tomorrow, {start}, to {end}",
+        ),
+        "fc.stale": (
+            "Atención: esta previsión no es de hoy. Se calculó con ventas hasta el {as_of} (hace {days} días), "
+            "así que sus fechas no empiezan mañana. Faltan datos recientes o la ejecución diaria no se ha hecho: "
+            "avise al responsable de datos.",
+            "Warning: this forecast is not current. It was made with sales up to {as_of} ({days} days ago), "
+            "so its dates do not start tomorrow. Recent data is missing or the daily run did not happen: "
+            "tell whoever looks after the data.",
+        ),
+        "fc.degraded": (
+            "Previsión hecha con datos incompletos: las ventas de {stores} llegan solo hasta el {last}.",
+            "Forecast made from incomplete data: the sales of {stores} only reach {last}.",
+        ),
+        "fc.degraded_none": (
+            "Previsión hecha con datos incompletos: no hay ventas recientes de {stores}.",
+            "Forecast made from incomplete data: no recent sales of {stores}.",
+        ),
+        "fc.total_product": ("Total de {product} · {period}", "{product} total · {period}"),
+        "fc.total_all": (
+            "Total de todos los productos ({unit}) · {period}",
+            "All products ({unit}) · {period}",
+        ),
+        "fc.units_differ": (
+            "Sin total de todos los productos: se venden en unidades distintas.",
+            "No all-products total: they are sold in different units.",
+        ),
+        "explain.pct_vs": ("{change} % vs. {ref}", "{change}% vs {ref}"),
+        "explain.no_driver": (
+            "sin un motivo especial (festivo, promoción, tiempo)",
+            "no special reason (holiday, promotion, weather)",
+        ),
+        "explain.nothing": ("No se esperan ventas", "No sales expected"),
+        "reason.prefix": (
+            "Previsión de referencia (mismo día de la semana anterior)",
+            "Reference forecast (same day of the previous week)",
+        ),
+        "reason.too_short": (
+            "solo hay {days} días con ventas y el modelo necesita {minimum}",
+            "only {days} days with sales and the model needs {minimum}",
+        ),
+        "reason.too_short_gap": (
+            "solo hay {days} días con ventas desde una interrupción y el modelo necesita {minimum}",
+            "only {days} days with sales since a break and the model needs {minimum}",
+        ),
+        "reason.stale": (
+            "la última venta registrada es de hace {days} días",
+            "the last recorded sale was {days} days ago",
+        ),
+        "reason.too_sparse": (
+            "solo se vende el {share} % de los días",
+            "it sells on only {share}% of days",
+        ),
+        "reason.all_zero": ("no consta ninguna venta en su historial", "its history has no sale"),
+        "reason.no_history": ("aún no hay ventas registradas", "no sales recorded yet"),
+        "reason.error": (
+            "el modelo no pudo calcularse para este producto; el equipo de datos tiene el detalle",
+            "the model could not be computed for this product; the data team has the details",
+        ),
+    }
+)
+
 
 def t(key: str, lang: str, **fmt: Any) -> str:
     """The text for `key` in `lang` (English if the key lacks it, the key itself if unknown)."""
@@ -683,6 +830,24 @@ def fmt_date(d: date | None, lang: str) -> str:
     if d is None:
         return "\u2013"
     return d.strftime("%d/%m/%Y") if lang == "es" else d.isoformat()
+
+
+def long_date(d: date, lang: str, year: bool = False) -> str:
+    """'martes 8 de diciembre' / 'Tuesday 8 December' (with the year when asked: a stale date may be last year's)."""
+    month = _MONTHS["es" if lang == "es" else "en"][d.month - 1]
+    if lang == "es":
+        return f"{weekday(d, lang)} {d.day} de {month}" + (f" de {d.year}" if year else "")
+    return f"{weekday(d, lang)} {d.day} {month}" + (f" {d.year}" if year else "")
+
+
+def fmt_pct(x: float | None, lang: str, digits: int = 0, signed: bool = False) -> str:
+    """A percentage with the language's decimal mark and, in Spanish, the space before '%': '12,5 %' / '12.5%'."""
+    if x is None or x != x:
+        return "\u2013"
+    text = fmt_num(abs(x) if signed else x, lang, digits)
+    if signed:
+        text = ("+" if x >= 0 else "\u2212") + text
+    return f"{text} %" if lang == "es" else f"{text}%"
 
 
 def choose(lang: str | None, default: str = DEFAULT_LANG) -> str:

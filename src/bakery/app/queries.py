@@ -16,6 +16,7 @@ from bakery.app.cache import ServingCache
 from bakery.app.tablestore import Filter, TableReader
 from bakery.tables import (
     BACKTEST_METRICS,
+    BACKTEST_RESULTS,
     DAILY_SALES,
     DQ_RESULTS,
     EVENTS,
@@ -108,7 +109,7 @@ class ServingData(ServingCache):
             if df.empty:
                 ids = sorted(set(self._read(DAILY_SALES, v, ["product_id"])["product_id"].dropna().unique()))
                 df = pd.DataFrame({"product_id": ids, "name": ids, "category": ""})
-            keep = [c for c in ("product_id", "name", "category", "unit_price") if c in df.columns]
+            keep = [c for c in ("product_id", "name", "category", "unit_price", "unit") if c in df.columns]
             return df[keep].drop_duplicates("product_id").sort_values("product_id").reset_index(drop=True)
 
         return self.cached(("products",), (PRODUCTS, DAILY_SALES), load)
@@ -116,6 +117,16 @@ class ServingData(ServingCache):
     def product_names(self) -> dict[str, str]:
         p = self.products()
         return dict(zip(p["product_id"], p["name"].fillna(p["product_id"]), strict=True)) if len(p) else {}
+
+    def product_units(self) -> dict[str, str]:
+        """Each product's selling unit where silver.products has a `unit` column ({} when it has none: the
+        units are then unknown, and no total may add products together)."""
+        p = self.products()
+        if "unit" not in p.columns or not len(p):
+            return {}
+        return {
+            k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u
+        }
 
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
@@ -191,6 +202,60 @@ class ServingData(ServingCache):
 
         return self.cached(("past", store_id, product_id, start, end, tuple(horizons)), (FORECASTS,), load)
 
+    def backtest_forecasts(
+        self,
+        store_id: str,
+        product_id: str,
+        start: date,
+        end: date,
+        models: Sequence[str],
+        min_horizon: int = 1,
+    ) -> pd.DataFrame:
+        """The backtest's out-of-sample forecasts for days in [start, end], made at least `min_horizon` days ahead:
+        per day the one made closest to it (the smallest such horizon), from the first of `models` the backtest
+        has (e.g. the champion as served, else the champion's model). What History shows before served forecasts
+        exist. Same columns as past_forecasts, as_of being the backtest cutoff; the latest backtest run wins."""
+
+        def load(v: dict) -> pd.DataFrame:
+            cols = ["as_of", "date", "horizon", "yhat", "yhat_lower", "yhat_upper", "model_version"]
+            if v.get(BACKTEST_RESULTS) is None:
+                return pd.DataFrame(columns=cols)
+            df = self._read(
+                BACKTEST_RESULTS,
+                v,
+                ["run_id", "cutoff", "date", "horizon", "model", "yhat", "yhat_lower", "yhat_upper"],
+                [
+                    ("store_id", "=", store_id),
+                    ("product_id", "=", product_id),
+                    ("date", ">=", start),
+                    ("date", "<=", end),
+                    ("horizon", ">=", min_horizon),
+                    ("model", "in", list(models)),
+                ],
+            )
+            found = [m for m in models if (df["model"] == m).any()] if len(df) else []
+            if not found:
+                return pd.DataFrame(columns=cols)
+            df = df[df["model"] == found[0]].sort_values(
+                ["date", "horizon", "run_id"], ascending=[True, True, False]
+            )
+            df = df.drop_duplicates("date", keep="first").rename(columns={"cutoff": "as_of"})
+            df = df.assign(model_version="backtest")[cols]
+            return _dates(df, "date", "as_of").sort_values("date").reset_index(drop=True)
+
+        key = ("backtest_forecasts", store_id, product_id, start, end, tuple(models), min_horizon)
+        return self.cached(key, (BACKTEST_RESULTS,), load)
+
+    def champion_model(self) -> str | None:
+        """The model the latest forecast's champion rows mostly come from (e.g. prophet)."""
+        snap = self.forecast_snapshot()
+        if snap is None or snap.roles.empty or "model" not in snap.roles:
+            return None
+        champ = snap.roles[snap.roles["role"] == "champion"]
+        if champ.empty:
+            return None
+        return str(champ.sort_values("rows", ascending=False)["model"].iloc[0]) if "rows" in champ else None
+
     # ---- sales ---------------------------------------------------------------------------------
     def latest_sales_date(self) -> date | None:
         def load(v: dict) -> date | None:
@@ -216,6 +281,30 @@ class ServingData(ServingCache):
             return {s: g.reset_index(drop=True) for s, g in df.groupby("store_id", sort=True)}
 
         return self.cached(("recent_sales",), (DAILY_SALES,), load)
+
+    def taken_files(self, source: str) -> set[str]:
+        """Names of the landing files of a source that a run has already taken (ops.ingested_files)."""
+
+        def load(v: dict) -> set[str]:
+            if v.get(INGESTED_FILES) is None:
+                return set()
+            df = self._read(INGESTED_FILES, v, ["source", "source_file"], [("source", "=", source)])
+            return {str(f).replace("\\", "/").rsplit("/", 1)[-1] for f in df["source_file"]}
+
+        return self.cached(("taken_files", source), (INGESTED_FILES,), load)
+
+    def last_sales_by_store(self) -> dict[str, date]:
+        """Each store's last day with a recorded sale, within the recent window (absent: none recently)."""
+
+        def load(_v: dict) -> dict[str, date]:
+            out = {}
+            for store, df in self.recent_sales().items():
+                seen = df.dropna(subset=["quantity_sold"])["date"]
+                if len(seen):
+                    out[store] = pd.Timestamp(seen.max()).date()
+            return out
+
+        return self.cached(("last_sales_by_store",), (DAILY_SALES,), load)
 
     def sales(
         self,

@@ -39,6 +39,7 @@ class ForecastLine:
     reference: float | None
     explanation: str
     model_version: str
+    off_sale: bool = False  # expected off sale over the whole period: not part of the bake plan
 
 
 def component_frame(forecasts: pd.DataFrame) -> pd.DataFrame:
@@ -125,12 +126,13 @@ def lines_by_store(
                 ref,
                 text,
                 str(r.version),
+                zero_days.get((store, product)) == NOT_OFFERED_MODEL,
             )
         )
-    # Products expected off sale go last: the list is a bake plan, and they are not in it.
-    off = {(str(st), str(pr)) for (st, pr), model in zero_days.items() if model == NOT_OFFERED_MODEL}
+    # Products by forecast quantity, largest first; those expected off sale go last: the list is a bake plan, and
+    # they are not in it.
     return {
-        store: sorted(lines, key=lambda ln, s=store: (s, ln.product_id) in off)
+        store: sorted(lines, key=lambda ln: (ln.off_sale, -ln.forecast, ln.product))
         for store, lines in out.items()
     }
 
@@ -195,15 +197,33 @@ def daily_totals(forecasts: pd.DataFrame, view: str) -> pd.DataFrame:
 
 
 # ---- stock alerts --------------------------------------------------------------------------------------
-def stock_alerts(
-    inventory: pd.DataFrame, tomorrow: pd.DataFrame, ratio: float, lookback_days: int
-) -> pd.DataFrame:
-    """Products whose closing stock will not cover tomorrow's forecast, or that ran out recently.
+@dataclass(frozen=True)
+class StockRules:
+    """When a product needs the manager's action (conf/app.yml `stock_alerts`, docs/user_guide/manager.md).
 
-    inventory: silver.inventory_daily rows (store_id, product_id, date, closing_stock, stockout).
+    ratio: coverage warning when closing stock < tomorrow's forecast x ratio (the admin's setting).
+    lookback_days: days looked at for stockouts and deliveries (the admin's setting).
+    stockout_days_warning / _critical: ran out on at least this many of those days.
+    daily_delivery_share: a product delivered (baked) on at least this share of those days is replenished every
+    day, so its closing stock is not tomorrow's supply and is never a coverage alert.
+    """
+
+    ratio: float = 1.0
+    lookback_days: int = 7
+    stockout_days_warning: int = 2
+    stockout_days_critical: int = 4
+    daily_delivery_share: float = 0.5
+
+
+def stock_alerts(inventory: pd.DataFrame, tomorrow: pd.DataFrame, rules: StockRules) -> pd.DataFrame:
+    """The products that need action, most urgent first: they keep running out, or, for a product that is not
+    replenished every day, the stock left will not cover tomorrow.
+
+    inventory: silver.inventory_daily rows (store_id, product_id, date, closing_stock, stockout[, delivered]).
     tomorrow: D+1 champion forecasts (store_id, product_id, yhat, yhat_lower).
-    Severity CRITICAL: stock below the low end of the interval; WARNING: below forecast x ratio, or
-    stockouts on 2+ of the last `lookback_days` days; INFO: one recent stockout.
+    CRITICAL: out of stock on stockout_days_critical+ days, or stock below the low end of tomorrow's interval;
+    WARNING: out of stock on stockout_days_warning+ days, or stock below forecast x ratio. A single stockout, or
+    a shortfall in a product delivered every day, is no alert: there is nothing to do about it today.
     """
     cols = [
         "store_id",
@@ -221,9 +241,19 @@ def stock_alerts(
     inv = inventory.sort_values("date")
     last_day = inv["date"].max()
     latest = inv.groupby(["store_id", "product_id"], as_index=False).last()
-    recent = inv[inv["date"] > last_day - pd.Timedelta(days=lookback_days)]
-    outs = recent.groupby(["store_id", "product_id"])["stockout"].sum().rename("stockouts").reset_index()
-    df = latest.merge(outs, on=["store_id", "product_id"], how="left")
+    recent = inv[inv["date"] > last_day - pd.Timedelta(days=rules.lookback_days)]
+    delivered = (
+        recent["delivered"].fillna(0) > 0 if "delivered" in recent else pd.Series(False, index=recent.index)
+    )
+    per = (
+        recent.assign(_delivered=delivered)
+        .groupby(["store_id", "product_id"])
+        .agg(stockouts=("stockout", "sum"), delivery_share=("_delivered", "mean"))
+        .reset_index()
+    )
+    df = latest.drop(columns=["stockouts", "delivery_share"], errors="ignore").merge(
+        per, on=["store_id", "product_id"], how="left"
+    )
     fc = tomorrow.rename(columns={"yhat": "forecast", "yhat_lower": "forecast_lower"})
     fc = (
         fc[["store_id", "product_id", "forecast", "forecast_lower"]]
@@ -232,20 +262,25 @@ def stock_alerts(
     )
     df = df.merge(fc, on=["store_id", "product_id"], how="left")
     df["stockouts"] = df["stockouts"].fillna(0).astype(int)
+    kept = df["delivery_share"].fillna(0) < rules.daily_delivery_share
     stock = df["closing_stock"].astype(float)
-    below_lower = stock < df["forecast_lower"].astype(float)
-    below = stock < df["forecast"].astype(float) * ratio
+    below_lower = kept & (stock < df["forecast_lower"].astype(float))
+    below = kept & (stock < df["forecast"].astype(float) * rules.ratio)
+    out_critical = df["stockouts"] >= rules.stockout_days_critical
+    out_warning = df["stockouts"] >= rules.stockout_days_warning
     df["severity"] = np.select(
-        [below_lower, below | (df["stockouts"] >= 2), df["stockouts"] == 1],
-        ["CRITICAL", "WARNING", "INFO"],
+        [out_critical | below_lower, out_warning | below], ["CRITICAL", "WARNING"], default=""
+    )
+    df["reason"] = np.select(
+        [out_critical, below_lower, out_warning, below],
+        ["stockouts", "below_lower", "stockouts", "below"],
         default="",
     )
-    df["reason"] = np.select([below_lower, below], ["below_lower", "below"], default="stockouts")
     df = df[df["severity"] != ""]
-    order = {"CRITICAL": 0, "WARNING": 1, "INFO": 2}
+    order = {"CRITICAL": 0, "WARNING": 1}
     df = (
         df.assign(_o=df["severity"].map(order))
-        .sort_values(["_o", "store_id", "product_id"])
+        .sort_values(["_o", "stockouts", "store_id", "product_id"], ascending=[True, False, True, True])
         .drop(columns="_o")
     )
     return df[cols].reset_index(drop=True)

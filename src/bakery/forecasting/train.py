@@ -20,6 +20,7 @@ from bakery.forecasting.tables import (
     latest_data_date,
     latest_tuned_params,
     require_features,
+    write_backtest_rows,
     write_metrics,
     write_tuning,
 )
@@ -230,6 +231,9 @@ def run_train(
     else:
         registry.set_challenger(settings, result.version)
     write_metrics(lh, rows, scored, source="train", run_id=result.run_id, horizons=cfg.horizons)
+    # The champion's out-of-sample forecasts at the selection cutoffs (every horizon): what the app's History
+    # shows, labelled as backtest, before the pipeline has served forecasts for past days.
+    write_backtest_rows(lh, rows, [CHAMPION], result.run_id or "train")
     log.info("%s", result.summary_lines()[0])
     return result
 

@@ -13,6 +13,7 @@ import pandas as pd
 from prophet import Prophet
 from prophet.serialize import model_from_json, model_to_json
 
+from bakery.models import reasons
 from bakery.models.baselines import weekday_profile
 from bakery.models.calendar import around_columns, around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
@@ -86,18 +87,17 @@ def fallback_reason(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfi
     usable = history.loc[~history["censored"]]
     if usable.empty:
         return "no_history: no uncensored observation up to the cutoff"
-    stale = (pd.Timestamp(cutoff) - usable["ds"].max()).days
-    if stale > fb["max_stale_days"]:
-        return f"stale: last observation {stale} days before the cutoff (> {fb['max_stale_days']})"
+    idle = (pd.Timestamp(cutoff) - usable["ds"].max()).days
+    if idle > fb["max_stale_days"]:
+        return reasons.stale(idle, fb["max_stale_days"]).text()
     trimmed = _gap_trimmed(usable, fb["max_gap_days"])
     if len(trimmed) < fb["min_history_days"]:
-        after = " after a gap" if len(trimmed) < len(usable) else ""
-        return f"too_short: {len(trimmed)} observed days{after} (< {fb['min_history_days']})"
+        return reasons.too_short(len(trimmed), fb["min_history_days"], len(trimmed) < len(usable)).text()
     nonzero = float((trimmed["y"] > 0).mean())
     if nonzero == 0:
         return "all_zero: every observed day sold 0"
     if nonzero < fb["min_nonzero_share"]:
-        return f"too_sparse: {nonzero:.0%} of observed days sold anything (< {fb['min_nonzero_share']:.0%})"
+        return reasons.too_sparse(nonzero, fb["min_nonzero_share"]).text()
     return None
 
 

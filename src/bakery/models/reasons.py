@@ -13,6 +13,19 @@ from dataclasses import dataclass
 from datetime import date
 
 COLD_START = "cold_start"
+TOO_SHORT, STALE, TOO_SPARSE, ALL_ZERO, NO_HISTORY = (
+    "too_short",
+    "stale",
+    "too_sparse",
+    "all_zero",
+    "no_history",
+)
+# The numbers each code's detail carries, read back by Reason.facts (the app words them for a store manager).
+_FACTS = {
+    TOO_SHORT: re.compile(r"^(?P<days>\d+) observed days(?P<after_gap> after a gap)? \(< (?P<minimum>\d+)\)"),
+    STALE: re.compile(r"^last observation (?P<days>\d+) days before the cutoff \(> (?P<limit>\d+)\)"),
+    TOO_SPARSE: re.compile(r"^(?P<share>\d+)% of observed days sold anything \(< (?P<limit>\d+)%\)"),
+}
 _CODE = re.compile(r"^(?P<code>[a-z_]+): ?(?P<detail>.*)$", re.DOTALL)
 _LAUNCH = re.compile(
     r"^not sold here yet \(launched (?P<day>\d{4}-\d{2}-\d{2})\); (?P<detail>.*)$", re.DOTALL
@@ -47,6 +60,30 @@ class Reason:
         if launch is not None:
             return cls(code, launch["detail"], date.fromisoformat(launch["day"]))
         return cls(code, detail)
+
+    def facts(self) -> dict[str, int | bool]:
+        """The numbers in the detail of a too_short, stale or too_sparse reason ({} for other codes or a detail
+        that does not have the expected form): e.g. {"days": 20, "minimum": 56, "after_gap": True}."""
+        pattern = _FACTS.get(self.code)
+        found = pattern.match(self.detail) if pattern else None
+        if found is None:
+            return {}
+        return {k: (v is not None) if k == "after_gap" else int(v) for k, v in found.groupdict().items()}
+
+
+def too_short(days: int, minimum: int, after_gap: bool) -> Reason:
+    """Fewer observed days (after the last long gap, when there is one) than the model needs."""
+    return Reason(TOO_SHORT, f"{days} observed days{' after a gap' if after_gap else ''} (< {minimum})")
+
+
+def stale(days: int, limit: int) -> Reason:
+    """The last observation is too long before the cutoff."""
+    return Reason(STALE, f"last observation {days} days before the cutoff (> {limit})")
+
+
+def too_sparse(share: float, limit: float) -> Reason:
+    """Too few observed days sold anything (shares 0-1)."""
+    return Reason(TOO_SPARSE, f"{share:.0%} of observed days sold anything (< {limit:.0%})")
 
 
 def cold_start(launched_on: date, source: str) -> Reason:

@@ -14,6 +14,7 @@ from plotly.io.json import to_json_plotly
 from bakery.app.auth import Principal
 from bakery.app.context import AppContext
 from bakery.app.i18n import fmt_num, t
+from bakery.app.plotly_locale import graph_config
 from bakery.app.server.security import current_lang, current_principal
 
 CHAIN = "__chain__"
@@ -60,7 +61,14 @@ def store_picker(
     default = value if value in [o["value"] for o in options] else (options[0]["value"] if options else None)
     return field(
         t("common.store", lang),
-        dcc.Dropdown(id=f"{page}-store", options=options, value=default, clearable=False, searchable=True),
+        dcc.Dropdown(
+            id=f"{page}-store",
+            options=options,
+            value=default,
+            clearable=False,
+            searchable=True,
+            placeholder=t("common.choose", lang),
+        ),
     )
 
 
@@ -133,10 +141,16 @@ def prebuilt(component: Any) -> dict[str, Any]:
     return json.loads(to_json_plotly(component))
 
 
-def graph(id: str, figure: dict[str, Any] | None = None) -> Any:
+def graph(id: str, figure: dict[str, Any] | None = None, lang: str | None = None) -> Any:
+    """A chart in the user's language: Spanish months, days and decimal comma on its axes (plotly_locale)."""
     return dcc.Graph(
         id=id,
         figure=figure or {"data": [], "layout": {"height": 320}},
-        config={"displaylogo": False, "responsive": True, "modeBarButtonsToRemove": ["lasso2d", "select2d"]},
+        config={
+            "displaylogo": False,
+            "responsive": True,
+            "modeBarButtonsToRemove": ["lasso2d", "select2d"],
+            **graph_config(lang or current_lang()),
+        },
         className="graph",
     )

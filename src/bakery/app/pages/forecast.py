@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
@@ -10,7 +11,8 @@ from dash import Input, Output, dcc, html
 from bakery.app.auth import ALL_ROLES, Principal, check_store
 from bakery.app.context import AppContext
 from bakery.app.figures import chain_figure, forecast_figure
-from bakery.app.i18n import fmt_date, fmt_num, t
+from bakery.app.freshness import ForecastStatus, current_status
+from bakery.app.i18n import fmt_date, fmt_num, long_date, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import (
     CHAIN,
@@ -23,21 +25,86 @@ from bakery.app.pages.common import (
     prebuilt,
     secured,
     store_picker,
-    table,
 )
-from bakery.app.summaries import component_frame, daily_totals, forecast_lines, lines_by_store, window
+from bakery.app.summaries import (
+    VIEWS,
+    component_frame,
+    daily_totals,
+    forecast_lines,
+    lines_by_store,
+    window,
+)
 from bakery.tables import DAILY_SALES, FORECASTS, PRODUCTS
 
 P = "forecast"
 
 
+def view_options(status: ForecastStatus | None, lang: str) -> list[dict[str, str]]:
+    """The horizon choices: "Mañana" (or "Hoy" when the forecast's first day is today), "Próxima semana"...
+    while the forecast is current; "1 día", "7 días"... when it is stale, its first day being long gone."""
+    stale = status is not None and status.stale
+    today = status is not None and status.as_of + timedelta(days=1) == status.run_date
+    labels = {"tomorrow": "fc.view.today" if today else "fc.view.tomorrow"}
+    return [
+        {"label": t(f"fc.view.d{VIEWS[v]}" if stale else labels.get(v, f"fc.view.{v}"), lang), "value": v}
+        for v in ("tomorrow", "week", "month")
+    ]
+
+
+def horizon_text(as_of: date, view: str, today: date, lang: str) -> str:
+    """The days a view covers, counted from the forecast's own as_of (D+1 = as_of + 1): "Previsión para mañana,
+    martes 8 de diciembre" (or "hoy") when that is what the first day is, the plain date with its year otherwise."""
+    start, end = as_of + timedelta(days=1), as_of + timedelta(days=VIEWS[view])
+    relative = {today: "today", today + timedelta(days=1): "tomorrow"}.get(start)
+    year = relative is None
+    if start == end:
+        return t(f"fc.for.{relative or 'day'}", lang, day=long_date(start, lang, year=year))
+    return t(
+        f"fc.for.range_{relative}" if relative else "fc.for.range",
+        lang,
+        start=long_date(start, lang, year=year and start.year != end.year),
+        end=long_date(end, lang, year=year),
+    )
+
+
+def status_notices(ctx: AppContext, status: ForecastStatus | None, lang: str) -> list[Any]:
+    """The stale banner and the incomplete-data banner, in plain words (nothing when the forecast is current)."""
+    if status is None:
+        return []
+    out = []
+    if status.stale:
+        msg = t("fc.stale", lang, as_of=fmt_date(status.as_of, lang), days=status.days_old)
+        out.append(notice(msg, "error", id=f"{P}-stale"))
+    if status.degraded:
+        table = ctx.serving.stores()
+        names = dict(zip(table["store_id"], table["name"], strict=True)) if len(table) else {}
+        known = [(s, d) for s, d in status.lagging if d is not None]
+        missing = [s for s, d in status.lagging if d is None]
+        if known:
+            which = ", ".join(str(names.get(s) or s) for s, _ in known)
+            last = fmt_date(max(d for _, d in known), lang)
+            out.append(notice(t("fc.degraded", lang, stores=which, last=last), "warn", id=f"{P}-degraded"))
+        if missing:
+            which = ", ".join(str(names.get(s) or s) for s in missing)
+            out.append(notice(t("fc.degraded_none", lang, stores=which), "warn", id=f"{P}-degraded-none"))
+    return out
+
+
+def _scope(principal: Principal, store_id: str | None) -> list[str] | None:
+    """The stores a status is judged on: the chosen one, or every visible one for the chain."""
+    if store_id == CHAIN:
+        return None if principal.all_stores else sorted(principal.stores)
+    return [store_id] if store_id else []
+
+
 def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, list[str]]) -> Any:
+    status = current_status(ctx.serving, ctx.conf, None if principal.all_stores else sorted(principal.stores))
     view = dcc.RadioItems(
         id=f"{P}-view",
         value="tomorrow",
         inline=True,
         className="segmented",
-        options=[{"label": t(f"fc.view.{v}", lang), "value": v} for v in ("tomorrow", "week", "month")],
+        options=view_options(status, lang),
     )
     return html.Div(
         [
@@ -48,20 +115,27 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                         P, ctx, principal, lang, chain=True, value=(query.get("store") or [None])[0]
                     ),
                     field(t("common.horizon", lang), view),
-                    field(t("common.product", lang), dcc.Dropdown(id=f"{P}-product", clearable=False)),
+                    field(
+                        t("common.product", lang),
+                        dcc.Dropdown(
+                            id=f"{P}-product", clearable=False, placeholder=t("common.choose", lang)
+                        ),
+                    ),
                 ],
                 className="controls",
             ),
             html.Div(id=f"{P}-summary", className="summary"),
-            card(None, graph(f"{P}-graph")),
+            card(None, graph(f"{P}-graph", lang=lang)),
             card(None, html.Div(id=f"{P}-table")),
         ]
     )
 
 
 def product_choices(
-    ctx: AppContext, store_id: str | None, current: str | None
+    ctx: AppContext, store_id: str | None, current: str | None, lang: str = "es"
 ) -> tuple[list[dict], str | None]:
+    """The store's products by name; the chosen one kept, else the one with the largest forecast for the first
+    day (the top of the product table)."""
     snap = ctx.serving.forecast_snapshot()
     names = ctx.serving.product_names()
     if snap is None or not store_id:
@@ -71,8 +145,11 @@ def product_choices(
     else:
         df = snap.by_store.get(store_id)
         ids = sorted(df["product_id"].unique()) if df is not None else []
-    options = [{"label": names.get(p, p), "value": p} for p in ids]
-    return options, current if current in ids else (ids[0] if ids else None)
+    options = sorted(({"label": names.get(p, p), "value": p} for p in ids), key=lambda o: str(o["label"]))
+    if current in ids:
+        return options, current
+    top = next((ln.product_id for ln in all_lines(ctx, "tomorrow", lang).get(store_id, [])), None)
+    return options, top if top in ids else (ids[0] if ids else None)
 
 
 def chain_forecasts(ctx: AppContext) -> pd.DataFrame:
@@ -142,25 +219,50 @@ def prewarm(ctx: AppContext, lang: str) -> None:
         all_lines(ctx, view, lang)
 
 
+def product_table(lines: list, lang: str) -> Any:
+    """Products by forecast quantity, largest first (what to bake most of leads; products expected off sale last).
+    Three columns so that it fits a phone: the interval sits under the forecast, "Why" keeps the rest."""
+    if not lines:
+        return notice(t("common.none", lang))
+    head = html.Thead(
+        html.Tr(
+            [
+                html.Th(t("common.product", lang)),
+                html.Th(t("fc.col.forecast", lang), className="num"),
+                html.Th(t("fc.col.why", lang)),
+            ]
+        )
+    )
+    body = [
+        html.Tr(
+            [
+                html.Td(ln.product, className="fc-product"),
+                html.Td(
+                    [
+                        html.Span(fmt_num(ln.forecast, lang), className="fc-qty"),
+                        html.Br(),
+                        html.Small(
+                            f"{fmt_num(ln.lower, lang)}\u2013{fmt_num(ln.upper, lang)}", className="muted"
+                        ),
+                    ],
+                    className="num",
+                ),
+                html.Td(ln.explanation, className="fc-why"),
+            ]
+        )
+        for ln in lines  # already by quantity (summaries.lines_by_store)
+    ]
+    return html.Div(
+        html.Table([head, html.Tbody(body)], className="data-table fc-table"),
+        className="table-wrap",
+        id=f"{P}-rows",
+    )
+
+
 def _table_and_total(ctx: AppContext, store_id: str, view: str, lang: str) -> tuple[Any, float, str]:
     def load(_v: dict) -> tuple[Any, float, str]:
         lines = all_lines(ctx, view, lang).get(store_id, [])
-        rows = [
-            {
-                "product": ln.product,
-                "forecast": ln.forecast,
-                "interval": f"{fmt_num(ln.lower, lang)} – {fmt_num(ln.upper, lang)}",
-                "why": ln.explanation,
-            }
-            for ln in lines
-        ]
-        columns = [
-            ("product", t("common.product", lang)),
-            ("forecast", t("fc.col.forecast", lang)),
-            ("interval", t("fc.col.interval", lang)),
-            ("why", t("fc.col.why", lang)),
-        ]
-        tbl = prebuilt(table(rows, columns, id=f"{P}-rows", lang=lang, numeric=["forecast"]))
+        tbl = prebuilt(product_table(lines, lang))
         return (
             tbl,
             sum(ln.forecast for ln in lines),
@@ -190,7 +292,8 @@ def forecast_view(
     if snap is None:
         msg = notice(t("common.no_forecasts", lang), "warn", id=f"{P}-empty")
         return forecast_figure(pd.DataFrame(), pd.DataFrame(), lang), msg, None
-    tbl, total, model = _table_and_total(ctx, store_id, view, lang)
+    tbl, _total, model = _table_and_total(ctx, store_id, view, lang)
+    status = current_status(ctx.serving, ctx.conf, _scope(principal, store_id))
     if store_id == CHAIN:
         fc = chain_forecasts(ctx)
         hist = pd.DataFrame()
@@ -216,17 +319,51 @@ def forecast_view(
         else daily_totals(fc, "month")
     )
     fig = forecast_figure(hist[["date", "quantity_sold"]] if len(hist) else pd.DataFrame(), series, lang)
+    today = status.run_date if status else snap.as_of + timedelta(days=1)
     summary = html.Div(
         [
+            *status_notices(ctx, status, lang),
+            html.P(horizon_text(snap.as_of, view, today, lang), className="horizon-dates", id=f"{P}-dates"),
             html.P(
                 t("fc.as_of", lang, date=fmt_date(snap.as_of, lang), model=model),
                 className="muted",
                 id=f"{P}-asof",
             ),
-            kpi(t("fc.total", lang) + f" · {t('fc.view.' + view, lang)}", fmt_num(total, lang)),
+            html.Div(headline(ctx, store_id, view, product_id, lang, status), className="kpis"),
         ]
     )
     return fig, tbl, summary
+
+
+def headline(
+    ctx: AppContext,
+    store_id: str,
+    view: str,
+    product_id: str | None,
+    lang: str,
+    status: ForecastStatus | None,
+) -> list[Any]:
+    """The chosen product's total for the period, in its unit; the all-products total only where every product is
+    sold in the same, known unit (loaves, portions and kilograms do not add up)."""
+    lines = all_lines(ctx, view, lang).get(store_id, [])
+    units = ctx.serving.product_units()
+    period = {o["value"]: o["label"] for o in view_options(status, lang)}[view]
+    out = []
+    chosen = next((ln for ln in lines if ln.product_id == product_id), None)
+    if chosen is not None:
+        unit = units.get(chosen.product_id) or t("common.units", lang)
+        out.append(
+            kpi(
+                t("fc.total_product", lang, product=chosen.product, period=period),
+                f"{fmt_num(chosen.forecast, lang)} {unit}",
+            )
+        )
+    shown = {units.get(ln.product_id) for ln in lines}
+    if lines and len(shown) == 1 and None not in shown:
+        unit = shown.pop()
+        total = sum(ln.forecast for ln in lines)
+        out.append(kpi(t("fc.total_all", lang, unit=unit, period=period), f"{fmt_num(total, lang)} {unit}"))
+    return out
 
 
 def register(app: Any, ctx: AppContext) -> None:
@@ -240,7 +377,7 @@ def register(app: Any, ctx: AppContext) -> None:
     def _products(principal, lang, store_id, current):
         if store_id != CHAIN or not principal.all_stores:
             check_store(principal, store_id)
-        return product_choices(ctx, store_id, current)
+        return product_choices(ctx, store_id, current, lang)
 
     @app.callback(
         Output(f"{P}-graph", "figure"),

@@ -15,6 +15,7 @@ from werkzeug.exceptions import Forbidden, HTTPException
 
 from bakery.app.auth import STAFF, LoginRefused, Principal, check_store, revoke_tokens
 from bakery.app.context import AppContext
+from bakery.app.freshness import current_status
 from bakery.app.server.openapi import PRODUCT_ID_PATTERN, STORE_ID_PATTERN, build_spec
 from bakery.app.server.security import api_error, client_ip, current_principal
 
@@ -151,6 +152,18 @@ SALES_FIELDS = [
 ]
 
 
+def _forecast_freshness(ctx: AppContext) -> dict[str, Any]:
+    """Whether the latest forecast is out of date (no store ids: the health answer needs no login)."""
+    status = current_status(ctx.serving, ctx.conf)
+    if status is None:
+        return {"forecast_stale": None, "forecast_days_old": None, "forecast_degraded": None}
+    return {
+        "forecast_stale": status.stale,
+        "forecast_days_old": status.days_old,
+        "forecast_degraded": status.degraded,
+    }
+
+
 def make_blueprint(ctx: AppContext) -> Blueprint:
     api = Blueprint("api", __name__, url_prefix="/api/v1")
     max_limit = int(ctx.conf.get("serving.api_max_limit", 10000))
@@ -197,7 +210,7 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
             {
                 "status": "ok",
                 "time": datetime.now(UTC).isoformat(timespec="seconds"),
-                "data": ctx.serving.freshness(),
+                "data": {**ctx.serving.freshness(), **_forecast_freshness(ctx)},
                 "cache_warm": ctx.serving.warmed,
             }
         )
@@ -231,6 +244,9 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
             return jsonify(
                 {
                     "as_of": None,
+                    "stale": False,
+                    "degraded": False,
+                    "reason": None,
                     "count": 0,
                     "total": 0,
                     "limit": limit,
@@ -242,9 +258,10 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
         store_ids = [store_id] if store_id else p.visible(snap.store_ids)
         df = ctx.serving.forecasts(store_ids, product_id, horizon, target, role)
         page = _page(df, limit, offset)
+        status = current_status(ctx.serving, ctx.conf, store_ids)
         return jsonify(
             {
-                "as_of": snap.as_of.isoformat(),
+                **(status.as_json() if status else {"as_of": snap.as_of.isoformat()}),
                 "count": len(page),
                 "total": len(df),
                 "limit": limit,

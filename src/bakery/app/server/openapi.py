@@ -256,6 +256,19 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                                 "latest_sales_date": _NULL_STR,
                                 "latest_forecast_as_of": _NULL_STR,
                                 "forecast_stores": {"type": "integer"},
+                                "forecast_stale": {
+                                    "type": ["boolean", "null"],
+                                    "description": "the latest forecast was made from data older than the run "
+                                    "date's eve (null before the first forecast)",
+                                },
+                                "forecast_days_old": {
+                                    "type": ["integer", "null"],
+                                    "description": "days between the forecast's data date and the run date",
+                                },
+                                "forecast_degraded": {
+                                    "type": ["boolean", "null"],
+                                    "description": "some store's sales end before the forecast's data date",
+                                },
                             },
                         },
                         "cache_warm": {"type": "boolean", "description": "the first page's data is loaded"},
@@ -309,9 +322,25 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                 },
                 "ForecastPage": {
                     "type": "object",
-                    "required": ["as_of", "count", "total", "items"],
+                    "required": ["as_of", "stale", "degraded", "reason", "count", "total", "items"],
                     "properties": {
-                        "as_of": {"type": ["string", "null"], "format": "date"},
+                        "as_of": {
+                            "type": ["string", "null"],
+                            "format": "date",
+                            "description": "the last day of data the forecast was made from (D+1 is the next day)",
+                        },
+                        "stale": {
+                            "type": "boolean",
+                            "description": "as_of is older than the run date's eve: D+1 is no longer tomorrow",
+                        },
+                        "degraded": {
+                            "type": "boolean",
+                            "description": "made from incomplete data: a store's sales end before as_of",
+                        },
+                        "reason": {
+                            "type": ["string", "null"],
+                            "description": "why the forecast is stale or degraded, in plain English",
+                        },
                         "count": {"type": "integer"},
                         "total": {"type": "integer"},
                         "limit": {"type": "integer"},
