@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from datetime import timedelta
 
 import pandas as pd
 import pytest
@@ -26,7 +27,7 @@ pytestmark = pytest.mark.filterwarnings(
     "ignore::DeprecationWarning", "ignore::FutureWarning", "ignore::UserWarning"
 )
 CANARY = {"canary": {"enabled": True, "share": 0.5, "days": 7}, "rollback": {"automatic": False}}
-JUDGED_ON = AS_OF + pd.Timedelta(days=28)
+JUDGED_ON = AS_OF + timedelta(days=28)
 
 
 @pytest.fixture
@@ -88,7 +89,7 @@ def test_a_canary_serves_some_stores_then_is_promoted_or_ended(two_versions, sol
     _sales_as_forecast_by(
         lh, "champion" if sold_as == "challenger" else "shadow", v2 if sold_as == "challenger" else "1"
     )
-    alerts = watch_models(lh, settings, JUDGED_ON.date(), lifecycle=CANARY)
+    alerts = watch_models(lh, settings, JUDGED_ON, lifecycle=CANARY)
     assert [a.kind for a in alerts] == [f"model.canary_{decision}"]
     champion = registry.by_alias(settings, registry.CHAMPION)
     if decision == "promote":
@@ -111,7 +112,7 @@ def test_a_new_champion_whose_accuracy_drops_is_rolled_back(two_versions):
     _sales_as_forecast_by(lh, "previous", "1")
     champ = served[served["role"] == "champion"].assign(yhat=lambda d: d["yhat"] * 3 + 10)
     write_forecasts(lh, champ)
-    alerts = watch_models(lh, settings, JUDGED_ON.date(), lifecycle=rollback)
+    alerts = watch_models(lh, settings, JUDGED_ON, lifecycle=rollback)
     assert [(a.kind, a.severity.name) for a in alerts] == [("model.rollback", "WARNING")]
     assert registry.by_alias(settings, registry.CHAMPION).version == "1"
     rolled = next(r for r in registry.versions(settings) if r.version == v2)
@@ -127,5 +128,5 @@ def test_a_champion_that_keeps_its_promise_stays(two_versions):
     rollback = {"rollback": {"automatic": True, "min_days": 7, "min_points": 20}}
     run_forecast(lh, settings, as_of=AS_OF, lifecycle=rollback)
     _sales_as_forecast_by(lh, "champion", v2)
-    assert watch_models(lh, settings, JUDGED_ON.date(), lifecycle=rollback) == []
+    assert watch_models(lh, settings, JUDGED_ON, lifecycle=rollback) == []
     assert registry.by_alias(settings, registry.CHAMPION).version == v2
