@@ -10,7 +10,7 @@ import pytest
 import requests
 import schemathesis
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.checks import negative_data_rejection, positive_data_acceptance
 
 from tests.app.conftest import PASSWORDS
 
@@ -51,7 +51,12 @@ def test_api_matches_its_openapi_document(case, bearer, revocable):
 
     An upload whose content fails validation is a documented 422 even when the request itself is well-formed,
     so `positive_data_acceptance` does not apply to POST /uploads (random bytes are not a sales file).
+    A negative case that leaves out the bearer token is made valid by the token this test sends (its other
+    mutation, if any, may be one the HTTP client drops, such as a query parameter with an empty name), so
+    `negative_data_rejection` does not apply to it; 401 without a token is tested in test_api_http.
     """
     excluded = [positive_data_acceptance] if case.path == "/api/v1/uploads" else []
+    if "Authorization" not in (case.headers or {}) or "" in (case.query or {}):
+        excluded.append(negative_data_rejection)
     headers = revocable if case.path == "/api/v1/auth/revoke" else bearer
     case.call_and_validate(headers=headers, excluded_checks=excluded)
