@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 LGBM = "lgbm"
 HOLIDAY_FEATURES = ["is_holiday", "is_special", "days_to_holiday", "days_from_holiday"]
-FEATURE_GROUPS = {"weekly": ["dow"], "yearly": ["doy", "month", "dom", "ly", "lyn", "ly_level"]}
+FEATURE_GROUPS = {"weekly": ["dow"], "yearly": ["doy", "month", "dom", "ly", "lyn", "ly_level", "ly_step"]}
 
 
 @dataclass
@@ -207,6 +207,31 @@ def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     return out
 
 
+def season_step(
+    st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig, unknown: float = 1.0
+) -> np.ndarray:
+    """Last year's move of the series' level from the origin's date to the target day's: the 28-day mean
+    centred on d - 364 over the trailing one at t - 364 (windows of level_days), clipped to
+    challenger.season_step_range; `unknown` (1: no move) where last year is unknown (less than a year of history).
+
+    A series that has seen its season once (a summer in which sales double) holds no training row in which the
+    season moved the target: lags and rolling means only catch up after the level has moved. Scaling the target's
+    reference level by this step carries last year's move into the forecast (see challenger.season_scale)."""
+    days = int(cfg.challenger["level_days"])
+    d = t + h
+    lo, hi = cfg.challenger.get("season_step_range", [0.5, 2.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = _take(st.level, i, d - 364 + days // 2) / _take(st.level, i, t - 364)
+    return np.where(np.isfinite(step), np.clip(step, lo, hi), unknown)
+
+
+def _base(st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    """The reference level targets are divided by: the origin's level times season_step ** season_scale."""
+    power = float(cfg.challenger.get("season_scale", 0.0))
+    level = st.level[i, t]
+    return level if power == 0 else level * season_step(st, i, t, h, cfg) ** power
+
+
 def _features(
     panel: Panel, st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig
 ) -> pd.DataFrame:
@@ -231,6 +256,8 @@ def _features(
             "ly": _take(panel.y, i, d - 364) / level,
             "lyn": _take(st.ly_neigh, i, d - 364) / level,
             "ly_level": _take(st.level, i, t - 364) / level,
+            # NaN where last year is unknown: the trees tell rows that saw no season from rows that did.
+            "ly_step": season_step(st, i, t, h, cfg, unknown=np.nan),
             "log_level": np.log1p(level),
             "trend28": level / _take(st.level, i, t - 28),
             "store": panel.store_codes[i],
@@ -281,8 +308,15 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
     y = _take(panel.y, i, d)
     ok = (d <= cutoff_idx) & ~np.isnan(y) & ~_take(panel.censored.astype(float), i, d).astype(bool)
     ok &= st.level[i, t] > 0
+    if float(ch.get("season_scale", 0.0)) > 0:
+        # Rows from before last year was known carry the season in their targets but not in their reference level:
+        # trained on, they teach the calendar features the one season seen, which the scaled level then repeats.
+        seen = ok & np.isfinite(season_step(st, i, t, h, cfg, unknown=np.nan))
+        if seen.sum() >= float(ch.get("season_min_share", 0.25)) * ok.sum():
+            ok = seen
     i, t, h, y = i[ok], t[ok], h[ok], y[ok]
-    return _features(panel, st, i, t, h, cfg), y / st.level[i, t], st.level[i, t]
+    base = _base(st, i, t, h, cfg)
+    return _features(panel, st, i, t, h, cfg), y / base, base
 
 
 def fit_challenger(
@@ -336,7 +370,7 @@ def _predict_rows(
     t = np.full(len(i), cutoff_idx)
     h = np.tile(hs, len(panel.uids))
     x = _features(panel, st, i, t, h, cfg)[fitted.columns]
-    level = np.nan_to_num(st.level[i, t])
+    level = np.nan_to_num(_base(st, i, t, h, cfg))
     return x, i, t + h, level
 
 
