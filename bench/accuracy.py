@@ -108,10 +108,13 @@ def backtest_windows(
     eval_cutoffs: list[pd.Timestamp],
     processes: int,
     sel_horizons: list[int] | None = None,
+    reuse: tuple[pd.DataFrame, pd.DataFrame] | None = None,
 ) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
     """Selection and evaluation rows of every per-series model (EVAL_MODELS) and the challenger, all work in one
     process pool: each series refit at each cutoff on data <= cutoff, the challenger trained once per cutoff.
-    Prophet runs with cfg's parameters (run `tune_group` first for tuned ones). The ensemble is not added."""
+    Prophet runs with cfg's parameters (run `tune_group` first for tuned ones). The ensemble is not added.
+    reuse: (selection, evaluation) per-series rows of an earlier run at the same cutoffs, kept as they are (their
+    challenger columns dropped): only the challenger is run again, for a change that touches it alone."""
     wall: dict[str, float] = {}
     t0 = time.perf_counter()
     uids = sorted(features["unique_id"].unique())
@@ -119,9 +122,13 @@ def backtest_windows(
     with Pool(processes, initializer=_init_worker, initargs=(features,)) as pool:
         lgbm_jobs = [pool.apply_async(_lgbm_at, (c, cfg, sel_horizons or eval_h)) for c in sel_cutoffs]
         lgbm_jobs += [pool.apply_async(_lgbm_at, (c, cfg, eval_h)) for c in eval_cutoffs]
-        series = pool.starmap(
-            _per_series, [(u, cfg, sel_cutoffs, eval_cutoffs, sel_horizons) for u in uids], chunksize=1
-        )
+        if reuse is None:
+            series = pool.starmap(
+                _per_series, [(u, cfg, sel_cutoffs, eval_cutoffs, sel_horizons) for u in uids], chunksize=1
+            )
+        else:
+            kept = [r.drop(columns=[c for c in r.columns if c.startswith(LGBM)]) for r in reuse]
+            series = [(kept[0], kept[1], 0.0)]
         lgbm_parts = [j.get() for j in lgbm_jobs]
     wall["per-series backtests, summed task time"] = sum(r[2] for r in series)
     wall["lightgbm (one training per cutoff), summed task time"] = sum(p[1] for p in lgbm_parts)

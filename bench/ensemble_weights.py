@@ -36,6 +36,7 @@ def variant_cfg(
         **(cfg.selection.get("ensemble_weights") or {}),
         "level": level,
         "prior_pairs": prior,
+        "min_pairs": int(prior),
         "method": method,
         "drop_margin": margin,
     }

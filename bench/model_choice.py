@@ -11,7 +11,7 @@ Printed per data set and horizon: champion as served, prophet, lgbm, ensemble, d
 and the champion's ratios to the best single candidate, to default Prophet and to seasonal naive.
 
     .venv/bin/python bench/model_choice.py [--datasets chain,chain_store,breadbasket,korean] [--quick]
-        [--processes 2] [--rows DIR] [--out report.json]
+        [--processes 2] [--rows DIR] [--out report.json] [--reuse DIR]
 
 --quick keeps every other evaluation cutoff and every other selection cutoff (the choice then rests on half the
 evidence) and, on the chain, every 3rd series. The single shops read ../shared/data (test fixtures: not shipped).
@@ -182,8 +182,23 @@ def table(name: str, scores: dict[str, dict[int, dict[str, float]]], horizons: l
     return lines
 
 
+def _reused(name: str, reuse_dir: Path | None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    if reuse_dir is None:
+        return None
+    paths = [reuse_dir / f"{name}_{part}_rows.parquet" for part in ("selection", "evaluation")]
+    missing = [str(p) for p in paths if not p.is_file()]
+    if missing:
+        raise SystemExit(f"--reuse: {', '.join(missing)} not found (write them with --rows)")
+    return pd.read_parquet(paths[0]), pd.read_parquet(paths[1])
+
+
 def run_dataset(
-    name: str, cfg: ModelConfig, quick: bool, processes: int, rows_dir: Path | None
+    name: str,
+    cfg: ModelConfig,
+    quick: bool,
+    processes: int,
+    rows_dir: Path | None,
+    reuse_dir: Path | None = None,
 ) -> dict[str, Any]:
     ds = DATASETS[name]
     features = ds.load()
@@ -203,7 +218,13 @@ def run_dataset(
     )
     t0 = time.perf_counter()
     sel, ev, wall = backtest_windows(
-        features, cfg, sel_cutoffs, eval_cutoffs, processes, list(range(1, cfg.max_horizon + 1))
+        features,
+        cfg,
+        sel_cutoffs,
+        eval_cutoffs,
+        processes,
+        list(range(1, cfg.max_horizon + 1)),
+        _reused(name, reuse_dir),
     )
     if rows_dir:
         rows_dir.mkdir(parents=True, exist_ok=True)
@@ -237,6 +258,13 @@ def main() -> None:
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--rows", type=Path, default=None, help="write each data set's backtest rows here")
     parser.add_argument("--out", type=Path, default=None, help="write the figures (JSON) here")
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="take the per-series rows from this --rows folder of an earlier run (same cutoffs) and run only the "
+        "challenger again: for a change to the challenger or to the choice alone",
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     _quiet()
@@ -246,7 +274,7 @@ def main() -> None:
         parser.error(f"--datasets: unknown {unknown}; expected some of {list(DATASETS)}")
     # One LightGBM thread per pool process: the pool already keeps every core busy.
     cfg = load_model_config().with_overrides({"challenger": {"lgbm": {"num_threads": 1}}})
-    results = {n: run_dataset(n, cfg, args.quick, args.processes, args.rows) for n in names}
+    results = {n: run_dataset(n, cfg, args.quick, args.processes, args.rows, args.reuse) for n in names}
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, default=float))
         log.info("figures written to %s", args.out)

@@ -182,8 +182,16 @@ def test_gate_does_not_hold_a_challenger_to_a_bar_the_champion_fails_too(cfg):
     assert not failed.ok and any("bias" in r for r in failed.reasons)
 
 
-def _weighted_cfg(cfg, level="series", prior=0.0):
-    weights = {"level": level, "horizon_buckets": [1, 7, 28], "prior_pairs": prior, "grid_step": 0.05}
+def _weighted_cfg(cfg, level="series", prior=0.0, method="grid"):
+    weights = {
+        "level": level,
+        "method": method,
+        "horizon_buckets": [1, 7, 28],
+        "prior_pairs": prior,
+        "grid_step": 0.05,
+        "drop_margin": 0.35,
+        "min_pairs": 28,
+    }
     return cfg.with_overrides({"selection": {**cfg.selection, "ensemble_weights": weights}})
 
 
@@ -250,3 +258,13 @@ def test_bad_ensemble_weight_settings_are_named(cfg):
     )
     with pytest.raises(ValueError, match="horizon_buckets"):
         ensemble_weights(_member_rows(), bad)
+
+
+def test_a_member_that_loses_clearly_across_a_store_is_dropped_only_where_it_does(cfg):
+    """method drop: lgbm 40% off beyond D+1 over 40 rows of the store at D+8..28 leaves the ensemble there; at D+1
+    (prophet 8% off: within the margin) and at D+2..7 (20 rows, under min_pairs) both members stay, equally."""
+    weights = ensemble_weights(_member_rows(), _weighted_cfg(cfg, "store", method="drop"))
+    by_bucket = weights.set_index(["unique_id", "bucket"])
+    assert by_bucket.loc[("s1/a", 28), "weight_lgbm"] == 0 and by_bucket.loc[("s1/b", 28), "weight_prophet"] == 1
+    assert by_bucket.loc[("s1/a", 1), "weight_lgbm"] == 0.5
+    assert by_bucket.loc[("s1/a", 7), "weight_lgbm"] == 0.5

@@ -49,14 +49,15 @@ def weight_settings(cfg: ModelConfig) -> dict[str, Any]:
         "prior_pairs": prior,
         "grid_step": step,
         "method": method,
-        "drop_margin": float(raw.get("drop_margin", 0.2)),
+        "drop_margin": float(raw.get("drop_margin", 0.35)),
+        "min_pairs": int(raw.get("min_pairs", 28)),
     }
 
 
 def _drop_weights(errors: np.ndarray, n: int, settings: dict[str, Any]) -> np.ndarray:
     """Equal weights over the members that do not lose clearly: a member whose absolute error exceeds the best
-    member's by more than drop_margin, on at least prior_pairs rows, gets weight 0."""
-    keep = (errors <= errors.min() * (1 + settings["drop_margin"])) | (n < settings["prior_pairs"])
+    member's by more than drop_margin, on at least min_pairs rows, gets weight 0."""
+    keep = (errors <= errors.min() * (1 + settings["drop_margin"])) | (n < settings["min_pairs"])
     return keep / keep.sum()
 
 
