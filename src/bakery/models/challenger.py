@@ -159,6 +159,9 @@ class _Stats:
     ly_neigh: np.ndarray
     clim: dict[str, np.ndarray]
     reg_window: dict[str, np.ndarray]
+    # Per series: whether its history up to the cutoff is shorter than challenger.season_once_days (one season
+    # seen at most): only then does last year's step scale its targets.
+    season_once: np.ndarray
 
 
 def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
@@ -197,7 +200,15 @@ def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
             c: _window_mean(panel.regs[c], level_days)
             for c in (*panel.regressors.weather, *panel.regressors.calendar)
         },
+        season_once=_history_days(y, cutoff_idx) < int(cfg.challenger.get("season_once_days", 728)),
     )
+
+
+def _history_days(y: np.ndarray, cutoff_idx: int) -> np.ndarray:
+    """Per series: days from its first observation to the cutoff (-1 when it has none yet)."""
+    seen = ~np.isnan(y[:, : cutoff_idx + 1])
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), cutoff_idx + 1)
+    return cutoff_idx - first
 
 
 def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -226,10 +237,13 @@ def season_step(
 
 
 def _base(st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig) -> np.ndarray:
-    """The reference level targets are divided by: the origin's level times season_step ** season_scale."""
+    """The reference level targets are divided by: the origin's level, times season_step ** season_scale for a
+    series that has seen its season at most once (with two or more, the trees learn it from the lag features)."""
     power = float(cfg.challenger.get("season_scale", 0.0))
     level = st.level[i, t]
-    return level if power == 0 else level * season_step(st, i, t, h, cfg) ** power
+    if power == 0:
+        return level
+    return np.where(st.season_once[i], level * season_step(st, i, t, h, cfg) ** power, level)
 
 
 def _features(
@@ -311,9 +325,10 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
     if float(ch.get("season_scale", 0.0)) > 0:
         # Rows from before last year was known carry the season in their targets but not in their reference level:
         # trained on, they teach the calendar features the one season seen, which the scaled level then repeats.
-        seen = ok & np.isfinite(season_step(st, i, t, h, cfg, unknown=np.nan))
-        if seen.sum() >= float(ch.get("season_min_share", 0.25)) * ok.sum():
-            ok = seen
+        once = ok & st.season_once[i]
+        seen = once & np.isfinite(season_step(st, i, t, h, cfg, unknown=np.nan))
+        if once.any() and seen.sum() >= float(ch.get("season_min_share", 0.25)) * once.sum():
+            ok &= seen | ~st.season_once[i]
     i, t, h, y = i[ok], t[ok], h[ok], y[ok]
     base = _base(st, i, t, h, cfg)
     return _features(panel, st, i, t, h, cfg), y / base, base
