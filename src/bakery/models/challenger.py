@@ -27,7 +27,7 @@ log = logging.getLogger(__name__)
 
 LGBM = "lgbm"
 HOLIDAY_FEATURES = ["is_holiday", "is_special", "days_to_holiday", "days_from_holiday"]
-FEATURE_GROUPS = {"weekly": ["dow"], "yearly": ["doy", "month", "dom", "ly", "lyn", "ly_level", "ly_step"]}
+FEATURE_GROUPS = {"weekly": ["dow"], "yearly": ["doy", "month", "dom", "ly", "lyn", "ly_level"]}
 
 
 @dataclass
@@ -270,8 +270,6 @@ def _features(
             "ly": _take(panel.y, i, d - 364) / level,
             "lyn": _take(st.ly_neigh, i, d - 364) / level,
             "ly_level": _take(st.level, i, t - 364) / level,
-            # NaN where last year is unknown: the trees tell rows that saw no season from rows that did.
-            "ly_step": season_step(st, i, t, h, cfg, unknown=np.nan),
             "log_level": np.log1p(level),
             "trend28": level / _take(st.level, i, t - 28),
             "store": panel.store_codes[i],
