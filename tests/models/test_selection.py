@@ -15,6 +15,7 @@ from bakery.models.selection import (
     champion_forecast,
     ensemble_weights,
     promotion_gate,
+    rolling_selection,
     select_models,
     with_weights,
 )
@@ -265,6 +266,23 @@ def test_a_member_that_loses_clearly_across_a_store_is_dropped_only_where_it_doe
     (prophet 8% off: within the margin) and at D+2..7 (20 rows, under min_pairs) both members stay, equally."""
     weights = ensemble_weights(_member_rows(), _weighted_cfg(cfg, "store", method="drop"))
     by_bucket = weights.set_index(["unique_id", "bucket"])
-    assert by_bucket.loc[("s1/a", 28), "weight_lgbm"] == 0 and by_bucket.loc[("s1/b", 28), "weight_prophet"] == 1
+    assert (
+        by_bucket.loc[("s1/a", 28), "weight_lgbm"] == 0 and by_bucket.loc[("s1/b", 28), "weight_prophet"] == 1
+    )
     assert by_bucket.loc[("s1/a", 1), "weight_lgbm"] == 0.5
     assert by_bucket.loc[("s1/a", 7), "weight_lgbm"] == 0.5
+
+
+def test_rolling_selection_rebuilds_the_ensemble_from_the_days_known_at_each_cutoff(cfg):
+    """`bakery backtest`: at the first cutoff nothing is known (plain mean); at the second, the first cutoff's days
+    show lgbm 40% off beyond D+1 across the store, and the ensemble there is prophet alone."""
+    wcfg = _weighted_cfg(cfg, "store", method="drop")
+    first = _member_rows().assign(cutoff=pd.Timestamp("2025-01-01"))
+    first["ds"] = first["cutoff"] + pd.to_timedelta(first["horizon"], unit="D")
+    second = first.assign(cutoff=pd.Timestamp("2025-03-01"), ds=first["ds"] + pd.Timedelta(days=59))
+    rows = pd.concat([first, second], ignore_index=True).assign(seasonal_naive=100.0)
+    out = rolling_selection(add_ensemble(rows, ["prophet", "lgbm"]), wcfg)
+    later = out[(out["cutoff"] == pd.Timestamp("2025-03-01")) & (out["horizon"] == 28)]
+    assert (later["ensemble"] == later["prophet"]).all() and (later["champion"] == later["prophet"]).all()
+    early = out[(out["cutoff"] == pd.Timestamp("2025-01-01")) & (out["horizon"] == 28)]
+    assert (early["ensemble"] == (early["prophet"] + early["lgbm"]) / 2).all()
