@@ -84,20 +84,62 @@ def _tune(group: str, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
     return _timed(tune_group, pdf[pdf["date"] < SELECTION_START], cfg, SELECTION_START)
 
 
-def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
-    """The global challenger trained at one cutoff (data <= cutoff), predicting the horizons."""
-    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], None, calibrates(cfg))
+def _lgbm_at(cutoff: pd.Timestamp, cfg: ModelConfig, horizons: list[int]) -> tuple[pd.DataFrame, float]:
+    """The global challenger trained at one cutoff (data <= cutoff), predicting these horizons."""
+    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], horizons, calibrates(cfg))
 
 
 def _per_series(
-    uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: list
+    uid: str, cfg: ModelConfig, sel_cutoffs: list, eval_cutoffs: list, sel_horizons: list[int] | None = None
 ) -> tuple[pd.DataFrame, pd.DataFrame, float]:
-    """Backtest one series on the selection window and on the evaluation window."""
+    """Backtest one series on the selection window (at sel_horizons, default the reported ones) and on the
+    evaluation window."""
     pdf = _FEATURES[_FEATURES["unique_id"] == uid]
     t0 = time.perf_counter()
-    sel = backtest_series(pdf, cfg, sel_cutoffs, models=EVAL_MODELS)
+    sel = backtest_series(pdf, cfg, sel_cutoffs, horizons=sel_horizons, models=EVAL_MODELS)
     ev = backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS)
     return sel, ev, time.perf_counter() - t0
+
+
+def backtest_windows(
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    sel_cutoffs: list[pd.Timestamp],
+    eval_cutoffs: list[pd.Timestamp],
+    processes: int,
+    sel_horizons: list[int] | None = None,
+    reuse: tuple[pd.DataFrame, pd.DataFrame] | None = None,
+) -> tuple[pd.DataFrame, pd.DataFrame, dict[str, float]]:
+    """Selection and evaluation rows of every per-series model (EVAL_MODELS) and the challenger, all work in one
+    process pool: each series refit at each cutoff on data <= cutoff, the challenger trained once per cutoff.
+    Prophet runs with cfg's parameters (run `tune_group` first for tuned ones). The ensemble is not added.
+    reuse: (selection, evaluation) per-series rows of an earlier run at the same cutoffs, kept as they are (their
+    challenger columns dropped): only the challenger is run again, for a change that touches it alone."""
+    wall: dict[str, float] = {}
+    t0 = time.perf_counter()
+    uids = sorted(features["unique_id"].unique())
+    eval_h = list(cfg.horizons)
+    with Pool(processes, initializer=_init_worker, initargs=(features,)) as pool:
+        lgbm_jobs = [pool.apply_async(_lgbm_at, (c, cfg, sel_horizons or eval_h)) for c in sel_cutoffs]
+        lgbm_jobs += [pool.apply_async(_lgbm_at, (c, cfg, eval_h)) for c in eval_cutoffs]
+        if reuse is None:
+            series = pool.starmap(
+                _per_series, [(u, cfg, sel_cutoffs, eval_cutoffs, sel_horizons) for u in uids], chunksize=1
+            )
+        else:
+            kept = [r.drop(columns=[c for c in r.columns if c.startswith(LGBM)]) for r in reuse]
+            series = [(kept[0], kept[1], 0.0)]
+        lgbm_parts = [j.get() for j in lgbm_jobs]
+    wall["per-series backtests, summed task time"] = sum(r[2] for r in series)
+    wall["lightgbm (one training per cutoff), summed task time"] = sum(p[1] for p in lgbm_parts)
+    wall["all backtests, wall"] = time.perf_counter() - t0
+    lgbm_rows = pd.concat([p[0] for p in lgbm_parts], ignore_index=True)
+    join = ["unique_id", "cutoff", "ds", "horizon"]
+    sel = pd.concat([r[0] for r in series], ignore_index=True)
+    ev = pd.concat([r[1] for r in series], ignore_index=True)
+    sel = sel.merge(lgbm_rows[lgbm_rows["cutoff"].isin(sel_cutoffs)], on=join, how="left")
+    ev = ev.merge(lgbm_rows[lgbm_rows["cutoff"].isin(eval_cutoffs)], on=join, how="left")
+    return sel, ev, wall
 
 
 def _table(
@@ -141,34 +183,22 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
         processes,
     )
 
-    wall: dict[str, float] = {}
     t0 = time.perf_counter()
     groups = sorted(features[cfg.tuning["group_by"]].unique())
     with Pool(processes, initializer=_init_worker, initargs=(features,)) as pool:
-        tune_jobs = [pool.apply_async(_tune, (g, cfg)) for g in groups]
-        lgbm_jobs = [pool.apply_async(_lgbm, (c, cfg)) for c in [*sel_cutoffs, *eval_cutoffs]]
-        tuned_parts = [j.get() for j in tune_jobs]
-        tuned = pd.concat([p[0] for p in tuned_parts], ignore_index=True)
-        run_cfg = cfg.with_series_params(params_from_rows(tuned))
-        uids = sorted(features["unique_id"].unique())
-        series = pool.starmap(
-            _per_series, [(u, run_cfg, sel_cutoffs, eval_cutoffs) for u in uids], chunksize=1
-        )
-        lgbm_parts = [j.get() for j in lgbm_jobs]
-    wall[f"all work, wall ({processes} processes)"] = time.perf_counter() - t0
-    wall["  prophet tuning, summed task time"] = sum(p[1] for p in tuned_parts)
-    wall["  per-series backtests, summed task time"] = sum(r[2] for r in series)
-    wall["  lightgbm (one training per cutoff), summed task time"] = sum(p[1] for p in lgbm_parts)
-    sel_rows = pd.concat([r[0] for r in series], ignore_index=True)
-    eval_rows = pd.concat([r[1] for r in series], ignore_index=True)
-    lgbm_rows = pd.concat([p[0] for p in lgbm_parts], ignore_index=True)
-    lgbm_sel = lgbm_rows[lgbm_rows["cutoff"].isin(sel_cutoffs)]
-    lgbm_eval = lgbm_rows[lgbm_rows["cutoff"].isin(eval_cutoffs)]
-
+        tuned_parts = pool.starmap(_tune, [(g, cfg) for g in groups], chunksize=1)
+    tuned = pd.concat([p[0] for p in tuned_parts], ignore_index=True)
+    wall = {
+        "prophet tuning, wall": time.perf_counter() - t0,
+        "  prophet tuning, summed task time": sum(p[1] for p in tuned_parts),
+    }
+    run_cfg = cfg.with_series_params(params_from_rows(tuned))
+    uids = sorted(features["unique_id"].unique())
+    sel_rows, eval_rows, bt_wall = backtest_windows(features, run_cfg, sel_cutoffs, eval_cutoffs, processes)
+    wall |= {f"  {k}": v for k, v in bt_wall.items()}
     members = cfg.selection["ensemble_members"]
-    join = ["unique_id", "cutoff", "ds", "horizon"]
-    sel_rows = add_ensemble(sel_rows.merge(lgbm_sel, on=join, how="left"), members)
-    eval_rows = add_ensemble(eval_rows.merge(lgbm_eval, on=join, how="left"), members)
+    sel_rows = add_ensemble(sel_rows, members)
+    eval_rows = add_ensemble(eval_rows, members)
     if rows_dir:
         rows_dir.mkdir(parents=True, exist_ok=True)
         sel_rows.to_parquet(rows_dir / "selection_rows.parquet", index=False)

@@ -8,9 +8,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.models.challenger import backtest_challenger, forecast_challenger
+from bakery.models.backtest import backtest_series
+from bakery.models.challenger import LGBM, backtest_challenger, forecast_challenger
 from bakery.models.prophet_model import FORECAST_COLUMNS
-from tests.models.synth import make_series
+from bakery.models.selection import add_ensemble
+from tests.models.synth import make_series, summer_shop
 
 CUTOFF = pd.Timestamp("2025-03-31")
 
@@ -103,3 +105,39 @@ def test_forecast_has_28_rows_per_series_with_intervals_and_components(panel_row
     assert np.allclose(total[positive], out.loc[positive, "yhat"], rtol=1e-6)
     level = out.groupby("unique_id")["yhat"].mean()
     assert level["S1/P01"] < level["S2/P01"] < level["S3/P01"]
+
+
+def _peak_wmape(rows: pd.DataFrame, model: str) -> float:
+    return 100 * float((rows[model] - rows["y"]).abs().sum() / rows["y"].sum())
+
+
+def test_a_season_seen_once_does_not_drag_the_ensemble_below_prophet_at_the_peak(cfg):
+    """18 months of history with one summer in which sales doubled, forecast from 2024-05-31 into the next one
+    (D+15..28 lands on the doubled level). Lags and rolling means lag the level; last year's step carries it."""
+    shop = summer_shop()
+    as_of, horizons = pd.Timestamp("2024-05-31"), list(range(1, 29))
+    keys = ["unique_id", "cutoff", "ds", "horizon"]
+    prophet = pd.concat(
+        [
+            backtest_series(pdf, cfg, [as_of], horizons, models=["prophet"])
+            for _, pdf in shop.groupby("unique_id")
+        ]
+    )
+    served = add_ensemble(
+        prophet.merge(backtest_challenger(shop, cfg, [as_of], horizons), on=keys), ["prophet", LGBM]
+    )
+    peak = served[served["horizon"] >= 15]
+    spring = shop.loc[shop["date"].between("2024-01-01", "2024-04-30"), "y"].mean()
+    assert peak["y"].mean() > 1.8 * spring  # the peak is a doubling
+    assert _peak_wmape(peak, "ensemble") <= _peak_wmape(peak, "prophet")
+    assert peak[LGBM].sum() >= 0.9 * peak["y"].sum()  # the challenger itself reaches the peak
+
+    # Without last year's step (lags and levels only) the challenger stays near the pre-season level and drags
+    # the ensemble below Prophet alone: the case the step is for.
+    flat = cfg.with_overrides({"challenger": {**cfg.challenger, "season_scale": 0.0}})
+    lagging = add_ensemble(
+        prophet.merge(backtest_challenger(shop, flat, [as_of], horizons), on=keys), ["prophet", LGBM]
+    )
+    lag_peak = lagging[lagging["horizon"] >= 15]
+    assert lag_peak[LGBM].sum() < 0.9 * lag_peak["y"].sum()
+    assert _peak_wmape(lag_peak, "ensemble") > _peak_wmape(peak, "ensemble")

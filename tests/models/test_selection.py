@@ -13,8 +13,11 @@ from bakery.models.selection import (
     add_ensemble,
     apply_selection,
     champion_forecast,
+    ensemble_weights,
     promotion_gate,
+    rolling_selection,
     select_models,
+    with_weights,
 )
 
 
@@ -178,3 +181,108 @@ def test_gate_does_not_hold_a_challenger_to_a_bar_the_champion_fails_too(cfg):
     scores["old"][1]["bias"] = 5.0
     failed = promotion_gate(scores, "new", "old", cfg)
     assert not failed.ok and any("bias" in r for r in failed.reasons)
+
+
+def _weighted_cfg(cfg, level="series", prior=0.0, method="grid"):
+    weights = {
+        "level": level,
+        "method": method,
+        "horizon_buckets": [1, 7, 28],
+        "prior_pairs": prior,
+        "grid_step": 0.05,
+        "drop_margin": 0.35,
+        "min_pairs": 28,
+    }
+    return cfg.with_overrides({"selection": {**cfg.selection, "ensemble_weights": weights}})
+
+
+def _member_rows(n: int = 40) -> pd.DataFrame:
+    """Two series of one store; prophet is right at every horizon, lgbm right at D+1 only and 40% low beyond."""
+    h = np.tile([1, 7, 28, 14], n // 4)
+    y = np.full(len(h), 100.0)
+    lgbm = np.where(h == 1, 100.0, 60.0)
+    frame = pd.DataFrame({"horizon": h, "y": y, "prophet": y + np.where(h == 1, 8.0, 0.0), "lgbm": lgbm})
+    return pd.concat(
+        [frame.assign(unique_id="s1/a", store_id="s1"), frame.assign(unique_id="s1/b", store_id="s1")],
+        ignore_index=True,
+    )
+
+
+def test_ensemble_weights_follow_the_member_that_is_right_at_each_horizon(cfg):
+    """A member that lags at longer horizons loses its weight there only, and the weighted ensemble beats the
+    plain mean where it does."""
+    wcfg = _weighted_cfg(cfg)
+    weights = ensemble_weights(_member_rows(), wcfg).set_index(["unique_id", "bucket"])
+    assert weights.loc[("s1/a", 1), "weight_lgbm"] == pytest.approx(1.0)
+    assert weights.loc[("s1/a", 7), "weight_prophet"] == pytest.approx(1.0)
+    assert weights.loc[("s1/a", 28), "weight_prophet"] == pytest.approx(1.0)  # h 14 and 28: bucket 8..28
+    rows = add_ensemble(_member_rows(), ["prophet", "lgbm"], weights=weights.reset_index(), cfg=wcfg)
+    plain = add_ensemble(_member_rows(), ["prophet", "lgbm"])
+    assert (rows["ensemble"] - rows["y"]).abs().sum() == 0
+    assert (plain["ensemble"] - plain["y"]).abs().sum() > 0
+
+
+def test_thin_evidence_keeps_the_weights_near_equal(cfg):
+    """With prior_pairs rows of evidence equal weights count as much as the data: 20 rows per bucket and series
+    against a prior of 180 leave lgbm 0.45 of its D+28 weight; the store pools its 2 series (40 rows)."""
+    series = ensemble_weights(_member_rows(), _weighted_cfg(cfg, prior=180.0)).set_index(
+        ["unique_id", "bucket"]
+    )
+    assert series.loc[("s1/a", 28), "weight_lgbm"] == pytest.approx(0.5 * 180 / 200)
+    store = ensemble_weights(_member_rows(), _weighted_cfg(cfg, "store", 180.0)).set_index(
+        ["unique_id", "bucket"]
+    )
+    assert store.loc[("s1/b", 28), "weight_lgbm"] == pytest.approx(0.5 * 180 / 220)
+    assert ensemble_weights(_member_rows(), _weighted_cfg(cfg, "none")).empty
+
+
+def test_the_served_ensemble_uses_the_weights_the_choice_carries(cfg):
+    wcfg = _weighted_cfg(cfg)
+    weights = ensemble_weights(_member_rows(), wcfg)
+    choice = with_weights(pd.DataFrame({"unique_id": ["s1/a"], "model": ["ensemble"]}), weights)
+    assert "weight_lgbm_h28" in choice.columns
+    candidates = {
+        name: _forecast_rows(name, "s1/a", vals, {"temperature": t})
+        for name, vals, t in [("prophet", [10.0, 20.0], 2.0), ("lgbm", [14.0, 24.0], 4.0)]
+    }
+    out = champion_forecast(candidates, choice, wcfg).set_index("horizon")
+    assert out.loc[1, "yhat"] == pytest.approx(14.0)  # D+1: lgbm's weight 1
+    assert out.loc[2, "yhat"] == pytest.approx(20.0)  # D+2..7: prophet's
+    assert json.loads(out.loc[1, "regressors"]) == {"temperature": 4.0}
+
+
+def test_bad_ensemble_weight_settings_are_named(cfg):
+    with pytest.raises(ValueError, match="ensemble_weights.level"):
+        ensemble_weights(_member_rows(), _weighted_cfg(cfg, level="region"))
+    bad = cfg.with_overrides(
+        {"selection": {**cfg.selection, "ensemble_weights": {"level": "store", "horizon_buckets": [1, 7]}}}
+    )
+    with pytest.raises(ValueError, match="horizon_buckets"):
+        ensemble_weights(_member_rows(), bad)
+
+
+def test_a_member_that_loses_clearly_across_a_store_is_dropped_only_where_it_does(cfg):
+    """method drop: lgbm 40% off beyond D+1 over 40 rows of the store at D+8..28 leaves the ensemble there; at D+1
+    (prophet 8% off: within the margin) and at D+2..7 (20 rows, under min_pairs) both members stay, equally."""
+    weights = ensemble_weights(_member_rows(), _weighted_cfg(cfg, "store", method="drop"))
+    by_bucket = weights.set_index(["unique_id", "bucket"])
+    assert (
+        by_bucket.loc[("s1/a", 28), "weight_lgbm"] == 0 and by_bucket.loc[("s1/b", 28), "weight_prophet"] == 1
+    )
+    assert by_bucket.loc[("s1/a", 1), "weight_lgbm"] == 0.5
+    assert by_bucket.loc[("s1/a", 7), "weight_lgbm"] == 0.5
+
+
+def test_rolling_selection_rebuilds_the_ensemble_from_the_days_known_at_each_cutoff(cfg):
+    """`bakery backtest`: at the first cutoff nothing is known (plain mean); at the second, the first cutoff's days
+    show lgbm 40% off beyond D+1 across the store, and the ensemble there is prophet alone."""
+    wcfg = _weighted_cfg(cfg, "store", method="drop")
+    first = _member_rows().assign(cutoff=pd.Timestamp("2025-01-01"))
+    first["ds"] = first["cutoff"] + pd.to_timedelta(first["horizon"], unit="D")
+    second = first.assign(cutoff=pd.Timestamp("2025-03-01"), ds=first["ds"] + pd.Timedelta(days=59))
+    rows = pd.concat([first, second], ignore_index=True).assign(seasonal_naive=100.0)
+    out = rolling_selection(add_ensemble(rows, ["prophet", "lgbm"]), wcfg)
+    later = out[(out["cutoff"] == pd.Timestamp("2025-03-01")) & (out["horizon"] == 28)]
+    assert (later["ensemble"] == later["prophet"]).all() and (later["champion"] == later["prophet"]).all()
+    early = out[(out["cutoff"] == pd.Timestamp("2025-01-01")) & (out["horizon"] == 28)]
+    assert (early["ensemble"] == (early["prophet"] + early["lgbm"]) / 2).all()

@@ -38,8 +38,10 @@ from bakery.models.selection import (
     apply_selection,
     calibrates,
     calibration,
+    ensemble_weights,
     promotion_gate,
     select_models,
+    with_weights,
 )
 from bakery.tables import DAILY_SALES, FEATURES
 
@@ -178,7 +180,11 @@ def run_train(
 
     t0 = time.perf_counter()
     rows = _selection(features_sdf, features, cfg, cutoffs)
-    choice = select_models(rows, cfg)
+    # The ensemble's member weights per horizon bucket, learned on this selection backtest (equal when off).
+    weights = ensemble_weights(rows, cfg)
+    if not weights.empty:
+        rows = add_ensemble(rows, cfg.selection["ensemble_members"], weights=weights, cfg=cfg)
+    choice = with_weights(select_models(rows, cfg), weights)
     scales = calibration(rows, cfg)
     rows = apply_selection(rows, choice, cfg)
     scored = [

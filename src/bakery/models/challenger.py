@@ -159,6 +159,9 @@ class _Stats:
     ly_neigh: np.ndarray
     clim: dict[str, np.ndarray]
     reg_window: dict[str, np.ndarray]
+    # Per series: whether its history up to the cutoff is shorter than challenger.season_once_days (one season
+    # seen at most): only then does last year's step scale its targets.
+    season_once: np.ndarray
 
 
 def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
@@ -197,7 +200,15 @@ def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
             c: _window_mean(panel.regs[c], level_days)
             for c in (*panel.regressors.weather, *panel.regressors.calendar)
         },
+        season_once=_history_days(y, cutoff_idx) < int(cfg.challenger.get("season_once_days", 728)),
     )
+
+
+def _history_days(y: np.ndarray, cutoff_idx: int) -> np.ndarray:
+    """Per series: days from its first observation to the cutoff (-1 when it has none yet)."""
+    seen = ~np.isnan(y[:, : cutoff_idx + 1])
+    first = np.where(seen.any(axis=1), seen.argmax(axis=1), cutoff_idx + 1)
+    return cutoff_idx - first
 
 
 def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
@@ -205,6 +216,34 @@ def _take(mat: np.ndarray, i: np.ndarray, j: np.ndarray) -> np.ndarray:
     out = np.full(len(i), np.nan)
     out[ok] = mat[i[ok], j[ok]]
     return out
+
+
+def season_step(
+    st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig, unknown: float = 1.0
+) -> np.ndarray:
+    """Last year's move of the series' level from the origin's date to the target day's: the 28-day mean
+    centred on d - 364 over the trailing one at t - 364 (windows of level_days), clipped to
+    challenger.season_step_range; `unknown` (1: no move) where last year is unknown (less than a year of history).
+
+    A series that has seen its season once (a summer in which sales double) holds no training row in which the
+    season moved the target: lags and rolling means only catch up after the level has moved. Scaling the target's
+    reference level by this step carries last year's move into the forecast (see challenger.season_scale)."""
+    days = int(cfg.challenger["level_days"])
+    d = t + h
+    lo, hi = cfg.challenger.get("season_step_range", [0.5, 2.0])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        step = _take(st.level, i, d - 364 + days // 2) / _take(st.level, i, t - 364)
+    return np.where(np.isfinite(step), np.clip(step, lo, hi), unknown)
+
+
+def _base(st: _Stats, i: np.ndarray, t: np.ndarray, h: np.ndarray, cfg: ModelConfig) -> np.ndarray:
+    """The reference level targets are divided by: the origin's level, times season_step ** season_scale for a
+    series that has seen its season at most once (with two or more, the trees learn it from the lag features)."""
+    power = float(cfg.challenger.get("season_scale", 0.0))
+    level = st.level[i, t]
+    if power == 0:
+        return level
+    return np.where(st.season_once[i], level * season_step(st, i, t, h, cfg) ** power, level)
 
 
 def _features(
@@ -281,8 +320,16 @@ def _training_rows(panel: Panel, st: _Stats, cutoff_idx: int, cfg: ModelConfig):
     y = _take(panel.y, i, d)
     ok = (d <= cutoff_idx) & ~np.isnan(y) & ~_take(panel.censored.astype(float), i, d).astype(bool)
     ok &= st.level[i, t] > 0
+    if float(ch.get("season_scale", 0.0)) > 0:
+        # Rows from before last year was known carry the season in their targets but not in their reference level:
+        # trained on, they teach the calendar features the one season seen, which the scaled level then repeats.
+        once = ok & st.season_once[i]
+        seen = once & np.isfinite(season_step(st, i, t, h, cfg, unknown=np.nan))
+        if once.any() and seen.sum() >= float(ch.get("season_min_share", 0.25)) * once.sum():
+            ok &= seen | ~st.season_once[i]
     i, t, h, y = i[ok], t[ok], h[ok], y[ok]
-    return _features(panel, st, i, t, h, cfg), y / st.level[i, t], st.level[i, t]
+    base = _base(st, i, t, h, cfg)
+    return _features(panel, st, i, t, h, cfg), y / base, base
 
 
 def fit_challenger(
@@ -336,7 +383,7 @@ def _predict_rows(
     t = np.full(len(i), cutoff_idx)
     h = np.tile(hs, len(panel.uids))
     x = _features(panel, st, i, t, h, cfg)[fitted.columns]
-    level = np.nan_to_num(st.level[i, t])
+    level = np.nan_to_num(_base(st, i, t, h, cfg))
     return x, i, t + h, level
 
 

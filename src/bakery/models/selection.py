@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -19,17 +20,179 @@ ENSEMBLE = "ensemble"
 BOUNDS = ("_lower", "_upper")
 
 
-def add_ensemble(rows: pd.DataFrame, members: list[str], name: str = ENSEMBLE) -> pd.DataFrame:
-    """rows plus the equal-weight mean of the member forecasts (null where any member is null), and of their
-    bounds when every member has them."""
+def weight_settings(cfg: ModelConfig) -> dict[str, Any]:
+    """selection.ensemble_weights with its defaults (level none = equal weights)."""
+    raw = dict(cfg.selection.get("ensemble_weights") or {})
+    level = raw.get("level", "none")
+    if level not in ("none", "series", "store", "product", "all"):
+        raise ValueError(
+            f"selection.ensemble_weights.level must be none, series, store, product or all, got {level!r}"
+        )
+    buckets = sorted(int(b) for b in raw.get("horizon_buckets", [cfg.max_horizon]))
+    if not buckets or buckets[0] < 1 or buckets[-1] < cfg.max_horizon:
+        raise ValueError(
+            f"selection.ensemble_weights.horizon_buckets must be >= 1 and end at >= max_horizon "
+            f"({cfg.max_horizon}), got {buckets}"
+        )
+    prior = float(raw.get("prior_pairs", 0))
+    step = float(raw.get("grid_step", 0.05))
+    if prior < 0 or not 0 < step <= 1:
+        raise ValueError(
+            f"selection.ensemble_weights: prior_pairs must be >= 0 and grid_step in (0, 1], got {prior}, {step}"
+        )
+    method = raw.get("method", "grid")
+    if method not in ("grid", "drop"):
+        raise ValueError(f"selection.ensemble_weights.method must be grid or drop, got {method!r}")
+    return {
+        "level": level,
+        "buckets": buckets,
+        "prior_pairs": prior,
+        "grid_step": step,
+        "method": method,
+        "drop_margin": float(raw.get("drop_margin", 0.35)),
+        "min_pairs": int(raw.get("min_pairs", 28)),
+    }
+
+
+def _drop_weights(errors: np.ndarray, n: int, settings: dict[str, Any]) -> np.ndarray:
+    """Equal weights over the members that do not lose clearly: a member whose absolute error exceeds the best
+    member's by more than drop_margin, on at least min_pairs rows, gets weight 0."""
+    keep = (errors <= errors.min() * (1 + settings["drop_margin"])) | (n < settings["min_pairs"])
+    return keep / keep.sum()
+
+
+def horizon_bucket(horizons: pd.Series | np.ndarray, buckets: list[int]) -> np.ndarray:
+    """The bucket (its last horizon) each horizon falls in: buckets [1, 7, 28] -> 1 | 2..7 | 8..28."""
+    idx = np.searchsorted(np.asarray(buckets), np.asarray(horizons, dtype=int), side="left")
+    return np.asarray(buckets)[np.minimum(idx, len(buckets) - 1)]
+
+
+def _simplex(k: int, step: float) -> np.ndarray:
+    """Every weight vector of k members on a grid of this step (rows sum to 1)."""
+    n = round(1 / step)
+    pts = [c for c in itertools.product(range(n + 1), repeat=k - 1) if sum(c) <= n]
+    return np.array([[*c, n - sum(c)] for c in pts], dtype=float) / n
+
+
+def ensemble_weights(rows: pd.DataFrame, cfg: ModelConfig) -> pd.DataFrame:
+    """Per series and horizon bucket, the ensemble members' weights (columns weight_<member>) from backtest rows.
+
+    Per group (selection.ensemble_weights.level: each series, each store's or product's series pooled, or all) and
+    bucket, on the rows where every member and y are known (n of them): method grid takes the convex combination
+    on a grid that minimises the absolute error (what wMAPE sums), shrunk toward equal weights:
+    w = (n * w_best + prior_pairs * equal) / (n + prior_pairs); method drop keeps equal weights but drops a member
+    that loses clearly (_drop_weights). Thin evidence stays at or near equal weights. Empty when the level is none
+    or a member has no column: the ensemble is then the equal-weight mean."""
+    settings = weight_settings(cfg)
+    members = list(cfg.selection["ensemble_members"])
+    cols = [f"weight_{m}" for m in members]
+    empty = pd.DataFrame(columns=["unique_id", "bucket", *cols])
+    if settings["level"] == "none" or any(m not in rows.columns for m in members) or rows.empty:
+        return empty
+    group = {"series": "unique_id", "store": "store_id", "product": "product_id", "all": None}[
+        settings["level"]
+    ]
+    known = rows.dropna(subset=[*members, "y"])
+    known = known.assign(bucket=horizon_bucket(known["horizon"], settings["buckets"]))
+    grid = _simplex(len(members), settings["grid_step"])
+    equal = np.full(len(members), 1 / len(members))
+    # A hair of preference for equal weights: ties (identical members) keep the plain mean.
+    tie = 1e-9 * np.abs(grid - equal).sum(axis=1)
+    prior = settings["prior_pairs"]
+    keys = [group, "bucket"] if group else ["bucket"]
+    records = []
+    for key, grp in known.groupby(keys, sort=True):
+        n = len(grp)
+        if settings["method"] == "drop":
+            w = _drop_weights(
+                np.abs(grp[members].to_numpy() - grp["y"].to_numpy()[:, None]).sum(axis=0), n, settings
+            )
+        else:
+            errors = np.abs(grp[members].to_numpy() @ grid.T - grp["y"].to_numpy()[:, None]).sum(axis=0)
+            scale = max(float(grp["y"].abs().sum()), 1e-9)
+            best = grid[np.argmin(errors / scale + tie)]
+            w = (n * best + prior * equal) / (n + prior) if n + prior > 0 else equal
+        key = key if isinstance(key, tuple) else (key,)
+        records.append({**dict(zip(keys, key, strict=True)), **dict(zip(cols, w, strict=True))})
+    per_group = pd.DataFrame(records)
+    if per_group.empty:
+        return empty
+    series = rows[["unique_id", *([group] if group and group != "unique_id" else [])]].drop_duplicates(
+        "unique_id"
+    )
+    out = (
+        series.merge(per_group, on=[group] if group else None, how="inner")
+        if group
+        else series.merge(per_group, how="cross")
+    )
+    return out[["unique_id", "bucket", *cols]].sort_values(["unique_id", "bucket"]).reset_index(drop=True)
+
+
+def with_weights(choice: pd.DataFrame, weights: pd.DataFrame) -> pd.DataFrame:
+    """The choice plus the ensemble weights as columns weight_<member>_h<bucket> (how the model bundle keeps
+    them, in choice.parquet); a series-level choice only (a store-level choice keeps equal weights)."""
+    if weights.empty or choice.columns[0] != "unique_id":
+        return choice
+    wide = weights.pivot(index="unique_id", columns="bucket")
+    wide.columns = [f"{col}_h{bucket}" for col, bucket in wide.columns]
+    return choice.merge(wide.reset_index(), on="unique_id", how="left")
+
+
+def weights_of(choice: pd.DataFrame | None) -> pd.DataFrame:
+    """The weights frame (unique_id, bucket, weight_<member>) kept in a choice by with_weights; empty if none."""
+    if choice is None or choice.empty or choice.columns[0] != "unique_id":
+        return pd.DataFrame(columns=["unique_id", "bucket"])
+    cols = [c for c in choice.columns if c.startswith("weight_") and "_h" in c]
+    if not cols:
+        return pd.DataFrame(columns=["unique_id", "bucket"])
+    long = choice[["unique_id", *cols]].melt(id_vars="unique_id", var_name="col", value_name="w")
+    parts = long["col"].str.rsplit("_h", n=1, expand=True)
+    long = long.assign(member=parts[0], bucket=parts[1].astype(int))
+    out = long.pivot_table(index=["unique_id", "bucket"], columns="member", values="w").reset_index()
+    out.columns.name = None
+    return out
+
+
+def _row_weights(rows: pd.DataFrame, members: list[str], weights: pd.DataFrame | None, cfg) -> np.ndarray:
+    """Per row, the members' weights (equal where the weights have no entry for its series and bucket)."""
+    equal = np.full((len(rows), len(members)), 1 / len(members))
+    cols = [f"weight_{m}" for m in members]
+    if weights is None or weights.empty or cfg is None or any(c not in weights.columns for c in cols):
+        return equal
+    buckets = sorted(int(b) for b in weights["bucket"].unique())
+    settings_buckets = weight_settings(cfg)["buckets"] if cfg.selection.get("ensemble_weights") else buckets
+    keyed = pd.DataFrame(
+        {
+            "unique_id": rows["unique_id"].to_numpy(),
+            "bucket": horizon_bucket(rows["horizon"], settings_buckets),
+        }
+    )
+    found = keyed.merge(weights[["unique_id", "bucket", *cols]], on=["unique_id", "bucket"], how="left")
+    w = found[cols].to_numpy(dtype=float)
+    return np.where(np.isnan(w), equal, w)
+
+
+def add_ensemble(
+    rows: pd.DataFrame,
+    members: list[str],
+    name: str = ENSEMBLE,
+    weights: pd.DataFrame | None = None,
+    cfg: ModelConfig | None = None,
+) -> pd.DataFrame:
+    """rows plus the weighted mean of the member forecasts (null where any member is null), and of their bounds
+    when every member has them. weights (ensemble_weights; needs cfg for its horizon buckets) give each series
+    and horizon bucket its members' weights; without them, or for a series they lack, the weights are equal."""
     missing = [m for m in members if m not in rows.columns]
     if missing:
         raise ValueError(f"ensemble members {missing} are not columns of the backtest rows")
-    out = rows.assign(**{name: rows[members].mean(axis=1, skipna=False)})
+    w = _row_weights(rows, members, weights, cfg)
+    out = rows.assign(**{name: (rows[members].to_numpy(dtype=float) * w).sum(axis=1)})
+    out.loc[rows[members].isna().any(axis=1).to_numpy(), name] = np.nan
     for bound in BOUNDS:
         cols = [f"{m}{bound}" for m in members]
         if all(c in rows.columns for c in cols):
-            out[f"{name}{bound}"] = rows[cols].mean(axis=1, skipna=False)
+            vals = rows[cols].to_numpy(dtype=float)
+            out[f"{name}{bound}"] = np.where(np.isnan(vals).any(axis=1), np.nan, (vals * w).sum(axis=1))
     return out
 
 
@@ -168,18 +331,21 @@ def promotion_gate(
     return GateResult(not reasons, reasons)
 
 
-def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
-    """Equal-weight mean of several models' FORECAST_SCHEMA rows (components and regressors too); only
-    (series, day) pairs every model forecast."""
+def _average(frames: list[pd.DataFrame], name: str, weights: list[np.ndarray] | None = None) -> pd.DataFrame:
+    """Weighted mean (equal weights by default; else per frame, one weight a row) of several models'
+    FORECAST_SCHEMA rows (components and regressors too); only (series, day) pairs every model forecast."""
     n = len(frames)
+    weights = weights or [np.full(len(f), 1 / n) for f in frames]
     both = pd.concat(frames, ignore_index=True)
+    w = np.concatenate(weights)
     keys = [both["unique_id"], both["ds"]]
+    weighted = both[VALUE_COLUMNS].astype(float).mul(w, axis=0)
     grouped = both.groupby(keys, sort=True)
-    out = grouped[VALUE_COLUMNS].mean()
+    out = weighted.groupby(keys, sort=True).sum(min_count=1)
     out[["store_id", "product_id", "as_of", "horizon"]] = grouped[
         ["store_id", "product_id", "as_of", "horizon"]
     ].first()
-    out["regressors"] = _mean_regressors(both["regressors"], keys, n).reindex(out.index)
+    out["regressors"] = _mean_regressors(both["regressors"], keys, w).reindex(out.index)
     for col in ("fallback_reason", "notes"):
         texts = both[col].dropna()
         joined = (
@@ -192,8 +358,8 @@ def _average(frames: list[pd.DataFrame], name: str) -> pd.DataFrame:
     return out[FORECAST_COLUMNS]
 
 
-def _mean_regressors(texts: pd.Series, keys: list[pd.Series], n: int) -> pd.Series:
-    """Per (series, day): the JSON of each regressor's contribution summed over the models / n (a model
+def _mean_regressors(texts: pd.Series, keys: list[pd.Series], w: np.ndarray) -> pd.Series:
+    """Per (series, day): the JSON of each regressor's contribution weighted by each model's weight w (a model
     without the regressor adds 0); only regressors some model has."""
     regs = pd.DataFrame(
         [json.loads(t) if isinstance(t, str) else {} for t in texts], index=texts.index, dtype=float
@@ -201,7 +367,7 @@ def _mean_regressors(texts: pd.Series, keys: list[pd.Series], n: int) -> pd.Seri
     if regs.shape[1] == 0:
         return pd.Series("{}", index=pd.MultiIndex.from_arrays(keys)).groupby(level=[0, 1]).first()
     present = regs.notna().groupby(keys).any()
-    sums = (regs.fillna(0.0) / n).groupby(keys).sum().round(4)
+    sums = regs.fillna(0.0).mul(w, axis=0).groupby(keys).sum().round(4)
     names = list(sums.columns)
     return pd.Series(
         [
@@ -223,11 +389,17 @@ def champion_forecast(
     candidates maps a candidate name to its rows (prophet rows may be weekday-profile fallbacks:
     they still stand for 'prophet'); the ensemble is built from its members when not given. A series
     whose choice has no rows gets the first of fallback_order that has them, then whatever model has it. scales
-    (from calibration) widen each candidate's intervals, the ensemble's after averaging its members'."""
+    (from calibration) widen each candidate's intervals, the ensemble's after averaging its members'. The
+    ensemble weighs its members by the weights the choice carries (with_weights), equally where it has none."""
     frames = dict(candidates)
     members = cfg.selection["ensemble_members"]
     if ENSEMBLE not in frames and all(m in frames for m in members):
-        frames[ENSEMBLE] = _average([frames[m] for m in members], ENSEMBLE)
+        parts = [frames[m] for m in members]
+        weights = weights_of(choice)
+        per_frame = None
+        if not weights.empty:
+            per_frame = [_row_weights(f, members, weights, cfg)[:, k] for k, f in enumerate(parts)]
+        frames[ENSEMBLE] = _average(parts, ENSEMBLE, per_frame)
     frames = {m: calibrate_frame(f, scales, m) for m, f in frames.items()}
     key = choice.columns[0]
     wanted = choice.set_index(key)["model"]
@@ -267,13 +439,20 @@ def rolling_selection(
 ) -> pd.DataFrame:
     """rows plus the champion column (and its bounds), chosen at each cutoff from the rows of history (default:
     rows) whose target day is <= that cutoff (what was known then), or fixed by choice; before any is known, the
-    default candidate serves. The champion's bounds are calibrated on the known rows of the last
+    default candidate serves. With selection.ensemble_weights on, the ensemble column is rebuilt at each cutoff
+    with the weights estimated from the known rows (or those the choice carries), as training weighs it. The champion's bounds are calibrated on the known rows of the last
     interval_calibration.window_days, as training calibrates on its recent selection backtest."""
     history = rows if history is None else history
     window = pd.Timedelta(days=int(cfg.interval_calibration.get("window_days", 56)))
+    members = cfg.selection["ensemble_members"]
+    weighted = weight_settings(cfg)["level"] != "none" and all(m in rows.columns for m in members)
     parts = []
     for cutoff, grp in rows.groupby("cutoff", sort=True):
         known = history[history["ds"] <= cutoff]
+        if weighted:
+            weights = ensemble_weights(known, cfg) if choice is None else weights_of(choice)
+            known = add_ensemble(known, members, weights=weights, cfg=cfg)
+            grp = add_ensemble(grp, members, weights=weights, cfg=cfg)
         chosen = select_models(known, cfg) if choice is None else choice
         scales = calibration(known[known["ds"] > cutoff - window], cfg)
         parts.append(served_selection(grp, chosen, scales, cfg, name))
