@@ -170,6 +170,7 @@ def write_sample_tables(
         counts["forecasts"] = _forecasts(tables_dir, rng, store_ids, product_ids, level, end, past_as_of)
         counts["backtest_metrics"] = _metrics(tables_dir, store_ids, end)
         counts["backtest_results"] = _backtest_results(tables_dir, rng, sales, end)
+        counts["live_accuracy"] = _live_accuracy(tables_dir, rng, store_ids, end)
     _ops(tables_dir, end)
     return counts
 
@@ -486,6 +487,44 @@ def _backtest_results(tables_dir: Path, rng: np.random.Generator, sales: pd.Data
         ]
     )
     _write(tables_dir, "gold", "backtest_results", df[schema.names], schema)
+    return len(df)
+
+
+def _live_accuracy(tables_dir: Path, rng: np.random.Generator, store_ids: list[str], end: date) -> int:
+    """gold.live_accuracy over the last four weeks of nightly evaluations: the chain and each store, champion
+    and shadow, at D+1, D+7 and D+28, beside seasonal naive and the backtest's expectation."""
+    from bakery.tables import LIVE_ACCURACY, arrow_schema
+
+    rows = []
+    for k in range(28):
+        day = end - timedelta(days=27 - k)
+        for store in [None, *store_ids]:
+            for h in (1, 7, 28):
+                expected = 14.0 + h / 4
+                for role, lift in (("champion", 1.0), ("shadow", 1.08)):
+                    wmape = float(expected * lift * rng.uniform(0.85, 1.2))
+                    rows.append(
+                        {
+                            "evaluated_on": day,
+                            "window_days": 28,
+                            "level": "chain" if store is None else "store",
+                            "store_id": store,
+                            "product_id": None,
+                            "horizon": h,
+                            "role": role,
+                            "wmape": wmape,
+                            "mae": wmape / 10,
+                            "bias": float(rng.normal(0, 3)),
+                            "naive_wmape": float(expected * 1.35),
+                            "median_daily_wmape": wmape * 0.95,
+                            "n": 120,
+                            "expected_wmape": expected,
+                            "breach": False,
+                        }
+                    )
+    df = pd.DataFrame(rows)
+    schema = arrow_schema(LIVE_ACCURACY)
+    _write(tables_dir, "gold", "live_accuracy", df[schema.names], schema)
     return len(df)
 
 
