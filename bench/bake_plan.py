@@ -1,0 +1,115 @@
+"""Bake-plan benchmark: the newsvendor cost of the plan against the other bake policies, side by side.
+
+Real chain (ddop, no prices): the evaluation window's weekly cutoffs 2018-12-31..2019-04-01, D+1, critical
+ratios 0.5 / 0.7 / 0.9 / 0.95, in units of demand. The forecasts are bench/accuracy.py's (the champion chosen
+on the selection cutoffs, never on this window); the quantiles at each cutoff come from the rows known by then,
+the selection cutoffs' included, exactly as `bakery backtest --decisions` makes them.
+
+Generated chain (--generated HOME_OR_REPORT): see docs/benchmarks.md; scored in euros against the generator's
+true demand by `bakery backtest --decisions` with `--truth`.
+
+    .venv/bin/python bench/bake_plan.py [--rows DIR] [--processes 2] [--out bake_plan.json]
+
+--rows reuses the selection/evaluation rows bench/accuracy.py --rows wrote (else it runs it first).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import accuracy  # noqa: E402 - the bench folder's accuracy run makes the rows
+
+from bakery.decisions.backtest import decision_pairs, decision_report, ratio_lines  # noqa: E402
+from bakery.models.config import load_model_config  # noqa: E402
+from bakery.models.frames import model_frame  # noqa: E402
+from bakery.models.opening import close_backtest  # noqa: E402
+from bakery.models.quantiles import quantile_report, rolling_quantiles  # noqa: E402
+from bakery.models.selection import CHAMPION, rolling_selection, select_models  # noqa: E402
+
+log = logging.getLogger("bench.bake_plan")
+
+RATIOS = (0.5, 0.7, 0.9, 0.95)
+FIRST, LAST = pd.Timestamp("2018-12-31"), pd.Timestamp("2019-04-02")
+
+
+def served_rows(sel_rows: pd.DataFrame, eval_rows: pd.DataFrame, features: pd.DataFrame, cfg) -> pd.DataFrame:
+    """Every cutoff's champion as served (choice from the selection rows, intervals calibrated at each cutoff
+    on the rows known by then, closed days at 0) with its quantiles, made the same way."""
+    choice = select_models(sel_rows, cfg)
+    rows = pd.concat([sel_rows, eval_rows], ignore_index=True)
+    rows = rolling_selection(rows, cfg, choice=choice)
+    rows = close_backtest(rows, model_frame(features, cfg), cfg, CHAMPION)
+    return rolling_quantiles(rows, cfg, CHAMPION)
+
+
+def targets(decisions: dict) -> list[str]:
+    """The issue's targets against the figures: plan vs point / last week / SAA."""
+
+    def ratio(r: str, other: str) -> float:
+        return decisions[r]["plan"]["cost_per_day"] / decisions[r][other]["cost_per_day"]
+
+    lines = []
+    for r in ("0.9", "0.95"):
+        lines.append(f"plan/point_forecast at {r}: {ratio(r, 'point_forecast'):.3f} (target <= 0.70)")
+    for r in ("0.5", "0.7", "0.9", "0.95"):
+        lines.append(f"plan/last_week at {r}: {ratio(r, 'last_week'):.3f} (target <= 0.75)")
+    for r, bar in (("0.5", 1.0), ("0.7", 0.9), ("0.9", 0.9), ("0.95", 0.9)):
+        lines.append(f"plan/saa at {r}: {ratio(r, 'saa'):.3f} (target <= {bar:.2f})")
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=Path, default=None, help="bench/accuracy.py --rows output to reuse")
+    parser.add_argument("--processes", type=int, default=2)
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    accuracy._quiet()
+    cfg = load_model_config()
+    t0 = time.perf_counter()
+    rows_dir = args.rows or Path("bench_rows")
+    if not (rows_dir / "evaluation_rows.parquet").is_file():
+        accuracy.run(args.processes, False, None, rows_dir)
+    sel = pd.read_parquet(rows_dir / "selection_rows.parquet")
+    ev = pd.read_parquet(rows_dir / "evaluation_rows.parquet")
+    features = accuracy.load_chain()
+    served = served_rows(sel, ev, features, cfg)
+    window = served[(served["cutoff"] >= FIRST) & (served["cutoff"] <= LAST)]
+    quant = quantile_report(window, cfg, cfg.horizons)
+    log.info("quantiles on cutoffs %s..%s (coverage / pinball %% of mean demand):", FIRST.date(), LAST.date())
+    for level in quant["levels"]:
+        col = f"q{round(level * 100):02d}"
+        cells = "  ".join(
+            f"h{h} {m['coverage']:.3f} / {m['pinball_pct']:.2f}" for h, m in quant[col].items() if m["n"]
+        )
+        log.info("  %s (level %.2f): %s", col, level, cells)
+    sales = features.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
+    sales["ds"] = pd.to_datetime(sales["ds"])
+    pairs = decision_pairs(window, sales, CHAMPION)
+    decisions = decision_report(pairs, RATIOS, cfg, CHAMPION)
+    log.info(
+        "decisions at D+1 on %d pairs, %d days (cost per day in units of demand):",
+        len(pairs),
+        pairs["ds"].nunique(),
+    )
+    for line in ratio_lines(decisions):
+        log.info("%s", line)
+    for line in targets(decisions):
+        log.info("%s", line)
+    log.info("wall %.1f s", time.perf_counter() - t0)
+    if args.out:
+        args.out.write_text(json.dumps({"quantiles": quant, "decisions": decisions}, indent=2))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,138 @@
+"""The newsvendor cost model and the bake policies the decision backtest compares (pure, no Spark)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bakery.decisions.backtest import decision_pairs, decision_report
+from bakery.decisions.costs import CostError, load_cost_model, money_cost, newsvendor_cost, product_costs
+from bakery.decisions.policies import last_week, round_to_batches, saa, same_weekday_history
+from bakery.models.config import load_model_config
+from bakery.models.quantiles import apply_offsets
+
+CFG = load_model_config()
+
+
+def test_newsvendor_cost_weighs_short_by_r_and_over_by_one_minus_r():
+    assert newsvendor_cost([10.0], [7.0], 0.9)[0] == pytest.approx(2.7)
+    assert newsvendor_cost([10.0], [12.0], 0.9)[0] == pytest.approx(0.2)
+    lost, waste = money_cost([10.0, 10.0], [7.0, 12.0], 1.5, 0.4)
+    assert list(lost) == pytest.approx([4.5, 0.0]) and list(waste) == pytest.approx([0.0, 0.8])
+
+
+def test_product_costs_from_price_and_category_defaults():
+    model = load_cost_model()
+    products = pd.DataFrame(
+        {"product_id": ["P1", "P2"], "category": ["bread", "no-such-category"], "unit_price": [1.0, None]}
+    )
+    costs = product_costs(products, model).set_index("product_id")
+    bread = model.categories["bread"]
+    assert costs.loc["P1", "unit_cost"] == pytest.approx(bread["cost_share"])
+    cu = 1.0 - bread["cost_share"] + bread["goodwill_share"]
+    co = bread["cost_share"] - bread["salvage_share"]
+    assert costs.loc["P1", "critical_ratio"] == pytest.approx(cu / (cu + co))
+    assert costs.loc["P1", "cost_source"] == "product"
+    assert costs.loc["P2", "unit_price"] == model.categories["default"]["unit_price"]
+    assert costs.loc["P2", "cost_source"] == "default"
+
+
+def test_absurd_or_negative_costs_are_refused_naming_the_product():
+    raw = {
+        "categories": {"default": {"unit_price": 2, "cost_share": 0.3}},
+        "products": {"P9": {"unit_cost": 50}},
+    }
+    with pytest.raises(CostError, match="P9.*unit_cost 50.00 is more than 3 x"):
+        product_costs(
+            pd.DataFrame({"product_id": ["P9"], "category": ["x"], "unit_price": [1.0]}),
+            load_cost_model(raw=raw),
+        )
+    raw["products"] = {"P8": {"unit_cost": -1}}
+    with pytest.raises(CostError, match="products.P8: unit_cost must be a non-negative"):
+        load_cost_model(raw=raw)
+    with pytest.raises(CostError, match="product 'P7'.*negative"):
+        product_costs(
+            pd.DataFrame({"product_id": ["P7"], "category": ["x"], "unit_price": [-2.0]}),
+            load_cost_model(raw={"categories": {"default": {"unit_price": 2, "cost_share": 0.3}}}),
+        )
+
+
+def test_history_policies_last_week_and_saa():
+    days = pd.date_range("2024-01-01", periods=70, freq="D")
+    sales = pd.DataFrame({"unique_id": "s", "ds": days, "y": np.arange(70, dtype=float)})
+    sales = sales[sales["ds"] != pd.Timestamp("2024-03-04")]  # shut a week before the target
+    pairs = pd.DataFrame({"unique_id": ["s"], "ds": [pd.Timestamp("2024-03-11")]})
+    hist = same_weekday_history(pairs, sales, 8)
+    assert np.isnan(hist[0, 0]) and hist[0, 1] == 56.0  # 2024-02-26 is day 56
+    assert last_week(hist)[0] == 56.0
+    # 7 observed values 56, 49, ..., 14: the 0.5-quantile by the inverted CDF is the 4th smallest
+    assert saa(hist, 0.5)[0] == 35.0 and saa(hist, 0.95)[0] == 56.0
+    assert list(round_to_batches([0.0, 1.0, 13.0, 12.0], 6)) == [0.0, 6.0, 18.0, 12.0]
+
+
+def _backtest_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Two years of weekday-seasonal demand and D+1 rows whose forecast is the true mean (an ideal model)."""
+    rng = np.random.default_rng(0)
+    days = pd.date_range("2023-01-02", periods=420, freq="D")
+    mean = 50 + 20 * (days.dayofweek >= 5)
+    sales = pd.DataFrame(
+        {"unique_id": "s", "product_id": "P1", "ds": days, "y": rng.poisson(mean * 1.0).astype(float)}
+    )
+    ds = days[100:]
+    rows = pd.DataFrame(
+        {
+            "unique_id": "s",
+            "product_id": "P1",
+            "cutoff": ds - pd.Timedelta(days=1),
+            "ds": ds,
+            "horizon": 1,
+            "y": sales["y"].to_numpy()[100:],
+            "champion": (mean[100:]).astype(float),
+        }
+    )
+    sd = np.sqrt(rows["champion"])
+    rows["champion_lower"], rows["champion_upper"] = (
+        rows["champion"] - 1.2816 * sd,
+        rows["champion"] + 1.2816 * sd,
+    )
+    return apply_offsets(rows, None, CFG, "champion", "champion_lower", "champion_upper"), sales
+
+
+def test_decision_report_plan_beats_point_forecast_at_high_ratios_and_perfect_costs_nothing():
+    rows, sales = _backtest_rows()
+    pairs = decision_pairs(rows, sales, "champion")
+    rep = decision_report(pairs, [0.5, 0.9], CFG, "champion")
+    assert set(rep) == {"0.5", "0.9"}
+    assert set(rep["0.9"]) == {"plan", "point_forecast", "last_week", "saa", "perfect"}
+    assert rep["0.9"]["perfect"]["cost_per_day"] == 0 and rep["0.9"]["plan"]["n"] == len(pairs)
+    assert rep["0.9"]["plan"]["cost_per_day"] < 0.8 * rep["0.9"]["point_forecast"]["cost_per_day"]
+    assert rep["0.9"]["plan"]["cost_per_day"] < rep["0.9"]["last_week"]["cost_per_day"]
+    assert rep["0.5"]["plan"]["cost_per_day"] == pytest.approx(
+        rep["0.5"]["point_forecast"]["cost_per_day"], rel=0.05
+    )
+
+
+def test_decision_report_in_euros_against_true_demand():
+    rows, sales = _backtest_rows()
+    truth = rows[["unique_id", "ds"]].assign(y=rows["y"] + 5)  # sales censored below the true demand
+    pairs = decision_pairs(rows, sales, "champion", demand=truth)
+    assert (pairs["y"] == rows["y"].to_numpy()[: len(pairs)] + 5).all()
+    costs = product_costs(
+        pd.DataFrame({"product_id": ["P1"], "category": ["bread"], "unit_price": [2.0]}), load_cost_model()
+    )
+    rep = decision_report(pairs, [0.9], CFG, "champion", costs=costs)
+    money = rep["cost_model"]
+    assert money["perfect"]["cost_eur_per_day"] == 0
+    plan, point = money["plan"], money["point_forecast"]
+    assert plan["cost_eur_per_day"] == pytest.approx(
+        plan["waste_eur_per_day"] + plan["lost_margin_eur_per_day"], abs=1e-3
+    )
+    assert plan["cost_eur_per_day"] < point["cost_eur_per_day"]
+    assert "cost_eur_per_day" in rep["0.9"]["plan"]
+
+
+def test_decisions_need_horizon_one():
+    rows, sales = _backtest_rows()
+    with pytest.raises(ValueError, match="include 1 in --horizons"):
+        decision_pairs(rows.assign(horizon=7), sales, "champion")
