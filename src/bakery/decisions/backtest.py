@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.decisions.costs import money_cost, newsvendor_cost
-from bakery.decisions.policies import POLICIES, last_week, round_to_batches, same_weekday_history, saa
+from bakery.decisions.policies import POLICIES, last_week, round_to_batches, saa, same_weekday_history
 from bakery.models.config import ModelConfig
 from bakery.models.quantiles import quantile_at
 

@@ -74,7 +74,9 @@ def quantile_offsets(rows: pd.DataFrame, model: str, cfg: ModelConfig) -> pd.Dat
     for h in range(1, cfg.max_horizon + 1):
         sel = z[bucket == np.searchsorted(edges, h)]
         k, n = (np.quantile(sel, lv), len(sel)) if len(sel) >= min_rows else pooled
-        out.extend({"horizon": h, "level": level, "k": float(v), "n": int(n)} for level, v in zip(lv, k))
+        out.extend(
+            {"horizon": h, "level": level, "k": float(v), "n": int(n)} for level, v in zip(lv, k, strict=True)
+        )
     return pd.DataFrame(out, columns=OFFSET_COLUMNS)
 
 
@@ -143,7 +145,7 @@ def quantile_report(rows: pd.DataFrame, cfg: ModelConfig, horizons: Sequence[int
     if "censored" in ok.columns:
         ok = ok[~ok["censored"].fillna(False).astype(bool)]
     out: dict[str, object] = {"levels": lv}
-    for level, col in zip(lv, cols):
+    for level, col in zip(lv, cols, strict=True):
         by_h = {}
         for h in horizons:
             grp = ok[ok["horizon"] == int(h)]
