@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.decisions.backtest import decision_pairs, decision_report
+from bakery.decisions.backtest import decision_pairs, decision_report, money_report
 from bakery.decisions.costs import CostError, load_cost_model, money_cost, newsvendor_cost, product_costs
 from bakery.decisions.policies import last_week, round_to_batches, saa, same_weekday_history
 from bakery.models.config import load_model_config
@@ -83,6 +83,7 @@ def _backtest_rows() -> tuple[pd.DataFrame, pd.DataFrame]:
     rows = pd.DataFrame(
         {
             "unique_id": "s",
+            "store_id": "S1",
             "product_id": "P1",
             "cutoff": ds - pd.Timedelta(days=1),
             "ds": ds,
@@ -115,14 +116,16 @@ def test_decision_report_plan_beats_point_forecast_at_high_ratios_and_perfect_co
 
 def test_decision_report_in_euros_against_true_demand():
     rows, sales = _backtest_rows()
-    truth = rows[["unique_id", "ds"]].assign(y=rows["y"] + 5)  # sales censored below the true demand
+    truth = rows[["store_id", "product_id", "ds"]].assign(
+        y=rows["y"] + 5
+    )  # sales censored below the true demand
     pairs = decision_pairs(rows, sales, "champion", demand=truth)
     assert (pairs["y"] == rows["y"].to_numpy()[: len(pairs)] + 5).all()
     costs = product_costs(
         pd.DataFrame({"product_id": ["P1"], "category": ["bread"], "unit_price": [2.0]}), load_cost_model()
     )
     rep = decision_report(pairs, [0.9], CFG, "champion", costs=costs)
-    money = rep["cost_model"]
+    money = money_report(pairs, CFG, "champion", costs)
     assert money["perfect"]["cost_eur_per_day"] == 0
     plan, point = money["plan"], money["point_forecast"]
     assert plan["cost_eur_per_day"] == pytest.approx(

@@ -242,7 +242,7 @@ def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(
     assert [r["version"] for r in listed if "champion" in r["aliases"]] == ["1"]
 
 
-def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli):
+def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli, small_demo):
     home = _copy(trained_home, tmp_path)
     # Sales imported but not ingested (`bakery import` then straight to `bakery backtest`): ingested first.
     lh, settings = _lh(spark, home)
@@ -278,8 +278,22 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     assert bakery_cli(home, "import", "sales", str(sales)).returncode == 0
     out = tmp_path / "report.json"
     start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
+    truth = small_demo.out / "_truth" / "demand.parquet"
     done = bakery_cli(
-        home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out)
+        home,
+        "backtest",
+        "--start",
+        str(start),
+        "--end",
+        str(end),
+        "--step",
+        "7",
+        "--out",
+        str(out),
+        "--decisions",
+        "0.5,0.9",
+        "--truth",
+        str(truth),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "held files not ingested yet; ingested them first" in done.stdout
@@ -305,6 +319,27 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
         set(cover[m]) == {"1", "7", "28"} and all(0 <= v <= 1 for v in cover[m].values())
         for m in ("prophet", "lgbm", "ensemble", "champion")
     )
+    # Demand quantiles of the champion as served: scored per level and horizon, never crossing.
+    quantiles = rep["quantiles"]
+    cols = [f"q{round(level * 100):02d}" for level in quantiles["levels"]]
+    assert quantiles["levels"][0] <= 0.1 and quantiles["levels"][-1] >= 0.95
+    covers = [quantiles[c]["1"]["coverage"] for c in cols]
+    assert quantiles[cols[0]]["1"]["n"] > 0 and covers == sorted(covers)
+    assert all(quantiles[c]["1"]["pinball_pct"] > 0 for c in cols)
+    # The bake plan against the other policies at D+1, on the same pairs, against the generator's true demand.
+    decisions = rep["decisions"]
+    assert set(decisions) == {"0.5", "0.9"} and rep["decisions_scored_against"] == "true demand"
+    for by_policy in decisions.values():
+        assert set(by_policy) == {"plan", "point_forecast", "last_week", "saa", "perfect"}
+        assert len({p["n"] for p in by_policy.values()}) == 1 and by_policy["plan"]["n"] > 0
+        assert by_policy["perfect"]["cost_per_day"] == 0
+        assert all(p["cost_per_day"] >= 0 and p["cost_eur_per_day"] >= 0 for p in by_policy.values())
+    money = rep["decisions_cost_model"]
+    assert 0 < money["mean_critical_ratio"] < 1 and money["perfect"]["cost_eur_per_day"] == 0
+    assert money["plan"]["cost_eur_per_day"] == pytest.approx(
+        money["plan"]["waste_eur_per_day"] + money["plan"]["lost_margin_eur_per_day"], abs=1e-3
+    )
+    assert "plan/point_forecast" in done.stdout
     lh, _ = _lh(spark, home)
     metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
     assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()
@@ -379,6 +414,23 @@ def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path, bakery_
         str(tmp_path / "r.json"),
     )
     assert bad.returncode == 2 and "--horizons" in bad.stderr
+    for extra, named in (
+        (["--decisions", "0.5,1.5"], "--decisions"),
+        (["--decisions", "0.9", "--horizons", "7"], "--horizons must include 1"),
+        (["--truth", str(tmp_path / "none.parquet")], "--truth"),
+    ):
+        bad = bakery_cli(
+            trained_home,
+            "backtest",
+            "--start",
+            "2026-03-01",
+            "--end",
+            "2026-03-08",
+            "--out",
+            str(tmp_path / "r.json"),
+            *extra,
+        )
+        assert bad.returncode == 2 and named in bad.stderr, bad.stderr
 
 
 def test_forecast_without_a_model_says_what_to_do(spark, tmp_path, bakery_cli):

@@ -31,8 +31,9 @@ def decision_pairs(
         raise ValueError("--decisions scores the plan at D+1: include 1 in --horizons")
     pairs = rows[(rows["horizon"] == 1) & rows[champion].notna() & rows["y"].notna()].copy()
     if demand is not None:
-        truth = demand.set_index(["unique_id", "ds"])["y"]
-        pairs["y"] = truth.reindex(pd.MultiIndex.from_frame(pairs[["unique_id", "ds"]])).to_numpy()
+        keys = ["store_id", "product_id", "ds"]
+        truth = demand.drop_duplicates(keys).set_index(keys)["y"]
+        pairs["y"] = truth.reindex(pd.MultiIndex.from_frame(pairs[keys])).to_numpy()
         pairs = pairs[pairs["y"].notna()]
     history = same_weekday_history(pairs, sales, SAA_WEEKS)
     for k in range(SAA_WEEKS):
@@ -71,15 +72,11 @@ def decision_report(
     champion: str,
     costs: pd.DataFrame | None = None,
 ) -> dict[str, Any]:
-    """{ratio: {policy: {cost_per_day, n[, cost_eur_per_day]}}}, and with a cost table (product_id, cu, co,
-    critical_ratio) a 'cost_model' entry where each product bakes at its own critical ratio, in euros: waste
-    (cost of the units left over) and lost margin (margin and goodwill of the units short)."""
+    """{ratio: {policy: {cost_per_day, n[, cost_eur_per_day]}}}: cost_eur_per_day with a cost table (product_id,
+    cu, co, critical_ratio), over the pairs of priced products."""
     days = int(pairs["ds"].nunique())
     y = pairs["y"].to_numpy(dtype=float)
-    priced = None
-    if costs is not None and len(costs):
-        priced = pairs.merge(costs[["product_id", "cu", "co", "critical_ratio"]], on="product_id", how="left")
-        priced = priced[priced["cu"].notna()].reset_index(drop=True)
+    priced = _priced(pairs, costs)
     out: dict[str, Any] = {}
     for r in ratios:
         by_policy = {}
@@ -91,12 +88,26 @@ def decision_report(
                 lost, waste = money_cost(priced["y"], q, priced["cu"], priced["co"])
                 by_policy[name]["cost_eur_per_day"] = _per_day(float((lost + waste).sum()), days)
         out[_key(r)] = by_policy
-    if priced is not None and len(priced):
-        out["cost_model"] = _money_report(priced, cfg, champion, days)
     return out
 
 
-def _money_report(priced: pd.DataFrame, cfg: ModelConfig, champion: str, days: int) -> dict[str, Any]:
+def _priced(pairs: pd.DataFrame, costs: pd.DataFrame | None) -> pd.DataFrame | None:
+    if costs is None or not len(costs):
+        return None
+    priced = pairs.merge(costs[["product_id", "cu", "co", "critical_ratio"]], on="product_id", how="left")
+    return priced[priced["cu"].notna()].reset_index(drop=True)
+
+
+def money_report(
+    pairs: pd.DataFrame, cfg: ModelConfig, champion: str, costs: pd.DataFrame
+) -> dict[str, Any] | None:
+    """Each product baked at its own critical ratio (the cost model's), in euros per day: waste (the cost of the
+    units left over, net of salvage) and lost margin (margin and goodwill of the units short); None when no
+    product of the pairs has a cost."""
+    priced = _priced(pairs, costs)
+    if priced is None or priced.empty:
+        return None
+    days = int(pairs["ds"].nunique())
     ratio = priced["critical_ratio"].to_numpy(dtype=float)
     out: dict[str, Any] = {"n": int(len(priced)), "mean_critical_ratio": round(float(ratio.mean()), 4)}
     for name, q in policy_quantities(priced, ratio, cfg, champion).items():
@@ -114,7 +125,7 @@ def _key(r: float) -> str:
     return f"{float(r):g}"
 
 
-def ratio_lines(decisions: dict[str, Any]) -> list[str]:
+def ratio_lines(decisions: dict[str, Any], money: dict[str, Any] | None = None) -> list[str]:
     """The report side by side: cost per day per policy and ratio, and the plan's ratios to the others."""
     lines = [
         f"{'ratio':<8}"
@@ -122,8 +133,6 @@ def ratio_lines(decisions: dict[str, Any]) -> list[str]:
         + "".join(f"{'plan/' + p:>18}" for p in POLICIES if p != "plan")
     ]
     for key, by_policy in decisions.items():
-        if key == "cost_model":
-            continue
         cells = [by_policy[p]["cost_per_day"] for p in POLICIES]
         plan = by_policy["plan"]["cost_per_day"]
         ratios = [
@@ -135,8 +144,7 @@ def ratio_lines(decisions: dict[str, Any]) -> list[str]:
             + "".join(f"{c:>16.2f}" for c in cells)
             + "".join(f"{'-' if r is None else f'{r:.3f}':>18}" for r in ratios)
         )
-    if "cost_model" in decisions:
-        money = decisions["cost_model"]
+    if money:
         lines.append(
             f"euros per day, each product at its own critical ratio (mean {money['mean_critical_ratio']}):"
         )
