@@ -1,5 +1,5 @@
-"""The daily job: ingest and quality, train if due, forecast, monitoring and alerts, retention; each step
-recorded in ops.runs."""
+"""The daily job: ingest and quality, train if due, forecast, tomorrow's bake plan, monitoring and alerts,
+retention; each step recorded in ops.runs."""
 
 from __future__ import annotations
 
@@ -32,6 +32,8 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
         t0 = time.perf_counter()
         steps = run_model_steps(lh, settings, as_of, requested_before=started)
         report.add("models", steps, time.perf_counter() - t0)
+        if steps.as_of:
+            bake_plan(lh, settings, report, steps.as_of)
         monitor(
             lh, settings, report, steps.as_of, forecasts_made=steps.ok, started=started, run_id=run.run_id
         )
@@ -45,6 +47,24 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
             run.status = "failed"
             run.message = "one or more steps failed; see the ingest run"
     return report
+
+
+def bake_plan(lh: Lakehouse, settings: Settings, report: JobReport, as_of: date) -> None:
+    """Tomorrow's bake plan from the night's forecasts (bakery.decisions.nightly), recorded in ops.runs as
+    `bake_plan`. A failure is logged and noted without failing the night: the forecasts stand, and the app shows
+    the last plan with its date."""
+    from bakery.decisions.nightly import run_bake_plan
+
+    t0 = time.perf_counter()
+    try:
+        with track_run(lh, "bake_plan") as rec:
+            result = run_bake_plan(lh, settings, as_of)
+            rec.details = result.to_dict()
+        report.notes.append(f"  {result.summary_lines()[0]}")
+    except Exception as exc:  # noqa: BLE001 - a plan error must not cost the night its forecasts
+        log.exception("bake plan failed")
+        report.notes.append(f"  bake plan FAILED: {type(exc).__name__}: {exc}"[:500])
+    report.seconds["bake_plan"] = time.perf_counter() - t0
 
 
 def monitor(

@@ -139,3 +139,75 @@ def test_decisions_need_horizon_one():
     rows, sales = _backtest_rows()
     with pytest.raises(ValueError, match="include 1 in --horizons"):
         decision_pairs(rows.assign(horizon=7), sales, "champion")
+
+
+def _forecast(**extra) -> pd.DataFrame:
+    base = {
+        "store_id": "S1",
+        "product_id": "P1",
+        "date": pd.Timestamp("2024-03-02"),
+        "as_of": pd.Timestamp("2024-03-01"),
+        "horizon": 1,
+        "yhat": 100.0,
+        "yhat_lower": 80.0,
+        "yhat_upper": 120.0,
+        "model_version": "3",
+    }
+    return pd.DataFrame([base | extra])
+
+
+def _costs(**own) -> pd.DataFrame:
+    raw = {
+        "categories": {"default": {"unit_price": 2.0, "cost_share": 0.3, "goodwill_share": 0.1}},
+        "products": {"P1": own} if own else {},
+    }
+    return product_costs(
+        pd.DataFrame({"product_id": ["P1"], "category": ["x"], "unit_price": [None]}),
+        load_cost_model(raw=raw),
+    )
+
+
+def test_the_plan_bakes_the_critical_quantile_net_of_stock_in_whole_batches():
+    from bakery.decisions.plan import make_plan
+
+    products = pd.DataFrame({"product_id": ["P1"], "shelf_life_days": [3]})
+    stock = pd.DataFrame({"store_id": ["S1"], "product_id": ["P1"], "closing_stock": [7.0]})
+    costs = _costs(batch_size=12)
+    ratio = costs["critical_ratio"].iloc[0]  # (2 - 0.6 + 0.2) / (1.6 + 0.6) = 0.727
+    assert ratio == pytest.approx(1.6 / 2.2)
+    plan = make_plan(_forecast(), costs, stock, products, CFG).iloc[0]
+    assert plan["quantile_level"] == pytest.approx(ratio) and plan["quantile"] > plan["forecast"]
+    assert plan["carried_over"] == 7.0
+    assert plan["quantity"] % 12 == 0 and 0 <= plan["quantity"] - (plan["quantile"] - 7) < 12
+    assert plan["batches"] == plan["quantity"] / 12
+    assert plan["cost_source"] == "default" and not plan["degraded"]
+    assert (
+        plan["reason"].startswith("+")
+        and "bandejas de 12" in plan["reason"]
+        and "-7 que quedan" in plan["reason"]
+    )
+
+
+def test_the_plan_respects_the_display_minimum_and_one_day_goods_carry_nothing():
+    from bakery.decisions.plan import make_plan
+
+    products = pd.DataFrame({"product_id": ["P1"], "shelf_life_days": [1]})
+    stock = pd.DataFrame({"store_id": ["S1"], "product_id": ["P1"], "closing_stock": [30.0]})
+    plan = make_plan(
+        _forecast(yhat=2.0, yhat_lower=0.0, yhat_upper=4.0), _costs(display_min=10), stock, products, CFG
+    )
+    assert plan["carried_over"].iloc[0] == 0 and plan["quantity"].iloc[0] == 10
+    assert "mínimo de exposición 10" in plan["reason"].iloc[0]
+
+
+def test_a_plan_on_unknown_stock_or_an_old_forecast_says_it_is_degraded():
+    from bakery.decisions.plan import make_plan
+
+    products = pd.DataFrame({"product_id": ["P1"], "shelf_life_days": [3]})
+    no_stock = pd.DataFrame(columns=["store_id", "product_id", "closing_stock"])
+    plan = make_plan(_forecast(), _costs(), no_stock, products, CFG).iloc[0]
+    assert plan["degraded"] and plan["degraded_reason"].startswith("sin inventario de ayer")
+    plan = make_plan(
+        _forecast(), _costs(), no_stock, products, CFG, degraded="previsión del 2024-02-29"
+    ).iloc[0]
+    assert plan["degraded_reason"].startswith("previsión del 2024-02-29; sin inventario")

@@ -22,6 +22,7 @@ from bakery.forecasting.tables import BACKTEST_METRICS, FORECASTS, STORE_FORECAS
 from bakery.forecasting.train import run_train
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
+from bakery.tables import BAKE_PLAN
 from tests.conftest import SMALL_END, copy_home
 
 AS_OF = SMALL_END  # the small demo's last day of data
@@ -510,6 +511,11 @@ def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(s
     assert [r["status"] for r in monitor] == ["success"], monitor
     assert json.loads(monitor[0]["details"])["evaluated_on"] == AS_OF.isoformat()
     assert any("monitoring:" in note for note in report.notes)
+    # Tomorrow's bake plan follows the forecasts, one row per served series.
+    plan = lh.read("ops", "runs").where("job = 'bake_plan'").collect()
+    assert [r["status"] for r in plan] == ["success"], plan
+    served = lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}' AND horizon = 1 AND role = 'champion'").count()
+    assert lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF + timedelta(days=1)}'").count() == served
 
 
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
@@ -527,3 +533,57 @@ def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark
     assert [r.version for r in registry.versions(settings)] == ["1"]
     runs = lh.read("ops", "runs").where("job = 'forecast'").count()
     assert runs >= 1
+
+
+def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_ratio(
+    spark, trained_home, tmp_path
+):
+    """gold.bake_plan for tomorrow: per store and product the quantity, the forecast and quantile behind it, the
+    stock carried over from inventory, the costs' source and the forecast version; a rerun changes nothing."""
+    from bakery.decisions.costs import load_cost_model, product_costs
+    from bakery.decisions.io import read_product_prices
+    from bakery.decisions.nightly import run_bake_plan
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    result = run_bake_plan(lh, settings, AS_OF)
+    tomorrow = AS_OF + timedelta(days=1)
+    plan = lh.read(*BAKE_PLAN).toPandas()
+    served = lh.read(*FORECASTS).where(
+        f"as_of = DATE'{AS_OF}' AND date = DATE'{tomorrow}' AND role = 'champion'"
+    )
+    served = served.toPandas().set_index(["store_id", "product_id"])
+    assert result.rows == len(plan) == len(served) and set(plan["date"]) == {tomorrow}
+    plan = plan.set_index(["store_id", "product_id"])
+    assert (plan["forecast"] == served.loc[plan.index, "yhat"]).all()
+    assert (plan["model_version"] == served.loc[plan.index, "model_version"]).all()
+    assert set(plan["as_of"]) == {AS_OF} and (plan["quantity"] >= 0).all()
+    # The generated products have prices: every critical ratio is the product's own, and above 0.5 for bakery
+    # goods (a lost sale costs more than a leftover).
+    costs = product_costs(read_product_prices(lh), load_cost_model(settings.conf_dir)).set_index("product_id")
+    levels = plan.reset_index()["product_id"].map(costs["critical_ratio"])
+    assert (plan["quantile_level"].to_numpy() == levels.to_numpy()).all() and (levels > 0.5).all()
+    assert set(plan["cost_source"]) == {"product"}
+    # Quantiles never cross, and the quantity is the quantile net of what carries over (rounded up).
+    for text in plan["quantiles"]:
+        values = list(json.loads(text).values())
+        assert values == sorted(values)
+    net = (plan["quantile"].clip(lower=plan["display_min"]) - plan["carried_over"]).clip(lower=0)
+    assert ((plan["quantity"] - net).between(0, plan["batch_size"] - 1e-9 + 1e-6)).all()
+    stock = lh.read("silver", "inventory_daily").where(f"date = DATE'{AS_OF}'").toPandas()
+    keeps = plan.reset_index()["product_id"].map(
+        read_product_prices(lh).set_index("product_id")["shelf_life_days"]
+    )
+    carried = plan[(keeps > 1).to_numpy()]
+    closing = stock.set_index(["store_id", "product_id"])["closing_stock"]
+    assert (carried["carried_over"] == closing.reindex(carried.index).fillna(0)).all()
+    assert (plan.loc[(keeps == 1).to_numpy(), "carried_over"] == 0).all()
+    assert plan["reason"].str.contains("previsión").all()
+    assert not plan["degraded"].any()
+    version = lh.version(*BAKE_PLAN)
+    run_bake_plan(lh, settings, AS_OF)
+    assert lh.read(*BAKE_PLAN).count() == len(plan)
+    # The day after, without that night's forecast: yesterday's D+2 serves, and every row says so.
+    later = run_bake_plan(lh, settings, AS_OF + timedelta(days=1))
+    assert version is not None and later.degraded == later.rows > 0
+    degraded = lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF + timedelta(days=2)}'").toPandas()
+    assert degraded["degraded_reason"].str.startswith(f"previsión del {AS_OF}").all()
