@@ -530,6 +530,8 @@ def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark
     fc = lh.read(*FORECASTS).toPandas()
     # Run date AS_OF forecasts as of the day before; the champion (trained to AS_OF) is not retrained.
     assert set(fc.loc[fc["as_of"] == AS_OF - timedelta(days=1), "model_version"]) == {"1"}
+    plan = lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF}'").toPandas()  # the run date's bake plan
+    assert len(plan) > 0 and set(plan["as_of"]) == {AS_OF - timedelta(days=1)}
     assert [r.version for r in registry.versions(settings)] == ["1"]
     runs = lh.read("ops", "runs").where("job = 'forecast'").count()
     assert runs >= 1

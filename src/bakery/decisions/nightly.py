@@ -135,3 +135,19 @@ def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanRes
     result.seconds = time.perf_counter() - t0
     log.info("%s", result.summary_lines()[0])
     return result
+
+
+def plan_night(lh: Lakehouse, settings: Settings, as_of: date) -> str:
+    """The nightly step: run_bake_plan recorded in ops.runs as `bake_plan`; returns the line for the night's report.
+    A failure is logged and reported without raising: the forecasts stand, and the app shows the last plan with its
+    date."""
+    from bakery.ops.runs import track_run
+
+    try:
+        with track_run(lh, "bake_plan") as rec:
+            result = run_bake_plan(lh, settings, as_of)
+            rec.details = result.to_dict()
+        return result.summary_lines()[0]
+    except Exception as exc:  # noqa: BLE001 - a plan error must not cost the night its forecasts
+        log.exception("bake plan failed")
+        return f"bake plan FAILED: {type(exc).__name__}: {exc}"[:500]
