@@ -183,6 +183,16 @@ BAKE_PLAN = Table(
     keys=("store_id", "product_id", "date"),
     date_column="date",
 )
+# Baked, sold, wasted and lost sales per store, product and day, in units and euros (bakery.decisions.ledger).
+LEDGER = Table(
+    "gold",
+    "ledger",
+    "store_id string NOT NULL, product_id string NOT NULL, date date NOT NULL, baked double, carried_over double, "
+    "sold double, carried_forward double, correction double, wasted double, stockout boolean, lost_sales double, "
+    "baked_eur double, sold_eur double, wasted_eur double, lost_sales_eur double, cost_source string",
+    keys=("store_id", "product_id", "date"),
+    date_column="date",
+)
 
 # ---- ops --------------------------------------------------------------------------------------------
 RUNS = Table(
@@ -293,6 +303,7 @@ TABLES: tuple[Table, ...] = (
     BACKTEST_METRICS,
     BACKTEST_RESULTS,
     BAKE_PLAN,
+    LEDGER,
     RUNS,
     QUARANTINE,
     DQ_RESULTS,

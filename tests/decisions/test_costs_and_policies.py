@@ -211,3 +211,32 @@ def test_a_plan_on_unknown_stock_or_an_old_forecast_says_it_is_degraded():
         _forecast(), _costs(), no_stock, products, CFG, degraded="previsión del 2024-02-29"
     ).iloc[0]
     assert plan["degraded_reason"].startswith("previsión del 2024-02-29; sin inventario")
+
+
+def test_the_ledger_identity_and_lost_sales_in_units_and_euros():
+    from bakery.decisions.ledger import make_ledger
+
+    day = pd.Timestamp("2024-03-02")
+    inventory = pd.DataFrame(
+        {
+            "store_id": ["S1", "S1"],
+            "product_id": ["P1", "P1"],
+            "date": [day, day + pd.Timedelta(days=1)],
+            "opening_stock": [5.0, 0.0],
+            "delivered": [40.0, 30.0],
+            "sold": [38.0, 30.0],
+            "closing_stock": [0.0, 0.0],
+            "correction": [0.0, 0.0],
+            "stockout": [False, True],
+        }
+    )
+    forecasts = pd.DataFrame(
+        {"store_id": ["S1"], "product_id": ["P1"], "date": [day + pd.Timedelta(days=1)], "yhat": [36.0]}
+    )
+    costs = _costs()
+    ledger = make_ledger(inventory, forecasts, costs)
+    assert list(ledger["wasted"]) == [7.0, 0.0] and list(ledger["lost_sales"]) == [0.0, 6.0]
+    c = costs.iloc[0]
+    assert ledger["wasted_eur"].iloc[0] == pytest.approx(7 * (c["unit_cost"] - c["salvage_value"]))
+    assert ledger["lost_sales_eur"].iloc[1] == pytest.approx(6 * c["cu"])
+    assert ledger["sold_eur"].iloc[1] == pytest.approx(30 * c["unit_price"])

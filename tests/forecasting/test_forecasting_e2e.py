@@ -589,3 +589,39 @@ def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_rati
     assert version is not None and later.degraded == later.rows > 0
     degraded = lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF + timedelta(days=2)}'").toPandas()
     assert degraded["degraded_reason"].str.startswith(f"previsión del {AS_OF}").all()
+
+
+def test_the_ledger_reconciles_to_the_unit_with_sales_and_inventory(spark, trained_home, tmp_path):
+    """gold.ledger over the whole small demo: baked + carried over + correction - sold - carried forward = wasted on
+    every row, sold is the day's sales, baked the deliveries, and the next day carries over what this one carried
+    forward."""
+    from bakery.decisions.costs import load_cost_model
+    from bakery.decisions.nightly import write_ledger
+    from bakery.tables import LEDGER
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    assert write_ledger(lh, AS_OF, 200, load_cost_model(settings.conf_dir)) > 0
+    ledger = lh.read(*LEDGER).toPandas()
+    inventory = lh.read("silver", "inventory_daily").toPandas()
+    assert len(ledger) == len(inventory)
+    identity = (
+        ledger["baked"]
+        + ledger["carried_over"]
+        + ledger["correction"]
+        - ledger["sold"]
+        - ledger["carried_forward"]
+    )
+    assert (identity - ledger["wasted"]).abs().max() < 1e-6
+    keys = ["store_id", "product_id", "date"]
+    sales = lh.read("gold", "daily_sales").where("quantity_sold IS NOT NULL").toPandas()
+    both = ledger.merge(sales[[*keys, "quantity_sold"]], on=keys, how="inner")
+    assert len(both) > 0.9 * len(ledger)
+    assert (both["sold"] - both["quantity_sold"]).abs().max() < 1e-6
+    by_series = ledger.sort_values(keys).groupby(["store_id", "product_id"])
+    carried = by_series["carried_over"].shift(-1).dropna()
+    assert (carried - ledger.sort_values(keys).loc[carried.index, "carried_forward"]).abs().max() < 1e-6
+    assert ledger["wasted"].sum() > 0 and (ledger["wasted"] >= -1e-6).mean() > 0.99
+    # In euros at the products' own prices; lost sales only on stock-out days (null there without a D+1 forecast).
+    assert set(ledger["cost_source"]) == {"product"}
+    assert ((ledger["sold_eur"] > 0) == (ledger["sold"] > 0)).all()
+    assert (ledger.loc[~ledger["stockout"], "lost_sales"] == 0).all()

@@ -13,13 +13,14 @@ import pandas as pd
 from pyspark.sql import functions as F
 
 from bakery.config import Settings
-from bakery.decisions.costs import load_cost_model, product_costs
+from bakery.decisions.costs import CostModel, load_cost_model, product_costs
 from bakery.decisions.io import read_product_prices
+from bakery.decisions.ledger import make_ledger
 from bakery.decisions.plan import make_plan
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
 from bakery.models.quantiles import quantile_offsets
-from bakery.tables import BAKE_PLAN, DAILY_SALES, FORECASTS, INVENTORY_DAILY
+from bakery.tables import BAKE_PLAN, DAILY_SALES, FORECASTS, INVENTORY_DAILY, LEDGER
 
 log = logging.getLogger(__name__)
 CHAMPION_ROLE = "champion"
@@ -33,12 +34,14 @@ class BakePlanResult:
     degraded: int = 0
     default_costs: int = 0
     quantile_rows: int = 0
+    ledger_rows: int = 0
     seconds: float = 0.0
 
     def summary_lines(self) -> list[str]:
         return [
             f"bake plan for {self.date}: {self.rows} store x product rows, {self.degraded} degraded, "
-            f"{self.default_costs} on category default costs, quantiles from {self.quantile_rows} recent errors"
+            f"{self.default_costs} on category default costs, quantiles from {self.quantile_rows} recent errors; "
+            f"ledger: {self.ledger_rows} rows"
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -48,6 +51,7 @@ class BakePlanResult:
             "degraded": self.degraded,
             "default_costs": self.default_costs,
             "quantile_rows": self.quantile_rows,
+            "ledger_rows": self.ledger_rows,
             "seconds": round(self.seconds, 2),
         }
 
@@ -96,6 +100,53 @@ def _stock(lh: Lakehouse, as_of: date) -> pd.DataFrame:
     return sdf.select("store_id", "product_id", "closing_stock").toPandas()
 
 
+LEDGER_DAYS = 7  # the nightly ledger rewrites the last week: late files change its days
+
+
+def costs_of(lh: Lakehouse, product_ids, cost_model: CostModel) -> pd.DataFrame:
+    """The costs (bakery.decisions.costs.product_costs) of these products; one silver.products lacks takes its
+    category's defaults (the `default` category when it has none)."""
+    catalogue = read_product_prices(lh).drop_duplicates("product_id")
+    wanted = pd.DataFrame({"product_id": sorted(set(product_ids))})
+    return product_costs(wanted.merge(catalogue, on="product_id", how="left"), cost_model)
+
+
+def write_ledger(lh: Lakehouse, last: date, days: int, cost_model: CostModel) -> int:
+    """gold.ledger for the `days` days up to last, upserted on (store, product, date); 0 without inventory."""
+    if not lh.exists(*INVENTORY_DAILY):
+        return 0
+    first = last - timedelta(days=days - 1)
+    window = (F.col("date") >= F.lit(first)) & (F.col("date") <= F.lit(last))
+    inventory = (
+        lh.read(*INVENTORY_DAILY)
+        .where(window)
+        .select(
+            "store_id",
+            "product_id",
+            "date",
+            "opening_stock",
+            "delivered",
+            "sold",
+            "closing_stock",
+            "correction",
+            "stockout",
+        )
+        .toPandas()
+    )
+    forecasts = (
+        lh.read(*FORECASTS)
+        .where(window & (F.col("role") == CHAMPION_ROLE) & (F.col("horizon") == 1))
+        .select("store_id", "product_id", "date", "yhat")
+        .toPandas()
+    )
+    ledger = make_ledger(inventory, forecasts, costs_of(lh, inventory["product_id"], cost_model))
+    if ledger.empty:
+        return 0
+    sdf = lh.spark.createDataFrame(ledger[LEDGER.columns], LEDGER.schema)
+    lh.merge(sdf, *LEDGER, keys=list(LEDGER.keys))
+    return len(ledger)
+
+
 def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanResult:
     """Plan as_of + horizon (conf/bake_plan.yml) from the champion's forecasts; an older forecast of that day is
     used when the night's is missing, and every row then says so."""
@@ -114,9 +165,11 @@ def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanRes
     errors = _recent_errors(lh, as_of, cost_model.horizon, window)
     offsets = quantile_offsets(errors, "yhat", cfg)
     result.quantile_rows = int(offsets.loc[offsets["horizon"] == cost_model.horizon, "n"].max())
-    products = read_product_prices(lh)
-    known = products.drop_duplicates("product_id")
-    catalogue = forecasts[["product_id"]].drop_duplicates().merge(known, on="product_id", how="left")
+    catalogue = (
+        forecasts[["product_id"]]
+        .drop_duplicates()
+        .merge(read_product_prices(lh).drop_duplicates("product_id"), on="product_id", how="left")
+    )
     costs = product_costs(catalogue, cost_model)
     degraded = None
     oldest = min(forecasts["as_of"])
@@ -130,6 +183,7 @@ def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanRes
     plan["batches"] = plan["batches"].astype("int64")
     sdf = lh.spark.createDataFrame(plan[BAKE_PLAN.columns], BAKE_PLAN.schema)
     lh.merge(sdf, *BAKE_PLAN, keys=list(BAKE_PLAN.keys))
+    result.ledger_rows = write_ledger(lh, as_of, LEDGER_DAYS, cost_model)
     result.rows, result.degraded = len(plan), int(plan["degraded"].sum())
     result.default_costs = int((plan["cost_source"] == "default").sum())
     result.seconds = time.perf_counter() - t0
