@@ -10,7 +10,8 @@ true demand by `bakery backtest --decisions` with `--truth`.
 
     .venv/bin/python bench/bake_plan.py [--rows DIR] [--processes 2] [--out bake_plan.json]
 
---rows reuses the selection/evaluation rows bench/accuracy.py --rows wrote (else it runs it first).
+--rows DIR reuses the selection/evaluation rows found there (bench/accuracy.py --rows writes them too), else makes
+them (the served candidates only: seasonal naive, Prophet, LightGBM, ensemble) and saves them there.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import json
 import logging
 import sys
 import time
+from multiprocessing import Pool
 from pathlib import Path
 
 import pandas as pd
@@ -29,15 +31,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # noqa: E402 - the bench folder's accuracy run makes the rows
 
 from bakery.decisions.backtest import decision_pairs, decision_report, ratio_lines  # noqa: E402
+from bakery.models.backtest import backtest_series, cutoff_range  # noqa: E402
 from bakery.models.config import load_model_config  # noqa: E402
 from bakery.models.frames import model_frame  # noqa: E402
 from bakery.models.opening import close_backtest  # noqa: E402
 from bakery.models.quantiles import quantile_report, rolling_quantiles  # noqa: E402
-from bakery.models.selection import CHAMPION, rolling_selection, select_models  # noqa: E402
+from bakery.models.selection import CHAMPION, add_ensemble, rolling_selection, select_models  # noqa: E402
 
 log = logging.getLogger("bench.bake_plan")
 
 RATIOS = (0.5, 0.7, 0.9, 0.95)
+SERIES_MODELS = ["seasonal_naive", "prophet"]
 FIRST, LAST = pd.Timestamp("2018-12-31"), pd.Timestamp("2019-04-02")
 
 
@@ -49,6 +53,39 @@ def served_rows(sel_rows: pd.DataFrame, eval_rows: pd.DataFrame, features: pd.Da
     rows = rolling_selection(rows, cfg, choice=choice)
     rows = close_backtest(rows, model_frame(features, cfg), cfg, CHAMPION)
     return rolling_quantiles(rows, cfg, CHAMPION)
+
+
+def _series(uid: str, cfg, sel_cutoffs: list, eval_cutoffs: list) -> tuple[pd.DataFrame, pd.DataFrame]:
+    pdf = accuracy._FEATURES[accuracy._FEATURES["unique_id"] == uid]
+    return (
+        backtest_series(pdf, cfg, sel_cutoffs, models=SERIES_MODELS),
+        backtest_series(pdf, cfg, eval_cutoffs, models=SERIES_MODELS),
+    )
+
+
+def make_rows(features: pd.DataFrame, cfg, processes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """bench/accuracy.py's selection and evaluation rows of the served candidates only (seasonal naive, Prophet
+    with its defaults, which its tuning kept, LightGBM and their ensemble), at its selection cutoffs and this
+    bench's evaluation cutoffs."""
+    cfg = cfg.with_overrides({"challenger": {"lgbm": {"num_threads": 1}}})
+    h_max = cfg.max_horizon
+    sel_cutoffs = cutoff_range(
+        accuracy.SELECTION_START, accuracy.EVAL_START - pd.Timedelta(days=1 + h_max), accuracy.SELECTION_STEP
+    )
+    eval_cutoffs = cutoff_range(FIRST, LAST, cfg.backtest["step_days"])
+    uids = sorted(features["unique_id"].unique())
+    with Pool(processes, initializer=accuracy._init_worker, initargs=(features,)) as pool:
+        lgbm_jobs = [pool.apply_async(accuracy._lgbm, (c, cfg)) for c in [*sel_cutoffs, *eval_cutoffs]]
+        series = pool.starmap(_series, [(u, cfg, sel_cutoffs, eval_cutoffs) for u in uids], chunksize=1)
+        lgbm = pd.concat([j.get()[0] for j in lgbm_jobs], ignore_index=True)
+    join = ["unique_id", "cutoff", "ds", "horizon"]
+    members = cfg.selection["ensemble_members"]
+    out = []
+    for part, cutoffs in ((0, sel_cutoffs), (1, eval_cutoffs)):
+        rows = pd.concat([s[part] for s in series], ignore_index=True)
+        rows = rows.merge(lgbm[lgbm["cutoff"].isin(cutoffs)], on=join, how="left")
+        out.append(add_ensemble(rows, members))
+    return out[0], out[1]
 
 
 def targets(decisions: dict) -> list[str]:
@@ -77,12 +114,16 @@ def main() -> None:
     accuracy._quiet()
     cfg = load_model_config()
     t0 = time.perf_counter()
-    rows_dir = args.rows or Path("bench_rows")
-    if not (rows_dir / "evaluation_rows.parquet").is_file():
-        accuracy.run(args.processes, False, None, rows_dir)
-    sel = pd.read_parquet(rows_dir / "selection_rows.parquet")
-    ev = pd.read_parquet(rows_dir / "evaluation_rows.parquet")
     features = accuracy.load_chain()
+    if args.rows and (args.rows / "evaluation_rows.parquet").is_file():
+        sel = pd.read_parquet(args.rows / "selection_rows.parquet")
+        ev = pd.read_parquet(args.rows / "evaluation_rows.parquet")
+    else:
+        sel, ev = make_rows(features, cfg, args.processes)
+        if args.rows:
+            args.rows.mkdir(parents=True, exist_ok=True)
+            sel.to_parquet(args.rows / "selection_rows.parquet", index=False)
+            ev.to_parquet(args.rows / "evaluation_rows.parquet", index=False)
     served = served_rows(sel, ev, features, cfg)
     window = served[(served["cutoff"] >= FIRST) & (served["cutoff"] <= LAST)]
     quant = quantile_report(window, cfg, cfg.horizons)
