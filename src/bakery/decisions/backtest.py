@@ -51,13 +51,15 @@ def policy_quantities(pairs: pd.DataFrame, ratio, cfg: ModelConfig, champion: st
         sel = ratios == r
         plan[sel] = quantile_at(pairs[sel], float(r), cfg)
         saa_q[sel] = saa(history[sel], float(r))
-    batch = pairs["batch_size"].to_numpy(dtype=float) if "batch_size" in pairs else np.ones(len(pairs))
+    y = pairs["y"].to_numpy(dtype=float)
+    # Perfect foresight bakes y itself; only batches make it bake more.
+    perfect = round_to_batches(y, pairs["batch_size"].to_numpy(dtype=float)) if "batch_size" in pairs else y
     return {
         "plan": plan,
         "point_forecast": pairs[champion].to_numpy(dtype=float),
         "last_week": last_week(history),
         "saa": saa_q,
-        "perfect": round_to_batches(pairs["y"], batch),
+        "perfect": perfect,
     }
 
 
