@@ -270,8 +270,8 @@ def _forecasts(
 
 
 def _bake_plan(tables_dir: Path, products: pd.DataFrame, end: date) -> int:
-    """Tomorrow's plan made by the real planner from the champion's D+1 forecasts; the first product carries no
-    stock record (a degraded row)."""
+    """Tomorrow's plan made by the real planner from the champion's D+1 forecasts; the first product keeps two
+    days, and store S01 has no stock record that day (its row of that product is degraded)."""
     from bakery.decisions.costs import load_cost_model, product_costs
     from bakery.decisions.plan import make_plan
     from bakery.models.config import load_model_config
@@ -281,7 +281,7 @@ def _bake_plan(tables_dir: Path, products: pd.DataFrame, end: date) -> int:
     fc = fc[(fc["role"] == "champion") & (fc["as_of"] == end) & (fc["horizon"] == 1)]
     catalogue = products.assign(shelf_life_days=[2] + [1] * (len(products) - 1))
     stock = fc[["store_id", "product_id"]].assign(closing_stock=3.0)
-    stock = stock[stock["product_id"] != products["product_id"].iloc[0]]
+    stock = stock[stock["store_id"] != "S01"]  # no count at S01 that day
     costs = product_costs(catalogue, load_cost_model())
     plan = make_plan(fc, costs, stock, catalogue, load_model_config())
     _write(tables_dir, "gold", "bake_plan", plan[BAKE_PLAN.columns], arrow_schema(BAKE_PLAN))

@@ -29,7 +29,7 @@ def test_a_manager_gets_the_plan_of_their_store_per_product(live):
         assert item["quantity"] >= item["quantile"] - item["carried_over"] - 1e-9
         assert 0.5 < item["quantile_level"] < 1 and item["cost_source"] == "product"
         assert "previsión" in item["reason"] and item["override"] is None
-    # The first product keeps two days and has no stock record: its carry-over is unknown, and it says so.
+    # The first product keeps two days and the store has no stock record: its carry-over is unknown, and it says so.
     first = body["items"][0]
     assert first["degraded"] and first["degraded_reason"].startswith("sin inventario")
     assert body["degraded"] and body["degraded_reason"] == first["degraded_reason"]

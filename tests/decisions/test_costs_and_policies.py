@@ -207,6 +207,10 @@ def test_a_plan_on_unknown_stock_or_an_old_forecast_says_it_is_degraded():
     no_stock = pd.DataFrame(columns=["store_id", "product_id", "closing_stock"])
     plan = make_plan(_forecast(), _costs(), no_stock, products, CFG).iloc[0]
     assert plan["degraded"] and plan["degraded_reason"].startswith("sin inventario de ayer")
+    # A product missing from the records of a store that was counted had no stock: not degraded.
+    other = pd.DataFrame({"store_id": ["S1"], "product_id": ["P2"], "closing_stock": [4.0]})
+    plan = make_plan(_forecast(), _costs(), other, products, CFG).iloc[0]
+    assert not plan["degraded"] and plan["carried_over"] == 0
     plan = make_plan(
         _forecast(), _costs(), no_stock, products, CFG, degraded="previsión del 2024-02-29"
     ).iloc[0]

@@ -44,13 +44,16 @@ PLAN_COLUMNS = [
 def carried_over(forecasts: pd.DataFrame, stock: pd.DataFrame, products: pd.DataFrame) -> pd.Series:
     """Per forecast row: the stock left at the close of the day before its date that can still be sold on it (a
     product that keeps shelf_life_days > 1 days carries its closing stock; a one-day product carries nothing).
-    NaN where a multi-day product has no stock record for that day: the carry-over is unknown."""
+    A product without a stock record at a store that has records that day had no stock (it was off sale); NaN
+    where the store has no stock record at all that day: the carry-over is unknown."""
     keys = ["store_id", "product_id"]
     life = forecasts["product_id"].map(products.set_index("product_id")["shelf_life_days"]).astype(float)
     closing = forecasts[keys].merge(
         stock[[*keys, "closing_stock"]].drop_duplicates(keys), on=keys, how="left"
     )
     closing = pd.Series(closing["closing_stock"].to_numpy(dtype=float), index=forecasts.index)
+    counted = forecasts["store_id"].isin(set(stock["store_id"]))
+    closing = closing.where(closing.notna() | ~counted, 0.0)
     return pd.Series(np.where(life.fillna(1) > 1, closing, 0.0), index=forecasts.index)
 
 
