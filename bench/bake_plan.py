@@ -89,7 +89,7 @@ def make_rows(features: pd.DataFrame, cfg, processes: int) -> tuple[pd.DataFrame
 
 
 def targets(decisions: dict) -> list[str]:
-    """The issue's targets against the figures: plan vs point / last week / SAA."""
+    """The bake plan's targets against the figures: plan vs point / last week / SAA."""
 
     def ratio(r: str, other: str) -> float:
         return decisions[r]["plan"]["cost_per_day"] / decisions[r][other]["cost_per_day"]
