@@ -1,5 +1,6 @@
 """Nightly model job: train if due (no champion, a retrain request, or an old champion), then forecast
-D+1..D+28 for every series from the last complete day into gold.forecasts.
+D+1..D+28 for every series from the last complete day into gold.forecasts, and tomorrow's bake plan into
+gold.bake_plan (a failed plan is recorded in ops.runs and leaves the forecasts standing).
 
 Databricks: the `models` task of jobs/resources/etl_job.yml, after `etl`. Locally, the same file:
     python jobs/models.py --home lakehouse [--as-of 2026-11-25]
@@ -31,6 +32,10 @@ def _models(args, settings, lh) -> int:
 
     steps = run_model_steps(lh, settings, args.as_of or date.today())
     log_lines(log, steps.summary_lines())
+    if steps.ok and steps.as_of:
+        from bakery.decisions.nightly import plan_night
+
+        log_lines(log, [plan_night(lh, settings, steps.as_of)])
     return 0 if steps.ok else 1
 
 

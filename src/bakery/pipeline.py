@@ -1,5 +1,5 @@
-"""The daily job: ingest and quality, train if due, forecast, monitoring and alerts, retention; each step
-recorded in ops.runs."""
+"""The daily job: ingest and quality, train if due, forecast, tomorrow's bake plan, monitoring and alerts,
+retention; each step recorded in ops.runs."""
 
 from __future__ import annotations
 
@@ -33,6 +33,8 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
         t0 = time.perf_counter()
         steps = run_model_steps(lh, settings, as_of, requested_before=started)
         report.add("models", steps, time.perf_counter() - t0)
+        if steps.as_of:
+            bake_plan(lh, settings, report, steps.as_of)
         monitor(lh, settings, report, steps.as_of, night_from_report(report, steps.ok, started), run.run_id)
         # An old history (the models work from its last day) is kept as of that day too: measured from the run
         # date, the first run would delete all of it. `bakery retention` applies the policy from today.
@@ -44,6 +46,15 @@ def run_pipeline(lh: Lakehouse, settings: Settings, as_of: date | None = None) -
             run.status = "failed"
             run.message = "one or more steps failed; see the ingest run"
     return report
+
+
+def bake_plan(lh: Lakehouse, settings: Settings, report: JobReport, as_of: date) -> None:
+    """Tomorrow's bake plan from the night's forecasts (bakery.decisions.nightly.plan_night); never fails the night."""
+    from bakery.decisions.nightly import plan_night
+
+    t0 = time.perf_counter()
+    report.notes.append(f"  {plan_night(lh, settings, as_of)}")
+    report.seconds["bake_plan"] = round(time.perf_counter() - t0, 2)
 
 
 def monitor(

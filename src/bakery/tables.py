@@ -170,6 +170,29 @@ BACKTEST_RESULTS = Table(
     keys=("run_id", "unique_id", "cutoff", "date", "model"),
     date_column="cutoff",
 )
+# Tomorrow's bake quantity per store and product (bakery.decisions): the forecast and the quantile behind it, the
+# stock carried over, batches, where the costs came from and whether the plan stands on degraded data.
+BAKE_PLAN = Table(
+    "gold",
+    "bake_plan",
+    "store_id string NOT NULL, product_id string NOT NULL, date date NOT NULL, as_of date NOT NULL, "
+    "quantity double NOT NULL, forecast double, quantile double, quantile_level double, quantiles string, "
+    "batches long, batch_size double, carried_over double, display_min double, unit_price double, "
+    "unit_cost double, cost_source string, model_version string, degraded boolean NOT NULL, "
+    "degraded_reason string, reason string",
+    keys=("store_id", "product_id", "date"),
+    date_column="date",
+)
+# Baked, sold, wasted and lost sales per store, product and day, in units and euros (bakery.decisions.ledger).
+LEDGER = Table(
+    "gold",
+    "ledger",
+    "store_id string NOT NULL, product_id string NOT NULL, date date NOT NULL, baked double, carried_over double, "
+    "sold double, carried_forward double, correction double, wasted double, stockout boolean, lost_sales double, "
+    "baked_eur double, sold_eur double, wasted_eur double, lost_sales_eur double, cost_source string",
+    keys=("store_id", "product_id", "date"),
+    date_column="date",
+)
 
 # ---- ops --------------------------------------------------------------------------------------------
 RUNS = Table(
@@ -279,6 +302,8 @@ TABLES: tuple[Table, ...] = (
     STORE_FORECASTS,
     BACKTEST_METRICS,
     BACKTEST_RESULTS,
+    BAKE_PLAN,
+    LEDGER,
     RUNS,
     QUARANTINE,
     DQ_RESULTS,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from deltalake import write_deltalake
+from deltalake import DeltaTable, write_deltalake
 
 CITIES = [
     ("Madrid", "ES", "ES-MD", "Europe/Madrid"),
@@ -171,6 +171,7 @@ def write_sample_tables(
         counts["backtest_metrics"] = _metrics(tables_dir, store_ids, end)
         counts["backtest_results"] = _backtest_results(tables_dir, rng, sales, end)
         counts["live_accuracy"] = _live_accuracy(tables_dir, rng, store_ids, end)
+        counts["bake_plan"] = _bake_plan(tables_dir, pr, end)
     _ops(tables_dir, end)
     return counts
 
@@ -267,6 +268,25 @@ def _forecasts(
     df = pd.concat(parts, ignore_index=True)
     _write(tables_dir, "gold", "forecasts", df, FORECAST_SCHEMA)
     return len(df)
+
+
+def _bake_plan(tables_dir: Path, products: pd.DataFrame, end: date) -> int:
+    """Tomorrow's plan made by the real planner from the champion's D+1 forecasts; the first product keeps two
+    days, and store S01 has no stock record that day (its row of that product is degraded)."""
+    from bakery.decisions.costs import load_cost_model, product_costs
+    from bakery.decisions.plan import make_plan
+    from bakery.models.config import load_model_config
+    from bakery.tables import BAKE_PLAN, arrow_schema
+
+    fc = DeltaTable(str(tables_dir / "gold" / "forecasts")).to_pandas()
+    fc = fc[(fc["role"] == "champion") & (fc["as_of"] == end) & (fc["horizon"] == 1)]
+    catalogue = products.assign(shelf_life_days=[2] + [1] * (len(products) - 1))
+    stock = fc[["store_id", "product_id"]].assign(closing_stock=3.0)
+    stock = stock[stock["store_id"] != "S01"]  # no count at S01 that day
+    costs = product_costs(catalogue, load_cost_model())
+    plan = make_plan(fc, costs, stock, catalogue, load_model_config())
+    _write(tables_dir, "gold", "bake_plan", plan[BAKE_PLAN.columns], arrow_schema(BAKE_PLAN))
+    return len(plan)
 
 
 def _metrics(tables_dir: Path, store_ids: list[str], end: date) -> int:

@@ -165,6 +165,7 @@ def test_openapi_document_lists_every_route(live):
         "/api/v1/stores",
         "/api/v1/forecasts",
         "/api/v1/sales",
+        "/api/v1/bake-plan",
         "/api/v1/uploads",
         "/api/v1/openapi.json",
     }

@@ -22,6 +22,7 @@ from bakery.forecasting.tables import BACKTEST_METRICS, FORECASTS, STORE_FORECAS
 from bakery.forecasting.train import run_train
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
+from bakery.tables import BAKE_PLAN
 from tests.conftest import SMALL_END
 
 AS_OF = SMALL_END  # the small demo's last day of data
@@ -241,7 +242,7 @@ def test_a_failed_gate_keeps_the_champion_serving_and_adds_a_shadow(
     assert [r["version"] for r in listed if "champion" in r["aliases"]] == ["1"]
 
 
-def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli):
+def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bakery_cli, small_demo):
     home = _copy(trained_home, tmp_path)
     # Sales imported but not ingested (`bakery import` then straight to `bakery backtest`): ingested first.
     lh, settings = _lh(spark, home)
@@ -277,8 +278,22 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
     assert bakery_cli(home, "import", "sales", str(sales)).returncode == 0
     out = tmp_path / "report.json"
     start, end = AS_OF - timedelta(days=42), AS_OF - timedelta(days=28)
+    truth = small_demo.out / "_truth" / "demand.parquet"
     done = bakery_cli(
-        home, "backtest", "--start", str(start), "--end", str(end), "--step", "7", "--out", str(out)
+        home,
+        "backtest",
+        "--start",
+        str(start),
+        "--end",
+        str(end),
+        "--step",
+        "7",
+        "--out",
+        str(out),
+        "--decisions",
+        "0.5,0.9",
+        "--truth",
+        str(truth),
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "held files not ingested yet; ingested them first" in done.stdout
@@ -304,6 +319,27 @@ def test_backtest_report_follows_the_contract(spark, trained_home, tmp_path, bak
         set(cover[m]) == {"1", "7", "28"} and all(0 <= v <= 1 for v in cover[m].values())
         for m in ("prophet", "lgbm", "ensemble", "champion")
     )
+    # Demand quantiles of the champion as served: scored per level and horizon, never crossing.
+    quantiles = rep["quantiles"]
+    cols = [f"q{round(level * 100):02d}" for level in quantiles["levels"]]
+    assert quantiles["levels"][0] <= 0.1 and quantiles["levels"][-1] >= 0.95
+    covers = [quantiles[c]["1"]["coverage"] for c in cols]
+    assert quantiles[cols[0]]["1"]["n"] > 0 and covers == sorted(covers)
+    assert all(quantiles[c]["1"]["pinball_pct"] > 0 for c in cols)
+    # The bake plan against the other policies at D+1, on the same pairs, against the generator's true demand.
+    decisions = rep["decisions"]
+    assert set(decisions) == {"0.5", "0.9"} and rep["decisions_scored_against"] == "true demand"
+    for by_policy in decisions.values():
+        assert set(by_policy) == {"plan", "point_forecast", "last_week", "saa", "perfect"}
+        assert len({p["n"] for p in by_policy.values()}) == 1 and by_policy["plan"]["n"] > 0
+        assert by_policy["perfect"]["cost_per_day"] == 0
+        assert all(p["cost_per_day"] >= 0 and p["cost_eur_per_day"] >= 0 for p in by_policy.values())
+    money = rep["decisions_cost_model"]
+    assert 0 < money["mean_critical_ratio"] < 1 and money["perfect"]["cost_eur_per_day"] == 0
+    assert money["plan"]["cost_eur_per_day"] == pytest.approx(
+        money["plan"]["waste_eur_per_day"] + money["plan"]["lost_margin_eur_per_day"], abs=1e-3
+    )
+    assert "plan/point_forecast" in done.stdout
     lh, _ = _lh(spark, home)
     metrics = lh.read(*BACKTEST_METRICS).where("source = 'backtest'").toPandas()
     assert set(metrics["horizon"]) == {1, 7, 28} and metrics["store_id"].isna().any()
@@ -378,6 +414,23 @@ def test_backtest_rejects_bad_parameters_by_name(trained_home, tmp_path, bakery_
         str(tmp_path / "r.json"),
     )
     assert bad.returncode == 2 and "--horizons" in bad.stderr
+    for extra, named in (
+        (["--decisions", "0.5,1.5"], "--decisions"),
+        (["--decisions", "0.9", "--horizons", "7"], "--horizons must include 1"),
+        (["--truth", str(tmp_path / "none.parquet")], "--truth"),
+    ):
+        bad = bakery_cli(
+            trained_home,
+            "backtest",
+            "--start",
+            "2026-03-01",
+            "--end",
+            "2026-03-08",
+            "--out",
+            str(tmp_path / "r.json"),
+            *extra,
+        )
+        assert bad.returncode == 2 and named in bad.stderr, bad.stderr
 
 
 def test_forecast_without_a_model_says_what_to_do(spark, tmp_path, bakery_cli):
@@ -457,6 +510,11 @@ def test_a_pipeline_run_years_after_the_history_forecasts_from_it_and_keeps_it(s
     assert [r["status"] for r in monitor] == ["success"], monitor
     assert json.loads(monitor[0]["details"])["evaluated_on"] == AS_OF.isoformat()
     assert any("monitoring:" in note for note in report.notes)
+    # Tomorrow's bake plan follows the forecasts, one row per served series.
+    plan = lh.read("ops", "runs").where("job = 'bake_plan'").collect()
+    assert [r["status"] for r in plan] == ["success"], plan
+    served = lh.read(*FORECASTS).where(f"as_of = DATE'{AS_OF}' AND horizon = 1 AND role = 'champion'").count()
+    assert lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF + timedelta(days=1)}'").count() == served
 
 
 def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark, trained_home, tmp_path):
@@ -471,6 +529,98 @@ def test_nightly_models_job_forecasts_without_retraining_a_recent_champion(spark
     fc = lh.read(*FORECASTS).toPandas()
     # Run date AS_OF forecasts as of the day before; the champion (trained to AS_OF) is not retrained.
     assert set(fc.loc[fc["as_of"] == AS_OF - timedelta(days=1), "model_version"]) == {"1"}
+    plan = lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF}'").toPandas()  # the run date's bake plan
+    assert len(plan) > 0 and set(plan["as_of"]) == {AS_OF - timedelta(days=1)}
     assert [r.version for r in registry.versions(settings)] == ["1"]
     runs = lh.read("ops", "runs").where("job = 'forecast'").count()
     assert runs >= 1
+
+
+def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_ratio(
+    spark, trained_home, tmp_path
+):
+    """gold.bake_plan for tomorrow: per store and product the quantity, the forecast and quantile behind it, the
+    stock carried over from inventory, the costs' source and the forecast version; a rerun changes nothing."""
+    from bakery.decisions.costs import load_cost_model, product_costs
+    from bakery.decisions.io import read_product_prices
+    from bakery.decisions.nightly import run_bake_plan
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    result = run_bake_plan(lh, settings, AS_OF)
+    tomorrow = AS_OF + timedelta(days=1)
+    plan = lh.read(*BAKE_PLAN).toPandas()
+    served = lh.read(*FORECASTS).where(
+        f"as_of = DATE'{AS_OF}' AND date = DATE'{tomorrow}' AND role = 'champion'"
+    )
+    served = served.toPandas().set_index(["store_id", "product_id"])
+    assert result.rows == len(plan) == len(served) and set(plan["date"]) == {tomorrow}
+    plan = plan.set_index(["store_id", "product_id"])
+    assert (plan["forecast"] == served.loc[plan.index, "yhat"]).all()
+    assert (plan["model_version"] == served.loc[plan.index, "model_version"]).all()
+    assert set(plan["as_of"]) == {AS_OF} and (plan["quantity"] >= 0).all()
+    # The generated products have prices: every critical ratio is the product's own, and above 0.5 for bakery
+    # goods (a lost sale costs more than a leftover).
+    costs = product_costs(read_product_prices(lh), load_cost_model(settings.conf_dir)).set_index("product_id")
+    levels = plan.reset_index()["product_id"].map(costs["critical_ratio"])
+    assert (plan["quantile_level"].to_numpy() == levels.to_numpy()).all() and (levels > 0.5).all()
+    assert set(plan["cost_source"]) == {"product"}
+    # Quantiles never cross, and the quantity is the quantile net of what carries over (rounded up).
+    for text in plan["quantiles"]:
+        values = list(json.loads(text).values())
+        assert values == sorted(values)
+    net = (plan["quantile"].clip(lower=plan["display_min"]) - plan["carried_over"]).clip(lower=0)
+    assert ((plan["quantity"] - net).between(0, plan["batch_size"] - 1e-9 + 1e-6)).all()
+    stock = lh.read("silver", "inventory_daily").where(f"date = DATE'{AS_OF}'").toPandas()
+    keeps = plan.reset_index()["product_id"].map(
+        read_product_prices(lh).set_index("product_id")["shelf_life_days"]
+    )
+    carried = plan[(keeps > 1).to_numpy()]
+    closing = stock.set_index(["store_id", "product_id"])["closing_stock"]
+    assert (carried["carried_over"] == closing.reindex(carried.index).fillna(0)).all()
+    assert (plan.loc[(keeps == 1).to_numpy(), "carried_over"] == 0).all()
+    assert plan["reason"].str.contains("previsión").all()
+    assert not plan["degraded"].any()
+    version = lh.version(*BAKE_PLAN)
+    run_bake_plan(lh, settings, AS_OF)
+    assert lh.read(*BAKE_PLAN).count() == len(plan)
+    # The day after, without that night's forecast: yesterday's D+2 serves, and every row says so.
+    later = run_bake_plan(lh, settings, AS_OF + timedelta(days=1))
+    assert version is not None and later.degraded == later.rows > 0
+    degraded = lh.read(*BAKE_PLAN).where(f"date = DATE'{AS_OF + timedelta(days=2)}'").toPandas()
+    assert degraded["degraded_reason"].str.startswith(f"previsión del {AS_OF}").all()
+
+
+def test_the_ledger_reconciles_to_the_unit_with_sales_and_inventory(spark, trained_home, tmp_path):
+    """gold.ledger over the whole small demo: baked + carried over + correction - sold - carried forward = wasted on
+    every row, sold is the day's sales, baked the deliveries, and the next day carries over what this one carried
+    forward."""
+    from bakery.decisions.costs import load_cost_model
+    from bakery.decisions.nightly import write_ledger
+    from bakery.tables import LEDGER
+
+    lh, settings = _lh(spark, _copy(trained_home, tmp_path))
+    assert write_ledger(lh, AS_OF, 200, load_cost_model(settings.conf_dir)) > 0
+    ledger = lh.read(*LEDGER).toPandas()
+    inventory = lh.read("silver", "inventory_daily").toPandas()
+    assert len(ledger) == len(inventory)
+    identity = (
+        ledger["baked"]
+        + ledger["carried_over"]
+        + ledger["correction"]
+        - ledger["sold"]
+        - ledger["carried_forward"]
+    )
+    assert (identity - ledger["wasted"]).abs().max() < 1e-6
+    keys = ["store_id", "product_id", "date"]
+    sales = lh.read("gold", "daily_sales").where("quantity_sold IS NOT NULL").toPandas()
+    both = ledger.merge(sales[[*keys, "quantity_sold"]], on=keys, how="inner")
+    assert len(both) > 0.9 * len(ledger)
+    assert (both["sold"] - both["quantity_sold"]).abs().max() < 1e-6
+    by_series = ledger.sort_values(keys).groupby(["store_id", "product_id"])
+    carried = by_series["carried_over"].shift(-1).dropna()
+    assert (carried - ledger.sort_values(keys).loc[carried.index, "carried_forward"]).abs().max() < 1e-6
+    assert ledger["wasted"].sum() > 0 and (ledger["wasted"] >= -1e-6).mean() > 0.99
+    # In euros at the products' own prices; lost sales only on stock-out days (null there without a D+1 forecast).
+    assert set(ledger["cost_source"]) == {"product"}
+    assert ((ledger["sold_eur"] > 0) == (ledger["sold"] > 0)).all()
+    assert (ledger.loc[~ledger["stockout"], "lost_sales"] == 0).all()

@@ -17,6 +17,7 @@ from bakery.app.tablestore import Filter, TableReader
 from bakery.tables import (
     BACKTEST_METRICS,
     BACKTEST_RESULTS,
+    BAKE_PLAN,
     DAILY_SALES,
     DQ_RESULTS,
     EVENTS,
@@ -341,6 +342,19 @@ class ServingData(ServingCache):
 
         key = ("sales", tuple(sorted(store_ids)) if store_ids is not None else None, start, end, product_id)
         return self.cached(key, (DAILY_SALES,), load)
+
+    def bake_plan(self, store_id: str, day: date | None = None) -> pd.DataFrame:
+        """gold.bake_plan rows of one store (the caller has authorized it) for day, or for its latest planned day."""
+
+        def load(v: dict) -> pd.DataFrame:
+            df = self._read(BAKE_PLAN, v, BAKE_PLAN.columns, [("store_id", "=", store_id)])
+            if df.empty:
+                return df
+            df["date"] = pd.to_datetime(df["date"]).dt.date
+            wanted = day or max(df["date"])
+            return df[df["date"] == wanted].sort_values("product_id").reset_index(drop=True)
+
+        return self.cached(("bake_plan", store_id, day), (BAKE_PLAN,), load)
 
     def chain_daily(self, start: date, end: date) -> pd.DataFrame:
         """Chain totals per day (analysts): date, quantity_sold, revenue."""

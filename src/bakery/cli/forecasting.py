@@ -26,6 +26,20 @@ def _horizons(text: str) -> list[int]:
     return values
 
 
+def _ratios(text: str) -> list[float]:
+    try:
+        values = [float(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--decisions: expected comma-separated critical ratios like 0.5,0.9, got {text!r}"
+        ) from None
+    if not values or not all(0 < v < 1 for v in values):
+        raise argparse.ArgumentTypeError(
+            f"--decisions: every critical ratio must lie strictly between 0 and 1, got {text!r}"
+        )
+    return list(dict.fromkeys(values))
+
+
 def _tracked(settings: Settings, job: str, run: Callable[[Any], Any]) -> int:
     """Run one forecasting step recorded in ops.runs, after ingesting whatever `bakery import` left in the landing
     zone; a ValueError (missing data, no model) exits 1 with its message, anything else propagates to the CLI's
@@ -68,6 +82,12 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
     if args.step < 1:
         return fail(f"--step must be >= 1 day, got {args.step}", EXIT_USAGE)
     cfg = load_model_config(settings.conf_dir)
+    if args.decisions and 1 not in args.horizons:
+        return fail("--decisions scores the bake plan at D+1: --horizons must include 1", EXIT_USAGE)
+    if args.truth and not args.decisions:
+        return fail("--truth only changes what --decisions scores against: give --decisions too", EXIT_USAGE)
+    if args.truth and not Path(args.truth).is_file():
+        return fail(f"--truth {args.truth}: no such file", EXIT_USAGE)
     if max(args.horizons) > cfg.max_horizon:
         return fail(
             f"--horizons: at most {cfg.max_horizon} days (conf/models.yml max_horizon), got {max(args.horizons)}",
@@ -85,6 +105,8 @@ def cmd_backtest(args: argparse.Namespace, settings: Settings) -> int:
             step=args.step,
             horizons=args.horizons,
             cfg=cfg,
+            decisions=args.decisions,
+            truth=Path(args.truth) if args.truth else None,
         ),
     )
 
@@ -156,6 +178,17 @@ def add_forecasting_parsers(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", type=int, default=7, help="days between cutoffs")
     p.add_argument("--horizons", type=_horizons, default=[1, 7, 28], help="comma-separated, e.g. 1,7,28")
     p.add_argument("--out", required=True, help="path of the JSON report")
+    p.add_argument(
+        "--decisions",
+        type=_ratios,
+        default=None,
+        help="critical ratios, e.g. 0.5,0.7,0.9,0.95: also score the bake plan against other policies at D+1",
+    )
+    p.add_argument(
+        "--truth",
+        default=None,
+        help="with --decisions: score against this true-demand file (the generator's _truth/demand.parquet)",
+    )
     p.set_defaults(func=cmd_backtest)
     writer(p)  # it writes gold.backtest_* tables
 

@@ -18,6 +18,9 @@ from typing import Any
 import pandas as pd
 
 from bakery.config import Settings
+from bakery.decisions.backtest import decision_pairs, decision_report, money_report, ratio_lines
+from bakery.decisions.costs import load_cost_model, product_costs
+from bakery.decisions.io import read_product_prices, read_truth
 from bakery.forecasting import registry, spark_jobs
 from bakery.forecasting.tables import (
     read_products,
@@ -33,6 +36,7 @@ from bakery.models.cold_start import COLD_START, backtest_cold_starts
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame, to_long
 from bakery.models.opening import close_backtest
+from bakery.models.quantiles import quantile_report, rolling_quantiles
 from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates, rolling_selection
 from bakery.tables import FEATURES
 
@@ -119,6 +123,8 @@ def run_backtest(
     step: int = 7,
     horizons: list[int] | None = None,
     cfg: ModelConfig | None = None,
+    decisions: list[float] | None = None,
+    truth: Path | None = None,
 ) -> BacktestResult:
     cfg = cfg or load_model_config(settings.conf_dir)
     horizons = sorted(set(horizons or cfg.horizons))
@@ -139,6 +145,7 @@ def run_backtest(
             f"{end + timedelta(days=max(horizons))}; the data has observations {span}"
         )
     rows = close_backtest(rolling_selection(rows, cfg), features, cfg, CHAMPION)
+    rows = rolling_quantiles(rows, cfg, CHAMPION)
     launches = backtest_cold_starts(rows, to_long(features, cfg), read_products(lh), cfg, CHAMPION)
     if not launches.empty:
         rows = pd.concat([rows, launches], ignore_index=True)
@@ -153,6 +160,10 @@ def run_backtest(
         "candidates": cfg.selection["candidates"],
         "default": cfg.selection["default"],
     }
+    rep["quantiles"] = quantile_report(rows, cfg, horizons)
+    if decisions:
+        rep.update(decisions_of(lh, settings, rows, features, cfg, decisions, truth))
+        notes.extend(ratio_lines(rep["decisions"], rep.get("decisions_cost_model")))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(rep, indent=2, allow_nan=False), encoding="utf-8")
     result = BacktestResult(rep, out, notes=notes, first_cutoff=cutoffs[0].date(), data_end=last)
@@ -162,6 +173,35 @@ def run_backtest(
     result.seconds = time.perf_counter() - t0
     log.info("%s", result.summary_lines()[0])
     return result
+
+
+def decisions_of(
+    lh: Lakehouse,
+    settings: Settings,
+    rows: pd.DataFrame,
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    ratios: list[float],
+    truth: Path | None,
+) -> dict[str, Any]:
+    """The report's `decisions` (the plan against the other policies at D+1, bakery.decisions.backtest), what they
+    were scored against, and where silver.products has prices `decisions_cost_model`: each product at its own
+    critical ratio, in euros. With a truth file the actual is the true demand, not the (censored) sales."""
+    sales = features.rename(columns={"date": "ds"})[["unique_id", "ds", "y"]]
+    demand = read_truth(truth) if truth else None
+    pairs = decision_pairs(rows, sales, CHAMPION, demand=demand)
+    if pairs.empty:
+        raise ValueError("--decisions: no D+1 pair with a forecast, an actual and a same-weekday history")
+    products = read_product_prices(lh)
+    priced = products[products["unit_price"].notna()]
+    costs = product_costs(priced, load_cost_model(settings.conf_dir)) if len(priced) else None
+    out = {
+        "decisions": decision_report(pairs, ratios, cfg, CHAMPION, costs=costs),
+        "decisions_scored_against": "true demand" if truth else "sales",
+    }
+    if costs is not None:
+        out["decisions_cost_model"] = money_report(pairs, cfg, CHAMPION, costs)
+    return out
 
 
 def _log_run(

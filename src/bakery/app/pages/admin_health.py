@@ -140,7 +140,7 @@ def health_view(ctx: AppContext, principal: Principal, lang: str, today: date | 
             card(
                 t("hl.runs", lang),
                 html.P(t("hl.runs_help", lang), className="muted"),
-                graph(f"{P}-runs-graph", runs_figure(runs, lang)),
+                graph(f"{P}-runs-graph", runs_figure(runs, lang), lang=lang),
                 table(
                     run_rows,
                     [

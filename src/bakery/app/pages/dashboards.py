@@ -159,7 +159,7 @@ def tile_component(tile: Tile, key: str, lang: str) -> Any:
                 html.P(t("dsh.rows", lang, shown=TABLE_ROWS, total=len(tile.rows)), className="muted")
             )
     elif tile.kind == "figure":
-        body = [graph(f"{P}-g-{key}", tile.figure)]
+        body = [graph(f"{P}-g-{key}", tile.figure, lang=lang)]
     elif tile.kind == "unsupported":
         body = [notice(t("dsh.unsupported", lang, type=tile.widget.type), kind="warn")]
     else:

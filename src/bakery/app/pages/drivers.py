@@ -25,7 +25,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
             page_header(t("drv.title", lang)),
             html.P(t("drv.intro", lang), className="muted"),
             html.Div([store_picker(P, ctx, principal, lang, chain=True)], className="controls"),
-            card(None, graph(f"{P}-graph"), html.Div(id=f"{P}-table")),
+            card(None, graph(f"{P}-graph", lang=lang), html.Div(id=f"{P}-table")),
         ]
     )
 

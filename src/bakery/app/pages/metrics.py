@@ -54,8 +54,8 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                 className="controls",
             ),
             html.Div(id=f"{P}-evaluated", className="muted"),
-            card(t("met.global", lang), graph(f"{P}-global"), html.Div(id=f"{P}-global-table")),
-            card(t("met.by_store", lang), graph(f"{P}-stores"), html.Div(id=f"{P}-store-table")),
+            card(t("met.global", lang), graph(f"{P}-global", lang=lang), html.Div(id=f"{P}-global-table")),
+            card(t("met.by_store", lang), graph(f"{P}-stores", lang=lang), html.Div(id=f"{P}-store-table")),
         ]
     )
 

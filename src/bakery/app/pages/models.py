@@ -75,7 +75,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
                     ],
                     className="controls",
                 ),
-                graph(f"{P}-graph"),
+                graph(f"{P}-graph", lang=lang),
             ),
         ]
     )

@@ -1,4 +1,5 @@
-"""The HTTP API (/api/v1) per docs/contract.md: tokens, health, stores, forecasts, sales, uploads, OpenAPI."""
+"""The HTTP API (/api/v1) per docs/contract.md: tokens, health, stores, forecasts, sales, bake plan, uploads,
+OpenAPI."""
 
 from __future__ import annotations
 
@@ -139,6 +140,23 @@ FORECAST_FIELDS = [
     "explanation",
     "fallback_reason",
 ]
+BAKE_PLAN_FIELDS = [
+    "product_id",
+    "quantity",
+    "batches",
+    "batch_size",
+    "forecast",
+    "quantile",
+    "quantile_level",
+    "quantiles",
+    "carried_over",
+    "display_min",
+    "reason",
+    "cost_source",
+    "model_version",
+    "degraded",
+    "degraded_reason",
+]
 SALES_FIELDS = [
     "store_id",
     "product_id",
@@ -161,6 +179,39 @@ def _forecast_freshness(ctx: AppContext) -> dict[str, Any]:
         "forecast_stale": status.stale,
         "forecast_days_old": status.days_old,
         "forecast_degraded": status.degraded,
+    }
+
+
+def bake_plan_body(
+    df: pd.DataFrame, store_id: str, day: date | None, names: dict[str, str]
+) -> dict[str, Any]:
+    """One store's bake plan for a day: per product the quantity, the forecast and quantiles behind it, the reason,
+    any manager override (none are recorded yet: always null) and whether the row is degraded and why."""
+    if df.empty:
+        return {
+            "store_id": store_id,
+            "date": day.isoformat() if day else None,
+            "as_of": None,
+            "degraded": False,
+            "degraded_reason": None,
+            "items": [],
+            "message": f"no bake plan for {day}" if day else "no bake plan yet - run `bakery pipeline`",
+        }
+    items = []
+    for row in records(df, BAKE_PLAN_FIELDS):
+        row["name"] = names.get(row["product_id"])
+        row["quantiles"] = json.loads(row["quantiles"]) if row.get("quantiles") else {}
+        row["override"] = None
+        items.append(row)
+    reasons = sorted({r for r in df["degraded_reason"].dropna()})
+    return {
+        "store_id": store_id,
+        "date": _json_value(df["date"].iloc[0]),
+        "as_of": _json_value(max(df["as_of"])),
+        "model_version": _json_value(df["model_version"].iloc[0]),
+        "degraded": bool(df["degraded"].any()),
+        "degraded_reason": "; ".join(reasons) or None,
+        "items": items,
     }
 
 
@@ -296,6 +347,19 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
                 "offset": offset,
                 "items": records(page, SALES_FIELDS),
             }
+        )
+
+    @api.get("/bake-plan", provide_automatic_options=False)
+    def bake_plan():
+        p = _principal()
+        only_params("store_id", "date")
+        store_id = str_param("store_id", _STORE)
+        if store_id is None:
+            raise BadParameter("store_id", "store_id is required: the store whose plan to show")
+        day = date_param("date")
+        check_store(p, store_id)
+        return jsonify(
+            bake_plan_body(ctx.serving.bake_plan(store_id, day), store_id, day, ctx.serving.product_names())
         )
 
     @api.post("/uploads", provide_automatic_options=False)

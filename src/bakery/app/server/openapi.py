@@ -151,6 +151,24 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                     "responses": {"200": _ok("SalesPage", "actuals"), **_AUTH_ERRORS},
                 }
             },
+            "/api/v1/bake-plan": {
+                "get": {
+                    "summary": "A store's bake plan: per product the quantity to bake and why",
+                    "description": "The quantity is the demand quantile at the product's critical ratio, minus "
+                    "the stock carried over, rounded to batches (docs/bake-plan.md). `degraded` says whether the "
+                    "plan stands on degraded data, and why.",
+                    "parameters": [
+                        {**store_q, "required": True},
+                        _query(
+                            "date", _DATE, "the day to bake for (YYYY-MM-DD; default: the latest planned day)"
+                        ),
+                    ],
+                    "responses": {
+                        "200": _ok("BakePlan", "the plan (items empty when there is none)"),
+                        **_AUTH_ERRORS,
+                    },
+                }
+            },
             "/api/v1/uploads": {
                 "post": {
                     "summary": "Validate a file against an import template and, if accepted, store it as a batch",
@@ -373,6 +391,51 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                         "limit": {"type": "integer"},
                         "offset": {"type": "integer"},
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Sale"}},
+                    },
+                },
+                "BakePlanItem": {
+                    "type": "object",
+                    "required": [
+                        "product_id",
+                        "quantity",
+                        "forecast",
+                        "quantiles",
+                        "reason",
+                        "degraded",
+                        "override",
+                    ],
+                    "properties": {
+                        "product_id": {"type": "string"},
+                        "name": _NULL_STR,
+                        "quantity": _NUM,
+                        "batches": {"type": ["integer", "null"]},
+                        "batch_size": _NULL_NUM,
+                        "forecast": _NULL_NUM,
+                        "quantile": _NULL_NUM,
+                        "quantile_level": _NULL_NUM,
+                        "quantiles": {"type": "object", "additionalProperties": _NUM},
+                        "carried_over": _NULL_NUM,
+                        "display_min": _NULL_NUM,
+                        "reason": _NULL_STR,
+                        "cost_source": {"type": ["string", "null"], "enum": ["product", "default", None]},
+                        "model_version": _NULL_STR,
+                        "degraded": {"type": "boolean"},
+                        "degraded_reason": _NULL_STR,
+                        "override": {"type": ["object", "null"]},
+                    },
+                },
+                "BakePlan": {
+                    "type": "object",
+                    "required": ["store_id", "date", "degraded", "items"],
+                    "properties": {
+                        "store_id": {"type": "string"},
+                        "date": {"type": ["string", "null"], "format": "date"},
+                        "as_of": {"type": ["string", "null"], "format": "date"},
+                        "model_version": _NULL_STR,
+                        "degraded": {"type": "boolean"},
+                        "degraded_reason": _NULL_STR,
+                        "message": {"type": "string"},
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/BakePlanItem"}},
                     },
                 },
                 "UploadForm": {
