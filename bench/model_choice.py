@@ -14,7 +14,8 @@ and the champion's ratios to the best single candidate, to default Prophet and t
         [--processes 2] [--rows DIR] [--out report.json] [--reuse DIR]
 
 --quick keeps every other evaluation cutoff and every other selection cutoff (the choice then rests on half the
-evidence) and, on the chain, every 3rd series. The single shops read ../shared/data (test fixtures: not shipped).
+evidence) and, on the chain, every 3rd series. The raw files of the single shops (Bread Basket, the Korean
+bakery) are not shipped with the package: they are read from a `shared/data` folder beside the checkout.
 """
 
 from __future__ import annotations
