@@ -60,7 +60,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.audit": ("Auditoría", "Audit log"),
     "nav.logout": ("Salir", "Log out"),
     "nav.mlflow": ("MLflow", "MLflow"),
-    "nav.dashboards": ("Cuadros de mando SQL", "SQL dashboards"),
+    "nav.dashboards": ("Cuadros de mando en Databricks ↗", "Dashboards in Databricks ↗"),
     "nav.sql_dashboards": ("Cuadros de mando", "Dashboards"),
     "dsh.title": ("Cuadros de mando", "Dashboards"),
     "dsh.help": (
