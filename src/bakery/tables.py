@@ -11,7 +11,7 @@ its `table`); `source_tables` turns those specs into catalog entries.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -342,6 +342,12 @@ def all_tables(specs: Iterable[SourceSpec]) -> list[Table]:
 def find(layer: str, name: str, specs: Iterable[SourceSpec] = ()) -> Table | None:
     """The catalog entry of layer.name, or None."""
     return next((t for t in all_tables(specs) if t.address == (layer, name)), None)
+
+
+def source_silver(sources: Mapping[str, SourceSpec], kind: str) -> Table | None:
+    """The silver table of source `kind` as conf/sources.yml names it (None when the source is not configured)."""
+    spec = sources.get(kind)
+    return find("silver", spec.table, [spec]) if spec is not None else None
 
 
 _ARROW_TYPES = {

@@ -38,6 +38,51 @@ def test_product_costs_from_price_and_category_defaults():
     assert costs.loc["P2", "cost_source"] == "default"
 
 
+def test_recipes_priced_with_the_ingredients_give_the_unit_cost_and_follow_the_prices():
+    raw = {
+        "categories": {
+            "default": {"unit_price": 2, "cost_share": 0.3},
+            "bread": {"unit_price": 1, "cost_share": 0.3},
+        },
+        "recipes": {
+            "ingredients_share": 0.5,
+            "categories": {"bread": {"FLOUR": 0.3, "SALT": 0.01}},
+            "products": {"P3": {"FLOUR": 0.5}},
+        },
+        "products": {"P4": {"unit_cost": 0.9}},
+    }
+    model = load_cost_model(raw=raw)
+    products = pd.DataFrame(
+        {
+            "product_id": ["P1", "P2", "P3", "P4"],
+            "category": ["bread", "cakes", "bread", "bread"],
+            "unit_price": 2.0,
+        }
+    )
+    costs = product_costs(products, model, {"FLOUR": 1.0, "SALT": 0.5}).set_index("product_id")
+    assert costs.loc["P1", "unit_cost"] == pytest.approx((0.3 * 1.0 + 0.01 * 0.5) / 0.5)
+    assert costs.loc["P3", "unit_cost"] == pytest.approx(0.5 / 0.5)  # its own recipe wins over its category's
+    assert costs.loc["P4", "unit_cost"] == pytest.approx(0.9)  # its own unit_cost wins over any recipe
+    assert costs["cost_source"].to_dict() == {
+        "P1": "recipe",
+        "P2": "product",
+        "P3": "recipe",
+        "P4": "product",
+    }
+    dearer = product_costs(products, model, {"FLOUR": 2.0, "SALT": 0.5}).set_index("product_id")
+    assert dearer.loc["P1", "unit_cost"] > costs.loc["P1", "unit_cost"]
+    assert dearer.loc["P1", "critical_ratio"] < costs.loc["P1", "critical_ratio"]  # dearer flour: bake fewer
+    unpriced = product_costs(products, model, {"FLOUR": 1.0}).set_index("product_id")  # no price for SALT
+    assert (
+        unpriced.loc["P1", "unit_cost"] == pytest.approx(2.0 * 0.3)
+        and unpriced.loc["P1", "cost_source"] == "product"
+    )
+    with pytest.raises(CostError, match="recipes.categories.bread: FLOUR must be a non-negative"):
+        load_cost_model(raw={**raw, "recipes": {"categories": {"bread": {"FLOUR": -1}}}})
+    with pytest.raises(CostError, match="ingredients_share must lie in"):
+        load_cost_model(raw={**raw, "recipes": {"ingredients_share": 0}})
+
+
 def test_absurd_or_negative_costs_are_refused_naming_the_product():
     raw = {
         "categories": {"default": {"unit_price": 2, "cost_share": 0.3}},

@@ -542,7 +542,7 @@ def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_rati
     """gold.bake_plan for tomorrow: per store and product the quantity, the forecast and quantile behind it, the
     stock carried over from inventory, the costs' source and the forecast version; a rerun changes nothing."""
     from bakery.decisions.costs import load_cost_model, product_costs
-    from bakery.decisions.io import read_product_prices
+    from bakery.decisions.io import read_ingredient_prices, read_product_prices
     from bakery.decisions.nightly import run_bake_plan
 
     lh, settings = _lh(spark, _copy(trained_home, tmp_path))
@@ -558,12 +558,15 @@ def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_rati
     assert (plan["forecast"] == served.loc[plan.index, "yhat"]).all()
     assert (plan["model_version"] == served.loc[plan.index, "model_version"]).all()
     assert set(plan["as_of"]) == {AS_OF} and (plan["quantity"] >= 0).all()
-    # The generated products have prices: every critical ratio is the product's own, and above 0.5 for bakery
-    # goods (a lost sale costs more than a leftover).
-    costs = product_costs(read_product_prices(lh), load_cost_model(settings.conf_dir)).set_index("product_id")
+    # The generated products have prices, and their costs come from recipes priced with the ingredients source
+    # where conf/bake_plan.yml has one: every critical ratio is the product's own, and above 0.5 for bakery goods
+    # (a lost sale costs more than a leftover).
+    costs = product_costs(
+        read_product_prices(lh), load_cost_model(settings.conf_dir), read_ingredient_prices(lh)
+    ).set_index("product_id")
     levels = plan.reset_index()["product_id"].map(costs["critical_ratio"])
     assert (plan["quantile_level"].to_numpy() == levels.to_numpy()).all() and (levels > 0.5).all()
-    assert set(plan["cost_source"]) == {"product"}
+    assert "recipe" in set(plan["cost_source"]) and set(plan["cost_source"]) <= {"product", "recipe"}
     # Quantiles never cross, and the quantity is the quantile net of what carries over (rounded up).
     for text in plan["quantiles"]:
         values = list(json.loads(text).values())
@@ -621,6 +624,6 @@ def test_the_ledger_reconciles_to_the_unit_with_sales_and_inventory(spark, train
     assert (carried - ledger.sort_values(keys).loc[carried.index, "carried_forward"]).abs().max() < 1e-6
     assert ledger["wasted"].sum() > 0 and (ledger["wasted"] >= -1e-6).mean() > 0.99
     # In euros at the products' own prices; lost sales only on stock-out days (null there without a D+1 forecast).
-    assert set(ledger["cost_source"]) == {"product"}
+    assert set(ledger["cost_source"]) <= {"product", "recipe"}
     assert ((ledger["sold_eur"] > 0) == (ledger["sold"] > 0)).all()
     assert (ledger.loc[~ledger["stockout"], "lost_sales"] == 0).all()

@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from bakery.lakehouse import Lakehouse
-from bakery.tables import PRODUCTS
+from bakery.tables import PRODUCTS, source_silver
 
 PRODUCT_COLUMNS = ["product_id", "category", "unit_price", "shelf_life_days"]
 
@@ -17,6 +17,20 @@ def read_product_prices(lh: Lakehouse) -> pd.DataFrame:
     if not lh.exists(*PRODUCTS):
         return pd.DataFrame(columns=PRODUCT_COLUMNS)
     return lh.read(*PRODUCTS).select(*PRODUCT_COLUMNS).toPandas()
+
+
+def read_ingredient_prices(lh: Lakehouse) -> dict[str, float]:
+    """The latest price of each ingredient in the ingredients source (euros per its unit; the mean over the
+    stores that reported it at that time), {} without that source."""
+    table = source_silver(lh.settings.sources, "ingredients")
+    if table is None or not lh.exists(*table):
+        return {}
+    rows = lh.read_arrow(*table, columns=["timestamp", "ingredient_id", "price_per_unit"]).to_pandas()
+    rows = rows.dropna(subset=["price_per_unit"])
+    if rows.empty:
+        return {}
+    latest = rows[rows["timestamp"] == rows.groupby("ingredient_id")["timestamp"].transform("max")]
+    return {str(k): float(v) for k, v in latest.groupby("ingredient_id")["price_per_unit"].mean().items()}
 
 
 def read_truth(path: Path) -> pd.DataFrame:

@@ -14,7 +14,7 @@ from pyspark.sql import functions as F
 
 from bakery.config import Settings
 from bakery.decisions.costs import CostModel, load_cost_model, product_costs
-from bakery.decisions.io import read_product_prices
+from bakery.decisions.io import read_ingredient_prices, read_product_prices
 from bakery.decisions.ledger import make_ledger
 from bakery.decisions.plan import make_plan
 from bakery.lakehouse import Lakehouse
@@ -108,7 +108,9 @@ def costs_of(lh: Lakehouse, product_ids, cost_model: CostModel) -> pd.DataFrame:
     category's defaults (the `default` category when it has none)."""
     catalogue = read_product_prices(lh).drop_duplicates("product_id")
     wanted = pd.DataFrame({"product_id": sorted(set(product_ids))})
-    return product_costs(wanted.merge(catalogue, on="product_id", how="left"), cost_model)
+    return product_costs(
+        wanted.merge(catalogue, on="product_id", how="left"), cost_model, read_ingredient_prices(lh)
+    )
 
 
 def write_ledger(lh: Lakehouse, last: date, days: int, cost_model: CostModel) -> int:
@@ -170,7 +172,7 @@ def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanRes
         .drop_duplicates()
         .merge(read_product_prices(lh).drop_duplicates("product_id"), on="product_id", how="left")
     )
-    costs = product_costs(catalogue, cost_model)
+    costs = product_costs(catalogue, cost_model, read_ingredient_prices(lh))
     degraded = None
     oldest = min(forecasts["as_of"])
     if oldest < as_of:

@@ -11,7 +11,7 @@ import pandas as pd
 from bakery.lakehouse import Lakehouse
 from bakery.monitoring import drift
 from bakery.monitoring.alerts import Alert, Severity
-from bakery.tables import FEATURE_DRIFT, FEATURES, Table, find
+from bakery.tables import FEATURE_DRIFT, FEATURES, Table, source_silver
 
 log = logging.getLogger(__name__)
 
@@ -27,8 +27,7 @@ LABELS = {
 
 def foot_traffic_table(lh: Lakehouse) -> Table | None:
     """The silver table of the foot-traffic source, as conf/sources.yml names it (None without that source)."""
-    spec = lh.settings.sources.get("traffic")
-    return find("silver", spec.table, [spec]) if spec is not None else None
+    return source_silver(lh.settings.sources, "traffic")
 
 
 def read_store_days(lh: Lakehouse, evaluated_on: date, rule: drift.DriftRule) -> pd.DataFrame:
