@@ -148,6 +148,9 @@ def test_manager_on_a_phone(server, browser, shots):
     cards = d.find_elements(By.CSS_SELECTOR, "#stock-table .alert-card")
     assert cards and "Urgente" in cards[0].text and "Tienda" not in d.find_element(By.ID, "stock-alerts").text
     assert _fits(d)
+    _visit(d, server, "/bake", "bake-list", shots, "manager_bake_phone")
+    first = d.find_elements(By.CSS_SELECTOR, "#bake-list .bake-card")[0].text
+    assert "Hornear" in first and "Previsión" in first and _fits(d)
     _visit(d, server, "/events", "events-submit", shots, "manager_events_phone")
     assert "pipeline" not in d.find_element(By.TAG_NAME, "body").text
     assert d.find_element(By.ID, "events-start").get_attribute("placeholder") == "dd/mm/aaaa"

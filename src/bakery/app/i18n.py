@@ -802,6 +802,30 @@ TEXTS.update(
     }
 )
 
+# The bake plan (Hornear hoy).
+TEXTS.update(
+    {
+        "nav.bake": ("Hornear hoy", "Bake today"),
+        "bake.title": ("Hornear hoy", "Bake today"),
+        "bake.for_day": ("Plan para el {day}", "Plan for {day}"),
+        "bake.qty": ("Hornear {n}", "Bake {n}"),
+        "bake.trays": ("{n} bandejas de {size}", "{n} trays of {size}"),
+        "bake.forecast": (
+            "Previsión {n} · se hornea para cubrir la demanda el {level} % de los días",
+            "Forecast {n} · baked to cover demand on {level}% of days",
+        ),
+        "bake.degraded": (
+            "Parte del plan se hizo con datos incompletos: revise las líneas marcadas.",
+            "Part of the plan was made from incomplete data: check the marked lines.",
+        ),
+        "bake.none": (
+            "Todavía no hay plan para esta tienda: se hace cada noche tras la previsión.",
+            "No plan for this store yet: it is made every night after the forecast.",
+        ),
+        "bake.no_store": ("Elija una tienda.", "Choose a store."),
+    }
+)
+
 
 def t(key: str, lang: str, **fmt: Any) -> str:
     """The text for `key` in `lang` (English if the key lacks it, the key itself if unknown)."""

@@ -29,6 +29,7 @@ def all_pages() -> list[Page]:
         admin_health,
         admin_settings,
         admin_users,
+        bake,
         dashboards,
         drivers,
         events,
@@ -44,6 +45,7 @@ def all_pages() -> list[Page]:
         m.PAGE
         for m in (
             forecast,
+            bake,
             history,
             stock,
             events,
