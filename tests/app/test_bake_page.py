@@ -48,3 +48,19 @@ def test_another_store_is_refused_and_no_plan_says_when_it_comes(ctx, settings):
     admin = Principal("admin", "admin", frozenset(), 1)
     assert "Todavía no hay plan" in _text(bake_page.plan_view(ctx, admin, "es", "S99"))
     assert "Bake" in _text(bake_page.plan_view(ctx, admin, "en", "S02"))
+
+
+def test_the_plan_downloads_as_csv_for_the_own_store_only(dash_app):
+    from tests.app.conftest import PASSWORDS, DashClient
+
+    client = DashClient(dash_app)
+    client.login("mgr", PASSWORDS["mgr"])
+    got = client.client.get("/download/bake-plan/S01.csv")
+    assert got.status_code == 200 and got.mimetype == "text/csv"
+    text = got.get_data().decode("utf-8-sig")
+    header, *rows = text.strip().splitlines()
+    assert header.startswith("producto,nombre,hornear,bandejas") and len(rows) == 4
+    assert all(",'+" in r or ",'-" in r or ",igual" in r for r in rows)  # reasons kept as text, not formulas
+    assert client.client.get("/download/bake-plan/S02.csv").status_code == 403
+    assert client.client.get("/download/bake-plan/S99.csv").status_code == 403  # same answer as a real store
+    assert client.client.get("/download/bake-plan/S0%201.csv").status_code == 404  # not a store id

@@ -823,6 +823,7 @@ TEXTS.update(
             "No plan for this store yet: it is made every night after the forecast.",
         ),
         "bake.no_store": ("Elija una tienda.", "Choose a store."),
+        "bake.csv": ("Descargar el plan (CSV)", "Download the plan (CSV)"),
     }
 )
 

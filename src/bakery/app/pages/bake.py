@@ -1,6 +1,7 @@
 """Hornear hoy: the store's bake plan for its next day, product by product, as cards that read on a phone at
 6 am: how many to bake (in trays where the product has a batch size), the forecast behind it, and why the two
-differ. Printing the page gives the sheet for the bakery wall (the print style drops the menu)."""
+differ. Printing the page gives the sheet for the bakery wall (the print style drops the menu); the plan also
+downloads as CSV."""
 
 from __future__ import annotations
 
@@ -67,7 +68,15 @@ def plan_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | 
     names = ctx.serving.product_names()
     plan = plan.sort_values(["quantity", "product_id"], ascending=[False, True])
     day = pd.Timestamp(plan["date"].iloc[0]).date()
-    header = [html.P(t("bake.for_day", lang, day=long_date(day, lang)), className="bake-day")]
+    header = [
+        html.P(t("bake.for_day", lang, day=long_date(day, lang)), className="bake-day"),
+        html.A(
+            t("bake.csv", lang),
+            href=f"/download/bake-plan/{store_id}.csv",
+            id=f"{P}-csv",
+            className="no-print",
+        ),
+    ]
     if plan["degraded"].any():
         header.append(notice(t("bake.degraded", lang), "warn", id=f"{P}-degraded"))
     cards = [plan_card(r, names.get(r.product_id, r.product_id), lang) for r in plan.itertuples()]

@@ -1,4 +1,5 @@
-"""File downloads (templates, bad rows): each route checks role and ownership on the server."""
+"""File downloads (templates, bad rows, a store's bake plan): each route checks role and ownership on the
+server."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import flask
 from flask import abort, send_file
 
-from bakery.app.auth import STAFF, require_role
+from bakery.app.auth import ALL_ROLES, STAFF, check_store, require_role
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
 from bakery.app.server.security import current_principal
@@ -37,6 +38,26 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
             data,
             mimetype=mime,
             headers={"Content-Disposition": f'attachment; filename="{kind}_template.{fmt}"'},
+        )
+
+    @server.get("/download/bake-plan/<store_id>.csv")
+    def bake_plan_csv(store_id: str):
+        """The store's bake plan as CSV (UTF-8 with a BOM, so that spreadsheets read the accents); a 403 for
+        a store outside the user's scope, whether or not it exists."""
+        from bakery.app.exports import bake_plan_csv as to_csv
+
+        principal = require_role(current_principal(), ALL_ROLES)
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", store_id):
+            abort(404)
+        check_store(principal, store_id)
+        plan = ctx.serving.bake_plan(store_id)
+        if plan.empty:
+            abort(404)
+        day = plan["date"].iloc[0]
+        return flask.Response(
+            to_csv(plan, ctx.serving.product_names()),
+            mimetype="text/csv",
+            headers={"Content-Disposition": f'attachment; filename="hornear_{store_id}_{day}.csv"'},
         )
 
     @server.get("/download/staging/<token>/bad_rows.csv")

@@ -417,7 +417,10 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                         "carried_over": _NULL_NUM,
                         "display_min": _NULL_NUM,
                         "reason": _NULL_STR,
-                        "cost_source": {"type": ["string", "null"], "enum": ["product", "recipe", "default", None]},
+                        "cost_source": {
+                            "type": ["string", "null"],
+                            "enum": ["product", "recipe", "default", None],
+                        },
                         "model_version": _NULL_STR,
                         "degraded": {"type": "boolean"},
                         "degraded_reason": _NULL_STR,
