@@ -33,7 +33,9 @@ def _raised_kinds() -> set[str]:
 def test_every_alert_kind_has_a_section():
     headings = re.findall(r"^## (.+)$", RUNBOOK.read_text(encoding="utf-8"), flags=re.M)
     kinds = _raised_kinds()
-    assert {"run.no_forecasts", "run.step_failed.", "accuracy.breach", "drift.", "model.rollback"} <= kinds, kinds
+    assert {"run.no_forecasts", "run.step_failed.", "accuracy.breach", "drift.", "model.rollback"} <= kinds, (
+        kinds
+    )
     for kind in kinds:
         assert any(h.replace("\\", "").startswith(kind) or kind in h for h in headings), (
             f"no section of {RUNBOOK.name} for alerts of kind {kind!r}"

@@ -55,7 +55,15 @@ def test_pages_need_a_login(dash_app):
         ),
         (
             "admin",
-            ["/", "/accuracy", "/uploads", "/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
+            [
+                "/",
+                "/accuracy",
+                "/uploads",
+                "/admin/users",
+                "/admin/settings",
+                "/admin/health",
+                "/admin/audit",
+            ],
             [],
         ),
     ],

@@ -43,8 +43,10 @@ def _forecasts(sales: pd.DataFrame) -> pd.DataFrame:
                 factor = 1.8 if s == "S002" and day >= SHIFT_FROM else 1.05
                 for p in PRODUCTS:
                     for role in ("champion", "shadow"):
-                        rows.append((as_of.date(), s, p, day, h, role, truth[(s, p, day)] * factor))
-    return pd.DataFrame(rows, columns=["as_of", "store_id", "product_id", "date", "horizon", "role", "yhat"])
+                        version = "1" if role == "champion" else "2"
+                        rows.append((as_of.date(), s, p, day, h, role, version, truth[(s, p, day)] * factor))
+    columns = ["as_of", "store_id", "product_id", "date", "horizon", "role", "model_version", "yhat"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def _expected() -> pd.DataFrame:
@@ -68,7 +70,8 @@ def _seed(lh) -> None:
     lh.append(
         spark.createDataFrame(
             _forecasts(sales),
-            "as_of date, store_id string, product_id string, date date, horizon int, role string, yhat double",
+            "as_of date, store_id string, product_id string, date date, horizon int, role string, "
+            "model_version string, yhat double",
         ),
         "gold",
         "forecasts",
