@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bakery.app.i18n import _MONTHS, _WEEKDAYS
+
 ES: dict[str, Any] = {
     "dictionary": {
         "Autoscale": "Autoescalar",
@@ -34,22 +36,9 @@ ES: dict[str, Any] = {
         "trace": "serie",
     },
     "format": {
-        "days": ["domingo", "lunes", "martes", "miércoles", "jueves", "viernes", "sábado"],
+        "days": [_WEEKDAYS["es"][-1], *_WEEKDAYS["es"][:-1]],  # Plotly weeks start on Sunday
         "shortDays": ["dom", "lun", "mar", "mié", "jue", "vie", "sáb"],
-        "months": [
-            "enero",
-            "febrero",
-            "marzo",
-            "abril",
-            "mayo",
-            "junio",
-            "julio",
-            "agosto",
-            "septiembre",
-            "octubre",
-            "noviembre",
-            "diciembre",
-        ],
+        "months": list(_MONTHS["es"]),
         "shortMonths": ["ene", "feb", "mar", "abr", "may", "jun", "jul", "ago", "sep", "oct", "nov", "dic"],
         "date": "%d/%m/%Y",
         "decimal": ",",
