@@ -22,6 +22,7 @@ POINTS = frozenset(
         "forecast_before_write",  # forecasts computed, gold.forecasts not yet written
         "silver_merged",  # a silver table merged, its batch's records not yet written
         "upload_before_record",  # an upload's rows held, the batch not yet recorded
+        "upload_before_log",  # the batch in the app database, not yet in ops.upload_batches
         "upload_before_landing",  # the batch recorded, its file not yet moved into the landing zone
     }
 )

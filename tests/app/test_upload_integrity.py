@@ -252,6 +252,25 @@ def test_a_commit_killed_after_its_record_is_landed_by_the_next_settle(ctx):
     assert _landing_names(ctx, "sales") == [files[0].path.name]
 
 
+def test_a_settle_does_not_land_a_batch_whose_record_is_still_being_written(ctx):
+    """Another worker's settle may run while a commit sits between its database row and its log entry: the
+    commit may still be taken back, so its held file stays hidden until the record is whole or old."""
+    _killed_commit(ctx, "upload_before_log")
+    ((batch_id, (_, status)),) = _batches(ctx).items()
+    log_table = ctx.settings.tables_dir / "ops" / "upload_batches"
+    assert status == "accepted" and (not log_table.exists() or _log(ctx).empty)
+    uploads.settle(ctx)
+    assert scan_kind(ctx.settings, "sales") == []
+    held = [ctx.settings.landing_dir / "sales" / n for n in _landing_names(ctx, "sales")]
+    assert len(held) == 1 and held[0].name.startswith(".import_")
+    old = time.time() - 2 * float(ctx.conf.get("uploads.settle_after_seconds"))
+    os.utime(held[0], (old, old))
+    uploads.settle(ctx)  # interrupted long ago: the record is completed and the file lands
+    with ctx.db.session() as s:
+        assert [f.relpath for f in scan_kind(ctx.settings, "sales")] == [s.get(UploadBatch, batch_id).path]
+    assert _log(ctx)["status"].tolist() == ["accepted"]
+
+
 def test_a_commit_killed_before_its_record_leaves_nothing_once_settled(ctx):
     _killed_commit(ctx, "upload_before_record")
     assert _batches(ctx) == {} and scan_kind(ctx.settings, "sales") == []

@@ -16,8 +16,9 @@ A batch is recorded and landed, or neither: the rows land under a hidden name th
 is written to the app database and then to ops.upload_batches (the database change is undone if the log
 cannot be written), and only then is the file renamed into place. A deletion is written the same way and
 reported as done only once both records hold. `settle` finishes what a crash interrupted: a held file whose
-batch is recorded goes into place, one without a record is removed, and ops.upload_batches catches up with
-the database (only for what is older than uploads.settle_after_seconds; younger is a commit in progress).
+batch is recorded in both places goes into place, one without a record is removed, and ops.upload_batches
+catches up with the database (only for what is older than uploads.settle_after_seconds; younger is a commit in
+progress, which another worker's settle must not land while its record may still be taken back).
 """
 
 from __future__ import annotations
@@ -376,6 +377,7 @@ def _record(ctx: AppContext, new: UploadBatch | None, retire: _Retirement | None
         if new is not None:
             s.add(new)
     try:
+        fault_point("upload_before_log")
         _log_batches(ctx, [b for b in (new, old) if b is not None])
     except RecordFailed as exc:
         exc.recorded = not _undo(ctx, new, old, logged=False)
@@ -790,15 +792,26 @@ def settle(ctx: AppContext) -> None:
     try:
         with ctx.db.session() as s:
             batches = s.scalars(select(UploadBatch)).all()
-        accepted = {b.path for b in batches if b.status == "accepted" and b.path}
+        accepted = {b.path: b.batch_id for b in batches if b.status == "accepted" and b.path}
+        logged: dict[str, str] | None = None
+        landed: set[str] = set()
         for kind in ctx.conf.get("uploads.kinds", []):
             folder = ctx.settings.landing_dir / kind
             for held in sorted(folder.glob(".import_*.parquet")) if folder.is_dir() else []:
                 final = _held_to_final(held)
-                if landing_relpath(ctx.settings, final) in accepted:
+                batch_id = accepted.get(landing_relpath(ctx.settings, final))
+                young = held.stat().st_mtime >= cutoff
+                if batch_id is not None:
+                    if young:  # recorded in the database only: its commit may still be undone
+                        logged = (
+                            upload_batches.latest_statuses(ctx.serving.reader) if logged is None else logged
+                        )
+                        if logged.get(batch_id) != "accepted":
+                            continue
                     _land(held, final)
+                    landed.add(batch_id)
                     log.warning("upload: landed %s, recorded before an interruption", final.name)
-                elif held.stat().st_mtime < cutoff:
+                elif not young:
                     held.unlink(missing_ok=True)
                     log.warning("upload: removed %s, whose batch was never recorded", held.name)
         ids = {b.batch_id for b in batches}
@@ -806,7 +819,10 @@ def settle(ctx: AppContext) -> None:
         for keep in root.iterdir() if root.is_dir() else []:
             if keep.name not in ids and keep.stat().st_mtime < cutoff:
                 shutil.rmtree(keep, ignore_errors=True)
-        _catch_up_log(ctx, [b for b in batches if b.status != "rejected" and _changed(b) < cutoff])
+        settled = [
+            b for b in batches if b.status != "rejected" and (_changed(b) < cutoff or b.batch_id in landed)
+        ]
+        _catch_up_log(ctx, settled)
     except Exception:
         log.exception("settling interrupted uploads failed; will try again")
 
