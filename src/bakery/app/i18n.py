@@ -764,9 +764,20 @@ TEXTS.update(
             "All products ({unit}) · {period}",
         ),
         "fc.units_differ": (
-            "Sin total de todos los productos: se venden en unidades distintas.",
-            "No all-products total: they are sold in different units.",
+            "No se suma todo: los productos se venden en unidades distintas ({units}). El total es el de {product}; "
+            "elija otro producto para ver el suyo.",
+            "No grand total: the products are sold in different units ({units}). The total shown is {product}'s; "
+            "pick another product to see its own.",
         ),
+        "fc.units_differ_pick": (
+            "No se suma todo: los productos se venden en unidades distintas ({units}). Elija un producto para ver "
+            "su total.",
+            "No grand total: the products are sold in different units ({units}). Pick a product to see its total.",
+        ),
+        "fc.plan_qty": ("Hornear {n}", "Bake {n}"),
+        "unit.unit": ("uds.", "units"),
+        "unit.kg": ("kg", "kg"),
+        "unit.portion": ("porciones", "portions"),
         "explain.pct_vs": ("{change} % vs. {ref}", "{change}% vs {ref}"),
         "explain.no_driver": (
             "sin un motivo especial (festivo, promoción, tiempo)",

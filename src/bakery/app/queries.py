@@ -119,16 +119,6 @@ class ServingData(ServingCache):
         p = self.products()
         return dict(zip(p["product_id"], p["name"].fillna(p["product_id"]), strict=True)) if len(p) else {}
 
-    def product_units(self) -> dict[str, str]:
-        """Each product's selling unit where silver.products has a `unit` column ({} when it has none: the
-        units are then unknown, and no total may add products together)."""
-        p = self.products()
-        if "unit" not in p.columns or not len(p):
-            return {}
-        return {
-            k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u
-        }
-
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
         """The latest as_of's forecasts of every model role, or None when no forecast exists yet."""
