@@ -346,6 +346,16 @@ class ServingData(ServingCache):
 
         return self.cached(("bake_plan", store_id, day), (BAKE_PLAN,), load)
 
+    def bake_quantities(self, as_of: date) -> pd.DataFrame:
+        """store_id, product_id, quantity of the gold.bake_plan rows made from the forecasts of `as_of`, every
+        store (the forecast page orders its products by them; the caller filters the stores it may show)."""
+
+        def load(v: dict) -> pd.DataFrame:
+            cols = ["store_id", "product_id", "quantity"]
+            return self._read(BAKE_PLAN, v, cols, [("as_of", "=", as_of)])[cols]
+
+        return self.cached(("bake_quantities", as_of), (BAKE_PLAN,), load)
+
     def chain_daily(self, start: date, end: date) -> pd.DataFrame:
         """Chain totals per day (analysts): date, quantity_sold, revenue."""
 

@@ -220,16 +220,14 @@ def plan_quantities(ctx: AppContext, store_id: str) -> dict[str, float]:
     snap = ctx.serving.forecast_snapshot()
     if snap is None:
         return {}
-    stores = sorted(snap.by_store) if store_id == CHAIN else [store_id]
-    out: dict[str, float] = {}
-    for store in stores:
-        plan = ctx.serving.bake_plan(store)
-        if plan.empty:
-            continue
-        plan = plan[pd.to_datetime(plan["as_of"]).dt.date == snap.as_of]
-        for pid, qty in zip(plan["product_id"], plan["quantity"], strict=True):
-            out[pid] = out.get(pid, 0.0) + float(qty)
-    return out
+
+    def load(_v: dict) -> dict[str, float]:
+        plan = ctx.serving.bake_quantities(snap.as_of)
+        if store_id != CHAIN:
+            plan = plan[plan["store_id"] == store_id]
+        return {str(k): float(q) for k, q in plan.groupby("product_id")["quantity"].sum().items()}
+
+    return ctx.serving.cached(("plan_quantities", store_id, snap.as_of), (FORECASTS, BAKE_PLAN), load)
 
 
 def ordered_lines(ctx: AppContext, store_id: str, view: str, lang: str) -> list:
