@@ -209,3 +209,21 @@ def test_incomplete_data_is_named_in_plain_words(stale_ctx):
     assert not forecast_status(
         date(2026, 4, 30), {"S01": date(2026, 4, 29)}, ["S01"], date(2026, 5, 1)
     ).degraded
+
+
+def test_a_unit_in_the_products_data_wins_over_the_configuration():
+    """silver.products' own `unit` first, then conf/app.yml per product, per category, default; known codes read
+    in the user's language, any other unit as written."""
+    import pandas as pd
+
+    from bakery.app.units import resolve_units, same_unit, unit_label
+
+    products = pd.DataFrame(
+        {"product_id": ["P1", "P2", "P3"], "category": ["bread", "cakes", "bread"], "unit": ["kg", None, ""]}
+    )
+    conf = {"default": "unit", "categories": {"cakes": "portion"}, "products": {"P1": "unit", "P3": "kg"}}
+    assert resolve_units(products, conf) == {"P1": "kg", "P2": "portion", "P3": "kg"}
+    assert resolve_units(products.drop(columns="unit"), None) == {"P1": "unit", "P2": "unit", "P3": "unit"}
+    assert unit_label("portion", "es") == "porciones" and unit_label("ud.", "es") == "ud."
+    assert unit_label(None, "en") == "units" and unit_label("kg", "en") == "kg"
+    assert same_unit(["kg", "KG "]) and not same_unit(["kg", "unit"]) and not same_unit([None, None])
