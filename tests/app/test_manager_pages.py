@@ -1,5 +1,6 @@
 """The store manager's pages as a manager reads them: dated horizons, the stale banner, the headline of the chosen
-product, products by quantity, Spanish charts, and a history that shows something on a new installation."""
+product in its unit, products by the quantity to bake, Spanish charts, and a history that shows something on a new
+installation."""
 
 from __future__ import annotations
 
@@ -90,25 +91,59 @@ def test_a_current_forecast_names_its_day_and_has_no_banner(fresh_ctx):
     )
 
 
-def test_headline_is_the_chosen_products_total_and_products_go_by_quantity(stale_ctx):
+def test_headline_adds_products_up_only_in_one_unit(stale_ctx, settings):
+    """Every sample product is bread, sold by the piece (conf/app.yml `units`): the headline gives the chosen
+    product's total and the all-products total. One product sold by the kilo: no grand total, and a line saying
+    the total shown is the chosen product's and asking to pick another."""
+    from bakery.app.appconf import load_app_config
+
     lines = forecast_page.all_lines(stale_ctx, "week", "es")["S01"]
-    quantities = [ln.forecast for ln in lines]
-    assert quantities == sorted(quantities, reverse=True)
-    # the picker lists products by name and starts on the one with the largest forecast for the first day
-    options, first = forecast_page.product_choices(stale_ctx, "S01", None, "es")
-    assert [o["label"] for o in options] == sorted(o["label"] for o in options)
-    assert first == forecast_page.all_lines(stale_ctx, "tomorrow", "es")["S01"][0].product_id
     chosen = lines[-1]
-    _, table, summary = forecast_page.forecast_view(stale_ctx, MGR, "es", "S01", "week", chosen.product_id)
+    _, _, summary = forecast_page.forecast_view(stale_ctx, MGR, "es", "S01", "week", chosen.product_id)
     text = _text(summary)
     assert f"Total de {chosen.product} · 7 días" in text  # the horizon's own label (stale: not "next week")
     assert f'"{round(chosen.forecast):,} uds."'.replace(",", ".") in text
-    # units are unknown in these tables: no total adds different products together
-    assert "Total de todos los productos" not in text and "Total del periodo" not in text
+    total = round(sum(ln.forecast for ln in lines))
+    assert "Total de todos los productos (uds.) · 7 días" in text
+    assert f'"{total:,} uds."'.replace(",", ".") in text and "forecast-units-note" not in text
+
+    by_kilo = build_context(settings, conf=load_app_config(settings, {"units": {"products": {"P002": "kg"}}}))
+    kilo = next(ln for ln in lines if ln.product_id == "P002")
+    _, _, summary = forecast_page.forecast_view(by_kilo, MGR, "es", "S01", "week", "P002")
+    text = _text(summary)
+    assert "Total de todos los productos" not in text and "forecast-units-note" in text
+    assert f'"{round(kilo.forecast):,} kg"'.replace(",", ".") in text
+    assert "unidades distintas (kg, uds.). El total es el de Croissant; elija otro producto" in text
+    _, _, english = forecast_page.forecast_view(by_kilo, MGR, "en", "S01", "week", chosen.product_id)
+    assert f"The total shown is {chosen.product}'s; pick another product" in _text(english)
+    assert "units" in _text(english) and "uds." not in _text(english)
+
+
+def test_products_go_by_the_quantity_to_bake(stale_ctx):
+    """The product table leads with what to bake most of (gold.bake_plan), each with its bake quantity; the
+    picker starts on that product. Without a plan made from these forecasts, the order is the forecast's."""
+    from deltalake import DeltaTable
+
+    by_forecast = [ln.product_id for ln in forecast_page.all_lines(stale_ctx, "week", "es")["S01"]]
+    last = by_forecast[-1]
+    plan = DeltaTable(str(stale_ctx.settings.tables_dir / "gold" / "bake_plan"))
+    plan.update(predicate=f"store_id = 'S01' AND product_id = '{last}'", updates={"quantity": "500.0"})
+    order = [ln.product_id for ln in forecast_page.ordered_lines(stale_ctx, "S01", "week", "es")]
+    assert order[0] == last and order[1:] == [p for p in by_forecast if p != last]
+    assert forecast_page.product_choices(stale_ctx, "S01", None, "es")[1] == last
+    names = stale_ctx.serving.product_names()
+    _, table, _ = forecast_page.forecast_view(stale_ctx, MGR, "es", "S01", "week", last)
     rows = _text(table)
-    positions = [rows.index(ln.product) for ln in lines]
-    assert positions == sorted(positions)
+    positions = [rows.index(names[p]) for p in order]
+    assert positions == sorted(positions) and "Hornear 500" in rows
     assert "Intervalo" not in rows  # three columns: the interval sits under the forecast
+    # a plan left from older forecasts does not order today's table
+    plan.update(predicate="store_id = 'S01'", updates={"as_of": "CAST('2026-04-29' AS DATE)"})
+    later = build_context(stale_ctx.settings)  # a new server: no cached table version
+    order = [ln.product_id for ln in forecast_page.ordered_lines(later, "S01", "week", "es")]
+    assert order == by_forecast
+    _, table, _ = forecast_page.forecast_view(later, MGR, "es", "S01", "week", last)
+    assert "Hornear" not in _text(table)
 
 
 def test_charts_speak_spanish(stale_ctx):
@@ -174,3 +209,21 @@ def test_incomplete_data_is_named_in_plain_words(stale_ctx):
     assert not forecast_status(
         date(2026, 4, 30), {"S01": date(2026, 4, 29)}, ["S01"], date(2026, 5, 1)
     ).degraded
+
+
+def test_a_unit_in_the_products_data_wins_over_the_configuration():
+    """silver.products' own `unit` first, then conf/app.yml per product, per category, default; known codes read
+    in the user's language, any other unit as written."""
+    import pandas as pd
+
+    from bakery.app.units import resolve_units, same_unit, unit_label
+
+    products = pd.DataFrame(
+        {"product_id": ["P1", "P2", "P3"], "category": ["bread", "cakes", "bread"], "unit": ["kg", None, ""]}
+    )
+    conf = {"default": "unit", "categories": {"cakes": "portion"}, "products": {"P1": "unit", "P3": "kg"}}
+    assert resolve_units(products, conf) == {"P1": "kg", "P2": "portion", "P3": "kg"}
+    assert resolve_units(products.drop(columns="unit"), None) == {"P1": "unit", "P2": "unit", "P3": "unit"}
+    assert unit_label("portion", "es") == "porciones" and unit_label("ud.", "es") == "ud."
+    assert unit_label(None, "en") == "units" and unit_label("kg", "en") == "kg"
+    assert same_unit(["kg", "KG "]) and not same_unit(["kg", "unit"]) and not same_unit([None, None])

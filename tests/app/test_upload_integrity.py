@@ -125,14 +125,17 @@ def test_the_upload_page_names_the_parameter_and_offers_only_batches_of_the_kind
         state,
     )
     body = r.get_data(as_text=True)
-    assert r.status_code == 200 and "uploads-load-error" in body and "replaces" in body
+    assert r.status_code == 200 and "uploads-load-error" in body
+    assert "«Sustituye al lote»: el lote elegido no es un lote aceptado" in json.dumps(
+        r.get_json(), ensure_ascii=False
+    )
     assert _batches(ctx) == {sales: ("sales", "accepted")}
     r = c.call(
         [("uploads-report", "children"), ("uploads-load-button", "disabled")],
         [("uploads-validate", "n_clicks", 1)],
         state,
     )
-    assert r.status_code == 200 and "replaces" in r.get_data(as_text=True)
+    assert r.status_code == 200 and "«Sustituye al lote»" in json.dumps(r.get_json(), ensure_ascii=False)
 
 
 # ---- the user's file under a fixed name -------------------------------------------------------------------

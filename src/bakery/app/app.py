@@ -133,6 +133,17 @@ def _navbar(ctx: AppContext, principal: Principal, lang: str, pages: list[Page],
     )
 
 
+def _page_language(app: dash.Dash) -> None:
+    """The page's <html> names the user's language, so that screen readers pronounce it as Spanish or English
+    (Dash's own index page has no lang attribute)."""
+    index = app.interpolate_index
+
+    def interpolate_index(**kwargs: Any) -> str:
+        return index(**kwargs).replace("<html>", f'<html lang="{current_lang()}">', 1)
+
+    app.interpolate_index = interpolate_index
+
+
 def install_error_pages(server: flask.Flask) -> None:
     """No answer carries a traceback: an unknown Dash bundle path (`/_dash-component-suites/...`) is a plain
     404, and any unexpected error a plain 500 (JSON under /api/ and /_dash). Flask logs the exception with
@@ -198,6 +209,7 @@ def create_app(
         meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
     )
     app.layout = _shell
+    _page_language(app)
     pages = all_pages()
     by_path = {p.path: p for p in pages}
 

@@ -764,9 +764,20 @@ TEXTS.update(
             "All products ({unit}) · {period}",
         ),
         "fc.units_differ": (
-            "Sin total de todos los productos: se venden en unidades distintas.",
-            "No all-products total: they are sold in different units.",
+            "No se suma todo: los productos se venden en unidades distintas ({units}). El total es el de {product}; "
+            "elija otro producto para ver el suyo.",
+            "No grand total: the products are sold in different units ({units}). The total shown is {product}'s; "
+            "pick another product to see its own.",
         ),
+        "fc.units_differ_pick": (
+            "No se suma todo: los productos se venden en unidades distintas ({units}). Elija un producto para ver "
+            "su total.",
+            "No grand total: the products are sold in different units ({units}). Pick a product to see its total.",
+        ),
+        "fc.plan_qty": ("Hornear {n}", "Bake {n}"),
+        "unit.unit": ("uds.", "units"),
+        "unit.kg": ("kg", "kg"),
+        "unit.portion": ("porciones", "portions"),
         "explain.pct_vs": ("{change} % vs. {ref}", "{change}% vs {ref}"),
         "explain.no_driver": (
             "sin un motivo especial (festivo, promoción, tiempo)",
@@ -799,6 +810,137 @@ TEXTS.update(
             "el modelo no pudo calcularse para este producto; el equipo de datos tiene el detalle",
             "the model could not be computed for this product; the data team has the details",
         ),
+    }
+)
+
+# Upload problems for a Spanish user (bakery.app.upload_messages); English users see the ingest's own wording.
+TEXTS.update(
+    {
+        "upmsg.missing_columns": (
+            "faltan columnas obligatorias: {missing} (columnas del archivo: {found}). Renómbrelas o elija la "
+            "columna de cada una abajo.",
+            "missing required columns: {missing} (file columns: {found})",
+        ),
+        "upmsg.none": ("ninguna", "none"),
+        "upmsg.no_rows": ("el archivo no tiene filas de datos.", "the file has no data rows"),
+        "upmsg.mapping": (
+            "la asignación de columnas no es válida (una columna elegida dos veces o que no existe); revísela "
+            "abajo.",
+            "the column mapping is not valid",
+        ),
+        "upmsg.unsupported_format": (
+            "tipo de archivo no admitido ({suffix}); use CSV, XLSX, JSON o Parquet.",
+            "unsupported file type ({suffix}); use CSV, XLSX, JSON or Parquet.",
+        ),
+        "upmsg.unreadable_line": (
+            "no se puede leer el CSV cerca de la línea {line}; revise comillas y separadores.",
+            "the CSV cannot be read near line {line}",
+        ),
+        "upmsg.unreadable": (
+            "el archivo está dañado o no es del tipo que dice su extensión.",
+            "the file is corrupt or not of the type its extension says",
+        ),
+        "upmsg.empty": ("el archivo está vacío o no tiene fila de cabecera.", "the file is empty"),
+        "upmsg.no_header": ("el archivo no tiene fila de cabecera.", "the file has no header line"),
+        "upmsg.binary": (
+            "no es un archivo de texto; guárdelo como CSV UTF-8 o súbalo como XLSX.",
+            "not a text file",
+        ),
+        "upmsg.encoding": (
+            "el texto no está en UTF-8 ni en Windows-1252; guárdelo como CSV UTF-8.",
+            "the text is neither UTF-8 nor Windows-1252",
+        ),
+        "upmsg.utf16": ("el texto está en UTF-16/UTF-32; guárdelo como CSV UTF-8.", "the text is UTF-16/32"),
+        "upmsg.zip_bomb": (
+            "el libro XLSX se expandiría demasiado al abrirlo; no se abre.",
+            "the XLSX workbook would expand too much",
+        ),
+        "upmsg.too_many_rows": (
+            "el archivo tiene demasiadas filas ({count}); el límite es {limit}. Divídalo en varios.",
+            "too many rows ({count}); the limit is {limit}",
+        ),
+        "upmsg.too_many_columns": (
+            "el archivo tiene demasiadas columnas ({count}); el límite es {limit}.",
+            "too many columns ({count}); the limit is {limit}",
+        ),
+        "upmsg.too_large_decoded": (
+            "el texto del archivo supera el límite de {limit} bytes una vez descomprimido.",
+            "the decoded text exceeds {limit} bytes",
+        ),
+        "upmsg.too_large": (
+            "el archivo supera el límite de {limit} bytes.",
+            "the file exceeds {limit} bytes",
+        ),
+        "upmsg.shape": (
+            "la descripción del formato del archivo no encaja con el archivo; revise los nombres de columna "
+            "que indica.",
+            "the file's shape description does not fit the file",
+        ),
+        "upmsg.shape_name": (
+            "la descripción del formato del archivo no encaja con el archivo; revise «{name}».",
+            "the file's shape description does not fit the file; check {name}",
+        ),
+        "upmsg.shape_json": (
+            "la descripción del formato del archivo no es un objeto JSON válido.",
+            "the file's shape description is not a valid JSON object",
+        ),
+        "upmsg.kind": ("ese tipo de datos no se puede subir.", "that kind of data cannot be uploaded"),
+        "upmsg.replaces": (
+            "«Sustituye al lote»: el lote elegido no es un lote aceptado del mismo tipo de datos.",
+            "Replaces batch: not an accepted batch of the same kind of data",
+        ),
+        "upmsg.other": (
+            "el archivo no se puede usar tal como está; el equipo de datos tiene el detalle en el registro.",
+            "the file cannot be used as it is",
+        ),
+        "upmsg.row.type": ("{value} no es {kind}", "{value} is not {kind}"),
+        "upmsg.type.date": ("una fecha (AAAA-MM-DD)", "a date"),
+        "upmsg.type.timestamp": ("una fecha y hora ISO 8601", "a timestamp"),
+        "upmsg.type.double": ("un número (decimales con «,» o «.», sin separador de miles)", "a number"),
+        "upmsg.type.long": ("un número entero (sin separador de miles)", "a whole number"),
+        "upmsg.type.boolean": ("true o false", "true or false"),
+        "upmsg.type.other": ("del tipo esperado", "of the expected type"),
+        "upmsg.row.not_null": ("falta un valor obligatorio", "required value missing"),
+        "upmsg.row.range": (
+            "{value} está fuera del rango permitido, de {low} a {high}",
+            "{value} is outside {low}..{high}",
+        ),
+        "upmsg.row.values": ("{value} no es uno de: {allowed}", "{value} is not one of {allowed}"),
+        "upmsg.row.pattern": (
+            "{value} no tiene el formato esperado ({pattern})",
+            "{value} does not match {pattern}",
+        ),
+        "upmsg.row.future_date": ("{value} es una fecha futura", "{value} is in the future"),
+        "upmsg.row.too_long": (
+            "un valor de {length} caracteres supera el límite de {limit}",
+            "a value of {length} characters exceeds {limit}",
+        ),
+        "upmsg.row.id": (
+            "{value} contiene un salto de línea o un tabulador; un código es una sola línea",
+            "{value} holds a line break or tab",
+        ),
+        "upmsg.row.timezone": (
+            "{value} no es una zona horaria IANA (p. ej., Europe/Madrid)",
+            "{value} is not an IANA timezone",
+        ),
+        "upmsg.row.subdivision": (
+            "{value} no es una región conocida del país de la fila",
+            "{value} is not a known region",
+        ),
+        "upmsg.row.date_order": ("la fecha de fin es anterior a la de inicio", "the end is before the start"),
+        "upmsg.row.malformed_row": ("línea ilegible: no se pudo separar en campos", "unreadable line"),
+        "upmsg.row.malformed_fields": (
+            "línea ilegible: se esperaban {expected} campos y tiene {found}",
+            "unreadable line: {expected} fields expected, {found} found",
+        ),
+        "upmsg.row.unknown_store": ("{value} no es una tienda conocida", "{value} is not a known store"),
+        "upmsg.row.unknown_product": ("{value} no es un producto conocido", "{value} is not a known product"),
+        "upmsg.row.duplicate_conflict": (
+            "la misma clave aparece en otra fila con valores distintos",
+            "the same key is in another row with different values",
+        ),
+        "upmsg.row.duplicate": ("fila repetida (se omite)", "repeated row (skipped)"),
+        "upmsg.row.other": ("valor {value} no válido", "invalid value {value}"),
     }
 )
 

@@ -119,16 +119,6 @@ class ServingData(ServingCache):
         p = self.products()
         return dict(zip(p["product_id"], p["name"].fillna(p["product_id"]), strict=True)) if len(p) else {}
 
-    def product_units(self) -> dict[str, str]:
-        """Each product's selling unit where silver.products has a `unit` column ({} when it has none: the
-        units are then unknown, and no total may add products together)."""
-        p = self.products()
-        if "unit" not in p.columns or not len(p):
-            return {}
-        return {
-            k: str(u) for k, u in zip(p["product_id"], p["unit"], strict=True) if isinstance(u, str) and u
-        }
-
     # ---- forecasts -----------------------------------------------------------------------------
     def forecast_snapshot(self) -> ForecastSnapshot | None:
         """The latest as_of's forecasts of every model role, or None when no forecast exists yet."""
@@ -355,6 +345,16 @@ class ServingData(ServingCache):
             return df[df["date"] == wanted].sort_values("product_id").reset_index(drop=True)
 
         return self.cached(("bake_plan", store_id, day), (BAKE_PLAN,), load)
+
+    def bake_quantities(self, as_of: date) -> pd.DataFrame:
+        """store_id, product_id, quantity of the gold.bake_plan rows made from the forecasts of `as_of`, every
+        store (the forecast page orders its products by them; the caller filters the stores it may show)."""
+
+        def load(v: dict) -> pd.DataFrame:
+            cols = ["store_id", "product_id", "quantity"]
+            return self._read(BAKE_PLAN, v, cols, [("as_of", "=", as_of)])[cols]
+
+        return self.cached(("bake_quantities", as_of), (BAKE_PLAN,), load)
 
     def chain_daily(self, start: date, end: date) -> pd.DataFrame:
         """Chain totals per day (analysts): date, quantity_sold, revenue."""

@@ -79,7 +79,12 @@ def product_options(ctx: AppContext, product_ids: Sequence[str] | None = None) -
 
 
 def field(label: str, control: Any, cls: str = "field") -> Any:
-    return html.Div([html.Label(label), control], className=cls)
+    """A labelled control; a text box is tied to its label (`for`), so that the label names it for screen
+    readers. Dropdowns get theirs from assets/a11y.js: their box is not the element that carries the id."""
+    tied = isinstance(control, dcc.Input | dcc.Textarea) and getattr(control, "id", None)
+    return html.Div(
+        [html.Label(label, htmlFor=control.id) if tied else html.Label(label), control], className=cls
+    )
 
 
 def card(title: str | None, *children: Any, cls: str = "card") -> Any:

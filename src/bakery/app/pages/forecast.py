@@ -34,7 +34,8 @@ from bakery.app.summaries import (
     lines_by_store,
     window,
 )
-from bakery.tables import DAILY_SALES, FORECASTS, PRODUCTS
+from bakery.app.units import resolve_units, same_unit, unit_label
+from bakery.tables import BAKE_PLAN, DAILY_SALES, FORECASTS, PRODUCTS
 
 P = "forecast"
 
@@ -134,8 +135,8 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
 def product_choices(
     ctx: AppContext, store_id: str | None, current: str | None, lang: str = "es"
 ) -> tuple[list[dict], str | None]:
-    """The store's products by name; the chosen one kept, else the one with the largest forecast for the first
-    day (the top of the product table)."""
+    """The store's products by name; the chosen one kept, else the top of the first day's product table (the most
+    to bake)."""
     snap = ctx.serving.forecast_snapshot()
     names = ctx.serving.product_names()
     if snap is None or not store_id:
@@ -148,7 +149,7 @@ def product_choices(
     options = sorted(({"label": names.get(p, p), "value": p} for p in ids), key=lambda o: str(o["label"]))
     if current in ids:
         return options, current
-    top = next((ln.product_id for ln in all_lines(ctx, "tomorrow", lang).get(store_id, [])), None)
+    top = next((ln.product_id for ln in ordered_lines(ctx, store_id, "tomorrow", lang)), None)
     return options, top if top in ids else (ids[0] if ids else None)
 
 
@@ -213,15 +214,45 @@ def all_lines(ctx: AppContext, view: str, lang: str) -> dict[str, list]:
     return ctx.serving.cached(("forecast_lines", view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load)
 
 
+def plan_quantities(ctx: AppContext, store_id: str) -> dict[str, float]:
+    """product_id -> quantity to bake from gold.bake_plan, when the plan was made from the forecasts on show (same
+    as_of); summed over the stores for the chain. Empty when there is no such plan."""
+    snap = ctx.serving.forecast_snapshot()
+    if snap is None:
+        return {}
+
+    def load(_v: dict) -> dict[str, float]:
+        plan = ctx.serving.bake_quantities(snap.as_of)
+        if store_id != CHAIN:
+            plan = plan[plan["store_id"] == store_id]
+        return {str(k): float(q) for k, q in plan.groupby("product_id")["quantity"].sum().items()}
+
+    return ctx.serving.cached(("plan_quantities", store_id, snap.as_of), (FORECASTS, BAKE_PLAN), load)
+
+
+def ordered_lines(ctx: AppContext, store_id: str, view: str, lang: str) -> list:
+    """The product table's order: most to bake first (gold.bake_plan), products the plan lacks after them by
+    forecast; by forecast alone when the store has no plan for these forecasts."""
+    plan = plan_quantities(ctx, store_id)
+    lines = all_lines(ctx, view, lang).get(store_id, [])
+    return sorted(
+        lines,
+        key=lambda ln: (ln.product_id in plan, plan.get(ln.product_id, 0.0), ln.forecast),
+        reverse=True,
+    )
+
+
 def prewarm(ctx: AppContext, lang: str) -> None:
     """Compute every view's lines in the default language before the first visitor asks."""
     for view in ("tomorrow", "week", "month"):
         all_lines(ctx, view, lang)
 
 
-def product_table(lines: list, lang: str) -> Any:
-    """Products by forecast quantity, largest first (what to bake most of leads; products expected off sale last).
-    Three columns so that it fits a phone: the interval sits under the forecast, "Why" keeps the rest."""
+def product_table(lines: list, lang: str, plan: dict[str, float] | None = None) -> Any:
+    """Products in the given order (ordered_lines: what to bake most of leads), each with its planned bake under
+    its name when there is a plan. Three columns so that it fits a phone: the interval sits under the forecast,
+    "Why" keeps the rest."""
+    plan = plan or {}
     if not lines:
         return notice(t("common.none", lang))
     head = html.Thead(
@@ -236,7 +267,15 @@ def product_table(lines: list, lang: str) -> Any:
     body = [
         html.Tr(
             [
-                html.Td(ln.product, className="fc-product"),
+                html.Td(
+                    [ln.product]
+                    + (
+                        [html.Br(), html.Small(t("fc.plan_qty", lang, n=fmt_num(plan[ln.product_id], lang)))]
+                        if ln.product_id in plan
+                        else []
+                    ),
+                    className="fc-product",
+                ),
                 html.Td(
                     [
                         html.Span(fmt_num(ln.forecast, lang), className="fc-qty"),
@@ -250,7 +289,7 @@ def product_table(lines: list, lang: str) -> Any:
                 html.Td(ln.explanation, className="fc-why"),
             ]
         )
-        for ln in lines  # already by quantity (summaries.lines_by_store)
+        for ln in lines
     ]
     return html.Div(
         html.Table([head, html.Tbody(body)], className="data-table fc-table"),
@@ -261,8 +300,8 @@ def product_table(lines: list, lang: str) -> Any:
 
 def _table_and_total(ctx: AppContext, store_id: str, view: str, lang: str) -> tuple[Any, float, str]:
     def load(_v: dict) -> tuple[Any, float, str]:
-        lines = all_lines(ctx, view, lang).get(store_id, [])
-        tbl = prebuilt(product_table(lines, lang))
+        lines = ordered_lines(ctx, store_id, view, lang)
+        tbl = prebuilt(product_table(lines, lang, plan_quantities(ctx, store_id)))
         return (
             tbl,
             sum(ln.forecast for ln in lines),
@@ -270,7 +309,7 @@ def _table_and_total(ctx: AppContext, store_id: str, view: str, lang: str) -> tu
         )
 
     return ctx.serving.cached(
-        ("forecast_table", store_id, view, lang), (FORECASTS, DAILY_SALES, PRODUCTS), load
+        ("forecast_table", store_id, view, lang), (FORECASTS, DAILY_SALES, PRODUCTS, BAKE_PLAN), load
     )
 
 
@@ -344,25 +383,33 @@ def headline(
     status: ForecastStatus | None,
 ) -> list[Any]:
     """The chosen product's total for the period, in its unit; the all-products total only where every product is
-    sold in the same, known unit (loaves, portions and kilograms do not add up)."""
+    sold in the same unit (loaves, portions and kilograms do not add up), else a line saying so and asking for a
+    product (units: bakery.app.units)."""
     lines = all_lines(ctx, view, lang).get(store_id, [])
-    units = ctx.serving.product_units()
+    units = resolve_units(ctx.serving.products(), ctx.conf.get("units"))
     period = {o["value"]: o["label"] for o in view_options(status, lang)}[view]
     out = []
     chosen = next((ln for ln in lines if ln.product_id == product_id), None)
     if chosen is not None:
-        unit = units.get(chosen.product_id) or t("common.units", lang)
         out.append(
             kpi(
                 t("fc.total_product", lang, product=chosen.product, period=period),
-                f"{fmt_num(chosen.forecast, lang)} {unit}",
+                f"{fmt_num(chosen.forecast, lang)} {unit_label(units.get(chosen.product_id), lang)}",
             )
         )
-    shown = {units.get(ln.product_id) for ln in lines}
-    if lines and len(shown) == 1 and None not in shown:
-        unit = shown.pop()
+    shown = [units.get(ln.product_id) for ln in lines]
+    if lines and same_unit(shown):
+        unit = unit_label(shown[0], lang)
         total = sum(ln.forecast for ln in lines)
         out.append(kpi(t("fc.total_all", lang, unit=unit, period=period), f"{fmt_num(total, lang)} {unit}"))
+    elif lines:
+        names = ", ".join(sorted({unit_label(u, lang) for u in shown}))
+        msg = (
+            t("fc.units_differ", lang, units=names, product=chosen.product)
+            if chosen is not None
+            else t("fc.units_differ_pick", lang, units=names)
+        )
+        out.append(html.P(msg, className="muted units-note", id=f"{P}-units-note"))
     return out
 
 

@@ -18,6 +18,7 @@ from bakery.app.i18n import TEXTS, t
 from bakery.app.pages import Page
 from bakery.app.pages.common import card, field, kpi, notice, page_header, secured, table
 from bakery.app.server.security import client_ip
+from bakery.app.upload_messages import fatal_message, file_message, row_detail
 from bakery.ingest.readers import FileRejected
 from bakery.ingest.reshape import ReshapeError
 from bakery.ops.retrain import request_retrain
@@ -407,7 +408,7 @@ def on_file(
             staged = uploads.load_staged(ctx, principal, token_data.get("token"))
         raw = uploads.parse(ctx, staged, shape)
     except (FileRejected, ReshapeError, uploads.UploadTooLarge, ValueError) as exc:
-        reason = f"{exc.reason}" if isinstance(exc, FileRejected) else str(exc)
+        reason = file_message(exc, lang)
         return None, notice(t("up.file_rejected", lang, reason=reason), "error", id=f"{P}-file-error"), "", ""
     token = {"token": staged.token, "kind": kind, "name": staged.original_name}
     mapping = mapping_controls(ctx, raw, kind, lang)
@@ -425,7 +426,7 @@ def verdict_reason(report: dict[str, Any], limit: float, lang: str) -> str:
     limit chosen on this page, or the file-level problem that stopped every row."""
     rate = (report.get("totals") or {}).get("error_rate")
     if rate is None:
-        return str(report.get("fatal") or report.get("reason") or "")
+        return fatal_message(str(report.get("fatal") or report.get("reason") or ""), lang)
     key = "up.rate_within" if rate <= limit else "up.rate_over"
     return t(key, lang, rate=fmt_pct(rate, lang, 2), limit=fmt_pct(limit, lang, 2))
 
@@ -467,7 +468,7 @@ def _report_view(
             "column": e.get("column") or "",
             "problem": rule_words(e.get("rule"), lang, with_column=False),
             "value": "" if e.get("value") is None else str(e.get("value"))[:60],
-            "reason": e.get("reason"),
+            "reason": row_detail(e, lang),
         }
         for e in (report.get("errors") or [])[:200]
     ]
@@ -528,7 +529,7 @@ def on_validate(
             ctx, staged, raw, chosen_mapping(ids, values), on_duplicate, replaces or None
         )
     except (FileRejected, ReshapeError, ValueError) as exc:
-        return notice(t("up.file_rejected", lang, reason=str(exc)), "error"), True
+        return notice(t("up.file_rejected", lang, reason=file_message(exc, lang)), "error"), True
     limit = float(rate if rate is not None else ctx.options.get("upload_max_error_rate"))
     body = report.to_dict(max_errors=200)
     body["ok"] = report.fatal is None and report.error_rate <= limit
@@ -572,9 +573,10 @@ def on_load(
             ip=client_ip(),
         )
     except (FileRejected, ReshapeError) as exc:
-        return answer(notice(t("up.file_rejected", lang, reason=str(exc)), "error"))
+        return answer(notice(t("up.file_rejected", lang, reason=file_message(exc, lang)), "error"))
     except (ValueError, uploads.RecordFailed) as exc:
-        return answer(notice(t("up.not_loaded", lang, reason=str(exc)), "error", id=f"{P}-load-error"))
+        reason = file_message(exc, lang)
+        return answer(notice(t("up.not_loaded", lang, reason=reason), "error", id=f"{P}-load-error"))
     result = {**result, "reason": verdict_reason(result, limit, lang)}
     return answer(_report_view(ctx, lang, result, staged.token, batch=True))
 
@@ -679,7 +681,7 @@ def register(app: Any, ctx: AppContext) -> None:
         try:
             raw = uploads.parse(ctx, staged, parse_shape(shape_text))
         except (FileRejected, ReshapeError) as exc:
-            return notice(str(exc), "error")
+            return notice(t("up.file_rejected", lang, reason=file_message(exc, lang)), "error")
         return preview_table(ctx, raw, staged.kind, chosen_mapping(ids, values), lang)
 
     @app.callback(
