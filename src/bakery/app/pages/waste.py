@@ -221,7 +221,8 @@ def waste_view(
     start_d, end_d = _day(start) or default_start, _day(end) or default_end
     if start_d > end_d:
         start_d, end_d = end_d, start_d
-    stores = [store] if store else [o["value"] for o in visible_stores(ctx, principal)]
+    # the whole chain: every store in the ledger for a user who sees them all, else the user's own
+    stores = [store] if store else None if principal.all_stores else sorted(principal.stores)
     ledger = ctx.serving.ledger(stores, start_d, end_d)
     if product_id and len(ledger):
         ledger = ledger[ledger["product_id"] == product_id]
