@@ -5,8 +5,7 @@ ratios 0.5 / 0.7 / 0.9 / 0.95, in units of demand. The forecasts are bench/accur
 on the selection cutoffs, never on this window); the quantiles at each cutoff come from the rows known by then,
 the selection cutoffs' included, exactly as `bakery backtest --decisions` makes them.
 
-Generated chain (--generated HOME_OR_REPORT): see docs/benchmarks.md; scored in euros against the generator's
-true demand by `bakery backtest --decisions` with `--truth`.
+Generated chain, in euros against the generator's true demand: bench/bake_plan_euros.py.
 
     .venv/bin/python bench/bake_plan.py [--rows DIR] [--processes 2] [--out bake_plan.json]
 

@@ -178,6 +178,7 @@ def test_resources_load_into_the_bundle_resource_models():
         ("dashboards", "sales_forecasts"),
         ("dashboards", "data_quality"),
         ("dashboards", "stock_waste"),
+        ("dashboards", "waste_ledger"),
     }
 
 

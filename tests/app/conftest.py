@@ -77,6 +77,26 @@ def ctx(dash_app):
     return dash_app.server.extensions["bakery"]
 
 
+def callback_body(app, outputs: list[tuple[str, str]], inputs: list[tuple], state: list[tuple] = ()) -> dict:
+    """The JSON dash-renderer POSTs to /_dash-update-component for one callback."""
+    multi = len(outputs) > 1
+    key = "...".join(f"{i}.{p}" for i, p in outputs)
+    key = f"..{key}.." if multi else key
+    # outputs declared with allow_duplicate carry an "@<hash>" suffix in the callback's key
+    key = next((k for k in app.callback_map if re.sub(r"@[0-9a-f]+", "", k) == key), key)
+    props = [p for p in re.findall(r"\.([a-z_]+(?:@[0-9a-f]+)?)(?=\.\.|$)", key)]
+    props = props if len(props) == len(outputs) else [p for _, p in outputs]
+    return {
+        "output": key,
+        "outputs": [{"id": i, "property": p} for (i, _), p in zip(outputs, props, strict=True)]
+        if multi
+        else {"id": outputs[0][0], "property": props[0]},
+        "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
+        "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
+        "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"] if inputs else [],
+    }
+
+
 class DashClient:
     """A browser-like client of the Flask test server: logs in through the form, calls Dash callbacks."""
 
@@ -106,23 +126,8 @@ class DashClient:
         self, outputs: list[tuple[str, str]], inputs: list[tuple], state: list[tuple] = (), csrf: bool = True
     ):
         """POST one callback the way dash-renderer does; returns the Flask response."""
-        multi = len(outputs) > 1
-        key = "...".join(f"{i}.{p}" for i, p in outputs)
-        key = f"..{key}.." if multi else key
-        # outputs declared with allow_duplicate carry an "@<hash>" suffix in the callback's key
-        key = next((k for k in self.app.callback_map if re.sub(r"@[0-9a-f]+", "", k) == key), key)
-        props = [p for p in re.findall(r"\.([a-z_]+(?:@[0-9a-f]+)?)(?=\.\.|$)", key)]
-        props = props if len(props) == len(outputs) else [p for _, p in outputs]
-        body = {
-            "output": key,
-            "outputs": [{"id": i, "property": p} for (i, _), p in zip(outputs, props, strict=True)]
-            if multi
-            else {"id": outputs[0][0], "property": props[0]},
-            "inputs": [{"id": i, "property": p, "value": v} for i, p, v in inputs],
-            "state": [{"id": i, "property": p, "value": v} for i, p, v in state],
-            "changedPropIds": [f"{inputs[0][0]}.{inputs[0][1]}"] if inputs else [],
-        }
         headers = {"X-CSRFToken": self.csrf} if csrf else {}
+        body = callback_body(self.app, outputs, inputs, state)
         return self.client.post("/_dash-update-component", json=body, headers=headers)
 
     def page(self, path: str):

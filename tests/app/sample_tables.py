@@ -172,6 +172,7 @@ def write_sample_tables(
         counts["backtest_results"] = _backtest_results(tables_dir, rng, sales, end)
         counts["live_accuracy"] = _live_accuracy(tables_dir, rng, store_ids, end)
         counts["bake_plan"] = _bake_plan(tables_dir, pr, end)
+        counts["ledger"] = _ledger(tables_dir, inv, pr)
     _ops(tables_dir, end)
     return counts
 
@@ -271,22 +272,47 @@ def _forecasts(
 
 
 def _bake_plan(tables_dir: Path, products: pd.DataFrame, end: date) -> int:
-    """Tomorrow's plan made by the real planner from the champion's D+1 forecasts; the first product keeps two
-    days, and store S01 has no stock record that day (its row of that product is degraded)."""
+    """The plans made by the real planner from each run's champion D+1 forecasts (tomorrow's and, for the past
+    runs, days the ledger has actuals of); the first product keeps two days, and store S01 has no stock record
+    (its row of that product is degraded)."""
     from bakery.decisions.costs import load_cost_model, product_costs
     from bakery.decisions.plan import make_plan
     from bakery.models.config import load_model_config
     from bakery.tables import BAKE_PLAN, arrow_schema
 
     fc = DeltaTable(str(tables_dir / "gold" / "forecasts")).to_pandas()
-    fc = fc[(fc["role"] == "champion") & (fc["as_of"] == end) & (fc["horizon"] == 1)]
+    fc = fc[(fc["role"] == "champion") & (fc["horizon"] == 1)]
     catalogue = products.assign(shelf_life_days=[2] + [1] * (len(products) - 1))
-    stock = fc[["store_id", "product_id"]].assign(closing_stock=3.0)
+    stock = fc[["store_id", "product_id"]].drop_duplicates().assign(closing_stock=3.0)
     stock = stock[stock["store_id"] != "S01"]  # no count at S01 that day
     costs = product_costs(catalogue, load_cost_model())
-    plan = make_plan(fc, costs, stock, catalogue, load_model_config())
+    cfg = load_model_config()
+    plan = pd.concat(
+        [make_plan(day, costs, stock, catalogue, cfg) for _, day in fc.groupby("as_of")], ignore_index=True
+    )
     _write(tables_dir, "gold", "bake_plan", plan[BAKE_PLAN.columns], arrow_schema(BAKE_PLAN))
     return len(plan)
+
+
+def _ledger(tables_dir: Path, inventory: pd.DataFrame, products: pd.DataFrame) -> int:
+    """gold.ledger made by the real ledger step from the inventory and the champion's D+1 forecasts: lost sales
+    are known on the stock-out days those forecasts cover, unknown on the older ones. The products but the first
+    keep one day: what they have left at closing is thrown away (their counts find no stock)."""
+    from bakery.decisions.costs import load_cost_model, product_costs
+    from bakery.decisions.ledger import make_ledger
+    from bakery.tables import LEDGER, arrow_schema
+
+    fc = DeltaTable(str(tables_dir / "gold" / "forecasts")).to_pandas()
+    fc = fc[(fc["role"] == "champion") & (fc["horizon"] == 1)]
+    one_day = inventory["product_id"] != products["product_id"].iloc[0]
+    inv = inventory.copy()
+    inv.loc[one_day, ["opening_stock", "closing_stock"]] = 0.0
+    inv["correction"] = np.maximum(
+        inv["sold"] + inv["closing_stock"] - inv["opening_stock"] - inv["delivered"], 0
+    )
+    ledger = make_ledger(inv, fc, product_costs(products, load_cost_model()))
+    _write(tables_dir, "gold", "ledger", ledger[LEDGER.columns], arrow_schema(LEDGER))
+    return len(ledger)
 
 
 def _metrics(tables_dir: Path, store_ids: list[str], end: date) -> int:

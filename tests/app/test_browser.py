@@ -181,6 +181,9 @@ def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     page = d.find_element(By.TAG_NAME, "body").text
     assert "Referencia: mismo día de la semana anterior" in page and "seasonal_naive" not in page
     assert "Evaluado con datos hasta el" in page and "Por tienda · horizonte D+1" in page
+    _visit(d, server, "/waste", "waste-compare-kpis", shots, "analyst_waste")
+    waste = d.find_element(By.TAG_NAME, "body").text.lower()
+    assert "mermas sobre lo horneado" in waste and "coste con el plan" in waste and "€" in waste
     _visit(d, server, "/models", "models-table", shots, "analyst_models")
     assert "Modelo en servicio" in d.find_element(By.ID, "models-table").text
     _visit(d, server, "/drivers", "drivers-rows", shots, "analyst_drivers")

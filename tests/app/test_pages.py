@@ -46,11 +46,11 @@ def test_pages_need_a_login(dash_app):
         (
             "mgr",
             ["/", "/history", "/stock", "/events"],
-            ["/accuracy", "/models", "/drivers", "/uploads", "/admin/users", "/admin/audit"],
+            ["/accuracy", "/waste", "/models", "/drivers", "/uploads", "/admin/users", "/admin/audit"],
         ),
         (
             "ana",
-            ["/", "/accuracy", "/models", "/drivers", "/uploads"],
+            ["/", "/accuracy", "/waste", "/models", "/drivers", "/uploads"],
             ["/admin/users", "/admin/settings", "/admin/health", "/admin/audit"],
         ),
         (

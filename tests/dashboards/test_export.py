@@ -22,6 +22,7 @@ def test_export_writes_self_contained_html(bakery_cli, dash_settings, dash_dir, 
         "forecast_accuracy.html",
         "sales_forecasts.html",
         "stock_waste.html",
+        "waste_ledger.html",
     ]
     page = (out / "forecast_accuracy.html").read_text()
     assert "<title>Bakery · Forecast accuracy</title>" in page

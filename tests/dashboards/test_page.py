@@ -122,7 +122,9 @@ def tile_text(props: dict) -> str:
     return json.dumps(props)
 
 
-@pytest.mark.parametrize("slug", ["forecast_accuracy", "sales_forecasts", "data_quality", "stock_waste"])
+@pytest.mark.parametrize(
+    "slug", ["forecast_accuracy", "sales_forecasts", "data_quality", "stock_waste", "waste_ledger"]
+)
 def test_analyst_sees_every_tile_with_data(server, slug):
     ana = HttpDash(server.url, "ana")
     page = ana.page("/dashboards")
@@ -142,6 +144,28 @@ def test_analyst_sees_every_tile_with_data(server, slug):
             assert "<td" in text.lower() or '"Td"' in text, props["id"]
         if kind == "counter":
             assert "—" not in text, props["id"]
+
+
+def test_the_ledger_tiles_follow_the_store_and_date_filters(server):
+    """Waste and lost sales in units and euros (gold.ledger): one store's table has only that store, and a week's
+    waste in euros is not the whole period's."""
+    ana = HttpDash(server.url, "ana")
+    tiles = {
+        p["id"]: tile_text(p)
+        for p in sections(ana.tiles("waste_ledger", selects=[("f_store", ["S02"])]).json())
+    }
+    per_store = tiles["dashboards-tile-ledger_store"]
+    assert '"S02"' in per_store and '"S01"' not in per_store and "Lost margin" in per_store
+    assert (
+        "Waste" in tiles["dashboards-tile-ledger_eur"]
+        and "Lost sales" in tiles["dashboards-tile-ledger_units"]
+    )
+    week = ana.tiles("waste_ledger", ranges=[("f_dates", "2026-04-01", "2026-04-07")])
+    waste_week = next(p for p in sections(week.json()) if p["id"] == "dashboards-tile-c_waste_eur")
+    whole = next(
+        p for p in sections(ana.tiles("waste_ledger").json()) if p["id"] == "dashboards-tile-c_waste_eur"
+    )
+    assert tile_text(waste_week) != tile_text(whole)
 
 
 def test_filters_narrow_the_tiles(server):

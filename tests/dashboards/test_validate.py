@@ -20,6 +20,7 @@ TITLES = {
     "Bakery · Sales and forecasts",
     "Bakery · Data quality and freshness",
     "Bakery · Stock, waste and stock-outs",
+    "Bakery · Waste and lost sales",
 }
 
 
@@ -48,7 +49,7 @@ def test_repository_dashboards_are_valid_and_complete(dash_settings):
 def test_validate_cli_passes_then_exits_3_naming_file_dataset_and_column(bakery_cli, dash_settings, dash_dir):
     ok = bakery_cli(dash_settings.home, "dashboards", "validate", "--dir", str(dash_dir))
     assert ok.returncode == 0, ok.stderr
-    assert "4 dashboard file(s) valid" in ok.stdout
+    assert "5 dashboard file(s) valid" in ok.stdout
 
     def bad_sql(raw):
         raw["datasets"][0]["queryLines"] = ["SELECT store_id, FROM WHERE"]

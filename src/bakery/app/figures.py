@@ -357,3 +357,30 @@ def chain_figure(daily: pd.DataFrame, forecast: pd.DataFrame, lang: str) -> dict
             }
         )
     return {"data": data, "layout": _layout()}
+
+
+def waste_figure(daily: pd.DataFrame, measure: str, lang: str) -> dict[str, Any]:
+    """Per day, what was thrown away and what was missing (sales lost to stock-outs), in units or euros, as
+    stacked bars: the two ways a bake goes wrong, side by side."""
+    if daily.empty:
+        return empty_figure(t("waste.none_range", lang))
+    eur = measure == "eur"
+    cols = ("wasted_eur", "lost_sales_eur") if eur else ("wasted", "lost_sales")
+    names = (t("waste.kpi.waste", lang), t("waste.lost", lang))
+    data = [
+        {
+            "type": "bar",
+            "x": _dates(daily["date"]),
+            "y": _vals(daily[col], 2 if eur else 1),
+            "name": name,
+            "marker": {"color": color},
+        }
+        for col, name, color in zip(cols, names, (COLORS["bad"], "#ef6c00"), strict=True)
+    ]
+    unit = "€" if eur else t("waste.units", lang)
+    return {
+        "data": data,
+        "layout": _layout(
+            barmode="stack", xaxis=date_axis(lang), yaxis={"title": {"text": unit}, "rangemode": "tozero"}
+        ),
+    }

@@ -77,3 +77,11 @@ def rule_words(rule: Any, lang: str, with_column: bool = True) -> str:
     check, _, column = ("" if rule is None else str(rule)).partition(":")
     words = code_words("rule", check, lang)
     return f"{words} ({column})" if column and with_column else words
+
+
+def fmt_eur(x: Any, lang: str, digits: int = 2) -> str:
+    """Euros the language's way: "1.234,50 €" (es) or "€1,234.50" (en); '–' when missing."""
+    if x is None or (isinstance(x, float) and x != x):
+        return "\u2013"
+    text = fmt_num(float(x), lang, digits)
+    return f"{text}\u00a0€" if lang == "es" else f"€{text}"

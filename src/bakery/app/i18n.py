@@ -51,6 +51,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "nav.stock": ("Stock", "Stock"),
     "nav.events": ("Eventos y promociones", "Events & promotions"),
     "nav.metrics": ("Métricas", "Metrics"),
+    "nav.waste": ("Mermas y ventas perdidas", "Waste and lost sales"),
     "nav.models": ("Modelos", "Models"),
     "nav.drivers": ("Factores", "Drivers"),
     "nav.uploads": ("Carga de datos", "Data upload"),
@@ -235,6 +236,96 @@ TEXTS: dict[str, tuple[str, str]] = {
         "The event did not pass validation: {reason}",
     ),
     # metrics
+    "waste.title": ("Mermas y ventas perdidas", "Waste and lost sales"),
+    "waste.help": (
+        "Lo horneado, vendido y tirado, y las ventas perdidas por roturas de stock (la demanda estimada de un día "
+        "agotado por encima de lo vendido), por tienda y producto, en unidades y euros. Las mermas se valoran al "
+        "coste de horneado menos lo que se recupera; las ventas perdidas, al margen más el coste de perder al cliente.",
+        "What was baked, sold and thrown away, and the sales lost to stock-outs (the estimated demand of a sold-out "
+        "day beyond what was sold), per store and product, in units and euros. Waste is valued at the baking cost "
+        "net of salvage; lost sales at the margin plus the cost of losing the customer.",
+    ),
+    "waste.period": ("Periodo", "Period"),
+    "waste.measure": ("Medida", "Measure"),
+    "waste.eur": ("Euros", "Euros"),
+    "waste.units": ("Unidades", "Units"),
+    "waste.over_time": ("Mermas y ventas perdidas por día", "Waste and lost sales per day"),
+    "waste.by_store": ("Por tienda", "Per store"),
+    "waste.compare": (
+        "Lo que habría costado el plan frente a lo horneado",
+        "What the plan would have cost against what was baked",
+    ),
+    "waste.lost": ("Ventas perdidas", "Lost sales"),
+    "waste.kpi.waste": ("Mermas", "Waste"),
+    "waste.kpi.lost": ("Margen perdido por roturas", "Margin lost to stock-outs"),
+    "waste.kpi.share": ("Mermas sobre lo horneado", "Waste as a share of baked"),
+    "waste.kpi.units": ("Uds. tiradas / perdidas", "Units wasted / lost"),
+    "waste.col.baked": ("Horneado (uds.)", "Baked (units)"),
+    "waste.col.sold": ("Vendido (uds.)", "Sold (units)"),
+    "waste.col.wasted": ("Mermas (uds.)", "Waste (units)"),
+    "waste.col.lost": ("Ventas perdidas (uds.)", "Lost sales (units)"),
+    "waste.col.baked_eur": ("Coste horneado", "Baking cost"),
+    "waste.col.sold_eur": ("Ventas", "Sales"),
+    "waste.col.wasted_eur": ("Mermas (€)", "Waste (€)"),
+    "waste.col.lost_eur": ("Margen perdido (€)", "Lost margin (€)"),
+    "waste.period_text": ("Del {start} al {end}", "From {start} to {end}"),
+    "waste.unknown_lost_1": (
+        "1 día agotado sin estimación de la demanda: sus ventas perdidas no cuentan",
+        "1 sold-out day without a demand estimate: its lost sales are not counted",
+    ),
+    "waste.unknown_lost": (
+        "{n} días agotados sin estimación de la demanda: sus ventas perdidas no cuentan",
+        "{n} sold-out days without a demand estimate: their lost sales are not counted",
+    ),
+    "waste.no_ledger": (
+        "Aún no hay libro de mermas (gold.ledger). Se escribe cada noche, con el plan de horneado, a partir del "
+        "inventario diario: carga el inventario y ejecuta la tubería nocturna.",
+        "No waste ledger yet (gold.ledger). It is written each night with the bake plan from the daily inventory: "
+        "load the inventory and run the nightly pipeline.",
+    ),
+    "waste.none_range": (
+        "No hay datos de mermas para estas fechas, tienda y producto.",
+        "No waste data for these dates, store and product.",
+    ),
+    "waste.span": (
+        "El libro de mermas va del {start} al {end}.",
+        "The waste ledger runs from {start} to {end}.",
+    ),
+    "waste.cmp.no_plan": (
+        "No hay plan de horneado para estos días: la comparación necesita el plan que la tubería escribe cada "
+        "noche (gold.bake_plan).",
+        "No bake plan for these days: the comparison needs the plan the pipeline writes each night "
+        "(gold.bake_plan).",
+    ),
+    "waste.cmp.no_overlap": (
+        "Todavía no hay días con plan de horneado y con inventario real a la vez: la comparación aparece cuando "
+        "llega el inventario de un día planificado.",
+        "No day has both a bake plan and actual inventory yet: the comparison appears once a planned day's "
+        "inventory arrives.",
+    ),
+    "waste.cmp.plan": ("Coste con el plan", "Cost with the plan"),
+    "waste.cmp.actual": ("Coste de lo horneado", "Cost of what was baked"),
+    "waste.cmp.saving": ("Ahorro con el plan", "Saving with the plan"),
+    "waste.cmp.extra": ("Sobrecoste del plan", "Extra cost of the plan"),
+    "waste.cmp.n": ("Días y productos comparados", "Product-days compared"),
+    "waste.cmp.how": (
+        "Misma demanda para los dos (lo vendido más las ventas perdidas estimadas) y mismo stock de ayer; cada "
+        "unidad sobrante cuesta su coste menos lo que se recupera y cada unidad que falta, su margen más el coste "
+        "de perder al cliente, con los precios y costes de la fila del plan.",
+        "The same demand for both (sold plus the estimated lost sales) and the same stock from the day before; each "
+        "unit left over costs its cost net of salvage and each unit short its margin plus the cost of losing the "
+        "customer, at the prices and costs of the plan row.",
+    ),
+    "waste.cmp.no_cost_model": (
+        "(Sin el modelo de costes: solo margen y coste, sin recuperación ni coste de perder al cliente.)",
+        "(Without the cost model: margin and cost only, no salvage or customer-loss cost.)",
+    ),
+    "waste.cmp.col.plan_waste": ("Mermas con el plan", "Waste with the plan"),
+    "waste.cmp.col.plan_lost": ("Margen perdido con el plan", "Lost margin with the plan"),
+    "waste.cmp.col.plan_cost": ("Total con el plan", "Total with the plan"),
+    "waste.cmp.col.actual_waste": ("Mermas reales", "Actual waste"),
+    "waste.cmp.col.actual_lost": ("Margen perdido real", "Actual lost margin"),
+    "waste.cmp.col.actual_cost": ("Total real", "Actual total"),
     "met.title": ("Métricas del modelo", "Model metrics"),
     "met.metric": ("Métrica", "Metric"),
     "met.level": ("Ámbito", "Scope"),

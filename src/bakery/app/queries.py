@@ -24,6 +24,7 @@ from bakery.tables import (
     FORECASTS,
     INGESTED_FILES,
     INVENTORY_DAILY,
+    LEDGER,
     PRODUCTS,
     QUARANTINE,
     RUNS,
@@ -56,6 +57,17 @@ def _dates(df: pd.DataFrame, *cols: str) -> pd.DataFrame:
         if c in df.columns:
             df[c] = pd.to_datetime(df[c])
     return df
+
+
+def _store_window(store_ids: Sequence[str] | None, start: date | None, end: date | None) -> list[Filter]:
+    filters: list[Filter] = []
+    if store_ids is not None:
+        filters.append(("store_id", "in", sorted(store_ids)))
+    if start:
+        filters.append(("date", ">=", start))
+    if end:
+        filters.append(("date", "<=", end))
+    return filters
 
 
 class ServingData(ServingCache):
@@ -305,15 +317,9 @@ class ServingData(ServingCache):
         product_id: str | None = None,
     ) -> pd.DataFrame:
         """Actuals from gold.daily_sales (store_ids None: every store; the caller has authorized them)."""
-        filters: list[Filter] = []
-        if store_ids is not None:
-            filters.append(("store_id", "in", sorted(store_ids)))
+        filters = _store_window(store_ids, start, end)
         if product_id:
             filters.append(("product_id", "=", product_id))
-        if start:
-            filters.append(("date", ">=", start))
-        if end:
-            filters.append(("date", "<=", end))
         cols = [
             "store_id",
             "product_id",
@@ -355,6 +361,42 @@ class ServingData(ServingCache):
             return self._read(BAKE_PLAN, v, cols, [("as_of", "=", as_of)])[cols]
 
         return self.cached(("bake_quantities", as_of), (BAKE_PLAN,), load)
+
+    def ledger(
+        self, store_ids: Sequence[str] | None, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """gold.ledger rows (store_ids None: every store; the caller has authorized them) from start to end."""
+        filters = _store_window(store_ids, start, end)
+
+        def load(v: dict) -> pd.DataFrame:
+            df = _dates(self._read(LEDGER, v, LEDGER.columns, filters), "date")
+            return (
+                df.sort_values(["date", "store_id", "product_id"]).reset_index(drop=True) if len(df) else df
+            )
+
+        key = ("ledger", tuple(sorted(store_ids)) if store_ids is not None else None, start, end)
+        return self.cached(key, (LEDGER,), load)
+
+    def bake_plans(
+        self, store_ids: Sequence[str] | None, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """gold.bake_plan rows of every planned day from start to end (store_ids None: every store)."""
+        filters = _store_window(store_ids, start, end)
+
+        def load(v: dict) -> pd.DataFrame:
+            return _dates(self._read(BAKE_PLAN, v, BAKE_PLAN.columns, filters), "date")
+
+        key = ("bake_plans", tuple(sorted(store_ids)) if store_ids is not None else None, start, end)
+        return self.cached(key, (BAKE_PLAN,), load)
+
+    def ledger_range(self) -> tuple[date, date] | None:
+        """The first and last day of gold.ledger (None while it is empty or missing)."""
+
+        def load(v: dict) -> tuple[date, date] | None:
+            d = self._read(LEDGER, v, ["date"])["date"].dropna()
+            return (pd.Timestamp(d.min()).date(), pd.Timestamp(d.max()).date()) if len(d) else None
+
+        return self.cached(("ledger_range",), (LEDGER,), load)
 
     def chain_daily(self, start: date, end: date) -> pd.DataFrame:
         """Chain totals per day (analysts): date, quantity_sold, revenue."""

@@ -39,6 +39,7 @@ def all_pages() -> list[Page]:
         models,
         stock,
         uploads,
+        waste,
     )
 
     return [
@@ -50,6 +51,7 @@ def all_pages() -> list[Page]:
             stock,
             events,
             metrics,
+            waste,
             dashboards,
             models,
             drivers,
