@@ -103,7 +103,9 @@ def test_overrides_land_once_and_are_scored_the_same_on_a_rerun(night, caplog):
         assert land_overrides(lh, settings) == 4
     assert "overrides/hand_edited.csv row 2 left out: quantity -4 is negative" in caplog.text
     version = lh.version(*BAKE_OVERRIDES)
-    assert land_overrides(lh, settings) == 0 and lh.version(*BAKE_OVERRIDES) == version  # a rerun commits nothing
+    assert (
+        land_overrides(lh, settings) == 0 and lh.version(*BAKE_OVERRIDES) == version
+    )  # a rerun commits nothing
     landed = lh.read(*BAKE_OVERRIDES).toPandas()
     assert len(landed) == 4 and set(landed["username"]) == {"marta"}
     assert landed["source_file"].str.startswith("overrides/app_override_S01_").all()

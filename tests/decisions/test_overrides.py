@@ -23,7 +23,9 @@ DAY = date(2026, 5, 1)
 RULES = OverrideRules(confirm_factor=1.5, max_quantity=5000)
 
 
-def _override(oid: str, product: str, quantity: float, *, by: str = "mgr", reason: str = "event", at: int = 6):
+def _override(
+    oid: str, product: str, quantity: float, *, by: str = "mgr", reason: str = "event", at: int = 6
+):
     return {
         "override_id": oid,
         "store_id": "S01",
@@ -103,7 +105,9 @@ def test_fva_per_manager_and_per_reason_in_units_and_euros():
     overrides = pd.DataFrame(
         [
             _override("a", "P1", 14, by="marta", reason="event"),  # +1.20 EUR, 0 units
-            _override("b", "P2", 20, by="marta", reason="weather"),  # 10 over a demand of 10: -2.50 EUR, -10 units
+            _override(
+                "b", "P2", 20, by="marta", reason="weather"
+            ),  # 10 over a demand of 10: -2.50 EUR, -10 units
             _override("c", "P3", 11, by="luis", reason="event"),  # demand 11: +0.85 EUR, +1 unit
         ]
     )
