@@ -124,3 +124,37 @@ def test_overrides_land_once_and_are_scored_the_same_on_a_rerun(night, caplog):
     pd.testing.assert_frame_equal(first, again)
     # A day before the overrides' has nothing to score.
     assert write_override_scores(lh, DAY - timedelta(days=1), cost_model) == 0
+
+
+def test_a_plan_written_before_plans_carried_costs_gains_them_and_its_overrides_score_on_product_costs(
+    lh, settings, tmp_path
+):
+    """An older gold.bake_plan (no cu, co) takes the new columns on the next night, its rows read them as null,
+    and an override of such a row is scored with the product's costs from conf/bake_plan.yml (silver.products
+    lacks it here: the default category's 2.00 EUR price, 35% cost, 5% salvage and 10% goodwill)."""
+    old_schema = BAKE_PLAN.schema.replace(", cu double, co double", "")
+    old = pd.DataFrame([_plan_row("P1", 10)]).drop(columns=["cu", "co"])
+    columns = [c for c in BAKE_PLAN.columns if c not in ("cu", "co")]
+    for column in columns:
+        if column not in old:
+            old[column] = None
+    lh.merge(lh.spark.createDataFrame(old[columns], old_schema), *BAKE_PLAN, keys=list(BAKE_PLAN.keys))
+    new = lh.spark.createDataFrame(
+        pd.DataFrame([{**{c: None for c in BAKE_PLAN.columns}, **_plan_row("P9", 5)}])[BAKE_PLAN.columns],
+        BAKE_PLAN.schema,
+    )
+    lh.add_missing_columns(*BAKE_PLAN, new.schema)
+    lh.merge(new, *BAKE_PLAN, keys=list(BAKE_PLAN.keys))
+    plan = lh.read(*BAKE_PLAN).toPandas().set_index("product_id")
+    assert plan.loc["P9", "cu"] == 0.85 and pd.isna(plan.loc["P1", "cu"])
+
+    _write(lh, DAILY_SALES, [_sales_row("P1", 12, False)])
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    req = OverrideRequest("S01", "P1", DAY, 10, "14", "weather", None)
+    save_override(settings, db, MGR, req, OverrideRules())
+    assert land_overrides(lh, settings) == 1
+    assert write_override_scores(lh, DAY, load_cost_model(settings.conf_dir)) == 1
+    row = lh.read(*OVERRIDE_SCORES).toPandas().iloc[0]
+    cu, co = 2.0 - 0.7 + 0.2, 0.7 - 0.1
+    assert (row["cu"], row["co"]) == pytest.approx((cu, co))
+    assert row["fva_eur"] == pytest.approx(2 * cu - 2 * co) and row["reason_code"] == "weather"

@@ -189,6 +189,8 @@ def _override_actuals(lh: Lakehouse, days: list[date]) -> pd.DataFrame:
         .where(F.col("date").isin(days) & F.col("quantity_sold").isNotNull())
         .select(*keys, F.col("quantity_sold").alias("sold"), "stockout")
     )
+    if not lh.exists(*FORECASTS):  # sales without forecasts: a stock-out day's demand stays unknown
+        return sales.withColumn("yhat", F.lit(None).cast("double")).toPandas()
     forecasts = (
         lh.read(*FORECASTS)
         .where(F.col("date").isin(days) & (F.col("role") == CHAMPION_ROLE) & (F.col("horizon") == 1))
