@@ -173,11 +173,12 @@ def product_options(ctx: AppContext, principal: Principal, store_id: str | None)
         return []
     check_store(principal, store_id)
     plan = ctx.serving.bake_plan(store_id)
+    if plan.empty:
+        return []
     names = ctx.serving.product_names()
     return [
         {"label": f"{names.get(p, p)} ({p})" if names.get(p, p) != p else p, "value": p}
         for p in sorted(plan["product_id"])
-        if len(plan)
     ]
 
 
