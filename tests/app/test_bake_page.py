@@ -160,6 +160,12 @@ def test_a_manager_overrides_a_quantity_confirming_a_large_change(dash_app):
     header, line = landed[0].read_text(encoding="utf-8").strip().splitlines()
     assert header.startswith("override_id,store_id,product_id,date") and line.startswith(f"{saved.id},S01,")
 
+    # The downloaded plan carries the change beside the plan's quantity.
+    sheet = client.client.get("/download/bake-plan/S01.csv").get_data().decode("utf-8-sig").splitlines()
+    assert sheet[0].endswith(",cambio,cambio_motivo,cambio_por,cambio_nota")
+    changed = next(line for line in sheet if line.startswith(f"{row.product_id},"))
+    assert changed.endswith(f",{far}.0,event,mgr,feria en la plaza")
+
     # Another store's plan cannot be changed, and nothing is written.
     other = ctx.serving.bake_plan("S02").iloc[0]
     refused = _save(client, "S02", other.product_id, "5")
