@@ -157,3 +157,20 @@ def test_the_rules_come_from_conf_and_bad_values_are_named():
         load_override_rules(raw={"overrides": {"confirm_factor": 0.9}})
     with pytest.raises(ValueError, match="unknown key"):
         load_override_rules(raw={"overrides": {"factor": 2}})
+
+
+def test_the_import_leaves_the_overrides_folder_to_the_decisions_step(settings, caplog):
+    """landing/overrides/ is not a source: the import neither takes its files nor warns about the folder."""
+    import logging
+
+    from bakery.ingest.landing import scan_landing
+
+    (settings.landing_dir / "overrides").mkdir(parents=True)
+    (settings.landing_dir / "overrides" / "app_override_S01_x.csv").write_text(
+        "override_id\n", encoding="utf-8"
+    )
+    (settings.landing_dir / "sales_typo").mkdir()
+    with caplog.at_level(logging.WARNING):
+        files, unknown = scan_landing(settings)
+    assert unknown == ["sales_typo"] and "overrides" not in files
+    assert "overrides/" not in caplog.text and "sales_typo/" in caplog.text
