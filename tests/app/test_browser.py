@@ -174,9 +174,9 @@ def test_a_manager_overrides_a_quantity_on_a_phone(server, browser, shots):
     from selenium.webdriver.common.by import By
 
     d = browser(390, 844)
-    _login(d, server, "mgr")
+    _login(d, server, "mgr2")  # S02: the other tests' S01 plan stays as the sample made it
     _visit(d, server, "/bake", "bake-list")
-    plan = server.ctx.serving.bake_plan("S01").sort_values(
+    plan = server.ctx.serving.bake_plan("S02").sort_values(
         ["quantity", "product_id"], ascending=[False, True]
     )
     row = plan.iloc[0]
@@ -200,7 +200,7 @@ def test_a_manager_overrides_a_quantity_on_a_phone(server, browser, shots):
     save.click()
     assert f"a {far}" in _wait(d, "bake-ov-ok").text
     card = d.find_elements(By.CSS_SELECTOR, "#bake-list .bake-card")[0]
-    assert f"Hornear {far}" in card.text and "Cambiado por mgr · Evento" in card.text
+    assert f"Hornear {far}" in card.text and "Cambiado por mgr2 · Evento" in card.text
     assert card.find_element(By.TAG_NAME, "s").text == f"Plan {int(row.quantity)}"
     assert _fits(d)
     d.execute_script("document.getElementById('bake-ov-quantity').scrollIntoView()")  # the form and the card
