@@ -394,6 +394,17 @@ class Lakehouse:
             builder = builder.whenMatchedUpdate(condition=condition, set=values)
         builder.whenNotMatchedInsert(condition=f"NOT s.`{delete}`", values=values).execute()
 
+    def add_missing_columns(self, layer: str, name: str, schema: T.StructType) -> None:
+        """Add the schema's newer columns (nullable) to a table written before they existed, so a MERGE of rows
+        carrying them keeps them; rows written before read them as null. No-op without the table."""
+        if not self.exists(layer, name):
+            return
+        present = set(self.read(layer, name).columns)
+        missing = [f for f in schema.fields if f.name not in present]
+        if missing:
+            columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
+            self.spark.sql(f"ALTER TABLE {self.identifier(layer, name)} ADD COLUMNS ({columns})")
+
     def delete(self, layer: str, name: str, condition: str) -> None:
         if self.exists(layer, name):
             self.delta_table(layer, name).delete(condition)

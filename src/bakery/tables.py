@@ -179,7 +179,29 @@ BAKE_PLAN = Table(
     "quantity double NOT NULL, forecast double, quantile double, quantile_level double, quantiles string, "
     "batches long, batch_size double, carried_over double, display_min double, unit_price double, "
     "unit_cost double, cost_source string, model_version string, degraded boolean NOT NULL, "
-    "degraded_reason string, reason string",
+    "degraded_reason string, reason string, cu double, co double",
+    keys=("store_id", "product_id", "date"),
+    date_column="date",
+)
+# Managers' overrides of the plan, as the app landed them (bakery.decisions.overrides); one row per override, the
+# latest per store, product and date is in force.
+BAKE_OVERRIDES = Table(
+    "silver",
+    "bake_overrides",
+    "override_id string NOT NULL, store_id string NOT NULL, product_id string NOT NULL, date date NOT NULL, "
+    "plan_quantity double, quantity double NOT NULL, reason_code string NOT NULL, note string, username string, "
+    "created_at timestamp NOT NULL, source_file string",
+    keys=("override_id",),
+    date_column="date",
+)
+# Each override in force scored against the plan once the day's sales are in (bakery.decisions.overrides).
+OVERRIDE_SCORES = Table(
+    "gold",
+    "override_scores",
+    "store_id string NOT NULL, product_id string NOT NULL, date date NOT NULL, override_id string NOT NULL, "
+    "username string, reason_code string, plan_quantity double, quantity double, demand double, "
+    "demand_censored boolean, cu double, co double, plan_cost double, override_cost double, fva_eur double, "
+    "fva_units double",
     keys=("store_id", "product_id", "date"),
     date_column="date",
 )
@@ -303,6 +325,8 @@ TABLES: tuple[Table, ...] = (
     BACKTEST_METRICS,
     BACKTEST_RESULTS,
     BAKE_PLAN,
+    BAKE_OVERRIDES,
+    OVERRIDE_SCORES,
     LEDGER,
     RUNS,
     QUARANTINE,

@@ -64,3 +64,128 @@ def test_the_plan_downloads_as_csv_for_the_own_store_only(dash_app):
     assert client.client.get("/download/bake-plan/S02.csv").status_code == 403
     assert client.client.get("/download/bake-plan/S99.csv").status_code == 403  # same answer as a real store
     assert client.client.get("/download/bake-plan/S0%201.csv").status_code == 404  # not a store id
+
+
+SAVE = [
+    ("bake-ov-message", "children"),
+    ("bake-plan", "children"),
+    ("bake-ov-confirm-row", "style"),
+    ("bake-ov-quantity", "value"),
+    ("bake-ov-note", "value"),
+    ("bake-ov-confirm", "value"),
+]
+
+
+def _save(
+    client, store: str, product: str, quantity: str, note: str = "", confirm: bool = False, reason="event"
+):
+    """Press "Guardar el cambio" the way the browser does: the form's values go as the callback's state."""
+    return client.call(
+        SAVE,
+        [("bake-ov-save", "n_clicks", 1)],
+        [
+            ("bake-store", "value", store),
+            ("bake-ov-product", "value", product),
+            ("bake-ov-quantity", "value", quantity),
+            ("bake-ov-reason", "value", reason),
+            ("bake-ov-note", "value", note),
+            ("bake-ov-confirm", "value", ["yes"] if confirm else []),
+        ],
+    )
+
+
+def test_a_manager_overrides_a_quantity_confirming_a_large_change(dash_app):
+    """Over the Dash callback endpoint: a negative quantity is refused naming the field, a change 3x the plan asks
+    for a note and a confirmation first, then the card shows the new quantity with the plan's struck beside it,
+    who changed it and why; the change is in the app database, the audit log and the landing zone."""
+    from sqlalchemy import select
+
+    from bakery.app import audit
+    from bakery.app.db import BakeOverride
+    from tests.app.conftest import DashClient
+
+    ctx = dash_app.server.extensions["bakery"]
+    plan = ctx.serving.bake_plan("S01")
+    row = plan.iloc[0]
+    far = str(int(3 * row.quantity + 3))
+    client = DashClient(dash_app)
+    client.login("mgr")
+
+    def texts(resp) -> tuple[str, dict]:
+        assert resp.status_code == 200, resp.get_data(as_text=True)
+        body = resp.get_json()["response"]
+        return json.dumps(body, ensure_ascii=False), body
+
+    text, body = texts(_save(client, "S01", row.product_id, "-3"))
+    assert "Cantidad: no puede ser negativa" in text and body["bake-ov-message"]["children"]
+    text, _ = texts(_save(client, "S01", row.product_id, "abc"))
+    assert "Cantidad: «abc» no es un número" in text
+    text, body = texts(_save(client, "S01", row.product_id, far))
+    assert "Nota:" in text and "muy lejos del plan" in text
+    assert body["bake-ov-confirm-row"]["style"] == {}  # the confirmation shows
+    text, _ = texts(_save(client, "S01", row.product_id, far, note="feria en la plaza"))
+    assert "Marque la confirmación" in text
+    with ctx.db.session() as s:
+        assert s.scalars(select(BakeOverride)).all() == []  # nothing saved until confirmed
+
+    text, body = texts(_save(client, "S01", row.product_id, far, note="feria en la plaza", confirm=True))
+    assert f"pasa de {int(row.quantity)} a {far}" in text
+    assert body["bake-ov-quantity"]["value"] == "" and body["bake-ov-confirm"]["value"] == []
+    card = next(
+        c
+        for c in body["bake-plan"]["children"]["props"]["children"][-1]["props"]["children"]
+        if c["props"]["id"]["product"] == row.product_id
+    )
+    shown = json.dumps(card, ensure_ascii=False)
+    assert f"Hornear {far}" in shown and f"Plan {int(row.quantity)}" in shown
+    assert '"type": "S"' in shown  # the plan's quantity struck
+    assert "Cambiado por mgr · Evento" in shown and "feria en la plaza" in shown
+
+    with ctx.db.session() as s:
+        saved = s.scalars(select(BakeOverride)).one()
+    assert (saved.store_id, saved.product_id, saved.quantity, saved.plan_quantity) == (
+        "S01",
+        row.product_id,
+        float(far),
+        float(row.quantity),
+    )
+    assert saved.username == "mgr" and saved.reason_code == "event" and saved.note == "feria en la plaza"
+    records, _ = audit.query(ctx.db, audit.AuditQuery(action="bake.override"))
+    assert len(records) == 1 and records[0]["actor"] == "mgr"
+    assert records[0]["detail"]["quantity"] == float(far) and records[0]["detail"]["override_id"] == saved.id
+    landed = list((ctx.settings.landing_dir / "overrides").glob("app_override_S01_*.csv"))
+    assert [p.relative_to(ctx.settings.landing_dir).as_posix() for p in landed] == [
+        records[0]["detail"]["file"]
+    ]
+    header, line = landed[0].read_text(encoding="utf-8").strip().splitlines()
+    assert header.startswith("override_id,store_id,product_id,date") and line.startswith(f"{saved.id},S01,")
+
+    # The downloaded plan carries the change beside the plan's quantity.
+    sheet = client.client.get("/download/bake-plan/S01.csv").get_data().decode("utf-8-sig").splitlines()
+    assert sheet[0].endswith(",cambio,cambio_motivo,cambio_por,cambio_nota")
+    changed = next(line for line in sheet if line.startswith(f"{row.product_id},"))
+    assert changed.endswith(f",{far}.0,event,mgr,feria en la plaza")
+
+    # Another store's plan cannot be changed, and nothing is written.
+    other = ctx.serving.bake_plan("S02").iloc[0]
+    refused = _save(client, "S02", other.product_id, "5")
+    assert refused.status_code == 403
+    with ctx.db.session() as s:
+        assert len(s.scalars(select(BakeOverride)).all()) == 1
+
+
+def test_a_later_override_replaces_the_earlier_and_the_page_without_overrides_is_unchanged(dash_app):
+    from tests.app.conftest import DashClient
+
+    ctx = dash_app.server.extensions["bakery"]
+    row = ctx.serving.bake_plan("S01").iloc[1]
+    client = DashClient(dash_app)
+    client.login("admin")
+    plain = bake_page.plan_view(ctx, Principal("admin", "admin", frozenset(), 1), "es", "S01")
+    assert "Cambiado por" not in _text(plain)
+    near = str(int(row.quantity) + 1)
+    for quantity, reason in ((near, "weather"), (str(int(row.quantity)), "supplier")):
+        resp = _save(client, "S01", row.product_id, quantity, reason=reason)
+        assert resp.status_code == 200 and "Guardado" in resp.get_data(as_text=True)
+    view = _text(bake_page.plan_view(ctx, MGR, "en", "S01"))
+    assert "Changed by admin · Supplier" in view and "Weather" not in view

@@ -75,3 +75,52 @@ def test_bake_plan_is_in_the_openapi_document(live):
     assert {"quantity", "forecast", "quantiles", "reason", "override", "degraded", "degraded_reason"} <= set(
         item
     )
+
+
+def test_the_plan_carries_the_managers_override_of_a_product(live):
+    """An override saved on the Hornear hoy page is in the API's plan: {quantity, reason_code, note, by, at} on its
+    product, null on the others; the schema says so."""
+    from datetime import date
+
+    from bakery.app.auth import Principal
+    from bakery.app.overrides import OverrideRequest, save_override
+    from bakery.decisions.overrides import load_override_rules
+
+    before = get(live, "/api/v1/bake-plan", token(live, "mgr2"), store_id="S02").json()["items"]
+    target = before[-1]
+    req = OverrideRequest(
+        "S02",
+        target["product_id"],
+        date.fromisoformat(TOMORROW),
+        target["quantity"],
+        "0",
+        "supplier",
+        "sin harina",
+        confirmed=True,
+    )
+    mgr2 = Principal("mgr2", "manager", frozenset({"S02"}))
+    save_override(live.settings, live.ctx.db, mgr2, req, load_override_rules(live.settings.conf_dir))
+    for user in ("mgr2", "ana"):
+        items = get(live, "/api/v1/bake-plan", token(live, user), store_id="S02").json()["items"]
+        changed = {i["product_id"]: i["override"] for i in items if i["override"] is not None}
+        assert list(changed) == [target["product_id"]]
+        got = changed[target["product_id"]]
+        assert {k: got[k] for k in ("quantity", "reason_code", "note", "by")} == {
+            "quantity": 0,
+            "reason_code": "supplier",
+            "note": "sin harina",
+            "by": "mgr2",
+        }
+        assert got["at"].endswith("+00:00")
+        assert (
+            next(i for i in items if i["product_id"] == target["product_id"])["quantity"]
+            == target["quantity"]
+        )
+    spec = requests.get(f"{live.url}/api/v1/openapi.json", timeout=10).json()["components"]["schemas"]
+    assert spec["BakeOverride"]["required"] == ["quantity", "reason_code", "note", "by", "at"]
+    assert spec["BakeOverride"]["properties"]["reason_code"]["enum"] == [
+        "event",
+        "weather",
+        "supplier",
+        "other",
+    ]

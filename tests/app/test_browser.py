@@ -167,6 +167,47 @@ def test_manager_on_a_phone(server, browser, shots):
     _visit(d, server, "/accuracy", "page-forbidden")
 
 
+def test_a_manager_overrides_a_quantity_on_a_phone(server, browser, shots):
+    """390x844 on Hornear hoy: the change form opens from a full-width summary; a quantity far above the plan asks
+    for a note and the confirmation, then the card shows the new quantity with the plan's struck; every control
+    is at least 44 px tall and nothing scrolls sideways."""
+    from selenium.webdriver.common.by import By
+
+    d = browser(390, 844)
+    _login(d, server, "mgr2")  # S02: the other tests' S01 plan stays as the sample made it
+    _visit(d, server, "/bake", "bake-list")
+    plan = server.ctx.serving.bake_plan("S02").sort_values(
+        ["quantity", "product_id"], ascending=[False, True]
+    )
+    row = plan.iloc[0]
+    name = server.ctx.serving.product_names()[row.product_id]
+    summary = d.find_element(By.CSS_SELECTOR, "#bake-ov-form summary")
+    summary.click()
+    d.find_element(By.CSS_SELECTOR, "#bake-ov-product .Select-control").click()
+    d.find_element(
+        By.XPATH, f"//*[contains(@class, 'VirtualizedSelectOption')][contains(., '{name}')]"
+    ).click()
+    far = str(int(3 * row.quantity + 3))
+    d.find_element(By.ID, "bake-ov-quantity").send_keys(far)
+    d.find_element(By.ID, "bake-ov-note").send_keys("feria en la plaza")
+    save = d.find_element(By.ID, "bake-ov-save")
+    save.click()
+    assert "Marque la confirmación" in _wait(d, "bake-ov-error").text
+    tick = d.find_element(By.CSS_SELECTOR, "#bake-ov-confirm label")
+    for control in (summary, save, d.find_element(By.ID, "bake-ov-quantity"), tick):
+        assert control.rect["height"] >= 44, control.get_attribute("outerHTML")[:80]
+    tick.click()
+    save.click()
+    assert f"a {far}" in _wait(d, "bake-ov-ok").text
+    card = d.find_elements(By.CSS_SELECTOR, "#bake-list .bake-card")[0]
+    assert f"Hornear {far}" in card.text and "Cambiado por mgr2 · Evento" in card.text
+    assert card.find_element(By.TAG_NAME, "s").text == f"Plan {int(row.quantity)}"
+    assert _fits(d)
+    d.execute_script("document.getElementById('bake-ov-quantity').scrollIntoView()")  # the form and the card
+    time.sleep(0.5)
+    d.save_screenshot(str(shots / "manager_bake_override_phone.png"))
+
+
 def test_analyst_pages_and_an_upload(server, browser, shots, tmp_path):
     """On a 1366 px desktop: models in words, the data's cutoff, the history range on one line, and an upload
     whose rejection disables "Cargar"."""

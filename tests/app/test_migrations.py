@@ -24,7 +24,7 @@ def _url(tmp_path) -> str:
 def test_a_fresh_database_is_at_the_newest_revision_and_matches_the_models(tmp_path):
     db = Database(_url(tmp_path))
     state = migrate.state(db.engine)
-    assert state.up_to_date and state.current == migrate.head() == "0003"
+    assert state.up_to_date and state.current == migrate.head() == "0004"
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     audit.record(db, "admin", "setting.changed", "x")
@@ -63,13 +63,13 @@ def test_an_older_revision_is_upgraded_and_a_rerun_changes_nothing(tmp_path):
     db = Database(_url(tmp_path), migrate=False)
     assert migrate.state(db.engine).current == "0001"
     create_user(db, "ana", "analyst", None, "analyst-secret-1", actor="test")
-    assert migrate.upgrade(db.engine).current == "0003"
+    assert migrate.upgrade(db.engine).current == "0004"
     with db.engine.connect() as conn:
         assert compare_metadata(MigrationContext.configure(conn), Base.metadata) == []
     again = Database(_url(tmp_path))
     with again.session() as s:
         assert s.scalars(select(User.username)).all() == ["ana"]
-    assert migrate.state(again.engine).current == "0003"
+    assert migrate.state(again.engine).current == "0004"
 
 
 def test_app_db_status_and_upgrade_commands(settings, monkeypatch):
@@ -80,11 +80,11 @@ def test_app_db_status_and_upgrade_commands(settings, monkeypatch):
         command.upgrade(migrate.alembic_config(conn), "0001")
     engine.dispose()
     code, out, _ = run(settings, ["app-db", "status"], monkeypatch=monkeypatch)
-    assert code == 1 and "revision 0001, newest 0003" in out and "app-db upgrade" in out
+    assert code == 1 and "revision 0001, newest 0004" in out and "app-db upgrade" in out
     code, out, _ = run(settings, ["app-db", "upgrade"], monkeypatch=monkeypatch)
-    assert code == 0 and "0001 -> 0003" in out
+    assert code == 0 and "0001 -> 0004" in out
     code, out, _ = run(settings, ["app-db", "status"], monkeypatch=monkeypatch)
-    assert code == 0 and "revision 0003, newest 0003" in out and "pending" not in out
+    assert code == 0 and "revision 0004, newest 0004" in out and "pending" not in out
 
 
 def test_0003_replaces_the_old_lockout_rows_and_downgrades(tmp_path):
@@ -94,13 +94,14 @@ def test_0003_replaces_the_old_lockout_rows_and_downgrades(tmp_path):
         conn.execute(text("INSERT INTO login_attempts (username, failures) VALUES ('admin', 4)"))
     engine.dispose()
     db = Database(_url(tmp_path))
-    assert migrate.state(db.engine).current == "0003"
+    assert migrate.state(db.engine).current == "0004"
     with db.session() as s:
         assert s.scalars(select(LoginAttempt)).all() == []  # short-lived lockout state, not carried over
     columns = {c["name"] for c in inspect(db.engine).get_columns("login_attempts")}
     assert {"scope", "subject", "client", "blocked_until", "expires_at"} <= columns
     with db.engine.begin() as conn:
         command.downgrade(migrate.alembic_config(conn), "0002")
+    assert "bake_overrides" not in inspect(db.engine).get_table_names()
     assert {c["name"] for c in inspect(db.engine).get_columns("login_attempts")} == {
         "username",
         "failures",

@@ -540,10 +540,16 @@ def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_rati
     spark, trained_home, tmp_path
 ):
     """gold.bake_plan for tomorrow: per store and product the quantity, the forecast and quantile behind it, the
-    stock carried over from inventory, the costs' source and the forecast version; a rerun changes nothing."""
+    stock carried over from inventory, the costs' source and the forecast version; a rerun changes nothing but
+    takes in and scores a manager's override landed by the app."""
+    from bakery.app.auth import Principal
+    from bakery.app.db import Database
+    from bakery.app.overrides import OverrideRequest, save_override
     from bakery.decisions.costs import load_cost_model, product_costs
     from bakery.decisions.io import read_ingredient_prices, read_product_prices
     from bakery.decisions.nightly import run_bake_plan
+    from bakery.decisions.overrides import load_override_rules
+    from bakery.tables import DAILY_SALES, OVERRIDE_SCORES
 
     lh, settings = _lh(spark, _copy(trained_home, tmp_path))
     result = run_bake_plan(lh, settings, AS_OF)
@@ -583,9 +589,26 @@ def test_the_nightly_bake_plan_bakes_the_quantile_at_each_products_critical_rati
     assert (plan.loc[(keeps == 1).to_numpy(), "carried_over"] == 0).all()
     assert plan["reason"].str.contains("previsión").all()
     assert not plan["degraded"].any()
+    # Each row carries the costs behind it, so a manager's override can be scored against it later.
+    assert (plan["cu"].to_numpy() == plan.reset_index()["product_id"].map(costs["cu"]).to_numpy()).all()
+    assert (plan["co"].to_numpy() == plan.reset_index()["product_id"].map(costs["co"]).to_numpy()).all()
     version = lh.version(*BAKE_PLAN)
-    run_bake_plan(lh, settings, AS_OF)
+    # A manager changed today's quantity of one series in the app; tonight's rerun takes it in and scores it.
+    today = lh.read(*DAILY_SALES).where(
+        f"date = DATE'{AS_OF}' AND quantity_sold IS NOT NULL AND NOT stockout"
+    )
+    sold_today = today.toPandas().set_index(["store_id", "product_id"])["quantity_sold"]
+    store, product = next(k for k in plan.index if k in sold_today.index)
+    db = Database(f"sqlite:///{tmp_path / 'app.db'}")
+    manager = Principal("marta", "manager", frozenset({store}))
+    req = OverrideRequest(store, product, AS_OF, 10, "30", "event", "feria", confirmed=True)
+    save_override(settings, db, manager, req, load_override_rules(settings.conf_dir))
+    rerun = run_bake_plan(lh, settings, AS_OF)
     assert lh.read(*BAKE_PLAN).count() == len(plan)
+    assert (rerun.overrides_landed, rerun.overrides_scored) == (1, 1)
+    score = lh.read(*OVERRIDE_SCORES).toPandas().iloc[0]
+    assert score["demand"] == sold_today[(store, product)] and score["quantity"] == 30
+    assert score["fva_eur"] == pytest.approx(score["plan_cost"] - score["override_cost"])
     # The day after, without that night's forecast: yesterday's D+2 serves, and every row says so.
     later = run_bake_plan(lh, settings, AS_OF + timedelta(days=1))
     assert version is not None and later.degraded == later.rows > 0

@@ -1,4 +1,5 @@
-"""The app database (SQLAlchemy): users, login attempts, API tokens, audit log, settings, upload batches."""
+"""The app database (SQLAlchemy): users, login attempts, API tokens, audit log, settings, upload batches, bake-plan
+overrides."""
 
 from __future__ import annotations
 
@@ -7,15 +8,17 @@ import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
     Boolean,
+    Date,
     DateTime,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -162,6 +165,25 @@ class UploadBatch(Base):
 
     def report_dict(self) -> dict[str, Any]:
         return json.loads(self.report) if self.report else {}
+
+
+class BakeOverride(Base):
+    """A manager's change of one product's planned quantity for one store and day, with the plan's quantity it
+    replaced and why. Rows are never changed: a new override of the same store, product and day wins (the latest
+    created_at)."""
+
+    __tablename__ = "bake_overrides"
+    __table_args__ = (Index("ix_bake_overrides_store_date", "store_id", "date", "product_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    store_id: Mapped[str] = mapped_column(String(100))
+    product_id: Mapped[str] = mapped_column(String(100))
+    date: Mapped[date] = mapped_column(Date)
+    plan_quantity: Mapped[float] = mapped_column(Float)
+    quantity: Mapped[float] = mapped_column(Float)
+    reason_code: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text, nullable=True)
+    username: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:

@@ -1057,6 +1057,63 @@ TEXTS.update(
         ),
         "bake.no_store": ("Elija una tienda.", "Choose a store."),
         "bake.csv": ("Descargar el plan (CSV)", "Download the plan (CSV)"),
+        "bake.ov.open": ("Cambiar una cantidad", "Change a quantity"),
+        "bake.ov.product": ("Producto", "Product"),
+        "bake.ov.quantity": ("Nueva cantidad (unidades)", "New quantity (units)"),
+        "bake.ov.reason": ("Motivo", "Reason"),
+        "bake.ov.note": ("Nota (opcional)", "Note (optional)"),
+        "bake.ov.reason.event": ("Evento", "Event"),
+        "bake.ov.reason.weather": ("Tiempo", "Weather"),
+        "bake.ov.reason.supplier": ("Proveedor", "Supplier"),
+        "bake.ov.reason.other": ("Otro", "Other"),
+        "bake.ov.save": ("Guardar el cambio", "Save the change"),
+        "bake.ov.confirm": (
+            "Confirmo este cambio grande frente al plan",
+            "I confirm this large change against the plan",
+        ),
+        "bake.ov.saved": (
+            "Guardado: {product} pasa de {plan} a {n}.",
+            "Saved: {product} goes from {plan} to {n}.",
+        ),
+        "bake.ov.plan": ("Plan {n}", "Plan {n}"),
+        "bake.ov.by": ("Cambiado por {by} · {reason}", "Changed by {by} · {reason}"),
+        "bake.ov.err.product": ("Elija un producto del plan.", "Choose a product of the plan."),
+        "bake.ov.err.quantity.missing": (
+            "Cantidad: escriba cuántas unidades hornear.",
+            "Quantity: type how many units to bake.",
+        ),
+        "bake.ov.err.quantity.not_number": (
+            "Cantidad: «{value}» no es un número.",
+            "Quantity: '{value}' is not a number.",
+        ),
+        "bake.ov.err.quantity.negative": (
+            "Cantidad: no puede ser negativa.",
+            "Quantity: it cannot be negative.",
+        ),
+        "bake.ov.err.quantity.whole": (
+            "Cantidad: escriba unidades enteras.",
+            "Quantity: type whole units.",
+        ),
+        "bake.ov.err.quantity.absurd": (
+            "Cantidad: {value} unidades es demasiado (máximo {max}).",
+            "Quantity: {value} units is too many (at most {max}).",
+        ),
+        "bake.ov.err.reason_code.unknown": (
+            "Motivo: elija uno de la lista.",
+            "Reason: choose one from the list.",
+        ),
+        "bake.ov.err.note.too_long": (
+            "Nota: como mucho {max} caracteres.",
+            "Note: at most {max} characters.",
+        ),
+        "bake.ov.err.note.required": (
+            "Nota: {n} está muy lejos del plan ({plan}); explique el motivo en la nota.",
+            "Note: {n} is far from the plan ({plan}); say why in the note.",
+        ),
+        "bake.ov.err.confirm.needed": (
+            "{n} está muy lejos del plan ({plan}). Marque la confirmación y guarde otra vez.",
+            "{n} is far from the plan ({plan}). Tick the confirmation and save again.",
+        ),
     }
 )
 

@@ -36,6 +36,20 @@ LEDGER_COLUMNS = [
 ]
 
 
+def lost_sales(sold, stockout, yhat) -> np.ndarray:
+    """Per row: the demand a stock-out day censored, estimated by the champion's D+1 forecast beyond the sales;
+    0 on other days, NaN on a stock-out day without a forecast (its demand is unknown)."""
+    sold, yhat = (np.asarray(a, dtype=float) for a in (sold, yhat))
+    stockout = np.asarray(stockout, dtype=bool)
+    lost = np.where(stockout, np.maximum(yhat - sold, 0.0), 0.0)
+    return np.where(stockout & np.isnan(yhat), np.nan, lost)
+
+
+def censored_demand(sold, stockout, yhat) -> np.ndarray:
+    """Per row: the day's demand, the sales plus the lost sales of a stock-out day (NaN where unknown)."""
+    return np.asarray(sold, dtype=float) + lost_sales(sold, stockout, yhat)
+
+
 def make_ledger(inventory: pd.DataFrame, forecasts: pd.DataFrame, costs: pd.DataFrame) -> pd.DataFrame:
     """LEDGER_COLUMNS rows, one per inventory_daily row (store_id, product_id, date, opening_stock, delivered, sold,
     closing_stock, correction, stockout). forecasts: the champion's D+1 forecasts (store_id, product_id, date,
@@ -56,8 +70,7 @@ def make_ledger(inventory: pd.DataFrame, forecasts: pd.DataFrame, costs: pd.Data
         out["baked"] + out["carried_over"] + out["correction"] - out["sold"] - out["carried_forward"]
     ).round(6)
     stockout = out["stockout"].fillna(False).astype(bool)
-    lost = np.where(stockout, np.maximum(out["yhat"] - out["sold"], 0.0), 0.0)
-    out["lost_sales"] = np.where(stockout & out["yhat"].isna(), np.nan, lost)
+    out["lost_sales"] = lost_sales(out["sold"], stockout, out["yhat"])
     out["stockout"] = stockout
     out["baked_eur"] = out["baked"] * out["unit_cost"]
     out["sold_eur"] = out["sold"] * out["unit_price"]

@@ -1,5 +1,6 @@
 """The nightly bake-plan step: reads the night's champion forecasts, recent forecast errors, prices and stock,
-makes tomorrow's plan (bakery.decisions.plan) and upserts it into gold.bake_plan."""
+makes tomorrow's plan (bakery.decisions.plan) and upserts it into gold.bake_plan; then rewrites the ledger, takes
+in the managers' overrides the app landed and scores those whose day has sales (bakery.decisions.overrides)."""
 
 from __future__ import annotations
 
@@ -14,13 +15,22 @@ from pyspark.sql import functions as F
 
 from bakery.config import Settings
 from bakery.decisions.costs import CostModel, load_cost_model, product_costs
-from bakery.decisions.io import read_ingredient_prices, read_product_prices
+from bakery.decisions.io import read_ingredient_prices, read_override_files, read_product_prices
 from bakery.decisions.ledger import make_ledger
+from bakery.decisions.overrides import OVERRIDE_COLUMNS, OVERRIDES_KIND, score_overrides
 from bakery.decisions.plan import make_plan
 from bakery.lakehouse import Lakehouse
 from bakery.models.config import load_model_config
 from bakery.models.quantiles import quantile_offsets
-from bakery.tables import BAKE_PLAN, DAILY_SALES, FORECASTS, INVENTORY_DAILY, LEDGER
+from bakery.tables import (
+    BAKE_OVERRIDES,
+    BAKE_PLAN,
+    DAILY_SALES,
+    FORECASTS,
+    INVENTORY_DAILY,
+    LEDGER,
+    OVERRIDE_SCORES,
+)
 
 log = logging.getLogger(__name__)
 CHAMPION_ROLE = "champion"
@@ -35,13 +45,16 @@ class BakePlanResult:
     default_costs: int = 0
     quantile_rows: int = 0
     ledger_rows: int = 0
+    overrides_landed: int = 0
+    overrides_scored: int = 0
     seconds: float = 0.0
 
     def summary_lines(self) -> list[str]:
         return [
             f"bake plan for {self.date}: {self.rows} store x product rows, {self.degraded} degraded, "
             f"{self.default_costs} on category default costs, quantiles from {self.quantile_rows} recent errors; "
-            f"ledger: {self.ledger_rows} rows"
+            f"ledger: {self.ledger_rows} rows; overrides: {self.overrides_landed} new, "
+            f"{self.overrides_scored} scored"
         ]
 
     def to_dict(self) -> dict[str, Any]:
@@ -52,6 +65,8 @@ class BakePlanResult:
             "default_costs": self.default_costs,
             "quantile_rows": self.quantile_rows,
             "ledger_rows": self.ledger_rows,
+            "overrides_landed": self.overrides_landed,
+            "overrides_scored": self.overrides_scored,
             "seconds": round(self.seconds, 2),
         }
 
@@ -149,6 +164,70 @@ def write_ledger(lh: Lakehouse, last: date, days: int, cost_model: CostModel) ->
     return len(ledger)
 
 
+def land_overrides(lh: Lakehouse, settings: Settings) -> int:
+    """Take the overrides the app landed (landing/overrides/*.csv) into silver.bake_overrides by override_id:
+    an override already there is never rewritten, so a rerun commits nothing. Returns the new overrides."""
+    rows = read_override_files(settings.landing_dir / OVERRIDES_KIND, settings.landing_dir)
+    if rows.empty:
+        return 0
+    rows = rows.drop_duplicates("override_id")
+    if lh.exists(*BAKE_OVERRIDES):
+        known = set(lh.read(*BAKE_OVERRIDES).select("override_id").toPandas()["override_id"])
+        rows = rows[~rows["override_id"].isin(known)]
+    if rows.empty:
+        return 0
+    sdf = lh.spark.createDataFrame(rows[BAKE_OVERRIDES.columns], BAKE_OVERRIDES.schema)
+    lh.merge(sdf, *BAKE_OVERRIDES, keys=list(BAKE_OVERRIDES.keys), update=False)
+    return len(rows)
+
+
+def _override_actuals(lh: Lakehouse, days: list[date]) -> pd.DataFrame:
+    """The sales, stock-out flag and the champion's D+1 forecast of these days, per store and product."""
+    keys = ["store_id", "product_id", "date"]
+    sales = (
+        lh.read(*DAILY_SALES)
+        .where(F.col("date").isin(days) & F.col("quantity_sold").isNotNull())
+        .select(*keys, F.col("quantity_sold").alias("sold"), "stockout")
+    )
+    if not lh.exists(*FORECASTS):  # sales without forecasts: a stock-out day's demand stays unknown
+        return sales.withColumn("yhat", F.lit(None).cast("double")).toPandas()
+    forecasts = (
+        lh.read(*FORECASTS)
+        .where(F.col("date").isin(days) & (F.col("role") == CHAMPION_ROLE) & (F.col("horizon") == 1))
+        .groupBy(*keys)
+        .agg(F.max("yhat").alias("yhat"))
+    )
+    return sales.join(forecasts, keys, "left").toPandas()
+
+
+def write_override_scores(lh: Lakehouse, as_of: date, cost_model: CostModel) -> int:
+    """gold.override_scores for every override in force on a day up to as_of that has sales, upserted on
+    (store, product, date): late sales rescore a day, and a rerun writes the same rows. Returns the rows."""
+    if not (lh.exists(*BAKE_OVERRIDES) and lh.exists(*DAILY_SALES)):
+        return 0
+    overrides = (
+        lh.read(*BAKE_OVERRIDES).where(F.col("date") <= F.lit(as_of)).select(*OVERRIDE_COLUMNS).toPandas()
+    )
+    if overrides.empty:
+        return 0
+    days = sorted(set(overrides["date"]))
+    plan = pd.DataFrame(columns=["store_id", "product_id", "date", "quantity"])
+    if lh.exists(*BAKE_PLAN):
+        sdf = lh.read(*BAKE_PLAN).where(F.col("date").isin(days))
+        wanted = ["store_id", "product_id", "date", "quantity", "cu", "co"]
+        plan = sdf.select(*[c for c in wanted if c in sdf.columns]).toPandas()
+    actuals = _override_actuals(lh, days)
+    scores = score_overrides(overrides, plan, actuals, costs_of(lh, overrides["product_id"], cost_model))
+    if scores.empty:
+        return 0
+    sdf = lh.spark.createDataFrame(scores[OVERRIDE_SCORES.columns], OVERRIDE_SCORES.schema)
+    changed = " OR ".join(
+        f"NOT (t.`{c}` <=> s.`{c}`)" for c in OVERRIDE_SCORES.columns if c not in OVERRIDE_SCORES.keys
+    )
+    lh.merge(sdf, *OVERRIDE_SCORES, keys=list(OVERRIDE_SCORES.keys), condition=changed)
+    return len(scores)
+
+
 def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanResult:
     """Plan as_of + horizon (conf/bake_plan.yml) from the champion's forecasts; an older forecast of that day is
     used when the night's is missing, and every row then says so."""
@@ -184,8 +263,11 @@ def run_bake_plan(lh: Lakehouse, settings: Settings, as_of: date) -> BakePlanRes
     plan["date"] = day
     plan["batches"] = plan["batches"].astype("int64")
     sdf = lh.spark.createDataFrame(plan[BAKE_PLAN.columns], BAKE_PLAN.schema)
+    lh.add_missing_columns(*BAKE_PLAN, sdf.schema)  # plans written before they carried cu and co
     lh.merge(sdf, *BAKE_PLAN, keys=list(BAKE_PLAN.keys))
     result.ledger_rows = write_ledger(lh, as_of, LEDGER_DAYS, cost_model)
+    result.overrides_landed = land_overrides(lh, settings)
+    result.overrides_scored = write_override_scores(lh, as_of, cost_model)
     result.rows, result.degraded = len(plan), int(plan["degraded"].sum())
     result.default_costs = int((plan["cost_source"] == "default").sum())
     result.seconds = time.perf_counter() - t0

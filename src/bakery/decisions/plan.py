@@ -38,6 +38,8 @@ PLAN_COLUMNS = [
     "degraded",
     "degraded_reason",
     "reason",
+    "cu",
+    "co",
 ]
 
 
@@ -88,7 +90,7 @@ def make_plan(
     degraded: str | None = None,
 ) -> pd.DataFrame:
     """PLAN_COLUMNS rows, one per forecast row (store_id, product_id, date, as_of, horizon, yhat, yhat_lower,
-    yhat_upper, model_version). costs come from bakery.decisions.costs.product_costs, stock holds the closing
+    yhat_upper, model_version). Each row keeps its product's cu and co, so what it cost can be scored later. costs come from bakery.decisions.costs.product_costs, stock holds the closing
     stock of the day before (store_id, product_id, closing_stock), offsets the quantile shape
     (bakery.models.quantiles; None = the normal shape). degraded, when given, marks every row with that reason;
     a row whose carry-over is unknown is marked too."""

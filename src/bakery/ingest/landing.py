@@ -1,7 +1,8 @@
 """The landing zone: which files wait under <home>/landing/<kind>/, and writing new ones there atomically.
 
 Folders and files whose names start with `_` or `.` are never taken (`_late`, `_truth`, `_quarantine`,
-`_staging`, temporary files of writers in progress).
+`_staging`, temporary files of writers in progress). `overrides/` holds the bake-plan overrides the app lands
+for the decisions step (bakery.decisions.overrides), not a source: the import leaves it alone.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from bakery.config import Settings
+from bakery.decisions.overrides import OVERRIDES_KIND
 
 log = logging.getLogger(__name__)
 
@@ -70,7 +72,7 @@ def scan_landing(settings: Settings) -> tuple[dict[str, list[LandingFile]], list
     present = (
         sorted(p.name for p in root.iterdir() if p.is_dir() and not _hidden(p.name)) if root.is_dir() else []
     )
-    unknown = [name for name in present if name not in settings.sources]
+    unknown = [name for name in present if name not in settings.sources and name != OVERRIDES_KIND]
     for name in unknown:
         log.warning("landing folder %s/ matches no source in sources.yml; ignored", name)
     return {kind: scan_kind(settings, kind) for kind in settings.sources}, unknown

@@ -136,13 +136,7 @@ def record_reconciliation(
 
 def _add_missing_columns(lh: Lakehouse, table: tuple[str, str], schema: T.StructType) -> None:
     """Add the schema's newer columns (nullable) to a table written before they existed, so MERGE keeps them."""
-    if not lh.exists(*table):
-        return
-    present = set(lh.read(*table).columns)
-    missing = [f for f in schema.fields if f.name not in present]
-    if missing:
-        columns = ", ".join(f"`{f.name}` {f.dataType.simpleString()}" for f in missing)
-        lh.spark.sql(f"ALTER TABLE {lh.identifier(*table)} ADD COLUMNS ({columns})")
+    lh.add_missing_columns(*table, schema)
 
 
 def record_dq_results(lh: Lakehouse, run_id: str, batch_id: str, results: Sequence[DQResult]) -> None:

@@ -17,6 +17,7 @@ from werkzeug.exceptions import Forbidden, HTTPException
 from bakery.app.auth import STAFF, LoginRefused, Principal, check_store, revoke_tokens
 from bakery.app.context import AppContext
 from bakery.app.freshness import current_status
+from bakery.app.overrides import overrides_in_force
 from bakery.app.server.openapi import PRODUCT_ID_PATTERN, STORE_ID_PATTERN, build_spec
 from bakery.app.server.security import api_error, client_ip, current_principal
 
@@ -183,10 +184,15 @@ def _forecast_freshness(ctx: AppContext) -> dict[str, Any]:
 
 
 def bake_plan_body(
-    df: pd.DataFrame, store_id: str, day: date | None, names: dict[str, str]
+    df: pd.DataFrame,
+    store_id: str,
+    day: date | None,
+    names: dict[str, str],
+    overrides: dict[str, dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """One store's bake plan for a day: per product the quantity, the forecast and quantiles behind it, the reason,
-    any manager override (none are recorded yet: always null) and whether the row is degraded and why."""
+    the manager's override in force ({quantity, reason_code, note, by, at}, or null) and whether the row is
+    degraded and why."""
     if df.empty:
         return {
             "store_id": store_id,
@@ -201,7 +207,7 @@ def bake_plan_body(
     for row in records(df, BAKE_PLAN_FIELDS):
         row["name"] = names.get(row["product_id"])
         row["quantiles"] = json.loads(row["quantiles"]) if row.get("quantiles") else {}
-        row["override"] = None
+        row["override"] = (overrides or {}).get(row["product_id"])
         items.append(row)
     reasons = sorted({r for r in df["degraded_reason"].dropna()})
     return {
@@ -358,9 +364,10 @@ def make_blueprint(ctx: AppContext) -> Blueprint:
             raise BadParameter("store_id", "store_id is required: the store whose plan to show")
         day = date_param("date")
         check_store(p, store_id)
-        return jsonify(
-            bake_plan_body(ctx.serving.bake_plan(store_id, day), store_id, day, ctx.serving.product_names())
-        )
+        plan = ctx.serving.bake_plan(store_id, day)
+        planned = pd.Timestamp(plan["date"].iloc[0]).date() if len(plan) else None
+        overrides = overrides_in_force(ctx.db, store_id, planned)
+        return jsonify(bake_plan_body(plan, store_id, day, ctx.serving.product_names(), overrides))
 
     @api.post("/uploads", provide_automatic_options=False)
     def uploads():

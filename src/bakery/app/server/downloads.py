@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import flask
+import pandas as pd
 from flask import abort, send_file
 
 from bakery.app.auth import ALL_ROLES, STAFF, check_store, require_role
@@ -45,6 +46,7 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         """The store's bake plan as CSV (UTF-8 with a BOM, so that spreadsheets read the accents); a 403 for
         a store outside the user's scope, whether or not it exists."""
         from bakery.app.exports import bake_plan_csv as to_csv
+        from bakery.app.overrides import overrides_in_force
 
         principal = require_role(current_principal(), ALL_ROLES)
         if not re.fullmatch(r"[A-Za-z0-9_-]{1,32}", store_id):
@@ -54,8 +56,9 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         if plan.empty:
             abort(404)
         day = plan["date"].iloc[0]
+        overrides = overrides_in_force(ctx.db, store_id, pd.Timestamp(day).date())
         return flask.Response(
-            to_csv(plan, ctx.serving.product_names()),
+            to_csv(plan, ctx.serving.product_names(), overrides),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="hornear_{store_id}_{day}.csv"'},
         )

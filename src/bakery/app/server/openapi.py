@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from bakery.decisions.overrides import REASON_CODES
+
 STORE_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 PRODUCT_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_. -]{0,99}$"
 
@@ -156,7 +158,8 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                     "summary": "A store's bake plan: per product the quantity to bake and why",
                     "description": "The quantity is the demand quantile at the product's critical ratio, minus "
                     "the stock carried over, rounded to batches (docs/bake-plan.md). `degraded` says whether the "
-                    "plan stands on degraded data, and why.",
+                    "plan stands on degraded data, and why. `override` is the store manager's change of a product's "
+                    "quantity for that day (made on the Hornear hoy page), or null.",
                     "parameters": [
                         {**store_q, "required": True},
                         _query(
@@ -424,7 +427,23 @@ def build_spec(max_limit: int, upload_kinds: list[str], max_upload_bytes: int) -
                         "model_version": _NULL_STR,
                         "degraded": {"type": "boolean"},
                         "degraded_reason": _NULL_STR,
-                        "override": {"type": ["object", "null"]},
+                        "override": {
+                            "oneOf": [{"$ref": "#/components/schemas/BakeOverride"}, {"type": "null"}],
+                            "description": "the manager's override in force for this product and day, or null",
+                        },
+                    },
+                },
+                "BakeOverride": {
+                    "type": "object",
+                    "description": "A manager's change of the planned quantity (docs/bake-plan.md#overrides); the "
+                    "latest one per store, product and day is in force.",
+                    "required": ["quantity", "reason_code", "note", "by", "at"],
+                    "properties": {
+                        "quantity": {"type": "number", "minimum": 0, "description": "units to bake instead"},
+                        "reason_code": {"type": "string", "enum": list(REASON_CODES)},
+                        "note": _NULL_STR,
+                        "by": {"type": "string", "description": "the user who overrode the plan"},
+                        "at": {"type": "string", "format": "date-time"},
                     },
                 },
                 "BakePlan": {
