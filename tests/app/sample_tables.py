@@ -173,6 +173,7 @@ def write_sample_tables(
         counts["live_accuracy"] = _live_accuracy(tables_dir, rng, store_ids, end)
         counts["bake_plan"] = _bake_plan(tables_dir, pr, end)
         counts["ledger"] = _ledger(tables_dir, inv, pr)
+        counts["override_scores"] = _override_scores(tables_dir, inv)
     _ops(tables_dir, end)
     return counts
 
@@ -606,3 +607,37 @@ def _ingested_files(tables_dir: Path, t0: datetime) -> None:
         ]
     )
     _write(tables_dir, "ops", "ingested_files", pd.DataFrame(rows), schema)
+
+
+def _override_scores(tables_dir: Path, inventory: pd.DataFrame) -> int:
+    """gold.override_scores made by the real scoring from changes to the plans of the ledger's days: manager
+    `mgr` raises a third by 30% for an event, `mgr2` cuts another third by 20% for the weather."""
+    from bakery.decisions.overrides import OVERRIDE_COLUMNS, score_overrides
+    from bakery.tables import OVERRIDE_SCORES, arrow_schema
+
+    plan = DeltaTable(str(tables_dir / "gold" / "bake_plan")).to_pandas()
+    fc = DeltaTable(str(tables_dir / "gold" / "forecasts")).to_pandas()
+    fc = fc[(fc["role"] == "champion") & (fc["horizon"] == 1)][["store_id", "product_id", "date", "yhat"]]
+    for df in (plan, fc, inventory):
+        df["date"] = pd.to_datetime(df["date"]).dt.date
+    plan = plan[plan["date"].isin(set(inventory["date"]))].sort_values(["date", "store_id", "product_id"])
+    who = np.arange(len(plan)) % 3
+    changed = plan[who < 2].assign(
+        override_id=lambda d: [f"ov{i:04d}" for i in range(len(d))],
+        plan_quantity=lambda d: d["quantity"],
+        quantity=lambda d: np.where(
+            who[who < 2] == 0, np.ceil(d["quantity"] * 1.3), np.floor(d["quantity"] * 0.8)
+        ),
+        reason_code=np.where(who[who < 2] == 0, "event", "weather"),
+        username=np.where(who[who < 2] == 0, "mgr", "mgr2"),
+        note="",
+        created_at=pd.Timestamp("2026-04-01T05:00:00Z"),
+    )
+    actuals = inventory[["store_id", "product_id", "date", "sold", "stockout"]].merge(
+        fc, on=["store_id", "product_id", "date"], how="left"
+    )
+    scores = score_overrides(changed[OVERRIDE_COLUMNS], plan, actuals)
+    _write(
+        tables_dir, "gold", "override_scores", scores[OVERRIDE_SCORES.columns], arrow_schema(OVERRIDE_SCORES)
+    )
+    return len(scores)

@@ -18,6 +18,7 @@ from bakery.app.auth import Principal
 from bakery.app.formatting import fmt_eur, fmt_pct
 from bakery.app.pages import waste
 from bakery.decisions.compare import compare_totals, plan_vs_actual
+from bakery.decisions.overrides import fva_summary
 from tests.app.conftest import PASSWORDS, build_app, callback_body, make_home
 
 END = date(2026, 4, 30)  # the sample home's last day
@@ -26,6 +27,7 @@ OUT = [
     ("waste-graph", "figure"),
     ("waste-stores", "children"),
     ("waste-compare", "children"),
+    ("waste-fva", "children"),
 ]
 
 
@@ -117,6 +119,30 @@ def test_an_analyst_reads_waste_and_lost_sales_in_euros_per_store_and_day(live):
     assert "Panadería Madrid 1" not in json.dumps(one["waste-stores"], ensure_ascii=False)
     assert one["waste-graph"]["figure"]["layout"]["yaxis"]["title"]["text"] == "Unidades"
     assert len(one["waste-graph"]["figure"]["data"][0]["x"]) == 7
+
+
+def test_an_analyst_sees_whether_the_managers_changes_to_the_plan_added_value(live):
+    ana = HttpUser(live, "ana")
+    out = ana.call(OUT, _inputs()).json()["response"]
+    fva = json.dumps(out["waste-fva"], ensure_ascii=False)
+    scores = _table(live, "override_scores")
+    window = scores[scores["date"] >= END - timedelta(days=27)]
+    assert len(window) and "¿Mejoran el plan" not in fva  # the card's title is in the layout, not here
+    assert fmt_eur(window["fva_eur"].sum(), "es") in fva
+    # per manager and per reason, in Spanish, each group's value added as the scores sum it
+    for by, label in (
+        ("username", {"mgr": "mgr", "mgr2": "mgr2"}),
+        ("reason_code", {"event": "Evento", "weather": "Tiempo"}),
+    ):
+        for r in fva_summary(window, by=by).itertuples(index=False):
+            assert label[getattr(r, by)] in fva and fmt_eur(r.fva_eur, "es") in fva
+    # one store: only its changes count
+    one = ana.call(OUT, _inputs(store="S02")).json()["response"]
+    mine = window[window["store_id"] == "S02"]
+    assert fmt_eur(mine["fva_eur"].sum(), "es") in json.dumps(one["waste-fva"], ensure_ascii=False)
+    # days before any change: said in words
+    early = ana.call(OUT, _inputs("2026-03-01", "2026-03-31")).json()["response"]
+    assert "Todavía no hay cambios del plan puntuados" in json.dumps(early["waste-fva"], ensure_ascii=False)
 
 
 def test_a_manager_gets_the_same_refusal_as_on_other_analyst_pages(live):

@@ -308,6 +308,27 @@ TEXTS: dict[str, tuple[str, str]] = {
     "waste.cmp.saving": ("Ahorro con el plan", "Saving with the plan"),
     "waste.cmp.extra": ("Sobrecoste del plan", "Extra cost of the plan"),
     "waste.cmp.n": ("Días y productos comparados", "Product-days compared"),
+    "waste.fva": (
+        "¿Mejoran el plan los cambios de los encargados?",
+        "Do the managers' changes improve the plan?",
+    ),
+    "waste.fva.none": (
+        "Todavía no hay cambios del plan puntuados en estas fechas: un cambio se puntúa cuando llegan las ventas "
+        "de su día.",
+        "No scored changes to the plan on these days yet: a change is scored once its day's sales arrive.",
+    ),
+    "waste.fva.n": ("Cambios", "Changes"),
+    "waste.fva.helped": ("Mejoraron el plan", "Improved on the plan"),
+    "waste.fva.units": ("Valor añadido (uds.)", "Value added (units)"),
+    "waste.fva.eur": ("Valor añadido (€)", "Value added (€)"),
+    "waste.fva.by_user": ("Encargado", "Manager"),
+    "waste.fva.by_reason": ("Motivo", "Reason"),
+    "waste.fva.how": (
+        "Valor añadido = coste del plan − coste de la cantidad cambiada, con la demanda del día (lo vendido más "
+        "las ventas perdidas estimadas) y los costes de la fila del plan: positivo si el cambio ayudó.",
+        "Value added = the plan's cost − the changed quantity's cost, against the day's demand (sold plus the "
+        "estimated lost sales) at the plan row's costs: positive when the change helped.",
+    ),
     "waste.cmp.how": (
         "Misma demanda para los dos (lo vendido más las ventas perdidas estimadas) y mismo stock de ayer; cada "
         "unidad sobrante cuesta su coste menos lo que se recupera y cada unidad que falta, su margen más el coste "

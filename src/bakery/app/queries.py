@@ -25,10 +25,12 @@ from bakery.tables import (
     INGESTED_FILES,
     INVENTORY_DAILY,
     LEDGER,
+    OVERRIDE_SCORES,
     PRODUCTS,
     QUARANTINE,
     RUNS,
     STORES,
+    Table,
 )
 
 log = logging.getLogger(__name__)
@@ -381,13 +383,24 @@ class ServingData(ServingCache):
         self, store_ids: Sequence[str] | None, start: date | None = None, end: date | None = None
     ) -> pd.DataFrame:
         """gold.bake_plan rows of every planned day from start to end (store_ids None: every store)."""
+        return self._window_rows(BAKE_PLAN, store_ids, start, end)
+
+    def override_scores(
+        self, store_ids: Sequence[str] | None, start: date | None = None, end: date | None = None
+    ) -> pd.DataFrame:
+        """gold.override_scores rows (each scored manager override) from start to end (store_ids None: all)."""
+        return self._window_rows(OVERRIDE_SCORES, store_ids, start, end)
+
+    def _window_rows(
+        self, table: Table, store_ids: Sequence[str] | None, start: date | None, end: date | None
+    ) -> pd.DataFrame:
         filters = _store_window(store_ids, start, end)
 
         def load(v: dict) -> pd.DataFrame:
-            return _dates(self._read(BAKE_PLAN, v, BAKE_PLAN.columns, filters), "date")
+            return _dates(self._read(table, v, table.columns, filters), "date")
 
-        key = ("bake_plans", tuple(sorted(store_ids)) if store_ids is not None else None, start, end)
-        return self.cached(key, (BAKE_PLAN,), load)
+        key = (table.name, tuple(sorted(store_ids)) if store_ids is not None else None, start, end)
+        return self.cached(key, (table,), load)
 
     def ledger_range(self) -> tuple[date, date] | None:
         """The first and last day of gold.ledger (None while it is empty or missing)."""

@@ -33,6 +33,7 @@ from bakery.app.pages.common import (
 )
 from bakery.decisions.compare import compare_totals, plan_vs_actual
 from bakery.decisions.costs import CostError, load_cost_model, product_costs
+from bakery.decisions.overrides import fva_summary
 
 log = logging.getLogger(__name__)
 P = "waste"
@@ -92,6 +93,7 @@ def layout(ctx: AppContext, principal: Principal, lang: str, query: dict[str, li
             card(t("waste.over_time", lang), graph(f"{P}-graph", lang=lang)),
             card(t("waste.by_store", lang), html.Div(id=f"{P}-stores")),
             card(t("waste.compare", lang), html.Div(id=f"{P}-compare")),
+            card(t("waste.fva", lang), html.Div(id=f"{P}-fva")),
         ]
     )
 
@@ -200,6 +202,61 @@ def compare_view(
     )
 
 
+def fva_view(scores: pd.DataFrame, lang: str) -> Any:
+    """Whether the managers' changes to the plan added value: per manager and per reason, how many changes, how
+    many helped, and the forecast value added (the plan's cost minus the changed quantity's, against the day's
+    demand; positive when the change helped) in units and euros."""
+    if scores.empty:
+        return notice(t("waste.fva.none", lang), id=f"{P}-fva-empty")
+    helped = int((scores["fva_eur"] > 0).sum())
+    tiles = html.Div(
+        [
+            kpi(t("waste.fva.n", lang), fmt_count(len(scores), lang)),
+            kpi(t("waste.fva.helped", lang), fmt_count(helped, lang)),
+            kpi(t("waste.fva.eur", lang), fmt_eur(float(scores["fva_eur"].sum()), lang)),
+        ],
+        className="kpis",
+        id=f"{P}-fva-kpis",
+    )
+
+    def rows(by: str, label) -> list[dict[str, Any]]:
+        return [
+            {
+                "who": label(getattr(r, by)),
+                "overrides": fmt_count(r.overrides, lang),
+                "helped": fmt_count(r.helped, lang),
+                "fva_units": fmt_count(r.fva_units, lang),
+                "fva_eur": fmt_eur(r.fva_eur, lang),
+            }
+            for r in fva_summary(scores, by=by).itertuples(index=False)
+        ]
+
+    def columns(first: str) -> list[tuple[str, str]]:
+        return [
+            ("who", first),
+            ("overrides", t("waste.fva.n", lang)),
+            ("helped", t("waste.fva.helped", lang)),
+            ("fva_units", t("waste.fva.units", lang)),
+            ("fva_eur", t("waste.fva.eur", lang)),
+        ]
+
+    return html.Div(
+        [
+            tiles,
+            html.P(t("waste.fva.how", lang), className="muted"),
+            table(
+                rows("username", str), columns(t("waste.fva.by_user", lang)), id=f"{P}-fva-users", lang=lang
+            ),
+            table(
+                rows("reason_code", lambda code: t(f"bake.ov.reason.{code}", lang)),
+                columns(t("waste.fva.by_reason", lang)),
+                id=f"{P}-fva-reasons",
+                lang=lang,
+            ),
+        ]
+    )
+
+
 def waste_view(
     ctx: AppContext,
     principal: Principal,
@@ -209,14 +266,15 @@ def waste_view(
     store_id: str | None,
     product_id: str | None,
     measure: str,
-) -> tuple[Any, dict, Any, Any]:
-    """(tiles, chart, per-store table, plan-against-actual) for the chosen days, store (or chain) and product."""
+) -> tuple[Any, dict, Any, Any, Any]:
+    """(tiles, chart, per-store table, plan-against-actual, the overrides' value) for the chosen days, store (or
+    chain) and product."""
     store = None if store_id in (None, CHAIN) else store_id
     check_store(principal, store)
     span = ctx.serving.ledger_range()
     if span is None:
         empty = notice(t("waste.no_ledger", lang), id=f"{P}-empty")
-        return empty, waste_figure(pd.DataFrame(), measure, lang), "", ""
+        return empty, waste_figure(pd.DataFrame(), measure, lang), "", "", ""
     default_start, default_end = default_window(span)
     start_d, end_d = _day(start) or default_start, _day(end) or default_end
     if start_d > end_d:
@@ -232,7 +290,7 @@ def waste_view(
             + " "
             + t("waste.span", lang, start=fmt_day(span[0], lang), end=fmt_day(span[1], lang))
         )
-        return notice(msg, id=f"{P}-empty"), waste_figure(pd.DataFrame(), measure, lang), "", ""
+        return notice(msg, id=f"{P}-empty"), waste_figure(pd.DataFrame(), measure, lang), "", "", ""
     tot = ledger_totals(ledger)
     tiles = [
         kpi(t("waste.kpi.waste", lang), fmt_eur(tot["wasted_eur"], lang)),
@@ -270,7 +328,16 @@ def waste_view(
     plan = ctx.serving.bake_plans(stores, start_d, end_d)
     if product_id and len(plan):
         plan = plan[plan["product_id"] == product_id]
-    return head, waste_figure(daily, measure, lang), per_store, compare_view(ctx, plan, ledger, names, lang)
+    scores = ctx.serving.override_scores(stores, start_d, end_d)
+    if product_id and len(scores):
+        scores = scores[scores["product_id"] == product_id]
+    return (
+        head,
+        waste_figure(daily, measure, lang),
+        per_store,
+        compare_view(ctx, plan, ledger, names, lang),
+        fva_view(scores, lang),
+    )
 
 
 def register(app: Any, ctx: AppContext) -> None:
@@ -279,6 +346,7 @@ def register(app: Any, ctx: AppContext) -> None:
         Output(f"{P}-graph", "figure"),
         Output(f"{P}-stores", "children"),
         Output(f"{P}-compare", "children"),
+        Output(f"{P}-fva", "children"),
         Input(f"{P}-range", "start_date"),
         Input(f"{P}-range", "end_date"),
         Input(f"{P}-store", "value"),
