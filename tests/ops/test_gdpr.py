@@ -11,21 +11,26 @@ import sqlite3
 import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
+from pyspark.sql import functions as F
 
 from bakery.admin.gdpr import SECTIONS
 from bakery.app import uploads
 from bakery.app.accounts import create_user, update_user
 from bakery.app.auth import LoginRefused
+from bakery.app.overrides import OverrideRequest, save_override
 from bakery.app.privacy import Matcher
 from bakery.cli import build_parser, main
 from bakery.config import Settings
+from bakery.decisions.nightly import land_overrides
+from bakery.decisions.overrides import load_override_rules
 from bakery.ingest.pseudonymise import pseudonym
 from bakery.logs import LOG_FORMAT, EscapingFormatter
+from bakery.tables import BAKE_OVERRIDES, OVERRIDE_SCORES
 from tests.app.conftest import build_app, make_home
 from tests.conftest import copy_home
 from tests.ops.helpers import lock_held_by_another_process
@@ -88,6 +93,8 @@ def _fill_app(settings: Settings) -> None:
         ctx, me, "sales", "borrador.csv", SALES.format(day=5, qty=1, who="").encode()
     )  # never loaded
     ctx.options.set("stock_alert_ratio", 1.5, actor=PERSON, ip=IP)
+    change = OverrideRequest("S01", "P001", date(2026, 3, 4), 10.0, 12, "event", "feria")
+    save_override(ctx.settings, ctx.db, me, change, load_override_rules(), ip=IP)  # landed for the pipeline
     ctx.db.dispose()
 
 
@@ -123,6 +130,12 @@ def _fill_lakehouse(lh, settings: Settings) -> None:
         encoding="utf-8",
     )
     assert ingest_landing(lh, settings, "b-gdpr").ok
+    assert land_overrides(lh, settings) == 1  # silver.bake_overrides names who changed the plan
+    [override] = lh.read(*BAKE_OVERRIDES).collect()
+    score = {c: None for c in OVERRIDE_SCORES.columns} | {
+        k: override[k] for k in ("override_id", "store_id", "product_id", "date", "username", "quantity")
+    }
+    lh.append(lh.spark.createDataFrame([score], OVERRIDE_SCORES.schema), *OVERRIDE_SCORES)
     late = settings.landing_dir / "sales" / "_late"  # never ingested: rewritten, not removed
     late.mkdir()
     (late / "tarde.csv").write_text(
@@ -217,10 +230,17 @@ def test_export_lists_every_place(spark, person_home, tmp_path, capsys):
     assert {r["by"] for r in doc["retrain_requests"]} == {PERSON}
     assert sorted(u["file"] for u in doc["staged_uploads"]) == ["borrador.csv", "ventas.csv", "ventas.csv"]
     assert [Path(f["file"]).name for f in doc["upload_originals"]] == ["original.csv"]
-    assert {(f["file"], f["ingested"]) for f in doc["landing_files"]} == {
+    assert {(f["file"], f["ingested"]) for f in doc["landing_files"]} - {
         ("sales/tienda.csv", True),
         ("sales/_late/tarde.csv", False),
-    }
+    } == {(f["file"], False) for f in doc["landing_files"] if f["file"].startswith("overrides/")}
+    assert [(o["username"], o["quantity"], o["reason_code"]) for o in doc["bake_overrides"]] == [
+        (PERSON, 12.0, "event")
+    ]
+    assert sorted((r["table"], r["username"]) for r in doc["bake_override_records"]) == [
+        ("gold.override_scores", PERSON),
+        ("silver.bake_overrides", PERSON),
+    ]
     rescued = {(r["table"], json.dumps(r["fields"])) for r in doc["bronze_rescued_data"]}
     assert ("bronze.pos_transactions", json.dumps({"cajero_email": EMAIL})) in rescued
     hashed = pseudonym(EMAIL, KEYS["BAKERY_PSEUDONYM_KEY"].encode())
@@ -313,6 +333,10 @@ def test_erase_leaves_the_person_nowhere_and_a_rerun_changes_nothing(spark, pers
     ):
         assert lh.read(layer, name).count(), f"{layer}.{name} keeps its rows"
     assert {r["uploaded_by"] for r in lh.read("ops", "upload_batches").collect()} == {token}
+    [override_id] = [r["override_id"] for r in lh.read(*BAKE_OVERRIDES).collect()]
+    for table in (BAKE_OVERRIDES, OVERRIDE_SCORES):  # the change stays, who made it does not
+        rows = lh.read(*table).where(F.col("override_id") == override_id).collect()
+        assert [(r["username"], r["quantity"]) for r in rows] == [(token, 12.0)]
     flag = json.loads((settings.home / "flags" / "retrain.json").read_text(encoding="utf-8"))
     assert {flag["requested_by"], *(r["by"] for r in flag["reasons"])} == {token}
     [record] = _erasures(settings)

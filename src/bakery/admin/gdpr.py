@@ -1,7 +1,7 @@
 """GDPR requests for one person across a home (docs/privacy.md): export or erase.
 
 Where a person can be held: the app database and the app's upload files (bakery.app.privacy), the upload log
-ops.upload_batches, the retrain flag, the raw text the lakehouse keeps from source files (bronze
+ops.upload_batches, the bake-plan overrides (silver.bake_overrides, gold.override_scores), the retrain flag, the raw text the lakehouse keeps from source files (bronze
 `_rescued_data`, ops.quarantine `raw`) and the log files. They are looked for under every form the system keeps
 of them: the identifiers given, `unknown:<hash>` (a name typed at login that was no account) and `p_<hash>` (a
 value pseudonymised at bronze).
@@ -48,13 +48,15 @@ from bakery.config import Settings
 from bakery.ingest.pseudonymise import KEY_FILE, PseudonymKeyError, load_pseudonym_key, pseudonym
 from bakery.ingest.registry import taken_files
 from bakery.lakehouse import Lakehouse
-from bakery.tables import QUARANTINE, UPLOAD_BATCHES
+from bakery.tables import BAKE_OVERRIDES, OVERRIDE_SCORES, QUARANTINE, UPLOAD_BATCHES
 
 log = logging.getLogger(__name__)
 
 ERASED = "erased:"
 PENDING = Path("flags") / "erase_pending.json"
 LOG_RETENTION = "delta.logRetentionDuration"
+# Lakehouse tables that name the manager who changed a bake plan (bakery.decisions.overrides).
+OVERRIDE_TABLES = (BAKE_OVERRIDES, OVERRIDE_SCORES)
 # Raw source text kept in the lakehouse: (layer, table or None for every table of the layer, column, row key).
 RAW_TEXT = (
     ("bronze", None, "_rescued_data", ("_source_file", "_row_number", "_batch_id")),
@@ -71,6 +73,8 @@ SECTIONS = (
     "staged_uploads",
     "upload_originals",
     "upload_batch_log",
+    "bake_overrides",
+    "bake_override_records",
     "retrain_requests",
     "bronze_rescued_data",
     "quarantined_rows",
@@ -143,6 +147,16 @@ def _upload_log_rows(lh: Lakehouse, m: Matcher) -> list[dict[str, Any]]:
         return []
     rows = lh.read(*UPLOAD_BATCHES).where(_named(m, "uploaded_by")).orderBy("changed_at").collect()
     return [r.asDict() for r in rows]
+
+
+def _override_rows(lh: Lakehouse, m: Matcher) -> list[dict[str, Any]]:
+    """The person's bake-plan overrides as the lakehouse holds them, and their scores."""
+    out = []
+    for table in OVERRIDE_TABLES:
+        if lh.exists(*table):
+            rows = lh.read(*table).where(_named(m, "username")).orderBy("date", "store_id", "product_id")
+            out += [{"table": ".".join(table), **r.asDict()} for r in rows.collect()]
+    return out
 
 
 def _raw_text_rows(lh: Lakehouse, m: Matcher) -> dict[str, list[dict[str, Any]]]:
@@ -271,6 +285,7 @@ def export_person(
             doc.update(export_app_records(db, m))
         doc.update(export_app_files(conf, m))
         doc["upload_batch_log"] = _upload_log_rows(lh, m)
+        doc["bake_override_records"] = _override_rows(lh, m)
         doc.update(_raw_text_rows(lh, m))
         doc.update(gdpr_files.source_files(settings, conf, m, taken_files(lh)))
         doc["retrain_requests"] = gdpr_files.retrain_requests(settings, m)
@@ -308,6 +323,10 @@ def erase_person(
         counts["upload_batch_log"] = _erase_column(
             lh, settings, *UPLOAD_BATCHES, "uploaded_by", _named(m, "uploaded_by"), F.lit(token)
         )
+        for table in OVERRIDE_TABLES:
+            counts["bake_override_records"] += _erase_column(
+                lh, settings, *table, "username", _named(m, "username"), F.lit(token)
+            )
         for layer, table, column, _key in _raw_text_tables(lh) if m.pattern else []:
             section = "bronze_rescued_data" if layer == "bronze" else "quarantined_rows"
             counts[section] += _erase_column(

@@ -5,7 +5,7 @@ one of them in any case, or, inside free text (audit details, JSON files, log li
 word: `ana` is found in `by ana.` but not in `banana` or `ana@example.org`. A form shorter than
 MIN_TEXT_CHARS is matched only as a whole field, never inside text. Erasure deletes the account, its API
 tokens and login counters, and puts the erasure's pseudonym wherever the person is named: the audit log,
-the upload batches, the settings, the upload folders; a staged upload is removed.
+the upload batches, the bake-plan overrides, the settings, the upload folders; a staged upload is removed.
 
 The audit log is append-only for the app (triggers made by the first migration). Only an erasure and the
 retention change it, in one transaction that drops the triggers, makes the change and creates them again
@@ -28,7 +28,16 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
 from bakery.app.appconf import AppConfig, load_app_config
-from bakery.app.db import ApiToken, AuditEvent, Database, LoginAttempt, SettingValue, UploadBatch, User
+from bakery.app.db import (
+    ApiToken,
+    AuditEvent,
+    BakeOverride,
+    Database,
+    LoginAttempt,
+    SettingValue,
+    UploadBatch,
+    User,
+)
 from bakery.config import Settings
 
 log = logging.getLogger(__name__)
@@ -177,6 +186,11 @@ def _batches(s: Session, m: Matcher) -> list[UploadBatch]:
     return list(s.scalars(select(UploadBatch).where(who).order_by(UploadBatch.uploaded_at)).all())
 
 
+def _overrides(s: Session, m: Matcher) -> list[BakeOverride]:
+    who = func.lower(BakeOverride.username).in_(m.lowered)
+    return list(s.scalars(select(BakeOverride).where(who).order_by(BakeOverride.created_at)).all())
+
+
 def _attempts(s: Session, m: Matcher) -> list[LoginAttempt]:
     return list(s.scalars(select(LoginAttempt).where(func.lower(LoginAttempt.subject).in_(m.lowered))).all())
 
@@ -254,6 +268,21 @@ def export_app_records(db: Database, m: Matcher) -> dict[str, Any]:
                 }
                 for b in _batches(s, m)
             ],
+            "bake_overrides": [
+                {
+                    "id": o.id,
+                    "store_id": o.store_id,
+                    "product_id": o.product_id,
+                    "date": o.date.isoformat(),
+                    "plan_quantity": o.plan_quantity,
+                    "quantity": o.quantity,
+                    "reason_code": o.reason_code,
+                    "note": o.note,
+                    "username": o.username,
+                    "created_at": _iso(o.created_at),
+                }
+                for o in _overrides(s, m)
+            ],
         }
 
 
@@ -301,6 +330,10 @@ def erase_app_records(
                 m.replace(b.deleted_by, pseudonym),
             )
         counts["upload_batches"] = len(batches)
+        overrides = _overrides(s, m)
+        for o in overrides:  # the change and its reason stay (they are the store's), not who made it
+            o.username = pseudonym
+        counts["bake_overrides"] = len(overrides)
         values = _settings(s, m)
         for v in values:
             v.updated_by = pseudonym
