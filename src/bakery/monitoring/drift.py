@@ -17,6 +17,10 @@ from bakery.tables import FEATURE_DRIFT
 # Per store and day: the numeric inputs compared; weekday_shape is compared as shares.
 NUMERIC = ("sales_level", "temperature", "precipitation", "promo_share", "foot_traffic")
 EPS = 1e-4  # PSI's floor for an empty bin, so that ln(c/r) stays finite
+MIN_WEEKS = 8  # running weeks of the reference a week's mean is judged among (two weeks of consecutive days)
+# Inputs the chain decides and the model is told ahead, without a season: judged against the last
+# `planned_reference_weeks` (what the model learned their effect from), not the same weeks of earlier years.
+PLANNED = ("promo_share",)
 DRIFT_COLUMNS = FEATURE_DRIFT.columns
 
 
@@ -29,6 +33,7 @@ class DriftRule:
     psi: float = 0.25
     ks_alpha: float = 0.001
     weekday_shape_psi: float = 0.10
+    planned_reference_weeks: int = 52
 
     @classmethod
     def from_conf(cls, raw: dict[str, Any]) -> DriftRule:
@@ -97,6 +102,27 @@ def reference_days(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> p
     return pd.concat([seasonal[seasonal["store_id"].isin(enough)], recent], ignore_index=True)
 
 
+def week_means(frame: pd.DataFrame, feature: str, days: int) -> np.ndarray:
+    """The means of every `days` consecutive days of a feature in `frame` (one store): the reference's own
+    weeks, wherever its days run on without a gap."""
+    daily = frame[["date", feature]].dropna().sort_values("date")
+    run = (daily["date"].diff() != pd.Timedelta(days=1)).cumsum()
+    rolled = daily.groupby(run)[feature].rolling(days).mean()
+    return rolled.dropna().to_numpy(dtype=float)
+
+
+def mean_shift_pvalue(reference: pd.DataFrame, feature: str, current: np.ndarray) -> float:
+    """Two-sided p-value of the current days' mean among the means of the reference's own runs of as many
+    days (normal approximation). Daily weather, sales and campaigns persist from one day to the next, so
+    seven days of one warm spell weigh like a day or two, not seven: a test that takes them as independent
+    (KS) finds most warm weeks significant. NaN (not judged) with fewer than MIN_WEEKS such runs."""
+    weeks = week_means(reference, feature, len(current))
+    if len(weeks) < MIN_WEEKS or np.ptp(weeks) == 0:
+        return float("nan")
+    z = (current.mean() - weeks.mean()) / weeks.std(ddof=1)
+    return float(2 * stats.norm.sf(abs(z)))
+
+
 def _weekday_shares(frame: pd.DataFrame) -> np.ndarray:
     by_day = frame.groupby(frame["date"].dt.dayofweek)["sales_level"].mean().reindex(range(7), fill_value=0.0)
     total = by_day.sum()
@@ -113,13 +139,19 @@ def compare(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> pd.DataF
         ref = reference[reference["store_id"] == store]
         if len(ref) < rule.min_reference_days:
             continue
+        own = days[days["store_id"] == store]
+        before = end - pd.Timedelta(days=rule.current_days)
+        since = before - pd.Timedelta(weeks=rule.planned_reference_weeks)
+        planned = own[(own["date"] <= before) & (own["date"] > since)]
         for feature in NUMERIC:
-            r, c = ref[feature].to_numpy(dtype=float), cur[feature].to_numpy(dtype=float)
+            base = planned if feature in PLANNED else ref
+            r, c = base[feature].to_numpy(dtype=float), cur[feature].to_numpy(dtype=float)
             r, c = r[~np.isnan(r)], c[~np.isnan(c)]
             if len(r) < rule.min_reference_days or len(c) < 3 or np.ptp(np.concatenate([r, c])) == 0:
                 continue
             ks = stats.ks_2samp(r, c)
             value = psi(r, c)
+            shifted = mean_shift_pvalue(base, feature, c) < rule.ks_alpha
             rows.append(
                 (
                     store,
@@ -131,7 +163,7 @@ def compare(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> pd.DataF
                     c.mean(),
                     len(r),
                     len(c),
-                    bool(value >= rule.psi and ks.pvalue < rule.ks_alpha),
+                    bool(value >= rule.psi and ks.pvalue < rule.ks_alpha and shifted),
                 )
             )
         if len(cur) >= 7:  # a whole week, or its shape is not a shape
