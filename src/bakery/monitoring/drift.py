@@ -106,9 +106,13 @@ def week_means(frame: pd.DataFrame, feature: str, days: int) -> np.ndarray:
     """The means of every `days` consecutive days of a feature in `frame` (one store): the reference's own
     weeks, wherever its days run on without a gap."""
     daily = frame[["date", feature]].dropna().sort_values("date")
-    run = (daily["date"].diff() != pd.Timedelta(days=1)).cumsum()
-    rolled = daily.groupby(run)[feature].rolling(days).mean()
-    return rolled.dropna().to_numpy(dtype=float)
+    values, dates = daily[feature].to_numpy(dtype=float), daily["date"].to_numpy()
+    if len(values) < days:
+        return np.empty(0)
+    sums = np.convolve(values, np.ones(days), mode="valid")
+    gaps = np.concatenate(([0], np.cumsum(np.diff(dates) != np.timedelta64(1, "D"))))
+    unbroken = gaps[days - 1 :] == gaps[: len(gaps) - days + 1]
+    return sums[unbroken] / days
 
 
 def mean_shift_pvalue(reference: pd.DataFrame, feature: str, current: np.ndarray) -> float:
