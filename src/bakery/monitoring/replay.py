@@ -3,9 +3,9 @@ the accuracy and drift rules cry wolf, and how many nights they take to see a re
 
 Each night calls the same rule functions the nightly step does (bakery.monitoring.live_accuracy, .drift and
 the alert builders of accuracy_io and drift_io), on the data as it stood that night. The served forecasts are
-seasonal naive (the definition live accuracy scores its baseline with), made nightly for the reported
-horizons; the backtest's promise is that forecaster's pooled wMAPE per store and horizon on the 35 days
-before each weekly retraining, as training measures its champion's. Pure pandas and numpy, no Spark.
+made nightly for the reported horizons by a stand-in for the champion (serve_forecasts); the backtest's
+promise is that forecaster's pooled wMAPE per store and horizon on the 35 days before each weekly retraining,
+as training measures its champion's. Pure pandas and numpy, no Spark.
 """
 
 from __future__ import annotations
