@@ -101,3 +101,41 @@ def test_the_nightly_drift_step_stores_its_figures_once_per_night(lh):
     stored = lh.read_arrow(*FEATURE_DRIFT).to_pandas()
     assert len(stored) == len(found) > 0
     assert [a.stores for a in alerts] == [("S001",)]
+
+
+def _persistent_weather(df: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Daily temperature anomalies that persist, as real ones do (AR(1), 0.75 from one day to the next), and
+    promotion campaigns of 5-10 days every 3-5 weeks on two of the five products, as the chain runs them."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for _, part in df.groupby("store_id"):
+        days = pd.DatetimeIndex(sorted(part["date"].unique()))
+        anomaly = np.zeros(len(days))
+        for i in range(1, len(days)):
+            anomaly[i] = 0.75 * anomaly[i - 1] + rng.normal(0, 1.8)
+        seasonal = 14 + 9 * np.sin(2 * np.pi * (days.dayofyear - 110) / 365.25)
+        campaign = np.zeros(len(days), dtype=bool)
+        start = int(rng.integers(0, 21))
+        while start < len(days):
+            campaign[start : start + int(rng.integers(5, 11))] = True
+            start += int(rng.integers(21, 36))
+        by_day = pd.DataFrame({"date": days, "temperature": seasonal + anomaly, "campaign": campaign})
+        part = part.drop(columns="temperature").merge(by_day, on="date")
+        part["promo"] = part["campaign"] & part["product_id"].isin(["P0", "P1"])
+        out.append(part.drop(columns="campaign"))
+    return pd.concat(out, ignore_index=True)
+
+
+def test_warm_spells_and_promotion_campaigns_are_not_drift_but_a_heat_wave_is():
+    """Seven days of one warm spell are not seven independent draws, nor is a campaign week: judged as if
+    they were, half a year of ordinary weather and campaigns raised dozens of alerts."""
+    days = store_days(_persistent_weather(features(seed=5), seed=5))
+    alerts = []
+    for k in range(0, 26 * 7, 3):  # every third night: each warm spell is seen on a night or two
+        alerts += drift_alerts(compare(days, END - timedelta(days=k), DriftRule()))
+    assert len(alerts) <= 2, [a.title for a in alerts]
+    hot = days.copy()
+    hot.loc[
+        (hot["store_id"] == "S001") & (hot["date"] > pd.Timestamp(END - timedelta(days=7))), "temperature"
+    ] += 9
+    assert ("S001", "temperature") in drifted(compare(hot, END, DriftRule()))

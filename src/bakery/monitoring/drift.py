@@ -17,6 +17,12 @@ from bakery.tables import FEATURE_DRIFT
 # Per store and day: the numeric inputs compared; weekday_shape is compared as shares.
 NUMERIC = ("sales_level", "temperature", "precipitation", "promo_share", "foot_traffic")
 EPS = 1e-4  # PSI's floor for an empty bin, so that ln(c/r) stays finite
+MIN_WEEKS = 8  # running weeks of the reference a week's mean is judged among (two weeks of consecutive days)
+# Inputs the chain decides and tells the model ahead, without a season: compared with the last
+# `planned_reference_weeks` (what the model learned their effect from) and stored, never alerted. An unusual
+# campaign is the chain's own decision, and the feed errors a drift test could mean (promotions missing or
+# entered twice) do not show in a week's share of products on promotion.
+PLANNED = ("promo_share",)
 DRIFT_COLUMNS = FEATURE_DRIFT.columns
 
 
@@ -29,6 +35,7 @@ class DriftRule:
     psi: float = 0.25
     ks_alpha: float = 0.001
     weekday_shape_psi: float = 0.10
+    planned_reference_weeks: int = 52
 
     @classmethod
     def from_conf(cls, raw: dict[str, Any]) -> DriftRule:
@@ -97,6 +104,34 @@ def reference_days(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> p
     return pd.concat([seasonal[seasonal["store_id"].isin(enough)], recent], ignore_index=True)
 
 
+def week_means(frame: pd.DataFrame, feature: str, days: int) -> np.ndarray:
+    """The means of every `days` consecutive days of a feature in `frame` (one store): the reference's own
+    weeks, wherever its days run on without a gap."""
+    daily = frame[["date", feature]].dropna().sort_values("date")
+    values, dates = daily[feature].to_numpy(dtype=float), daily["date"].to_numpy()
+    if len(values) < days:
+        return np.empty(0)
+    sums = np.convolve(values, np.ones(days), mode="valid")
+    gaps = np.concatenate(([0], np.cumsum(np.diff(dates) != np.timedelta64(1, "D"))))
+    unbroken = gaps[days - 1 :] == gaps[: len(gaps) - days + 1]
+    return sums[unbroken] / days
+
+
+def mean_shift_pvalue(reference: pd.DataFrame, feature: str, current: np.ndarray) -> float:
+    """Two-sided p-value of the current days' mean as one more of the reference's weeks (its runs of as many
+    consecutive days): a t prediction interval on the reference's independent weeks. Daily weather, sales and
+    campaigns persist from one day to the next, so seven days of one warm spell weigh like a day or two, not
+    seven: a test that takes them as independent (KS) finds most warm weeks significant. And a reference of
+    two earlier years' windows holds few independent weeks, so their spread is itself uncertain (t, not
+    normal). NaN (not judged) with fewer than MIN_WEEKS running weeks."""
+    weeks = week_means(reference, feature, len(current))
+    independent = reference[feature].notna().sum() // len(current)
+    if len(weeks) < MIN_WEEKS or independent < 2 or np.ptp(weeks) == 0:
+        return float("nan")
+    t = (current.mean() - weeks.mean()) / (weeks.std(ddof=1) * np.sqrt(1 + 1 / independent))
+    return float(2 * stats.t.sf(abs(t), df=independent - 1))
+
+
 def _weekday_shares(frame: pd.DataFrame) -> np.ndarray:
     by_day = frame.groupby(frame["date"].dt.dayofweek)["sales_level"].mean().reindex(range(7), fill_value=0.0)
     total = by_day.sum()
@@ -113,13 +148,19 @@ def compare(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> pd.DataF
         ref = reference[reference["store_id"] == store]
         if len(ref) < rule.min_reference_days:
             continue
+        own = days[days["store_id"] == store]
+        before = end - pd.Timedelta(days=rule.current_days)
+        since = before - pd.Timedelta(weeks=rule.planned_reference_weeks)
+        planned = own[(own["date"] <= before) & (own["date"] > since)]
         for feature in NUMERIC:
-            r, c = ref[feature].to_numpy(dtype=float), cur[feature].to_numpy(dtype=float)
+            base = planned if feature in PLANNED else ref
+            r, c = base[feature].to_numpy(dtype=float), cur[feature].to_numpy(dtype=float)
             r, c = r[~np.isnan(r)], c[~np.isnan(c)]
             if len(r) < rule.min_reference_days or len(c) < 3 or np.ptp(np.concatenate([r, c])) == 0:
                 continue
             ks = stats.ks_2samp(r, c)
             value = psi(r, c)
+            shifted = feature not in PLANNED and mean_shift_pvalue(base, feature, c) < rule.ks_alpha
             rows.append(
                 (
                     store,
@@ -131,7 +172,7 @@ def compare(days: pd.DataFrame, evaluated_on: date, rule: DriftRule) -> pd.DataF
                     c.mean(),
                     len(r),
                     len(c),
-                    bool(value >= rule.psi and ks.pvalue < rule.ks_alpha),
+                    bool(value >= rule.psi and ks.pvalue < rule.ks_alpha and shifted),
                 )
             )
         if len(cur) >= 7:  # a whole week, or its shape is not a shape

@@ -76,21 +76,31 @@ def score_served(forecasts: pd.DataFrame, sales: pd.DataFrame) -> pd.DataFrame:
     return with_naive(scored, observed)
 
 
-def _summary(g: pd.DataFrame) -> pd.Series:
-    y, err = g["y"].abs().sum(), (g["yhat"] - g["y"])
-    naive = g.dropna(subset=["naive"])
-    naive_den = naive["y"].abs().sum()
-    return pd.Series(
-        {
-            "wmape": 100 * err.abs().sum() / y if y > 0 else np.nan,
-            "mae": err.abs().mean(),
-            "bias": 100 * err.sum() / y if y > 0 else np.nan,
-            "naive_wmape": 100 * (naive["naive"] - naive["y"]).abs().sum() / naive_den
-            if naive_den > 0
-            else np.nan,
-            "n": len(g),
-        }
+def _pooled(window: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Pooled wMAPE, MAE, bias and the naive's wMAPE (on the days it has a value) per group, as sums: one
+    pass over the window, not a Python call per series."""
+    err = window["yhat"] - window["y"]
+    has_naive = window["naive"].notna()
+    parts = window[by].assign(
+        aerr=err.abs(),
+        err=err,
+        ay=window["y"].abs(),
+        naerr=(window["naive"] - window["y"]).abs().where(has_naive, 0.0),
+        nay=window["y"].abs().where(has_naive, 0.0),
+        n=1,
     )
+    g = parts.groupby(by).sum()
+    y = g["ay"].where(g["ay"] > 0)
+    naive_y = g["nay"].where(g["nay"] > 0)
+    return pd.DataFrame(
+        {
+            "wmape": 100 * g["aerr"] / y,
+            "mae": g["aerr"] / g["n"],
+            "bias": 100 * g["err"] / y,
+            "naive_wmape": 100 * g["naerr"] / naive_y,
+            "n": g["n"].astype(float),
+        }
+    ).reset_index()
 
 
 def _median_daily(window: pd.DataFrame, by: list[str], end: pd.Timestamp, days: int) -> pd.DataFrame:
@@ -117,7 +127,7 @@ def summarise(scored: pd.DataFrame, evaluated_on: date, rule: AccuracyRule) -> p
     frames = []
     for level, keys in (("chain", []), ("store", ["store_id"]), ("series", ["store_id", "product_id"])):
         by = ["role", "horizon", *keys]
-        part = window.groupby(by).apply(_summary, include_groups=False).reset_index()
+        part = _pooled(window, by)
         part = part.merge(_median_daily(window, by, end, rule.judge_days), on=by, how="left")
         frames.append(part.assign(level=level))
     out = pd.concat(frames, ignore_index=True)
