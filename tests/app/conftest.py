@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 from werkzeug.serving import make_server
 
 from bakery.app.accounts import create_user
@@ -75,6 +76,21 @@ def dash_app(app_settings: Settings):
 @pytest.fixture
 def ctx(dash_app):
     return dash_app.server.extensions["bakery"]
+
+
+def form_login(url: str, username: str) -> requests.Session:
+    """A session signed in through the login form, as a browser does (CSRF token from the page, then POST)."""
+    s = requests.Session()
+    page = s.get(f"{url}/login", timeout=10).text
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    r = s.post(
+        f"{url}/login",
+        data={"username": username, "password": PASSWORDS[username], "csrf_token": csrf, "next": "/"},
+        allow_redirects=False,
+        timeout=10,
+    )
+    assert r.status_code == 302, r.text
+    return s
 
 
 def callback_body(app, outputs: list[tuple[str, str]], inputs: list[tuple], state: list[tuple] = ()) -> dict:

@@ -5,7 +5,6 @@ what is missing is said in Spanish."""
 from __future__ import annotations
 
 import json
-import re
 from datetime import date, timedelta
 
 import pandas as pd
@@ -19,7 +18,7 @@ from bakery.app.formatting import fmt_eur, fmt_pct
 from bakery.app.pages import waste
 from bakery.decisions.compare import compare_totals, plan_vs_actual
 from bakery.decisions.overrides import fva_summary
-from tests.app.conftest import PASSWORDS, build_app, callback_body, make_home
+from tests.app.conftest import build_app, callback_body, form_login, make_home
 
 END = date(2026, 4, 30)  # the sample home's last day
 OUT = [
@@ -45,16 +44,7 @@ class HttpUser:
     """A user of the running server: signs in through the form, then calls Dash callbacks over HTTP."""
 
     def __init__(self, live, username: str) -> None:
-        self.live, self.s = live, requests.Session()
-        page = self.s.get(f"{live.url}/login", timeout=10).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        r = self.s.post(
-            f"{live.url}/login",
-            data={"username": username, "password": PASSWORDS[username], "csrf_token": csrf, "next": "/"},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert r.status_code == 302, r.text
+        self.live, self.s = live, form_login(live.url, username)
 
     def call(self, outputs, inputs) -> requests.Response:
         return self.s.post(

@@ -5,7 +5,6 @@ dataset while the others render, and a manager is refused like on any analyst pa
 from __future__ import annotations
 
 import json
-import re
 import shutil
 from collections.abc import Iterator
 
@@ -13,7 +12,7 @@ import pytest
 import requests
 
 from bakery.config import load_settings
-from tests.app.conftest import PASSWORDS, LiveServer, build_app, make_home
+from tests.app.conftest import LiveServer, build_app, form_login, make_home
 
 from .conftest import REPO_DASHBOARDS
 
@@ -40,16 +39,7 @@ class HttpDash:
     """Logs in through the form and calls Dash callbacks over HTTP, as dash-renderer does."""
 
     def __init__(self, url: str, user: str) -> None:
-        self.url, self.s = url, requests.Session()
-        page = self.s.get(f"{url}/login", timeout=10).text
-        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-        r = self.s.post(
-            f"{url}/login",
-            data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf, "next": "/"},
-            allow_redirects=False,
-            timeout=10,
-        )
-        assert r.status_code == 302
+        self.url, self.s = url, form_login(url, user)
 
     def call(self, output: str, inputs: list[dict]) -> requests.Response:
         out_id, prop = output.rsplit(".", 1)
