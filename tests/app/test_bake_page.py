@@ -3,8 +3,10 @@ quantity and why they differ; another store is refused; no plan says when it com
 
 from __future__ import annotations
 
+import io
 import json
 
+import pandas as pd
 import pytest
 from plotly.io.json import to_json_plotly
 
@@ -64,6 +66,51 @@ def test_the_plan_downloads_as_csv_for_the_own_store_only(dash_app):
     assert client.client.get("/download/bake-plan/S02.csv").status_code == 403
     assert client.client.get("/download/bake-plan/S99.csv").status_code == 403  # same answer as a real store
     assert client.client.get("/download/bake-plan/S0%201.csv").status_code == 404  # not a store id
+
+
+def test_the_plan_prints_on_one_page_for_the_own_store_only(dash_app):
+    """The sheet for the bakery wall: one page, the store and day, every product with its quantity, the biggest
+    first, in the user's language; another store gets the same refusal as for the CSV."""
+    from pypdf import PdfReader
+
+    from tests.app.conftest import PASSWORDS, DashClient
+
+    client = DashClient(dash_app)
+    client.login("mgr", PASSWORDS["mgr"])
+    got = client.client.get("/download/bake-plan/S01.pdf")
+    assert got.status_code == 200 and got.mimetype == "application/pdf"
+    pdf = PdfReader(io.BytesIO(got.get_data()))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    ctx = dash_app.server.extensions["bakery"]
+    plan = ctx.serving.bake_plan("S01").sort_values(["quantity", "product_id"], ascending=[False, True])
+    names = ctx.serving.product_names()
+    assert "Hornear hoy" in text and "S01" in text and "Plan para el" in text and "Por qué" in text
+    lines = text.splitlines()
+    where = [next(i for i, line in enumerate(lines) if line.startswith(names[p])) for p in plan["product_id"]]
+    assert where == sorted(where)  # the biggest quantity first
+    for r in plan.itertuples():
+        assert any(line.startswith(names[r.product_id]) and f" {int(r.quantity)} " in line for line in lines)
+    assert client.client.get("/download/bake-plan/S02.pdf").status_code == 403
+    assert client.client.get("/download/bake-plan/S99.pdf").status_code == 403
+    client.client.set_cookie("bakery_lang", "en")
+    english = PdfReader(io.BytesIO(client.client.get("/download/bake-plan/S01.pdf").get_data()))
+    assert "Bake today" in english.pages[0].extract_text()
+
+
+def test_a_long_plan_with_any_characters_still_prints(ctx):
+    """Thirty products on one page; characters the PDF font lacks are spelt out or replaced, never an error."""
+    from pypdf import PdfReader
+
+    from bakery.app.exports import bake_plan_pdf
+
+    plan = ctx.serving.bake_plan("S01")
+    many = pd.concat([plan.assign(product_id=plan["product_id"] + f"-{i}") for i in range(8)]).head(30)
+    names = {p: f"Pan nº {i} – con ñ, €, ★" for i, p in enumerate(many["product_id"])}
+    pdf = PdfReader(io.BytesIO(bake_plan_pdf(many, names, "Panadería Ávila (S01)", "es")))
+    assert len(pdf.pages) == 1
+    text = pdf.pages[0].extract_text()
+    assert "Panadería Ávila" in text and "Pan nº 0 - con ñ, EUR, ?" in text and text.count("Pan nº") == 30
 
 
 SAVE = [

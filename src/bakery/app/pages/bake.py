@@ -150,11 +150,12 @@ def plan_view(ctx: AppContext, principal: Principal, lang: str, store_id: str | 
     day = pd.Timestamp(plan["date"].iloc[0]).date()
     header = [
         html.P(t("bake.for_day", lang, day=long_date(day, lang)), className="bake-day"),
-        html.A(
-            t("bake.csv", lang),
-            href=f"/download/bake-plan/{store_id}.csv",
-            id=f"{P}-csv",
-            className="no-print",
+        html.Div(
+            [
+                html.A(t("bake.pdf", lang), href=f"/download/bake-plan/{store_id}.pdf", id=f"{P}-pdf"),
+                html.A(t("bake.csv", lang), href=f"/download/bake-plan/{store_id}.csv", id=f"{P}-csv"),
+            ],
+            className="no-print bake-downloads",
         ),
     ]
     if plan["degraded"].any():

@@ -14,7 +14,7 @@ from flask import abort, send_file
 from bakery.app.auth import ALL_ROLES, STAFF, check_store, require_role
 from bakery.app.context import AppContext
 from bakery.app.db import UploadBatch
-from bakery.app.server.security import current_principal
+from bakery.app.server.security import current_lang, current_principal
 
 
 def install(server: flask.Flask, ctx: AppContext) -> None:
@@ -41,11 +41,9 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
             headers={"Content-Disposition": f'attachment; filename="{kind}_template.{fmt}"'},
         )
 
-    @server.get("/download/bake-plan/<store_id>.csv")
-    def bake_plan_csv(store_id: str):
-        """The store's bake plan as CSV (UTF-8 with a BOM, so that spreadsheets read the accents); a 403 for
-        a store outside the user's scope, whether or not it exists."""
-        from bakery.app.exports import bake_plan_csv as to_csv
+    def _plan_of(store_id: str) -> tuple[pd.DataFrame, dict]:
+        """The store's latest plan and the managers' changes in force for its day; 404 for what is not a store
+        id or has no plan, 403 for a store outside the user's scope, whether or not it exists."""
         from bakery.app.overrides import overrides_in_force
 
         principal = require_role(current_principal(), ALL_ROLES)
@@ -55,12 +53,35 @@ def install(server: flask.Flask, ctx: AppContext) -> None:
         plan = ctx.serving.bake_plan(store_id)
         if plan.empty:
             abort(404)
+        return plan, overrides_in_force(ctx.db, store_id, pd.Timestamp(plan["date"].iloc[0]).date())
+
+    @server.get("/download/bake-plan/<store_id>.csv")
+    def bake_plan_csv(store_id: str):
+        """The store's bake plan as CSV (UTF-8 with a BOM, so that spreadsheets read the accents)."""
+        from bakery.app.exports import bake_plan_csv as to_csv
+
+        plan, overrides = _plan_of(store_id)
         day = plan["date"].iloc[0]
-        overrides = overrides_in_force(ctx.db, store_id, pd.Timestamp(day).date())
         return flask.Response(
             to_csv(plan, ctx.serving.product_names(), overrides),
             mimetype="text/csv",
             headers={"Content-Disposition": f'attachment; filename="hornear_{store_id}_{day}.csv"'},
+        )
+
+    @server.get("/download/bake-plan/<store_id>.pdf")
+    def bake_plan_pdf(store_id: str):
+        """The store's bake plan as a one-page sheet to print, in the user's language."""
+        from bakery.app.exports import bake_plan_pdf as to_pdf
+
+        plan, overrides = _plan_of(store_id)
+        day = plan["date"].iloc[0]
+        stores = ctx.serving.stores()
+        named = stores.loc[stores["store_id"] == store_id, "name"].dropna()
+        store = f"{named.iloc[0]} ({store_id})" if len(named) else store_id
+        return flask.Response(
+            to_pdf(plan, ctx.serving.product_names(), store, current_lang(), overrides),
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="hornear_{store_id}_{day}.pdf"'},
         )
 
     @server.get("/download/staging/<token>/bad_rows.csv")
