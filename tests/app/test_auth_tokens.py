@@ -3,15 +3,13 @@ and by an admin (`revoke_tokens`, `bakery users revoke-tokens`)."""
 
 from __future__ import annotations
 
-import re
-
 import pytest
 import requests
 
 from bakery.app import audit
 from bakery.app.accounts import update_user
 from bakery.app.auth import revoke_tokens
-from tests.app.conftest import PASSWORDS
+from tests.app.conftest import PASSWORDS, form_login
 
 
 def _token(live, user: str) -> str:
@@ -29,16 +27,7 @@ def _works(live, token: str) -> bool:
 
 
 def _browser_login(live, user: str) -> tuple[requests.Session, str]:
-    s = requests.Session()
-    page = s.get(f"{live.url}/login", timeout=10).text
-    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
-    r = s.post(
-        f"{live.url}/login",
-        data={"username": user, "password": PASSWORDS[user], "csrf_token": csrf, "next": "/"},
-        allow_redirects=False,
-        timeout=10,
-    )
-    assert r.status_code == 302
+    s = form_login(live.url, user)
     return s, s.cookies.get("_csrf_token")  # a login starts a new session with a new CSRF token
 
 
