@@ -79,12 +79,13 @@ class Soak:
         self.url, self.stores, self.products, self.token = url, stores, products, token
         self.files = _files(stores, products)
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.started: dict[str, list[float]] = defaultdict(list)  # when each request started (time.time())
         self.status: dict[str, Counter] = defaultdict(Counter)
         self.errors: Counter = Counter()  # requests that got no HTTP answer, by cause
         self.lock = threading.Lock()
 
     def _timed(self, kind: str, call) -> None:
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time()
         cause = None
         try:
             code: int | str = call().status_code
@@ -92,6 +93,7 @@ class Soak:
             code, cause = f"error:{type(exc).__name__}", f"{kind}: {str(exc)[:160]}"
         with self.lock:
             self.times[kind].append((time.perf_counter() - t0) * 1000)
+            self.started[kind].append(started)
             self.status[kind][code] += 1
             if cause:
                 self.errors[cause] += 1
@@ -214,8 +216,15 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="set in the server's environment",
     )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="folder for soak.json, the server log and the probe records (one per run, to run variants side by side)",
+    )
     args = ap.parse_args()
-    probe_dir = ROOT / "bench" / "out" / "soak_probe"
+    out = args.out.resolve()
+    probe_dir = out / "soak_probe"
     prelude = ""
     if args.probe or args.tracemalloc:
         shutil.rmtree(probe_dir, ignore_errors=True)
@@ -229,7 +238,7 @@ def main() -> None:
     port = _port()
     url = f"http://127.0.0.1:{port}"
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
-    server_log = ROOT / "bench" / "out" / "soak_server.log"
+    server_log = out / "soak_server.log"
     server_log.parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(home, port, prelude, env=server_env, log=server_log)
     try:
@@ -252,7 +261,8 @@ def main() -> None:
             (probe_dir / "mark-warm").touch()
         sampler = RssSampler(workers)
         sampler.start()
-        _run(soak, sessions, time.time() + args.minutes * 60)
+        soak_start = time.time()
+        _run(soak, sessions, soak_start + args.minutes * 60)
         sampler.stop.set()
         rss_end = _rss_mb(workers)
         if prelude:
@@ -285,8 +295,8 @@ def main() -> None:
         "rss_samples": sampler.samples,
         "rss_growth_max": round(growth, 4),
         "rss_growth_limit": RSS_GROWTH_LIMIT,
+        "upload_p95_by_minute_ms": _p95_by_minute(soak, soak_start),
     }
-    out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps(result, indent=2))
     for kind, r in result["kinds"].items():
@@ -300,12 +310,30 @@ def main() -> None:
     )
     for cause, n in soak.errors.most_common(5):
         print(f"  {n} x {cause}")
+    for kind, by_minute in result["upload_p95_by_minute_ms"].items():
+        print(f"{kind:22s} p95 by minute (ms): {by_minute}")
     print("worker RSS over time (s: MB): " + ", ".join(f"{t}: {rss}" for t, rss in sampler.samples))
     print(
         f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
         f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})"
     )
     print(f"written to {out / 'soak.json'}")
+
+
+def _p95_by_minute(soak: Soak, start: float) -> dict[str, list[float | None]]:
+    """Each upload kind's p95 in each minute of the measured run, to tell a tail that degrades from a slow one."""
+    out: dict[str, list[float | None]] = {}
+    for kind in sorted(k for k in soak.times if k.startswith("upload_")):
+        minutes: dict[int, list[float]] = defaultdict(list)
+        for began, ms in zip(soak.started[kind], soak.times[kind], strict=True):
+            minutes[int((began - start) // 60)].append(ms)
+        out[kind] = [
+            round(statistics.quantiles(minutes[m], n=20, method="inclusive")[18], 1)
+            if len(minutes[m]) >= 2
+            else None
+            for m in range(max(minutes) + 1 if minutes else 0)
+        ]
+    return out
 
 
 def _end_probe(probe_dir: Path, workers: int, frames: int) -> None:
