@@ -2,12 +2,14 @@
 callbacks, uploads (good files, a pathological cell, a Parquet bomb) and logins (right and wrong passwords).
 
 Usage: .venv/bin/python bench/soak.py [--minutes 10] [--clients 8] [--stores 20] [--products 30] [--probe]
-       [--tracemalloc FRAMES]
+       [--tracemalloc FRAMES] [--server-env NAME=VALUE ...] [--out DIR]
 Targets: no 5xx answer; worker RSS grows less than 10% from the warm start to the end. Prints p50/p95/p99 per
-request kind, the status counts and the RSS of each worker; writes bench/out/soak.json. Traffic goes only to
-127.0.0.1 and stops by itself.
+request kind, each upload kind's p95 per minute, the status counts and the RSS of each worker (also the growth to
+the median of the last three 30 s samples); writes <DIR>/soak.json (default bench/out). Traffic goes only to
+127.0.0.1 and stops by itself. Two variants compare fairly on a shared machine only when run side by side, each
+with its own --out (a variant's conf: --server-env BAKERY_CONF_DIR=<a copy of conf/>).
 --probe makes each worker record its memory by kind (bench/soak_probe.py: Arrow's pool, malloc, the serving cache)
-into bench/out/soak_probe/; --tracemalloc FRAMES also traces Python allocations (slower requests) and writes each
+into <DIR>/soak_probe/; --tracemalloc FRAMES also traces Python allocations (slower requests) and writes each
 worker's top growing allocation sites between the warm start and the end.
 """
 
@@ -278,6 +280,7 @@ def main() -> None:
     )
     no_answer = sum(soak.errors.values())
     growth = max((e - s) / s for s, e in zip(rss_start, rss_end, strict=True))
+    settled = _settled_growth(rss_start, [rss for _, rss in sampler.samples])
     result = {
         "minutes": args.minutes,
         "server_env": server_env,
@@ -295,6 +298,7 @@ def main() -> None:
         "rss_samples": sampler.samples,
         "rss_growth_max": round(growth, 4),
         "rss_growth_limit": RSS_GROWTH_LIMIT,
+        "rss_growth_last3_median": settled,
         "upload_p95_by_minute_ms": _p95_by_minute(soak, soak_start),
     }
     out.mkdir(parents=True, exist_ok=True)
@@ -317,7 +321,18 @@ def main() -> None:
         f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
         f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})"
     )
+    if settled is not None:
+        print(f"worker RSS growth, median of the last 3 samples against the warm start: {settled:.1%}")
     print(f"written to {out / 'soak.json'}")
+
+
+def _settled_growth(start: list[float], samples: list[list[float]]) -> float | None:
+    """The largest worker's growth from the warm start to the median of its last three 30 s samples: the end value
+    alone is one sample, taken while uploads are in flight (samples 30 s apart differ by up to 60 MB)."""
+    if len(samples) < 3:
+        return None
+    last = [statistics.median(s[i] for s in samples[-3:]) for i in range(len(start))]
+    return round(max((e - s) / s for s, e in zip(start, last, strict=True)), 4)
 
 
 def _p95_by_minute(soak: Soak, start: float) -> dict[str, list[float | None]]:
