@@ -2,12 +2,14 @@
 callbacks, uploads (good files, a pathological cell, a Parquet bomb) and logins (right and wrong passwords).
 
 Usage: .venv/bin/python bench/soak.py [--minutes 10] [--clients 8] [--stores 20] [--products 30] [--probe]
-       [--tracemalloc FRAMES]
+       [--tracemalloc FRAMES] [--server-env NAME=VALUE ...] [--out DIR]
 Targets: no 5xx answer; worker RSS grows less than 10% from the warm start to the end. Prints p50/p95/p99 per
-request kind, the status counts and the RSS of each worker; writes bench/out/soak.json. Traffic goes only to
-127.0.0.1 and stops by itself.
+request kind, each upload kind's p95 per minute, the status counts and the RSS of each worker (also the growth to
+the median of the last three 30 s samples); writes <DIR>/soak.json (default bench/out). Traffic goes only to
+127.0.0.1 and stops by itself. Two variants compare fairly on a shared machine only when run side by side, each
+with its own --out (a variant's conf: --server-env BAKERY_CONF_DIR=<a copy of conf/>).
 --probe makes each worker record its memory by kind (bench/soak_probe.py: Arrow's pool, malloc, the serving cache)
-into bench/out/soak_probe/; --tracemalloc FRAMES also traces Python allocations (slower requests) and writes each
+into <DIR>/soak_probe/; --tracemalloc FRAMES also traces Python allocations (slower requests) and writes each
 worker's top growing allocation sites between the warm start and the end.
 """
 
@@ -79,12 +81,13 @@ class Soak:
         self.url, self.stores, self.products, self.token = url, stores, products, token
         self.files = _files(stores, products)
         self.times: dict[str, list[float]] = defaultdict(list)
+        self.started: dict[str, list[float]] = defaultdict(list)  # when each request started (time.time())
         self.status: dict[str, Counter] = defaultdict(Counter)
         self.errors: Counter = Counter()  # requests that got no HTTP answer, by cause
         self.lock = threading.Lock()
 
     def _timed(self, kind: str, call) -> None:
-        t0 = time.perf_counter()
+        t0, started = time.perf_counter(), time.time()
         cause = None
         try:
             code: int | str = call().status_code
@@ -92,6 +95,7 @@ class Soak:
             code, cause = f"error:{type(exc).__name__}", f"{kind}: {str(exc)[:160]}"
         with self.lock:
             self.times[kind].append((time.perf_counter() - t0) * 1000)
+            self.started[kind].append(started)
             self.status[kind][code] += 1
             if cause:
                 self.errors[cause] += 1
@@ -214,8 +218,15 @@ def main() -> None:
         metavar="NAME=VALUE",
         help="set in the server's environment",
     )
+    ap.add_argument(
+        "--out",
+        type=Path,
+        default=ROOT / "bench" / "out",
+        help="folder for soak.json, the server log and the probe records (one per run, to run variants side by side)",
+    )
     args = ap.parse_args()
-    probe_dir = ROOT / "bench" / "out" / "soak_probe"
+    out = args.out.resolve()
+    probe_dir = out / "soak_probe"
     prelude = ""
     if args.probe or args.tracemalloc:
         shutil.rmtree(probe_dir, ignore_errors=True)
@@ -229,7 +240,7 @@ def main() -> None:
     port = _port()
     url = f"http://127.0.0.1:{port}"
     server_env = dict(kv.split("=", 1) for kv in args.server_env)
-    server_log = ROOT / "bench" / "out" / "soak_server.log"
+    server_log = out / "soak_server.log"
     server_log.parent.mkdir(parents=True, exist_ok=True)
     proc = start_server(home, port, prelude, env=server_env, log=server_log)
     try:
@@ -252,7 +263,8 @@ def main() -> None:
             (probe_dir / "mark-warm").touch()
         sampler = RssSampler(workers)
         sampler.start()
-        _run(soak, sessions, time.time() + args.minutes * 60)
+        soak_start = time.time()
+        _run(soak, sessions, soak_start + args.minutes * 60)
         sampler.stop.set()
         rss_end = _rss_mb(workers)
         if prelude:
@@ -268,6 +280,7 @@ def main() -> None:
     )
     no_answer = sum(soak.errors.values())
     growth = max((e - s) / s for s, e in zip(rss_start, rss_end, strict=True))
+    settled = _settled_growth(rss_start, [rss for _, rss in sampler.samples])
     result = {
         "minutes": args.minutes,
         "server_env": server_env,
@@ -285,8 +298,9 @@ def main() -> None:
         "rss_samples": sampler.samples,
         "rss_growth_max": round(growth, 4),
         "rss_growth_limit": RSS_GROWTH_LIMIT,
+        "rss_growth_last3_median": settled,
+        "upload_p95_by_minute_ms": _p95_by_minute(soak, soak_start),
     }
-    out = ROOT / "bench" / "out"
     out.mkdir(parents=True, exist_ok=True)
     (out / "soak.json").write_text(json.dumps(result, indent=2))
     for kind, r in result["kinds"].items():
@@ -300,12 +314,41 @@ def main() -> None:
     )
     for cause, n in soak.errors.most_common(5):
         print(f"  {n} x {cause}")
+    for kind, by_minute in result["upload_p95_by_minute_ms"].items():
+        print(f"{kind:22s} p95 by minute (ms): {by_minute}")
     print("worker RSS over time (s: MB): " + ", ".join(f"{t}: {rss}" for t, rss in sampler.samples))
     print(
         f"worker RSS start {rss_start} MB, end {rss_end} MB, max growth {growth:.1%} "
         f"(target < {RSS_GROWTH_LIMIT:.0%}: {'MET' if growth < RSS_GROWTH_LIMIT else 'NOT MET'})"
     )
+    if settled is not None:
+        print(f"worker RSS growth, median of the last 3 samples against the warm start: {settled:.1%}")
     print(f"written to {out / 'soak.json'}")
+
+
+def _settled_growth(start: list[float], samples: list[list[float]]) -> float | None:
+    """The largest worker's growth from the warm start to the median of its last three 30 s samples: the end value
+    alone is one sample, taken while uploads are in flight (samples 30 s apart differ by up to 60 MB)."""
+    if len(samples) < 3:
+        return None
+    last = [statistics.median(s[i] for s in samples[-3:]) for i in range(len(start))]
+    return round(max((e - s) / s for s, e in zip(start, last, strict=True)), 4)
+
+
+def _p95_by_minute(soak: Soak, start: float) -> dict[str, list[float | None]]:
+    """Each upload kind's p95 in each minute of the measured run, to tell a tail that degrades from a slow one."""
+    out: dict[str, list[float | None]] = {}
+    for kind in sorted(k for k in soak.times if k.startswith("upload_")):
+        minutes: dict[int, list[float]] = defaultdict(list)
+        for began, ms in zip(soak.started[kind], soak.times[kind], strict=True):
+            minutes[int((began - start) // 60)].append(ms)
+        out[kind] = [
+            round(statistics.quantiles(minutes[m], n=20, method="inclusive")[18], 1)
+            if len(minutes[m]) >= 2
+            else None
+            for m in range(max(minutes) + 1 if minutes else 0)
+        ]
+    return out
 
 
 def _end_probe(probe_dir: Path, workers: int, frames: int) -> None:

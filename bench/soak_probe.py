@@ -86,7 +86,14 @@ def _cache_stats(wsgi_app: Any) -> dict[str, Any]:
         serving = wsgi_app.extensions["bakery"].serving
     except (AttributeError, KeyError):
         return {}
-    cache = dict(serving._cache)
+    for _ in range(10):  # request threads change the cache meanwhile: copy until a copy succeeds
+        try:
+            cache = dict(serving._cache)
+            break
+        except RuntimeError:
+            time.sleep(0.01)
+    else:
+        return {}
     kinds: dict[str, int] = {}
     for key in cache:
         kinds[str(key[0][0])] = kinds.get(str(key[0][0]), 0) + 1
@@ -150,10 +157,16 @@ class Probe(threading.Thread):
             for p in sorted(self.out_dir.glob("mark-*")):
                 label = p.name.removeprefix("mark-")
                 if label not in seen:
-                    seen.add(label)
-                    self.mark(label)
+                    try:
+                        self.mark(label)
+                        seen.add(label)
+                    except Exception as exc:  # tried again on the next pass
+                        self.write({"t": round(time.time(), 1), "label": "", "error": repr(exc)[:300]})
             if time.monotonic() >= next_sample:
-                self.write(self.sample())
+                try:
+                    self.write(self.sample())
+                except Exception as exc:  # one failed sample must not end the worker's record
+                    self.write({"t": round(time.time(), 1), "label": "", "error": repr(exc)[:300]})
                 next_sample = time.monotonic() + self.every
             time.sleep(0.5)
 

@@ -1,5 +1,5 @@
-"""`bakery app` under gunicorn with two worker processes: the login throttle is shared by the workers, and the
-server does not name itself."""
+"""`bakery app` under gunicorn with two worker processes: the login throttle is shared by the workers, the
+server does not name itself, and each worker trims glibc malloc's free memory."""
 
 from __future__ import annotations
 
@@ -8,7 +8,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import requests
 
+from bakery.app.appconf import load_app_config
 from tests.app.test_cli import bakery_app
+from tests.app.test_server_memory import glibc_only
 
 
 def test_two_workers_share_the_client_limit_and_hide_the_server_name(app_settings):
@@ -54,3 +56,24 @@ def test_metrics_count_every_workers_requests(app_settings):
     assert counts[key] - before.get(key, 0) == 40, (before, counts)
     ages = _samples(scraped.text, "bakery_data_age_days")
     assert {dict(k)["data"] for k in ages} == {"forecast", "sales"}, ages
+
+
+@glibc_only
+def test_each_worker_trims_malloc_as_configured(app_settings):
+    """server.malloc_trim_every_requests reaches the gunicorn workers `bakery app` forks: after enough requests
+    that every worker must have passed its count, /metrics shows the trims they made."""
+    every = load_app_config(app_settings).get("server.malloc_trim_every_requests")
+    workers = load_app_config(app_settings).get("server.workers")
+    assert every, "conf/app.yml no longer trims: this test has nothing to check"
+    with bakery_app(app_settings.home) as url:
+        with ThreadPoolExecutor(max_workers=4) as pool:
+            codes = Counter(
+                pool.map(
+                    lambda _: requests.get(f"{url}/api/v1/health", timeout=30).status_code,
+                    range(every * workers),
+                )
+            )
+        scraped = requests.get(f"{url}/metrics", timeout=30).text
+    assert codes == {200: every * workers}
+    trims = _samples(scraped, "bakery_malloc_trims_total")
+    assert sum(trims.values()) >= 1, trims

@@ -139,3 +139,12 @@ def test_a_bad_threshold_names_the_setting():
 
     with pytest.raises(ValueError, match="server.malloc_mmap_threshold_bytes"):
         tune_allocators(Conf())
+
+
+def test_a_bad_trim_interval_names_the_setting():
+    class Conf:
+        def get(self, key, default=None):
+            return {"server.malloc_trim_every_requests": "often"}.get(key, default)
+
+    with pytest.raises(ValueError, match="server.malloc_trim_every_requests"):
+        tune_allocators(Conf())

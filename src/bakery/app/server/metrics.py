@@ -63,7 +63,19 @@ def _metrics() -> dict[str, Any]:
             ["route", "status"],
             registry=registry,
         )
+        _instruments["malloc_trims"] = Counter(
+            "bakery_malloc_trims_total",
+            "Times a worker handed the memory glibc malloc held free back to the system "
+            "(server.malloc_trim_every_requests), by whether any was released.",
+            ["released"],
+            registry=registry,
+        )
     return _instruments
+
+
+def count_malloc_trim(released: bool) -> None:
+    """Count one malloc_trim call of this process (see bakery.app.server.memory.MallocTrimmer)."""
+    _metrics()["malloc_trims"].labels("yes" if released else "no").inc()
 
 
 def _route() -> str:

@@ -13,6 +13,7 @@ from typing import Any
 
 from werkzeug.serving import WSGIRequestHandler
 
+from bakery.app.server.memory import malloc_trimmer
 from bakery.logs import EscapingFormatter
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,9 @@ def serve(
     keepalive: int = 2,
     on_start: Callable[[], None] | None = None,
 ) -> None:
-    """Serve until interrupted (blocks); `on_start` runs in each worker process once it is up."""
+    """Serve until interrupted (blocks); `on_start` runs in each worker process once it is up. Under gunicorn
+    each worker also trims glibc malloc's free memory as server.malloc_trim_every_requests says
+    (bakery.app.server.memory)."""
     try:
         from gunicorn.app.base import BaseApplication
     except ImportError:  # e.g. on Windows
@@ -136,6 +139,9 @@ def serve(
                 self.cfg.set(key, value)
             if on_start:
                 self.cfg.set("post_worker_init", lambda _worker: on_start())
+            trimmer = malloc_trimmer()  # one per process: each forked worker counts its own requests
+            if trimmer is not None:
+                self.cfg.set("post_request", lambda _worker, _req, _environ, _resp: trimmer())
 
         def load(self) -> Any:
             return wsgi_app
