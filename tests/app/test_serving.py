@@ -6,9 +6,12 @@ from datetime import date
 
 import pandas as pd
 import pyarrow as pa
-from deltalake import write_deltalake
+import pytest
+from deltalake import DeltaTable, write_deltalake
 
 from bakery.app.serving import LocalDeltaReader, ServingData, build_select, parse_components
+from bakery.ops import upload_batches
+from bakery.tables import UPLOAD_BATCHES
 from tests.app.sample_tables import FORECAST_SCHEMA, write_sample_tables
 
 
@@ -111,3 +114,45 @@ def test_sql_for_the_warehouse_is_parameterised():
 def test_parse_components_tolerates_junk():
     assert parse_components('{"trend": 1, "x": "2.5", "bad": "n/a"}') == {"trend": 1.0, "x": 2.5}
     assert parse_components("not json") == {} and parse_components(None) == {}
+
+
+def _event(i: int) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "batch_id": [f"b{i % 4}"],
+            "kind": ["sales"],
+            "source_file": [f"sales/f{i}.parquet"],
+            "original_name": ["ventas.csv"],
+            "file_hash": ["h"],
+            "uploaded_by": ["ana"],
+            "status": ["deleted" if i >= 8 else "accepted"],
+            "rows_loaded": [10],
+            "replaces": [None],
+            "changed_at": [pd.Timestamp("2026-05-01") + pd.Timedelta(minutes=i)],
+        }
+    )
+
+
+def test_an_append_only_log_is_compacted_and_checkpointed_and_reads_the_same(tmp_path):
+    """One commit per upload event would leave one file per event, all opened by every read (2-5 s at 1,500
+    events): every compact_every commits the small files are merged and the log checkpointed, rows unchanged."""
+    reader = LocalDeltaReader(tmp_path / "tables", compact_every=5)
+    plain = LocalDeltaReader(tmp_path / "plain")
+    for i in range(12):
+        upload_batches.append_events(reader, _event(i))
+        upload_batches.append_events(plain, _event(i))
+    path = tmp_path / "tables" / "ops" / "upload_batches"
+    assert len(DeltaTable(str(path)).files()) < 6  # 12 events, 12 files without compaction
+    assert len(DeltaTable(str(tmp_path / "plain" / "ops" / "upload_batches")).files()) == 12
+    assert list((path / "_delta_log").glob("*.checkpoint.parquet"))
+    assert upload_batches.latest_statuses(reader) == upload_batches.latest_statuses(plain)
+    assert upload_batches.latest_statuses(reader) == {f"b{k}": "deleted" for k in range(4)}
+    version = reader.version(*UPLOAD_BATCHES)
+    got = reader.read(*UPLOAD_BATCHES, version).sort_values("changed_at", ignore_index=True)
+    assert len(got) == 12 and list(got["source_file"]) == [f"sales/f{i}.parquet" for i in range(12)]
+
+
+def test_a_bad_compaction_interval_names_the_setting(tmp_path):
+    for bad in (1, "50", True):
+        with pytest.raises(ValueError, match="serving.compact_appends_every"):
+            LocalDeltaReader(tmp_path, compact_every=bad)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import re
 from collections.abc import Sequence
@@ -14,14 +15,29 @@ import pyarrow.compute as pc
 
 from bakery.app.tablestore import Filter, check_filters
 
+log = logging.getLogger(__name__)
+
 _LOG_FILE = re.compile(r"^(\d{20})\.json$")
 
 
 class LocalDeltaReader:
-    """delta-rs over <home>/tables/<layer>/<name>; the version comes from the newest commit file."""
+    """delta-rs over <home>/tables/<layer>/<name>; the version comes from the newest commit file.
 
-    def __init__(self, tables_dir: Path) -> None:
+    Its appends (the app's own ops records, one small commit per event) would leave a table of one file and one
+    log entry per event, and every read opens them all: at 1,500 events a read of ops.upload_batches took 2-5 s.
+    Every `compact_every` commits an append therefore also compacts the table's small files into one and writes
+    a checkpoint, so a read opens a few files whatever the table's age. Compaction changes no row (delta-rs'
+    optimize commits it with dataChange false), and appends that race it still commit: they only add files."""
+
+    def __init__(self, tables_dir: Path, compact_every: int | None = None) -> None:
+        if compact_every is not None and (
+            isinstance(compact_every, bool) or not isinstance(compact_every, int) or compact_every < 2
+        ):
+            raise ValueError(
+                f"serving.compact_appends_every: expected an integer >= 2 or null, got {compact_every!r}"
+            )
         self.tables_dir = Path(tables_dir)
+        self.compact_every = compact_every
 
     def _path(self, layer: str, name: str) -> Path:
         return self.tables_dir / layer / name
@@ -73,6 +89,29 @@ class LocalDeltaReader:
             str(self._path(layer, name)),
             pa.Table.from_pandas(rows, schema=schema, preserve_index=False),
             mode="append",
+        )
+        version = self.version(layer, name)
+        if self.compact_every and version and version % self.compact_every == 0:
+            self.compact(layer, name)
+
+    def compact(self, layer: str, name: str) -> None:
+        """Merge the table's small files and checkpoint its log. A failure is logged, never raised: the append
+        it follows has committed, and the next round tries again."""
+        from deltalake import DeltaTable
+
+        try:
+            table = DeltaTable(str(self._path(layer, name)))
+            metrics = table.optimize.compact()
+            DeltaTable(str(self._path(layer, name))).create_checkpoint()
+        except Exception:
+            log.exception("could not compact %s.%s; its reads stay slower until the next try", layer, name)
+            return
+        log.info(
+            "compacted %s.%s: %s files into %s",
+            layer,
+            name,
+            metrics.get("numFilesRemoved"),
+            metrics.get("numFilesAdded"),
         )
 
 

@@ -53,7 +53,9 @@ def make_serving(settings: Any, conf: Any) -> ServingData:
             settings.get("storage.catalog", "bakery"), settings.get("storage.schemas", {}) or {}, warehouse
         )
     elif backend == "local":
-        reader = LocalDeltaReader(settings.tables_dir)
+        reader = LocalDeltaReader(
+            settings.tables_dir, compact_every=conf.get("serving.compact_appends_every", None)
+        )
     else:
         raise ValueError(f"serving.backend {backend!r}: expected local or databricks")
     return ServingData(

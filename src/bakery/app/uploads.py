@@ -800,7 +800,10 @@ def settle(ctx: AppContext) -> None:
             for held in sorted(folder.glob(".import_*.parquet")) if folder.is_dir() else []:
                 final = _held_to_final(held)
                 batch_id = accepted.get(landing_relpath(ctx.settings, final))
-                young = held.stat().st_mtime >= cutoff
+                try:
+                    young = held.stat().st_mtime >= cutoff
+                except FileNotFoundError:  # landed or removed by its own request meanwhile
+                    continue
                 if batch_id is not None:
                     if young:  # recorded in the database only: its commit may still be undone
                         logged = (
