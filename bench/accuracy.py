@@ -23,8 +23,7 @@ import pandas as pd
 
 from bakery.datasets.bakery_chain import chain_features, read_ddop
 from bakery.models import metrics
-from bakery.models.backtest import backtest_series, cutoff_range, report
-from bakery.models.challenger import LGBM, backtest_challenger
+from bakery.models.backtest import backtest_series, cutoff_range, global_backtest, global_names, report
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_backtest
@@ -85,8 +84,8 @@ def _tune(group: str, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
 
 
 def _lgbm_at(cutoff: pd.Timestamp, cfg: ModelConfig, horizons: list[int]) -> tuple[pd.DataFrame, float]:
-    """The global challenger trained at one cutoff (data <= cutoff), predicting these horizons."""
-    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], horizons, calibrates(cfg))
+    """The global models (the challenger) trained at one cutoff (data <= cutoff), predicting these horizons."""
+    return _timed(global_backtest, _FEATURES, cfg, [cutoff], horizons, calibrates(cfg))
 
 
 def _per_series(
@@ -127,7 +126,8 @@ def backtest_windows(
                 _per_series, [(u, cfg, sel_cutoffs, eval_cutoffs, sel_horizons) for u in uids], chunksize=1
             )
         else:
-            kept = [r.drop(columns=[c for c in r.columns if c.startswith(LGBM)]) for r in reuse]
+            names = tuple(global_names(cfg))
+            kept = [r.drop(columns=[c for c in r.columns if c.startswith(names)]) for r in reuse]
             series = [(kept[0], kept[1], 0.0)]
         lgbm_parts = [j.get() for j in lgbm_jobs]
     wall["per-series backtests, summed task time"] = sum(r[2] for r in series)
@@ -216,7 +216,15 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
     )
     wall["total, wall"] = time.perf_counter() - t0
 
-    models = [*EVAL_MODELS[:1], "weekday_profile", "prophet_default", "prophet", LGBM, "ensemble", CHAMPION]
+    models = [
+        *EVAL_MODELS[:1],
+        "weekday_profile",
+        "prophet_default",
+        "prophet",
+        *global_names(cfg),
+        "ensemble",
+        CHAMPION,
+    ]
     scores = metrics.evaluate(eval_rows, models)
     log.info(
         "\nEvaluation window %s..%s\n%s",

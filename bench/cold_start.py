@@ -31,8 +31,7 @@ from accuracy import EVAL_END, EVAL_START, load_chain  # noqa: E402
 
 from bakery.datasets.bakery_chain import PRODUCTS  # noqa: E402
 from bakery.models import metrics  # noqa: E402
-from bakery.models.backtest import backtest_series, cutoff_range  # noqa: E402
-from bakery.models.challenger import backtest_challenger  # noqa: E402
+from bakery.models.backtest import backtest_series, cutoff_range, global_backtest  # noqa: E402
 from bakery.models.cold_start import as_forecast_rows, cold_start_rows  # noqa: E402
 from bakery.models.config import ModelConfig, load_model_config  # noqa: E402
 from bakery.models.selection import ENSEMBLE, add_ensemble  # noqa: E402
@@ -57,7 +56,8 @@ def _series(uid: str, cfg: ModelConfig, cutoffs: list) -> pd.DataFrame:
 
 
 def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.DataFrame:
-    return backtest_challenger(_FEATURES, cfg, [cutoff])
+    """The global models (the challenger) trained at one cutoff."""
+    return global_backtest(_FEATURES, cfg, [cutoff])
 
 
 def _cold(

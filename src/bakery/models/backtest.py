@@ -11,12 +11,21 @@ import pandas as pd
 
 from bakery.models import metrics
 from bakery.models.config import ModelConfig
-from bakery.models.forecaster import Forecaster, backtest_fields, backtest_schema, candidates
+from bakery.models.forecaster import (
+    Forecaster,
+    backtest_fields,
+    backtest_schema,
+    candidates,
+    global_candidates,
+)
 from bakery.models.frames import SeriesData, design, series_data
+from bakery.models.selection import add_ensemble, calibrates
 
 # The backtest rows of the built-in models; backtest_fields(cfg) gives them for a config's registry.
 BACKTEST_SCHEMA = backtest_schema(None)
 BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
+# The keys a global model's backtest rows join the per-series rows on.
+JOIN = ["unique_id", "cutoff", "ds", "horizon"]
 
 
 def cutoff_range(start: date | str, end: date | str, step: int) -> list[pd.Timestamp]:
@@ -111,6 +120,55 @@ _DTYPES = {
     "string": "object",
     "double": "float64",
 }
+
+
+def global_names(cfg: ModelConfig, wanted: Sequence[str] | None = None) -> list[str]:
+    """The registered global models (config order), only those in wanted when given."""
+    return [name for name in global_candidates(cfg) if wanted is None or name in wanted]
+
+
+def global_backtest(
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[date | pd.Timestamp],
+    horizons: Sequence[int] | None = None,
+    with_intervals: bool = False,
+) -> pd.DataFrame:
+    """Every registered global model's backtest rows side by side (JOIN keys, a column per model and its bounds);
+    ValueError when one cannot be backtested at any of the cutoffs."""
+    rows = None
+    for cls in global_candidates(cfg).values():
+        part = cls.backtest(features, cfg, cutoffs, horizons, with_intervals=with_intervals)
+        rows = part if rows is None else rows.merge(part, on=JOIN, how="outer")
+    if rows is None:
+        raise ValueError("models.yml global_forecasters: no global model registered")
+    return rows
+
+
+def with_global_models(
+    rows: pd.DataFrame,
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[date | pd.Timestamp],
+    horizons: Sequence[int],
+    names: Sequence[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per-series backtest rows plus each named global model's backtest at the same cutoffs (on the pairs the rows
+    hold; with its bounds when intervals are calibrated), then the ensemble when every member is there; and a note
+    per global model that could not be backtested (too little data: the per-series candidates remain)."""
+    classes = global_candidates(cfg)
+    notes = []
+    for name in names:
+        try:
+            part = classes[name].backtest(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
+        except ValueError as exc:
+            notes.append(f"challenger {name} skipped: {exc}")
+            continue
+        rows = rows.merge(part, on=JOIN, how="left")
+    members = list(cfg.selection["ensemble_members"])
+    if all(m in rows.columns for m in members):
+        rows = add_ensemble(rows, members)
+    return rows, notes
 
 
 def to_long(rows: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:
