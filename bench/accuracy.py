@@ -23,7 +23,7 @@ import pandas as pd
 
 from bakery.datasets.bakery_chain import chain_features, read_ddop
 from bakery.models import metrics
-from bakery.models.backtest import backtest_series, cutoff_range, global_backtest, global_names, report
+from bakery.models.backtest import backtest_series, cutoff_range, global_backtest, global_names, report, wide
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_backtest
@@ -95,8 +95,8 @@ def _per_series(
     evaluation window."""
     pdf = _FEATURES[_FEATURES["unique_id"] == uid]
     t0 = time.perf_counter()
-    sel = backtest_series(pdf, cfg, sel_cutoffs, horizons=sel_horizons, models=EVAL_MODELS)
-    ev = backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS)
+    sel = wide(backtest_series(pdf, cfg, sel_cutoffs, horizons=sel_horizons, models=EVAL_MODELS))
+    ev = wide(backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS))
     return sel, ev, time.perf_counter() - t0
 
 
@@ -133,7 +133,7 @@ def backtest_windows(
     wall["per-series backtests, summed task time"] = sum(r[2] for r in series)
     wall["lightgbm (one training per cutoff), summed task time"] = sum(p[1] for p in lgbm_parts)
     wall["all backtests, wall"] = time.perf_counter() - t0
-    lgbm_rows = pd.concat([p[0] for p in lgbm_parts], ignore_index=True)
+    lgbm_rows = wide(pd.concat([p[0] for p in lgbm_parts], ignore_index=True))
     join = ["unique_id", "cutoff", "ds", "horizon"]
     sel = pd.concat([r[0] for r in series], ignore_index=True)
     ev = pd.concat([r[1] for r in series], ignore_index=True)

@@ -18,6 +18,7 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from bakery.models.backtest import long_rows
 from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
 from bakery.models.forecaster import GlobalForecaster
@@ -558,7 +559,9 @@ class LightGBMChallenger(GlobalForecaster):
         horizons: Sequence[int] | None = None,
         with_intervals: bool = False,
     ) -> pd.DataFrame:
-        return backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=with_intervals)
+        return long_rows(
+            backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=with_intervals), LGBM
+        )
 
     @classmethod
     def from_state(cls, state: object) -> LightGBMChallenger:

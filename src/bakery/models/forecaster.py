@@ -53,10 +53,8 @@ class Forecaster(ABC):
     to a simpler one, e.g. Prophet to the weekday profile) and `reason` says why (None when it did not)."""
 
     name: ClassVar[str]
-    # Whether the backtest keeps this model's interval (<name>_lower / <name>_upper columns).
+    # Whether the backtest keeps this model's interval (its rows' yhat_lower / yhat_upper; null otherwise).
     backtest_bounds: ClassVar[bool] = False
-    # Whether the backtest records which model served and why (prophet_model / fallback_reason columns).
-    backtest_fallback: ClassVar[bool] = False
 
     def __init__(self) -> None:
         self.used: str = self.name
@@ -178,30 +176,3 @@ def forecaster(name: str, cfg: ModelConfig) -> type[Forecaster]:
     if name not in known:
         raise ValueError(f"unknown per-series model {name!r}; expected one of {list(known)}")
     return known[name]
-
-
-def backtest_fields(cfg: ModelConfig | None, models: Sequence[str] | None = None) -> list[tuple[str, str]]:
-    """(column, Spark type) of the backtest rows: keys, then each registered model's forecast (and bounds), then
-    which model served and why."""
-    keys = [
-        ("unique_id", "string"),
-        ("store_id", "string"),
-        ("product_id", "string"),
-        ("cutoff", "date"),
-        ("ds", "date"),
-        ("horizon", "int"),
-        ("y", "double"),
-        ("censored", "boolean"),
-    ]
-    classes = candidates(cfg)
-    names = list(classes) if models is None else [m for m in classes if m in models]
-    values = [(n, "double") for n in names]
-    bounds = [
-        (f"{n}{b}", "double") for n in names if classes[n].backtest_bounds for b in ("_lower", "_upper")
-    ]
-    return [*keys, *values, *bounds, ("prophet_model", "string"), ("fallback_reason", "string")]
-
-
-def backtest_schema(cfg: ModelConfig | None) -> str:
-    """The Spark DDL of backtest_fields (every registered per-series model; the built-in ones for None)."""
-    return ", ".join(f"{c} {t}" for c, t in backtest_fields(cfg))
