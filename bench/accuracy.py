@@ -23,8 +23,7 @@ import pandas as pd
 
 from bakery.datasets.bakery_chain import chain_features, read_ddop
 from bakery.models import metrics
-from bakery.models.backtest import backtest_series, cutoff_range, report
-from bakery.models.challenger import LGBM, backtest_challenger
+from bakery.models.backtest import backtest_series, cutoff_range, global_backtest, global_names, report, wide
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.opening import close_backtest
@@ -85,8 +84,8 @@ def _tune(group: str, cfg: ModelConfig) -> tuple[pd.DataFrame, float]:
 
 
 def _lgbm_at(cutoff: pd.Timestamp, cfg: ModelConfig, horizons: list[int]) -> tuple[pd.DataFrame, float]:
-    """The global challenger trained at one cutoff (data <= cutoff), predicting these horizons."""
-    return _timed(backtest_challenger, _FEATURES, cfg, [cutoff], horizons, calibrates(cfg))
+    """The global models (the challenger) trained at one cutoff (data <= cutoff), predicting these horizons."""
+    return _timed(global_backtest, _FEATURES, cfg, [cutoff], horizons, calibrates(cfg))
 
 
 def _per_series(
@@ -96,8 +95,8 @@ def _per_series(
     evaluation window."""
     pdf = _FEATURES[_FEATURES["unique_id"] == uid]
     t0 = time.perf_counter()
-    sel = backtest_series(pdf, cfg, sel_cutoffs, horizons=sel_horizons, models=EVAL_MODELS)
-    ev = backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS)
+    sel = wide(backtest_series(pdf, cfg, sel_cutoffs, horizons=sel_horizons, models=EVAL_MODELS))
+    ev = wide(backtest_series(pdf, cfg, eval_cutoffs, models=EVAL_MODELS))
     return sel, ev, time.perf_counter() - t0
 
 
@@ -127,13 +126,14 @@ def backtest_windows(
                 _per_series, [(u, cfg, sel_cutoffs, eval_cutoffs, sel_horizons) for u in uids], chunksize=1
             )
         else:
-            kept = [r.drop(columns=[c for c in r.columns if c.startswith(LGBM)]) for r in reuse]
+            names = tuple(global_names(cfg))
+            kept = [r.drop(columns=[c for c in r.columns if c.startswith(names)]) for r in reuse]
             series = [(kept[0], kept[1], 0.0)]
         lgbm_parts = [j.get() for j in lgbm_jobs]
     wall["per-series backtests, summed task time"] = sum(r[2] for r in series)
     wall["lightgbm (one training per cutoff), summed task time"] = sum(p[1] for p in lgbm_parts)
     wall["all backtests, wall"] = time.perf_counter() - t0
-    lgbm_rows = pd.concat([p[0] for p in lgbm_parts], ignore_index=True)
+    lgbm_rows = wide(pd.concat([p[0] for p in lgbm_parts], ignore_index=True))
     join = ["unique_id", "cutoff", "ds", "horizon"]
     sel = pd.concat([r[0] for r in series], ignore_index=True)
     ev = pd.concat([r[1] for r in series], ignore_index=True)
@@ -216,7 +216,15 @@ def run(processes: int, quick: bool, out: Path | None, rows_dir: Path | None = N
     )
     wall["total, wall"] = time.perf_counter() - t0
 
-    models = [*EVAL_MODELS[:1], "weekday_profile", "prophet_default", "prophet", LGBM, "ensemble", CHAMPION]
+    models = [
+        *EVAL_MODELS[:1],
+        "weekday_profile",
+        "prophet_default",
+        "prophet",
+        *global_names(cfg),
+        "ensemble",
+        CHAMPION,
+    ]
     scores = metrics.evaluate(eval_rows, models)
     log.info(
         "\nEvaluation window %s..%s\n%s",

@@ -30,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import accuracy  # noqa: E402 - the bench folder's accuracy run makes the rows
 
 from bakery.decisions.backtest import decision_pairs, decision_report, ratio_lines  # noqa: E402
-from bakery.models.backtest import backtest_series, cutoff_range  # noqa: E402
+from bakery.models.backtest import backtest_series, cutoff_range, wide  # noqa: E402
 from bakery.models.config import load_model_config  # noqa: E402
 from bakery.models.frames import model_frame  # noqa: E402
 from bakery.models.opening import close_backtest  # noqa: E402
@@ -57,8 +57,8 @@ def served_rows(sel_rows: pd.DataFrame, eval_rows: pd.DataFrame, features: pd.Da
 def _series(uid: str, cfg, sel_cutoffs: list, eval_cutoffs: list) -> tuple[pd.DataFrame, pd.DataFrame]:
     pdf = accuracy._FEATURES[accuracy._FEATURES["unique_id"] == uid]
     return (
-        backtest_series(pdf, cfg, sel_cutoffs, models=SERIES_MODELS),
-        backtest_series(pdf, cfg, eval_cutoffs, models=SERIES_MODELS),
+        wide(backtest_series(pdf, cfg, sel_cutoffs, models=SERIES_MODELS)),
+        wide(backtest_series(pdf, cfg, eval_cutoffs, models=SERIES_MODELS)),
     )
 
 

@@ -31,8 +31,7 @@ from accuracy import EVAL_END, EVAL_START, load_chain  # noqa: E402
 
 from bakery.datasets.bakery_chain import PRODUCTS  # noqa: E402
 from bakery.models import metrics  # noqa: E402
-from bakery.models.backtest import backtest_series, cutoff_range  # noqa: E402
-from bakery.models.challenger import backtest_challenger  # noqa: E402
+from bakery.models.backtest import backtest_series, cutoff_range, global_backtest, wide  # noqa: E402
 from bakery.models.cold_start import as_forecast_rows, cold_start_rows  # noqa: E402
 from bakery.models.config import ModelConfig, load_model_config  # noqa: E402
 from bakery.models.selection import ENSEMBLE, add_ensemble  # noqa: E402
@@ -51,13 +50,16 @@ def _init(features: pd.DataFrame) -> None:
 
 
 def _series(uid: str, cfg: ModelConfig, cutoffs: list) -> pd.DataFrame:
-    return backtest_series(
-        _FEATURES[_FEATURES["unique_id"] == uid], cfg, cutoffs, models=["seasonal_naive", "prophet"]
+    return wide(
+        backtest_series(
+            _FEATURES[_FEATURES["unique_id"] == uid], cfg, cutoffs, models=["seasonal_naive", "prophet"]
+        )
     )
 
 
 def _lgbm(cutoff: pd.Timestamp, cfg: ModelConfig) -> pd.DataFrame:
-    return backtest_challenger(_FEATURES, cfg, [cutoff])
+    """The global models (the challenger) trained at one cutoff."""
+    return global_backtest(_FEATURES, cfg, [cutoff])
 
 
 def _cold(
@@ -126,7 +128,7 @@ def run(processes: int, step: int, quick: bool) -> dict:
         lgbm_jobs = [pool.apply_async(_lgbm, (c, cfg)) for c in cutoffs]
         uids = sorted(features["unique_id"].unique())
         series = pool.starmap(_series, [(u, cfg, cutoffs) for u in uids], chunksize=1)
-        lgbm = pd.concat([j.get() for j in lgbm_jobs], ignore_index=True)
+        lgbm = wide(pd.concat([j.get() for j in lgbm_jobs], ignore_index=True))
     rows = add_ensemble(
         pd.concat(series, ignore_index=True).merge(lgbm, on=JOIN, how="left"),
         cfg.selection["ensemble_members"],

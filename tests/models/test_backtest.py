@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.models.backtest import BACKTEST_COLUMNS, backtest_series, cutoff_range, report
+from bakery.models.backtest import BACKTEST_COLUMNS, backtest_series, cutoff_range, report, wide
 from tests.models.synth import make_series
 
 CUTOFF = pd.Timestamp("2025-05-20")
@@ -20,8 +20,13 @@ def pdf() -> pd.DataFrame:
 
 
 @pytest.fixture(scope="module")
-def rows(pdf, cfg) -> pd.DataFrame:
+def long(pdf, cfg) -> pd.DataFrame:
     return backtest_series(pdf, cfg, [CUTOFF], horizons=range(1, 29), models=MODELS)
+
+
+@pytest.fixture(scope="module")
+def rows(long) -> pd.DataFrame:
+    return wide(long)
 
 
 def test_cutoffs_are_start_plus_step_up_to_end():
@@ -32,8 +37,31 @@ def test_cutoffs_are_start_plus_step_up_to_end():
         cutoff_range("2025-01-01", "2025-01-20", 0)
 
 
+def test_rows_are_one_per_target_day_and_model_with_the_interval_where_the_model_keeps_one(long):
+    assert list(long.columns) == BACKTEST_COLUMNS
+    assert long.groupby("model").size().to_dict() == dict.fromkeys(MODELS, 24)
+    assert long["yhat"].notna().all()
+    has_bounds = long.groupby("model")["yhat_lower"].apply(lambda b: b.notna().all()).to_dict()
+    assert has_bounds == {"prophet": True, "seasonal_naive": False, "weekday_profile": False}
+    assert long.loc[long["model"] == "seasonal_naive", "yhat_lower"].isna().all()
+    prophet = long[long["model"] == "prophet"]
+    assert prophet["served_model"].eq("prophet").all() and prophet["fallback_reason"].isna().all()
+
+
+def test_the_wide_frame_has_a_column_per_model_and_bounds_only_where_kept(rows, long):
+    assert list(rows.columns) == [
+        *["unique_id", "store_id", "product_id", "cutoff", "ds", "horizon", "y", "censored"],
+        *MODELS,
+        "prophet_lower",
+        "prophet_upper",
+    ]
+    back = long[long["model"] == "prophet"].sort_values("ds")["yhat"].to_numpy()
+    np.testing.assert_array_equal(rows.sort_values("ds")["prophet"].to_numpy(), back)
+    with pytest.raises(ValueError, match="twice"):
+        wide(pd.concat([long, long.head(1)]))
+
+
 def test_rows_only_for_observed_target_days(rows, pdf):
-    assert list(rows.columns) == BACKTEST_COLUMNS
     closed = set(pdf.loc[~pdf["is_open"], "date"])
     assert not set(rows["ds"]) & closed
     assert (rows["ds"] - rows["cutoff"]).dt.days.eq(rows["horizon"]).all()
@@ -48,7 +76,7 @@ def test_backtest_never_uses_data_after_the_cutoff(pdf, rows, cfg):
     mutated.loc[later & mutated["y"].notna(), "y"] *= 3
     mutated.loc[later, "promo"] = 1.0
     mutated.loc[beyond_lookahead, "temperature"] += 25
-    again = backtest_series(mutated, cfg, [CUTOFF], horizons=range(1, 29), models=MODELS)
+    again = wide(backtest_series(mutated, cfg, [CUTOFF], horizons=range(1, 29), models=MODELS))
     for model in MODELS:
         assert np.allclose(again[model], rows[model]), model
     assert np.allclose(again["y"], rows["y"] * 3)  # the actuals themselves did change
@@ -58,7 +86,7 @@ def test_weather_within_the_lookahead_is_used(pdf, rows, cfg):
     mutated = pdf.copy()
     day1 = CUTOFF + pd.Timedelta(days=1)
     mutated.loc[mutated["date"] == day1, "temperature"] += 40
-    again = backtest_series(mutated, cfg, [CUTOFF], horizons=[1], models=["prophet"])
+    again = wide(backtest_series(mutated, cfg, [CUTOFF], horizons=[1], models=["prophet"]))
     assert not np.isclose(again["prophet"].iloc[0], rows.loc[rows["horizon"] == 1, "prophet"].iloc[0])
 
 

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bakery.models.backtest import backtest_series
+from bakery.models.backtest import backtest_series, wide
 from bakery.models.challenger import LGBM, backtest_challenger, forecast_challenger
 from bakery.models.prophet_model import FORECAST_COLUMNS
 from bakery.models.selection import add_ensemble
@@ -119,7 +119,7 @@ def test_a_season_seen_once_does_not_drag_the_ensemble_below_prophet_at_the_peak
     keys = ["unique_id", "cutoff", "ds", "horizon"]
     prophet = pd.concat(
         [
-            backtest_series(pdf, cfg, [as_of], horizons, models=["prophet"])
+            wide(backtest_series(pdf, cfg, [as_of], horizons, models=["prophet"]))
             for _, pdf in shop.groupby("unique_id")
         ]
     )

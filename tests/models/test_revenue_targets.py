@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from bakery.models.bundle import TrainedModel
-from bakery.models.challenger import build_panel, fit_challenger
+from bakery.models.challenger import LGBM, LightGBMChallenger
 from bakery.models.prophet_model import train_series
 from tests.models.synth import make_series
 
@@ -32,10 +32,10 @@ def _forecast(features: pd.DataFrame, cfg) -> pd.DataFrame:
     series = pd.concat(
         [train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True
     )
-    challenger = fit_challenger(build_panel(features, cfg), AS_OF, cfg)
+    global_models = {LGBM: LightGBMChallenger().fit(features, cfg, AS_OF)}
     # The ensemble (Prophet + LightGBM) for one series, LightGBM alone for the other: every model family.
     choice = pd.DataFrame({"unique_id": ["S01/P01", "S01/P02"], "model": ["ensemble", "lgbm"], "n": [28, 28]})
-    trained = TrainedModel(cfg, series, choice, challenger, meta={"as_of": str(AS_OF.date())})
+    trained = TrainedModel(cfg, series, choice, global_models, meta={"as_of": str(AS_OF.date())})
     return trained.forecast(features, AS_OF).sort_values(["unique_id", "horizon"]).reset_index(drop=True)
 
 

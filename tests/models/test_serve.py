@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import pickle
 
 import numpy as np
 import pandas as pd
 import pytest
 
 from bakery.models.bundle import TrainedModel
-from bakery.models.challenger import build_panel, fit_challenger
+from bakery.models.challenger import LGBM, LightGBMChallenger
 from bakery.models.prophet_model import train_series
 from bakery.models.serve import explanation, forecast_group, to_gold
 from tests.models.synth import make_series
@@ -36,9 +37,9 @@ def trained(cfg) -> TrainedModel:
     series = pd.concat(
         [train_series(g, cfg, AS_OF) for _, g in history.groupby("unique_id")], ignore_index=True
     )
-    challenger = fit_challenger(build_panel(features, cfg), AS_OF, cfg)
+    global_models = {LGBM: LightGBMChallenger().fit(features, cfg, AS_OF)}
     choice = pd.DataFrame({"unique_id": ["S01/P01"], "model": ["prophet"], "n": [28]})
-    return TrainedModel(cfg, series, choice, challenger, meta={"as_of": str(AS_OF.date())})
+    return TrainedModel(cfg, series, choice, global_models, meta={"as_of": str(AS_OF.date())})
 
 
 def test_every_series_gets_28_days_and_short_or_zero_series_say_why(cfg, trained):
@@ -82,6 +83,23 @@ def test_bundle_round_trips_through_files(cfg, trained, tmp_path):
     a = trained.forecast(_features(cfg), AS_OF)
     b = loaded.forecast(_features(cfg), AS_OF)
     pd.testing.assert_frame_equal(a.reset_index(drop=True), b.reset_index(drop=True))
+
+
+def test_a_bundle_saved_before_the_global_model_registry_still_serves_its_challenger(cfg, trained, tmp_path):
+    served = dataclasses.replace(
+        trained, choice=pd.DataFrame({"unique_id": ["S01/P01"], "model": [LGBM], "n": [28]})
+    )
+    served.save(tmp_path / "m")
+    with (tmp_path / "m" / "challenger.pkl").open("wb") as fh:
+        pickle.dump(served.global_models[LGBM].fitted, fh)  # what those versions pickled: the bare fit
+    old = TrainedModel.load(tmp_path / "m")
+    assert isinstance(old.global_models[LGBM], LightGBMChallenger)
+    a = served.forecast(_features(cfg), AS_OF)
+    assert set(a.loc[a["unique_id"] == "S01/P01", "model"]) == {LGBM, "closed"}  # its shut weekday is 0
+    pd.testing.assert_frame_equal(old.forecast(_features(cfg), AS_OF), a)
+    with (tmp_path / "m" / "challenger.pkl").open("wb") as fh:
+        pickle.dump(None, fh)  # trained when the challenger could not fit: the per-series models serve
+    assert TrainedModel.load(tmp_path / "m").global_models == {}
 
 
 def test_calibrated_intervals_are_saved_served_and_absent_from_older_bundles(cfg, trained, tmp_path):

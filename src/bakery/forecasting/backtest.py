@@ -30,14 +30,13 @@ from bakery.forecasting.tables import (
 )
 from bakery.lakehouse import Lakehouse
 from bakery.logs import run_tag
-from bakery.models.backtest import cutoff_range, report
-from bakery.models.challenger import LGBM, backtest_challenger
+from bakery.models.backtest import cutoff_range, global_names, report, report_models, with_global_models
 from bakery.models.cold_start import COLD_START, backtest_cold_starts
 from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame, to_long
 from bakery.models.opening import close_backtest
 from bakery.models.quantiles import quantile_report, rolling_quantiles
-from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates, rolling_selection
+from bakery.models.selection import CHAMPION, rolling_selection
 from bakery.tables import FEATURES
 
 log = logging.getLogger(__name__)
@@ -94,7 +93,8 @@ class BacktestResult:
 def backtest_rows(
     lh: Lakehouse, cfg: ModelConfig, cutoffs: list[pd.Timestamp], horizons: list[int], models: list[str]
 ) -> tuple[pd.DataFrame, pd.DataFrame, list[str]]:
-    """Per-series rows (Spark) joined with the global challenger and the ensemble; the model features (pandas);
+    """The wide backtest frame (models.backtest.wide): the per-series models' long rows (Spark) and those of the
+    global models among the selection candidates, pivoted once, and the ensemble; the model features (pandas);
     notes."""
     until = (max(cutoffs) + pd.Timedelta(days=max(max(horizons), cfg.max_horizon))).date()
     features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
@@ -102,13 +102,8 @@ def backtest_rows(
     try:
         rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, models)
         features = model_frame(features_sdf.toPandas(), cfg)
-        if LGBM in cfg.selection["candidates"]:
-            try:
-                lgbm = backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
-                rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
-                rows = add_ensemble(rows, cfg.selection["ensemble_members"])
-            except ValueError as exc:
-                notes.append(f"challenger {LGBM} skipped: {exc}")
+        names = global_names(cfg, cfg.selection["candidates"])
+        rows, notes = with_global_models(rows, features, cfg, cutoffs, horizons, names)
     finally:
         features_sdf.unpersist()
     return rows, features, notes
@@ -153,7 +148,7 @@ def run_backtest(
             f"{COLD_START}: {launches['unique_id'].nunique()} series of launching products scored on "
             f"{len(launches)} days before they had a history (reported apart: the other models have none)"
         )
-    scored = [m for m in [*models, LGBM, ENSEMBLE, CHAMPION, COLD_START] if m in rows.columns]
+    scored = [m for m in [*report_models(cfg), COLD_START] if m in rows.columns]
     rep = report(rows, cfg, cutoffs, champion=CHAMPION, models=scored)
     rep["champion_selection"] = {
         "level": cfg.selection["level"],

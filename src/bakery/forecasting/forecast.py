@@ -35,7 +35,7 @@ from bakery.models.lifecycle import (
     policies,
 )
 from bakery.models.opening import close_days, expected_zero_days
-from bakery.models.serve import challenger_rows, combine, to_gold
+from bakery.models.serve import combine, global_rows, to_gold
 from bakery.tables import FEATURES
 
 log = logging.getLogger(__name__)
@@ -76,17 +76,17 @@ class ForecastResult:
 
 def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataFrame:
     """Champion FORECAST_SCHEMA rows of one trained model: per-series work in Spark, the global
-    challenger, the per-series choice and the cold starts of launching products on the driver."""
+    models (the challenger), the per-series choice and the cold starts of launching products on the driver."""
     cfg = trained.cfg
     until = as_of + timedelta(days=cfg.max_horizon)
     features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
     try:
         per_series = spark_jobs.forecast(lh.spark, features_sdf, trained.models_for(), cfg, as_of)
         features = model_frame(features_sdf.toPandas(), cfg)
-        lgbm = challenger_rows(features, trained.challenger, cfg, as_of)
+        global_models = global_rows(features, trained.global_models, cfg, as_of)
     finally:
         features_sdf.unpersist()
-    rows = combine(per_series, lgbm, trained.choice, cfg, trained.scales)
+    rows = combine(per_series, global_models, trained.choice, cfg, trained.scales)
     products = read_products(lh)
     zero = relaunched(expected_zero_days(features, cfg, as_of), products, cfg, as_of)
     launches = cold_start_rows(rows, products, cfg, as_of, zero)

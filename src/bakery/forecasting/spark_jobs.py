@@ -13,9 +13,8 @@ import pandas as pd
 from pyspark.sql import DataFrame, SparkSession
 from pyspark.sql import functions as F
 
-from bakery.models.backtest import backtest_series
+from bakery.models.backtest import BACKTEST_COLUMNS, BACKTEST_SCHEMA, backtest_series
 from bakery.models.config import ModelConfig
-from bakery.models.forecaster import backtest_fields, backtest_schema
 from bakery.models.frames import model_columns, model_frame
 from bakery.models.output import FORECAST_COLUMNS, FORECAST_SCHEMA
 from bakery.models.prophet_model import MODEL_SCHEMA, train_series
@@ -97,14 +96,14 @@ def train(features: DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
 def backtest(
     features: DataFrame, cfg: ModelConfig, cutoffs: list, horizons: list[int], models: list[str]
 ) -> pd.DataFrame:
-    """Backtest rows (a column per registered per-series model) for every series at the cutoffs, grouped per
-    store."""
+    """Long backtest rows (BACKTEST_SCHEMA: one per series, cutoff, target day and per-series model) for every
+    series at the cutoffs, grouped per store."""
     fn = _per_series(
         lambda rows: backtest_series(model_frame(rows, cfg), cfg, cutoffs, horizons, models),
-        [c for c, _ in backtest_fields(cfg)],
+        BACKTEST_COLUMNS,
         ("cutoff", "ds"),
     )
-    rows = spread(features).groupBy("store_id").applyInPandas(fn, backtest_schema(cfg)).toPandas()
+    rows = spread(features).groupBy("store_id").applyInPandas(fn, BACKTEST_SCHEMA).toPandas()
     for col in ("cutoff", "ds"):
         rows[col] = pd.to_datetime(rows[col])
     return rows

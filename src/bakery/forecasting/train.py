@@ -26,17 +26,16 @@ from bakery.forecasting.tables import (
 )
 from bakery.lakehouse import Lakehouse
 from bakery.models import metrics
+from bakery.models.backtest import global_names, with_global_models
 from bakery.models.bundle import TrainedModel
-from bakery.models.challenger import backtest_challenger, build_panel, fit_challenger
 from bakery.models.config import ModelConfig, load_model_config
-from bakery.models.forecaster import candidates
+from bakery.models.forecaster import GlobalForecaster, candidates, global_candidates
 from bakery.models.frames import model_frame
 from bakery.models.selection import (
     BASELINE,
     CHAMPION,
     add_ensemble,
     apply_selection,
-    calibrates,
     calibration,
     ensemble_weights,
     promotion_gate,
@@ -109,16 +108,25 @@ def _timed(seconds: dict[str, float], name: str, t0: float) -> None:
 
 
 def _selection(features_sdf, features: pd.DataFrame, cfg: ModelConfig, cutoffs: list) -> pd.DataFrame:
-    """Backtest rows of every candidate at the selection cutoffs, all horizons 1..max."""
+    """Backtest rows of every candidate at the selection cutoffs, all horizons 1..max: the per-series ones, every
+    registered global model and the ensemble."""
     horizons = list(range(1, cfg.max_horizon + 1))
     rows = spark_jobs.backtest(features_sdf, cfg, cutoffs, horizons, per_series_candidates(cfg))
-    try:
-        lgbm = backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
-        rows = rows.merge(lgbm, on=["unique_id", "cutoff", "ds", "horizon"], how="left")
-        rows = add_ensemble(rows, cfg.selection["ensemble_members"])
-    except ValueError as exc:  # too little data for the global model: the per-series candidates remain
-        log.warning("challenger skipped in selection: %s", exc)
+    rows, notes = with_global_models(rows, features, cfg, cutoffs, horizons, global_names(cfg))
+    for note in notes:  # too little data for a global model: the other candidates remain
+        log.warning("%s (selection backtest)", note)
     return rows
+
+
+def fit_global_models(features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> dict[str, GlobalForecaster]:
+    """Every registered global model fitted at as_of (with its intervals); one that cannot fit is left out."""
+    fitted = {}
+    for name, cls in global_candidates(cfg).items():
+        try:
+            fitted[name] = cls().fit(features, cfg, pd.Timestamp(as_of), with_intervals=True)
+        except ValueError as exc:
+            log.warning("global model %s not trained: %s", name, exc)
+    return fitted
 
 
 def _scores(
@@ -196,13 +204,7 @@ def run_train(
 
     t0 = time.perf_counter()
     series = spark_jobs.train(features_sdf, cfg, as_of)
-    challenger = None
-    try:
-        challenger = fit_challenger(
-            build_panel(features, cfg, until=as_of), pd.Timestamp(as_of), cfg, with_intervals=True
-        )
-    except ValueError as exc:
-        log.warning("challenger not trained: %s", exc)
+    global_models = fit_global_models(features, cfg, as_of)
     _timed(seconds, "fit", t0)
     features_sdf.unpersist()
     result.series, result.fallbacks = len(series), int(series["model_json"].isna().sum())
@@ -217,7 +219,7 @@ def run_train(
         cfg,
         series,
         choice,
-        challenger,
+        global_models,
         meta={
             "as_of": as_of.isoformat(),
             "cutoffs": [str(c.date()) for c in cutoffs],

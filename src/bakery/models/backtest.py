@@ -1,4 +1,8 @@
-"""Rolling-origin backtests per series: train on ds <= cutoff only, score the observed days c + h."""
+"""Rolling-origin backtests: train on ds <= cutoff only, score the observed days c + h.
+
+Backtest rows are long: one row per (series, cutoff, target day, model) with yhat and, where the model has an
+interval, yhat_lower / yhat_upper (BACKTEST_SCHEMA), whatever models are registered. `wide` pivots them once into
+one column per model (<model>, <model>_lower, <model>_upper) for the selection, ensemble and report math."""
 
 from __future__ import annotations
 
@@ -11,12 +15,25 @@ import pandas as pd
 
 from bakery.models import metrics
 from bakery.models.config import ModelConfig
-from bakery.models.forecaster import Forecaster, backtest_fields, backtest_schema, candidates
+from bakery.models.forecaster import Forecaster, candidates, global_candidates
 from bakery.models.frames import SeriesData, design, series_data
+from bakery.models.selection import CHAMPION, ENSEMBLE, add_ensemble, calibrates
 
-# The backtest rows of the built-in models; backtest_fields(cfg) gives them for a config's registry.
-BACKTEST_SCHEMA = backtest_schema(None)
+# One row per (series, cutoff, target day, model); served_model / fallback_reason: the model that actually served
+# (Prophet may fall back to the weekday profile) and why.
+BACKTEST_SCHEMA = (
+    "unique_id string, store_id string, product_id string, cutoff date, ds date, horizon int, y double, "
+    "censored boolean, model string, yhat double, yhat_lower double, yhat_upper double, served_model string, "
+    "fallback_reason string"
+)
 BACKTEST_COLUMNS = [f.split()[0] for f in BACKTEST_SCHEMA.split(", ")]
+# The target keys: a (series, cutoff, day) pair and what was observed on it.
+KEYS = ["unique_id", "store_id", "product_id", "cutoff", "ds", "horizon", "y", "censored"]
+# The keys a global model's backtest rows join the per-series rows on.
+JOIN = ["unique_id", "cutoff", "ds", "horizon"]
+# A global model's backtest rows (GlobalForecaster.backtest).
+GLOBAL_COLUMNS = [*JOIN, "model", "yhat", "yhat_lower", "yhat_upper"]
+BOUNDS = ("yhat_lower", "yhat_upper")
 
 
 def cutoff_range(start: date | str, end: date | str, step: int) -> list[pd.Timestamp]:
@@ -54,21 +71,21 @@ def observed_targets(sd: SeriesData, cutoff: pd.Timestamp, horizons: Sequence[in
 def _series_cutoff(
     sd: SeriesData, cutoff: pd.Timestamp, cfg: ModelConfig, horizons, classes: list[type[Forecaster]]
 ) -> pd.DataFrame | None:
-    """One row per observed target day: each model's forecast in its own column (the report's wide shape)."""
+    """One row per observed target day and model."""
     targets = observed_targets(sd, cutoff, horizons)
     if targets.empty or not (sd.obs["ds"] <= cutoff).any():
         return None
     dz = cutoff_design(sd, cutoff, cfg)
-    rows = targets.assign(cutoff=cutoff, prophet_model=None, fallback_reason=None)
+    targets = targets.assign(cutoff=cutoff)
+    parts = []
     for cls in classes:
         model = cls().fit(sd, dz, cutoff, cfg)
-        values = model.backtest_values(dz, cfg, rows["ds"])
-        rows[cls.name] = values["yhat"]
+        values = model.backtest_values(dz, cfg, targets["ds"])
+        part = targets.assign(model=cls.name, yhat=values["yhat"], yhat_lower=np.nan, yhat_upper=np.nan)
         if cls.backtest_bounds:
-            rows[f"{cls.name}_lower"], rows[f"{cls.name}_upper"] = values["yhat_lower"], values["yhat_upper"]
-        if cls.backtest_fallback:
-            rows["prophet_model"], rows["fallback_reason"] = model.used, model.reason
-    return rows
+            part["yhat_lower"], part["yhat_upper"] = values["yhat_lower"], values["yhat_upper"]
+        parts.append(part.assign(served_model=model.used, fallback_reason=model.reason))
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def backtest_series(
@@ -78,7 +95,7 @@ def backtest_series(
     horizons: Sequence[int] | None = None,
     models: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """BACKTEST_SCHEMA rows for one series; models not run are null. Cutoffs whose targets are all
+    """BACKTEST_SCHEMA rows (long: one per target day and model) for one series. Cutoffs whose targets are all
     unobserved (closed days) are skipped without fitting, and so are cutoffs before the series' first observation:
     the pipeline has no such series yet (a product launched later), so no model would have forecast it."""
     horizons = list(horizons or cfg.horizons)
@@ -88,20 +105,52 @@ def backtest_series(
     if unknown:
         raise ValueError(f"unknown per-series model(s) {unknown}; expected some of {list(known)}")
     classes = [cls for name, cls in known.items() if name in models]
-    fields = backtest_fields(cfg)
-    columns = [c for c, _ in fields]
     sd = series_data(pdf, cfg)
     parts = [_series_cutoff(sd, pd.Timestamp(c), cfg, horizons, classes) for c in cutoffs]
     parts = [p for p in parts if p is not None]
     if not parts:
-        return pd.DataFrame({c: pd.Series(dtype=_DTYPES[t]) for c, t in fields})
+        return pd.DataFrame({c: pd.Series(dtype=_DTYPES[t]) for c, t in _fields()})
     rows = pd.concat(parts, ignore_index=True)
     rows["unique_id"], rows["store_id"], rows["product_id"] = sd.unique_id, sd.store_id, sd.product_id
-    for col, kind in fields:
-        if col not in rows:
-            rows[col] = pd.Series(np.nan if kind == "double" else None, index=rows.index, dtype=_DTYPES[kind])
     rows["horizon"] = rows["horizon"].astype("int32")
-    return rows[columns]
+    return rows[BACKTEST_COLUMNS]
+
+
+def _fields() -> list[tuple[str, str]]:
+    return [(f.split()[0], f.split()[1]) for f in BACKTEST_SCHEMA.split(", ")]
+
+
+def wide(rows: pd.DataFrame) -> pd.DataFrame:
+    """Long backtest rows (BACKTEST_SCHEMA, or a global model's GLOBAL_COLUMNS) -> one row per (series, cutoff,
+    target day): its keys, a column per model (in the order the rows name them) and <model>_lower /
+    <model>_upper for a model with an interval. A model without a forecast on a pair is null there."""
+    keys = [k for k in KEYS if k in rows.columns]
+    if rows.empty:
+        return pd.DataFrame({k: rows[k] for k in keys})
+    duplicated = rows.duplicated([*JOIN, "model"])
+    if duplicated.any():
+        first = rows.loc[duplicated, [*JOIN, "model"]].iloc[0].to_dict()
+        raise ValueError(f"backtest rows hold a (series, cutoff, day, model) twice, e.g. {first}")
+    models = list(dict.fromkeys(rows["model"]))
+    values = rows.pivot(index=JOIN, columns="model", values=["yhat", *BOUNDS])
+    out = rows.drop_duplicates(JOIN)[keys].set_index(JOIN)
+    for m in models:
+        out[m] = values[("yhat", m)]
+    for m in models:
+        if values[("yhat_lower", m)].notna().any() or values[("yhat_upper", m)].notna().any():
+            out[f"{m}_lower"], out[f"{m}_upper"] = values[("yhat_lower", m)], values[("yhat_upper", m)]
+    out = out.reset_index()[[*keys, *[c for c in out.columns if c not in keys]]]
+    out["horizon"] = out["horizon"].astype("int32")
+    return out.sort_values(JOIN, kind="stable").reset_index(drop=True)
+
+
+def long_rows(rows: pd.DataFrame, name: str) -> pd.DataFrame:
+    """A model's forecast kept as columns <name>[, <name>_lower, <name>_upper] next to the JOIN keys -> its
+    GLOBAL_COLUMNS rows (bounds null where it has none)."""
+    out = rows[JOIN].assign(model=name, yhat=rows[name].to_numpy(dtype=float))
+    for bound, suffix in zip(BOUNDS, ("_lower", "_upper"), strict=True):
+        out[bound] = rows[f"{name}{suffix}"].to_numpy(dtype=float) if f"{name}{suffix}" in rows else np.nan
+    return out.reset_index(drop=True)
 
 
 _DTYPES = {
@@ -111,6 +160,64 @@ _DTYPES = {
     "string": "object",
     "double": "float64",
 }
+
+
+def global_names(cfg: ModelConfig, wanted: Sequence[str] | None = None) -> list[str]:
+    """The registered global models (config order), only those in wanted when given."""
+    return [name for name in global_candidates(cfg) if wanted is None or name in wanted]
+
+
+def report_models(cfg: ModelConfig) -> list[str]:
+    """The models a backtest report scores, in report order: the per-series models the backtest runs
+    (backtest.models), every registered global model, the ensemble and the champion (where the rows hold them)."""
+    return list(dict.fromkeys([*cfg.backtest["models"], *global_names(cfg), ENSEMBLE, CHAMPION]))
+
+
+def global_backtest(
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[date | pd.Timestamp],
+    horizons: Sequence[int] | None = None,
+    with_intervals: bool = False,
+) -> pd.DataFrame:
+    """Every registered global model's backtest rows (GLOBAL_COLUMNS); ValueError when one cannot be backtested at
+    any of the cutoffs."""
+    parts = [
+        cls.backtest(features, cfg, cutoffs, horizons, with_intervals=with_intervals)
+        for cls in global_candidates(cfg).values()
+    ]
+    if not parts:
+        raise ValueError("models.yml global_forecasters: no global model registered")
+    return pd.concat(parts, ignore_index=True)
+
+
+def with_global_models(
+    rows: pd.DataFrame,
+    features: pd.DataFrame,
+    cfg: ModelConfig,
+    cutoffs: Sequence[date | pd.Timestamp],
+    horizons: Sequence[int],
+    names: Sequence[str],
+) -> tuple[pd.DataFrame, list[str]]:
+    """Long per-series backtest rows plus each named global model's backtest at the same cutoffs (on the pairs the
+    rows hold; with its bounds when intervals are calibrated), pivoted once into the wide frame (`wide`), then the
+    ensemble when every member is there; and a note per global model that could not be backtested (too little
+    data: the per-series candidates remain)."""
+    classes = global_candidates(cfg)
+    targets = rows.drop_duplicates(JOIN)[[k for k in KEYS if k in rows.columns]]
+    parts, notes = [rows], []
+    for name in names:
+        try:
+            part = classes[name].backtest(features, cfg, cutoffs, horizons, with_intervals=calibrates(cfg))
+        except ValueError as exc:
+            notes.append(f"challenger {name} skipped: {exc}")
+            continue
+        parts.append(targets.merge(part[GLOBAL_COLUMNS], on=JOIN, how="inner"))
+    out = wide(pd.concat(parts, ignore_index=True))
+    members = list(cfg.selection["ensemble_members"])
+    if all(m in out.columns for m in members):
+        out = add_ensemble(out, members)
+    return out, notes
 
 
 def to_long(rows: pd.DataFrame, models: Sequence[str]) -> pd.DataFrame:

@@ -1,5 +1,5 @@
-"""A trained forecaster as files: every series' Prophet fit, the global challenger, the per-series model
-choice and the configuration. It is what the MLflow pyfunc model carries and what `bakery forecast` serves."""
+"""A trained forecaster as files: every series' Prophet fit, the fitted global models (the challenger), the
+per-series model choice and the configuration. It is what the MLflow pyfunc model carries and what `bakery forecast` serves."""
 
 from __future__ import annotations
 
@@ -13,11 +13,11 @@ from typing import Any
 
 import pandas as pd
 
-from bakery.models.challenger import FittedChallenger
 from bakery.models.config import ModelConfig, _from_raw
+from bakery.models.forecaster import GlobalForecaster, legacy_globals
 from bakery.models.intervals import SCALE_COLUMNS
 from bakery.models.opening import close_days, expected_zero_days
-from bakery.models.serve import challenger_rows, combine, forecast_group
+from bakery.models.serve import combine, forecast_group, global_rows
 
 FILES = {
     "series": "series.parquet",
@@ -36,7 +36,8 @@ class TrainedModel:
     cfg: ModelConfig
     series: pd.DataFrame  # MODEL_SCHEMA rows (model_json null for fallback series)
     choice: pd.DataFrame  # unique_id, model, n, wmape_<candidate>...
-    challenger: FittedChallenger | None
+    # The fitted global models by name (bakery.models.forecaster.global_candidates); pickled into challenger.pkl.
+    global_models: dict[str, GlobalForecaster]
     meta: dict[str, Any] = field(default_factory=dict)
     # Interval scale factors per candidate and horizon (intervals.SCALE_COLUMNS); empty = intervals as fitted.
     scales: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=SCALE_COLUMNS))
@@ -49,7 +50,7 @@ class TrainedModel:
         self.choice.to_parquet(paths["choice"], index=False)
         self.scales.to_parquet(paths["intervals"], index=False)
         with paths["challenger"].open("wb") as fh:
-            pickle.dump(self.challenger, fh)
+            pickle.dump(dict(self.global_models), fh)
         paths["config"].write_text(json.dumps(config_dict(self.cfg), indent=1, default=str), encoding="utf-8")
         paths["meta"].write_text(json.dumps(self.meta, indent=1, default=str), encoding="utf-8")
         return {k: str(p) for k, p in paths.items()}
@@ -61,12 +62,13 @@ class TrainedModel:
             paths = {k: str(paths / v) for k, v in FILES.items()}
         scales = pd.read_parquet(paths["intervals"]) if Path(paths.get("intervals", "")).is_file() else None
         with open(paths["challenger"], "rb") as fh:
-            challenger = pickle.load(fh)  # noqa: S301 - our own artifact, written by save()
+            fitted = pickle.load(fh)  # noqa: S301 - our own artifact, written by save()
         return cls(
             cfg=_from_raw(json.loads(Path(paths["config"]).read_text(encoding="utf-8"))),
             series=pd.read_parquet(paths["series"]),
             choice=pd.read_parquet(paths["choice"]),
-            challenger=challenger,
+            # Versions registered before the global-model registry pickled one FittedChallenger (or None).
+            global_models=fitted if isinstance(fitted, dict) else legacy_globals(fitted),
             meta=json.loads(Path(paths["meta"]).read_text(encoding="utf-8")),
             # Versions registered before calibration have no such file: their intervals serve as fitted.
             scales=scales if scales is not None else pd.DataFrame(columns=SCALE_COLUMNS),
@@ -83,7 +85,7 @@ class TrainedModel:
         per_series = forecast_group(features, self.models_for(), self.cfg, as_of)
         rows = combine(
             per_series,
-            challenger_rows(features, self.challenger, self.cfg, as_of),
+            global_rows(features, self.global_models, self.cfg, as_of),
             self.choice,
             self.cfg,
             self.scales,

@@ -18,8 +18,10 @@ import lightgbm as lgb
 import numpy as np
 import pandas as pd
 
+from bakery.models.backtest import long_rows
 from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
+from bakery.models.forecaster import GlobalForecaster
 from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
 from bakery.models.output import FORECAST_COLUMNS
 
@@ -521,3 +523,48 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
     )
     out = pd.concat([out, comps.reset_index(drop=True)], axis=1)
     return out[FORECAST_COLUMNS]
+
+
+class LightGBMChallenger(GlobalForecaster):
+    """The challenger as a registered global model (conf/models.yml `global_forecasters`): the functions above,
+    one fitted FittedChallenger per instance."""
+
+    name = LGBM
+
+    def __init__(self, fitted: FittedChallenger | None = None) -> None:
+        self.fitted = fitted
+
+    def fit(
+        self,
+        features: pd.DataFrame,
+        cfg: ModelConfig,
+        cutoff: date | pd.Timestamp,
+        with_intervals: bool = True,
+    ) -> LightGBMChallenger:
+        panel = build_panel(features, cfg, until=cutoff)
+        self.fitted = fit_challenger(panel, pd.Timestamp(cutoff), cfg, with_intervals=with_intervals)
+        return self
+
+    def predict(self, features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+        if self.fitted is None:
+            raise ValueError(f"challenger {LGBM} is not fitted")
+        return predict_forecast(build_panel(features, cfg, until=as_of), self.fitted, cfg, as_of)
+
+    @classmethod
+    def backtest(
+        cls,
+        features: pd.DataFrame,
+        cfg: ModelConfig,
+        cutoffs: Sequence[date | pd.Timestamp],
+        horizons: Sequence[int] | None = None,
+        with_intervals: bool = False,
+    ) -> pd.DataFrame:
+        return long_rows(
+            backtest_challenger(features, cfg, cutoffs, horizons, with_intervals=with_intervals), LGBM
+        )
+
+    @classmethod
+    def from_state(cls, state: object) -> LightGBMChallenger:
+        if not isinstance(state, FittedChallenger):
+            return super().from_state(state)
+        return cls(state)

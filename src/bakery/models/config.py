@@ -38,6 +38,8 @@ class ModelConfig:
     series_params: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Per-series candidates: name -> "module:Class" (bakery.models.forecaster); empty = the built-in four.
     forecasters: dict[str, str] = field(default_factory=dict)
+    # Global candidates: name -> "module:Class" (bakery.models.forecaster.GlobalForecaster); empty = the challenger.
+    global_forecasters: dict[str, str] = field(default_factory=dict)
     # Canary and automatic rollback (bakery.models.lifecycle); read from the current conf, not the trained bundle.
     lifecycle: dict[str, Any] = field(default_factory=dict)
 
@@ -81,6 +83,7 @@ def _from_raw(raw: dict[str, Any]) -> ModelConfig:
         cold_start=dict(raw.get("cold_start") or {}),
         series_params=dict(raw.get("series_params") or {}),
         forecasters={str(k): str(v) for k, v in (raw.get("forecasters") or {}).items()},
+        global_forecasters={str(k): str(v) for k, v in (raw.get("global_forecasters") or {}).items()},
         lifecycle=dict(raw.get("lifecycle") or {}),
     )
 

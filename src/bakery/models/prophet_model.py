@@ -285,7 +285,6 @@ class ProphetForecaster(Forecaster):
     name = PROPHET
     national_only: bool = False
     backtest_bounds = True
-    backtest_fallback = True
 
     def __init__(self) -> None:
         super().__init__()
@@ -328,7 +327,6 @@ class ProphetDefault(ProphetForecaster):
     name = PROPHET_DEFAULT
     national_only = True
     backtest_bounds = False
-    backtest_fallback = False
 
 
 def serialize(fitted: FittedProphet) -> str:

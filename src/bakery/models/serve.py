@@ -1,5 +1,5 @@
-"""Forecasts from trained models: stored Prophet fits per series, seasonal naive, the global challenger,
-and the per-series champion choice. Pure pandas; the Spark job and the MLflow pyfunc both call it."""
+"""Forecasts from trained models: stored Prophet fits per series, seasonal naive, the registered global models
+(bakery.models.forecaster.GlobalForecaster), and the per-series champion choice. Pure pandas; the Spark job and the MLflow pyfunc both call it."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 
 from bakery.models.baselines import seasonal_naive_frame, weekday_profile
-from bakery.models.challenger import LGBM, FittedChallenger, build_panel, predict_forecast
 from bakery.models.config import ModelConfig
+from bakery.models.forecaster import GlobalForecaster
 from bakery.models.frames import SeriesData, design, series_data
 from bakery.models.offering import NOT_OFFERED
 from bakery.models.opening import CLOSED
@@ -139,34 +139,36 @@ def _text(value: object) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
-def challenger_rows(
-    features: pd.DataFrame, fitted: FittedChallenger | None, cfg: ModelConfig, as_of: date
-) -> pd.DataFrame:
-    """The global challenger's FORECAST_SCHEMA rows, or none when it is absent or cannot predict."""
-    if fitted is None:
-        return pd.DataFrame(columns=FORECAST_COLUMNS)
-    try:
-        return predict_forecast(build_panel(features, cfg, until=as_of), fitted, cfg, as_of)
-    except Exception as exc:  # noqa: BLE001 - the per-series candidates still serve every series
-        log.warning("challenger %s could not forecast from %s: %s", LGBM, as_of, exc)
-        return pd.DataFrame(columns=FORECAST_COLUMNS)
+def global_rows(
+    features: pd.DataFrame, fitted: Mapping[str, GlobalForecaster], cfg: ModelConfig, as_of: date
+) -> dict[str, pd.DataFrame]:
+    """Each fitted global model's FORECAST_SCHEMA rows by name; a model that cannot predict is left out."""
+    out = {}
+    for name, model in fitted.items():
+        try:
+            rows = model.predict(features, cfg, as_of)
+        except Exception as exc:  # noqa: BLE001 - the per-series candidates still serve every series
+            log.warning("global model %s could not forecast from %s: %s", name, as_of, exc)
+            continue
+        if len(rows):
+            out[name] = rows
+    return out
 
 
 def combine(
     per_series: pd.DataFrame,
-    lgbm: pd.DataFrame,
+    global_models: Mapping[str, pd.DataFrame],
     choice: pd.DataFrame,
     cfg: ModelConfig,
     scales: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
-    """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet), its interval
-    calibrated by scales when given."""
+    """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet) among the
+    per-series rows and the global models' rows (global_rows), its interval calibrated by scales when given."""
     candidates = {
         PROPHET: per_series[per_series["model"] != SEASONAL_NAIVE],
         SEASONAL_NAIVE: per_series[per_series["model"] == SEASONAL_NAIVE],
     }
-    if len(lgbm):
-        candidates[LGBM] = lgbm
+    candidates.update({name: rows for name, rows in global_models.items() if len(rows)})
     if choice is None or choice.empty:
         choice = pd.DataFrame({"unique_id": pd.Series(dtype=str), "model": pd.Series(dtype=str)})
     return champion_forecast(candidates, choice, cfg, scales)
