@@ -113,6 +113,9 @@ def _forecast_rows(model: str, uid: str, yhat: list[float], regs: dict[str, floa
             "holidays": 0.0,
             "regressors": json.dumps(regs),
             "fallback_reason": None,
+            "reason_code": None,
+            "launched_on": None,
+            "reason_facts": None,
             "notes": None,
         }
     )
