@@ -346,9 +346,8 @@ def _average(frames: list[pd.DataFrame], name: str, weights: list[np.ndarray] | 
         ["store_id", "product_id", "as_of", "horizon"]
     ].first()
     out["regressors"] = _mean_regressors(both["regressors"], keys, w).reindex(out.index)
-    out[REASON_FIELDS] = grouped[
-        REASON_FIELDS
-    ].first()  # the first member's reason fields; the texts joined below
+    # The first member's reason code, launch day and facts (their texts are joined below).
+    out[REASON_FIELDS] = grouped[REASON_FIELDS].first()
     for col in ("fallback_reason", "notes"):
         texts = both[col].dropna()
         joined = (
