@@ -48,13 +48,20 @@ def run_etl(
         run.details = {"batch_id": batch_id, **report.to_dict()}
         if not report.ok:
             run.status = "failed"
-            run.message = "; ".join(
-                line
-                for step in report.steps.values()
-                for line in step.summary_lines()
-                if "FAIL" in line or "blocked" in line
-            )[:2000]
+            run.message = "; ".join(failure_lines(report))[:2000]
     return report
+
+
+def failure_lines(report: JobReport) -> list[str]:
+    """The summary lines at error level of the steps that give levels (silver: a failed critical check or a
+    blocked source; gold: a table kept for a blocked source): the level, never the wording, decides."""
+    return [
+        line
+        for step in report.steps.values()
+        if callable(getattr(step, "summary", None))
+        for level, line in step.summary()
+        if level >= logging.ERROR
+    ]
 
 
 def pending_files(lh: Lakehouse, settings: Settings) -> list[str]:

@@ -142,7 +142,8 @@ FORECASTS = Table(
     "forecasts",
     "as_of date, store_id string, product_id string, date date, horizon int, model string, "
     "model_version string, role string, yhat double, yhat_lower double, yhat_upper double, "
-    "components string, explanation string, fallback_reason string",
+    "components string, explanation string, fallback_reason string, reason_code string, launched_on date, "
+    "reason_facts string",
     keys=("as_of", "store_id", "product_id", "date", "role"),
     date_column="as_of",
 )

@@ -232,6 +232,8 @@ def _forecast_rows(
     )
 
 
+# gold.forecasts as written before it kept a row's reason as columns (reason_code, launched_on, reason_facts): the
+# app must keep serving such tables, so the sample keeps this older shape.
 FORECAST_SCHEMA = pa.schema(
     [
         ("as_of", pa.date32()),

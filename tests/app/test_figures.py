@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import date
 from pathlib import Path
 
 import pandas as pd
@@ -114,14 +115,12 @@ def test_explanation_names_change_and_reasons_in_both_languages():
     es = explain(61.0, comps, "es", reference=52.0, reference_label="el martes pasado")
     assert es == "+17 % vs. el martes pasado: festivo (+9), lluvia (\u22123)"
     assert explain(5.0, {"trend": 5.0}, "en") == "5 units expected"
-    launch = "cold_start: not sold here yet (launched 2026-03-05); forecast from the median of this store's 3 other pastry"
+    launch = reasons.cold_start(date(2026, 3, 5), "the median of this store's 3 other pastry")
     assert (
-        explain(20.0, {}, "en", fallback_reason=launch)
+        explain(20.0, {}, "en", fallback=launch)
         == "New product, on sale from 05/03: forecast from similar products"
     )
-    assert explain(20.0, {}, "es", fallback_reason=launch).startswith(
-        "Producto nuevo, a la venta desde el 05/03"
-    )
+    assert explain(20.0, {}, "es", fallback=launch).startswith("Producto nuevo, a la venta desde el 05/03")
     assert [k for k, _ in top_reasons({"promo_2x1": 4.0, "weekly": 30.0, "trend": 40.0}, 40.0)] == [
         "promo_2x1"
     ]
@@ -167,10 +166,33 @@ def test_explanation_agrees_with_its_figure():
     ],
 )
 def test_fallback_reasons_are_sentences_not_codes(stored, es, en):
-    for lang, expected in (("es", es), ("en", en)):
-        text = explain(5.0, {}, lang, fallback_reason=stored)
-        assert expected in text and text.startswith(t("reason.prefix", lang))
-        assert stored.split(":")[0] not in text and "observed" not in text and "boom" not in text
+    """Worded the same from a row's reason columns and from the text of a row written before them."""
+    reason = reasons.Reason.parse(stored)
+    for fields in (reason.columns(), {"fallback_reason": stored}):
+        for lang, expected in (("es", es), ("en", en)):
+            text = explain(5.0, {}, lang, fallback=reasons.Reason.of_row(fields))
+            assert expected in text and text.startswith(t("reason.prefix", lang))
+            assert stored.split(":")[0] not in text and "observed" not in text and "boom" not in text
+
+
+def test_a_forecast_line_words_its_fallback_from_the_reason_columns_not_the_text():
+    hist = pd.DataFrame(
+        {"product_id": "P1", "date": pd.date_range("2026-04-17", "2026-04-30"), "quantity_sold": 8.0}
+    )
+    fields = reasons.too_short(40, 56, False).columns()
+    fc = _fc().assign(**{**fields, "fallback_reason": "too_short: worded some other way (was 40 < 56)"})
+    line = forecast_lines(fc, hist, {}, "tomorrow", "en")[0]
+    assert "only 40 days with sales and the model needs 56" in line.explanation
+    launch = _fc().assign(**reasons.cold_start(date(2026, 4, 28), "similar products").columns())
+    assert forecast_lines(launch, hist, {}, "tomorrow", "es")[0].explanation.startswith(
+        "Producto nuevo, a la venta desde el 28/04"
+    )
+    # A table written before the reason columns: the text alone still explains the fallback.
+    old = _fc().assign(fallback_reason=reasons.stale(322, 28).text())
+    assert (
+        "the last recorded sale was 322 days ago"
+        in forecast_lines(old, hist, {}, "tomorrow", "en")[0].explanation
+    )
 
 
 def test_forecast_lines_tomorrow_compares_with_the_same_weekday():

@@ -169,6 +169,7 @@ def test_a_launching_product_starts_cold_at_every_store_from_its_launch_day(spar
     assert set(new["model"]) <= {"cold_start", "closed"} and "cold_start" in set(new["model"])
     served = new[new["model"] == "cold_start"]
     assert (served["yhat"] > 0).all() and (served["yhat_lower"] <= served["yhat"]).all()
+    assert (served["reason_code"] == "cold_start").all() and (served["launched_on"] == launch).all()
     assert (
         served["explanation"]
         .str.startswith(f"Simpler model used: cold_start: not sold here yet (launched {launch})")

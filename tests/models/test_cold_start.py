@@ -35,6 +35,9 @@ def _series(store: str, product: str, level: float) -> pd.DataFrame:
             "holidays": 0.0,
             "regressors": "{}",
             "fallback_reason": None,
+            "reason_code": None,
+            "launched_on": None,
+            "reason_facts": None,
             "notes": None,
         }
     )[FORECAST_COLUMNS]
@@ -94,6 +97,7 @@ def test_a_product_new_to_the_chain_gets_the_median_of_the_stores_category_from_
     reason = out["fallback_reason"].iloc[0]
     assert reason.startswith(f"{COLD_START}: not sold here yet (launched {launch:%Y-%m-%d})")
     assert "median of this store's 3 other pastry products" in reason
+    assert (out["reason_code"] == COLD_START).all() and (out["launched_on"] == launch.date()).all()
 
 
 def test_a_product_selling_at_another_store_is_scaled_to_this_stores_size(cfg, rows):

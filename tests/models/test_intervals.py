@@ -128,6 +128,9 @@ def _frame(model: str, yhat: float, lower: float, upper: float) -> pd.DataFrame:
             "holidays": 0.0,
             "regressors": "{}",
             "fallback_reason": None,
+            "reason_code": None,
+            "launched_on": None,
+            "reason_facts": None,
             "notes": None,
         }
     )

@@ -132,6 +132,9 @@ def _rows(store: str, days: pd.DatetimeIndex) -> pd.DataFrame:
             "holidays": 0.0,
             "regressors": json.dumps({"promo": 0.5}),
             "fallback_reason": None,
+            "reason_code": None,
+            "launched_on": None,
+            "reason_facts": None,
             "notes": None,
         }
     )[FORECAST_COLUMNS]

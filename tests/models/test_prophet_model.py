@@ -63,6 +63,7 @@ def _assert_fallback(out: pd.DataFrame, reason_prefix: str) -> None:
     assert len(out) == 28
     assert (out["model"] == FALLBACK).all()
     assert out["fallback_reason"].str.startswith(reason_prefix).all(), out["fallback_reason"].iloc[0]
+    assert (out["reason_code"] == reason_prefix.split(":")[0]).all()
     assert np.isfinite(out["yhat"]).all() and (out["yhat"] >= 0).all()
 
 

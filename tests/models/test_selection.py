@@ -113,6 +113,9 @@ def _forecast_rows(model: str, uid: str, yhat: list[float], regs: dict[str, floa
             "holidays": 0.0,
             "regressors": json.dumps(regs),
             "fallback_reason": None,
+            "reason_code": None,
+            "launched_on": None,
+            "reason_facts": None,
             "notes": None,
         }
     )
@@ -156,7 +159,7 @@ def test_without_the_challenger_the_ensemble_default_falls_back_to_prophet_not_s
 
 def test_the_ensemble_carries_each_members_fallback_and_regressors_and_skips_days_one_member_lacks(cfg):
     prophet = _forecast_rows("prophet", "s1/P1", [10.0, 20.0, 30.0], {"temperature": 2.0, "promo": 1.0})
-    prophet["fallback_reason"] = "short_history: 30 observed days"
+    prophet["fallback_reason"], prophet["reason_code"] = "short_history: 30 observed days", "short_history"
     lgbm = _forecast_rows("lgbm", "s1/P1", [14.0, 24.0], {"temperature": 4.0})
     lgbm.loc[1, "notes"] = "new product"
     choice = pd.DataFrame({"unique_id": ["s1/P1"], "model": ["ensemble"]})
@@ -165,6 +168,7 @@ def test_the_ensemble_carries_each_members_fallback_and_regressors_and_skips_day
     assert out["yhat"].tolist() == [12.0, 22.0]
     assert json.loads(out.loc[1, "regressors"]) == {"temperature": 3.0, "promo": 0.5}
     assert out["fallback_reason"].tolist() == ["short_history: 30 observed days"] * 2
+    assert out["reason_code"].tolist() == ["short_history"] * 2 and out["launched_on"].isna().all()
     assert out.loc[1, "notes"] is None and out.loc[2, "notes"] == "new product"
 
 

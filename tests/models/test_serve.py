@@ -51,6 +51,11 @@ def test_every_series_gets_28_days_and_short_or_zero_series_say_why(cfg, trained
     by_uid = rows.drop_duplicates("unique_id").set_index("unique_id")
     assert by_uid.loc["S01/P01", "model"] == "prophet" and pd.isna(by_uid.loc["S01/P01", "fallback_reason"])
     assert by_uid.loc["S01/P02", "fallback_reason"].startswith("too_short")
+    assert (
+        pd.isna(by_uid.loc["S01/P01", "reason_code"]) and by_uid.loc["S01/P02", "reason_code"] == "too_short"
+    )
+    facts = json.loads(by_uid.loc["S01/P02", "reason_facts"])
+    assert facts["minimum"] == cfg.fallback["min_history_days"] > facts["days"]
     assert by_uid.loc["S01/P03", "fallback_reason"]  # all zeros: too sparse for Prophet
 
 
@@ -68,6 +73,7 @@ def test_a_broken_stored_fit_falls_back_and_records_it(cfg, trained):
     p01 = rows[(rows["unique_id"] == "S01/P01") & (rows["model"] != "seasonal_naive")]
     assert set(p01["model"]) == {"weekday_profile"}
     assert p01["fallback_reason"].str.startswith("predict_error").all()
+    assert (p01["reason_code"] == "predict_error").all()
 
 
 def test_a_nan_regressor_does_not_stop_the_series(cfg, trained):

@@ -39,6 +39,9 @@ def _forecast(as_of: date, store: str, model: str = "prophet") -> tuple:
         "{}",
         "",
         None,
+        None,
+        None,
+        None,
     )
 
 

@@ -3,8 +3,9 @@
 "+18 % vs. el martes pasado: festivo (+9), lluvia (−3)". The comparison is with the last observed
 same weekday (or the same number of past days), so the weekly component is left out of the reasons.
 The words always agree with the figure: a change of USUAL_CHANGE_PCT or more is never "in line with usual", and a
-forecast without a reference is not compared with anything. A fallback's reason is worded from its structured
-fields (bakery.models.reasons), never shown as its stored English code.
+forecast without a reference is not compared with anything. A fallback's reason is worded from its fields
+(gold.forecasts' reason_code, launched_on and reason_facts; bakery.models.reasons), never from or as its stored
+English text.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from bakery.models.reasons import (
     ALL_ZERO,
     COLD_START,
     NO_HISTORY,
+    NO_LEVEL,
     STALE,
     TOO_SHORT,
     TOO_SPARSE,
@@ -77,20 +79,18 @@ def _signed(x: float, lang: str, digits: int = 0) -> str:
     return ("+" if x >= 0 else "\u2212") + fmt_num(abs(x), lang, digits)
 
 
-def fallback_text(text: str, lang: str) -> str:
+def fallback_text(reason: Reason, lang: str) -> str:
     """Why the reference forecast stands in for the model, as a sentence for a store manager."""
-    reason = Reason.parse(text)
-    if reason is not None and reason.code == COLD_START and reason.launched_on is not None:
+    if reason.code == COLD_START and reason.launched_on is not None:
         return t("explain.cold_start", lang, day=reason.launched_on.strftime("%d/%m"))
-    facts = reason.facts() if reason is not None else {}
-    code = reason.code if reason is not None else ""
-    if code == TOO_SHORT and facts:
-        why = t("reason.too_short_gap" if facts["after_gap"] else "reason.too_short", lang, **facts)
-    elif code in (STALE, TOO_SPARSE) and facts:
-        why = t(f"reason.{code}", lang, **facts)
-    elif code == ALL_ZERO:
+    facts = reason.facts
+    if reason.code == TOO_SHORT and facts:
+        why = t("reason.too_short_gap" if facts.get("after_gap") else "reason.too_short", lang, **facts)
+    elif reason.code in (STALE, TOO_SPARSE) and facts:
+        why = t(f"reason.{reason.code}", lang, **facts)
+    elif reason.code == ALL_ZERO:
         why = t("reason.all_zero", lang)
-    elif code in (NO_HISTORY, "no_level"):
+    elif reason.code in (NO_HISTORY, NO_LEVEL):
         why = t("reason.no_history", lang)
     else:  # model errors and unknown codes: the detail is for the data team, not the shop
         why = t("reason.error", lang)
@@ -104,16 +104,17 @@ def explain(
     *,
     reference: float | None = None,
     reference_label: str | None = None,
-    fallback_reason: str | None = None,
+    fallback: Reason | None = None,
     zero_day: str | None = None,
 ) -> str:
     """One sentence: the change against the reference (e.g. last Tuesday), then the main reasons in units;
     or, for a zero day (the model of every day of the forecast: serving.CLOSED_MODEL or NOT_OFFERED_MODEL), that
-    the store is expected to be closed or the product off sale."""
+    the store is expected to be closed or the product off sale. fallback: the reason a simpler forecast stands in
+    (Reason.of_row of the series' row)."""
     if zero_day:
         return t(ZERO_DAY_TEXT[zero_day], lang)
-    if fallback_reason:
-        return fallback_text(fallback_reason, lang)
+    if fallback is not None:
+        return fallback_text(fallback, lang)
     reasons = top_reasons(components, yhat)
     because = ", ".join(f"{component_label(k, lang)} ({_signed(v, lang)})" for k, v in reasons)
     if reference is not None and reference > 0 and math.isfinite(yhat) and reference_label:

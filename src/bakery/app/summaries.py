@@ -12,6 +12,7 @@ import pandas as pd
 
 from bakery.app.explain import component_label, explain, last_days_label, last_weekday_label
 from bakery.app.queries import CLOSED_MODEL, NOT_OFFERED_MODEL, parse_components
+from bakery.models.reasons import Reason
 
 VIEWS = {"tomorrow": 1, "week": 7, "month": 28}
 
@@ -86,14 +87,7 @@ def lines_by_store(
     )
     comps = (components if components is not None else component_frame(rows)).reindex(rows.index).fillna(0.0)
     comp_sums = comps.groupby([rows["store_id"], rows["product_id"]]).sum() if comps.shape[1] else None
-    fallback = (
-        rows["fallback_reason"].where(rows["fallback_reason"].astype(str).str.strip() != "")
-        if "fallback_reason" in rows
-        else None
-    )
-    fallbacks = (
-        fallback.groupby([rows["store_id"], rows["product_id"]]).first() if fallback is not None else None
-    )
+    fallbacks = _fallbacks(rows)
     zero_days = _zero_days(rows)
     observed = history.dropna(subset=["quantity_sold"]) if len(history) else history
     refs, ref_days = _references(agg, observed, days)
@@ -105,7 +99,6 @@ def lines_by_store(
         total = float(r.total)
         ref = refs[i]
         label = period_label if days > 1 else (last_weekday_label(ref_days[i], lang) if ref_days[i] else None)
-        reason = fallbacks.get((store, product)) if fallbacks is not None else None
         drivers_ = dict(zip(comp_cols, comp_values[i], strict=True)) if comp_values is not None else {}
         text = explain(
             total,
@@ -113,7 +106,7 @@ def lines_by_store(
             lang,
             reference=ref,
             reference_label=label,
-            fallback_reason=reason if isinstance(reason, str) else None,
+            fallback=fallbacks.get((store, product)),
             zero_day=zero_days.get((store, product)),
         )
         out[str(store)].append(
@@ -135,6 +128,22 @@ def lines_by_store(
         store: sorted(lines, key=lambda ln: (ln.off_sale, -ln.forecast, ln.product))
         for store, lines in out.items()
     }
+
+
+def _fallbacks(rows: pd.DataFrame) -> dict[tuple[str, str], Reason]:
+    """Per (store, product): the reason of its first row that has one, from the reason columns (Reason.of_row; a
+    table written before them has only the text, which is then read back)."""
+    has = pd.Series(False, index=rows.index)
+    for col in ("reason_code", "fallback_reason"):
+        if col in rows:
+            has |= rows[col].notna() & (rows[col].astype(str).str.strip() != "")
+    picked = rows[has].drop_duplicates(["store_id", "product_id"])
+    out = {}
+    for row in picked.to_dict("records"):
+        reason = Reason.of_row(row)
+        if reason is not None:
+            out[(row["store_id"], row["product_id"])] = reason
+    return out
 
 
 def _zero_days(rows: pd.DataFrame) -> dict[tuple[str, str], str]:

@@ -34,7 +34,17 @@ from bakery.tables import (
 
 log = logging.getLogger(__name__)
 CHAMPION_ROLE = "champion"
-FORECAST_COLUMNS = ["store_id", "product_id", "date", "as_of", "horizon", "yhat", "yhat_lower", "yhat_upper"]
+# The gold.forecasts columns a bake plan is made from (models.output names the model rows' columns).
+PLAN_INPUT_COLUMNS = [
+    "store_id",
+    "product_id",
+    "date",
+    "as_of",
+    "horizon",
+    "yhat",
+    "yhat_lower",
+    "yhat_upper",
+]
 
 
 @dataclass
@@ -76,7 +86,7 @@ def _forecasts(lh: Lakehouse, day: date, as_of: date) -> pd.DataFrame:
     sdf = lh.read(*FORECASTS).where(
         (F.col("role") == CHAMPION_ROLE) & (F.col("date") == F.lit(day)) & (F.col("as_of") <= F.lit(as_of))
     )
-    pdf = sdf.select(*FORECAST_COLUMNS, "model_version").toPandas()
+    pdf = sdf.select(*PLAN_INPUT_COLUMNS, "model_version").toPandas()
     if pdf.empty:
         return pdf
     return pdf.sort_values("as_of").drop_duplicates(["store_id", "product_id"], keep="last")

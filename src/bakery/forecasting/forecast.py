@@ -154,8 +154,8 @@ def run_forecast(
         rows = forecast_with(lh, registry.load(settings, ref.version), as_of)
         if role == registry.CHAMPION:
             result.series = int(rows["unique_id"].nunique())
-            reasons = rows.drop_duplicates("unique_id")["fallback_reason"].dropna()
-            result.fallbacks = reasons.str.split(":").str[0].value_counts().to_dict()
+            codes = rows.drop_duplicates("unique_id")["reason_code"].dropna()
+            result.fallbacks = {str(k): int(v) for k, v in codes.value_counts().items()}
         parts[role] = to_gold(rows, ref.version, role)
         result.versions[role] = ref.version
     if canary.enabled and SHADOW in parts:

@@ -79,6 +79,9 @@ def write_forecasts(lh: Lakehouse, rows: pd.DataFrame) -> int:
     if rows.empty:
         return 0
     sdf = lh.spark.createDataFrame(rows[FORECASTS.columns], FORECASTS.schema)
+    lh.add_missing_columns(
+        *FORECASTS, sdf.schema
+    )  # tables written before the reason fields (null on old rows)
     changed = " OR ".join(f"NOT (t.`{c}` <=> s.`{c}`)" for c in FORECASTS.columns if c not in FORECASTS.keys)
     lh.merge(sdf, *FORECASTS, keys=list(FORECASTS.keys), condition=changed)
     return len(rows)

@@ -60,6 +60,9 @@ _SPARK_TYPES = {
 }
 
 
+KEPT = "kept"  # a gold table left as it was: sources it reads were blocked by data quality
+
+
 @dataclass
 class GoldTable:
     """What happened to one gold table: built, unchanged, kept (sources blocked) or skipped (no data)."""
@@ -83,20 +86,29 @@ class GoldResult:
     seconds: float = 0.0
 
     def summary_lines(self) -> list[str]:
+        return [line for _, line in self.summary()]
+
+    def summary(self) -> list[tuple[int, str]]:
+        """(logging level, line): a table kept as it was because its sources were blocked is an error, a warning
+        a warning, the rest information."""
         lines = []
         for t in self.tables:
             rows = f" {t.rows:,} rows" if t.rows is not None else ""
             version = f" (v{t.version})" if t.version is not None else ""
             reason = f": {t.reason}" if t.reason else ""
-            lines.append(f"gold.{t.name}: {t.action}{rows}{version}{reason}")
+            level = logging.ERROR if t.action == KEPT else logging.INFO
+            lines.append((level, f"gold.{t.name}: {t.action}{rows}{version}{reason}"))
         if self.dictionary:
             d = self.dictionary
             gaps = f", {len(d['undocumented'])} undocumented" if d.get("undocumented") else ""
             lines.append(
-                f"data dictionary: {d['tables']} tables, {len(d['commented'])} re-commented{gaps} "
-                f"-> {d['path']}"
+                (
+                    logging.INFO,
+                    f"data dictionary: {d['tables']} tables, {len(d['commented'])} re-commented{gaps} "
+                    f"-> {d['path']}",
+                )
             )
-        lines.extend(f"warning: {w}" for w in self.warnings)
+        lines.extend((logging.WARNING, f"warning: {w}") for w in self.warnings)
         return lines
 
     def to_dict(self) -> dict[str, Any]:
@@ -259,7 +271,7 @@ def build_gold(lh: Lakehouse, settings: Settings, blocked_sources: set[str] | No
             result.tables.append(
                 GoldTable(
                     name,
-                    "kept",
+                    KEPT,
                     f"source(s) {', '.join(hit)} blocked by data quality; previous gold {kept}",
                     version=previous[0] if previous else None,
                 )
@@ -279,6 +291,6 @@ def build_gold(lh: Lakehouse, settings: Settings, blocked_sources: set[str] | No
         result.tables.sort(key=lambda t: list(GOLD_TABLES).index(t.name))
     result.dictionary = asdict(write_dictionary(lh, settings))
     result.seconds = round(time.perf_counter() - t0, 2)
-    for line in result.summary_lines():
-        log.info("%s", line)
+    for level, line in result.summary():
+        log.log(level, "%s", line)
     return result

@@ -24,6 +24,7 @@ from bakery.models.config import ModelConfig
 from bakery.models.forecaster import GlobalForecaster
 from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
 from bakery.models.output import FORECAST_COLUMNS
+from bakery.models.reasons import no_level
 
 log = logging.getLogger(__name__)
 
@@ -517,7 +518,7 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
             "yhat": yhat,
             "yhat_lower": lo,
             "yhat_upper": hi,
-            "fallback_reason": np.where(level > 0, None, "no_level: no observation up to the as-of date"),
+            **no_level().columns(where=level <= 0),
             "notes": None,
         }
     )

@@ -7,7 +7,8 @@ ahead, or at most `days_after_launch` days back), made from what the models fore
 - The product is new to the whole chain: the median per day of the store's forecasts for the other products of its
   category (of all its products when the category has no other).
 
-Each day from the launch on gets a row with model `cold_start` and the analogue in `fallback_reason`; the interval
+Each day from the launch on gets a row with model `cold_start`, reason_code `cold_start`, the launch day in
+`launched_on` and the analogue in `fallback_reason`; the interval
 spans the analogues' intervals (the lowest lower bound to the highest upper one), as wide as the uncertainty of a
 product nobody has sold yet. Days before the launch get no row. Rows are made before the closed-day rule runs, so a
 day the store is expected closed still forecasts 0. Once the product sells at a store, the series is forecast as
@@ -174,7 +175,8 @@ def cold_start_rows(
             )
             day["as_of"], day["horizon"] = as_of, (pd.to_datetime(day["ds"]) - as_of).dt.days.astype("int32")
             day["model"] = COLD_START
-            day["fallback_reason"] = reasons.cold_start(item.launched_on, source).text()
+            for col, value in reasons.cold_start(item.launched_on, source).columns().items():
+                day[col] = value
             for col in ("trend", "weekly", "yearly", "holidays"):
                 day[col] = np.nan
             day["regressors"], day["notes"] = "{}", None

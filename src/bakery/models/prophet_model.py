@@ -40,9 +40,11 @@ __all__ = [
     "ProphetForecaster",
     "deserialize",
     "fallback_reason",
+    "fallback_why",
     "fit_predict_prophet",
     "fit_prophet",
     "forecast_design",
+    "forecast_design_why",
     "forecast_series",
     "predict_prophet",
     "serialize",
@@ -81,24 +83,30 @@ def _gap_trimmed(history: pd.DataFrame, max_gap_days: int) -> pd.DataFrame:
     return history.loc[long[-1] :] if len(long) else history
 
 
-def fallback_reason(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfig) -> str | None:
+def fallback_why(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfig) -> reasons.Reason | None:
     """Why this history cannot carry Prophet (None if it can). Checks run on the uncensored days."""
     fb = cfg.fallback
     usable = history.loc[~history["censored"]]
     if usable.empty:
-        return "no_history: no uncensored observation up to the cutoff"
+        return reasons.no_history()
     idle = (pd.Timestamp(cutoff) - usable["ds"].max()).days
     if idle > fb["max_stale_days"]:
-        return reasons.stale(idle, fb["max_stale_days"]).text()
+        return reasons.stale(idle, fb["max_stale_days"])
     trimmed = _gap_trimmed(usable, fb["max_gap_days"])
     if len(trimmed) < fb["min_history_days"]:
-        return reasons.too_short(len(trimmed), fb["min_history_days"], len(trimmed) < len(usable)).text()
+        return reasons.too_short(len(trimmed), fb["min_history_days"], len(trimmed) < len(usable))
     nonzero = float((trimmed["y"] > 0).mean())
     if nonzero == 0:
-        return "all_zero: every observed day sold 0"
+        return reasons.all_zero()
     if nonzero < fb["min_nonzero_share"]:
-        return reasons.too_sparse(nonzero, fb["min_nonzero_share"]).text()
+        return reasons.too_sparse(nonzero, fb["min_nonzero_share"])
     return None
+
+
+def fallback_reason(history: pd.DataFrame, cutoff: pd.Timestamp, cfg: ModelConfig) -> str | None:
+    """fallback_why as its text (what the trained-model table and a fitted forecaster keep)."""
+    why = fallback_why(history, cutoff, cfg)
+    return why.text() if why is not None else None
 
 
 def _years(history: pd.DataFrame, future: pd.DataFrame) -> range:
@@ -250,18 +258,28 @@ def _output(fitted: FittedProphet, fc: pd.DataFrame, cfg: ModelConfig) -> pd.Dat
 def forecast_design(
     sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig, *, national_only: bool = False
 ) -> tuple[pd.DataFrame, str, str | None, FittedProphet | None]:
-    """Prophet for cutoff+1..cutoff+H, or the weekday profile with the reason Prophet was not used."""
-    reason = fallback_reason(dz.history, cutoff, cfg)
-    if reason is None:
+    """Prophet for cutoff+1..cutoff+H, or the weekday profile with the reason (its text) Prophet was not used."""
+    frame, used, why, fitted = forecast_design_why(sd, dz, cutoff, cfg, national_only=national_only)
+    return frame, used, why.text() if why is not None else None, fitted
+
+
+def forecast_design_why(
+    sd: SeriesData, dz: Design, cutoff: pd.Timestamp, cfg: ModelConfig, *, national_only: bool = False
+) -> tuple[pd.DataFrame, str, reasons.Reason | None, FittedProphet | None]:
+    """forecast_design with the reason as a Reason (its fields go into the forecast rows' reason columns)."""
+    why = fallback_why(dz.history, cutoff, cfg)
+    if why is None:
         try:
             fitted, frame = fit_predict_prophet(
                 sd, dz, cfg, cfg.prophet_params(sd.unique_id), national_only=national_only
             )
             return frame, PROPHET_DEFAULT if national_only else PROPHET, None, fitted
         except Exception as exc:  # noqa: BLE001 - any fit failure must degrade to the fallback, not kill the job
-            reason = f"fit_error: {type(exc).__name__}: {str(exc)[:200]}"
-            log.warning("prophet failed for %s at %s: %s", sd.unique_id, pd.Timestamp(cutoff).date(), reason)
-    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, reason, None
+            why = reasons.error(reasons.FIT_ERROR, exc)
+            log.warning(
+                "prophet failed for %s at %s: %s", sd.unique_id, pd.Timestamp(cutoff).date(), why.text()
+            )
+    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, why, None
 
 
 def forecast_series(pdf: pd.DataFrame, cfg: ModelConfig, as_of: date, model: str = PROPHET) -> pd.DataFrame:

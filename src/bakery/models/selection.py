@@ -12,7 +12,7 @@ import pandas as pd
 
 from bakery.models.config import ModelConfig
 from bakery.models.intervals import SCALE_COLUMNS, calibrate_frame, calibrate_rows, interval_scales
-from bakery.models.output import FORECAST_COLUMNS, VALUE_COLUMNS
+from bakery.models.output import FORECAST_COLUMNS, REASON_FIELDS, VALUE_COLUMNS
 
 BASELINE = "seasonal_naive"
 CHAMPION = "champion"
@@ -346,6 +346,8 @@ def _average(frames: list[pd.DataFrame], name: str, weights: list[np.ndarray] | 
         ["store_id", "product_id", "as_of", "horizon"]
     ].first()
     out["regressors"] = _mean_regressors(both["regressors"], keys, w).reindex(out.index)
+    # The first member's reason code, launch day and facts (their texts are joined below).
+    out[REASON_FIELDS] = grouped[REASON_FIELDS].first()
     for col in ("fallback_reason", "notes"):
         texts = both[col].dropna()
         joined = (

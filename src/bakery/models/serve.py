@@ -13,20 +13,21 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from bakery.models import reasons
 from bakery.models.baselines import seasonal_naive_frame, weekday_profile
 from bakery.models.config import ModelConfig
 from bakery.models.forecaster import GlobalForecaster
 from bakery.models.frames import SeriesData, design, series_data
 from bakery.models.offering import NOT_OFFERED
 from bakery.models.opening import CLOSED
-from bakery.models.output import FORECAST_COLUMNS, stamp
+from bakery.models.output import FORECAST_COLUMNS, REASON_COLUMNS, stamp
 from bakery.models.prophet_model import (
     FALLBACK,
     PROPHET,
     SEASONAL_NAIVE,
     deserialize,
-    fallback_reason,
-    forecast_design,
+    fallback_why,
+    forecast_design_why,
     predict_prophet,
 )
 from bakery.models.selection import champion_forecast
@@ -46,21 +47,22 @@ def _prophet_rows(
     cfg: ModelConfig,
     model_json: str | None,
     trained_reason: str | None,
-) -> tuple[pd.DataFrame, str, str | None]:
+) -> tuple[pd.DataFrame, str, reasons.Reason | None]:
     """The 'prophet' candidate of one series: its stored fit, else the reason it had none (weekday
-    profile), else (a series new since training) a fit made now."""
-    reason = fallback_reason(dz.history, as_of, cfg)
-    if reason is None and model_json:
+    profile), else (a series new since training) a fit made now. trained_reason: the text the trained-model
+    table keeps."""
+    why = fallback_why(dz.history, as_of, cfg)
+    if why is None and model_json:
         try:
             return predict_prophet(deserialize(model_json), dz.future, cfg), PROPHET, None
         except Exception as exc:  # noqa: BLE001 - a broken stored fit degrades to the fallback
-            reason = f"predict_error: {type(exc).__name__}: {str(exc)[:200]}"
-    elif reason is None and trained_reason:
-        reason = trained_reason
-    elif reason is None:
-        frame, used, reason, _ = forecast_design(sd, dz, as_of, cfg)
-        return frame, used, reason
-    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, reason
+            why = reasons.error(reasons.PREDICT_ERROR, exc)
+    elif why is None and trained_reason:
+        why = reasons.Reason.parse(trained_reason)
+    elif why is None:
+        frame, used, why, _ = forecast_design_why(sd, dz, as_of, cfg)
+        return frame, used, why
+    return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, why
 
 
 def _empty_frame(days: pd.DatetimeIndex) -> pd.DataFrame:
@@ -95,15 +97,15 @@ def forecast_one(
     try:
         dz = design(sd, as_of, cfg, weather_until=None, mask_planned=False)
     except Exception as exc:  # noqa: BLE001 - e.g. an unusable regressor column; the series still gets rows
-        reason = f"design_error: {type(exc).__name__}: {str(exc)[:200]}"
-        log.warning("series %s: %s", sd.unique_id, reason)
+        reason = reasons.error(reasons.DESIGN_ERROR, exc)
+        log.warning("series %s: %s", sd.unique_id, reason.text())
         frame = _empty_frame(days)
         return pd.concat(
             [stamp(frame, sd, as_of, m, reason, []) for m in (FALLBACK, SEASONAL_NAIVE)], ignore_index=True
         )
     frame, used, reason = _prophet_rows(sd, dz, as_of, cfg, model_json, trained_reason)
     if dz.history.empty:
-        reason = reason or "no_history: no observed day up to the as-of date"
+        reason = reason or reasons.no_history("no observed day up to the as-of date")
     naive = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
     naive_reason = None if not dz.history.empty else reason
     return pd.concat(
@@ -215,10 +217,12 @@ def to_gold(rows: pd.DataFrame, model_version: str, role: str) -> pd.DataFrame:
     out = rows.rename(columns={"ds": "date"}).copy()
     parts = rows[["trend", "weekly", "yearly", "holidays", "regressors"]].to_dict("records")
     out["components"] = [components_json(r) for r in parts]
-    reasons = out["fallback_reason"].where(out["fallback_reason"].notna(), None)
+    for col in REASON_COLUMNS:  # NaN (e.g. from a concat) -> null
+        out[col] = out[col].astype(object).where(out[col].notna(), None)
+    out["launched_on"] = [pd.Timestamp(d).date() if d is not None else None for d in out["launched_on"]]
     out["explanation"] = [
         explanation(json.loads(c), y, r)
-        for c, y, r in zip(out["components"], out["yhat"], reasons, strict=True)
+        for c, y, r in zip(out["components"], out["yhat"], out["fallback_reason"], strict=True)
     ]
     for model, head in ((CLOSED, "Store expected closed: "), (NOT_OFFERED, "Not expected on sale: ")):
         zero = (out["model"] == model).to_numpy()

@@ -159,12 +159,23 @@ class SilverResult:
         return not self.blocked_sources
 
     def summary_lines(self) -> list[str]:
-        lines = [line for o in self.sources.values() for line in o.summary_lines()]
+        return [line for _, line in self.summary()]
+
+    def summary(self) -> list[tuple[int, str]]:
+        """(logging level, line) of every source's summary (SourceOutcome.summary), then inventory_daily's."""
+        lines = [item for o in self.sources.values() for item in o.summary()]
         if self.inventory is not None:
             inv = self.inventory
             lines.append(
-                f"inventory_daily: {inv.mode}, {inv.rows_written} rows written"
-                + (f" ({inv.corrected_rows} with a negative-stock correction)" if inv.corrected_rows else "")
+                (
+                    logging.INFO,
+                    f"inventory_daily: {inv.mode}, {inv.rows_written} rows written"
+                    + (
+                        f" ({inv.corrected_rows} with a negative-stock correction)"
+                        if inv.corrected_rows
+                        else ""
+                    ),
+                )
             )
         return lines
 
