@@ -10,7 +10,7 @@ import pandas as pd
 
 from bakery.models.config import ModelConfig
 from bakery.models.forecaster import GlobalForecaster
-from bakery.models.output import FORECAST_COLUMNS
+from bakery.models.output import FORECAST_COLUMNS, reason_columns
 
 
 def _levels(features: pd.DataFrame, cutoff: pd.Timestamp) -> pd.DataFrame:
@@ -49,7 +49,7 @@ class LastWeekMean(GlobalForecaster):
             yearly=zero,
             holidays=zero,
             regressors="{}",
-            fallback_reason=None,
+            **reason_columns(None),
             notes=None,
         )[FORECAST_COLUMNS]
 
