@@ -34,12 +34,18 @@ app: install
 mlflow: install
 	$(VENV)/bin/mlflow ui --backend-store-uri sqlite:///$(abspath lakehouse)/mlflow/mlflow.db --host 127.0.0.1 --port 5000
 
+# Two pytest-xdist workers, each taking whole test files (module fixtures built once, file order kept) in
+# collection order, which tests/conftest.py starts with the longest file; TEST_WORKERS=0 runs the suite in
+# one process. Each worker has its own Spark session and temporary directories.
+TEST_WORKERS ?= 2
+XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
+
 test: install
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q $(XDIST)
 
 # Everything but the end-to-end runs (marked slow): the quick check before a push.
 test-fast: install
-	$(PY) -m pytest -q -m "not slow and not packaged"
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not packaged"
 
 # The bundle's job graph from the built wheel in catalog mode, alone (`make test` runs it too).
 test-packaged: install

@@ -13,6 +13,9 @@ from typing import Any
 
 import yaml
 
+# The test report's property holding each task's wall time, printed in the run's summary (tests/conftest.py).
+TASK_SECONDS = "bundle_task_seconds"
+
 _BUNDLE_REF = re.compile(r"\$\{([a-z_]+(?:\.[a-z_]+)+)\}")
 _JOB_PARAM = re.compile(r"\{\{\s*job\.parameters\.([a-z_]+)\s*\}\}")
 

@@ -20,6 +20,42 @@ SMALL_START = date(2026, 1, 1)
 SMALL_END = date(2026, 4, 30)
 SMALL_AS_OF = SMALL_END + timedelta(days=1)  # the ETL's run date over the small demo
 
+# The test session's Spark: tables of a few hundred rows, where fixed costs per query dominate. Compiling a
+# query (whole-stage code generation) costs more than interpreting it, and Delta's log of a small table
+# needs no more than one partition to replay. The results are the same either way.
+TEST_SPARK = {
+    "shuffle_partitions": 2,
+    "driver_memory": "2g",
+    "conf": {
+        "spark.sql.codegen.wholeStage": "false",
+        "spark.databricks.delta.snapshotPartitions": "1",
+    },
+}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The packaged-jobs module first: it is the longest by minutes, and under `make test`'s two workers
+    (pytest-xdist, whole files per worker) a worker left alone with it at the end would double the tail.
+    Its tests share nothing with the rest (their own wheel, venv and processes), so order changes nothing."""
+    first = {item.module for item in items if item.get_closest_marker("packaged") is not None}
+    items.sort(key=lambda item: item.module not in first)  # stable: every other order is kept
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """The seconds each bundle task took in the packaged-jobs test, passed or failed: the figure to watch
+    against its time budget (docs/benchmarks.md, packaged jobs)."""
+    from tests.bundle_runner import TASK_SECONDS
+
+    for reports in terminalreporter.stats.values():
+        for report in reports:
+            if getattr(report, "when", None) != "call":
+                continue
+            for name, timings in getattr(report, "user_properties", ()):
+                if name == TASK_SECONDS and timings:
+                    terminalreporter.write_line(
+                        f"{report.nodeid}: seconds per bundle task {timings} (total {sum(timings.values()):.0f})"
+                    )
+
 
 @pytest.fixture(autouse=True)
 def _entry_point_logging_stays_in_its_test():
@@ -47,10 +83,7 @@ def _entry_point_spark_settings_stay_in_its_test():
 def spark(tmp_path_factory: pytest.TempPathFactory):
     from bakery.spark import get_spark
 
-    settings = load_settings(
-        home=tmp_path_factory.mktemp("spark_home"),
-        overrides={"spark": {"shuffle_partitions": 2, "driver_memory": "2g"}},
-    )
+    settings = load_settings(home=tmp_path_factory.mktemp("spark_home"), overrides={"spark": TEST_SPARK})
     session = get_spark(settings)
     yield session
     session.stop()

@@ -19,7 +19,7 @@ import pytest
 import yaml
 
 from tests import REPO_ROOT
-from tests.bundle_runner import bundle_refs, job_tasks, run_task, should_run
+from tests.bundle_runner import TASK_SECONDS, bundle_refs, job_tasks, run_task, should_run
 from tests.conftest import SMALL_AS_OF, SMALL_END, SMALL_START
 
 log = logging.getLogger(__name__)
@@ -133,7 +133,7 @@ def test_the_wheel_without_a_conf_dir_names_the_path_looked_for_and_how_to_set_i
 
 
 @pytest.mark.packaged
-def test_every_bundle_task_runs_from_the_wheel_in_catalog_mode(packaged, tmp_path):
+def test_every_bundle_task_runs_from_the_wheel_in_catalog_mode(packaged, tmp_path, record_property):
     # 2 stores x 2 products over the small demo's four months: every source and table kind, more than one
     # store and product in every join, history enough for the backtests and tuning folds, and little else
     # (the tasks' cost is per series and per Spark job, not per row).
@@ -189,24 +189,31 @@ def test_every_bundle_task_runs_from_the_wheel_in_catalog_mode(packaged, tmp_pat
     timings: dict[str, float] = {}
     outcomes: dict[str, str] = {}
     logs: dict[str, str] = {}
-    for job in ("etl_job", "tuning_job"):
-        resource = resources / f"{job}.yml"
-        for task in job_tasks(resource, job, refs, {"as_of": str(SMALL_AS_OF)}):
-            assert task.python_file.is_relative_to(packaged.workspace), task
-            assert task.parameters[task.parameters.index("--catalog") + 1] == CATALOG, task
-            assert should_run(task, outcomes), f"{job}.{task.key} skipped after {outcomes}"
-            started = time.monotonic()
-            output = tmp_path / f"{task.key}.log"
-            rc = run_task(packaged.python, task, packaged.workspace, packaged.env, output)
-            timings[f"{job}.{task.key}"] = round(time.monotonic() - started, 1)
-            outcomes[task.key] = "success" if rc == 0 else "failed"
-            logs[task.key] = output.read_text()[-4000:]
+    try:
+        for job in ("etl_job", "tuning_job"):
+            resource = resources / f"{job}.yml"
+            for task in job_tasks(resource, job, refs, {"as_of": str(SMALL_AS_OF)}):
+                assert task.python_file.is_relative_to(packaged.workspace), task
+                assert task.parameters[task.parameters.index("--catalog") + 1] == CATALOG, task
+                assert should_run(task, outcomes), f"{job}.{task.key} skipped after {outcomes}"
+                started = time.monotonic()
+                output = tmp_path / f"{task.key}.log"
+                rc = run_task(packaged.python, task, packaged.workspace, packaged.env, output)
+                timings[f"{job}.{task.key}"] = round(time.monotonic() - started, 1)
+                outcomes[task.key] = "success" if rc == 0 else "failed"
+                logs[task.key] = output.read_text()[-4000:]
+                # Logged as each task ends, so a failing or timed-out run shows the split up to there.
+                log.warning(
+                    "packaged task %s.%s: exit %d in %.1f s", job, task.key, rc, timings[f"{job}.{task.key}"]
+                )
+    finally:  # kept on the report: conftest's terminal summary prints it whether the test passes or not
+        record_property(TASK_SECONDS, timings)
+    log.warning("packaged jobs, seconds per task: %s (total %.0f)", timings, sum(timings.values()))
     # The quality-blocked traffic file fails `etl` (the job run ends failed, the platform notifies) and
     # degrades the night without cancelling it: every other task ran and succeeded.
     assert outcomes.pop("etl") == "failed", logs["etl"]
     assert "traffic: blocked by data quality" in logs["etl"], logs["etl"]
     assert set(outcomes.values()) == {"success"}, {k: logs[k] for k, v in outcomes.items() if v != "success"}
-    log.warning("packaged jobs, seconds per task: %s (total %.0f)", timings, sum(timings.values()))
 
     # The forecasts, read back through Spark SQL by their three-part name, in the same metastore.
     counts = _venv_python(
