@@ -85,6 +85,27 @@ def test_a_model_added_by_config_is_backtested_and_selected(toy_cfg):
     assert select_models(rows, toy_cfg)["model"].tolist() == [TOY]
 
 
+def test_a_model_added_by_config_is_served_once_chosen(toy_cfg):
+    """Serving needs no edit either: a chosen per-series model is fitted on the history up to the as-of date and
+    its rows become the series' champion forecast."""
+    from bakery.models.serve import combine, forecast_one, served_per_series
+
+    pdf = make_series(days=150, closed_weekday=None)
+    as_of = CUTOFFS[-1]
+    assert served_per_series(toy_cfg) == [TOY]
+    rows = forecast_one(pdf[pdf["date"] <= as_of], toy_cfg, as_of.date())
+    assert set(rows["model"]) >= {TOY, "seasonal_naive"}
+    last7 = pdf.set_index("date")["y"]
+    expected = last7[last7.index <= as_of].tail(7).mean()
+    toy_rows = rows[rows["model"] == TOY]
+    assert len(toy_rows) == toy_cfg.max_horizon and toy_rows["yhat"].eq(expected).all()
+    uid = rows["unique_id"].iloc[0]
+    served = combine(rows, {}, pd.DataFrame({"unique_id": [uid], "model": [TOY]}), toy_cfg)
+    assert set(served["model"]) == {TOY} and served["yhat"].eq(expected).all()
+    naive = combine(rows, {}, pd.DataFrame({"unique_id": [uid], "model": ["seasonal_naive"]}), toy_cfg)
+    assert set(naive["model"]) == {"seasonal_naive"}
+
+
 def test_a_global_model_added_by_config_reaches_the_rows_the_selection_and_the_report(global_cfg):
     cfg = global_cfg
     assert list(global_candidates(cfg)) == ["lgbm", GLOBAL_TOY]

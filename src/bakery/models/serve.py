@@ -16,7 +16,7 @@ import pandas as pd
 from bakery.models import reasons
 from bakery.models.baselines import seasonal_naive_frame, weekday_profile
 from bakery.models.config import ModelConfig
-from bakery.models.forecaster import GlobalForecaster
+from bakery.models.forecaster import GlobalForecaster, candidates
 from bakery.models.frames import SeriesData, design, series_data
 from bakery.models.offering import NOT_OFFERED
 from bakery.models.opening import CLOSED
@@ -65,6 +65,28 @@ def _prophet_rows(
     return weekday_profile(dz.history, dz.future["ds"], cfg), FALLBACK, why
 
 
+def served_per_series(cfg: ModelConfig) -> list[str]:
+    """The registered per-series models the selection may choose besides prophet (served from its stored fit,
+    weekday profile as its fallback) and seasonal naive: each is fitted on the series' history at serve time
+    (models.yml `forecasters` and `selection.candidates`), so that a model added by config is served once chosen."""
+    registered = candidates(cfg)
+    built_in = {PROPHET, SEASONAL_NAIVE, FALLBACK}
+    return [m for m in cfg.selection["candidates"] if m in registered and m not in built_in]
+
+
+def _fitted_rows(
+    name: str, sd: SeriesData, dz, as_of: pd.Timestamp, cfg: ModelConfig, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """One extra candidate's rows, fitted now on the history up to as_of; a failure becomes the rows' reason."""
+    try:
+        model = candidates(cfg)[name]().fit(sd, dz, as_of, cfg)
+        return model.predict(sd, dz, as_of, cfg)
+    except Exception as exc:  # noqa: BLE001 - one model's failure must not cost the series its other rows
+        reason = reasons.error(reasons.FIT_ERROR, exc)
+        log.warning("series %s, %s: %s", sd.unique_id, name, reason.text())
+        return stamp(_empty_frame(days), sd, as_of, name, reason, dz.notes)
+
+
 def _empty_frame(days: pd.DatetimeIndex) -> pd.DataFrame:
     zeros = np.zeros(len(days))
     return pd.DataFrame(
@@ -89,8 +111,8 @@ def forecast_one(
     model_json: str | None = None,
     trained_reason: str | None = None,
 ) -> pd.DataFrame:
-    """FORECAST_SCHEMA rows of one series for the per-series candidates (prophet or its fallback, and
-    seasonal_naive). Never raises on a bad series: the failure becomes the rows' fallback_reason."""
+    """FORECAST_SCHEMA rows of one series for the per-series candidates (prophet or its fallback, seasonal_naive,
+    and any other registered candidate, fitted now: served_per_series). Never raises on a bad series: the failure becomes the rows' fallback_reason."""
     as_of = pd.Timestamp(as_of)
     sd = series_data(pdf, cfg)
     days = pd.date_range(as_of + pd.Timedelta(days=1), periods=cfg.max_horizon, freq="D")
@@ -108,10 +130,14 @@ def forecast_one(
         reason = reason or reasons.no_history("no observed day up to the as-of date")
     naive = seasonal_naive_frame(dz.history, as_of, dz.future["ds"], cfg)
     naive_reason = None if not dz.history.empty else reason
+    extra = [
+        _fitted_rows(m, sd, dz, as_of, cfg, days) for m in served_per_series(cfg) if not dz.history.empty
+    ]
     return pd.concat(
         [
             stamp(frame, sd, as_of, used, reason, dz.notes),
             stamp(naive, sd, as_of, SEASONAL_NAIVE, naive_reason, dz.notes),
+            *extra,
         ],
         ignore_index=True,
     )
@@ -166,14 +192,17 @@ def combine(
 ) -> pd.DataFrame:
     """Each series' chosen candidate (prophet rows may be fallbacks; they still stand for prophet) among the
     per-series rows and the global models' rows (global_rows), its interval calibrated by scales when given."""
-    candidates = {
-        PROPHET: per_series[per_series["model"] != SEASONAL_NAIVE],
+    extra = served_per_series(cfg)
+    frames = {
+        PROPHET: per_series[~per_series["model"].isin([SEASONAL_NAIVE, *extra])],
         SEASONAL_NAIVE: per_series[per_series["model"] == SEASONAL_NAIVE],
     }
-    candidates.update({name: rows for name, rows in global_models.items() if len(rows)})
+    frames.update({name: per_series[per_series["model"] == name] for name in extra})
+    frames.update({name: rows for name, rows in global_models.items() if len(rows)})
+    frames = {name: rows for name, rows in frames.items() if name in (PROPHET, SEASONAL_NAIVE) or len(rows)}
     if choice is None or choice.empty:
         choice = pd.DataFrame({"unique_id": pd.Series(dtype=str), "model": pd.Series(dtype=str)})
-    return champion_forecast(candidates, choice, cfg, scales)
+    return champion_forecast(frames, choice, cfg, scales)
 
 
 def components_json(row: Mapping[str, Any]) -> str:
