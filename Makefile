@@ -43,9 +43,9 @@ XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 test: install
 	$(PY) -m pytest -q $(XDIST)
 
-# Everything but the end-to-end runs (marked slow): the quick check before a push.
+# The inner loop: what needs no Spark session and no browser, and is not an end-to-end run (marked slow).
 test-fast: install
-	$(PY) -m pytest -q $(XDIST) -m "not slow and not packaged"
+	$(PY) -m pytest -q $(XDIST) -m "not slow and not packaged and not spark and not browser"
 
 # The bundle's job graph from the built wheel in catalog mode, alone (`make test` runs it too).
 test-packaged: install

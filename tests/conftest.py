@@ -39,6 +39,11 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Its tests share nothing with the rest (their own wheel, venv and processes), so order changes nothing."""
     first = {item.module for item in items if item.get_closest_marker("packaged") is not None}
     items.sort(key=lambda item: item.module not in first)  # stable: every other order is kept
+    for item in items:  # `make test-fast` leaves out what needs a Spark session or drives a real browser
+        if "spark" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.spark)
+        if "browser" in item.path.name:
+            item.add_marker(pytest.mark.browser)
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -53,6 +53,7 @@ def test_a_real_series_forecasts_28_days_with_prophet(chain, cfg):
     assert out["yhat"].between(0, 5 * pdf["y"].max()).all()
 
 
+@pytest.mark.slow  # the challenger fitted on the whole real chain: minutes
 def test_the_challengers_intervals_stay_in_proportion_on_the_real_chain(chain, cfg):
     """Regression: with raw levels as quantile weights, 49 of 4,942 evaluation pairs had an upper bound above
     10x the forecast (up to 10^8 rolls for store 34 on 2019-04-23)."""
