@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from bakery.app.tablestore import Filter, check_filters
 
 log = logging.getLogger(__name__)
 
+# How often an append is written again when a concurrent compaction made its commit fail.
+APPEND_ATTEMPTS = 5
 _LOG_FILE = re.compile(r"^(\d{20})\.json$")
 
 
@@ -84,12 +87,21 @@ class LocalDeltaReader:
     def append(self, layer: str, name: str, rows: pd.DataFrame, schema: pa.Schema) -> None:
         """Append rows with delta-rs (the app's own ops records; never the business tables)."""
         from deltalake import write_deltalake
+        from deltalake.exceptions import CommitFailedError
 
-        write_deltalake(
-            str(self._path(layer, name)),
-            pa.Table.from_pandas(rows, schema=schema, preserve_index=False),
-            mode="append",
-        )
+        data = pa.Table.from_pandas(rows, schema=schema, preserve_index=False)
+        for attempt in range(APPEND_ATTEMPTS):
+            try:
+                write_deltalake(str(self._path(layer, name)), data, mode="append")
+                break
+            except CommitFailedError:
+                # A compaction (another worker's, see compact) committed between this append's read of the
+                # table and its commit: nothing of this append was committed, and adding files never
+                # conflicts with merging others, so writing again is safe.
+                if attempt + 1 == APPEND_ATTEMPTS:
+                    raise
+                log.info("append to %s.%s met a concurrent compaction; writing again", layer, name)
+                time.sleep(0.05 * (attempt + 1))
         version = self.version(layer, name)
         if self.compact_every and version and version % self.compact_every == 0:
             self.compact(layer, name)
@@ -98,11 +110,17 @@ class LocalDeltaReader:
         """Merge the table's small files and checkpoint its log. A failure is logged, never raised: the append
         it follows has committed, and the next round tries again."""
         from deltalake import DeltaTable
+        from deltalake.exceptions import CommitFailedError
 
         try:
             table = DeltaTable(str(self._path(layer, name)))
             metrics = table.optimize.compact()
             DeltaTable(str(self._path(layer, name))).create_checkpoint()
+        except CommitFailedError as exc:  # an append raced it; the next round compacts
+            log.info(
+                "compacting %s.%s met a concurrent commit (%s); the next round tries again", layer, name, exc
+            )
+            return
         except Exception:
             log.exception("could not compact %s.%s; its reads stay slower until the next try", layer, name)
             return
