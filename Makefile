@@ -38,6 +38,8 @@ mlflow: install
 # collection order, which tests/conftest.py starts with the longest file; TEST_WORKERS=0 runs the suite in
 # one process. Each worker has its own Spark session and temporary directories.
 TEST_WORKERS ?= 2
+# Bytecode (and pytest's rewritten test modules) is cached between runs even where the shell turns that off.
+unexport PYTHONDONTWRITEBYTECODE
 XDIST := -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 test: install

@@ -18,12 +18,12 @@ log = logging.getLogger("bakery.jobs.retention")
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = job_parser(__doc__).parse_args(argv)
-    settings, lh = start_job(args)
+    parser = job_parser(__doc__)
+    args = parser.parse_args(argv)
     today = args.as_of or date.today()
-    assert today <= date.today(), (
-        f"--as-of {today} is in the future: retention would delete data still in use"
-    )
+    if today > date.today():  # refused before Spark starts
+        parser.error(f"--as-of {today} is in the future: retention would delete data still in use")
+    settings, lh = start_job(args)
     return run_exclusive(settings, "jobs/retention.py", lambda: _retention(today, settings, lh))
 
 

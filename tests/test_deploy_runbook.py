@@ -16,6 +16,8 @@ import pytest
 
 from tests import REPO_ROOT
 
+pytestmark = pytest.mark.slow  # each block runs in a subprocess: `make test` runs these, not test-fast
+
 RUNBOOK = REPO_ROOT / "docs" / "runbooks" / "deploy.md"
 _BLOCK = re.compile(r"(?:<!-- runnable(?::\s*exit\s+(\d+))?\s*-->\n)?( *)```(\w*)\n(.*?)\n\2```", re.DOTALL)
 # Left out of the copy: the environment and what runs write (the copy links .venv and .jars instead).

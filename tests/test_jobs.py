@@ -64,9 +64,11 @@ def test_retention_job_records_its_run(spark, tmp_path):
     assert run["status"] == "success" and run["message"].startswith("deleted 0 rows")
 
 
-def test_retention_job_refuses_a_future_date(tmp_path):
-    with pytest.raises(AssertionError, match="in the future"):
+def test_retention_job_refuses_a_future_date(capsys, tmp_path):
+    with pytest.raises(SystemExit) as exc:
         load_job("retention").main(["--home", str(tmp_path / "home"), "--as-of", "2999-01-01"])
+    assert exc.value.code == 2 and "--as-of 2999-01-01 is in the future" in capsys.readouterr().err
+    assert not (tmp_path / "home").exists()  # refused before anything was created
 
 
 def test_a_job_refuses_to_write_a_home_another_process_is_writing(spark, tmp_path, capsys):

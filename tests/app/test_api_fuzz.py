@@ -14,6 +14,8 @@ from schemathesis.specs.openapi.checks import negative_data_rejection, positive_
 
 from tests.app.conftest import PASSWORDS
 
+pytestmark = pytest.mark.slow  # hundreds of requests: `make test` runs these, not test-fast
+
 
 @pytest.fixture(scope="module")
 def api_schema(live):

@@ -186,6 +186,7 @@ def bakery_app(home) -> Iterator[str]:
         proc.wait(timeout=20)
 
 
+@pytest.mark.slow  # gunicorn in a subprocess: `make test` runs it, not test-fast
 def test_bakery_app_serves_until_stopped(app_settings):
     """`bakery app` (cmd_app under gunicorn) answers health and login, and stops on SIGTERM."""
     with bakery_app(app_settings.home) as url:

@@ -6,11 +6,14 @@ from __future__ import annotations
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 import requests
 
 from bakery.app.appconf import load_app_config
 from tests.app.test_cli import bakery_app
 from tests.app.test_server_memory import glibc_only
+
+pytestmark = pytest.mark.slow  # gunicorn with two workers per test: `make test` runs these, not test-fast
 
 
 def test_two_workers_share_the_client_limit_and_hide_the_server_name(app_settings):
