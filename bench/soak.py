@@ -374,7 +374,7 @@ def _end_probe(probe_dir: Path, workers: int, frames: int) -> None:
         "malloc_used_mb",
         "malloc_free_mb",
         "traced_mb",
-        "gc_objects",
+        "py_blocks",
         "cache_entries",
     ]
     for p in sorted(probe_dir.glob("worker-*.jsonl")):

@@ -4,7 +4,7 @@
 forks), so that each worker starts a probe thread once it is up. Nothing of this exists in `bakery app` itself.
 Every `every` seconds a worker appends one JSON line to <out_dir>/worker-<pid>.jsonl: RSS (anonymous and file
 backed), Arrow's pool (backend, bytes allocated, peak), glibc malloc's counters (mallinfo2), the serving cache's
-entries, the Python objects the garbage collector tracks and, with `frames` > 0, tracemalloc's traced bytes.
+entries, the blocks Python's allocator holds and, with `frames` > 0, tracemalloc's traced bytes.
 The soak driver creates <out_dir>/mark-<label> files; on each new mark a worker records a tracemalloc snapshot,
 and on mark `end` it writes the top growing allocation sites since mark `warm` to <out_dir>/worker-<pid>-top.txt.
 """
@@ -12,9 +12,9 @@ and on mark `end` it writes the top growing allocation sites since mark `warm` t
 from __future__ import annotations
 
 import ctypes
-import gc
 import json
 import os
+import sys
 import threading
 import time
 import tracemalloc
@@ -116,7 +116,10 @@ class Probe(threading.Thread):
             arrow_backend=pool.backend_name,
             arrow_allocated_mb=round(pa.total_allocated_bytes() / 2**20, 1),
             arrow_peak_mb=round(pool.max_memory() / 2**20, 1),
-            gc_objects=len(gc.get_objects()),
+            # Not len(gc.get_objects()): from this thread it takes a reference to a tuple that a request thread
+            # is still building, and CPython 3.11 then fails that request with SystemError (tupleobject.c:927,
+            # CPython gh-107137). Python's allocated blocks count the same growth without touching objects.
+            py_blocks=sys.getallocatedblocks(),
             threads=threading.active_count(),
         )
         row.update(_mallinfo())

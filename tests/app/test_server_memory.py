@@ -101,6 +101,7 @@ def test_deltalake_jemalloc_reads_the_configured_options(tmp_path):
     err = _run(code).stderr
     assert "opt.dirty_decay_ms: 0 " in err
     assert "opt.muzzy_decay_ms: 0 " in err
+    assert "opt.tcache: false" in err
 
 
 def test_arrow_allocates_through_the_configured_pool(tmp_path):
