@@ -108,6 +108,7 @@ else:
     daily, daily_s = timed_pipeline(day2)
     deliver(files2)
     request_retrain(settings, actor="bench", reason="weekly retrain day")
+    time.sleep(1.1)  # requests are kept to the second: one made in the run's own starting second waits a night
     weekly, weekly_s = timed_pipeline(end + timedelta(days=1))
     out = {"generate": gen, "spark_startup": startup, "daily_files": len(files1) + len(files2),
            "backfill_total": backfill_s,
@@ -198,6 +199,15 @@ def main() -> None:
         )
         return
     if args.daily:
+        if not r["weekly_trained"]:
+            log.error("  the weekly night did not train: its figure below is not a retrain night")
+        else:
+            log.info(
+                "  the weekly night's models step (training) = %.1f s of its %.1f s; target: the night under 120 s -> %s",
+                r.get("weekly_models", float("nan")),
+                r["weekly_total"],
+                "met" if r["weekly_total"] < 120 else "NOT met",
+            )
         for name in ("daily", "weekly"):
             log.info(
                 "  nightly run, %s (delivered files -> forecasts, Spark up) = %.1f s; target < 180 s -> %s",
