@@ -16,8 +16,6 @@ import pytest
 
 from tests import REPO_ROOT
 
-pytestmark = pytest.mark.slow  # each block runs in a subprocess: `make test` runs these, not test-fast
-
 RUNBOOK = REPO_ROOT / "docs" / "runbooks" / "deploy.md"
 _BLOCK = re.compile(r"(?:<!-- runnable(?::\s*exit\s+(\d+))?\s*-->\n)?( *)```(\w*)\n(.*?)\n\2```", re.DOTALL)
 # Left out of the copy: the environment and what runs write (the copy links .venv and .jars instead).
@@ -92,6 +90,7 @@ def test_the_runbook_marks_the_commands_that_can_run_here():
             assert line.split()[0] in {"databricks", "git", "export"}, f"unmarked, yet runs here: {line}"
 
 
+@pytest.mark.slow  # each block runs in a subprocess: `make test` runs these, not test-fast
 @pytest.mark.parametrize("block", _runnable(), ids=lambda b: b.text.splitlines()[0][:60])
 def test_runnable_block(block: Block, checkout: Path, tmp_path: Path):
     venv_bin = Path(sys.executable).parent
