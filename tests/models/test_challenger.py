@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from bakery.models.backtest import backtest_series, wide
-from bakery.models.challenger import LGBM, backtest_challenger, forecast_challenger
+from bakery.models.challenger import LGBM, LightGBMChallenger, backtest_challenger, forecast_challenger
 from bakery.models.prophet_model import FORECAST_COLUMNS
 from bakery.models.selection import add_ensemble
 from tests.models.synth import make_series, summer_shop
@@ -105,6 +105,19 @@ def test_forecast_has_28_rows_per_series_with_intervals_and_components(panel_row
     assert np.allclose(total[positive], out.loc[positive, "yhat"], rtol=1e-6)
     level = out.groupby("unique_id")["yhat"].mean()
     assert level["S1/P01"] < level["S2/P01"] < level["S3/P01"]
+
+
+def test_a_forecast_without_its_explanation_is_the_same_forecast(panel_rows, small_cfg):
+    """A former champion's rows are forecast without SHAP contributions: the same numbers, empty components."""
+    history = panel_rows[panel_rows["date"] <= CUTOFF]
+    model = LightGBMChallenger().fit(history, small_cfg, CUTOFF, with_intervals=True)
+    full = model.predict(history, small_cfg, CUTOFF.date())
+    bare = model.predict(history, small_cfg, CUTOFF.date(), explain=False)
+    assert list(bare.columns) == FORECAST_COLUMNS
+    values = ["unique_id", "ds", "horizon", "yhat", "yhat_lower", "yhat_upper"]
+    pd.testing.assert_frame_equal(bare[values], full[values])
+    assert bare[["trend", "weekly", "yearly", "holidays"]].isna().all().all() and bare["regressors"].isna().all()
+    assert full[["trend", "weekly"]].notna().all().all()
 
 
 def _peak_wmape(rows: pd.DataFrame, model: str) -> float:

@@ -34,7 +34,7 @@ class LastWeekMean(GlobalForecaster):
         self.levels = _levels(features, pd.Timestamp(cutoff))
         return self
 
-    def predict(self, features, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    def predict(self, features, cfg: ModelConfig, as_of: date, explain: bool = True) -> pd.DataFrame:
         as_of = pd.Timestamp(as_of)
         out = _ahead(self.levels, as_of, range(1, cfg.max_horizon + 1))
         zero = np.zeros(len(out))

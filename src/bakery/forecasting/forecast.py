@@ -11,6 +11,7 @@ from datetime import date, timedelta
 from typing import Any
 
 import pandas as pd
+from pyspark.sql import DataFrame
 
 from bakery.config import Settings
 from bakery.faults import fault_point
@@ -24,7 +25,7 @@ from bakery.forecasting.tables import (
 from bakery.lakehouse import Lakehouse
 from bakery.models.bundle import TrainedModel
 from bakery.models.cold_start import cold_start_rows, relaunched
-from bakery.models.config import load_model_config
+from bakery.models.config import ModelConfig, load_model_config
 from bakery.models.frames import model_frame
 from bakery.models.lifecycle import (
     CANARY_STARTED_TAG,
@@ -74,18 +75,50 @@ class ForecastResult:
         }
 
 
-def forecast_with(lh: Lakehouse, trained: TrainedModel, as_of: date) -> pd.DataFrame:
+class ModelInputs:
+    """gold.features as a model config reads it, in Spark (cached) and on the driver, built once per forecast
+    run: versions trained on the same regressors and horizon (the champion and the one it replaced, as a rule)
+    share it. Use as a context manager; leaving it releases the cached frames."""
+
+    def __init__(self, lh: Lakehouse, as_of: date) -> None:
+        self.lh, self.as_of = lh, as_of
+        self._built: dict[str, tuple[DataFrame, pd.DataFrame]] = {}
+
+    def get(self, cfg: ModelConfig) -> tuple[DataFrame, pd.DataFrame]:
+        key = json.dumps([cfg.max_horizon, cfg.regressors], sort_keys=True, default=str)
+        if key not in self._built:
+            until = self.as_of + timedelta(days=cfg.max_horizon)
+            sdf = spark_jobs.model_input(self.lh.read(*FEATURES), cfg, until=until).cache()
+            self._built[key] = (sdf, model_frame(sdf.toPandas(), cfg))
+        return self._built[key]
+
+    def __enter__(self) -> ModelInputs:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for sdf, _ in self._built.values():
+            sdf.unpersist()
+        self._built.clear()
+
+
+def forecast_with(
+    lh: Lakehouse,
+    trained: TrainedModel,
+    as_of: date,
+    inputs: ModelInputs | None = None,
+    explain: bool = True,
+) -> pd.DataFrame:
     """Champion FORECAST_SCHEMA rows of one trained model: per-series work in Spark, the global
-    models (the challenger), the per-series choice and the cold starts of launching products on the driver."""
+    models (the challenger), the per-series choice and the cold starts of launching products on the driver.
+    inputs: the run's shared model input (default: built for this call alone). explain=False: the global models
+    may leave the component columns empty (a role whose reasons nobody reads)."""
+    if inputs is None:
+        with ModelInputs(lh, as_of) as own:
+            return forecast_with(lh, trained, as_of, own, explain)
     cfg = trained.cfg
-    until = as_of + timedelta(days=cfg.max_horizon)
-    features_sdf = spark_jobs.model_input(lh.read(*FEATURES), cfg, until=until).cache()
-    try:
-        per_series = spark_jobs.forecast(lh.spark, features_sdf, trained.models_for(), cfg, as_of)
-        features = model_frame(features_sdf.toPandas(), cfg)
-        global_models = global_rows(features, trained.global_models, cfg, as_of)
-    finally:
-        features_sdf.unpersist()
+    features_sdf, features = inputs.get(cfg)
+    per_series = spark_jobs.forecast(lh.spark, features_sdf, trained.models_for(), cfg, as_of)
+    global_models = global_rows(features, trained.global_models, cfg, as_of, explain=explain)
     rows = combine(per_series, global_models, trained.choice, cfg, trained.scales)
     products = read_products(lh)
     zero = relaunched(expected_zero_days(features, cfg, as_of), products, cfg, as_of)
@@ -150,14 +183,17 @@ def run_forecast(
     if previous is not None and previous.version not in {ref.version for _, ref in roles}:
         roles.append((PREVIOUS, previous))
     parts = {}
-    for role, ref in roles:
-        rows = forecast_with(lh, registry.load(settings, ref.version), as_of)
-        if role == registry.CHAMPION:
-            result.series = int(rows["unique_id"].nunique())
-            codes = rows.drop_duplicates("unique_id")["reason_code"].dropna()
-            result.fallbacks = {str(k): int(v) for k, v in codes.value_counts().items()}
-        parts[role] = to_gold(rows, ref.version, role)
-        result.versions[role] = ref.version
+    # The former champion's rows are only scored against the new one's: their reasons are never shown.
+    explained = {registry.CHAMPION, SHADOW}
+    with ModelInputs(lh, as_of) as inputs:
+        for role, ref in roles:
+            rows = forecast_with(lh, registry.load(settings, ref.version), as_of, inputs, role in explained)
+            if role == registry.CHAMPION:
+                result.series = int(rows["unique_id"].nunique())
+                codes = rows.drop_duplicates("unique_id")["reason_code"].dropna()
+                result.fallbacks = {str(k): int(v) for k, v in codes.value_counts().items()}
+            parts[role] = to_gold(rows, ref.version, role)
+            result.versions[role] = ref.version
     if canary.enabled and SHADOW in parts:
         parts = _serve_canary(settings, parts, challenger, canary, as_of, result)
     gold = pd.concat(list(parts.values()), ignore_index=True)

@@ -22,7 +22,7 @@ from bakery.models.backtest import long_rows
 from bakery.models.calendar import around_holiday, holiday_table, legal_holiday_dates
 from bakery.models.config import ModelConfig
 from bakery.models.forecaster import GlobalForecaster
-from bakery.models.frames import Regressors, climatology, regressor_columns, regressor_table, to_long
+from bakery.models.frames import Regressors, day_of_year_means, regressor_columns, regressor_table, to_long
 from bakery.models.output import FORECAST_COLUMNS
 from bakery.models.reasons import no_level
 
@@ -177,11 +177,7 @@ def _stats(panel: Panel, cutoff_idx: int, cfg: ModelConfig) -> _Stats:
     for col in panel.regressors.weather:
         vals = panel.regs[col].copy()
         vals[:, cutoff_idx + 1 :] = np.nan
-        tables = [
-            climatology(pd.DataFrame({"ds": panel.dates, col: row}), [col], cfg.climatology_window_days)[col]
-            for row in vals
-        ]
-        clim[col] = np.vstack([t.reindex(doy).to_numpy() for t in tables])
+        clim[col] = day_of_year_means(doy, vals, cfg.climatology_window_days)[:, doy - 1]
     y_next = np.full_like(y, np.nan)
     y_next[:, :-7] = y[:, 7:]
     y_prev = np.full_like(y, np.nan)
@@ -494,9 +490,12 @@ def _recoded(panel: Panel, fitted: FittedChallenger) -> Panel:
     )
 
 
-def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+def predict_forecast(
+    panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, as_of: date, explain: bool = True
+) -> pd.DataFrame:
     """FORECAST_SCHEMA rows of a fitted challenger (possibly trained at an earlier cutoff) from as_of:
-    levels, lags and regressors come from the panel's data <= as_of."""
+    levels, lags and regressors come from the panel's data <= as_of. explain=False leaves the component
+    columns empty: the SHAP contributions cost more than the forecast itself."""
     as_of = pd.Timestamp(as_of)
     if fitted.quantiles is None:
         raise ValueError("predict_forecast needs a challenger fitted with_intervals=True")
@@ -505,7 +504,13 @@ def predict_forecast(panel: Panel, fitted: FittedChallenger, cfg: ModelConfig, a
     x, i, d, level = _predict_rows(panel, fitted, as_of, horizons, cfg)
     yhat = np.clip(fitted.model.predict(x), 0, None) * level
     lo, hi = _bounds(fitted, x, level, yhat)
-    comps = _contributions(fitted, x, level, panel.regressors.all)
+    comps = (
+        _contributions(fitted, x, level, panel.regressors.all)
+        if explain
+        else pd.DataFrame(
+            dict.fromkeys(("trend", "weekly", "yearly", "holidays"), np.nan), index=range(len(x))
+        ).assign(regressors=None)
+    )
     out = pd.DataFrame(
         {
             "unique_id": panel.uids[i],
@@ -546,10 +551,12 @@ class LightGBMChallenger(GlobalForecaster):
         self.fitted = fit_challenger(panel, pd.Timestamp(cutoff), cfg, with_intervals=with_intervals)
         return self
 
-    def predict(self, features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    def predict(
+        self, features: pd.DataFrame, cfg: ModelConfig, as_of: date, explain: bool = True
+    ) -> pd.DataFrame:
         if self.fitted is None:
             raise ValueError(f"challenger {LGBM} is not fitted")
-        return predict_forecast(build_panel(features, cfg, until=as_of), self.fitted, cfg, as_of)
+        return predict_forecast(build_panel(features, cfg, until=as_of), self.fitted, cfg, as_of, explain)
 
     @classmethod
     def backtest(

@@ -106,9 +106,12 @@ class GlobalForecaster(ABC):
         there is too little data to fit."""
 
     @abstractmethod
-    def predict(self, features: pd.DataFrame, cfg: ModelConfig, as_of: date) -> pd.DataFrame:
+    def predict(
+        self, features: pd.DataFrame, cfg: ModelConfig, as_of: date, explain: bool = True
+    ) -> pd.DataFrame:
         """FORECAST_SCHEMA rows (model = name) of every series from as_of (the model may be fitted earlier):
-        as_of+1..as_of+max_horizon, from the features' data <= as_of."""
+        as_of+1..as_of+max_horizon, from the features' data <= as_of. explain=False: the component columns
+        may be left empty (rows whose reasons nobody reads, such as a former champion's)."""
 
     @classmethod
     @abstractmethod

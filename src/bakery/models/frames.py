@@ -164,30 +164,34 @@ def climatology(regs: pd.DataFrame, cols: list[str] | tuple[str, ...], window: i
     cols = list(cols)
     if not cols:
         return out
-    day = regs["ds"].dt.dayofyear.to_numpy() - 1
     values = regs[cols].to_numpy(dtype="float64", na_value=np.nan)
+    clim = day_of_year_means(regs["ds"].dt.dayofyear.to_numpy(), values.T, window)
+    for j, col in enumerate(cols):
+        out[col] = clim[j]
+    return out
+
+
+def day_of_year_means(dayofyear: np.ndarray, values: np.ndarray, window: int) -> np.ndarray:
+    """climatology's arithmetic for many rows at once: values (rows x days, NaN = unknown) on the days whose
+    day of year is given -> (rows x 366) circular centred-window means, each row's overall mean where its
+    window saw nothing (NaN where the row saw nothing at all)."""
+    rows = values.shape[0]
     seen = ~np.isnan(values)
-    sums = np.column_stack(
-        [np.bincount(day[seen[:, j]], values[seen[:, j], j], minlength=366) for j in range(len(cols))]
-    )
-    counts = np.column_stack([np.bincount(day[seen[:, j]], minlength=366) for j in range(len(cols))]).astype(
-        "float64"
-    )
-    both = np.hstack([sums, counts])
+    bins = (np.arange(rows)[:, None] * 366 + (np.asarray(dayofyear) - 1)[None, :])[seen]
+    sums = np.bincount(bins, values[seen], minlength=rows * 366).reshape(rows, 366)
+    counts = np.bincount(bins, minlength=rows * 366).reshape(rows, 366).astype("float64")
+    both = np.hstack([sums.T, counts.T])  # one column per row's sums, then per row's counts
     half = window // 2
     if half:
         both = np.vstack([both[-half:], both, both[:half]])
     rolled = pd.DataFrame(both).rolling(window, center=True, min_periods=1).sum().to_numpy()
     if half:
         rolled = rolled[half:-half]
-    roll_s, roll_c = rolled[:, : len(cols)], rolled[:, len(cols) :]
+    roll_s, roll_c = rolled[:, :rows], rolled[:, rows:]
     with np.errstate(invalid="ignore", divide="ignore"):
         clim = np.where(roll_c > 0, roll_s / np.where(roll_c > 0, roll_c, 1), np.nan)
-    means = np.array([values[seen[:, j], j].mean() if seen[:, j].any() else np.nan for j in range(len(cols))])
-    clim = np.where(np.isnan(clim), means, clim)
-    for j, col in enumerate(cols):
-        out[col] = clim[:, j]
-    return out
+    means = np.array([row[ok].mean() if ok.any() else np.nan for row, ok in zip(values, seen, strict=True)])
+    return np.where(np.isnan(clim), means[None, :], clim).T
 
 
 @dataclass

@@ -168,13 +168,18 @@ def _text(value: object) -> str | None:
 
 
 def global_rows(
-    features: pd.DataFrame, fitted: Mapping[str, GlobalForecaster], cfg: ModelConfig, as_of: date
+    features: pd.DataFrame,
+    fitted: Mapping[str, GlobalForecaster],
+    cfg: ModelConfig,
+    as_of: date,
+    explain: bool = True,
 ) -> dict[str, pd.DataFrame]:
-    """Each fitted global model's FORECAST_SCHEMA rows by name; a model that cannot predict is left out."""
+    """Each fitted global model's FORECAST_SCHEMA rows by name; a model that cannot predict is left out.
+    explain=False: the models may leave their component columns empty."""
     out = {}
     for name, model in fitted.items():
         try:
-            rows = model.predict(features, cfg, as_of)
+            rows = model.predict(features, cfg, as_of, explain=explain)
         except Exception as exc:  # noqa: BLE001 - the per-series candidates still serve every series
             log.warning("global model %s could not forecast from %s: %s", name, as_of, exc)
             continue
