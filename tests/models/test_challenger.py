@@ -116,7 +116,9 @@ def test_a_forecast_without_its_explanation_is_the_same_forecast(panel_rows, sma
     assert list(bare.columns) == FORECAST_COLUMNS
     values = ["unique_id", "ds", "horizon", "yhat", "yhat_lower", "yhat_upper"]
     pd.testing.assert_frame_equal(bare[values], full[values])
-    assert bare[["trend", "weekly", "yearly", "holidays"]].isna().all().all() and bare["regressors"].isna().all()
+    assert (
+        bare[["trend", "weekly", "yearly", "holidays"]].isna().all().all() and bare["regressors"].isna().all()
+    )
     assert full[["trend", "weekly"]].notna().all().all()
 
 
