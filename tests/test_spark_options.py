@@ -26,3 +26,12 @@ def test_the_local_catalog_profile_sets_small_data_options(tmp_path, monkeypatch
     assert "-XX:TieredStopAtLevel=1" not in _java_options(
         load_settings(home=tmp_path), tmp_path
     )  # local mode
+
+
+def test_a_local_session_lists_storage_for_vacuum_in_a_few_tasks(spark):
+    """A full VACUUM lists the table's storage in spark.sql.sources.parallelPartitionDiscovery.parallelism tasks:
+    Spark's default of 10,000 made one VACUUM of a two-file table take 20-30 s in local mode."""
+    from tests.conftest import TEST_SPARK
+
+    assert TEST_SPARK["conf"].get("spark.sql.sources.parallelPartitionDiscovery.parallelism") is None
+    assert int(spark.conf.get("spark.sql.sources.parallelPartitionDiscovery.parallelism")) <= 16
